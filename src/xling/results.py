@@ -1,0 +1,82 @@
+"""results.json (schema-validated on write) and the Results object returned by the API."""
+from __future__ import annotations
+
+import json
+import math
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pandas as pd
+
+SCHEMA_VERSION = "1.0"
+RESULTS_FILE = "results.json"
+PARQUET_FILE = "predictions.parquet"
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    """The JSON Schema of results.json, shipped in the package."""
+    return json.loads(resources.files("xling.schema").joinpath("results.schema.json").read_text("utf-8"))
+
+
+def _clean(obj):
+    """NaN is not JSON: write null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def write_results(run_dir: Path, data: dict) -> Path:
+    """Validate against the schema, then write atomically (a crash leaves the old file or the new one)."""
+    data = _clean(data)
+    jsonschema.validate(data, schema())
+    path = Path(run_dir) / RESULTS_FILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+class Results:
+    """A finished run: ``scores`` (list of dicts), ``to_pandas()``, ``predictions()``, ``run_dir``."""
+
+    def __init__(self, run_dir: Path, data: dict):
+        self.run_dir = Path(run_dir)
+        self.data = data
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> "Results":
+        from .errors import UserError
+
+        path = Path(run_dir) / RESULTS_FILE
+        if not path.is_file():
+            raise UserError(f"{str(run_dir)!r} holds no {RESULTS_FILE}", hint="give the directory `xling run` wrote (see its --output)")
+        data = json.loads(path.read_text("utf-8"))
+        jsonschema.validate(data, schema())
+        return cls(path.parent, data)
+
+    @property
+    def scores(self) -> list[dict]:
+        return self.data["scores"]
+
+    @property
+    def errors(self) -> int:
+        return self.data["run"]["errors"]
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per (task, setting, language, metric) score."""
+        return pd.DataFrame(self.scores)
+
+    def predictions(self) -> pd.DataFrame:
+        """The per-item prediction table."""
+        return pd.read_parquet(self.run_dir / PARQUET_FILE)
+
+    def __repr__(self) -> str:
+        return f"Results({str(self.run_dir)!r}, {len(self.scores)} scores)"

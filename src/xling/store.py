@@ -1,0 +1,118 @@
+"""The prediction store: one row per (run, model, task, setting, language, item) in SQLite
+inside the run directory. A unit's rows are written in one transaction with its 'done' mark,
+so a crash never leaves a half-written unit and a resumed run never counts an item twice."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .cache import connect
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, config TEXT NOT NULL, created TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS units (
+    run_id TEXT, model TEXT, task TEXT, setting TEXT, language TEXT,
+    n_items INTEGER, n_errors INTEGER, finished TEXT,
+    PRIMARY KEY (run_id, model, task, setting, language));
+CREATE TABLE IF NOT EXISTS predictions (
+    run_id TEXT NOT NULL, model TEXT NOT NULL, task TEXT NOT NULL, setting TEXT NOT NULL,
+    language TEXT NOT NULL, split TEXT NOT NULL, item_id TEXT NOT NULL, parallel_id TEXT NOT NULL,
+    prediction TEXT, gold TEXT, score REAL, error TEXT,
+    PRIMARY KEY (run_id, model, task, setting, language, item_id));
+CREATE INDEX IF NOT EXISTS predictions_parallel ON predictions (run_id, task, setting, parallel_id);
+"""
+
+COLUMNS = ["run_id", "model", "task", "setting", "language", "split", "item_id", "parallel_id",
+           "prediction", "gold", "score", "error"]
+
+
+@dataclass(frozen=True, order=True)
+class Unit:
+    """A unit of work: one task, setting (protocol, direction...) and language for one model."""
+
+    task: str
+    setting: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One scored item."""
+
+    split: str
+    item_id: str
+    parallel_id: str
+    prediction: object
+    gold: object
+    score: float | None
+    error: str | None = None
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+class PredictionStore:
+    """Read and write the run directory's ``predictions.sqlite``."""
+
+    FILE = "predictions.sqlite"
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / self.FILE
+        self._con = connect(self.path)
+        self._con.executescript(SCHEMA)
+
+    def run_config(self, run_id: str) -> dict | None:
+        row = self._con.execute("SELECT config FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def runs(self) -> list[str]:
+        return [r[0] for r in self._con.execute("SELECT run_id FROM runs ORDER BY created")]
+
+    def start_run(self, run_id: str, config: dict) -> None:
+        with self._con:
+            self._con.execute(
+                "INSERT OR IGNORE INTO runs VALUES (?, ?, ?)",
+                (run_id, json.dumps(config, sort_keys=True), datetime.now(timezone.utc).isoformat()),
+            )
+
+    def done_units(self, run_id: str, model: str) -> set[Unit]:
+        rows = self._con.execute("SELECT task, setting, language FROM units WHERE run_id = ? AND model = ?", (run_id, model))
+        return {Unit(*r) for r in rows}
+
+    def write_unit(self, run_id: str, model: str, unit: Unit, predictions: Iterable[Prediction]) -> None:
+        """All of a unit's predictions and its 'done' mark, atomically."""
+        rows = [
+            (run_id, model, unit.task, unit.setting, unit.language, p.split, p.item_id, p.parallel_id,
+             _json(p.prediction), _json(p.gold), p.score, p.error)
+            for p in predictions
+        ]
+        key = (run_id, model, unit.task, unit.setting, unit.language)
+        with self._con:
+            self._con.execute("BEGIN IMMEDIATE")
+            self._con.execute(
+                "DELETE FROM predictions WHERE run_id=? AND model=? AND task=? AND setting=? AND language=?", key
+            )
+            self._con.executemany(f"INSERT INTO predictions VALUES ({','.join('?' * len(COLUMNS))})", rows)
+            self._con.execute(
+                "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, len(rows), sum(r[-1] is not None for r in rows), datetime.now(timezone.utc).isoformat()),
+            )
+
+    def frame(self, run_id: str | None = None) -> pd.DataFrame:
+        """The prediction table (prediction and gold JSON-decoded)."""
+        sql, args = "SELECT * FROM predictions", ()
+        if run_id is not None:
+            sql, args = sql + " WHERE run_id = ?", (run_id,)
+        df = pd.read_sql_query(sql + " ORDER BY task, setting, language, item_id", self._con, params=args)
+        for col in ("prediction", "gold"):
+            df[col] = [None if v is None else json.loads(v) for v in df[col]]
+        return df
+
+    def close(self) -> None:
+        self._con.close()

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from xling.stats import bootstrap_mean, bootstrap_statistic, paired_difference, seed_for, unpaired_difference
+
+
+def test_bernoulli_ci_matches_the_normal_approximation():
+    # p = 0.5, n = 400: the sampling sd of the mean is 0.025, so the 95% CI is 0.5 +- 0.049.
+    x = np.array([1.0] * 200 + [0.0] * 200)
+    est = bootstrap_mean(x, seed_for(0, "t"), scale=100)
+    assert est.value == 50.0
+    assert est.ci_low == pytest.approx(45.1, abs=0.8)
+    assert est.ci_high == pytest.approx(54.9, abs=0.8)
+    assert est.n == 400
+
+
+def test_constant_scores_have_a_degenerate_interval():
+    est = bootstrap_mean(np.ones(50), seed_for(0, "t"))
+    assert (est.value, est.ci_low, est.ci_high) == (1.0, 1.0, 1.0)
+
+
+def test_same_seed_same_interval_other_key_other_draws():
+    x = np.random.default_rng(1).random(100)
+    a = bootstrap_mean(x, seed_for(7, "task", "swh_Latn"))
+    b = bootstrap_mean(x, seed_for(7, "task", "swh_Latn"))
+    c = bootstrap_mean(x, seed_for(7, "task", "yor_Latn"))
+    assert (a.ci_low, a.ci_high) == (b.ci_low, b.ci_high)
+    assert (a.ci_low, a.ci_high) != (c.ci_low, c.ci_high)
+
+
+def test_ci_covers_the_true_mean_at_about_the_nominal_rate():
+    rng = np.random.default_rng(123)
+    hits = 0
+    for i in range(200):
+        x = rng.binomial(1, 0.7, size=150).astype(float)
+        est = bootstrap_mean(x, seed_for(i, "cov"), n_resamples=500)
+        hits += est.ci_low <= 0.7 <= est.ci_high
+    assert 0.88 <= hits / 200 <= 0.99
+
+
+def test_generic_statistic_matches_the_mean_path():
+    x = np.random.default_rng(3).random(60)
+    a = bootstrap_mean(x, seed_for(1, "k"), n_resamples=300)
+    b = bootstrap_statistic(len(x), lambda idx: x[idx].mean(), seed_for(1, "k"), n_resamples=300)
+    assert a.value == pytest.approx(b.value)
+    assert b.ci_low < b.value < b.ci_high
+
+
+def test_paired_difference_is_tighter_than_unpaired_on_correlated_scores():
+    rng = np.random.default_rng(5)
+    base = rng.binomial(1, 0.6, 300).astype(float)
+    flip = rng.random(300) < 0.1
+    other = np.where(flip, 1 - base, base)
+    p = paired_difference(base, other, seed_for(0, "p"))
+    u = unpaired_difference(base, other, seed_for(0, "u"))
+    assert p.value == pytest.approx(u.value)
+    assert (p.ci_high - p.ci_low) < (u.ci_high - u.ci_low)
