@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Subprocesses (`python -m xling`) import this checkout's code, not another installed copy.
+os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
