@@ -31,12 +31,12 @@ class EmbedClient:
     """``embed(texts, role)`` for kinds: cached, deduplicated, batched by length."""
 
     def __init__(self, backend: Backend, cache: ResponseCache, *, batch_size: int = 32,
-                 on_progress: Callable[[int], None] | None = None):
+                 on_progress: Callable[[int], None] | None = None, stats: CallStats | None = None):
         self.backend = backend
         self.cache = cache
         self.batch_size = max(1, int(batch_size))
         self.fingerprint = backend.fingerprint()
-        self.stats = CallStats()
+        self.stats = stats or CallStats()
         self.on_progress = on_progress
         self._max_tokens = getattr(backend, "MAX_TOKENS", None)
 

@@ -137,8 +137,7 @@ def evaluate(
     task_list = resolve_tasks(tasks, task_files, data_dir)
     the_plan = plan(task_list, languages)
     backend = load_model(model, model_options)
-    for task in task_list:
-        backend.require(get_kind(task.spec.kind).needs, task.name)
+    kinds = {t.name: get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name) for t in task_list}
     fingerprint = backend.fingerprint()
 
     config = {
@@ -161,9 +160,10 @@ def evaluate(
 
     cache = ResponseCache(Path(cache_path) if cache_path else None)
     reporter = progress(len(the_plan.units)) if progress else None
-    client = EmbedClient(backend, cache, batch_size=batch_size,
-                         on_progress=reporter.advance_texts if reporter else None)
-    ctx = RunContext(client=client, limit=limit, seed=seed)
+    on_progress = reporter.advance_texts if reporter else None
+    client = EmbedClient(backend, cache, batch_size=batch_size, on_progress=on_progress)
+    ctx = RunContext(backend=backend, cache=cache, client=client, stats=client.stats, limit=limit, seed=seed,
+                     batch_size=batch_size, on_progress=on_progress)
     done = store.done_units(run_id, model)
     resumed = 0
     try:
@@ -175,7 +175,7 @@ def evaluate(
                 continue
             if reporter:
                 reporter.start_unit(unit)
-            preds = get_kind(task.spec.kind).run(unit, task, ctx)
+            preds = kinds[task.name].run(unit, task, ctx)
             store.write_unit(run_id, model, unit, preds)
             if reporter:
                 reporter.advance_unit(unit)

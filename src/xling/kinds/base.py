@@ -3,22 +3,32 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-from ..errors import unknown
+from ..errors import CapabilityError, unknown
 from ..items import Item
-from ..models.base import Capability
+from ..models.base import Backend, Capability
 from ..store import Prediction, Unit
 from ..tasks.registry import Task
 
 
 @dataclass
 class RunContext:
-    """What a unit may use: the model client, the run's limit and seed, and shared memos."""
+    """What a unit may use: the backend, cached clients, the run's limit and seed, shared memos.
 
-    client: Any  # EmbedClient (and later LLM clients): cached, batched model calls
+    Kinds call models through cached clients (``client`` for embeddings) built on ``cache`` and
+    report to the shared ``stats``; ``memo`` holds anything computed once per run (items, heads).
+    """
+
+    backend: Backend
+    cache: Any  # ResponseCache
+    client: Any  # EmbedClient: cached, deduplicated, length-sorted embedding calls
+    stats: Any  # CallStats shared by every client of the run
     limit: int | None
     seed: int
+    batch_size: int = 32
+    on_progress: Callable[[int], None] | None = None
     memo: dict = field(default_factory=dict)
 
     def items(self, task: Task, language: str, split: str) -> list[Item]:
@@ -39,7 +49,7 @@ class Kind(ABC):
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if getattr(cls, "name", None):
-            KINDS[cls.name] = cls
+            KINDS.setdefault(cls.name, []).append(cls)
 
     @abstractmethod
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
@@ -54,12 +64,30 @@ class Kind(ABC):
         return setting
 
 
-KINDS: dict[str, type[Kind]] = {}
+# A kind name may have one implementation per capability: `classification` runs as a head on
+# embeddings for an embedder, as fine-tuning for a fit/predict encoder, as verbalised multiple
+# choice for an LLM. The backend's capabilities pick the implementation.
+KINDS: dict[str, list[type[Kind]]] = {}
 
 
-def get_kind(name: str) -> Kind:
-    from . import embedding  # noqa: F401  (registers the embedding kinds)
+def _load_kind_modules() -> None:
+    from . import embedding  # noqa: F401  (each module registers its kinds)
 
+
+def get_kind(name: str, capabilities: frozenset[Capability] | None = None, *, model: str = "", task: str = "") -> Kind:
+    """The implementation of kind ``name`` for a model with ``capabilities`` (any, when None)."""
+    _load_kind_modules()
     if name not in KINDS:
         raise unknown("task kind", name, KINDS)
-    return KINDS[name]()
+    impls = KINDS[name]
+    if capabilities is None:
+        return impls[0]()
+    for cls in impls:
+        if cls.needs in capabilities:
+            return cls()
+    needs = " or ".join(sorted({c.needs for c in impls}))
+    have = ", ".join(sorted(capabilities)) or "nothing"
+    raise CapabilityError(
+        f"model {model!r} cannot run task {task!r} (kind {name}): it needs {needs}; the model offers {have}",
+        hint="`xling models` shows which backend offers which capability",
+    )
