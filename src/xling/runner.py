@@ -20,10 +20,9 @@ from typing import Any
 import pandas as pd
 
 from . import analysis
-from .cache import ResponseCache
-from .client import EmbedClient
 from .errors import UserError, unknown
-from .kinds import RunContext, get_kind
+from .executors import WorkerSpec, make_executor, resolve_cache_path
+from .kinds import get_kind
 from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
@@ -121,11 +120,15 @@ def evaluate(
     cache_path: str | Path | None = None,
     command: str | None = None,
     progress: Callable[..., Any] | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    workers: int | None = None,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
     ``progress`` is an optional factory ``progress(total_units) -> Reporter`` (the CLI passes a
-    rich progress bar); without it the run is silent.
+    rich progress bar); without it the run is silent. ``executor`` is ``local`` or ``ray``
+    (``ray_address``: None/``local`` starts a local cluster, ``auto`` or ``ray://...`` joins one).
     """
     if limit is not None and limit < 1:
         raise UserError(f"--limit must be at least 1, not {limit}")
@@ -137,7 +140,8 @@ def evaluate(
     task_list = resolve_tasks(tasks, task_files, data_dir)
     the_plan = plan(task_list, languages)
     backend = load_model(model, model_options)
-    kinds = {t.name: get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name) for t in task_list}
+    for t in task_list:  # fail before any work when the model cannot do a task
+        get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name)
     fingerprint = backend.fingerprint()
 
     config = {
@@ -158,37 +162,31 @@ def evaluate(
     store.start_run(run_id, config)
     started = datetime.now(timezone.utc).isoformat()
 
-    cache = ResponseCache(Path(cache_path) if cache_path else None)
-    reporter = progress(len(the_plan.units)) if progress else None
-    on_progress = reporter.advance_texts if reporter else None
-    client = EmbedClient(backend, cache, batch_size=batch_size, on_progress=on_progress)
-    ctx = RunContext(backend=backend, cache=cache, client=client, stats=client.stats, limit=limit, seed=seed,
-                     batch_size=batch_size, on_progress=on_progress)
     done = store.done_units(run_id, model)
-    resumed = 0
+    todo = [(task, unit) for task, unit in the_plan.units if unit not in done]
+    resumed = len(the_plan.units) - len(todo)
+    reporter = progress(len(the_plan.units)) if progress else None
+    if reporter:
+        for _ in range(resumed):
+            reporter.advance_unit(None, skipped=True)
+
+    def on_result(unit: Unit, preds) -> None:
+        store.write_unit(run_id, model, unit, preds)
+        if reporter:
+            reporter.advance_unit(unit)
+
+    spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), batch_size, limit, seed)
     try:
-        for task, unit in the_plan.units:
-            if unit in done:
-                resumed += 1
-                if reporter:
-                    reporter.advance_unit(unit, skipped=True)
-                continue
-            if reporter:
-                reporter.start_unit(unit)
-            preds = kinds[task.name].run(unit, task, ctx)
-            store.write_unit(run_id, model, unit, preds)
-            if reporter:
-                reporter.advance_unit(unit)
+        stats = make_executor(executor, backend, ray_address=ray_address, workers=workers).run(todo, spec, on_result, reporter)
     finally:
         if reporter:
             reporter.close()
-        cache.close()
 
     frame = store.frame(run_id)
     store.close()
     frame.to_parquet(run_dir / PARQUET_FILE, index=False)
     data = _results(run_id, config, command, backend, task_list, the_plan, frame, seed, started,
-                    client.stats.as_dict() | {"units_resumed": resumed, "units_total": len(the_plan.units)}, limit)
+                    stats.as_dict() | {"units_resumed": resumed, "units_total": len(the_plan.units)}, limit)
     write_results(run_dir, data)
     from .report import write_markdown
 

@@ -102,9 +102,12 @@ class EmbeddingClassification(Kind):
             split = task.spec.train_split
             if not split:
                 raise DataError(task.spec_path, None, "a classification task needs 'train_split' for the head")
-            train = ctx.items(task, task.spec.source_language, split)
+            train = ctx.train_items(task, task.spec.source_language, split)
             x = _normalise(ctx.client.embed([it.fields["text"] for it in train], "symmetric"))
             ok = np.isfinite(x).all(axis=1)
+            if len({it.gold for it in train}) < 2:
+                raise DataError(task.spec_path, None, f"the {split!r} split of {task.spec.source_language} has fewer than "
+                                "two labels: a classification head cannot be fitted")
             # lbfgs is deterministic: the same embeddings give the same head.
             head = LogisticRegression(max_iter=2000, C=float(task.spec.options.get("C", 1.0)))
             head.fit(x[ok], [it.gold for it in np.array(train, dtype=object)[ok]])
