@@ -13,7 +13,7 @@ from rich.table import Table
 from .errors import UserError, XlingError
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EPILOG_RUN = """\b
 Examples:
@@ -71,7 +71,7 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option("--tasks", "-t", help="Comma-separated catalog tasks (default: the demo suite); see `xling tasks`.")
 @click.option("--task-file", multiple=True, type=click.Path(dir_okay=False), help="A task declared in a YAML file (repeatable).")
 @click.option("--languages", "-l", help="Comma-separated languages (any code: swh_Latn, sw, swh). Default: all of each task's.")
-@click.option("--limit", type=int, help="Use only the first N items per language and split.")
+@click.option("--limit", type=int, help="Score only the first N items per language (training data for heads is not limited).")
 @click.option("--output", type=click.Path(file_okay=False), help="Run directory (default: runs/<model>-<config hash>).")
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="XLING_DATA_DIR", help="Folder with local benchmark releases [env XLING_DATA_DIR].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap CIs and anything random.")
