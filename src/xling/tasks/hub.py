@@ -44,7 +44,8 @@ def _class_label_names(features) -> dict[str, Any]:
     return out
 
 
-def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | None = None) -> Iterator[Row]:
+def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | None = None,
+                  variant: str | None = None) -> Iterator[Row]:
     """Rows of one language and split from the Hub, streamed (reading stops at ``limit``)."""
     try:
         import datasets
@@ -52,7 +53,7 @@ def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | Non
         raise UserError("loading from the Hugging Face Hub needs the 'datasets' package",
                         hint="pip install datasets, or give --data-dir with a local copy") from exc
     hub_code = hub.languages.get(language, code)
-    config = hub.config.format(lang=hub_code, language=language) if hub.config else None
+    config = hub.config.format(lang=hub_code, language=language, variant=variant or "") if hub.config else None
     hub_split = hub.split_map.get(split, split)
     path, revision = hub_location(hub)
     try:
@@ -77,4 +78,4 @@ def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | Non
                 v = rec[col]
                 rec[col] = [feat.int2str(x) for x in v] if how == "seq" else (feat.int2str(v) if v >= 0 else v)
         n += 1
-        yield Row(i + 1, rec, f"{hub.id}/{config or ''}:{hub_split} row {i + 1}")
+        yield Row(i + 1, rec)  # line = Hub row number (1-based)

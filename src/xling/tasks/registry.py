@@ -189,7 +189,8 @@ class Task:
         if self.uses_hub():
             if self.spec.hub is None:
                 raise UserError(f"task {self.name!r} has no Hub source; pass --data-dir")
-            return self.spec.hub.id, iter_hub_rows(self.spec.hub, language, self._code(language), split, limit=limit)
+            return self.spec.hub.id, iter_hub_rows(self.spec.hub, language, self._code(language), split, limit=limit,
+                                                   variant=self._variant_code(variant))
         local = self.spec.local
         path = self.path_for(language, split, variant)
         kwargs = {"header": local.header, "columns": local.columns, "quoting": local.quoting,
@@ -245,13 +246,14 @@ class Task:
             if isinstance(row, BadRow):
                 self._bad(source, row)
                 continue
+            row.record.setdefault("_line", row.line)  # path `_line`: the record's line (or Hub row)
             try:
                 item_id, parallel_id, fields, gold = mapper.item_parts(row)
             except MappingError as exc:
                 self._bad(source, BadRow(row.line, str(exc), row.where))
                 continue
-            if item_id is None:
-                item_id = str(row.line) if row.line is not None else (row.where or str(n))
+            if item_id is None:  # JSON records: their JSON path (unique); line-based: the line
+                item_id = row.where or (str(row.line) if row.line is not None else str(n))
             if label is not None:
                 axis, _, vlang = label.partition("=")
                 fields[f"{axis}_language"] = vlang
