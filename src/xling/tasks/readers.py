@@ -381,8 +381,13 @@ class SkipLog:
 
     files: dict[str, dict] = field(default_factory=dict)
     keep: int = 5
+    _seen: set = field(default_factory=set)
 
     def add(self, path: Path | str, line: int | None, message: str) -> None:
+        key = (str(path), line, message)
+        if key in self._seen:  # the same file read twice in a run counts its bad rows once
+            return
+        self._seen.add(key)
         entry = self.files.setdefault(str(path), {"count": 0, "examples": []})
         entry["count"] += 1
         if len(entry["examples"]) < self.keep:
