@@ -145,7 +145,7 @@ def read_jsonl(path: Path, **_: Any) -> Iterator[Row | BadRow]:
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield BadRow(n, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            yield BadRow(n, f"not valid JSON ({exc.msg}, column {exc.colno})")
             continue
         if not isinstance(obj, dict):
             yield BadRow(n, f"expected a JSON object ({{...}}), found {type(obj).__name__}")
@@ -166,7 +166,7 @@ def _load_json(path: Path) -> tuple[Any, str]:
     try:
         return json.loads(text), text
     except json.JSONDecodeError as exc:
-        raise DataError(path, exc.lineno, f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
+        raise DataError(path, exc.lineno, f"not valid JSON ({exc.msg}, column {exc.colno})") from exc
 
 
 class _LineFinder:
