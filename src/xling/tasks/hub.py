@@ -30,15 +30,16 @@ def hub_location(hub) -> tuple[str, str | None]:
 
 
 def _class_label_names(features) -> dict[str, Any]:
-    """Columns whose values are ClassLabel ints (or sequences of them) -> their names."""
-    from datasets import ClassLabel, Sequence
+    """Columns whose values are ClassLabel ints (or lists of them) -> their names."""
+    from datasets import ClassLabel
 
     out = {}
     for name, feat in (features or {}).items():
+        inner = getattr(feat, "feature", None)  # Sequence/List features hold their element type
         if isinstance(feat, ClassLabel):
             out[name] = ("one", feat)
-        elif isinstance(feat, Sequence) and isinstance(feat.feature, ClassLabel):
-            out[name] = ("seq", feat.feature)
+        elif isinstance(inner, ClassLabel):
+            out[name] = ("seq", inner)
         elif isinstance(feat, list) and feat and isinstance(feat[0], ClassLabel):
             out[name] = ("seq", feat[0])
     return out

@@ -243,6 +243,8 @@ class TaskSpec(BaseModel):
             out.update(over)
         if isinstance(out["gold"], str):
             out["gold"] = Gold(path=out["gold"])
+        elif isinstance(out["gold"], dict):  # from the hub override's model_dump
+            out["gold"] = Gold.model_validate(out["gold"])
         return out
 
 
