@@ -50,9 +50,9 @@ def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | Non
     """Rows of one language and split from the Hub, streamed (reading stops at ``limit``)."""
     try:
         import datasets
-    except ImportError as exc:  # pragma: no cover - datasets is a core dependency
+    except ImportError as exc:
         raise UserError("loading from the Hugging Face Hub needs the 'datasets' package",
-                        hint="pip install datasets, or give --data-dir with a local copy") from exc
+                        hint="pip install 'xling[hub]', or give --data-dir with a local copy of the release") from exc
     hub_code = hub.languages.get(language, code)
     config = hub.config.format(lang=hub_code, language=language, variant=variant or "") if hub.config else None
     hub_split = hub.split_map.get(split, split)
