@@ -200,3 +200,16 @@ def test_bad_row_stops_the_run_or_is_skipped_and_recorded(tmp_path):
     assert entry["path"] == str(bad) and entry["count"] == 1 and entry["task"] == "kitchen-intents"
     spa = next(s for s in data["scores"] if s["language"] == "spa_Latn")
     assert spa["n"] == 5  # 6 rows, one skipped; the rest scored
+
+
+def test_unknown_kind_metric_and_key_suggest_the_closest(tmp_path):
+    p = spec_file(tmp_path, BASE.replace("kind: classification", "kind: clasification") + "local: {format: jsonl, path: x}\n")
+    with pytest.raises(DataError) as e:
+        load_task_file(p)
+    assert e.value.line == 3 and "Did you mean 'classification'" in str(e.value)
+    p = spec_file(tmp_path, BASE.replace("metric: accuracy", "metric: acc") + "local: {format: jsonl, path: x}\n")
+    with pytest.raises(DataError, match="key 'metric': unknown metric 'acc'"):
+        load_task_file(p)
+    p = spec_file(tmp_path, BASE + "local:\n  format: tsv\n  path: x.tsv\n  delimter: ','\n")
+    with pytest.raises(DataError, match="Did you mean 'delimiter'"):
+        load_task_file(p)

@@ -227,7 +227,10 @@ def _data_files(task_list: list[Task], the_plan: Plan) -> list[dict]:
     out = []
     for task in task_list:
         splits = {task.spec.eval_split} | ({task.spec.train_split} if task.spec.train_split else set())
-        for lang in the_plan.languages[task.name]:
+        langs = list(the_plan.languages[task.name])
+        if task.spec.source_language not in langs:
+            langs.append(task.spec.source_language)  # its train split feeds the head (XCOPA: English COPA)
+        for lang in langs:
             for split in sorted(splits):
                 try:
                     paths = task.files_for(lang, split) if not task.uses_hub() else []
