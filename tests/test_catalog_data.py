@@ -205,3 +205,10 @@ def test_declared_scripts_match_the_text(shared_data):
             ok = got == declared or (declared in ("Hans", "Hant", "Jpan") and got in ("Hani", "Jpan")) \
                 or (declared == "Kore" and got == "Hang")
             assert ok, f"{t.name} {lang}: text is mostly {got}"
+
+
+def test_variant_files_and_fingerprints(shared_data):
+    t = task("mlqa-gxlt", shared_data)
+    files = t.files_for("deu_Latn", "dev")
+    assert len(files) == 7 and all("dev-context-de-question-" in f.name for f in files)
+    assert t.files_for("deu_Latn", "dev", "question=zho_Hans")[0].name == "dev-context-de-question-zh.json"

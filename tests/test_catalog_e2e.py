@@ -35,3 +35,4 @@ def test_sib200_and_tatoeba_end_to_end(shared_data, tmp_path):
     assert not any("yor_Latn" in f for f in files)  # only the languages asked for are read
     tasks = {t["name"]: t for t in data["run"]["tasks"]}
     assert tasks["sib200"]["licence"] == "CC-BY-SA-4.0" and tasks["tatoeba"]["licence"] == "CC-BY-2.0-FR"
+    assert tasks["tatoeba"]["source"] == {"local": str(shared_data / "tatoeba"), "format": "bitext"}

@@ -259,7 +259,8 @@ def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.Da
             "data": _data_files(task_list, the_plan),
             "tasks": [{"name": t.name, "kind": t.spec.kind, "metric": t.spec.metric, "licence": t.spec.licence,
                        "creation": t.spec.creation, "source_language": t.spec.source_language,
-                       "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit}
+                       "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit,
+                       "source": t.source_info()}
                       for t in task_list],
             "started": started, "finished": datetime.now(timezone.utc).isoformat(),
             "calls": calls, "errors": int(frame["error"].notna().sum()),

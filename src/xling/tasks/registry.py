@@ -39,6 +39,11 @@ class Task:
     skip_bad_rows: bool = False
     skipped: SkipLog = field(default_factory=SkipLog)
 
+    def __post_init__(self):
+        self.spec_path = Path(self.spec_path)
+        if self.data_dir is not None:
+            self.data_dir = Path(self.data_dir)
+
     @property
     def name(self) -> str:
         return self.spec.name
@@ -112,6 +117,8 @@ class Task:
 
     def _pattern(self, language: str, split: str) -> tuple[str, str | None] | None:
         local = self.spec.local
+        if local is None:
+            raise UserError(f"task {self.name!r} has no local layout; it loads from the Hub ({self.spec.hub.id})")
         over = local.files.get(language)
         if over is not None:
             if split not in over:
@@ -136,7 +143,10 @@ class Task:
         return out
 
     def files_for(self, language: str, split: str, variant: str | None = None) -> list[Path]:
-        """Every local file read for one language and split (two for line-aligned bitext)."""
+        """Every local file read for one language and split (two for line-aligned bitext; one per
+        variant for a task with a variant axis and no ``variant`` given)."""
+        if self.spec.variant is not None and variant is None:
+            return [p for label, _, _ in self.variants() for p in self.files_for(language, split, label)]
         path = self.path_for(language, split, variant)
         pivot = self._pivot_path(language, split, variant)
         return [path] + ([pivot] if pivot else [])
@@ -173,6 +183,20 @@ class Task:
         if not path.is_file():
             raise UserError(f"task {self.name!r}: the aligned file {path} is missing")
         return path
+
+    def data_file(self, relpath: str) -> Path:
+        """A further file of the local release (e.g. MGSM's few-shot exemplars), under the task's root."""
+        path = self.root() / relpath
+        if not path.is_file():
+            raise UserError(f"task {self.name!r}: {path} is missing")
+        return path
+
+    def source_info(self) -> dict:
+        """Where this run reads the task from, for results.json."""
+        if self.uses_hub():
+            h = self.spec.hub
+            return {"hub": h.id, "config": h.config, "revision": h.revision}
+        return {"local": str(self.root()), "format": self.spec.local.format}
 
     # --- reading ----------------------------------------------------------------------------
     def mapper(self) -> Mapper:
