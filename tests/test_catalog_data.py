@@ -212,3 +212,26 @@ def test_variant_files_and_fingerprints(shared_data):
     files = t.files_for("deu_Latn", "dev")
     assert len(files) == 7 and all("dev-context-de-question-" in f.name for f in files)
     assert t.files_for("deu_Latn", "dev", "question=zho_Hans")[0].name == "dev-context-de-question-zh.json"
+
+
+def test_every_row_of_every_release_file_is_well_formed(shared_data):
+    """All languages and splits, every row through the mapping (labels, empty text, column counts):
+    nothing is skipped except TyDiQA-GoldP's stripped dev gold."""
+    for t in list_tasks(shared_data):
+        if t.name.startswith("demo") or t.name == "flores-retrieval":  # the same files as sib200
+            continue
+        t.skip_bad_rows = True
+        langs = dict.fromkeys(t.languages + [t.spec.source_language])
+        for lang in langs:
+            for split in dict.fromkeys(s for s in (t.spec.eval_split, t.spec.train_split) if s):
+                try:
+                    t.files_for(lang, split)
+                except UserError:
+                    continue
+                for _ in t.iter_items(lang, split):
+                    pass
+        skipped = {p: e["count"] for p, e in t.skipped.files.items()}
+        if t.name == "tydiqa_goldp":
+            assert sum(skipped.values()) == 5077 and all(".dev.json" in p for p in skipped)
+        else:
+            assert skipped == {}, (t.name, [e["examples"][:2] for e in t.skipped.files.values()])
