@@ -158,13 +158,15 @@ class RayExecutor:
             ref = ready[0]
             (task, unit), actor = running.pop(ref)
             try:
-                preds, stats = ray.get(ref)
+                preds, stats, skipped = ray.get(ref)
             except RayError as exc:
                 cause = getattr(exc, "cause", None) or exc
                 failures.append(f"{unit.task} {unit.setting} {unit.language}: {str(cause).splitlines()[0][:300]}")
             else:
                 on_result(unit, preds)
                 _merge_stats(total, stats)
+                for path, line, message in skipped:  # --skip-bad-rows counts, read on the worker
+                    task.skipped.add(path, line, message)
             submit(actor)
         if failures:
             raise UnitsFailed(f"{len(failures)} unit(s) failed on every try (the others are stored; rerun to retry):\n  "
@@ -182,7 +184,7 @@ class UnitWorker:
         self.kinds: dict[str, Any] = {}
         self.ctx = make_context(self.backend, self.cache, spec)
 
-    def run(self, task: Task, unit: Unit) -> tuple[list[Prediction], dict]:
+    def run(self, task: Task, unit: Unit) -> tuple[list[Prediction], dict, list]:
         if task.name not in self.kinds:
             self.kinds[task.name] = get_kind(task.spec.kind, self.backend.capabilities, model=self.spec.model, task=task.name)
         before = CallStats(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in self.ctx.stats.as_dict().items()})
@@ -190,7 +192,7 @@ class UnitWorker:
         after = self.ctx.stats.as_dict()
         delta = {k: ({r: c - getattr(before, k).get(r, 0) for r, c in v.items()} if isinstance(v, dict)
                      else v - getattr(before, k)) for k, v in after.items()}
-        return preds, delta
+        return preds, delta, sorted(task.skipped._seen, key=str)
 
     def pid(self) -> int:
         return os.getpid()
