@@ -13,7 +13,8 @@ from rich.table import Table
 
 from .errors import UserError, XlingError
 
-out = Console(highlight=False)
+# Piped output gets a wide console so tables are not folded into 80 columns.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EPILOG_RUN = """\b
@@ -84,9 +85,10 @@ def _split_list(value: str | None) -> list[str] | None:
               "ray://HOST:10001 a remote one; default starts a local one.")
 @click.option("--workers", type=int, help="With --executor ray: number of model workers (default: one per CPU).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--allow-outside-data-dir", is_flag=True, help="Let task files read files outside the data directory they name.")
 @click.option("--skip-bad-rows", is_flag=True, help="Skip malformed data rows (counted per file in results.json) instead of stopping at the first.")
 def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path,
-        executor, ray_address, workers, quiet, skip_bad_rows):
+        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir):
     """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
     from .models.registry import parse_options
     from .progress import RichReporter
@@ -98,7 +100,7 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
         batch_size=batch_size, cache_path=cache_path, command=shlex.join(["xling", *sys.argv[1:]]),
         progress=None if quiet else (lambda n: RichReporter(n, err)),
         executor=executor, ray_address=ray_address, workers=workers,
-        skip_bad_rows=skip_bad_rows,
+        skip_bad_rows=skip_bad_rows, allow_outside_data_dir=allow_outside_data_dir,
     )
     print_results(results)
     print_skipped(results)

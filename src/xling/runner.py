@@ -124,6 +124,7 @@ def evaluate(
     ray_address: str | None = None,
     workers: int | None = None,
     skip_bad_rows: bool = False,
+    allow_outside_data_dir: bool = False,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
@@ -143,6 +144,7 @@ def evaluate(
     task_list = resolve_tasks(tasks, task_files, data_dir)
     for t in task_list:
         t.skip_bad_rows = skip_bad_rows
+        t.allow_outside = allow_outside_data_dir
     the_plan = plan(task_list, languages)
     backend = load_model(model, model_options)
     for t in task_list:  # fail before any work when the model cannot do a task

@@ -38,6 +38,7 @@ class Task:
     data_dir: Path | None = None
     skip_bad_rows: bool = False
     skipped: SkipLog = field(default_factory=SkipLog)
+    allow_outside: bool = False  # let a task file read outside the data directory it names
 
     def __post_init__(self):
         self.spec_path = Path(self.spec_path)
@@ -73,7 +74,8 @@ class Task:
         root = local.root
         if root.startswith("package:"):
             pkg, _, sub = root.removeprefix("package:").partition("/")
-            return Path(str(resources.files(pkg))) / sub
+            base = Path(str(resources.files(pkg)))
+            return self._confined(base / sub, base)
         if root == "task-file":
             base = self.spec_path.parent
         else:
@@ -85,7 +87,21 @@ class Task:
                 )
             if not base.is_dir():
                 raise UserError(f"data directory {str(base)!r} does not exist", hint="pass --data-dir pointing at the folder holding the releases")
-        return base / local.subdir if local.subdir else base
+        return self._confined(base / local.subdir, base) if local.subdir else base
+
+    def _confined(self, path: Path, base: Path | None = None) -> Path:
+        """``path``, or an error when it leaves the data directory (``..``, absolute paths,
+        symlinks out) and the user did not pass --allow-outside-data-dir."""
+        if self.allow_outside:
+            return path
+        if base is None:
+            base = self.root()
+        if not path.resolve().is_relative_to(base.resolve()):
+            raise UserError(
+                f"task {self.name!r} ({self.spec_path}) would read {path}, outside its data directory {base}",
+                hint="fix the path pattern; if the file really lives elsewhere, pass --allow-outside-data-dir",
+            )
+        return path
 
     def check_language(self, language: str) -> str:
         """Canonical code of a language this task has data for (evaluated, or the source's)."""
@@ -166,7 +182,7 @@ class Task:
         if pat is None:
             have = ", ".join(sorted(self.spec.local.files[language]))
             raise UserError(f"task {self.name!r} has no split {split!r} for {language}; it has: {have}")
-        path = self.root() / self._format(pat[0], language, split, variant)
+        path = self._confined(self.root() / self._format(pat[0], language, split, variant))
         if not path.is_file():
             existing = sorted(p.name for p in path.parent.glob("*"))[:20] if path.parent.is_dir() else []
             raise UserError(
@@ -179,14 +195,14 @@ class Task:
         pat = self._pattern(language, split)
         if not pat or not pat[1]:
             return None
-        path = self.root() / self._format(pat[1], language, split, variant)
+        path = self._confined(self.root() / self._format(pat[1], language, split, variant))
         if not path.is_file():
             raise UserError(f"task {self.name!r}: the aligned file {path} is missing")
         return path
 
     def data_file(self, relpath: str) -> Path:
         """A further file of the local release (e.g. MGSM's few-shot exemplars), under the task's root."""
-        path = self.root() / relpath
+        path = self._confined(self.root() / relpath)
         if not path.is_file():
             raise UserError(f"task {self.name!r}: {path} is missing")
         return path
