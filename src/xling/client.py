@@ -127,11 +127,11 @@ class EmbedClient:
 
     def _count_long(self, unique: dict[bytes, str]) -> None:
         """Count texts beyond the model's window once per run, cached or not."""
-        if not self._max_tokens:
+        if not self._max_tokens and self.stats.long_text_policy in ("none", "server"):
             return
         new = [k for k in unique if k not in self._measured]
         self._measured.update(new)
-        over = sum(1 for k in new if unique[k].strip() and (self.backend.token_count(unique[k]) or 0) > self._max_tokens)
+        over = sum(1 for k in new if unique[k].strip() and self.backend.is_over_long(unique[k]))
         self.stats.over_long += over
         if self.stats.long_text_policy == "truncate":
             self.stats.truncated += over

@@ -83,17 +83,27 @@ class CorpusMetric(Metric):
 
 
 def _spearman(preds: np.ndarray, golds: np.ndarray) -> float:
+    """Pearson correlation of average ranks (= scipy.stats.spearmanr, without its per-call checks:
+    the bootstrap calls this thousands of times)."""
     x, y = preds.astype(float), golds.astype(float)
     if len(x) < 2 or np.all(x == x[0]) or np.all(y == y[0]):
         return float("nan")
-    return float(sps.spearmanr(x, y).statistic)
+    rx, ry = sps.rankdata(x), sps.rankdata(y)
+    rx -= rx.mean()
+    ry -= ry.mean()
+    return float(rx @ ry / np.sqrt((rx @ rx) * (ry @ ry)))
+
+
+def _present(value) -> bool:
+    """Not None, NaN (pandas' missing value) or empty."""
+    return not (value is None or (isinstance(value, float) and np.isnan(value)) or value == "")
 
 
 def _mining_f1(preds: np.ndarray, golds: np.ndarray) -> float:
     """BUCC-style F1 of mined pairs: a prediction is the mined target id (None: no pair kept),
     gold the true target id (None: the sentence has no translation)."""
-    mined = np.array([p is not None and p != "" for p in preds])
-    has_gold = np.array([g is not None and g != "" for g in golds])
+    mined = np.array([_present(p) for p in preds])
+    has_gold = np.array([_present(g) for g in golds])
     correct = np.array([m and p == g for m, p, g in zip(mined, preds, golds)])
     tp, n_mined, n_gold = correct.sum(), mined.sum(), has_gold.sum()
     if tp == 0:

@@ -38,7 +38,8 @@ class Backend(ABC):
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     # Long inputs: ``MAX_TOKENS`` is the model's window (None: no limit / unknown) and
     # ``LONG_TEXT_POLICY`` says what happens beyond it: "truncate" (the tail is dropped),
-    # "window" (split into windows whose vectors are averaged) or "none" (no limit).
+    # "window" (split into windows whose vectors are averaged), "none" (no limit) or "server"
+    # (a remote server applies its own, unknown policy).
     MAX_TOKENS: ClassVar[int | None] = None
     LONG_TEXT_POLICY: ClassVar[str] = "none"
 
@@ -68,6 +69,12 @@ class Backend(ABC):
     def token_count(self, text: str) -> int | None:
         """Tokens the model would see for ``text`` (for truncation accounting), or None if unknown."""
         return None
+
+    def is_over_long(self, text: str) -> bool:
+        """Whether ``text`` exceeds the model's window (then ``LONG_TEXT_POLICY`` applies)."""
+        if not self.MAX_TOKENS:
+            return False
+        return (self.token_count(text) or 0) > self.MAX_TOKENS
 
     def request_role(self, role: str) -> str:
         """The role as the model sees it; roles that share a prefix share cache entries."""
