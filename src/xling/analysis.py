@@ -29,6 +29,8 @@ def transfer_gap(pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: 
                 if lang == src:
                     continue
                 est, paired = metric.paired_gap(by_lang[src], rows, seed_for(seed, "gap", task, setting, lang))
+                if not np.isfinite(est.value):
+                    continue  # no statistic on one side (every item failed, or a constant prediction)
                 out.append({"task": task, "setting": setting, "source": src, "language": lang,
                             "gap": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high,
                             "n": est.n, "paired": paired})
