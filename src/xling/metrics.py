@@ -59,10 +59,19 @@ class CorpusMetric(Metric):
             return float("nan")
         return float(self.statistic(preds, golds)) * self.scale
 
+    def _resampled(self, preds: np.ndarray, golds: np.ndarray) -> float:
+        """The statistic on a bootstrap resample; where it is undefined there (e.g. every
+        resampled gold equal, possible with few items) it counts as 0, which widens the CI."""
+        v = self.value_of(preds, golds)
+        return 0.0 if np.isnan(v) else v
+
     def estimate(self, rows: pd.DataFrame, seed: int, key: tuple[str, ...]) -> Estimate:
         preds, golds = self._arrays(rows)
-        est = bootstrap_statistic(len(preds), lambda idx: self.value_of(preds[idx], golds[idx]), seed_for(seed, *key))
-        return est
+        value = self.value_of(preds, golds)
+        if not np.isfinite(value):
+            return Estimate(float("nan"), float("nan"), float("nan"), len(preds))
+        est = bootstrap_statistic(len(preds), lambda idx: self._resampled(preds[idx], golds[idx]), seed_for(seed, *key))
+        return Estimate(value, est.ci_low, est.ci_high, est.n)
 
     def paired_gap(self, src: pd.DataFrame, tgt: pd.DataFrame, rng: np.random.Generator) -> tuple[Estimate, bool]:
         """statistic(source) - statistic(target); paired bootstrap over shared parallel ids when
@@ -73,8 +82,11 @@ class CorpusMetric(Metric):
         if len(shared):
             sp, sg = np.array(list(s.loc[shared, "prediction"]), dtype=object), np.array(list(s.loc[shared, "gold"]), dtype=object)
             tp, tg = np.array(list(t.loc[shared, "prediction"]), dtype=object), np.array(list(t.loc[shared, "gold"]), dtype=object)
-            est = bootstrap_statistic(len(shared), lambda i: self.value_of(sp[i], sg[i]) - self.value_of(tp[i], tg[i]), rng)
-            return est, True
+            value = self.value_of(sp, sg) - self.value_of(tp, tg)
+            if not np.isfinite(value):
+                return Estimate(float("nan"), float("nan"), float("nan"), len(shared)), True
+            est = bootstrap_statistic(len(shared), lambda i: self._resampled(sp[i], sg[i]) - self._resampled(tp[i], tg[i]), rng)
+            return Estimate(value, est.ci_low, est.ci_high, est.n), True
         a, b = self.estimate(src, 0, ("s",)), self.estimate(tgt, 0, ("t",))
         # Different items: the CI of a difference of independent estimates (normal approximation).
         half = np.hypot((a.ci_high - a.ci_low) / 2, (b.ci_high - b.ci_low) / 2)
