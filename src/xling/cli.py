@@ -121,8 +121,8 @@ def print_results(results) -> None:
     from .report import fmt, fmt_ci, score_table
 
     table = score_table(results)
-    for (task, setting), g in table.groupby(["task", "setting"], sort=True):
-        t = Table(title=f"{task} · {setting} · {g['metric'].iloc[0]}", title_justify="left")
+    for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
+        t = Table(title=f"{task} · {setting} · {metric}", title_justify="left")
         for col, just in [("language", "left"), ("name", "left"), ("score", "right"), ("95% CI", "left"),
                           ("gap to source", "right"), ("n", "right")]:
             t.add_column(col, justify=just)
@@ -133,6 +133,8 @@ def print_results(results) -> None:
     out.print(
         f"model calls: {calls['model_calls']}, cache hits: {calls['cache_hits']}, "
         f"units resumed: {calls['units_resumed']}/{calls['units_total']}, truncated texts: {calls['truncated']}"
+        + (f", over-long texts: {calls['over_long']} ({calls['long_text_policy']})" if calls.get("over_long") else "")
+        + (f", failed embeddings: {calls['failed']}" if calls.get("failed") else "")
     )
     out.print(f"run directory: {results.run_dir}  (results.json, predictions.sqlite, predictions.parquet, report.md)")
 

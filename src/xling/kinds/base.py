@@ -67,6 +67,11 @@ class Kind(ABC):
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         """Score every item of one unit."""
 
+    def metrics(self, task: Task) -> list[str]:
+        """The metrics reported for this task: its spec's metric first (the one the per-item
+        ``score`` column and the transfer gap use), then any others the kind computes."""
+        return [task.spec.metric]
+
     def source_setting(self, setting: str) -> str | None:
         """The setting whose source-language score is the reference for transfer gaps."""
         return setting
@@ -80,6 +85,7 @@ KINDS: dict[str, list[type[Kind]]] = {}
 
 def _load_kind_modules() -> None:
     from . import embedding  # noqa: F401  (each module registers its kinds)
+    from . import embedding_pairs, embedding_retrieval  # noqa: F401
 
 
 def get_kind(name: str, capabilities: frozenset[Capability] | None = None, *, model: str = "", task: str = "") -> Kind:

@@ -18,6 +18,15 @@ class Capability(StrEnum):
     TRANSLATE = "translate"
 
 
+class EmbedError(Exception):
+    """A backend could not embed a batch (after its own retries). The client turns every text of
+    the batch into an error row with this message; nothing is cached."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
 class Backend(ABC):
     """A loaded model. Subclasses set ``capabilities`` and implement the matching methods.
 
@@ -27,6 +36,12 @@ class Backend(ABC):
 
     name: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Long inputs: ``MAX_TOKENS`` is the model's window (None: no limit / unknown) and
+    # ``LONG_TEXT_POLICY`` says what happens beyond it: "truncate" (the tail is dropped),
+    # "window" (split into windows whose vectors are averaged), "none" (no limit) or "server"
+    # (a remote server applies its own, unknown policy).
+    MAX_TOKENS: ClassVar[int | None] = None
+    LONG_TEXT_POLICY: ClassVar[str] = "none"
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         self.spec = spec
@@ -47,12 +62,19 @@ class Backend(ABC):
             )
 
     def embed(self, texts: list[str], role: str) -> np.ndarray:
-        """Unit-normalised or raw float32 vectors, one row per text."""
+        """Unit-normalised or raw float32 vectors, one row per text. A NaN row marks a text the
+        model failed on; :class:`EmbedError` fails the whole batch."""
         raise CapabilityError(f"model {self.spec!r} cannot embed")
 
     def token_count(self, text: str) -> int | None:
         """Tokens the model would see for ``text`` (for truncation accounting), or None if unknown."""
         return None
+
+    def is_over_long(self, text: str) -> bool:
+        """Whether ``text`` exceeds the model's window (then ``LONG_TEXT_POLICY`` applies)."""
+        if not self.MAX_TOKENS:
+            return False
+        return (self.token_count(text) or 0) > self.MAX_TOKENS
 
     def request_role(self, role: str) -> str:
         """The role as the model sees it; roles that share a prefix share cache entries."""

