@@ -13,7 +13,7 @@ import pytest
 from conftest import xling_cmd
 from xling.results import schema
 
-FEW = "swh_Latn,yor_Latn,amh_Ethi,npi_Deva,zho_Hans"
+FEW = "swh_Latn,amh_Ethi,zho_Hans"
 
 
 def run_cli(*args, env=None, timeout=600):
@@ -84,12 +84,12 @@ def test_a_new_run_directory_is_served_from_the_cache(default_run, tmp_path):
 
 def test_scores_do_not_depend_on_batch_size(tmp_path):
     out = {}
-    for bs in (1, 7, 64):
+    for bs in (1, 64):
         res = run_cli("run", "-q", "--languages", FEW, "--limit", "20", "--batch-size", str(bs),
                       "--output", str(tmp_path / f"bs{bs}"), env=env_with_cache(tmp_path / f"cache{bs}"))
         assert res.returncode == 0, res.stderr
         out[bs] = scores_of(tmp_path / f"bs{bs}")
-    assert out[1] == out[7] == out[64]
+    assert out[1] == out[64]
 
 
 def test_kill_9_then_the_same_command_gives_the_uninterrupted_scores(default_run, tmp_path):

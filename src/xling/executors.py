@@ -6,6 +6,7 @@ whose worker died is simply run again elsewhere.
 """
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -45,14 +46,29 @@ def make_context(backend: Backend, cache: ResponseCache, spec: WorkerSpec,
                       seed=spec.seed, batch_size=spec.batch_size, on_progress=on_progress)
 
 
+def _stats_delta(before: dict, after: dict) -> dict:
+    """What a unit added to a worker's counters (numbers and per-role counts; settings as they are)."""
+    out = {}
+    for key, value in after.items():
+        if isinstance(value, dict):
+            out[key] = {r: c - before[key].get(r, 0) for r, c in value.items()}
+        elif isinstance(value, int) and not isinstance(value, bool) and isinstance(before.get(key), int):
+            out[key] = value - before[key]
+        else:
+            out[key] = value
+    return out
+
+
 def _merge_stats(total: CallStats, part: dict) -> None:
     for key, value in part.items():
         if isinstance(value, dict):
             bucket = getattr(total, key)
             for k, v in value.items():
                 bucket[k] = bucket.get(k, 0) + v
-        else:
+        elif isinstance(value, int) and not isinstance(value, bool) and isinstance(getattr(total, key), int):
             setattr(total, key, getattr(total, key) + value)
+        else:
+            setattr(total, key, value)  # a setting such as the long-text policy
 
 
 class LocalExecutor:
@@ -187,11 +203,9 @@ class UnitWorker:
     def run(self, task: Task, unit: Unit) -> tuple[list[Prediction], dict, list]:
         if task.name not in self.kinds:
             self.kinds[task.name] = get_kind(task.spec.kind, self.backend.capabilities, model=self.spec.model, task=task.name)
-        before = CallStats(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in self.ctx.stats.as_dict().items()})
+        before = copy.deepcopy(self.ctx.stats.as_dict())
         preds = self.kinds[task.name].run(unit, task, self.ctx)
-        after = self.ctx.stats.as_dict()
-        delta = {k: ({r: c - getattr(before, k).get(r, 0) for r, c in v.items()} if isinstance(v, dict)
-                     else v - getattr(before, k)) for k, v in after.items()}
+        delta = _stats_delta(before, self.ctx.stats.as_dict())
         return preds, delta, sorted(task.skipped._seen, key=str)
 
     def pid(self) -> int:
