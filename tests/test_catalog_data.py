@@ -237,3 +237,23 @@ def test_every_row_of_every_release_file_is_well_formed(shared_data):
             assert sum(skipped.values()) == 5077 and all(".dev.json" in p for p in skipped)
         else:
             assert skipped == {}, (t.name, [e["examples"][:2] for e in t.skipped.files.values()])
+
+
+def test_default_languages_are_those_with_data_and_the_rest_is_said(shared_data, tmp_path):
+    from xling.runner import plan
+
+    import shutil
+
+    from conftest import ROOT
+    from xling.tasks import load_task_file
+
+    bele = task("belebele", shared_data)
+    assert bele.available_languages() == ["deu_Latn", "eng_Latn"]
+    with pytest.raises(UserError, match="no language has a 'test' file"):
+        get_task("belebele", tmp_path).available_languages()
+    ex = tmp_path / "ex"
+    shutil.copytree(ROOT / "examples" / "kitchen-intents", ex)
+    shutil.rmtree(ex / "data" / "deu_Latn")
+    p = plan([load_task_file(ex / "task.yaml"), task("sib200", shared_data)], None)
+    assert p.languages["kitchen-intents"] == ["eng_Latn", "spa_Latn", "fra_Latn"]
+    assert len(p.languages["sib200"]) == 205
