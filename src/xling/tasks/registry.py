@@ -354,7 +354,7 @@ def load_task_file(path: str | Path, data_dir: Path | None = None) -> Task:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"task file {str(path)!r} does not exist")
-    return Task(load_spec(path), path, data_dir)
+    return Task(load_spec(path, check_kind=True), path, data_dir)
 
 
 __all__ = ["Task", "get_task", "list_tasks", "load_task_file", "canonical"]
