@@ -223,7 +223,9 @@ def test_every_row_of_every_release_file_is_well_formed(shared_data):
         t.skip_bad_rows = True
         langs = dict.fromkeys(t.languages + [t.spec.source_language])
         for lang in langs:
-            for split in dict.fromkeys(s for s in (t.spec.eval_split, t.spec.train_split) if s):
+            # the train split is read for the source language only (as the kinds do)
+            train = t.spec.train_split if lang == t.spec.source_language else None
+            for split in dict.fromkeys(s for s in (t.spec.eval_split, train) if s):
                 try:
                     t.files_for(lang, split)
                 except UserError:
@@ -235,3 +237,23 @@ def test_every_row_of_every_release_file_is_well_formed(shared_data):
             assert sum(skipped.values()) == 5077 and all(".dev.json" in p for p in skipped)
         else:
             assert skipped == {}, (t.name, [e["examples"][:2] for e in t.skipped.files.values()])
+
+
+def test_default_languages_are_those_with_data_and_the_rest_is_said(shared_data, tmp_path):
+    from xling.runner import plan
+
+    import shutil
+
+    from conftest import ROOT
+    from xling.tasks import load_task_file
+
+    bele = task("belebele", shared_data)
+    assert bele.available_languages() == ["deu_Latn", "eng_Latn"]
+    with pytest.raises(UserError, match="no language has a 'test' file"):
+        get_task("belebele", tmp_path).available_languages()
+    ex = tmp_path / "ex"
+    shutil.copytree(ROOT / "examples" / "kitchen-intents", ex)
+    shutil.rmtree(ex / "data" / "deu_Latn")
+    p = plan([load_task_file(ex / "task.yaml"), task("sib200", shared_data)], None)
+    assert p.languages["kitchen-intents"] == ["eng_Latn", "spa_Latn", "fra_Latn"]
+    assert len(p.languages["sib200"]) == 205

@@ -70,3 +70,23 @@ def test_token_tags_and_official_belebele_schema_from_hub(mirror):
 def test_local_data_dir_wins_over_hub(mirror, tmp_path):
     t = get_task("xnli", tmp_path)
     assert not t.uses_hub()
+
+
+def test_one_config_for_all_languages_is_filtered_and_variants_pick_configs(mirror):
+    qa = Features({"id": Value("string"), "title": Value("string"), "context": Value("string"),
+                   "question": Value("string"),
+                   "answers": {"text": Sequence(Value("string")), "answer_start": Sequence(Value("int32"))}})
+    hub_repo(mirror, "google-research-datasets/tydiqa", "secondary_task", "validation",
+             {"id": ["swahili-1-0", "finnish-2-0", "swahili-3-1"], "title": ["a", "b", "c"],
+              "context": ["Nairobi ni mji.", "Helsinki on kaupunki.", "Dodoma ni mji mkuu."],
+              "question": ["Nini Nairobi?", "Mikä Helsinki?", "Mji mkuu ni upi?"],
+              "answers": [{"text": ["mji"], "answer_start": [11]}, {"text": ["kaupunki"], "answer_start": [12]},
+                          {"text": ["Dodoma"], "answer_start": [0]}]}, qa)
+    items = get_task("tydiqa_goldp").items("swh_Latn", "dev")
+    assert [(it.fields["question"], it.gold) for it in items] == [("Nini Nairobi?", ["mji"]), ("Mji mkuu ni upi?", ["Dodoma"])]
+
+    hub_repo(mirror, "facebook/mlqa", "mlqa.de.vi", "validation",
+             {"id": ["m1"], "title": ["t"], "context": ["Berlin ist groß."], "question": ["Berlin là gì?"],
+              "answers": [{"text": ["groß"], "answer_start": [11]}]}, qa)
+    [it] = get_task("mlqa-gxlt").items("deu_Latn", "dev", variant="question=vie_Latn")
+    assert it.fields["question_language"] == "vie_Latn" and it.item_id == "m1|question=vie_Latn" and it.gold == ["groß"]

@@ -182,3 +182,16 @@ def test_bitext_aligned_and_length_mismatch(tmp_path):
 
 def test_every_declared_format_has_a_reader():
     assert set(READERS) == {"tsv", "csv", "jsonl", "json", "squad", "conllu", "token-tags", "bitext"}
+
+
+def test_skip_log_counts_each_bad_row_once_per_file():
+    from xling.tasks.readers import SkipLog
+
+    log = SkipLog(keep=2)
+    for _ in range(2):  # the same file read twice in one run
+        for line in (3, 7, 9):
+            log.add("/d/a.tsv", line, "expected 3 columns")
+    log.add("/d/b.tsv", None, "bad record")
+    assert log.files["/d/a.tsv"]["count"] == 3 and log.total == 4
+    assert log.files["/d/a.tsv"]["examples"] == ["/d/a.tsv:3: expected 3 columns", "/d/a.tsv:7: expected 3 columns"]
+    assert log.files["/d/b.tsv"]["examples"] == ["/d/b.tsv: bad record"]

@@ -111,6 +111,11 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
 
 def print_skipped(results) -> None:
     """Rows skipped under --skip-bad-rows, per file (nothing is dropped silently)."""
+    for t in results.data["run"].get("tasks", []):
+        missing = t.get("languages_without_data") or []
+        if missing:
+            err.print(f"[yellow]{t['name']}: {len(missing)} of its languages have no data here[/] and were not run "
+                      f"(listed in results.json run.tasks[].languages_without_data)")
     skipped = results.data["run"].get("skipped_rows") or []
     for e in skipped:
         err.print(f"[yellow]skipped {e['count']} bad row(s)[/] in {escape(e['path'])} (task {e['task']}); "

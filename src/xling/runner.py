@@ -81,7 +81,10 @@ def plan(tasks: list[Task], languages: Sequence[str] | None) -> Plan:
             wanted.append(lang)
     units, per_task = [], {}
     for task in tasks:
-        langs = task.languages if wanted is None else [lang for lang in task.languages if lang in wanted]
+        if wanted is None:  # every language that has data here (the local Belebele copy has 2 of 122)
+            langs = task.available_languages()
+        else:
+            langs = [lang for lang in task.languages if lang in wanted]
         src = task.spec.source_language
         if wanted is not None and src in task.languages and src not in langs:
             langs = [src, *langs]  # the source language is the reference for the transfer gap
@@ -269,7 +272,8 @@ def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.Da
             "tasks": [{"name": t.name, "kind": t.spec.kind, "metric": t.spec.metric, "licence": t.spec.licence,
                        "creation": t.spec.creation, "source_language": t.spec.source_language,
                        "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit,
-                       "source": t.source_info()}
+                       "source": t.source_info(),
+                       "languages_without_data": sorted(set(t.languages) - set(t.available_languages()))}
                       for t in task_list],
             "started": started, "finished": datetime.now(timezone.utc).isoformat(),
             "calls": calls, "errors": int(frame["error"].notna().sum()),

@@ -165,8 +165,8 @@ class Mapper:
                 if name in self.optional:
                     continue
                 raise
-            if _is_empty(value) or (isinstance(value, list) and any(_is_empty(v) for v in value)
-                                    and name not in ("tags",)):
+            if _is_empty(value) or (isinstance(value, list) and any(
+                    v is None or (isinstance(v, str) and (not v or v.isspace())) for v in value)):
                 raise MappingError(f"empty text in field {name!r} (from {path.spec!r})")
             fields[name] = value
         gold = self._gold(rec)

@@ -312,33 +312,39 @@ def read_token_tags(
     and UD-POS layout). Each sentence is a record of lists named by ``columns``
     (default ``[tokens, tags]``)."""
     names = columns or ["tokens", "tags"]
-    sent: dict[str, list] | None = None
+    width = len(names)
+    sep = "TAB" if delimiter == "\t" else repr(delimiter)
+    rows: list[list[str]] = []
     bad: BadRow | None = None
     start = None
+
+    def sentence() -> Row | BadRow | None:
+        if bad is not None:
+            return bad
+        if rows:
+            return Row(start, {k: list(col) for k, col in zip(names, zip(*rows))})
+        return None
+
     for n, text in text_lines(path):
         if isinstance(text, BadRow):
             bad = bad or text
             continue
-        if not text.strip():
-            if bad is not None:
-                yield bad
-            elif sent is not None:
-                yield Row(start, sent)
-            sent, bad, start = None, None, None
+        if not text or text.isspace():
+            out = sentence()
+            if out is not None:
+                yield out
+            rows, bad, start = [], None, None
             continue
-        if sent is None:
-            sent, start = {k: [] for k in names}, n
+        if start is None:
+            start = n
         cols = text.split(delimiter)
-        if len(cols) != len(names):
-            bad = bad or BadRow(n, f"expected {len(names)} columns ({', '.join(names)}) separated by "
-                                   f"{'TAB' if delimiter == chr(9) else repr(delimiter)}, found {len(cols)}")
+        if len(cols) != width:
+            bad = bad or BadRow(n, f"expected {width} columns ({', '.join(names)}) separated by {sep}, found {len(cols)}")
             continue
-        for k, v in zip(names, cols, strict=True):
-            sent[k].append(v)
-    if bad is not None:
-        yield bad
-    elif sent is not None:
-        yield Row(start, sent)
+        rows.append(cols)
+    out = sentence()
+    if out is not None:
+        yield out
 
 
 def read_bitext(path: Path, *, pivot_path: Path | None = None, **_: Any) -> Iterator[Row | BadRow]:

@@ -200,6 +200,28 @@ class Task:
             raise UserError(f"task {self.name!r}: the aligned file {path} is missing")
         return path
 
+    def available_languages(self, split: str | None = None) -> list[str]:
+        """The task's languages that have data for ``split`` (default: the eval split) where the
+        task reads from: all of them on the Hub; those with a file in the local copy (the local
+        Belebele copy has 2 of 122)."""
+        split = split or self.spec.eval_split
+        if self.uses_hub():
+            return self.languages
+        root = self.root()  # no data directory at all is an error, not "no languages"
+        out = []
+        for lang in self.languages:
+            try:
+                self.files_for(lang, split)
+                out.append(lang)
+            except UserError:
+                pass
+        if not out:
+            local = self.spec.local
+            raise UserError(f"task {self.name!r}: no language has a {split!r} file under {root}",
+                            hint=f"expected files like {local.path} ({local.format}); is --data-dir the folder holding "
+                                 f"{local.subdir or 'the release'}?")
+        return out
+
     def data_file(self, relpath: str) -> Path:
         """A further file of the local release (e.g. MGSM's few-shot exemplars), under the task's root."""
         path = self._confined(self.root() / relpath)
@@ -348,7 +370,7 @@ def load_task_file(path: str | Path, data_dir: Path | None = None) -> Task:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"task file {str(path)!r} does not exist")
-    return Task(load_spec(path), path, data_dir)
+    return Task(load_spec(path, check_kind=True), path, data_dir)
 
 
 __all__ = ["Task", "get_task", "list_tasks", "load_task_file", "canonical"]
