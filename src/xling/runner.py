@@ -238,8 +238,5 @@ def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.Da
                            "scale": "0-100", "errors_score": 0},
         },
         "scores": scores,
-        "analyses": {
-            "transfer_gap": analysis.transfer_gap(frame, sources, seed),
-            "averages": analysis.mean_over_languages(scores),
-        },
+        "analyses": analysis.run_analyses(frame, scores, sources, seed),
     }
