@@ -259,5 +259,10 @@ def compare(run_dirs, output, alpha, seed):
         out.print(f"wrote {path}")
 
 
+from .diagnose_cli import diagnose  # noqa: E402  (the `xling diagnose ...` group)
+
+main.add_command(diagnose)
+
+
 if __name__ == "__main__":
     main()
