@@ -155,3 +155,34 @@ def test_language_metadata_comes_from_the_packages():
     assert langmeta.info("eus_Latn").family.startswith("isolate")
     assert langmeta.info("amh_Ethi").script_name == "Ethiopic"
     assert langmeta.tier("fij_Latn") == "unknown"
+
+
+def test_vectorised_consistency_matches_the_per_pair_computation_and_limits_cis():
+    from xling.analysis.consistency import pair_consistency
+
+    rng = np.random.default_rng(4)
+    langs = ["eng_Latn", "deu_Latn", "swh_Latn", "yor_Latn"]
+    rows = []
+    for lang in langs:
+        for i in range(50):
+            if lang == "yor_Latn" and i < 5:
+                continue  # missing items: pairs use only shared ones
+            gold = str(i % 3)
+            pred = gold if rng.random() < 0.7 else str(rng.integers(0, 3))
+            rows.append(("t", "s", lang, str(i), pred, gold, float(pred == gold)))
+    pred = table(rows)
+    full = {(r["language_a"], r["language_b"]): r for r in consistency(pred, seed=0)}
+    p = pred.pivot(index="parallel_id", columns="language", values="prediction")
+    s = pred.pivot(index="parallel_id", columns="language", values="score")
+    for (la, lb), r in full.items():
+        shared = p[[la, lb]].dropna().index
+        ref = pair_consistency(p.loc[shared, la].tolist(), p.loc[shared, lb].tolist(), s.loc[shared, la],
+                               s.loc[shared, lb], seed_for(0, "x"))
+        for key in ("n", "agreement", "agree_correct", "kappa", "flips"):
+            assert r[key] == pytest.approx(ref[key]), (la, lb, key)
+    assert full[("deu_Latn", "yor_Latn")]["n"] == 45
+    limited = {(r["language_a"], r["language_b"]): r for r in
+               consistency(pred, seed=0, sources={"t": "eng_Latn"}, max_ci_languages=3)}
+    assert np.isfinite(limited[("deu_Latn", "eng_Latn")]["agreement_ci_low"])
+    assert np.isnan(limited[("deu_Latn", "swh_Latn")]["agreement_ci_low"])
+    assert limited[("deu_Latn", "swh_Latn")]["agreement"] == full[("deu_Latn", "swh_Latn")]["agreement"]

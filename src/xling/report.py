@@ -87,7 +87,8 @@ def _markdown_analyses(results: Results) -> list[str]:
                   "| task | setting | pair | n | agreement | agree & correct | kappa | flips |",
                   "|---|---|---|---:|---|---|---|---:|"]
         for r in cons.itertuples():
-            kappa = "–" if pd.isna(r.kappa) else f"{r.kappa:.2f} [{r.kappa_ci_low:.2f}, {r.kappa_ci_high:.2f}]"
+            kappa = "–" if pd.isna(r.kappa) else f"{r.kappa:.2f}" + (
+                "" if pd.isna(r.kappa_ci_low) else f" [{r.kappa_ci_low:.2f}, {r.kappa_ci_high:.2f}]")
             lines.append(f"| {_md_escape(r.task)} | {_md_escape(r.setting)} | {r.language_a} – {r.language_b} | {r.n} | "
                          f"{fmt(r.agreement)} {fmt_ci(r.agreement_ci_low, r.agreement_ci_high)} | "
                          f"{fmt(r.agree_correct)} {fmt_ci(r.agree_correct_ci_low, r.agree_correct_ci_high)} | {kappa} | {r.flips} |")

@@ -188,7 +188,8 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
     gaps = pd.DataFrame(analyses.get("transfer_gap", []))
     if not gaps.empty:
         add(gap_chart(gaps), "gap")
-    cons = pd.DataFrame(analyses["consistency"] if "consistency" in analyses else consistency_of(pred, seed))
+    sources = {t["name"]: t.get("source_language") for t in run.get("tasks", [])}
+    cons = pd.DataFrame(analyses["consistency"] if "consistency" in analyses else consistency_of(pred, seed, sources=sources))
     if not cons.empty:
         for (task, setting), g in cons.groupby(["task", "setting"], sort=True):
             add(consistency_matrix(g, task, setting), "consistency")
@@ -200,7 +201,7 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
             grouped[by] = [{"task": r.task, "setting": r.setting, "group": r.group, "value": _fmt(r.value),
                             "range": f"{_fmt(r.min)}–{_fmt(r.max)}", "languages": ", ".join(r.languages),
                             "weighting": r.weighting} for r in rows.itertuples()]
-    pairs = language_pairs(pred, seed) if not pred.empty else []
+    pairs = language_pairs(pred, seed, sources=sources) if not pred.empty else []
     flips = flipped_items(pred) if not pred.empty else pd.DataFrame()
     texts = texts or {}
     flip_rows = []

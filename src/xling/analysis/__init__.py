@@ -21,6 +21,6 @@ def run_analyses(frame: pd.DataFrame, scores: list[dict], sources: dict[str, str
         "transfer_gap": transfer_gap(frame, sources, seed),
         "averages": mean_over_languages(scores),
         "grouped_averages": [row for by in GROUPINGS for row in grouped_scores(scores, by)],
-        "consistency": consistency(frame, seed),
+        "consistency": consistency(frame, seed, sources=sources),
         "languages": {"metadata": [info(c).as_dict() for c in langs], "sources": meta_sources()},
     }

@@ -74,20 +74,56 @@ def pair_consistency(pred_a, pred_b, score_a, score_b, rng: np.random.Generator,
     return {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in out.items()}
 
 
-def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES) -> list[dict]:
-    """One row per (task, setting, language pair) with at least one shared item."""
+MAX_CI_LANGUAGES = 25  # above this, bootstrap CIs only for pairs with the task's source language
+
+
+def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
+                sources: dict[str, str] | None = None, max_ci_languages: int = MAX_CI_LANGUAGES) -> list[dict]:
+    """One row per (task, setting, language pair) with at least one shared item.
+
+    Point estimates for every pair (vectorised over pairs). Bootstrap CIs for every pair when a
+    task has at most ``max_ci_languages`` languages; above that (SIB-200 has 20,000+ pairs) only
+    for pairs that include the task's source language — the others get null CIs.
+    """
     out = []
     for (task, setting), group in pred.groupby(["task", "setting"], sort=True):
         p, s = _wide(group)
-        for la, lb in combinations(sorted(p.columns), 2):
-            both = p[[la, lb]].notna().all(axis=1) & s[[la, lb]].notna().all(axis=1)
-            if not both.any():
+        langs = list(p.columns)
+        src = (sources or {}).get(task)
+        valid = p.notna().to_numpy() & s.notna().to_numpy()
+        flat = [_key(v) if ok else "" for v, ok in zip(p.to_numpy().ravel(), valid.ravel())]
+        codes, uniques = pd.factorize(pd.Series(flat))
+        codes = codes.reshape(p.shape).astype(np.int64)
+        correct = np.nan_to_num(s.to_numpy(dtype=float), nan=-1.0) >= CORRECT_AT
+        both = valid[:, :, None] & valid[:, None, :]
+        same = (codes[:, :, None] == codes[:, None, :]) & both
+        n_pair = both.sum(axis=0)
+        agree = same.sum(axis=0)
+        agree_correct = (same & correct[:, :, None] & correct[:, None, :]).sum(axis=0)
+        only_first = (correct[:, :, None] & ~correct[:, None, :] & both).sum(axis=0)
+        only_second = (~correct[:, :, None] & correct[:, None, :] & both).sum(axis=0)
+        all_ci = len(langs) <= max_ci_languages
+        k = len(uniques)
+        for i, j in combinations(range(len(langs)), 2):
+            n = int(n_pair[i, j])
+            if n == 0:
                 continue
-            rows = p.index[both]
-            stats = pair_consistency(p.loc[rows, la].tolist(), p.loc[rows, lb].tolist(),
-                                     s.loc[rows, la], s.loc[rows, lb],
-                                     seed_for(seed, "consistency", task, setting, la, lb), n_resamples)
-            out.append({"task": task, "setting": setting, "language_a": la, "language_b": lb, **stats})
+            la, lb = langs[i], langs[j]
+            rows = np.flatnonzero(both[:, i, j])
+            a, b = codes[rows, i], codes[rows, j]
+            kappa = float(_kappa_replicates(a, b, np.arange(n)[None, :], k)[0]) if len(set(a) | set(b)) > 1 else float("nan")
+            row = {"task": task, "setting": setting, "language_a": la, "language_b": lb, "n": n,
+                   "agreement": agree[i, j] / n * 100, "agree_correct": agree_correct[i, j] / n * 100, "kappa": kappa,
+                   "flips": int(only_first[i, j] + only_second[i, j]), "correct_only_first": int(only_first[i, j]),
+                   "correct_only_second": int(only_second[i, j])}
+            if all_ci or src in (la, lb):
+                cis = pair_consistency([p.iat[r, i] for r in rows], [p.iat[r, j] for r in rows],
+                                       s.iloc[rows, i], s.iloc[rows, j],
+                                       seed_for(seed, "consistency", task, setting, la, lb), n_resamples)
+                row |= {key: v for key, v in cis.items() if key.endswith(("_ci_low", "_ci_high"))}
+            else:
+                row |= {f"{m}_{e}": float("nan") for m in ("agreement", "agree_correct", "kappa") for e in ("ci_low", "ci_high")}
+            out.append({key: (float(v) if isinstance(v, np.floating) else v) for key, v in row.items()})
     return out
 
 

@@ -16,14 +16,29 @@ from ..stats import holm, paired_difference, paired_test, seed_for
 ALPHA = 0.05
 
 
+MAX_ALL_PAIRS_LANGUAGES = 25
+
+
 def language_pairs(pred: pd.DataFrame, seed: int, alpha: float = ALPHA, scale: float = 100.0,
-                   pairs: list[tuple[str, str]] | None = None) -> list[dict]:
-    """Every pair of languages per task and setting (or only ``pairs``), on shared parallel items."""
+                   pairs: list[tuple[str, str]] | None = None, sources: dict[str, str] | None = None,
+                   max_languages: int = MAX_ALL_PAIRS_LANGUAGES) -> list[dict]:
+    """Every pair of languages per task and setting (or only ``pairs``), on shared parallel items.
+
+    A task with more than ``max_languages`` languages is tested only against its source language
+    (``sources``), so the family stays in the hundreds, not tens of thousands.
+    """
     out = []
     scored = pred.assign(score=pred["score"].fillna(0.0)).drop_duplicates(["task", "setting", "language", "parallel_id"])
     for (task, setting), g in scored.groupby(["task", "setting"], sort=True):
         wide = g.pivot(index="parallel_id", columns="language", values="score")
-        todo = pairs or list(combinations(sorted(wide.columns), 2))
+        langs = sorted(wide.columns)
+        src = (sources or {}).get(task)
+        if pairs:
+            todo = pairs
+        elif len(langs) > max_languages and src in langs:
+            todo = [(src, lang) for lang in langs if lang != src]
+        else:
+            todo = list(combinations(langs, 2))
         for la, lb in todo:
             if la not in wide or lb not in wide:
                 continue
