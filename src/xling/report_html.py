@@ -95,6 +95,7 @@ def consistency_matrix(rows: pd.DataFrame, task: str, setting: str) -> go.Figure
     langs = sorted(set(rows["language_a"]) | set(rows["language_b"]))
     pos = {c: i for i, c in enumerate(langs)}
     z = np.full((len(langs), len(langs)), np.nan)
+    np.fill_diagonal(z, 100.0)  # a language always agrees with itself
     info = [["" for _ in langs] for _ in langs]
     for r in rows.itertuples():
         i, j = pos[r.language_a], pos[r.language_b]
