@@ -70,10 +70,11 @@ def test_cli_prints_and_writes_the_table(two_runs, tmp_path):
 
 
 def test_compare_needs_shared_items(tmp_path):
+    from xling.errors import UserError
+
     a = make_run(tmp_path / "a", "model-a", {"deu_Latn": [1, 0, 1]})
     b = make_run(tmp_path / "b", "model-b", {"fra_Latn": [1, 0, 1]})
-    res = subprocess.run(xling_cmd("compare", str(a), str(b), "--output", str(tmp_path / "c")),
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 2 and "share no scored items" in res.stderr
+    with pytest.raises(UserError, match="share no scored items"):
+        compare([Results.load(a), Results.load(b)])
     res = subprocess.run(xling_cmd("compare", str(a)), capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and "at least two" in res.stderr
