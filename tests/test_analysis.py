@@ -186,3 +186,12 @@ def test_vectorised_consistency_matches_the_per_pair_computation_and_limits_cis(
     assert np.isfinite(limited[("deu_Latn", "eng_Latn")]["agreement_ci_low"])
     assert np.isnan(limited[("deu_Latn", "swh_Latn")]["agreement_ci_low"])
     assert limited[("deu_Latn", "swh_Latn")]["agreement"] == full[("deu_Latn", "swh_Latn")]["agreement"]
+
+
+def test_mcnemar_exact_and_mid_p_match_a_hand_computed_case():
+    # 5 items only a gets right, 1 only b: exact p = 2 * P(X <= 1 | n=6, 1/2) = 2 * 7/64;
+    # mid-p subtracts P(X = 1) = 6/64 -> 8/64.
+    a = np.array([1, 1, 1, 1, 1, 0, 1, 0], dtype=float)
+    b = np.array([0, 0, 0, 0, 0, 1, 1, 0], dtype=float)
+    assert mcnemar_test(a, b).p_value == pytest.approx(14 / 64)
+    assert mcnemar_test(a, b, mid_p=True).p_value == pytest.approx(8 / 64)
