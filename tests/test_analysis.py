@@ -143,9 +143,13 @@ def test_grouped_scores_state_their_weighting_and_weigh_groups_uniformly():
     assert rows["Indo-European"]["value"] == pytest.approx(80.0)
     assert rows["Atlantic-Congo"]["value"] == pytest.approx(40.0)
     overall = rows["(all, per family)"]
-    assert overall["value"] == pytest.approx(60.0) and "uniform over family groups" == overall["weighting"]
-    tiers = {r["group"] for r in grouped_scores(scores, "tier")}
-    assert {"class 5", "class 2"} <= tiers
+    assert overall["value"] == pytest.approx(60.0) and overall["weighting"].startswith("uniform over family groups")
+    scores.append({"task": "t", "setting": "s", "metric": "accuracy", "language": "fij_Latn", "value": 0.0})
+    tiers = {r["group"]: r for r in grouped_scores(scores, "tier")}
+    assert {"class 5", "class 2", "unknown"} <= set(tiers)
+    # classes 5 (eng, deu, fra: 80) and 2 (swh: 40); Fijian's unknown tier stays out of the across-tier mean
+    assert tiers["(all, per tier)"]["value"] == pytest.approx(60.0)
+    assert "fij_Latn" not in tiers["(all, per tier)"]["languages"]
 
 
 def test_language_metadata_comes_from_the_packages():

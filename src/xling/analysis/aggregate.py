@@ -35,13 +35,18 @@ def grouped_scores(scores: list[dict], by: str) -> list[dict]:
         for group, rows in g.groupby("group", sort=True):
             vals = rows["value"].astype(float)
             value = float(np.nanmean(vals)) if vals.notna().any() else float("nan")
-            per_group.append(value)
+            if group != langmeta.UNKNOWN:
+                per_group.append(value)
             out.append({"task": task, "setting": setting, "metric": metric, "by": by, "group": group,
                         "weighting": f"uniform over the {by}'s languages", "value": value,
                         "min": float(vals.min()), "max": float(vals.max()),
                         "languages": sorted(rows["language"])})
+        if not per_group:
+            continue
+        known = g[g["group"] != langmeta.UNKNOWN]
         out.append({"task": task, "setting": setting, "metric": metric, "by": by, "group": f"(all, per {by})",
-                    "weighting": f"uniform over {by} groups", "value": float(np.nanmean(per_group)),
+                    "weighting": f"uniform over {by} groups (languages of unknown {by} left out)",
+                    "value": float(np.nanmean(per_group)),
                     "min": float(np.nanmin(per_group)), "max": float(np.nanmax(per_group)),
-                    "languages": sorted(g["language"])})
+                    "languages": sorted(known["language"])})
     return out
