@@ -63,7 +63,46 @@ def markdown(results: Results) -> str:
             lines.append(f"| {r.language} | {_md_escape(r.name)} | {fmt(r.value)} | {fmt_ci(r.ci_low, r.ci_high)} | "
                          f"{fmt(r.gap)} | {fmt_ci(r.gap_ci_low, r.gap_ci_high)} | {r.n} | {r.errors} |")
         lines.append("")
+    lines += _markdown_analyses(results)
     return "\n".join(lines)
+
+
+def _markdown_analyses(results: Results) -> list[str]:
+    """Grouped averages, consistency and language metadata (present in runs written by xling >= 0.1)."""
+    a = results.data["analyses"]
+    lines = []
+    grouped = pd.DataFrame(a.get("grouped_averages", []))
+    if not grouped.empty:
+        lines += ["## Grouped averages", "",
+                  "Each group's value is the uniform mean over its languages; the `(all, per …)` row is the uniform "
+                  "mean over groups.", ""]
+        for by, g in grouped.groupby("by", sort=False):
+            lines += [f"### by {by}", "", "| task | setting | group | mean | languages |", "|---|---|---|---:|---|"]
+            for r in g.itertuples():
+                lines.append(f"| {_md_escape(r.task)} | {_md_escape(r.setting)} | {_md_escape(r.group)} | {fmt(r.value)} | "
+                             f"{', '.join(r.languages)} |")
+            lines.append("")
+    cons = pd.DataFrame(a.get("consistency", []))
+    if not cons.empty:
+        lines += ["## Cross-lingual consistency", "",
+                  "Per language pair on shared parallel items: agreement of predictions, agree-and-correct, Cohen's "
+                  "kappa (95% bootstrap CIs), and flips (correct in one language, wrong in the other).", "",
+                  "| task | setting | pair | n | agreement | agree & correct | kappa | flips |",
+                  "|---|---|---|---:|---|---|---|---:|"]
+        for r in cons.itertuples():
+            kappa = "–" if pd.isna(r.kappa) else f"{r.kappa:.2f}" + (
+                "" if pd.isna(r.kappa_ci_low) else f" [{r.kappa_ci_low:.2f}, {r.kappa_ci_high:.2f}]")
+            lines.append(f"| {_md_escape(r.task)} | {_md_escape(r.setting)} | {r.language_a} – {r.language_b} | {r.n} | "
+                         f"{fmt(r.agreement)} {fmt_ci(r.agreement_ci_low, r.agreement_ci_high)} | "
+                         f"{fmt(r.agree_correct)} {fmt_ci(r.agree_correct_ci_low, r.agree_correct_ci_high)} | {kappa} | {r.flips} |")
+        lines.append("")
+    meta = a.get("languages", {})
+    if meta.get("metadata"):
+        lines += ["## Languages", "", "| code | name | script | family | Joshi class |", "|---|---|---|---|---|"]
+        for m in meta["metadata"]:
+            lines.append(f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {m['tier']} |")
+        lines += ["", "Sources: " + "; ".join(f"{k}: {v}" for k, v in meta.get("sources", {}).items()), ""]
+    return lines
 
 
 def write_markdown(results: Results, path: Path | None = None) -> Path:

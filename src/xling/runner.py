@@ -281,9 +281,6 @@ def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.Da
                            "scale": "0-100", "errors_score": 0},
         },
         "scores": scores,
-        "analyses": {
-            "transfer_gap": analysis.transfer_gap(frame, sources, seed,
-                                                  metrics={t: METRICS[specs[t].metric] for t in specs}),
-            "averages": analysis.mean_over_languages(scores),
-        },
+        "analyses": analysis.run_analyses(frame, scores, sources, seed,
+                                          metrics={t: METRICS[specs[t].metric] for t in specs}),
     }

@@ -1,0 +1,27 @@
+"""Analyses over the prediction table. Each is a query over (task, setting, language, item)."""
+from __future__ import annotations
+
+import pandas as pd
+
+from .aggregate import grouped_scores, mean_over_languages
+from .consistency import consistency, flipped_items
+from .gap import transfer_gap
+from .significance import language_pairs
+
+__all__ = ["transfer_gap", "mean_over_languages", "grouped_scores", "consistency", "flipped_items",
+           "language_pairs", "run_analyses"]
+
+
+def run_analyses(frame: pd.DataFrame, scores: list[dict], sources: dict[str, str], seed: int,
+                 metrics: dict | None = None) -> dict:
+    """What results.json records under ``analyses``."""
+    from ..langmeta import GROUPINGS, info, sources as meta_sources
+
+    langs = sorted(set(frame["language"])) if not frame.empty else []
+    return {
+        "transfer_gap": transfer_gap(frame, sources, seed, metrics=metrics),
+        "averages": mean_over_languages(scores),
+        "grouped_averages": [row for by in GROUPINGS for row in grouped_scores(scores, by)],
+        "consistency": consistency(frame, seed, sources=sources),
+        "languages": {"metadata": [info(c).as_dict() for c in langs], "sources": meta_sources()},
+    }

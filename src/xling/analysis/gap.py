@@ -1,0 +1,75 @@
+"""Transfer gap: the source-language score minus each target's, for every task and setting."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..stats import paired_difference, seed_for, unpaired_difference
+
+# Where a setting has no source-language rows (translate-test, xx->eng retrieval...), the source
+# language's score under the first of these settings that exists is the reference.
+REFERENCE_SETTINGS = ("in-language", "zero-shot", "source")
+
+
+def reference_setting(settings_with_source: set[str], setting: str) -> str | None:
+    """The setting whose source-language scores are the reference for ``setting``."""
+    if setting in settings_with_source:
+        return setting
+    for s in REFERENCE_SETTINGS:
+        if s in settings_with_source:
+            return s
+    return next(iter(sorted(settings_with_source)), None) if len(settings_with_source) == 1 else None
+
+
+def transfer_gap(pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: float = 100.0,
+                 metrics: dict | None = None) -> list[dict]:
+    """Source-language score minus each target's, per task and setting, with a bootstrap CI.
+
+    Every setting (protocol) gets a gap: against the source language in the same setting when it
+    has one, else against the source language's score in a reference setting (see
+    ``REFERENCE_SETTINGS``; recorded as ``reference_setting``). Paired over items that share a
+    ``parallel_id`` in both languages (the usual case: parallel benchmarks); unpaired (independent
+    resamples) when the two languages share no items. ``metrics`` maps a task to its metric: a
+    corpus-level one (Spearman, entity F1) is recomputed on resampled items (its ``paired_gap``)
+    instead of averaging per-item scores.
+    """
+    out = []
+    if pred.empty:
+        return out
+    scored = pred.assign(score=pred["score"].fillna(0.0))
+    for task, task_rows in scored.groupby("task", sort=True):
+        src = sources.get(task)
+        with_source = set(task_rows.loc[task_rows["language"] == src, "setting"])
+        for setting, group in task_rows.groupby("setting", sort=True):
+            ref = reference_setting(with_source, setting)
+            if ref is None:
+                continue
+            ref_rows = task_rows[(task_rows["setting"] == ref) & (task_rows["language"] == src)]
+            s = ref_rows.set_index("parallel_id")["score"]
+            s = s[~s.index.duplicated()]
+            metric = (metrics or {}).get(task)
+            for lang, rows in group.groupby("language", sort=True):
+                if lang == src:
+                    continue
+                if metric is not None and hasattr(metric, "paired_gap"):
+                    est, paired = metric.paired_gap(ref_rows, rows, seed_for(seed, "gap", task, setting, lang))
+                    if np.isfinite(est.value):  # else no statistic on one side (all failed, constant output)
+                        out.append({"task": task, "setting": setting, "source": src, "language": lang,
+                                    "reference_setting": ref, "gap": est.value, "ci_low": est.ci_low,
+                                    "ci_high": est.ci_high, "n": est.n, "paired": paired})
+                    continue
+                t = rows.set_index("parallel_id")["score"]
+                t = t[~t.index.duplicated()]
+                shared = s.index.intersection(t.index)
+                rng = seed_for(seed, "gap", task, setting, lang)
+                if len(shared):
+                    est = paired_difference(s.loc[shared].to_numpy(), t.loc[shared].to_numpy(), rng, scale=scale)
+                    paired = True
+                else:
+                    est = unpaired_difference(s.to_numpy(), t.to_numpy(), rng, scale=scale)
+                    paired = False
+                out.append({"task": task, "setting": setting, "source": src, "language": lang,
+                            "reference_setting": ref,
+                            "gap": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high,
+                            "n": est.n, "paired": paired})
+    return out

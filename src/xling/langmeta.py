@@ -1,0 +1,142 @@
+"""Language metadata for grouping results: name, script, family, resource tier.
+
+Sources (all maintained packages or cited tables, never hand-typed per-language facts in code):
+- names and scripts: ``langcodes`` / ``language_data`` (CLDR, IANA registry);
+- families: Glottolog's classification as bundled by ``urielplus`` (URIEL+, Khan et al. 2025;
+  ``database/urielplus_csvs/uriel_glottocode_map.csv`` ISO 639-3 -> glottocode and
+  ``lang_fam_geo.csv`` glottocode -> lineage); the top of the lineage is the family, a languoid
+  with no lineage is an isolate;
+- resource tier: Joshi et al. (2020) classes 0-5 from ``data/joshi2020_classes.yaml`` (see its
+  header for what it covers), and URIEL+'s coarser high/medium/low-resource lists.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from importlib import metadata, resources
+
+import langcodes
+import yaml
+
+from . import languages as L
+
+UNKNOWN = "unknown"
+GROUPINGS = ("family", "script", "tier")
+
+
+@dataclass(frozen=True)
+class LangInfo:
+    code: str
+    name: str
+    script: str
+    script_name: str
+    family: str
+    glottocode: str | None
+    tier: str            # Joshi et al. class "0".."5", or "unknown"
+    uriel_resource: str  # URIEL+ "high-resource" / "medium-resource" / "low-resource" / "unknown"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _uriel_file(name: str):
+    return resources.files("urielplus").joinpath("database", "urielplus_csvs", name)
+
+
+@lru_cache(maxsize=1)
+def _glottocodes() -> dict[str, str]:
+    with _uriel_file("uriel_glottocode_map.csv").open(encoding="utf-8") as fh:
+        return {r["iso_code"]: r["glottocode"] for r in csv.DictReader(fh) if r["glottocode"]}
+
+
+@lru_cache(maxsize=1)
+def _lineages() -> dict[str, tuple[str, str]]:
+    with _uriel_file("lang_fam_geo.csv").open(encoding="utf-8") as fh:
+        return {r["language_id"]: (r["language_name"], r["lineage"] or "") for r in csv.DictReader(fh)}
+
+
+@lru_cache(maxsize=1)
+def _uriel_resource() -> dict[str, str]:
+    data = json.loads(_uriel_file("resource_languages.json").read_text("utf-8"))
+    return {g: level for level, codes in data.items() for g in codes}
+
+
+@lru_cache(maxsize=1)
+def _joshi() -> dict[str, str]:
+    data = yaml.safe_load(resources.files("xling.data").joinpath("joshi2020_classes.yaml").read_text("utf-8"))
+    return {code: str(cls) for cls, codes in data["classes"].items() for code in codes}
+
+
+@lru_cache(maxsize=1)
+def _individual() -> dict[str, str]:
+    """Macrolanguage -> the individual language benchmarks hold (``data/language_aliases.yaml``)."""
+    return {k: v for k, v in L._aliases()["macrolanguages"].items() if k != v} | {"zho": "cmn", "est": "ekk"}
+
+
+def glottocode(code: str) -> str | None:
+    lang, _ = L.split(code)
+    codes = _glottocodes()
+    return codes.get(lang) or codes.get(_individual().get(lang, ""))
+
+
+def family(code: str) -> str:
+    """Top-level Glottolog family (``'Atlantic-Congo'``), ``'isolate: <name>'``, or ``'unknown'``."""
+    g = glottocode(code)
+    if g is None or g not in _lineages():
+        return UNKNOWN
+    name, lineage = _lineages()[g]
+    top = lineage.split(",")[0].strip()
+    return top or f"isolate: {name}"
+
+
+def tier(code: str) -> str:
+    """Joshi et al. (2020) resource class as a string ``'0'``..``'5'``, or ``'unknown'``."""
+    lang, _ = L.split(code)
+    table = _joshi()
+    return table.get(lang) or table.get(_individual().get(lang, ""), UNKNOWN)
+
+
+def script_name(script: str) -> str:
+    try:
+        return langcodes.Language.get(f"und-{script}").script_name()
+    except (LookupError, ValueError):
+        return script
+
+
+@lru_cache(maxsize=None)
+def info(code: str) -> LangInfo:
+    """Everything known about one canonical language code."""
+    code = L.canonical(code)
+    script = L.script(code)
+    g = glottocode(code)
+    return LangInfo(code=code, name=L.name(code), script=script, script_name=script_name(script),
+                    family=family(code), glottocode=g, tier=tier(code),
+                    uriel_resource=_uriel_resource().get(g, UNKNOWN) if g else UNKNOWN)
+
+
+def group_of(code: str, by: str) -> str:
+    """The group ``code`` falls in under a grouping: ``family``, ``script`` or ``tier``."""
+    if by not in GROUPINGS:
+        from .errors import UserError
+
+        raise UserError(f"unknown grouping {by!r}", hint=f"choose one of: {', '.join(GROUPINGS)}")
+    i = info(code)
+    if by == "script":
+        return f"{i.script} ({i.script_name})"
+    if by == "tier":
+        return i.tier if i.tier == UNKNOWN else f"class {i.tier}"
+    return i.family
+
+
+def sources() -> dict[str, str]:
+    """Where the metadata comes from, with package versions (recorded in results and reports)."""
+    def ver(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "?"
+    return {"names, scripts": f"langcodes {ver('langcodes')}, language_data {ver('language_data')}",
+            "family": f"Glottolog lineage as bundled by urielplus {ver('urielplus')}",
+            "tier": "Joshi et al. 2020 classes (xling/data/joshi2020_classes.yaml)"}

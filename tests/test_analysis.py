@@ -1,0 +1,201 @@
+"""Analyses on constructed prediction tables with known answers."""
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from xling import langmeta
+from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, transfer_gap
+from xling.analysis.consistency import _kappa_replicates
+from xling.stats import holm, mcnemar_test, permutation_test, seed_for
+
+
+def table(rows):
+    """rows: (task, setting, language, parallel_id, prediction, gold, score)."""
+    out = [{"run_id": "r", "model": "m", "task": t, "setting": s, "language": lang, "split": "test",
+            "item_id": f"{lang}-{pid}", "parallel_id": pid, "prediction": p, "gold": g, "score": sc, "error": None}
+           for t, s, lang, pid, p, g, sc in rows]
+    return pd.DataFrame(out)
+
+
+def parallel(langs, n=30, flip=None, setting="zero-shot"):
+    rows = []
+    for lang in langs:
+        for i in range(n):
+            gold = ["a", "b", "c"][i % 3]
+            pred = gold if i % 5 else ["a", "b", "c"][(i + 1) % 3]  # every 5th item wrong everywhere
+            if flip and (lang, str(i)) == flip:
+                pred = "c" if gold != "c" else "a"
+            rows.append(("t", setting, lang, str(i), pred, gold, float(pred == gold)))
+    return table(rows)
+
+
+def test_a_planted_flip_shows_up_in_consistency_and_the_flip_list():
+    pred = parallel(["eng_Latn", "swh_Latn", "yor_Latn"], flip=("swh_Latn", "7"))
+    rows = {(r["language_a"], r["language_b"]): r for r in consistency(pred, seed=0)}
+    es = rows[("eng_Latn", "swh_Latn")]
+    assert es["flips"] == 1 and es["correct_only_first"] == 1
+    assert es["agreement"] == pytest.approx(100 * 29 / 30)
+    ey = rows[("eng_Latn", "yor_Latn")]
+    assert ey["agreement"] == 100.0 and ey["flips"] == 0 and ey["kappa"] == pytest.approx(1.0)
+    assert ey["agree_correct"] == pytest.approx(100 * 24 / 30)  # 6 of 30 wrong in both
+    assert es["agreement_ci_low"] < es["agreement"] <= es["agreement_ci_high"]
+    flips = flipped_items(pred)
+    assert list(flips["parallel_id"]) == ["7"]
+    assert flips.iloc[0]["wrong"] == ["swh_Latn"]
+    assert flips.iloc[0]["correct"] == ["eng_Latn", "yor_Latn"]
+
+
+def test_kappa_matches_sklearn_and_its_vectorised_replicates():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 4, 200)
+    b = np.where(rng.random(200) < 0.7, a, rng.integers(0, 4, 200))
+    idx = np.vstack([np.arange(200), rng.integers(0, 200, 200)])
+    reps = _kappa_replicates(a, b, idx, 4)
+    assert reps[0] == pytest.approx(cohen_kappa_score(a, b))
+    assert reps[1] == pytest.approx(cohen_kappa_score(a[idx[1]], b[idx[1]]))
+
+
+def test_error_rows_are_left_out_of_consistency():
+    pred = parallel(["eng_Latn", "swh_Latn"], n=10)
+    pred.loc[(pred["language"] == "swh_Latn") & (pred["parallel_id"] == "3"), ["error", "score", "prediction"]] = ["boom", None, None]
+    (row,) = consistency(pred, seed=0)
+    assert row["n"] == 9
+
+
+def test_holm_matches_a_hand_checked_case():
+    # sorted p: .005 .01 .03 .04 -> x4 x3 x2 x1 = .02 .03 .06 .04 -> running max .02 .03 .06 .06
+    reject, adjusted = holm([0.01, 0.04, 0.03, 0.005], alpha=0.05)
+    assert adjusted == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert reject == [True, False, False, True]
+    reject, adjusted = holm([0.2, float("nan")])
+    assert reject == [False, False] and np.isnan(adjusted[1])
+
+
+def test_mcnemar_counts_discordant_pairs_and_finds_a_planted_difference():
+    rng = np.random.default_rng(1)
+    a = (rng.random(400) < 0.80).astype(float)
+    b = a.copy()
+    b[np.flatnonzero(a == 1)[:40]] = 0  # b loses 40 items a gets right
+    res = mcnemar_test(a, b, mid_p=True)
+    assert (res.b, res.c) == (40, 0)
+    assert res.p_value < 1e-6
+
+
+def test_null_differences_are_flagged_at_about_the_nominal_rate():
+    """Two systems with the same accuracy: McNemar mid-p rejects about 5% of the time."""
+    rng = np.random.default_rng(2)
+    rejections = 0
+    trials = 600
+    for _ in range(trials):
+        truth = rng.random(200) < 0.7
+        a = (truth ^ (rng.random(200) < 0.15)).astype(float)
+        b = (truth ^ (rng.random(200) < 0.15)).astype(float)
+        rejections += mcnemar_test(a, b, mid_p=True).p_value < 0.05
+    assert 0.025 <= rejections / trials <= 0.08
+
+
+def test_permutation_test_on_continuous_scores_null_rate_and_power():
+    rng = np.random.default_rng(3)
+    rej = 0
+    trials = 150
+    for i in range(trials):
+        base = rng.random(60)
+        a = base + rng.normal(0, 0.1, 60)
+        b = base + rng.normal(0, 0.1, 60)
+        rej += permutation_test(a, b, seed_for(i, "perm"), n_resamples=999).p_value < 0.05
+    assert rej / trials <= 0.10
+    base = rng.random(60)
+    res = permutation_test(base + 0.1 + rng.normal(0, 0.05, 60), base, seed_for(0, "p"), n_resamples=999)
+    assert res.p_value < 0.01
+
+
+def test_language_pairs_flag_the_planted_gap_after_holm():
+    rows = []
+    for i in range(300):
+        rows.append(("t", "zero-shot", "eng_Latn", str(i), "x", "x", 1.0 if i % 10 else 0.0))
+        rows.append(("t", "zero-shot", "deu_Latn", str(i), "x", "x", 1.0 if i % 10 else 0.0))
+        rows.append(("t", "zero-shot", "yor_Latn", str(i), "x", "x", 1.0 if i % 2 else 0.0))
+    res = {(r["language_a"], r["language_b"]): r for r in language_pairs(table(rows), seed=0)}
+    assert not res[("deu_Latn", "eng_Latn")]["significant"]
+    assert res[("deu_Latn", "eng_Latn")]["p_value"] == 1.0
+    assert res[("eng_Latn", "yor_Latn")]["significant"] and res[("deu_Latn", "yor_Latn")]["significant"]
+    assert res[("eng_Latn", "yor_Latn")]["family_size"] == 3
+    assert res[("eng_Latn", "yor_Latn")]["difference"] == pytest.approx(40.0)
+
+
+def test_transfer_gap_for_a_protocol_without_source_rows_uses_the_reference_setting():
+    rows = []
+    for i in range(20):
+        rows.append(("t", "in-language", "eng_Latn", str(i), "x", "x", 1.0))
+        rows.append(("t", "in-language", "swh_Latn", str(i), "x", "x", 1.0 if i % 2 else 0.0))
+        rows.append(("t", "translate-test", "swh_Latn", str(i), "x", "x", 1.0 if i % 4 else 0.0))
+    gaps = {(g["setting"], g["language"]): g for g in transfer_gap(table(rows), {"t": "eng_Latn"}, seed=0)}
+    assert gaps[("in-language", "swh_Latn")]["gap"] == pytest.approx(50.0)
+    tt = gaps[("translate-test", "swh_Latn")]
+    assert tt["reference_setting"] == "in-language" and tt["gap"] == pytest.approx(25.0) and tt["paired"]
+
+
+def test_grouped_scores_state_their_weighting_and_weigh_groups_uniformly():
+    scores = [{"task": "t", "setting": "s", "metric": "accuracy", "language": lang, "value": v}
+              for lang, v in [("eng_Latn", 90.0), ("deu_Latn", 80.0), ("fra_Latn", 70.0), ("swh_Latn", 40.0)]]
+    rows = {r["group"]: r for r in grouped_scores(scores, "family")}
+    assert rows["Indo-European"]["value"] == pytest.approx(80.0)
+    assert rows["Atlantic-Congo"]["value"] == pytest.approx(40.0)
+    overall = rows["(all, per family)"]
+    assert overall["value"] == pytest.approx(60.0) and overall["weighting"].startswith("uniform over family groups")
+    scores.append({"task": "t", "setting": "s", "metric": "accuracy", "language": "fij_Latn", "value": 0.0})
+    tiers = {r["group"]: r for r in grouped_scores(scores, "tier")}
+    assert {"class 5", "class 2", "unknown"} <= set(tiers)
+    # classes 5 (eng, deu, fra: 80) and 2 (swh: 40); Fijian's unknown tier stays out of the across-tier mean
+    assert tiers["(all, per tier)"]["value"] == pytest.approx(60.0)
+    assert "fij_Latn" not in tiers["(all, per tier)"]["languages"]
+
+
+def test_language_metadata_comes_from_the_packages():
+    sw = langmeta.info("swh_Latn")
+    assert (sw.family, sw.tier, sw.script_name) == ("Atlantic-Congo", "2", "Latin")
+    assert langmeta.info("zho_Hans").family == "Sino-Tibetan"
+    assert langmeta.info("eus_Latn").family.startswith("isolate")
+    assert langmeta.info("amh_Ethi").script_name == "Ethiopic"
+    assert langmeta.tier("fij_Latn") == "unknown"
+
+
+def test_vectorised_consistency_matches_the_per_pair_computation_and_limits_cis():
+    from xling.analysis.consistency import pair_consistency
+
+    rng = np.random.default_rng(4)
+    langs = ["eng_Latn", "deu_Latn", "swh_Latn", "yor_Latn"]
+    rows = []
+    for lang in langs:
+        for i in range(50):
+            if lang == "yor_Latn" and i < 5:
+                continue  # missing items: pairs use only shared ones
+            gold = str(i % 3)
+            pred = gold if rng.random() < 0.7 else str(rng.integers(0, 3))
+            rows.append(("t", "s", lang, str(i), pred, gold, float(pred == gold)))
+    pred = table(rows)
+    full = {(r["language_a"], r["language_b"]): r for r in consistency(pred, seed=0)}
+    p = pred.pivot(index="parallel_id", columns="language", values="prediction")
+    s = pred.pivot(index="parallel_id", columns="language", values="score")
+    for (la, lb), r in full.items():
+        shared = p[[la, lb]].dropna().index
+        ref = pair_consistency(p.loc[shared, la].tolist(), p.loc[shared, lb].tolist(), s.loc[shared, la],
+                               s.loc[shared, lb], seed_for(0, "x"))
+        for key in ("n", "agreement", "agree_correct", "kappa", "flips"):
+            assert r[key] == pytest.approx(ref[key]), (la, lb, key)
+    assert full[("deu_Latn", "yor_Latn")]["n"] == 45
+    limited = {(r["language_a"], r["language_b"]): r for r in
+               consistency(pred, seed=0, sources={"t": "eng_Latn"}, max_ci_languages=3)}
+    assert np.isfinite(limited[("deu_Latn", "eng_Latn")]["agreement_ci_low"])
+    assert np.isnan(limited[("deu_Latn", "swh_Latn")]["agreement_ci_low"])
+    assert limited[("deu_Latn", "swh_Latn")]["agreement"] == full[("deu_Latn", "swh_Latn")]["agreement"]
+
+
+def test_mcnemar_exact_and_mid_p_match_a_hand_computed_case():
+    # 5 items only a gets right, 1 only b: exact p = 2 * P(X <= 1 | n=6, 1/2) = 2 * 7/64;
+    # mid-p subtracts P(X = 1) = 6/64 -> 8/64.
+    a = np.array([1, 1, 1, 1, 1, 0, 1, 0], dtype=float)
+    b = np.array([0, 0, 0, 0, 0, 1, 1, 0], dtype=float)
+    assert mcnemar_test(a, b).p_value == pytest.approx(14 / 64)
+    assert mcnemar_test(a, b, mid_p=True).p_value == pytest.approx(8 / 64)
