@@ -32,10 +32,18 @@ class RunContext:
     memo: dict = field(default_factory=dict)
 
     def items(self, task: Task, language: str, split: str) -> list[Item]:
-        """Items of a task/language/split (first ``limit``), read once per run."""
-        key = ("items", task.name, language, split)
+        """Evaluation items of a task/language/split (the first ``limit``), read once per run."""
+        return self._items(task, language, split, self.limit)
+
+    def train_items(self, task: Task, language: str, split: str) -> list[Item]:
+        """Training items (for heads and fine-tuning): ``--limit`` does not apply, since the
+        first N rows of a file sorted by label would train a one-class model."""
+        return self._items(task, language, split, None)
+
+    def _items(self, task: Task, language: str, split: str, limit: int | None) -> list[Item]:
+        key = ("items", task.name, language, split, limit)
         if key not in self.memo:
-            self.memo[key] = task.items(language, split, self.limit)
+            self.memo[key] = task.items(language, split, limit)
         return self.memo[key]
 
 

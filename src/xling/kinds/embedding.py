@@ -179,7 +179,10 @@ def zero_shot_head(task: Task) -> HeadData:
 
 def head_items(task: Task, ctx: RunContext, data: HeadData) -> tuple[list[Item], set[str]]:
     """The head's training items and the parallel ids to leave out of evaluation."""
-    items = ctx.items(task, data.language, data.split)
+    if data.held_out:  # part of the eval split: the same (--limit'ed) items the evaluation reads
+        items = ctx.items(task, data.language, data.split)
+    else:  # a train split: --limit does not apply (see RunContext.train_items); options.train_limit does
+        items = ctx.train_items(task, data.language, data.split)
     if data.held_out:
         frac = option(task, "head_fraction", 0.5, float)
         if not 0 < frac < 1:
