@@ -84,8 +84,10 @@ def test_rank_ties_are_deterministic(tmp_path):
 
 
 def test_pair_classification_with_train_split(tmp_path):
-    task = task_from("pairs")
     kind = get_kind("pair_classification")
+    default = kind.units(task_from("pairs"), ["eng_Latn", "deu_Latn"])
+    assert {u.setting for u in default} == {"zero-shot"}  # in-language is opt-in
+    task = task_from("pairs", options={"in_language": True})
     units = kind.units(task, ["eng_Latn", "deu_Latn"])
     assert {(u.setting, u.language) for u in units} == {
         ("zero-shot", "eng_Latn"), ("zero-shot", "deu_Latn"), ("in-language", "eng_Latn")}
@@ -203,7 +205,7 @@ def test_classification_in_language_units(shared_data):
 
     spec = TaskSpec.model_validate({
         "name": "sib", "description": "SIB-200 subset", "kind": "classification", "metric": "accuracy",
-        "languages": ["eng_Latn", "fra_Latn"], "train_split": "train", "fields": {"id": "index_id", "text": "text", "label": "category"},
+        "languages": ["eng_Latn", "fra_Latn"], "train_split": "train", "options": {"in_language": True}, "fields": {"id": "index_id", "text": "text", "label": "category"},
         "parallel_key": "index_id", "creation": "human-translated", "licence": "CC-BY-SA-4.0",
         "local": {"format": "tsv", "path": "annotated/{lang}/{split}.tsv", "subdir": "sib200"}})
     task = Task(spec, spec_path, shared_data)

@@ -23,7 +23,7 @@ def write_task(tmp_path, **spec) -> str:
 
 def sib_tasks(tmp_path, langs):
     cls = write_task(tmp_path, name="sib-topics", kind="classification", metric="accuracy", languages=langs,
-                     train_split="train", options={"train_limit": 12}, **SIB)
+                     train_split="train", options={"train_limit": 12, "in_language": True}, **SIB)
     m2m = write_task(tmp_path, name="sib-m2m", kind="many_to_many_retrieval", metric="p@1", languages=langs,
                      options={"scoring": "margin"}, **{k: v for k, v in SIB.items() if k != "fields"},
                      fields={"id": "index_id", "text": "text"})

@@ -207,8 +207,9 @@ def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: st
 
 class EmbeddingClassification(Kind):
     """A logistic-regression head on embeddings: ``zero-shot`` (fitted on the source language's
-    train split, applied to every language) and ``in-language`` (fitted on each language's own
-    train split, where it has one; ``options.in_language: false`` turns it off)."""
+    train split, applied to every language) and, with ``options.in_language: true``,
+    ``in-language`` (fitted on each language's own train split, where it has one; off by
+    default because it embeds every language's train split)."""
 
     name = "classification"
     needs = Capability.EMBED
@@ -218,7 +219,7 @@ class EmbeddingClassification(Kind):
         zs = zero_shot_head(task)
         units = [Unit(task.name, zs.setting, lang) for lang in languages]
         split = train_split_of(task)
-        if option(task, "in_language", True, bool) and split:
+        if option(task, "in_language", False, bool) and split:
             units += [Unit(task.name, "in-language", lang) for lang in languages if has_split(task, lang, split)]
         return units
 
