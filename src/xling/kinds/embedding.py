@@ -164,14 +164,16 @@ def has_split(task: Task, language: str, split: str | None) -> bool:
 def zero_shot_head(task: Task) -> HeadData:
     """The source-language (``options.train_language``) training data of a zero-shot head.
 
-    Without a train split the head is fitted on the first ``options.head_fraction`` (default
-    half) of the train language's eval split, and those items are held out of every language's
-    evaluation (their translations would leak); the setting says so.
+    When the task declares no train split the head is fitted on the first
+    ``options.head_fraction`` (default half) of the train language's eval split, and those items
+    are held out of every language's evaluation (their translations would leak); the setting
+    says so. A declared train split whose file is missing is an error (when the unit runs), not
+    a silent change of protocol.
     """
     lang = option(task, "train_language", None) or task.spec.source_language
     lang = task.check_language(lang)
     split = train_split_of(task)
-    if has_split(task, lang, split):
+    if split:
         return HeadData(lang, split, False, "zero-shot")
     ev = task.spec.eval_split
     return HeadData(lang, ev, True, f"zero-shot, head on {lang} {ev} (held out)")
