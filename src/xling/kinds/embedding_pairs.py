@@ -66,7 +66,8 @@ class EmbeddingPairClassification(Kind):
     (``options.train_split``, ``options.train_limit``), tested on every language. Where no train
     split exists (XNLI and PAWS-X ship only dev/test here) the head is fitted on part of the
     source's eval split and those items are held out of every language's evaluation; the
-    setting says so. ``in-language``: fitted on each language's own train split, where it has one.
+    setting says so. ``in-language`` (with ``options.in_language: true``): fitted on each
+    language's own train split, where it has one.
     """
 
     name = "pair_classification"
@@ -77,7 +78,7 @@ class EmbeddingPairClassification(Kind):
         zs = zero_shot_head(task)
         units = [Unit(task.name, zs.setting, lang) for lang in languages]
         split = train_split_of(task)
-        if option(task, "in_language", True, bool) and split:
+        if option(task, "in_language", False, bool) and split:
             units += [Unit(task.name, "in-language", lang) for lang in languages if has_split(task, lang, split)]
         return units
 
