@@ -243,12 +243,16 @@ def test_pickled_weights_need_explicit_trust(tmp_path):
     from xling.models import load_model
 
     d = tmp_path / "pickled"
-    BertModel(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
-                         intermediate_size=8)).save_pretrained(d, safe_serialization=False)
-    assert not list(d.glob("*.safetensors"))
+    model = BertModel(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
+                                 intermediate_size=8))
+    model.save_pretrained(d)
+    (d / "model.safetensors").unlink()
+    torch.save(model.state_dict(), d / "pytorch_model.bin")  # a pickle: loading it could run code
     backend = load_model(f"hf:{d}", {})
     with pytest.raises(UserError, match="safetensors"):
         backend.load_encoder()
+    trusted = load_model(f"hf:{d}", {"trust_remote_code": True})
+    assert trusted.load_encoder().config.hidden_size == 8
 
 
 def test_entity_f1_matches_seqeval():

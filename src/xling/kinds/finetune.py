@@ -561,8 +561,13 @@ class FineTuneSequenceLabelling(_FineTune):
     description = "fine-tune a token tagger (first-subword labelling) on source-language train, test on every language"
 
     def label_list(self, task, train):
+        """The tag set, most frequent training tag first (the fallback for unlabelled words)."""
         counts = Counter(t for it in train for t in it.gold)
-        return list(task.spec.labels or sorted(counts, key=lambda t: (-counts[t], t)))
+        known = list(task.spec.labels or counts)
+        unknown = sorted(set(counts) - set(known))
+        if unknown:
+            raise DataError(task.spec_path, None, f"training tags {unknown} are not in the task's labels {known}")
+        return sorted(known, key=lambda t: (-counts[t], t))
 
     def features(self, tok, items, labels, hp, train):
         for it in items:
