@@ -25,3 +25,9 @@ def shared_data() -> Path:
 
 def xling_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "xling", *args]
+
+
+@pytest.fixture(scope="session")
+def e5_model_dir(tmp_path_factory):
+    """Where the dequantised e5 model is built once per session ($XLING_MODEL_DIR if set)."""
+    return Path(os.environ.get("XLING_MODEL_DIR") or tmp_path_factory.mktemp("models"))

@@ -68,7 +68,7 @@ def resolve_tasks(tasks: Sequence[str] | None, task_files: Sequence[str | Path],
     return out
 
 
-def plan(tasks: list[Task], languages: Sequence[str] | None) -> Plan:
+def plan(tasks: list[Task], languages: Sequence[str] | None, capabilities: frozenset | None = None) -> Plan:
     """Units per task for the requested languages (each task's own languages by default)."""
     wanted = None
     if languages:
@@ -89,7 +89,7 @@ def plan(tasks: list[Task], languages: Sequence[str] | None) -> Plan:
         if wanted is not None and src in task.languages and src not in langs:
             langs = [src, *langs]  # the source language is the reference for the transfer gap
         per_task[task.name] = langs
-        kind = get_kind(task.spec.kind)
+        kind = get_kind(task.spec.kind, capabilities)  # the implementation the model will run
         units += [(task, u) for u in kind.units(task, langs)]
     return Plan(tasks, units, per_task)
 
@@ -148,8 +148,9 @@ def evaluate(
     for t in task_list:
         t.skip_bad_rows = skip_bad_rows
         t.allow_outside = allow_outside_data_dir
-    the_plan = plan(task_list, languages)
+    plan(task_list, languages)  # bad languages fail before a model is loaded
     backend = load_model(model, model_options)
+    the_plan = plan(task_list, languages, backend.capabilities)
     # fail before any work when the model cannot do a task or a task names an unknown metric
     kinds = {t.name: get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name) for t in task_list}
     metric_names = {t.name: kinds[t.name].metrics(t) for t in task_list}
@@ -263,7 +264,7 @@ def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.Da
             est = metric.estimate(rows, seed, (task, setting, lang) if i == 0 else (task, setting, lang, name))
             scores.append({"task": task, "setting": setting, "language": lang, "metric": metric.name,
                            "value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high, "n": est.n,
-                           "errors": int(rows["error"].notna().sum())})
+                           "errors": int(rows["error"].notna().sum()), **metric.extras(rows)})
     sources = {t.name: t.spec.source_language for t in task_list}
     return {
         "schema_version": SCHEMA_VERSION,

