@@ -21,6 +21,8 @@ class CallStats:
     batches: int = 0
     truncated: int = 0  # texts longer than the model's window (truncated by the model)
     invalid: int = 0  # NaN / all-zero outputs (not cached; the items get error rows)
+    failed: int = 0  # LM requests that failed after retries (not cached; error rows)
+    empty: int = 0  # LM generations that came back empty
     by_role: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:

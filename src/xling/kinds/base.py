@@ -31,6 +31,15 @@ class RunContext:
     on_progress: Callable[[int], None] | None = None
     memo: dict = field(default_factory=dict)
 
+    def lm(self):
+        """The run's cached language-model client (``LMClient``: ``loglik`` and ``generate``)."""
+        if "lm_client" not in self.memo:
+            from ..client_lm import LMClient
+
+            self.memo["lm_client"] = LMClient(self.backend, self.cache, self.stats,
+                                              batch_size=self.batch_size, on_progress=self.on_progress)
+        return self.memo["lm_client"]
+
     def items(self, task: Task, language: str, split: str) -> list[Item]:
         """Items of a task/language/split (first ``limit``), read once per run."""
         key = ("items", task.name, language, split)

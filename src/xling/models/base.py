@@ -18,6 +18,17 @@ class Capability(StrEnum):
     TRANSLATE = "translate"
 
 
+class ItemError(Exception):
+    """Stands in a backend's output list for one request that failed (after retries); the kind
+    writes an error row for that item. ``str(err)`` says what went wrong."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ItemError) and self.args == other.args
+
+    def __hash__(self) -> int:
+        return hash(self.args)
+
+
 class Backend(ABC):
     """A loaded model. Subclasses set ``capabilities`` and implement the matching methods.
 
@@ -53,6 +64,40 @@ class Backend(ABC):
     def token_count(self, text: str) -> int | None:
         """Tokens the model would see for ``text`` (for truncation accounting), or None if unknown."""
         return None
+
+    # --- language models (capabilities ``loglik`` and ``generate``) ---------------------------
+    #: Requests truncated to fit the window so far (the LM client reads the delta per batch).
+    truncated: int = 0
+
+    def loglik(self, requests: list[tuple[str, str]]) -> list[tuple[float, int, bool] | ItemError]:
+        """Per ``(context, continuation)``: (sum of log-probs of the continuation's tokens given
+        the context, number of continuation tokens, whether greedy decoding would produce it).
+
+        A context too long for the window is cut from the LEFT (the continuation is kept whole)
+        and counted in ``truncated``. A request that failed (an API error after retries) gets an
+        :class:`ItemError` in its place; anything else raises.
+        """
+        raise CapabilityError(f"model {self.spec!r} cannot score log-likelihoods")
+
+    def generate(self, prompts: list[str], *, stop: list[str], max_tokens: int) -> list[str | ItemError]:
+        """Greedy (deterministic) continuations, cut before the first ``stop`` string; a prompt
+        that failed gets an :class:`ItemError` in its place."""
+        raise CapabilityError(f"model {self.spec!r} cannot generate text")
+
+    @property
+    def max_length(self) -> int | None:
+        """The context window in tokens (prompt plus continuation), or None if unknown."""
+        return None
+
+    @property
+    def chat_template(self) -> str | None:
+        """The model's chat template (Jinja source), or None when it has none."""
+        return None
+
+    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
+        """``[{"role": "user", "content": ...}, ...]`` rendered as the prompt text the model sees,
+        ending with the assistant turn's opening; an error when the model has no chat template."""
+        raise CapabilityError(f"model {self.spec!r} has no chat template")
 
     def request_role(self, role: str) -> str:
         """The role as the model sees it; roles that share a prefix share cache entries."""
