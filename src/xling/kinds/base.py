@@ -81,16 +81,23 @@ KINDS: dict[str, list[type[Kind]]] = {}
 
 def _load_kind_modules() -> None:
     from . import embedding  # noqa: F401  (each module registers its kinds)
+    from . import generation  # noqa: F401
 
 
-def get_kind(name: str, capabilities: frozenset[Capability] | None = None, *, model: str = "", task: str = "") -> Kind:
-    """The implementation of kind ``name`` for a model with ``capabilities`` (any, when None)."""
+def get_kind(name: str, capabilities: frozenset[Capability] | None = None, *, model: str = "", task: str = "",
+             prefer: str | None = None) -> Kind:
+    """The implementation of kind ``name`` for a model with ``capabilities`` (any, when None);
+    ``prefer`` (a capability, e.g. ``generate``) picks among several the model could run."""
     _load_kind_modules()
     if name not in KINDS:
         raise unknown("task kind", name, KINDS)
     impls = KINDS[name]
     if capabilities is None:
         return impls[0]()
+    if prefer:
+        for cls in impls:
+            if cls.needs == prefer and cls.needs in capabilities:
+                return cls()
     for cls in impls:
         if cls.needs in capabilities:
             return cls()

