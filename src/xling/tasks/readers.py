@@ -1,23 +1,79 @@
-"""Readers of release file layouts. Each yields ``(line_number, record)``; malformed input raises
-:class:`~xling.errors.DataError` naming the file and line."""
+"""Readers of release file formats, streamed.
+
+Every reader yields :class:`Row` (a record with the line it starts on) or :class:`BadRow` (a
+malformed row that a caller may skip with ``--skip-bad-rows``; by default it stops the run with
+file:line). Errors that make the rest of a file unreadable raise :class:`~xling.errors.DataError`
+at once. Formats: ``tsv``/``csv`` (header or not, quoting mode, CRLF, BOM), ``jsonl``, ``json``,
+``squad`` (SQuAD v1.1 JSON, one record per question), ``conllu``, ``token-tags`` (one token a
+line, blank line between sentences), ``bitext`` (two line-aligned files).
+
+All text is decoded line by line from bytes, so a bad byte is reported at its line.
+"""
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
+from typing import Any
 
 from ..errors import DataError
 
-Record = dict[str, object]
+Record = dict[str, Any]
 
 
-def _open_text(path: Path) -> io.TextIOWrapper:
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One record and where it is: ``line`` (1-based, where the record starts) and, for nested
+    formats, ``where`` (a JSON path such as ``data[3].paragraphs[0].qas[2]``)."""
+
+    line: int | None
+    record: Record
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """A malformed row: skippable with --skip-bad-rows, an error otherwise."""
+
+    line: int | None
+    message: str
+    where: str | None = None
+    hint: str | None = None
+
+
+Reader = Callable[..., Iterator["Row | BadRow"]]
+
+
+def _raw_lines(path: Path) -> Iterator[bytes]:
     try:
-        # utf-8-sig drops a BOM; newline="" lets csv see CRLF rows as rows.
-        return open(path, encoding="utf-8-sig", newline="")
+        fh = open(path, "rb")
     except OSError as exc:
         raise DataError(path, None, f"cannot open: {exc.strerror}") from exc
+    with fh:
+        yield from fh
+
+
+def text_lines(path: Path, *, keep_ends: bool = False) -> Iterator[tuple[int, str | BadRow]]:
+    """``(line number, text)`` per line, UTF-8, BOM dropped; a line that is not UTF-8 comes as
+    a :class:`BadRow`. Line ends (LF or CRLF) are stripped unless ``keep_ends``."""
+    for n, raw in enumerate(_raw_lines(path), 1):
+        if n == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield n, BadRow(n, f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}",
+                            hint="re-save the file as UTF-8")
+            continue
+        if not keep_ends:
+            text = text.rstrip("\r\n")
+        yield n, text
+
+
+QUOTING = {"none": csv.QUOTE_NONE, "minimal": csv.QUOTE_MINIMAL, "all": csv.QUOTE_ALL}
 
 
 def read_delimited(
@@ -27,32 +83,311 @@ def read_delimited(
     header: bool = True,
     columns: list[str] | None = None,
     quoting: str = "none",
-) -> Iterator[tuple[int, Record]]:
-    """TSV/CSV rows as dicts; ``columns`` names the columns when the file has no header."""
-    q = csv.QUOTE_NONE if quoting == "none" else csv.QUOTE_MINIMAL
-    with _open_text(path) as fh:
-        reader = csv.reader(fh, delimiter=delimiter, quoting=q, strict=True)
-        names = None if header else columns
+    **_: Any,
+) -> Iterator[Row | BadRow]:
+    """TSV/CSV rows as dicts. ``columns`` names the columns when the file has no header (or
+    renames a header's). ``quoting``: ``none`` (quotes are text), ``minimal``/``all`` (fields may
+    be quoted; a quoted field may span lines)."""
+    if quoting not in QUOTING:
+        raise DataError(path, None, f"unknown quoting {quoting!r}; expected one of {', '.join(QUOTING)}")
+    names = None if header else columns
+    # csv needs the line ends to see quoted newlines; we feed it decoded lines ourselves so that
+    # a bad byte is reported at its line and the rest of the file still reads.
+    state = {"line": 0, "bad": None}
+
+    def feed() -> Iterator[str]:
+        for n, text in text_lines(path, keep_ends=True):
+            state["line"] = n
+            if isinstance(text, BadRow):
+                state["bad"] = text
+                yield "\n"  # an empty row in its place; reported below
+                continue
+            yield text
+
+    reader = csv.reader(feed(), delimiter=delimiter, quoting=QUOTING[quoting], strict=True)
+    start = 1
+    while True:
         try:
-            for row in reader:
-                line = reader.line_num
-                if header and names is None:
-                    names = columns or [c.strip() for c in row]
-                    continue
-                if not row or (len(row) == 1 and not row[0].strip()):
-                    continue
-                if names is None:
-                    raise DataError(path, line, "no column names: the file has no header and the task gives no 'columns'")
-                if len(row) != len(names):
-                    raise DataError(
-                        path, line, f"expected {len(names)} columns ({', '.join(names)}), found {len(row)}",
-                        hint="check for stray tabs/commas in the text or a wrong 'delimiter'/'quoting'",
-                    )
-                yield line, dict(zip(names, row, strict=True))
-        except UnicodeDecodeError as exc:
-            raise DataError(path, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+            row = next(reader)
+        except StopIteration:
+            return
         except csv.Error as exc:
-            raise DataError(path, reader.line_num, f"malformed row: {exc}") from exc
+            yield BadRow(state["line"], f"malformed row: {exc}", hint="check the quoting mode ('quoting:' none/minimal)")
+            start = state["line"] + 1
+            continue
+        line, start = start, state["line"] + 1
+        if state["bad"] is not None:
+            yield state["bad"]
+            state["bad"] = None
+            continue
+        if header and names is None:
+            names = columns or [c.strip() for c in row]
+            continue
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if names is None:
+            raise DataError(path, line, "no column names: the file has no header and the task gives no 'columns'")
+        if len(row) != len(names):
+            yield BadRow(line, f"expected {len(names)} columns ({', '.join(names)}), found {len(row)}",
+                         hint="check for stray tabs/commas in the text or a wrong 'delimiter'/'quoting'")
+            continue
+        yield Row(line, dict(zip(names, row, strict=True)))
 
 
-READERS = {"tsv": read_delimited, "csv": read_delimited}
+def read_jsonl(path: Path, **_: Any) -> Iterator[Row | BadRow]:
+    """One JSON object a line; blank lines are allowed."""
+    for n, text in text_lines(path):
+        if isinstance(text, BadRow):
+            yield text
+            continue
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield BadRow(n, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        if not isinstance(obj, dict):
+            yield BadRow(n, f"expected a JSON object ({{...}}), found {type(obj).__name__}")
+            continue
+        yield Row(n, obj)
+
+
+def _load_json(path: Path) -> tuple[Any, str]:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise DataError(path, None, f"cannot open: {exc.strerror}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DataError(path, line, f"not valid UTF-8: byte 0x{raw[exc.start]:02x}", hint="re-save the file as UTF-8") from exc
+    try:
+        return json.loads(text), text
+    except json.JSONDecodeError as exc:
+        raise DataError(path, exc.lineno, f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
+
+
+class _LineFinder:
+    """Line numbers of successive strings in a text (ids appear in file order): linear overall."""
+
+    def __init__(self, text: str):
+        self.text, self.pos, self.line = text, 0, 1
+
+    def find(self, needle: str) -> int | None:
+        i = self.text.find(needle, self.pos)
+        if i < 0:
+            return None
+        self.line += self.text.count("\n", self.pos, i)
+        self.pos = i
+        return self.line
+
+
+def read_json(path: Path, *, records: str | None = None, **_: Any) -> Iterator[Row | BadRow]:
+    """A JSON file holding a list of objects: the top level, or the list at key path ``records``
+    (dotted, e.g. ``data.items``)."""
+    obj, _text = _load_json(path)
+    where = "top level"
+    if records:
+        for key in records.split("."):
+            if not isinstance(obj, dict) or key not in obj:
+                raise DataError(path, None, f"no key {key!r} on the way to 'records: {records}'")
+            obj = obj[key]
+        where = records
+    if not isinstance(obj, list):
+        raise DataError(path, None, f"expected a list of records at {where}, found {type(obj).__name__}",
+                        hint="set 'records:' to the key path of the list")
+    for i, rec in enumerate(obj):
+        at = f"{records or ''}[{i}]"
+        if not isinstance(rec, dict):
+            yield BadRow(None, f"expected a JSON object, found {type(rec).__name__}", where=at)
+            continue
+        yield Row(None, rec, at)
+
+
+def read_squad(path: Path, **_: Any) -> Iterator[Row | BadRow]:
+    """SQuAD v1.1 JSON flattened to one record per question:
+    ``{id, title, context, question, answers: [text...], answer_starts: [int...]}``."""
+    obj, text = _load_json(path)
+    if not isinstance(obj, dict) or not isinstance(obj.get("data"), list):
+        raise DataError(path, 1, "not SQuAD JSON: expected an object with a 'data' list of articles")
+    finder = _LineFinder(text)
+    for i, art in enumerate(obj["data"]):
+        paras = art.get("paragraphs") if isinstance(art, dict) else None
+        if not isinstance(paras, list):
+            yield BadRow(None, "article without a 'paragraphs' list", where=f"data[{i}]")
+            continue
+        for j, para in enumerate(paras):
+            if not isinstance(para, dict) or not isinstance(para.get("qas"), list) or "context" not in para:
+                yield BadRow(None, "paragraph without 'context' and a 'qas' list", where=f"data[{i}].paragraphs[{j}]")
+                continue
+            for k, qa in enumerate(para["qas"]):
+                at = f"data[{i}].paragraphs[{j}].qas[{k}]"
+                if not isinstance(qa, dict) or "id" not in qa or "question" not in qa:
+                    yield BadRow(None, "question without 'id' and 'question'", where=at)
+                    continue
+                line = finder.find(json.dumps(str(qa["id"]), ensure_ascii=False)) or finder.find(str(qa["id"]))
+                answers = qa.get("answers", [])
+                if not isinstance(answers, list) or not all(isinstance(a, dict) and "text" in a for a in answers):
+                    yield BadRow(line, f"question {qa['id']!r}: 'answers' must be a list of {{text, answer_start}}", where=at)
+                    continue
+                yield Row(line, {
+                    "id": str(qa["id"]), "title": art.get("title", ""), "context": para["context"],
+                    "question": qa["question"], "answers": [a["text"] for a in answers],
+                    "answer_starts": [a.get("answer_start") for a in answers],
+                }, at)
+
+
+CONLLU_COLUMNS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")
+
+
+def read_conllu(path: Path, **_: Any) -> Iterator[Row | BadRow]:
+    """CoNLL-U sentences: ``{sent_id, text, comments, tokens, lemmas, upos, xpos, feats, heads,
+    deprels}``, one list entry per syntactic word. Multiword-token lines (``n-m``) and empty
+    nodes (``n.m``) are not words and are skipped (the surface tokens they span are kept)."""
+    # Hand-written (a dozen lines) rather than the `conllu` package: we need line numbers for
+    # every error and a per-sentence skip, which its parser does not give.
+    sent: dict | None = None
+    bad: BadRow | None = None
+    start = None
+
+    def new() -> dict:
+        return {"sent_id": None, "text": None, "comments": {}, "tokens": [], "lemmas": [], "upos": [],
+                "xpos": [], "feats": [], "heads": [], "deprels": []}
+
+    def finish():
+        if bad is not None:
+            return bad
+        if sent is not None and sent["tokens"]:
+            return Row(start, sent)
+        return None
+
+    for n, text in text_lines(path):
+        if isinstance(text, BadRow):
+            bad = bad or text
+            continue
+        if not text.strip():
+            out = finish()
+            if out is not None:
+                yield out
+            sent, bad, start = None, None, None
+            continue
+        if sent is None:
+            sent, start = new(), n
+        if text.startswith("#"):
+            key, sep, value = text[1:].partition("=")
+            if sep:
+                key, value = key.strip(), value.strip()
+                sent["comments"][key] = value
+                if key in ("sent_id", "text"):
+                    sent[key] = value
+            continue
+        cols = text.split("\t")
+        if len(cols) != 10:
+            bad = bad or BadRow(n, f"expected 10 tab-separated CoNLL-U columns, found {len(cols)}")
+            continue
+        tid = cols[0]
+        if "-" in tid or "." in tid:
+            continue  # multiword token range or empty node: not a syntactic word
+        if not tid.isdigit():
+            bad = bad or BadRow(n, f"word id {tid!r} is not a number, an 'n-m' range or an 'n.m' empty node")
+            continue
+        sent["tokens"].append(cols[1])
+        sent["lemmas"].append(cols[2])
+        sent["upos"].append(cols[3])
+        sent["xpos"].append(cols[4])
+        sent["feats"].append(cols[5])
+        sent["heads"].append(cols[6])
+        sent["deprels"].append(cols[7])
+    out = finish()
+    if out is not None:
+        yield out
+
+
+def read_token_tags(
+    path: Path, *, delimiter: str = "\t", columns: list[str] | None = None, **_: Any
+) -> Iterator[Row | BadRow]:
+    """One token a line (``token<TAB>tag``...), a blank line between sentences (XTREME PAN-X
+    and UD-POS layout). Each sentence is a record of lists named by ``columns``
+    (default ``[tokens, tags]``)."""
+    names = columns or ["tokens", "tags"]
+    sent: dict[str, list] | None = None
+    bad: BadRow | None = None
+    start = None
+    for n, text in text_lines(path):
+        if isinstance(text, BadRow):
+            bad = bad or text
+            continue
+        if not text.strip():
+            if bad is not None:
+                yield bad
+            elif sent is not None:
+                yield Row(start, sent)
+            sent, bad, start = None, None, None
+            continue
+        if sent is None:
+            sent, start = {k: [] for k in names}, n
+        cols = text.split(delimiter)
+        if len(cols) != len(names):
+            bad = bad or BadRow(n, f"expected {len(names)} columns ({', '.join(names)}) separated by "
+                                   f"{'TAB' if delimiter == chr(9) else repr(delimiter)}, found {len(cols)}")
+            continue
+        for k, v in zip(names, cols, strict=True):
+            sent[k].append(v)
+    if bad is not None:
+        yield bad
+    elif sent is not None:
+        yield Row(start, sent)
+
+
+def read_bitext(path: Path, *, pivot_path: Path | None = None, **_: Any) -> Iterator[Row | BadRow]:
+    """Two line-aligned files (``path`` and ``pivot_path``): line i of one translates line i of
+    the other. Records ``{text, pivot_text}``; the files must have the same number of lines."""
+    if pivot_path is None:
+        raise DataError(path, None, "format 'bitext' needs 'pivot_path' (the file aligned with this one)")
+    left, right = text_lines(path), text_lines(pivot_path)
+    for a, b in zip_longest(left, right):
+        if a is None or b is None:
+            longer, shorter = (path, pivot_path) if b is None else (pivot_path, path)
+            n = (a or b)[0]
+            raise DataError(longer, n, f"line-aligned files differ in length: {shorter} ends before line {n}",
+                            hint="each line of one file must be the translation of the same line of the other")
+        n, ta = a
+        _, tb = b
+        if isinstance(ta, BadRow):
+            yield ta
+        elif isinstance(tb, BadRow):
+            yield BadRow(n, f"{pivot_path}:{n}: {tb.message}")
+        else:
+            yield Row(n, {"text": ta, "pivot_text": tb})
+
+
+READERS: dict[str, Reader] = {
+    "tsv": read_delimited,
+    "csv": read_delimited,
+    "jsonl": read_jsonl,
+    "json": read_json,
+    "squad": read_squad,
+    "conllu": read_conllu,
+    "token-tags": read_token_tags,
+    "bitext": read_bitext,
+}
+
+
+@dataclass
+class SkipLog:
+    """Rows skipped under --skip-bad-rows, per file: count and the first few reasons."""
+
+    files: dict[str, dict] = field(default_factory=dict)
+    keep: int = 5
+
+    def add(self, path: Path | str, line: int | None, message: str) -> None:
+        entry = self.files.setdefault(str(path), {"count": 0, "examples": []})
+        entry["count"] += 1
+        if len(entry["examples"]) < self.keep:
+            entry["examples"].append(f"{path}:{line}: {message}" if line else f"{path}: {message}")
+
+    @property
+    def total(self) -> int:
+        return sum(e["count"] for e in self.files.values())

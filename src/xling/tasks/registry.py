@@ -1,9 +1,15 @@
-"""The catalog of tasks (one YAML per benchmark under ``catalog/``) and user task files."""
+"""The catalog of tasks (one YAML per benchmark under ``catalog/``) and user task files.
+
+A :class:`Task` binds a spec to where its data is: a local copy of the release (``--data-dir``,
+``$XLING_DATA_DIR``, or files next to a task YAML) or, when no data directory is given, the
+Hugging Face Hub. It reads only the files of the languages and splits asked for, streams them,
+and stops reading at ``limit``.
+"""
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -11,7 +17,9 @@ from pathlib import Path
 from ..errors import DataError, UserError, unknown
 from ..items import Item
 from ..languages import canonical, try_canonical
-from .readers import READERS
+from .hub import iter_hub_rows
+from .mapping import GoldSpec, Mapper, MappingError
+from .readers import READERS, BadRow, Row, SkipLog
 from .spec import TaskSpec, load_spec
 
 DATA_DIR_ENV = "XLING_DATA_DIR"
@@ -19,11 +27,17 @@ DATA_DIR_ENV = "XLING_DATA_DIR"
 
 @dataclass
 class Task:
-    """A task spec bound to where its files are."""
+    """A task spec bound to where its files are.
+
+    ``skip_bad_rows``: malformed rows are counted in ``skipped`` (per file) instead of stopping
+    the run at the first one.
+    """
 
     spec: TaskSpec
     spec_path: Path
     data_dir: Path | None = None
+    skip_bad_rows: bool = False
+    skipped: SkipLog = field(default_factory=SkipLog)
 
     @property
     def name(self) -> str:
@@ -31,31 +45,118 @@ class Task:
 
     @property
     def languages(self) -> list[str]:
+        """The languages the task is evaluated in."""
         return list(self.spec.languages)
 
+    # --- where the data is ----------------------------------------------------------------
+    def _base_dir(self) -> Path | None:
+        base = self.data_dir or (Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else None)
+        return base
+
+    def uses_hub(self) -> bool:
+        """True when this task reads from the Hugging Face Hub (no local copy given)."""
+        if self.spec.local is None:
+            return True
+        if self.spec.local.root != "data-dir":
+            return False
+        return self._base_dir() is None and self.spec.hub is not None
+
     def root(self) -> Path:
-        root = self.spec.local.root
+        local = self.spec.local
+        if local is None:
+            raise UserError(f"task {self.name!r} has no local layout; it loads from the Hub ({self.spec.hub.id})")
+        root = local.root
         if root.startswith("package:"):
             pkg, _, sub = root.removeprefix("package:").partition("/")
             return Path(str(resources.files(pkg))) / sub
         if root == "task-file":
-            return self.spec_path.parent
-        base = self.data_dir or (Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else None)
-        if base is None:
-            raise UserError(
-                f"task {self.name!r} reads its data from a local copy of the release, and no data directory was given",
-                hint=f"pass --data-dir DIR (or set {DATA_DIR_ENV}); the files are expected under DIR/{self.spec.local.subdir or ''}",
-            )
-        if not base.is_dir():
-            raise UserError(f"data directory {str(base)!r} does not exist", hint="pass --data-dir pointing at the folder holding the releases")
-        return base / self.spec.local.subdir if self.spec.local.subdir else base
+            base = self.spec_path.parent
+        else:
+            base = self._base_dir()
+            if base is None:
+                raise UserError(
+                    f"task {self.name!r} reads its data from a local copy of the release, and no data directory was given",
+                    hint=f"pass --data-dir DIR (or set {DATA_DIR_ENV}); the files are expected under DIR/{local.subdir or ''}",
+                )
+            if not base.is_dir():
+                raise UserError(f"data directory {str(base)!r} does not exist", hint="pass --data-dir pointing at the folder holding the releases")
+        return base / local.subdir if local.subdir else base
 
-    def path_for(self, language: str, split: str) -> Path:
+    def check_language(self, language: str) -> str:
+        """Canonical code of a language this task has data for (evaluated, or the source's)."""
+        lang = try_canonical(language) or language
+        known = set(self.spec.languages) | {self.spec.source_language} | set(self.spec.local.files if self.spec.local else {})
+        if lang not in known:
+            raise unknown(f"language for task {self.name!r}", language, self.spec.languages)
+        return lang
+
+    def _code(self, language: str) -> str:
+        return self.spec.languages.get(language) or language.split("_")[0]
+
+    def variants(self) -> list[tuple[str, str, str]]:
+        """``(setting label, canonical language, dataset code)`` of the variant axis (empty if none)."""
+        v = self.spec.variant
+        if v is None:
+            return []
+        langs = self.spec.languages if v.languages == "same" else {canonical(k): c for k, c in v.languages.items()}
+        return [(f"{v.name}={lang}", lang, code) for lang, code in langs.items()]
+
+    def _variant_code(self, variant: str | None) -> str | None:
+        if variant is None:
+            return None
+        for label, lang, code in self.variants():
+            if variant in (label, lang, code):
+                return code
+        raise unknown(f"{self.spec.variant.name if self.spec.variant else 'variant'} of task {self.name!r}",
+                      variant, [lab for lab, _, _ in self.variants()])
+
+    def _pattern(self, language: str, split: str) -> tuple[str, str | None] | None:
+        local = self.spec.local
+        over = local.files.get(language)
+        if over is not None:
+            if split not in over:
+                return None
+            return over[split], None
+        return local.path, local.pivot_path
+
+    def splits_of(self, language: str) -> list[str]:
+        """The splits a language has in the local layout (only those the spec names)."""
+        language = self.check_language(language)
+        local = self.spec.local
+        if local and language in local.files:
+            return sorted(local.files[language])
+        wanted = [s for s in (self.spec.train_split, self.spec.eval_split) if s]
+        out = []
+        for s in dict.fromkeys(wanted):
+            try:
+                self.path_for(language, s)
+                out.append(s)
+            except UserError:
+                pass
+        return out
+
+    def files_for(self, language: str, split: str, variant: str | None = None) -> list[Path]:
+        """Every local file read for one language and split (two for line-aligned bitext)."""
+        path = self.path_for(language, split, variant)
+        pivot = self._pivot_path(language, split, variant)
+        return [path] + ([pivot] if pivot else [])
+
+    def _format(self, pattern: str, language: str, split: str, variant: str | None) -> str:
+        try:
+            return pattern.format(lang=self._code(language), language=language, split=split,
+                                  variant=self._variant_code(variant) or "")
+        except (KeyError, IndexError) as exc:
+            raise DataError(self.spec_path, None, f"path pattern {pattern!r} uses an unknown placeholder {exc}",
+                            hint="placeholders: {lang} (dataset code), {language} (canonical), {split}, {variant}") from exc
+
+    def path_for(self, language: str, split: str, variant: str | None = None) -> Path:
         """The file holding one language and split; a clear error listing what exists when absent."""
         language = self.check_language(language)
-        code = self.spec.languages[language]
-        rel = self.spec.local.path.format(lang=code, language=language, split=split)
-        path = self.root() / rel
+        pat = self._pattern(language, split)
+        if pat is None:
+            have = ", ".join(sorted(self.spec.local.files[language]))
+            raise UserError(f"task {self.name!r} has no split {split!r} for {language}; it has: {have}")
+        path = self.root() / self._format(pat[0], language, split, variant)
         if not path.is_file():
             existing = sorted(p.name for p in path.parent.glob("*"))[:20] if path.parent.is_dir() else []
             raise UserError(
@@ -64,51 +165,106 @@ class Task:
             )
         return path
 
-    def check_language(self, language: str) -> str:
-        lang = try_canonical(language) or language
-        if lang not in self.spec.languages:
-            raise unknown(f"language for task {self.name!r}", language, self.spec.languages)
-        return lang
+    def _pivot_path(self, language: str, split: str, variant: str | None) -> Path | None:
+        pat = self._pattern(language, split)
+        if not pat or not pat[1]:
+            return None
+        path = self.root() / self._format(pat[1], language, split, variant)
+        if not path.is_file():
+            raise UserError(f"task {self.name!r}: the aligned file {path} is missing")
+        return path
 
-    def items(self, language: str, split: str, limit: int | None = None) -> list[Item]:
-        """Items of one language and split, in file order (first ``limit`` only)."""
-        return list(self.iter_items(language, split, limit))
+    # --- reading ----------------------------------------------------------------------------
+    def mapper(self) -> Mapper:
+        m = self.spec.mapping(hub=self.uses_hub())
+        g = m["gold"]
+        gold = GoldSpec(path=g.path, type=g.type, base=g.base,
+                        **({"index_of": g.index_of} if "index_of" in g.model_fields_set else {})) if g else GoldSpec()
+        return Mapper(fields=m["fields"], gold=gold, id_path=m["id"], parallel=m["parallel_key"],
+                      labels=self.spec.labels, label_map=m["label_map"], explode=m["explode"],
+                      optional=self.spec.optional_fields)
 
-    def iter_items(self, language: str, split: str, limit: int | None = None) -> Iterator[Item]:
-        language = self.check_language(language)
-        path = self.path_for(language, split)
+    def _rows(self, language: str, split: str, variant: str | None, limit: int | None) -> tuple[str, Iterator[Row | BadRow]]:
+        """``(source name, rows)`` of one language/split/variant, local or Hub."""
+        if self.uses_hub():
+            if self.spec.hub is None:
+                raise UserError(f"task {self.name!r} has no Hub source; pass --data-dir")
+            return self.spec.hub.id, iter_hub_rows(self.spec.hub, language, self._code(language), split, limit=limit,
+                                                   variant=self._variant_code(variant))
         local = self.spec.local
-        reader = READERS.get(local.format)
-        if reader is None:
-            raise DataError(self.spec_path, None, f"unknown format {local.format!r}; known: {', '.join(sorted(READERS))}")
-        kwargs = {"header": local.header, "columns": local.columns, "quoting": local.quoting}
+        path = self.path_for(language, split, variant)
+        kwargs = {"header": local.header, "columns": local.columns, "quoting": local.quoting,
+                  "records": local.records, **local.options}
         kwargs["delimiter"] = local.delimiter or ("," if local.format == "csv" else "\t")
-        f = self.spec.fields
-        text_fields = [k for k in f if k not in ("id", "label")]
-        labels = set(self.spec.labels or [])
+        if local.format == "bitext":
+            kwargs["pivot_path"] = self._pivot_path(language, split, variant)
+        return str(path), READERS[local.format](path, **kwargs)
+
+    def _bad(self, source: str, row: BadRow) -> None:
+        where = f" ({row.where})" if row.where else ""
+        if not self.skip_bad_rows:
+            raise DataError(source, row.line, row.message + where,
+                            hint=(row.hint + "; " if row.hint else "") + "or pass --skip-bad-rows to skip (and count) such rows")
+        self.skipped.add(source, row.line, row.message + where)
+
+    def count(self, language: str, split: str, variant: str | None = None) -> int:
+        """Records of one language and split (after ``explode``), without building items: fast."""
+        language = self.check_language(language)
+        if self.spec.variant is not None and variant is None:
+            return sum(self.count(language, split, lab) for lab, _, _ in self.variants())
+        _, rows = self._rows(language, split, variant, None)
+        return sum(1 for r in self.mapper().rows(rows) if isinstance(r, Row))
+
+    def items(self, language: str, split: str, limit: int | None = None, variant: str | None = None) -> list[Item]:
+        """Items of one language and split, in file order (first ``limit`` only)."""
+        return list(self.iter_items(language, split, limit, variant))
+
+    def iter_items(self, language: str, split: str, limit: int | None = None, variant: str | None = None) -> Iterator[Item]:
+        """Items streamed from the file; reading stops once ``limit`` items are out.
+
+        For a task with a variant axis (MLQA question language) and no ``variant``, the items of
+        every variant follow one another; each carries ``fields[<axis>_language]`` and an id
+        suffixed ``|<axis>=<language>`` so that ids stay unique."""
+        language = self.check_language(language)
+        if self.spec.variant is not None and variant is None:
+            n = 0
+            for label, _, _ in self.variants():
+                for it in self.iter_items(language, split, None if limit is None else limit - n, label):
+                    n += 1
+                    yield it
+                if limit is not None and n >= limit:
+                    return
+            return
+        mapper = self.mapper()
+        source, rows = self._rows(language, split, variant, limit)
+        label = next((lab for lab, lang, code in self.variants() if variant in (lab, lang, code)), None)
         n = 0
-        for line, rec in reader(path, **kwargs):
+        seen: set[str] = set()
+        for row in mapper.rows(rows):
             if limit is not None and n >= limit:
                 return
-            item_id = str(rec[f["id"]]) if "id" in f else str(line)
-            fields = {}
-            for k in text_fields:
-                value = rec.get(f[k])
-                if value is None:
-                    raise DataError(path, line, f"no column {f[k]!r} (field {k!r}); columns: {', '.join(rec)}")
-                if not str(value).strip():
-                    raise DataError(path, line, f"empty text in column {f[k]!r}")
-                fields[k] = value
-            gold = rec.get(f["label"]) if "label" in f else None
-            if labels and gold not in labels:
-                raise DataError(path, line, f"unknown label {gold!r}; expected one of {sorted(labels)}")
-            pkey = self.spec.parallel_key
-            if pkey is None:
+            if isinstance(row, BadRow):
+                self._bad(source, row)
+                continue
+            row.record.setdefault("_line", row.line)  # path `_line`: the record's line (or Hub row)
+            try:
+                item_id, parallel_id, fields, gold = mapper.item_parts(row)
+            except MappingError as exc:
+                self._bad(source, BadRow(row.line, str(exc), row.where))
+                continue
+            if item_id is None:  # JSON records: their JSON path (unique); line-based: the line
+                item_id = row.where or (str(row.line) if row.line is not None else str(n))
+            if label is not None:
+                axis, _, vlang = label.partition("=")
+                fields[f"{axis}_language"] = vlang
+                item_id = f"{item_id}|{label}"
+                parallel_id = f"{parallel_id}|{label}" if parallel_id is not None else None
+            if item_id in seen:
+                self._bad(source, BadRow(row.line, f"duplicate item id {item_id!r}", row.where))
+                continue
+            seen.add(item_id)
+            if parallel_id is None:
                 parallel_id = f"{language}:{item_id}"  # not parallel: unique per language
-            elif pkey in rec:
-                parallel_id = str(rec[pkey])
-            else:
-                raise DataError(path, line, f"no column {pkey!r} (the task's parallel_key); columns: {', '.join(rec)}")
             n += 1
             yield Item(self.name, split, language, item_id, parallel_id, fields, gold)
 
@@ -125,9 +281,18 @@ def _catalog() -> dict[str, Path]:
     return out
 
 
+@lru_cache(maxsize=None)
+def _spec(path: Path, mtime: float) -> TaskSpec:
+    return load_spec(path)
+
+
+def _load(path: Path) -> TaskSpec:
+    return _spec(path, path.stat().st_mtime)
+
+
 def list_tasks(data_dir: Path | None = None) -> list[Task]:
     """Every catalog task."""
-    return [Task(load_spec(p), p, data_dir) for p in _catalog().values()]
+    return [Task(_load(p), p, data_dir) for p in _catalog().values()]
 
 
 def get_task(name: str, data_dir: Path | None = None) -> Task:
@@ -135,7 +300,7 @@ def get_task(name: str, data_dir: Path | None = None) -> Task:
     cat = _catalog()
     if name not in cat:
         raise unknown("task", name, cat, hint="`xling tasks` lists them; --task-file FILE runs your own")
-    return Task(load_spec(cat[name]), cat[name], data_dir)
+    return Task(_load(cat[name]), cat[name], data_dir)
 
 
 def load_task_file(path: str | Path, data_dir: Path | None = None) -> Task:

@@ -1,45 +1,148 @@
-"""The declarative task spec: one YAML file per benchmark, validated with pydantic."""
+"""The declarative task spec: one YAML file per benchmark, validated with pydantic.
+
+Catalog tasks and users' one-file tasks share this schema (README: "Declare your own benchmark
+in one YAML file"). Validation errors name the file, the line and the offending key.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import DataError, UserError
 from ..languages import canonical
+from .mapping import GOLD_TYPES, Path_
+from .readers import QUOTING, READERS
 
 Creation = Literal["native", "human-translated", "machine-translated", "written-for-xling"]
 
 
+def _check_path(value: Any, what: str) -> Any:
+    if value is None:
+        return value
+    try:
+        Path_(value)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from exc
+    return value
+
+
+class Gold(BaseModel):
+    """Where the gold answer is and what type it has (see ``mapping.GoldSpec``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str | list[str]
+    type: Literal["str", "int", "float", "number", "list", "none"] = "str"
+    base: int = 0
+    index_of: Any = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, v):
+        return _check_path(v, "gold path")
+
+
+class Mapping(BaseModel):
+    """Record -> item mapping; the hub source may override any of it for its own schema."""
+
+    model_config = ConfigDict(extra="forbid")
+    fields: dict[str, str | list[str]] | None = None
+    gold: str | Gold | None = None
+    id: str | None = None
+    parallel_key: str | None = None
+    explode: str | None = None
+    label_map: dict[str, str] | None = None
+
+
 class HubSource(BaseModel):
-    """Where the benchmark lives on the Hugging Face Hub (for users online)."""
+    """Where the benchmark lives on the Hugging Face Hub, for users online (``datasets``).
+
+    ``config`` may contain ``{lang}`` (the language's hub code: ``languages`` below, else the
+    local code) and ``{language}`` (canonical). ``filter`` keeps rows whose ``path`` starts with
+    ``startswith`` (same placeholders) — for hubs that put all languages in one config.
+    """
 
     model_config = ConfigDict(extra="forbid")
     id: str
     config: str | None = None
     revision: str | None = None
     split_map: dict[str, str] = Field(default_factory=dict)
+    languages: dict[str, str] = Field(default_factory=dict)
+    mapping: Mapping | None = None
+    filter: dict[str, str] | None = None
+    note: str | None = None
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _canon(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            try:
+                return {canonical(str(k)): str(v) for k, v in value.items()}
+            except UserError as exc:
+                raise ValueError(exc.message) from exc
+        return value
 
 
 class LocalSource(BaseModel):
-    """The official release's file layout, relative to a data root.
+    """The release's file layout, relative to a data root.
 
-    ``path`` is a pattern with ``{lang}`` (the dataset's own code), ``{language}`` (canonical)
-    and ``{split}``. ``root`` is ``data-dir`` (the user's ``--data-dir``) or ``package:<pkg>/<dir>``.
+    ``path`` is a pattern with ``{lang}`` (the dataset's own code), ``{language}`` (canonical),
+    ``{split}`` and, for tasks with a variant axis, ``{variant}``. ``root`` is ``data-dir`` (the
+    user's ``--data-dir``), ``task-file`` (next to the YAML) or ``package:<pkg>/<dir>``.
+    ``files`` overrides the path for single languages and splits (``{eng_Latn: {train: ...}}``);
+    a language listed there has exactly those splits.
     """
 
     model_config = ConfigDict(extra="forbid")
     format: str
     path: str
+    pivot_path: str | None = None
     root: str = "data-dir"
+    subdir: str | None = None
     header: bool = True
     columns: list[str] | None = None
     delimiter: str | None = None
-    quoting: Literal["none", "minimal"] = "none"
-    subdir: str | None = None
+    quoting: Literal["none", "minimal", "all"] = "none"
+    records: str | None = None
+    explode: str | None = None
+    files: dict[str, dict[str, str]] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("format")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        if v not in READERS:
+            raise ValueError(f"unknown format {v!r}; known: {', '.join(sorted(READERS))}")
+        return v
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _canon(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            try:
+                return {canonical(str(k)): v for k, v in value.items()}
+            except UserError as exc:
+                raise ValueError(exc.message) from exc
+        return value
+
+    @model_validator(mode="after")
+    def _bitext(self):
+        if self.format == "bitext" and not self.pivot_path:
+            raise ValueError("format 'bitext' needs 'pivot_path' (the pattern of the aligned file)")
+        if self.format in ("tsv", "csv") and not self.header and not self.columns:
+            raise ValueError("a file without header needs 'columns' (the column names, in order)")
+        return self
+
+
+class Variant(BaseModel):
+    """A second language axis (MLQA: the question language). Each value becomes a setting
+    ``<name>=<language>``; the path pattern gets ``{variant}`` (its dataset code)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    languages: dict[str, str] | Literal["same"] = "same"
 
 
 class TaskSpec(BaseModel):
@@ -55,16 +158,30 @@ class TaskSpec(BaseModel):
     eval_split: str = "test"
     train_split: str | None = None
     split_note: str | None = None
-    fields: dict[str, str] = Field(default_factory=dict)
-    labels: list[str] | None = None
+    fields: dict[str, str | list[str]] = Field(default_factory=dict)
+    gold: str | Gold | None = None
+    id: str | None = None
     parallel_key: str | None = None
+    labels: list[str] | None = None
+    label_map: dict[str, str] | None = None
+    optional_fields: list[str] = Field(default_factory=list)
+    variant: Variant | None = None
     creation: Creation
     licence: str
     citation: str = ""
     homepage: str = ""
     hub: HubSource | None = None
-    local: LocalSource
+    local: LocalSource | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        import re
+
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", v):
+            raise ValueError(f"{v!r}: use letters, digits, '-', '_' and '.' (it names files and results)")
+        return v
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -73,10 +190,16 @@ class TaskSpec(BaseModel):
             value = {v: v for v in value}
         if not isinstance(value, dict) or not value:
             raise ValueError("languages must be a non-empty list of codes or a mapping canonical: dataset-code")
-        try:
-            return {canonical(str(k)): str(v) for k, v in value.items()}
-        except UserError as exc:
-            raise ValueError(exc.message) from exc
+        out = {}
+        for k, v in value.items():
+            try:
+                code = canonical(str(k))
+            except UserError as exc:
+                raise ValueError(exc.message) from exc
+            if code in out:
+                raise ValueError(f"{k!r} and another code both mean {code}; write the canonical code (xxx_Scrp) as the key")
+            out[code] = str(v)
+        return out
 
     @field_validator("source_language")
     @classmethod
@@ -86,6 +209,65 @@ class TaskSpec(BaseModel):
         except UserError as exc:
             raise ValueError(exc.message) from exc
 
+    @field_validator("fields")
+    @classmethod
+    def _fields(cls, value: dict) -> dict:
+        for k, v in value.items():
+            _check_path(v, f"field {k!r}")
+        return value
+
+    @field_validator("id", "parallel_key")
+    @classmethod
+    def _paths(cls, value):
+        return _check_path(value, "path")
+
+    @model_validator(mode="after")
+    def _sources(self):
+        if self.local is None and self.hub is None:
+            raise ValueError("a task needs 'local' (files) or 'hub' (a Hugging Face dataset), or both")
+        return self
+
+    # --- the mapping, with the legacy `fields: {id:, label:}` spelling folded in -------------
+    def mapping(self, hub: bool = False) -> dict:
+        """Field paths, gold, id, parallel key, explode and label map for the local or hub source."""
+        fields = dict(self.fields)
+        legacy_id, legacy_label = fields.pop("id", None), fields.pop("label", None)
+        id_path = self.id or legacy_id
+        gold = self.gold if self.gold is not None else legacy_label
+        out = {"fields": fields, "gold": gold, "id": id_path, "parallel_key": self.parallel_key,
+               "explode": self.local.explode if self.local else None, "label_map": self.label_map}
+        if hub and self.hub and self.hub.mapping:
+            over = self.hub.mapping.model_dump(exclude_unset=True)
+            if "explode" not in over:
+                out["explode"] = None
+            out.update(over)
+        if isinstance(out["gold"], str):
+            out["gold"] = Gold(path=out["gold"])
+        return out
+
+
+def _line_of(text: str, loc: tuple) -> int | None:
+    """The line of the YAML node at ``loc`` (keys and list indices), or of its nearest parent."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if k.value == str(key):
+                    line, node = k.start_mark.line + 1, v
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
 
 def load_spec(path: Path) -> TaskSpec:
     """Read and validate one task YAML; errors name the file, the line and the offending key."""
@@ -93,6 +275,8 @@ def load_spec(path: Path) -> TaskSpec:
         text = Path(path).read_text("utf-8")
     except OSError as exc:
         raise DataError(path, None, f"cannot read task file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(path, None, "task file is not UTF-8 text") from exc
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -104,17 +288,34 @@ def load_spec(path: Path) -> TaskSpec:
         return TaskSpec.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        line = _line_of_key(text, str(err["loc"][0])) if err["loc"] else None
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "list[str]"))))
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(text, loc) if loc else None
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            known = ", ".join(TaskSpec.model_fields)
-            msg = f"unknown key (known keys: {known})"
+            model = _model_at(loc[:-1])
+            known = ", ".join(model.model_fields) if model else ""
+            msg = f"unknown key{f' (known keys here: {known})' if known else ''}"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+            line = _line_of(text, loc[:-1]) if len(loc) > 1 else None
         raise DataError(path, line, f"key '{key}': {msg}") from exc
 
 
-def _line_of_key(text: str, key: str) -> int | None:
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.lstrip().startswith(f"{key}:"):
-            return n
-    return None
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    model: Any = TaskSpec
+    for key in loc:
+        if not isinstance(key, str):
+            continue
+        f = getattr(model, "model_fields", {}).get(key)
+        if f is None:
+            return None
+        ann = f.annotation
+        args = getattr(ann, "__args__", None) or (ann,)
+        model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            return None
+    return model
+
+
+__all__ = ["TaskSpec", "LocalSource", "HubSource", "Gold", "Mapping", "Variant", "load_spec", "QUOTING", "GOLD_TYPES"]

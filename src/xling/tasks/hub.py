@@ -1,0 +1,81 @@
+"""Loading a task from the Hugging Face Hub through ``datasets`` (pinned revision, streamed).
+
+Used when a task has a ``hub`` source and no local data directory is given. ``$XLING_HUB_MIRROR``
+points at a folder laid out like the Hub (``<mirror>/<owner>/<name>/`` holding the repo's files):
+then ``datasets`` reads that folder instead of the network, through the same code path. Tests
+use it; so can users behind a firewall with a copy of the repos.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from .readers import Row
+
+HUB_MIRROR_ENV = "XLING_HUB_MIRROR"
+
+
+def hub_location(hub) -> tuple[str, str | None]:
+    """``(path for datasets.load_dataset, revision)``: the Hub id, or its folder in the mirror."""
+    mirror = os.environ.get(HUB_MIRROR_ENV)
+    if mirror:
+        local = Path(mirror) / hub.id
+        if not local.is_dir():
+            raise UserError(f"{HUB_MIRROR_ENV}={mirror} has no folder {hub.id}", hint=f"expected {local}")
+        return str(local), None  # a local folder has no revisions
+    return hub.id, hub.revision
+
+
+def _class_label_names(features) -> dict[str, Any]:
+    """Columns whose values are ClassLabel ints (or sequences of them) -> their names."""
+    from datasets import ClassLabel, Sequence
+
+    out = {}
+    for name, feat in (features or {}).items():
+        if isinstance(feat, ClassLabel):
+            out[name] = ("one", feat)
+        elif isinstance(feat, Sequence) and isinstance(feat.feature, ClassLabel):
+            out[name] = ("seq", feat.feature)
+        elif isinstance(feat, list) and feat and isinstance(feat[0], ClassLabel):
+            out[name] = ("seq", feat[0])
+    return out
+
+
+def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | None = None,
+                  variant: str | None = None) -> Iterator[Row]:
+    """Rows of one language and split from the Hub, streamed (reading stops at ``limit``)."""
+    try:
+        import datasets
+    except ImportError as exc:  # pragma: no cover - datasets is a core dependency
+        raise UserError("loading from the Hugging Face Hub needs the 'datasets' package",
+                        hint="pip install datasets, or give --data-dir with a local copy") from exc
+    hub_code = hub.languages.get(language, code)
+    config = hub.config.format(lang=hub_code, language=language, variant=variant or "") if hub.config else None
+    hub_split = hub.split_map.get(split, split)
+    path, revision = hub_location(hub)
+    try:
+        ds = datasets.load_dataset(path, config, split=hub_split, revision=revision, streaming=True)
+    except (FileNotFoundError, ValueError, ConnectionError, OSError) as exc:
+        raise UserError(
+            f"cannot load {hub.id} (config {config!r}, split {hub_split!r}) from the Hugging Face Hub: {exc}",
+            hint="offline? pass --data-dir with a local copy of the release (`xling tasks show NAME` shows its layout)",
+        ) from exc
+    labels = _class_label_names(getattr(ds, "features", None))
+    flt = None
+    if hub.filter:
+        flt = (hub.filter["path"], hub.filter["startswith"].format(lang=hub_code, language=language))
+    n = 0
+    for i, rec in enumerate(ds):
+        if flt and not str(rec.get(flt[0], "")).startswith(flt[1]):
+            continue
+        if limit is not None and n >= limit:
+            return
+        for col, (how, feat) in labels.items():
+            if col in rec and rec[col] is not None:
+                v = rec[col]
+                rec[col] = [feat.int2str(x) for x in v] if how == "seq" else (feat.int2str(v) if v >= 0 else v)
+        n += 1
+        yield Row(i + 1, rec)  # line = Hub row number (1-based)

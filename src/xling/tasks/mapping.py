@@ -1,0 +1,228 @@
+"""From a reader's record to an :class:`~xling.items.Item`: one code path for every format.
+
+A task spec says where each item field, the gold answer, the item id and the parallel id are in
+a record, by *paths*:
+
+- ``text`` — a key; ``metadata.extra.url`` — nested keys; ``answers[*].text`` — a key of every
+  element of a list (gives a list); ``answers[0]`` — one element.
+- a list of paths gives a list (``choices: [choice1, choice2]``);
+- a template with braces joins several (``"{link}#{question_number}"``), for ids.
+
+``explode: items`` first turns one record holding a list into one record per element: the
+element's keys, the parent's other keys, and ``_index`` (1-based position in the list).
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .readers import BadRow, Row
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\*|-?\d+)\]")
+_MISSING = object()
+
+
+class MappingError(Exception):
+    """A record does not fit the mapping; becomes a BadRow at the record's line."""
+
+
+def _steps(path: str) -> list[str | int | None]:
+    steps: list[str | int | None] = []
+    pos = 0
+    for m in _STEP.finditer(path):
+        if m.start() != pos and path[pos:m.start()] != ".":
+            raise ValueError(f"bad path {path!r}")
+        key, idx = m.groups()
+        steps.append(key if key is not None else (None if idx == "*" else int(idx)))
+        pos = m.end()
+    if pos != len(path) or not steps:
+        raise ValueError(f"bad path {path!r}: use keys, dots, [n] and [*], e.g. 'answers[*].text'")
+    return steps
+
+
+def _walk(value: Any, steps: list, path: str) -> Any:
+    for i, step in enumerate(steps):
+        if step is None:
+            if not isinstance(value, list):
+                raise MappingError(f"{path!r}: expected a list before [*], found {type(value).__name__}")
+            return [_walk(v, steps[i + 1:], path) for v in value]
+        if isinstance(step, int):
+            if not isinstance(value, list) or not -len(value) <= step < len(value):
+                raise MappingError(f"{path!r}: no element [{step}]")
+            value = value[step]
+        else:
+            if not isinstance(value, dict) or step not in value:
+                have = ", ".join(map(str, value)) if isinstance(value, dict) else type(value).__name__
+                raise MappingError(f"no field {path!r} (record has: {have})")
+            value = value[step]
+    return value
+
+
+@dataclass(frozen=True)
+class Path_:
+    """A compiled path, list of paths, or template."""
+
+    spec: Any
+
+    def __post_init__(self):
+        object.__setattr__(self, "_compiled", self._compile(self.spec))
+
+    @staticmethod
+    def _compile(spec):
+        if isinstance(spec, list):
+            return ("list", [Path_._compile(s) for s in spec])
+        if not isinstance(spec, str) or not spec:
+            raise ValueError(f"a path must be a non-empty string or a list of them, not {spec!r}")
+        if "{" in spec:
+            parts = re.split(r"\{([^{}]+)\}", spec)
+            return ("template", [(p if i % 2 == 0 else (p, _steps(p))) for i, p in enumerate(parts)])
+        return ("path", (spec, _steps(spec)))
+
+    def get(self, record: dict) -> Any:
+        return self._get(self._compiled, record)
+
+    def _get(self, comp, record):
+        kind, body = comp
+        if kind == "list":
+            return [self._get(c, record) for c in body]
+        if kind == "path":
+            return _walk(record, body[1], body[0])
+        out = []
+        for i, part in enumerate(body):
+            out.append(part if i % 2 == 0 else str(_walk(record, part[1], part[0])))
+        return "".join(out)
+
+
+GOLD_TYPES = ("str", "int", "float", "number", "list", "none")
+
+
+@dataclass
+class GoldSpec:
+    """How the gold answer is read: ``path``; ``type`` (str label, int index, float score,
+    number as text, list of strings, none); ``base`` for 1-based indices; ``index_of`` to take
+    the position of the element equal to that value (``answers[*].correct`` + ``index_of: true``)."""
+
+    path: str | list | None = None
+    type: str = "str"
+    base: int = 0
+    index_of: Any = _MISSING
+
+
+def _is_empty(v: Any) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, list) and not v)
+
+
+class Mapper:
+    """Turns rows into (item_id, parallel_id, fields, gold) or BadRows."""
+
+    def __init__(self, *, fields: dict[str, Any], gold: GoldSpec, id_path: Any, parallel: Any,
+                 labels: list[str] | None, label_map: dict[str, str] | None, explode: str | None,
+                 optional: list[str] | None = None):
+        self.fields = {k: Path_(v) for k, v in fields.items()}
+        self.gold = gold
+        self.gold_path = Path_(gold.path) if gold.path is not None else None
+        self.id_path = Path_(id_path) if id_path else None
+        self.parallel = Path_(parallel) if parallel else None
+        self.labels = set(labels) if labels else None
+        self.label_map = {str(k): str(v) for k, v in (label_map or {}).items()}
+        self.explode = Path_(explode) if explode else None
+        self.optional = set(optional or ())
+
+    def rows(self, rows: Iterator[Row | BadRow]) -> Iterator[Row | BadRow]:
+        """Explode nested lists into one row per element (when the task says so)."""
+        if self.explode is None:
+            yield from rows
+            return
+        for row in rows:
+            if isinstance(row, BadRow):
+                yield row
+                continue
+            try:
+                elems = self.explode.get(row.record)
+            except MappingError as exc:
+                yield BadRow(row.line, str(exc), row.where)
+                continue
+            if not isinstance(elems, list):
+                yield BadRow(row.line, f"'explode: {self.explode.spec}' must name a list", row.where)
+                continue
+            parent = {k: v for k, v in row.record.items() if k != self.explode.spec}
+            for i, el in enumerate(elems, 1):
+                rec = {**parent, **el} if isinstance(el, dict) else {**parent, "value": el}
+                rec["_index"] = i
+                yield Row(row.line, rec, f"{row.where or ''}{self.explode.spec}[{i - 1}]")
+
+    def item_parts(self, row: Row) -> tuple[str | None, str | None, dict, Any]:
+        """``(item_id, parallel_id, fields, gold)``; raises MappingError on a bad record."""
+        rec = row.record
+        fields = {}
+        for name, path in self.fields.items():
+            try:
+                value = path.get(rec)
+            except MappingError:
+                if name in self.optional:
+                    continue
+                raise
+            if _is_empty(value) or (isinstance(value, list) and any(_is_empty(v) for v in value)
+                                    and name not in ("tags",)):
+                raise MappingError(f"empty text in field {name!r} (from {path.spec!r})")
+            fields[name] = value
+        gold = self._gold(rec)
+        if "tokens" in fields and isinstance(gold, list) and len(gold) != len(fields["tokens"]):
+            raise MappingError(f"{len(fields['tokens'])} tokens but {len(gold)} tags")
+        item_id = str(self.id_path.get(rec)) if self.id_path else None
+        parallel_id = str(self.parallel.get(rec)) if self.parallel else None
+        return item_id, parallel_id, fields, gold
+
+    def _gold(self, rec: dict) -> Any:
+        g = self.gold
+        if self.gold_path is None or g.type == "none":
+            return None
+        value = self.gold_path.get(rec)
+        if g.index_of is not _MISSING:
+            if not isinstance(value, list):
+                raise MappingError(f"gold {g.path!r} with 'index_of' must be a list")
+            hits = [i for i, v in enumerate(value) if v == g.index_of]
+            if len(hits) != 1:
+                raise MappingError(f"gold: expected exactly one element of {g.path!r} equal to {g.index_of!r}, found {len(hits)}")
+            return hits[0]
+        if g.type == "list":
+            if not isinstance(value, list):
+                raise MappingError(f"gold {g.path!r} must be a list, found {type(value).__name__}")
+            value = [self.label_map.get(str(v), str(v)) for v in value]
+            if self.labels is not None:
+                bad = sorted({v for v in value if v not in self.labels})
+                if bad:
+                    raise MappingError(f"unknown label(s) {', '.join(map(repr, bad))}; expected one of {sorted(self.labels)}")
+            if not value or (self.labels is None and all(not v.strip() for v in value)):
+                raise MappingError(f"empty gold {g.path!r} (no answer given)")
+            return value
+        if _is_empty(value):
+            raise MappingError(f"empty gold {g.path!r}")
+        if g.type == "int":
+            try:
+                idx = int(str(value).strip()) - g.base
+            except ValueError as exc:
+                raise MappingError(f"gold {g.path!r}: {value!r} is not an integer") from exc
+            return idx
+        if g.type == "float":
+            try:
+                f = float(str(value).strip())
+            except ValueError as exc:
+                raise MappingError(f"gold {g.path!r}: {value!r} is not a number") from exc
+            if not math.isfinite(f):
+                raise MappingError(f"gold {g.path!r}: {value!r} is not a finite number")
+            return f
+        if g.type == "number":
+            text = str(value).strip()
+            try:
+                float(text.replace(",", ""))
+            except ValueError as exc:
+                raise MappingError(f"gold {g.path!r}: {value!r} is not a number") from exc
+            return text
+        label = self.label_map.get(str(value).strip(), str(value).strip())
+        if self.labels is not None and label not in self.labels:
+            raise MappingError(f"unknown label {label!r}; expected one of {sorted(self.labels)}")
+        return label
