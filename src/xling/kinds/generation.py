@@ -29,7 +29,7 @@ METRICS.setdefault("em", Metric("em", "exact match against any gold answer after
 
 # Text fields that translate-test / self-translate translate; others (COPA's "cause"/"effect",
 # ids) pass through.
-TEXT_FIELDS = ("text", "text1", "text2", "premise", "context", "question", "choices")
+TEXT_FIELDS = ("text", "text1", "text2", "premise", "context", "passage", "question", "choices")
 DEMO_POOL = 200  # demonstrations are drawn from the first N items of the demo split (not --limit)
 
 
@@ -130,7 +130,8 @@ class GenerationKind(Kind):
             text = out
             if xlt:
                 text = _after_last(out, [p.meta["final_marker"], "Answer:", "Final answer:"])
-            ex, score, extra = self.score(fam, it, text, f, lex, keys, unit.language, src if translated else unit.language)
+            score_lex = lexicon(unit.language) if xlt else lex  # XLT answers in the item's language
+            ex, score, extra = self.score(fam, it, text, f, score_lex, keys, unit.language, prompt_language)
             record = ex.as_dict(out) | extra
             if translated:
                 record["input"] = {k: f[k] for k in TEXT_FIELDS if k in f}
@@ -195,6 +196,35 @@ class GenerationKind(Kind):
     def score(self, family: str, item: Item, text: str, fields: dict, lex: Lexicon, keys: dict[str, str],
               language: str, prompt_language: str) -> tuple[answers.Extracted, float, dict]:
         raise NotImplementedError
+
+
+def read_exemplars(path, task: Task, language: str) -> list[Item]:
+    """MGSM-style exemplars: ``{"MGSM_EXEMPLARS": {code: {"1": {"q": "Question: ...", "a": "Step-by-Step
+    Answer: ... The answer is 11."}}}, "EXEMPLAR_NUMBER_ANSWERS": [11, ...]}`` -> demo items whose
+    ``solution`` is the worked answer without its header."""
+    import json
+    import re
+
+    from ..errors import DataError
+
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+        per_lang = raw["MGSM_EXEMPLARS"]
+        numbers = raw["EXEMPLAR_NUMBER_ANSWERS"]
+    except OSError as exc:
+        raise DataError(path, None, f"cannot read the exemplars file named by options.exemplars: {exc.strerror}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(path, None, f"not an exemplars file (expected MGSM_EXEMPLARS and EXEMPLAR_NUMBER_ANSWERS): {exc}") from exc
+    code = task.spec.languages[language]
+    if code not in per_lang:
+        raise DataError(path, None, f"no exemplars for {code!r} ({language}); it has {', '.join(sorted(per_lang))}")
+    header = re.compile(r"^[^:：\n]{1,40}[:：]\s*")
+    out = []
+    for i, (num, ex) in enumerate(sorted(per_lang[code].items(), key=lambda kv: int(kv[0]))):
+        q, a = header.sub("", ex["q"].strip(), count=1), header.sub("", ex["a"].strip(), count=1)
+        out.append(Item(task.name, "exemplars", language, f"exemplar-{num}", f"exemplar-{num}",
+                        {"question": q, "solution": a}, str(numbers[i])))
+    return out
 
 
 def _after_last(text: str, markers: list[str]) -> str:
@@ -290,6 +320,17 @@ class GenerativeMath(GenerationKind):
 
     def stop(self, lex: Lexicon) -> list[str]:
         return ["\n\n", f"\n{lex.word('question')}:"]
+
+    def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
+        """Worked exemplars from ``options.exemplars`` (MGSM's 8 per language) when the task
+        names a file; else items of the task's splits."""
+        name = task.spec.options.get("exemplars")
+        if not name or k <= 0:
+            return super()._demos(task, ctx, language, item, k)
+        key = ("exemplars", task.name, language)
+        if key not in ctx.memo:
+            ctx.memo[key] = read_exemplars(task.root() / name, task, language)
+        return T.pick_demos(ctx.memo[key], k, item, ctx.seed, (task.name, language, "exemplars"))
 
     def score(self, family, item, text, fields, lex, keys, language, prompt_language):
         phrases = []

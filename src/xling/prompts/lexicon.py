@@ -92,9 +92,11 @@ class LexiconFile(BaseModel):
                 raise ValueError(f"key {key!r} was read as a boolean: quote it (\"yes\": / \"no\":)")
             if key not in LABEL_KEYS:
                 raise ValueError(f"unknown label {key!r} (known: {', '.join(LABEL_KEYS)})")
-            words = [words] if isinstance(words, str) else words
+            words = [words] if isinstance(words, (str, bool)) else words
             if not isinstance(words, list) or not words:
                 raise ValueError(f"label {key!r} needs a word or a non-empty list of words")
+            if any(isinstance(w, bool) for w in words):
+                raise ValueError(f"a word of label {key!r} was read as a boolean: quote it (\"No\", \"Yes\")")
             out[key] = [_nonempty(w) for w in words]
         for key in ("yes", "no"):
             if key not in out:

@@ -122,6 +122,8 @@ def label_keys(family: str, task_options: dict, labels: Sequence[str] | None) ->
     if family == "paraphrase":
         if set(labels or ()) == {"0", "1"}:
             return {"1": "yes", "0": "no"}
+        if set(labels or ()) == {"paraphrase", "not_paraphrase"}:
+            return {"paraphrase": "yes", "not_paraphrase": "no"}
         raise UserError(f"cannot tell which labels mean yes and no among {sorted(labels or [])}",
                         hint="set options.prompt_labels, e.g. {'1': 'yes', '0': 'no'}, in the task file")
     return {}
@@ -147,8 +149,9 @@ def body(family: str, item_fields: dict, lex: Lexicon) -> str:
         return f"{f['premise']}\n{q}\n{_options(lex, list(f['choices']))}"
     if family == "choice":
         parts = []
-        if f.get("context"):
-            parts.append(f"{lex.word('context')}: {f['context']}")
+        passage = f.get("context") or f.get("passage")
+        if passage:
+            parts.append(f"{lex.word('context')}: {passage}")
         if f.get("question"):
             parts.append(f"{lex.word('question')}: {f['question']}")
         parts.append(_options(lex, list(f["choices"])))
