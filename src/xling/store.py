@@ -111,7 +111,8 @@ class PredictionStore:
             sql, args = sql + " WHERE run_id = ?", (run_id,)
         df = pd.read_sql_query(sql + " ORDER BY task, setting, language, item_id", self._con, params=args)
         for col in ("prediction", "gold"):
-            df[col] = [None if v is None else json.loads(v) for v in df[col]]
+            # pandas reads SQL NULL as NaN when a column mixes NULL and text
+            df[col] = [json.loads(v) if isinstance(v, str) else None for v in df[col]]
         return df
 
     def close(self) -> None:
