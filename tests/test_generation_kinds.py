@@ -149,6 +149,18 @@ def test_demonstrations_seeded_and_never_the_test_item(tmp_path, shared_data, lm
     assert sorted(lm.seen) != sorted(first)
 
 
+def test_xcopa_target_shots_come_from_the_target_eval_split(tmp_path, shared_data, lm):
+    lm.script = staticmethod(lambda p: "A")
+    res = run(tmp_path, ["xcopa"], ["ita_Latn"], 3, {"shots": 2, "shot_language": "target"})
+    it = preds(res, language="ita_Latn")
+    for _, row in it.iterrows():
+        demos = row["prediction"]["demos"]
+        assert len(demos) == 2 and all(d.startswith("ita_Latn/test/") for d in demos)
+        assert f"ita_Latn/test/{row['item_id']}" not in demos
+    en = preds(res, language="eng_Latn")
+    assert all(d.startswith("eng_Latn/train/") for p in en["prediction"] for d in p["demos"])  # English COPA train
+
+
 def test_source_shots_are_english_demonstrations(tmp_path, shared_data, lm):
     lm.script = staticmethod(lambda p: "neutral")
     run(tmp_path, ["xnli"], ["deu_Latn"], 2, {"shots": 2, "shot_language": "source", "prompt_languages": "native"})

@@ -113,6 +113,8 @@ class GenerationKind(Kind):
                 demo_lang = src if (translated or setting.prompt.shot_language == "source") else unit.language
                 demos = self._demos(task, ctx, demo_lang, it, setting.prompt.shots)
                 p = T.build(fam, it, f, lex, [(d, d.fields) for d in demos], keys)
+                if demos:
+                    p.meta["demos"] = [f"{d.language}/{d.split}/{d.item_id}" for d in demos]
             text, _ = T.render(p, ctx.backend, T.PromptConfig(chat="auto" if setting.chat else "off"))
             prompts.append(text)
             metas.append((fam, p))
@@ -133,6 +135,8 @@ class GenerationKind(Kind):
             score_lex = lexicon(unit.language) if xlt else lex  # XLT answers in the item's language
             ex, score, extra = self.score(fam, it, text, f, score_lex, keys, unit.language, prompt_language)
             record = ex.as_dict(out) | extra
+            if "demos" in p.meta:
+                record["demos"] = p.meta["demos"]
             if translated:
                 record["input"] = {k: f[k] for k in TEXT_FIELDS if k in f}
             preds.append(Prediction(it.split, it.item_id, it.parallel_id, record, it.gold, score))
@@ -184,13 +188,21 @@ class GenerationKind(Kind):
         return ctx.memo[key]
 
     def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
+        """Demonstrations from the train split, or (where the language has none: XNLI, or
+        XCOPA's targets) from the evaluation split; never the item or its translations."""
         if k <= 0:
             return []
-        split = task.spec.train_split or task.spec.eval_split
-        key = ("demo-pool", task.name, language, split)
+        key = ("demo-pool", task.name, language)
         if key not in ctx.memo:
-            ctx.memo[key] = task.items(language, split, DEMO_POOL)
-        return T.pick_demos(ctx.memo[key], k, item, ctx.seed, (task.name, language, split))
+            pool = None
+            if task.spec.train_split:
+                try:
+                    pool = task.items(language, task.spec.train_split, DEMO_POOL)
+                except UserError:
+                    pool = None
+            ctx.memo[key] = pool if pool else task.items(language, task.spec.eval_split, DEMO_POOL)
+        pool = ctx.memo[key]
+        return T.pick_demos(pool, k, item, ctx.seed, (task.name, language, pool[0].split if pool else ""))
 
     # --- scoring -------------------------------------------------------------------------------
     def score(self, family: str, item: Item, text: str, fields: dict, lex: Lexicon, keys: dict[str, str],
