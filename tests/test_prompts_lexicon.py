@@ -149,3 +149,19 @@ def test_file_name_must_match_language(tmp_path):
     p = _write(tmp_path, "deu_Latn.yaml", BASE + LABELS)
     with pytest.raises(DataError, match="does not match the file name"):
         load_file(p)
+
+
+def test_verbaliser_and_connectors_for_loglik_kinds():
+    from xling.prompts import copa_connector, verbaliser
+
+    nli = ["entailment", "neutral", "contradiction"]
+    assert verbaliser("pair_classification", {}, nli, "arb_Arab", "native") == {
+        "entailment": "استلزام", "neutral": "محايد", "contradiction": "تناقض"}
+    assert verbaliser("pair_classification", {}, nli, "arb_Arab") == {k: k for k in nli}
+    assert verbaliser("pair_classification", {}, ["not_paraphrase", "paraphrase"], "kor_Hang", "native") == {
+        "paraphrase": "예", "not_paraphrase": "아니요"}
+    assert verbaliser("pair_classification", {"prompt_labels": {"a": "yes", "b": "no"}}, ["a", "b"], "deu_Latn", "native") == {
+        "a": "Ja", "b": "Nein"}
+    assert copa_connector("cause", "hat_Latn") == "paske" and copa_connector("effect", "tam_Taml") == "எனவே"
+    with pytest.raises(UserError, match="cannot tell which labels mean yes and no"):
+        verbaliser("pair_classification", {}, ["x", "y"], "eng_Latn")

@@ -145,8 +145,10 @@ class Translator:
     can translate (Apertium) or generate (an LLM prompted to translate, zero-shot)."""
 
     def __init__(self, backend: Backend, cache: ResponseCache, stats: Any = None, *, lm_client: Any = None,
-                 max_tokens: int = 256):
+                 max_tokens: int = 256, chat: bool | None = None):
         self.backend = backend
+        # An LLM translator is prompted through its chat template when it has one (unless told not to).
+        self.chat = bool(getattr(backend, "chat_template", None)) if chat is None else chat
         self.cache = cache
         self.stats = stats
         self.fingerprint = backend.fingerprint()
@@ -171,7 +173,10 @@ class Translator:
         if source == target:
             return list(texts)
         if self.mode == "generate":
-            prompts = [TRANSLATE_PROMPT.format(src=language_name(source), tgt=language_name(target), text=t) for t in texts]
+            prompts = [TRANSLATE_PROMPT.format(src=language_name(source), tgt=language_name(target), text=" ".join(t.split()))
+                       for t in texts]
+            if self.chat:
+                prompts = [self.backend.apply_chat_template([{"role": "user", "content": p}]) for p in prompts]
             outs = self.lm.generate(prompts, stop=["\n"], max_tokens=self.max_tokens)
             return [o if isinstance(o, ItemError) else o.strip() for o in outs]
         keys = [request_key(["translate", source, target, t]) for t in texts]

@@ -93,6 +93,7 @@ class GenerationKind(Kind):
     # --- running ------------------------------------------------------------------------------
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         setting = parse_setting(unit.setting)
+        self.task_metric = task.spec.metric
         items = ctx.items(task, unit.language, task.spec.eval_split)
         if not items:
             return []
@@ -179,7 +180,7 @@ class GenerationKind(Kind):
         key = ("translator", setting.protocol)
         if key not in ctx.memo:
             if setting.protocol == "self-translate":
-                ctx.memo[key] = Translator(ctx.backend, ctx.cache, ctx.stats, lm_client=ctx.lm())
+                ctx.memo[key] = Translator(ctx.backend, ctx.cache, ctx.stats, lm_client=ctx.lm(), chat=setting.chat)
             else:
                 backend = self._translator_backend
                 if backend is None:
@@ -311,14 +312,7 @@ class GenerativeQA(GenerationKind):
             return answers.Extracted(None, "empty"), 0.0, {"em": 0.0, "f1": 0.0}
         golds = item.gold if isinstance(item.gold, list) else [item.gold]
         em, f1 = _qa_scores(answer, [str(g) for g in golds], language)
-        metric = self.metric
-        return answers.Extracted(answer, "ok", "first-line"), (em if metric == "em" else f1), {"em": em, "f1": f1}
-
-    metric = "f1"
-
-    def run(self, unit, task, ctx):
-        self.metric = task.spec.metric
-        return super().run(unit, task, ctx)
+        return answers.Extracted(answer, "ok", "first-line"), (em if self.task_metric == "em" else f1), {"em": em, "f1": f1}
 
 
 class GenerativeMath(GenerationKind):

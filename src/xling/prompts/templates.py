@@ -199,6 +199,21 @@ def build(family: str, item: Item, fields: dict, lex: Lexicon, demos: Sequence[t
     )
 
 
+def verbaliser(kind: str, task_options: dict, labels: Sequence[str] | None, language: str,
+               prompt_language: str = "en") -> dict[str, str]:
+    """Task label -> the word a model should say for it, in English or ``language``'s words
+    (for log-likelihood scoring of verbalised labels: XNLI, PAWS-X)."""
+    family = family_of(kind, task_options, labels)
+    lex = PromptConfig(prompt_language=prompt_language).lexicon_for(language)
+    return {label: lex.label(key) for label, key in label_keys(family, task_options, labels).items()}
+
+
+def copa_connector(question: str, language: str, prompt_language: str = "native") -> str:
+    """XCOPA's "because" (question ``cause``) or "therefore" (``effect``) in a language's words."""
+    lex = PromptConfig(prompt_language=prompt_language).lexicon_for(language)
+    return lex.connector("cause" if str(question).lower() == "cause" else "effect")
+
+
 # --- demonstrations ----------------------------------------------------------------------------
 
 def pick_demos(pool: Sequence[Item], k: int, exclude: Item, seed: int, key: tuple[str, ...]) -> list[Item]:
