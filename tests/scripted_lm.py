@@ -38,3 +38,22 @@ def register(monkeypatch) -> type[ScriptedLM]:
     ScriptedLM.seen = []
     ScriptedLM.script = staticmethod(lambda prompt: "")
     return ScriptedLM
+
+
+class ScriptedBothLM(ScriptedLM):
+    """TEST DOUBLE that can also score log-likelihoods (the longest continuation wins)."""
+
+    name = "scripted-both"
+    capabilities = frozenset({Capability.GENERATE, Capability.LOGLIK})
+
+    def loglik(self, requests):
+        return [(float(len(x)), max(1, len(x.split())), False) for _c, x in requests]
+
+
+def register_both(monkeypatch) -> type[ScriptedBothLM]:
+    from xling.models import registry
+
+    register(monkeypatch)
+    monkeypatch.setitem(registry.BACKENDS, "scripted-both", registry.BackendInfo(
+        "scripted-both", "scripted_lm", "ScriptedBothLM", ("generate", "loglik"), "", "scripted-both", "test double"))
+    return ScriptedBothLM

@@ -273,3 +273,15 @@ def test_cli_protocol_options(tmp_path, shared_data, lm):
     r = CliRunner().invoke(main, ["run", "-m", "scripted", "-t", "pawsx", "--limit", "1", "-q", "--data-dir", str(shared_data),
                                   "--output", str(tmp_path / "bad"), "--protocol", "bogus"])
     assert r.exit_code == 2 and "unknown protocol 'bogus'" in r.output
+
+
+def test_answer_by_picks_the_implementation(tmp_path, shared_data, monkeypatch):
+    lm = scripted_lm.register_both(monkeypatch)
+    lm.script = staticmethod(lambda p: "A")
+    res = run(tmp_path, ["xcopa"], ["ita_Latn"], 2, model="scripted-both", name="loglik")
+    assert set(res.to_pandas()["setting"]) == {"direct/prompt-en/0-shot"} and not lm.seen  # by log-likelihood
+    with pytest.raises(UserError, match="takes no protocol, prompt or shots options"):
+        run(tmp_path, ["xcopa"], ["ita_Latn"], 2, {"protocols": "xlt"}, model="scripted-both", name="x")
+    res = run(tmp_path, ["xcopa"], ["ita_Latn"], 2, {"protocols": "direct,xlt", "answer_by": "generate"},
+              model="scripted-both", name="gen")
+    assert set(res.to_pandas()["setting"]) == {"direct/prompt-en/0-shot", "xlt/prompt-en/0-shot"} and lm.seen
