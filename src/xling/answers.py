@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 import string
-import sys
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -22,20 +21,23 @@ from .languages import split as split_code
 # --- numbers -----------------------------------------------------------------------------------
 
 # Every decimal digit Unicode knows (category Nd: Bengali ০-৯, Thai ๐-๙, Arabic-Indic ٠-٩,
-# Eastern Arabic-Indic ۰-۹, Devanagari ०-९, Telugu ౦-౯, fullwidth ０-９...) mapped to ASCII.
-# unicodedata.digit also answers for superscripts and circled digits (category No): not numbers
-# a model writes as answers, so only Nd is mapped.
-_DIGITS = {chr(c): str(unicodedata.digit(chr(c))) for c in range(sys.maxunicode + 1)
-           if unicodedata.category(chr(c)) == "Nd"}
-_DIGIT_TABLE = str.maketrans({k: v for k, v in _DIGITS.items() if not k.isascii()})
+# Eastern Arabic-Indic ۰-۹, Devanagari ०-९, Telugu ౦-౯, fullwidth ０-９...) becomes its ASCII digit
+# (``re``'s \d on str is exactly category Nd). Superscripts and circled digits (category No) are
+# not numbers a model answers with and stay as they are.
+_NON_ASCII_DIGIT = re.compile(r"[^\x00-\x7f]")
 # Arabic decimal and thousands separators are unambiguous whatever the locale.
 _SEP_TABLE = str.maketrans({"\u066b": ".", "\u066c": ",", "\uff0c": ",", "\uff0e": ".", "\u2212": "-"})
 _THIN_SPACES = "\u00a0\u202f\u2009'\u2019"  # group separators no one writes inside a sentence
 
 
+def _digit(m: re.Match) -> str:
+    ch = m.group()
+    return str(unicodedata.digit(ch)) if unicodedata.category(ch) == "Nd" else ch
+
+
 def ascii_digits(text: str) -> str:
     """``'১২৩'`` -> ``'123'``; every Unicode decimal digit becomes its ASCII digit."""
-    return text.translate(_DIGIT_TABLE).translate(_SEP_TABLE)
+    return _NON_ASCII_DIGIT.sub(_digit, text).translate(_SEP_TABLE)
 
 
 @lru_cache(maxsize=None)
@@ -236,7 +238,9 @@ def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:
 # per-language articles in data/qa_normalisation.yaml). kinds/generation.py prefers that module
 # when present; this fallback can go once it is merged.
 
-_PUNCT = frozenset(chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)).startswith("P")) | frozenset(string.punctuation)
+def _is_punct(ch: str) -> bool:
+    return ch in string.punctuation or unicodedata.category(ch).startswith("P")
+
 _ARTICLES = {
     "eng": r"\b(a|an|the)\b", "spa": r"\b(un|una|unos|unas|el|la|los|las)\b",
     "deu": r"\b(ein|eine|einen|einem|eines|einer|der|die|das|des|dem|den)\b",
@@ -248,7 +252,7 @@ _NO_SPACES = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{K
 def qa_tokens(text: str, language: str) -> list[str]:
     """Lower-case, drop punctuation and articles, split on spaces; characters of scripts that
     write no spaces (Chinese, Japanese, Thai...) are tokens of their own, so F1 stays partial."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
+    text = "".join(ch for ch in text.lower() if not _is_punct(ch))
     art = _ARTICLES.get(language.split("_")[0])
     if art:
         text = re.sub(art, " ", text)
