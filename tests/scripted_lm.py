@@ -14,12 +14,14 @@ class ScriptedLM(Backend):
     capabilities = frozenset({Capability.GENERATE})
     script = staticmethod(lambda prompt: "")
     seen: list[str] = []
+    stops: list[list[str]] = []
 
     def fingerprint(self) -> str:
         return f"scripted-test-double:{sorted(self.options.items())}"
 
     def generate(self, prompts, *, stop, max_tokens):
         ScriptedLM.seen.extend(prompts)
+        ScriptedLM.stops.append(list(stop))
         return [ScriptedLM.script(p) for p in prompts]
 
     @property
@@ -36,6 +38,7 @@ def register(monkeypatch) -> type[ScriptedLM]:
     monkeypatch.setitem(registry.BACKENDS, "scripted", registry.BackendInfo(
         "scripted", "scripted_lm", "ScriptedLM", ("generate",), "", "scripted", "test double"))
     ScriptedLM.seen = []
+    ScriptedLM.stops = []
     ScriptedLM.script = staticmethod(lambda prompt: "")
     return ScriptedLM
 

@@ -177,7 +177,7 @@ def test_xcopa_letters_and_chat_template(tmp_path, shared_data, lm):
 
     def oracle(prompt):
         premise = next(p for p in gold if p in prompt.split("<user>")[-1])
-        return ["A", "B"][gold[premise]] + "."
+        return "\n\n" + ["A", "B"][gold[premise]] + ".\nBecause ... A is wrong"  # a chat model's turn
     lm.script = staticmethod(oracle)
     res = run(tmp_path, ["xcopa"], langs, 4, {"prompt_languages": "native"}, model_options={"chat": True})
     df = res.to_pandas()
@@ -185,10 +185,12 @@ def test_xcopa_letters_and_chat_template(tmp_path, shared_data, lm):
     assert (df[df["language"] != "eng_Latn"]["value"] == 100.0).all()
     ends = tuple("<assistant>" + lexicon(lang).word("answer") + ":" for lang in [*langs, "eng_Latn"])
     assert lm.seen and all(p.startswith("<user>") and p.endswith(ends) for p in lm.seen)
+    assert all(stop == [] for stop in lm.stops)  # a chat model ends its own turn
     lm.seen.clear()
     res = run(tmp_path, ["xcopa"], ["ita_Latn"], 2, {"chat": "off"}, model_options={"chat": True}, name="plain")
     assert set(res.to_pandas()["setting"]) == {"direct/prompt-en/0-shot"}
     assert not any("<user>" in p for p in lm.seen)
+    assert lm.stops[-1] == ["\n"]
 
 
 def test_xquad_generative_qa_em_f1(tmp_path, shared_data, lm):

@@ -120,7 +120,7 @@ class GenerationKind(Kind):
             prompts.append(text)
             metas.append((fam, p))
         xlt = setting.protocol == "xlt"
-        stop = ["\n\n\n"] if xlt else self.stop(lex)
+        stop = ["\n\n\n"] if xlt else self.stop(lex, setting.chat)
         outs = ctx.lm().generate(prompts, stop=stop, max_tokens=384 if xlt else self.max_tokens)
         preds = []
         for it, f, err, out, (fam, p) in zip(items, fields, errors, outs, metas, strict=True):
@@ -133,6 +133,8 @@ class GenerationKind(Kind):
             text = out
             if xlt:
                 text = _after_last(out, [p.meta["final_marker"], "Answer:", "Final answer:"])
+            if fam != "math":
+                text = _first_line(text)  # the answer line; what a model adds after it is not read
             score_lex = lexicon(unit.language) if xlt else lex  # XLT answers in the item's language
             ex, score, extra = self.score(fam, it, text, f, score_lex, keys, unit.language, prompt_language)
             record = ex.as_dict(out) | extra
@@ -143,8 +145,10 @@ class GenerationKind(Kind):
             preds.append(Prediction(it.split, it.item_id, it.parallel_id, record, it.gold, score))
         return preds
 
-    def stop(self, lex: Lexicon) -> list[str]:
-        return ["\n"]
+    def stop(self, lex: Lexicon, chat: bool) -> list[str]:
+        """Plain prompts stop at the end of the answer line; a chat model ends its own turn (and
+        may open it with a line break, which a "\n" stop would turn into an empty answer)."""
+        return [] if chat else ["\n"]
 
     def _inputs(self, items: list[Item], setting: Setting, language: str, src: str, task: Task, ctx: RunContext):
         """Items' text fields translated into the source language, and per-item errors."""
@@ -240,6 +244,10 @@ def read_exemplars(path, task: Task, language: str) -> list[Item]:
     return out
 
 
+def _first_line(text: str) -> str:
+    return next((ln for ln in text.splitlines() if ln.strip()), "")
+
+
 def _after_last(text: str, markers: list[str]) -> str:
     """The part of ``text`` after the last of ``markers`` (all of it when none occurs)."""
     low = text.casefold()
@@ -307,7 +315,7 @@ class GenerativeQA(GenerationKind):
     supports_translation = False
 
     def score(self, family, item, text, fields, lex, keys, language, prompt_language):
-        answer = (text or "").strip().split("\n")[0].strip()
+        answer = (text or "").strip()
         if not answer:
             return answers.Extracted(None, "empty"), 0.0, {"em": 0.0, "f1": 0.0}
         golds = item.gold if isinstance(item.gold, list) else [item.gold]
@@ -324,8 +332,8 @@ class GenerativeMath(GenerationKind):
     description = "math word problems by generation; native digits, separators and answer phrases"
     max_tokens = 320
 
-    def stop(self, lex: Lexicon) -> list[str]:
-        return ["\n\n", f"\n{lex.word('question')}:"]
+    def stop(self, lex: Lexicon, chat: bool) -> list[str]:
+        return [] if chat else ["\n\n", f"\n{lex.word('question')}:"]
 
     def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
         """Worked exemplars from ``options.exemplars`` (MGSM's 8 per language) when the task
