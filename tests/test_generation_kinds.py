@@ -287,3 +287,23 @@ def test_answer_by_picks_the_implementation(tmp_path, shared_data, monkeypatch):
     res = run(tmp_path, ["xcopa"], ["ita_Latn"], 2, {"protocols": "direct,xlt", "answer_by": "generate"},
               model="scripted-both", name="gen")
     assert set(res.to_pandas()["setting"]) == {"direct/prompt-en/0-shot", "xlt/prompt-en/0-shot"} and lm.seen
+
+
+def test_failed_or_empty_translations_are_error_rows_and_not_prompted(tmp_path, shared_data, lm):
+    items = get_task("xnli", shared_data).items("spa_Latn", "dev", 3)
+
+    def model(prompt):
+        if prompt.startswith("Translate the following"):
+            if items[0].fields["text2"] in prompt:
+                return ItemError("translator timed out")
+            if items[1].fields["text2"] in prompt:
+                return "   "
+            return "SOMETHING"
+        return "neutral"
+    lm.script = staticmethod(model)
+    res = run(tmp_path, ["xnli"], ["spa_Latn"], 3, {"protocols": "self-translate"})
+    df = preds(res, language="spa_Latn").set_index("item_id").loc[[it.item_id for it in items]]
+    assert df.iloc[0]["error"] == "translation failed: translator timed out"
+    assert df.iloc[1]["error"] == "the translator returned nothing for field 'text2'"
+    assert not isinstance(df.iloc[2]["error"], str) and df.iloc[2]["prediction"]["input"]["text2"] == "SOMETHING"
+    assert len([p for p in lm.seen if p.startswith("Read the premise") and "SOMETHING" in p]) == 1

@@ -106,8 +106,12 @@ class GenerationKind(Kind):
         family = T.family_of(task.spec.kind, task.spec.options, task.spec.labels, items[0])
         keys = T.label_keys(family, task.spec.options, task.spec.labels)
         prompts, metas = [], []
-        for it, f in zip(items, fields, strict=True):
+        for it, f, err in zip(items, fields, errors, strict=True):
             fam = T.family_of(task.spec.kind, task.spec.options, task.spec.labels, it)
+            if err is not None:  # its input could not be translated: no prompt, an error row
+                prompts.append(None)
+                metas.append((fam, None))
+                continue
             if setting.protocol == "xlt":
                 p = T.xlt(fam, f, unit.language, lexicon(unit.language), lex)
             else:
@@ -121,7 +125,9 @@ class GenerationKind(Kind):
             metas.append((fam, p))
         xlt = setting.protocol == "xlt"
         stop = ["\n\n\n"] if xlt else self.stop(lex, setting.chat)
-        outs = ctx.lm().generate(prompts, stop=stop, max_tokens=384 if xlt else self.max_tokens)
+        sent = [p for p in prompts if p is not None]
+        got = iter(ctx.lm().generate(sent, stop=stop, max_tokens=384 if xlt else self.max_tokens))
+        outs = [None if p is None else next(got) for p in prompts]
         preds = []
         for it, f, err, out, (fam, p) in zip(items, fields, errors, outs, metas, strict=True):
             if err is not None:
@@ -173,6 +179,9 @@ class GenerationKind(Kind):
         for (i, k, j, _), o in zip(flat, outs, strict=True):
             if isinstance(o, ItemError):
                 errors[i] = f"translation failed: {o}"
+                continue
+            if not o.strip():
+                errors[i] = f"the translator returned nothing for field {k!r}"
                 continue
             if j is None:
                 fields[i][k] = o
