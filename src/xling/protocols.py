@@ -126,9 +126,10 @@ def settings(options: ProtocolOptions, *, chat: bool, zero_shot_only: bool = Fal
     for proto in options.protocols:
         langs = ("en",) if proto in ("translate-test", "self-translate", "xlt") else options.prompt_languages
         k = 0 if proto == "xlt" else shots
+        # translated input is a source-language item: its demonstrations are source-language ones
+        shot_language = options.shot_language if k and proto == "direct" else "source"
         for pl in langs:
-            cfg = PromptConfig(prompt_language=pl, shots=k, shot_language=options.shot_language if k else "source",
-                               chat=options.chat)
+            cfg = PromptConfig(prompt_language=pl, shots=k, shot_language=shot_language, chat=options.chat)
             s = Setting(proto, cfg, translator_label(options.translator) if proto == "translate-test" else None, chat)
             if s not in out:
                 out.append(s)
