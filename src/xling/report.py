@@ -19,8 +19,11 @@ def score_table(results: Results) -> pd.DataFrame:
     gaps = pd.DataFrame(results.data["analyses"]["transfer_gap"])
     if not gaps.empty:
         gaps = gaps.rename(columns={"ci_low": "gap_ci_low", "ci_high": "gap_ci_high", "n": "gap_n"})
-        df = df.merge(gaps[["task", "setting", "language", "gap", "gap_ci_low", "gap_ci_high"]],
-                      on=["task", "setting", "language"], how="left")
+        # the gap is computed on a task's primary metric (its spec's), so it joins only those rows
+        primary = {t["name"]: t.get("metric") for t in results.data["run"].get("tasks", [])}
+        gaps = gaps.assign(metric=[primary.get(t) for t in gaps["task"]])
+        df = df.merge(gaps[["task", "setting", "language", "metric", "gap", "gap_ci_low", "gap_ci_high"]],
+                      on=["task", "setting", "language", "metric"], how="left")
     else:
         df["gap"] = df["gap_ci_low"] = df["gap_ci_high"] = float("nan")
     df.insert(3, "name", [L.name(c) for c in df["language"]])
@@ -49,10 +52,10 @@ def markdown(results: Results) -> str:
              f"- items with errors: {run['errors']}", ""]
     tasks = {t["name"]: t for t in run["tasks"]}
     table = score_table(results)
-    for (task, setting), g in table.groupby(["task", "setting"], sort=True):
+    for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
         t = tasks.get(task, {})
-        lines += [f"## {_md_escape(task)} — {_md_escape(setting)}", "",
-                  f"{t.get('kind', '')}, metric {g['metric'].iloc[0]}, licence {t.get('licence', '?')}, "
+        lines += [f"## {_md_escape(task)} — {_md_escape(setting)}" + (f" — {metric}" if metric != t.get("metric", metric) else ""), "",
+                  f"{t.get('kind', '')}, metric {metric}, licence {t.get('licence', '?')}, "
                   f"items {t.get('creation', '?')}" + (f"; {t['split_note']}" if t.get("split_note") else ""), "",
                   "| language | name | score | 95% CI | gap to source | gap CI | n | errors |",
                   "|---|---|---:|---|---:|---|---:|---:|"]

@@ -44,6 +44,18 @@ def write_results(run_dir: Path, data: dict) -> Path:
     return path
 
 
+JSON_COLUMNS = ("prediction", "gold")
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """The prediction table as Parquet. ``prediction`` and ``gold`` hold values of any type
+    (label, rank, similarity, answer list) and differ between tasks, so they are stored as JSON
+    text, as in the SQLite store; :meth:`Results.predictions` decodes them."""
+    enc = {c: [None if v is None else json.dumps(v, ensure_ascii=False) for v in frame[c]]
+           for c in JSON_COLUMNS if c in frame}
+    frame.assign(**enc).to_parquet(path, index=False)
+
+
 class Results:
     """A finished run: ``scores`` (list of dicts), ``to_pandas()``, ``predictions()``, ``run_dir``."""
 
@@ -76,7 +88,12 @@ class Results:
 
     def predictions(self) -> pd.DataFrame:
         """The per-item prediction table."""
-        return pd.read_parquet(self.run_dir / PARQUET_FILE)
+        df = pd.read_parquet(self.run_dir / PARQUET_FILE)
+        for col in JSON_COLUMNS:
+            if col in df:
+                # missing values come back as None or NaN depending on the pandas string dtype
+                df[col] = [json.loads(v) if isinstance(v, str) else None for v in df[col]]
+        return df
 
     def __repr__(self) -> str:
         return f"Results({str(self.run_dir)!r}, {len(self.scores)} scores)"

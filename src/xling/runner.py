@@ -20,15 +20,14 @@ from typing import Any
 import pandas as pd
 
 from . import analysis
-from .cache import ResponseCache
-from .client import EmbedClient
 from .errors import UserError, unknown
-from .kinds import RunContext, get_kind
+from .executors import WorkerSpec, make_executor, resolve_cache_path
+from .kinds import get_kind, make_kind
 from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
 from .protocols import ProtocolOptions
-from .results import PARQUET_FILE, SCHEMA_VERSION, Results, write_results
+from .results import PARQUET_FILE, SCHEMA_VERSION, Results, write_parquet, write_results
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
 
@@ -94,19 +93,6 @@ def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None 
     return Plan(tasks, units, per_task)
 
 
-def configure_kinds(kinds: dict, options: ProtocolOptions, backend) -> None:
-    """Hand the protocol options to kinds that take them; an error when options were given
-    that a task's kind cannot honour (e.g. translate-test for multiple choice by log-likelihood)."""
-    for task_name, kind in kinds.items():
-        if hasattr(kind, "configure"):
-            kind.configure(options, backend)
-        elif not options.is_default() and options != ProtocolOptions(answer_by=options.answer_by):
-            raise UserError(
-                f"task {task_name!r} runs as {type(kind).__name__} ({kind.needs}), which takes no protocol, prompt or shots options",
-                hint="add --answer-by generate to run it by generation, or drop --protocol/--prompt-language/--shots",
-            )
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")[:40] or "model"
 
@@ -136,12 +122,20 @@ def evaluate(
     cache_path: str | Path | None = None,
     command: str | None = None,
     progress: Callable[..., Any] | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
+    workers: int | None = None,
+    skip_bad_rows: bool = False,
+    allow_outside_data_dir: bool = False,
     protocol: dict[str, Any] | None = None,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
     ``progress`` is an optional factory ``progress(total_units) -> Reporter`` (the CLI passes a
-    rich progress bar); without it the run is silent. ``protocol`` holds the LLM protocol
+    rich progress bar); without it the run is silent. ``executor`` is ``local`` or ``ray``
+    (``ray_address``: None/``local`` starts a local cluster, ``auto`` or ``ray://...`` joins one).
+    ``skip_bad_rows`` skips malformed data rows (counted per file in results.json
+    ``run.skipped_rows``) instead of stopping at the first. ``protocol`` holds the LLM protocol
     options (:class:`xling.protocols.ProtocolOptions`: protocols, prompt languages, shots...).
     """
     if limit is not None and limit < 1:
@@ -152,13 +146,20 @@ def evaluate(
     if data_dir is not None and not data_dir.is_dir():
         raise UserError(f"data directory {str(data_dir)!r} does not exist", hint="pass --data-dir pointing at the folder holding the benchmark releases")
     task_list = resolve_tasks(tasks, task_files, data_dir)
+    for t in task_list:
+        t.skip_bad_rows = skip_bad_rows
+        t.allow_outside = allow_outside_data_dir
     protocol_options = ProtocolOptions.from_dict(protocol)
     plan(task_list, languages)  # checks tasks and languages before the model is loaded
     backend = load_model(model, model_options)
-    kinds = {t.name: get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name, prefer=protocol_options.answer_by)
+    kinds = {t.name: make_kind(t.spec.kind, backend, model=model, task=t.name, protocol=protocol_options)
              for t in task_list}
-    configure_kinds(kinds, protocol_options, backend)
     the_plan = plan(task_list, languages, kinds)
+    metric_names = {t.name: kinds[t.name].metrics(t) for t in task_list}
+    for t in task_list:
+        for m in metric_names[t.name]:
+            if m not in METRICS:
+                raise unknown(f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' in {t.spec_path}")
     fingerprint = backend.fingerprint()
 
     config = {
@@ -166,6 +167,8 @@ def evaluate(
         "tasks": {t.name: file_sha256(t.spec_path) for t in task_list},
         "languages": the_plan.languages, "limit": limit, "seed": seed,
     }
+    if skip_bad_rows:
+        config["skip_bad_rows"] = True
     if not protocol_options.is_default():
         config["protocol"] = protocol_options.as_config()
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
@@ -181,37 +184,34 @@ def evaluate(
     store.start_run(run_id, config)
     started = datetime.now(timezone.utc).isoformat()
 
-    cache = ResponseCache(Path(cache_path) if cache_path else None)
-    reporter = progress(len(the_plan.units)) if progress else None
-    on_progress = reporter.advance_texts if reporter else None
-    client = EmbedClient(backend, cache, batch_size=batch_size, on_progress=on_progress)
-    ctx = RunContext(backend=backend, cache=cache, client=client, stats=client.stats, limit=limit, seed=seed,
-                     batch_size=batch_size, on_progress=on_progress)
     done = store.done_units(run_id, model)
-    resumed = 0
+    todo = [(task, unit) for task, unit in the_plan.units if unit not in done]
+    resumed = len(the_plan.units) - len(todo)
+    reporter = progress(len(the_plan.units)) if progress else None
+    if reporter:
+        for _ in range(resumed):
+            reporter.advance_unit(None, skipped=True)
+
+    def on_result(unit: Unit, preds) -> None:
+        store.write_unit(run_id, model, unit, preds)
+        if reporter:
+            reporter.advance_unit(unit)
+
+    spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), batch_size, limit, seed,
+                      protocol=None if protocol_options.is_default() else protocol_options.as_config())
     try:
-        for task, unit in the_plan.units:
-            if unit in done:
-                resumed += 1
-                if reporter:
-                    reporter.advance_unit(unit, skipped=True)
-                continue
-            if reporter:
-                reporter.start_unit(unit)
-            preds = kinds[task.name].run(unit, task, ctx)
-            store.write_unit(run_id, model, unit, preds)
-            if reporter:
-                reporter.advance_unit(unit)
+        stats = make_executor(executor, backend, ray_address=ray_address, workers=workers).run(todo, spec, on_result, reporter)
     finally:
         if reporter:
             reporter.close()
-        cache.close()
 
     frame = store.frame(run_id)
     store.close()
-    frame.to_parquet(run_dir / PARQUET_FILE, index=False)
+    write_parquet(frame, run_dir / PARQUET_FILE)
     data = _results(run_id, config, command, backend, task_list, the_plan, frame, seed, started,
-                    client.stats.as_dict() | {"units_resumed": resumed, "units_total": len(the_plan.units)}, limit)
+                    stats.as_dict() | {"units_resumed": resumed, "units_total": len(the_plan.units)}, limit,
+                    metric_names)
+    data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
     write_results(run_dir, data)
     from .report import write_markdown
 
@@ -220,29 +220,54 @@ def evaluate(
     return results
 
 
+def record_skipped_rows(run_dir: Path, task_list: list[Task]) -> list[dict]:
+    """Rows skipped under --skip-bad-rows, per file, merged with what earlier (interrupted)
+    invocations of the same run skipped (kept in ``skipped_rows.json``), so a resumed run
+    reports them too."""
+    path = Path(run_dir) / "skipped_rows.json"
+    known = {}
+    if path.is_file():
+        known = {(e["task"], e["path"]): e for e in json.loads(path.read_text("utf-8"))}
+    for t in task_list:
+        for file, e in t.skipped.files.items():
+            old = known.get((t.name, file))
+            if old is None or e["count"] >= old["count"]:
+                known[(t.name, file)] = {"task": t.name, "path": file, "count": e["count"], "examples": e["examples"]}
+    out = sorted(known.values(), key=lambda e: (e["task"], e["path"]))
+    if out:
+        path.write_text(json.dumps(out, indent=1, ensure_ascii=False), encoding="utf-8")
+    return out
+
+
 def _data_files(task_list: list[Task], the_plan: Plan) -> list[dict]:
     out = []
     for task in task_list:
         splits = {task.spec.eval_split} | ({task.spec.train_split} if task.spec.train_split else set())
-        for lang in the_plan.languages[task.name]:
+        langs = list(the_plan.languages[task.name])
+        if task.spec.source_language not in langs:
+            langs.append(task.spec.source_language)  # its train split feeds the head (XCOPA: English COPA)
+        for lang in langs:
             for split in sorted(splits):
                 try:
-                    path = task.path_for(lang, split)
+                    paths = task.files_for(lang, split) if not task.uses_hub() else []
                 except UserError:
                     continue  # e.g. a train split that only the source language has
-                out.append({"task": task.name, "path": str(path), "sha256": file_sha256(path)})
+                out += [{"task": task.name, "path": str(p), "sha256": file_sha256(p)} for p in paths]
     return out
 
 
-def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.DataFrame, seed, started, calls, limit) -> dict:
+def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.DataFrame, seed, started, calls, limit,
+             metric_names: dict[str, list[str]] | None = None) -> dict:
     scores = []
     specs = {t.name: t.spec for t in task_list}
     for (task, setting, lang), rows in frame.groupby(["task", "setting", "language"], sort=True):
-        metric = METRICS[specs[task].metric]
-        est = metric.estimate(rows, seed, (task, setting, lang))
-        scores.append({"task": task, "setting": setting, "language": lang, "metric": metric.name,
-                       "value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high, "n": est.n,
-                       "errors": int(rows["error"].notna().sum())})
+        for i, name in enumerate((metric_names or {}).get(task) or [specs[task].metric]):
+            metric = METRICS[name]
+            # the first metric keeps the historical seed key; others get their own
+            est = metric.estimate(rows, seed, (task, setting, lang) if i == 0 else (task, setting, lang, name))
+            scores.append({"task": task, "setting": setting, "language": lang, "metric": metric.name,
+                           "value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high, "n": est.n,
+                           "errors": int(rows["error"].notna().sum())})
     sources = {t.name: t.spec.source_language for t in task_list}
     return {
         "schema_version": SCHEMA_VERSION,
@@ -253,7 +278,8 @@ def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.Da
             "data": _data_files(task_list, the_plan),
             "tasks": [{"name": t.name, "kind": t.spec.kind, "metric": t.spec.metric, "licence": t.spec.licence,
                        "creation": t.spec.creation, "source_language": t.spec.source_language,
-                       "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit}
+                       "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit,
+                       "source": t.source_info()}
                       for t in task_list],
             "started": started, "finished": datetime.now(timezone.utc).isoformat(),
             "calls": calls, "errors": int(frame["error"].notna().sum()),
@@ -262,7 +288,8 @@ def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.Da
         },
         "scores": scores,
         "analyses": {
-            "transfer_gap": analysis.transfer_gap(frame, sources, seed),
+            "transfer_gap": analysis.transfer_gap(frame, sources, seed,
+                                                  metrics={t: METRICS[specs[t].metric] for t in specs}),
             "averages": analysis.mean_over_languages(scores),
         },
     }

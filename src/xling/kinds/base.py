@@ -41,10 +41,18 @@ class RunContext:
         return self.memo["lm_client"]
 
     def items(self, task: Task, language: str, split: str) -> list[Item]:
-        """Items of a task/language/split (first ``limit``), read once per run."""
-        key = ("items", task.name, language, split)
+        """Evaluation items of a task/language/split (the first ``limit``), read once per run."""
+        return self._items(task, language, split, self.limit)
+
+    def train_items(self, task: Task, language: str, split: str) -> list[Item]:
+        """Training items (for heads and fine-tuning): ``--limit`` does not apply, since the
+        first N rows of a file sorted by label would train a one-class model."""
+        return self._items(task, language, split, None)
+
+    def _items(self, task: Task, language: str, split: str, limit: int | None) -> list[Item]:
+        key = ("items", task.name, language, split, limit)
         if key not in self.memo:
-            self.memo[key] = task.items(language, split, self.limit)
+            self.memo[key] = task.items(language, split, limit)
         return self.memo[key]
 
 
@@ -68,6 +76,11 @@ class Kind(ABC):
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         """Score every item of one unit."""
 
+    def metrics(self, task: Task) -> list[str]:
+        """The metrics reported for this task: its spec's metric first (the one the per-item
+        ``score`` column and the transfer gap use), then any others the kind computes."""
+        return [task.spec.metric]
+
     def source_setting(self, setting: str) -> str | None:
         """The setting whose source-language score is the reference for transfer gaps."""
         return setting
@@ -81,6 +94,7 @@ KINDS: dict[str, list[type[Kind]]] = {}
 
 def _load_kind_modules() -> None:
     from . import embedding  # noqa: F401  (each module registers its kinds)
+    from . import embedding_pairs, embedding_retrieval  # noqa: F401
     from . import loglik_choice  # noqa: F401
     from . import generation  # noqa: F401
 
@@ -108,3 +122,22 @@ def get_kind(name: str, capabilities: frozenset[Capability] | None = None, *, mo
         f"model {model!r} cannot run task {task!r} (kind {name}): it needs {needs}; the model offers {have}",
         hint="`xling models` shows which backend offers which capability",
     )
+
+
+def make_kind(name: str, backend: Backend, *, model: str = "", task: str = "", protocol=None) -> Kind:
+    """The implementation of kind ``name`` for ``backend``, configured with the run's LLM protocol
+    options (:class:`xling.protocols.ProtocolOptions` or its dict): ``answer_by`` picks between a
+    log-likelihood and a generation implementation; kinds that take options get them, and a kind
+    that cannot honour options it was given is an error."""
+    from ..protocols import ProtocolOptions
+
+    options = protocol if isinstance(protocol, ProtocolOptions) else ProtocolOptions.from_dict(protocol)
+    kind = get_kind(name, backend.capabilities, model=model, task=task, prefer=options.answer_by)
+    if hasattr(kind, "configure"):
+        kind.configure(options, backend)
+    elif not options.is_default() and options != ProtocolOptions(answer_by=options.answer_by):
+        raise CapabilityError(
+            f"task {task!r} runs as {type(kind).__name__} ({kind.needs}), which takes no protocol, prompt or shots options",
+            hint="add --answer-by generate to run it by generation, or drop --protocol/--prompt-language/--shots",
+        )
+    return kind

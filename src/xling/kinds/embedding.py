@@ -1,10 +1,13 @@
 """Kinds for embedders: bitext retrieval and classification through a head fitted on embeddings."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from ..errors import DataError
+from ..errors import DataError, UserError
+from ..items import Item
 from ..models.base import Capability
 from ..store import Prediction, Unit
 from ..tasks.registry import Task
@@ -17,6 +20,32 @@ def _normalise(x: np.ndarray) -> np.ndarray:
         return x / norms
 
 
+def embed(ctx: RunContext, texts: list[str], role: str) -> tuple[np.ndarray, list[str | None]]:
+    """Unit vectors for ``texts`` (zero rows where the model failed) and per text None or the error."""
+    checked = getattr(ctx.client, "embed_checked", None)
+    if checked is not None:
+        x, errors = checked(texts, role)
+    else:  # a client without per-text errors
+        x = ctx.client.embed(texts, role)
+        errors = [None] * len(texts)
+    x = _normalise(np.asarray(x, dtype=np.float32))
+    bad = ~np.isfinite(x).all(axis=1) if len(x) else np.zeros(0, dtype=bool)
+    errors = [e or ("the model returned a NaN or all-zero vector" if b else None) for e, b in zip(errors, bad)]
+    return np.nan_to_num(x), errors
+
+
+def error_row(it: Item, gold, error: str) -> Prediction:
+    return Prediction(it.split, it.item_id, it.parallel_id, None, gold, None, error)
+
+
+def option(task: Task, key: str, default, kind: type = str):
+    """A task option (``options:`` in the task YAML) of the expected type, or a clear error."""
+    value = task.spec.options.get(key, default)
+    if value is None or isinstance(value, kind) or (kind is float and isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise DataError(task.spec_path, None, f"options.{key} must be {kind.__name__}, not {value!r}")
+
+
 def ratio_margin_scores(sim: np.ndarray, k: int = 4) -> np.ndarray:
     """Ratio margin (Artetxe & Schwenk 2019): cos(x,y) / mean of the two k-NN neighbourhood means."""
     kx = min(k, sim.shape[1])
@@ -26,10 +55,23 @@ def ratio_margin_scores(sim: np.ndarray, k: int = 4) -> np.ndarray:
     return sim / ((nn_x[:, None] + nn_y[None, :]) / 2)
 
 
+def scores_for(sim: np.ndarray, scoring: str, k: int = 4) -> np.ndarray:
+    return ratio_margin_scores(sim, k) if scoring == "margin" else sim
+
+
 def nearest(sim: np.ndarray, scoring: str, k: int = 4) -> np.ndarray:
     """Index of the best target per source row, by ``cosine`` or ``margin``."""
-    scores = ratio_margin_scores(sim, k) if scoring == "margin" else sim
-    return np.argmax(scores, axis=1)
+    return np.argmax(scores_for(sim, scoring, k), axis=1)
+
+
+def scoring_options(task: Task) -> tuple[str, int]:
+    scoring = option(task, "scoring", "margin")
+    if scoring not in ("margin", "cosine"):
+        raise DataError(task.spec_path, None, f"options.scoring must be 'margin' or 'cosine', not {scoring!r}")
+    k = option(task, "k", 4, int)
+    if k < 1:
+        raise DataError(task.spec_path, None, f"options.k must be at least 1, not {k}")
+    return scoring, k
 
 
 class BitextRetrieval(Kind):
@@ -37,6 +79,8 @@ class BitextRetrieval(Kind):
 
     The pivot side comes from the item's ``pivot_text`` field (Tatoeba-style pair files) or
     from the source language's items with the same ``parallel_id`` (FLORES-style parallel data).
+    With ``metric: mining_f1`` the task is scored BUCC-style: a pair is mined when its margin
+    score reaches ``options.threshold``; F1 of the mined pairs against the true ones.
     """
 
     name = "bitext_retrieval"
@@ -61,65 +105,148 @@ class BitextRetrieval(Kind):
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         items, pivots, missing = self._pairs(unit, task, ctx)
-        scoring = task.spec.options.get("scoring", "margin")
-        if scoring not in ("margin", "cosine"):
-            raise DataError(task.spec_path, None, f"options.scoring must be 'margin' or 'cosine', not {scoring!r}")
-        x = _normalise(ctx.client.embed([it.fields["text"] for it in items], "symmetric"))
-        y = _normalise(ctx.client.embed(pivots, "symmetric"))
-        bad = ~np.isfinite(x).all(axis=1) | ~np.isfinite(y).all(axis=1)
-        x, y = np.nan_to_num(x), np.nan_to_num(y)
+        scoring, k = scoring_options(task)
+        mining = task.spec.metric == "mining_f1"
+        threshold = option(task, "threshold", 1.06, float)  # LASER's usual ratio-margin threshold
+        if mining and scoring != "margin":
+            raise DataError(task.spec_path, None, "metric mining_f1 needs options.scoring: margin")
+        x, x_err = embed(ctx, [it.fields["text"] for it in items], "symmetric")
+        y, y_err = embed(ctx, pivots, "symmetric")
         sim = x @ y.T
         forward = unit.setting.startswith("xx->")
-        pred = nearest(sim if forward else sim.T, scoring, int(task.spec.options.get("k", 4)))
+        scores = scores_for(sim if forward else sim.T, scoring, k)
+        pred = np.argmax(scores, axis=1) if len(items) else np.zeros(0, dtype=int)
         out = []
         for i, it in enumerate(items):
-            if bad[i]:
-                out.append(Prediction(it.split, it.item_id, it.parallel_id, None, it.parallel_id, None,
-                                      "model returned no valid embedding"))
+            err = x_err[i] or y_err[i]
+            if err:
+                out.append(error_row(it, it.parallel_id, err))
                 continue
             j = int(pred[i])
-            out.append(Prediction(it.split, it.item_id, it.parallel_id, items[j].parallel_id, it.parallel_id,
-                                  float(j == i)))
-        out += [Prediction(it.split, it.item_id, it.parallel_id, None, it.parallel_id, None,
-                           "no item with this parallel_id in the source language") for it in missing]
+            if mining:
+                kept = bool(scores[i, j] >= threshold)
+                out.append(Prediction(it.split, it.item_id, it.parallel_id, items[j].parallel_id if kept else None,
+                                      it.parallel_id, float(kept and j == i)))
+            else:
+                out.append(Prediction(it.split, it.item_id, it.parallel_id, items[j].parallel_id, it.parallel_id,
+                                      float(j == i)))
+        out += [error_row(it, it.parallel_id, "no item with this parallel_id in the source language") for it in missing]
         return out
 
 
+# --- heads on embeddings -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeadData:
+    """Where a head's training items come from, and which parallel ids it used (never evaluated)."""
+
+    language: str
+    split: str
+    held_out: bool  # True: trained on part of an eval split; those parallel ids are not evaluated
+    setting: str
+
+
+def train_split_of(task: Task) -> str | None:
+    return option(task, "train_split", None) or task.spec.train_split
+
+
+def has_split(task: Task, language: str, split: str | None) -> bool:
+    if not split:
+        return False
+    try:
+        task.path_for(language, split)
+        return True
+    except UserError:
+        return False
+
+
+def zero_shot_head(task: Task) -> HeadData:
+    """The source-language (``options.train_language``) training data of a zero-shot head.
+
+    Without a train split the head is fitted on the first ``options.head_fraction`` (default
+    half) of the train language's eval split, and those items are held out of every language's
+    evaluation (their translations would leak); the setting says so.
+    """
+    lang = option(task, "train_language", None) or task.spec.source_language
+    lang = task.check_language(lang)
+    split = train_split_of(task)
+    if has_split(task, lang, split):
+        return HeadData(lang, split, False, "zero-shot")
+    ev = task.spec.eval_split
+    return HeadData(lang, ev, True, f"zero-shot, head on {lang} {ev} (held out)")
+
+
+def head_items(task: Task, ctx: RunContext, data: HeadData) -> tuple[list[Item], set[str]]:
+    """The head's training items and the parallel ids to leave out of evaluation. A head on its
+    own train split reads all of it (--limit bounds evaluation only); a head on part of the
+    evaluation split (held out) takes its share of the evaluated items."""
+    items = ctx.items(task, data.language, data.split) if data.held_out else ctx.train_items(task, data.language, data.split)
+    if data.held_out:
+        frac = option(task, "head_fraction", 0.5, float)
+        if not 0 < frac < 1:
+            raise DataError(task.spec_path, None, f"options.head_fraction must be between 0 and 1, not {frac}")
+        items = items[: int(len(items) * frac)]
+    limit = option(task, "train_limit", None, int)
+    if limit is not None:
+        items = items[:limit]
+    return items, ({it.parallel_id for it in items} if data.held_out else set())
+
+
+def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str) -> LogisticRegression:
+    """A logistic-regression head (lbfgs: deterministic, so the same embeddings give the same head)."""
+    if len(set(labels)) < 2:
+        raise DataError(task.spec_path, None, f"the head's training data ({where}) has {len(labels)} usable items "
+                        f"and {len(set(labels))} label(s); it needs at least two labels",
+                        hint="raise --limit or options.train_limit, or check the train split")
+    head = LogisticRegression(max_iter=2000, C=option(task, "C", 1.0, float))
+    head.fit(x, labels)
+    return head
+
+
 class EmbeddingClassification(Kind):
-    """Zero-shot transfer: a logistic-regression head fitted on source-language embeddings of the
-    train split, applied to every language's eval split."""
+    """A logistic-regression head on embeddings: ``zero-shot`` (fitted on the source language's
+    train split, applied to every language) and ``in-language`` (fitted on each language's own
+    train split, where it has one; ``options.in_language: false`` turns it off)."""
 
     name = "classification"
     needs = Capability.EMBED
     description = "a linear head fitted on source-language embeddings, tested on every language"
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        return [Unit(task.name, "zero-shot", lang) for lang in languages]
+        zs = zero_shot_head(task)
+        units = [Unit(task.name, zs.setting, lang) for lang in languages]
+        split = train_split_of(task)
+        if option(task, "in_language", True, bool) and split:
+            units += [Unit(task.name, "in-language", lang) for lang in languages if has_split(task, lang, split)]
+        return units
 
-    def _head(self, task: Task, ctx: RunContext) -> LogisticRegression:
-        key = ("head", task.name)
+    def source_setting(self, setting: str) -> str | None:
+        return setting
+
+    def _head(self, task: Task, ctx: RunContext, data: HeadData) -> tuple[LogisticRegression, set[str]]:
+        key = ("head", task.name, data)
         if key not in ctx.memo:
-            split = task.spec.train_split
-            if not split:
+            if not data.split:
                 raise DataError(task.spec_path, None, "a classification task needs 'train_split' for the head")
-            train = ctx.items(task, task.spec.source_language, split)
-            x = _normalise(ctx.client.embed([it.fields["text"] for it in train], "symmetric"))
-            ok = np.isfinite(x).all(axis=1)
-            # lbfgs is deterministic: the same embeddings give the same head.
-            head = LogisticRegression(max_iter=2000, C=float(task.spec.options.get("C", 1.0)))
-            head.fit(x[ok], [it.gold for it in np.array(train, dtype=object)[ok]])
-            ctx.memo[key] = head
+            train, held = head_items(task, ctx, data)
+            x, errors = embed(ctx, [it.fields["text"] for it in train], "symmetric")
+            ok = np.array([e is None for e in errors], dtype=bool)
+            labels = [it.gold for it, good in zip(train, ok) if good]
+            ctx.memo[key] = (fit_head(task, ctx, x[ok], labels, f"{data.language} {data.split}"), held)
         return ctx.memo[key]
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        head = self._head(task, ctx)
-        items = ctx.items(task, unit.language, task.spec.eval_split)
-        x = _normalise(ctx.client.embed([it.fields["text"] for it in items], "symmetric"))
-        ok = np.isfinite(x).all(axis=1)
-        labels = head.predict(np.nan_to_num(x))
+        if unit.setting == "in-language":
+            data = HeadData(unit.language, train_split_of(task), False, "in-language")
+        else:
+            data = zero_shot_head(task)
+        head, held = self._head(task, ctx, data)
+        items = [it for it in ctx.items(task, unit.language, task.spec.eval_split) if it.parallel_id not in held]
+        x, errors = embed(ctx, [it.fields["text"] for it in items], "symmetric")
+        labels = head.predict(x) if len(items) else []
         return [
             Prediction(it.split, it.item_id, it.parallel_id, str(lab), it.gold, float(str(lab) == it.gold))
-            if good else
-            Prediction(it.split, it.item_id, it.parallel_id, None, it.gold, None, "model returned no valid embedding")
-            for it, lab, good in zip(items, labels, ok, strict=True)
+            if err is None else error_row(it, it.gold, err)
+            for it, lab, err in zip(items, labels, errors, strict=True)
         ]

@@ -27,6 +27,13 @@ class ItemError(Exception):
 
     def __hash__(self) -> int:
         return hash(self.args)
+class EmbedError(Exception):
+    """A backend could not embed a batch (after its own retries). The client turns every text of
+    the batch into an error row with this message; nothing is cached."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
 
 
 class Backend(ABC):
@@ -38,6 +45,12 @@ class Backend(ABC):
 
     name: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    # Long inputs: ``MAX_TOKENS`` is the model's window (None: no limit / unknown) and
+    # ``LONG_TEXT_POLICY`` says what happens beyond it: "truncate" (the tail is dropped),
+    # "window" (split into windows whose vectors are averaged), "none" (no limit) or "server"
+    # (a remote server applies its own, unknown policy).
+    MAX_TOKENS: ClassVar[int | None] = None
+    LONG_TEXT_POLICY: ClassVar[str] = "none"
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         self.spec = spec
@@ -58,7 +71,8 @@ class Backend(ABC):
             )
 
     def embed(self, texts: list[str], role: str) -> np.ndarray:
-        """Unit-normalised or raw float32 vectors, one row per text."""
+        """Unit-normalised or raw float32 vectors, one row per text. A NaN row marks a text the
+        model failed on; :class:`EmbedError` fails the whole batch."""
         raise CapabilityError(f"model {self.spec!r} cannot embed")
 
     def token_count(self, text: str) -> int | None:
@@ -98,6 +112,11 @@ class Backend(ABC):
         """``[{"role": "user", "content": ...}, ...]`` rendered as the prompt text the model sees,
         ending with the assistant turn's opening; an error when the model has no chat template."""
         raise CapabilityError(f"model {self.spec!r} has no chat template")
+    def is_over_long(self, text: str) -> bool:
+        """Whether ``text`` exceeds the model's window (then ``LONG_TEXT_POLICY`` applies)."""
+        if not self.MAX_TOKENS:
+            return False
+        return (self.token_count(text) or 0) > self.MAX_TOKENS
 
     def request_role(self, role: str) -> str:
         """The role as the model sees it; roles that share a prefix share cache entries."""

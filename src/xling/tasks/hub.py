@@ -30,15 +30,16 @@ def hub_location(hub) -> tuple[str, str | None]:
 
 
 def _class_label_names(features) -> dict[str, Any]:
-    """Columns whose values are ClassLabel ints (or sequences of them) -> their names."""
-    from datasets import ClassLabel, Sequence
+    """Columns whose values are ClassLabel ints (or lists of them) -> their names."""
+    from datasets import ClassLabel
 
     out = {}
     for name, feat in (features or {}).items():
+        inner = getattr(feat, "feature", None)  # Sequence/List features hold their element type
         if isinstance(feat, ClassLabel):
             out[name] = ("one", feat)
-        elif isinstance(feat, Sequence) and isinstance(feat.feature, ClassLabel):
-            out[name] = ("seq", feat.feature)
+        elif isinstance(inner, ClassLabel):
+            out[name] = ("seq", inner)
         elif isinstance(feat, list) and feat and isinstance(feat[0], ClassLabel):
             out[name] = ("seq", feat[0])
     return out
@@ -49,9 +50,9 @@ def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | Non
     """Rows of one language and split from the Hub, streamed (reading stops at ``limit``)."""
     try:
         import datasets
-    except ImportError as exc:  # pragma: no cover - datasets is a core dependency
+    except ImportError as exc:
         raise UserError("loading from the Hugging Face Hub needs the 'datasets' package",
-                        hint="pip install datasets, or give --data-dir with a local copy") from exc
+                        hint="pip install 'xling[hub]', or give --data-dir with a local copy of the release") from exc
     hub_code = hub.languages.get(language, code)
     config = hub.config.format(lang=hub_code, language=language, variant=variant or "") if hub.config else None
     hub_split = hub.split_map.get(split, split)

@@ -145,7 +145,7 @@ def read_jsonl(path: Path, **_: Any) -> Iterator[Row | BadRow]:
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield BadRow(n, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            yield BadRow(n, f"not valid JSON ({exc.msg}, column {exc.colno})")
             continue
         if not isinstance(obj, dict):
             yield BadRow(n, f"expected a JSON object ({{...}}), found {type(obj).__name__}")
@@ -166,7 +166,7 @@ def _load_json(path: Path) -> tuple[Any, str]:
     try:
         return json.loads(text), text
     except json.JSONDecodeError as exc:
-        raise DataError(path, exc.lineno, f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
+        raise DataError(path, exc.lineno, f"not valid JSON ({exc.msg}, column {exc.colno})") from exc
 
 
 class _LineFinder:
@@ -381,8 +381,13 @@ class SkipLog:
 
     files: dict[str, dict] = field(default_factory=dict)
     keep: int = 5
+    _seen: set = field(default_factory=set)
 
     def add(self, path: Path | str, line: int | None, message: str) -> None:
+        key = (str(path), line, message)
+        if key in self._seen:  # the same file read twice in a run counts its bad rows once
+            return
+        self._seen.add(key)
         entry = self.files.setdefault(str(path), {"count": 0, "examples": []})
         entry["count"] += 1
         if len(entry["examples"]) < self.keep:

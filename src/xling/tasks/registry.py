@@ -38,6 +38,12 @@ class Task:
     data_dir: Path | None = None
     skip_bad_rows: bool = False
     skipped: SkipLog = field(default_factory=SkipLog)
+    allow_outside: bool = False  # let a task file read outside the data directory it names
+
+    def __post_init__(self):
+        self.spec_path = Path(self.spec_path)
+        if self.data_dir is not None:
+            self.data_dir = Path(self.data_dir)
 
     @property
     def name(self) -> str:
@@ -68,7 +74,8 @@ class Task:
         root = local.root
         if root.startswith("package:"):
             pkg, _, sub = root.removeprefix("package:").partition("/")
-            return Path(str(resources.files(pkg))) / sub
+            base = Path(str(resources.files(pkg)))
+            return self._confined(base / sub, base)
         if root == "task-file":
             base = self.spec_path.parent
         else:
@@ -80,7 +87,21 @@ class Task:
                 )
             if not base.is_dir():
                 raise UserError(f"data directory {str(base)!r} does not exist", hint="pass --data-dir pointing at the folder holding the releases")
-        return base / local.subdir if local.subdir else base
+        return self._confined(base / local.subdir, base) if local.subdir else base
+
+    def _confined(self, path: Path, base: Path | None = None) -> Path:
+        """``path``, or an error when it leaves the data directory (``..``, absolute paths,
+        symlinks out) and the user did not pass --allow-outside-data-dir."""
+        if self.allow_outside:
+            return path
+        if base is None:
+            base = self.root()
+        if not path.resolve().is_relative_to(base.resolve()):
+            raise UserError(
+                f"task {self.name!r} ({self.spec_path}) would read {path}, outside its data directory {base}",
+                hint="fix the path pattern; if the file really lives elsewhere, pass --allow-outside-data-dir",
+            )
+        return path
 
     def check_language(self, language: str) -> str:
         """Canonical code of a language this task has data for (evaluated, or the source's)."""
@@ -112,6 +133,8 @@ class Task:
 
     def _pattern(self, language: str, split: str) -> tuple[str, str | None] | None:
         local = self.spec.local
+        if local is None:
+            raise UserError(f"task {self.name!r} has no local layout; it loads from the Hub ({self.spec.hub.id})")
         over = local.files.get(language)
         if over is not None:
             if split not in over:
@@ -136,7 +159,10 @@ class Task:
         return out
 
     def files_for(self, language: str, split: str, variant: str | None = None) -> list[Path]:
-        """Every local file read for one language and split (two for line-aligned bitext)."""
+        """Every local file read for one language and split (two for line-aligned bitext; one per
+        variant for a task with a variant axis and no ``variant`` given)."""
+        if self.spec.variant is not None and variant is None:
+            return [p for label, _, _ in self.variants() for p in self.files_for(language, split, label)]
         path = self.path_for(language, split, variant)
         pivot = self._pivot_path(language, split, variant)
         return [path] + ([pivot] if pivot else [])
@@ -156,7 +182,7 @@ class Task:
         if pat is None:
             have = ", ".join(sorted(self.spec.local.files[language]))
             raise UserError(f"task {self.name!r} has no split {split!r} for {language}; it has: {have}")
-        path = self.root() / self._format(pat[0], language, split, variant)
+        path = self._confined(self.root() / self._format(pat[0], language, split, variant))
         if not path.is_file():
             existing = sorted(p.name for p in path.parent.glob("*"))[:20] if path.parent.is_dir() else []
             raise UserError(
@@ -169,10 +195,24 @@ class Task:
         pat = self._pattern(language, split)
         if not pat or not pat[1]:
             return None
-        path = self.root() / self._format(pat[1], language, split, variant)
+        path = self._confined(self.root() / self._format(pat[1], language, split, variant))
         if not path.is_file():
             raise UserError(f"task {self.name!r}: the aligned file {path} is missing")
         return path
+
+    def data_file(self, relpath: str) -> Path:
+        """A further file of the local release (e.g. MGSM's few-shot exemplars), under the task's root."""
+        path = self._confined(self.root() / relpath)
+        if not path.is_file():
+            raise UserError(f"task {self.name!r}: {path} is missing")
+        return path
+
+    def source_info(self) -> dict:
+        """Where this run reads the task from, for results.json."""
+        if self.uses_hub():
+            h = self.spec.hub
+            return {"hub": h.id, "config": h.config, "revision": h.revision}
+        return {"local": str(self.root()), "format": self.spec.local.format}
 
     # --- reading ----------------------------------------------------------------------------
     def mapper(self) -> Mapper:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import DataError, UserError
+from ..errors import DataError, UserError, did_you_mean
 from ..languages import canonical
 from .mapping import GOLD_TYPES, Path_
 from .readers import QUOTING, READERS
@@ -243,6 +243,8 @@ class TaskSpec(BaseModel):
             out.update(over)
         if isinstance(out["gold"], str):
             out["gold"] = Gold(path=out["gold"])
+        elif isinstance(out["gold"], dict):  # from the hub override's model_dump
+            out["gold"] = Gold.model_validate(out["gold"])
         return out
 
 
@@ -285,7 +287,7 @@ def load_spec(path: Path) -> TaskSpec:
     if not isinstance(raw, dict):
         raise DataError(path, 1, "a task file must be a YAML mapping (key: value lines)")
     try:
-        return TaskSpec.model_validate(raw)
+        spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "list[str]"))))
@@ -296,10 +298,35 @@ def load_spec(path: Path) -> TaskSpec:
             model = _model_at(loc[:-1])
             known = ", ".join(model.model_fields) if model else ""
             msg = f"unknown key{f' (known keys here: {known})' if known else ''}"
+            msg += did_you_mean(str(loc[-1]), known.split(", ")) if known else ""
         elif err["type"] == "missing":
             msg = "required key is missing"
             line = _line_of(text, loc[:-1]) if len(loc) > 1 else None
         raise DataError(path, line, f"key '{key}': {msg}") from exc
+    for key, value, known in (("kind", spec.kind, known_kinds()), ("metric", spec.metric, known_metrics())):
+        if value not in known:
+            raise DataError(path, _line_of(text, (key,)),
+                            f"key '{key}': unknown {key} {value!r}.{did_you_mean(value, known)} Known: {', '.join(sorted(known))}")
+    return spec
+
+
+# The shared vocabulary of kinds and metrics; implementations register more as they land.
+KINDS_VOCABULARY = ("classification", "pair_classification", "multiple_choice", "extractive_qa", "math",
+                    "sequence_labelling", "bitext_retrieval", "sts", "many_to_many_retrieval", "retrieval")
+METRICS_VOCABULARY = ("accuracy", "p@1", "f1", "em", "spearman", "entity_f1", "ndcg@10", "mrr@10")
+
+
+def known_kinds() -> set[str]:
+    import sys
+
+    base = sys.modules.get("xling.kinds.base")  # registered kinds, without importing them here
+    return set(KINDS_VOCABULARY) | set(getattr(base, "KINDS", {}))
+
+
+def known_metrics() -> set[str]:
+    from ..metrics import METRICS
+
+    return set(METRICS_VOCABULARY) | set(METRICS)
 
 
 def _model_at(loc: tuple) -> type[BaseModel] | None:

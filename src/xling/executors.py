@@ -1,0 +1,214 @@
+"""Executors run a plan's units: in this process (default) or on a Ray cluster.
+
+Both hand every finished unit to the driver's ``on_result``, which writes it to the store in one
+transaction: workers never write the prediction store, so nothing is written twice, and a unit
+whose worker died is simply run again elsewhere.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .cache import ResponseCache, default_cache_path
+from .client import CallStats, EmbedClient
+from .errors import UserError, XlingError
+from .kinds import RunContext, make_kind
+from .models import load_model
+from .models.base import Backend
+from .store import Prediction, Unit
+from .tasks import Task
+
+Job = tuple[Task, Unit]
+OnResult = Callable[[Unit, list[Prediction]], None]
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """Everything a worker needs to rebuild the model and the run context on its own."""
+
+    model: str
+    model_options: dict[str, Any]
+    cache_path: str
+    batch_size: int
+    limit: int | None
+    seed: int
+    protocol: dict[str, Any] | None = None  # LLM protocol options (xling.protocols.ProtocolOptions)
+
+
+def make_context(backend: Backend, cache: ResponseCache, spec: WorkerSpec,
+                 on_progress: Callable[[int], None] | None = None) -> RunContext:
+    """The run context kinds see, with cached clients on ``backend``."""
+    client = EmbedClient(backend, cache, batch_size=spec.batch_size, on_progress=on_progress)
+    return RunContext(backend=backend, cache=cache, client=client, stats=client.stats, limit=spec.limit,
+                      seed=spec.seed, batch_size=spec.batch_size, on_progress=on_progress)
+
+
+def _merge_stats(total: CallStats, part: dict) -> None:
+    for key, value in part.items():
+        if isinstance(value, dict):
+            bucket = getattr(total, key)
+            for k, v in value.items():
+                bucket[k] = bucket.get(k, 0) + v
+        else:
+            setattr(total, key, getattr(total, key) + value)
+
+
+class LocalExecutor:
+    """Units one after another in this process, with the already-loaded backend."""
+
+    name = "local"
+
+    def __init__(self, backend: Backend):
+        self.backend = backend
+
+    def run(self, jobs: Sequence[Job], spec: WorkerSpec, on_result: OnResult, reporter=None) -> CallStats:
+        cache = ResponseCache(Path(spec.cache_path))
+        ctx = make_context(self.backend, cache, spec, reporter.advance_texts if reporter else None)
+        kinds = {}
+        try:
+            for task, unit in jobs:
+                if reporter:
+                    reporter.start_unit(unit)
+                if task.name not in kinds:
+                    kinds[task.name] = make_kind(task.spec.kind, self.backend, model=spec.model, task=task.name,
+                                                 protocol=spec.protocol)
+                on_result(unit, kinds[task.name].run(unit, task, ctx))
+        finally:
+            cache.close()
+        return ctx.stats
+
+
+class UnitsFailed(XlingError):
+    """Some units failed on every try; the others are stored and a rerun resumes."""
+
+
+class RayExecutor:
+    """Units spread over Ray actors; each actor loads the model once and runs many units.
+
+    A worker that dies is restarted by Ray and its unit re-run (``max_task_retries``); a unit that
+    keeps failing is reported, not retried forever. Workers share the response cache file when it
+    is on a shared filesystem (one machine, or NFS); otherwise each node caches on its own.
+    """
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, workers: int | None = None, max_retries: int = 3):
+        try:
+            import ray  # noqa: F401
+        except ImportError as exc:
+            raise UserError("--executor ray needs Ray, which is not installed", hint="pip install 'xling[ray]'") from exc
+        self.address = address
+        self.workers = workers
+        self.max_retries = max_retries
+
+    def _init(self):
+        import ray
+
+        if ray.is_initialized():
+            return ray, False
+        env = {k: v for k, v in os.environ.items() if k.startswith("XLING_") or k == "PYTHONPATH"}
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                  "runtime_env": {"env_vars": env}}
+        try:
+            if self.address in (None, "local"):
+                ray.init(num_cpus=self.workers or os.cpu_count(), **kwargs)
+            else:
+                ray.init(address=self.address, **kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise UserError(
+                f"cannot reach the Ray cluster at {self.address!r}: {exc}",
+                hint="start one with `ray start --head`, then pass --ray-address auto (or ray://HOST:10001)",
+            ) from exc
+        return ray, True
+
+    def run(self, jobs: Sequence[Job], spec: WorkerSpec, on_result: OnResult, reporter=None) -> CallStats:
+        if not jobs:
+            return CallStats()
+        ray, owned = self._init()
+        try:
+            return self._run(ray, list(jobs), spec, on_result, reporter)
+        finally:
+            if owned:
+                ray.shutdown()
+
+    def _run(self, ray, jobs: list[Job], spec: WorkerSpec, on_result: OnResult, reporter) -> CallStats:
+        from ray.exceptions import RayError
+
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        n = max(1, min(self.workers or cpus, len(jobs)))
+        worker_cls = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=self.max_retries)(UnitWorker)
+        actors = [worker_cls.remote(spec) for _ in range(n)]
+        total = CallStats()
+        pending = list(reversed(jobs))
+        running: dict[Any, tuple[Job, Any]] = {}
+        failures: list[str] = []
+
+        def submit(actor):
+            if pending:
+                job = pending.pop()
+                if reporter:
+                    reporter.start_unit(job[1])
+                running[actor.run.remote(*job)] = (job, actor)
+
+        for actor in actors:
+            submit(actor)
+        while running:
+            ready, _ = ray.wait(list(running), num_returns=1)
+            ref = ready[0]
+            (task, unit), actor = running.pop(ref)
+            try:
+                preds, stats, skipped = ray.get(ref)
+            except RayError as exc:
+                cause = getattr(exc, "cause", None) or exc
+                failures.append(f"{unit.task} {unit.setting} {unit.language}: {str(cause).splitlines()[0][:300]}")
+            else:
+                on_result(unit, preds)
+                _merge_stats(total, stats)
+                for path, line, message in skipped:  # --skip-bad-rows counts, read on the worker
+                    task.skipped.add(path, line, message)
+            submit(actor)
+        if failures:
+            raise UnitsFailed(f"{len(failures)} unit(s) failed on every try (the others are stored; rerun to retry):\n  "
+                              + "\n  ".join(failures))
+        return total
+
+
+class UnitWorker:
+    """A Ray actor: loads the model once, then runs units and returns their predictions."""
+
+    def __init__(self, spec: WorkerSpec):
+        self.spec = spec
+        self.backend = load_model(spec.model, spec.model_options)
+        self.cache = ResponseCache(Path(spec.cache_path))
+        self.kinds: dict[str, Any] = {}
+        self.ctx = make_context(self.backend, self.cache, spec)
+
+    def run(self, task: Task, unit: Unit) -> tuple[list[Prediction], dict, list]:
+        if task.name not in self.kinds:
+            self.kinds[task.name] = make_kind(task.spec.kind, self.backend, model=self.spec.model, task=task.name,
+                                              protocol=self.spec.protocol)
+        before = CallStats(**{k: (dict(v) if isinstance(v, dict) else v) for k, v in self.ctx.stats.as_dict().items()})
+        preds = self.kinds[task.name].run(unit, task, self.ctx)
+        after = self.ctx.stats.as_dict()
+        delta = {k: ({r: c - getattr(before, k).get(r, 0) for r, c in v.items()} if isinstance(v, dict)
+                     else v - getattr(before, k)) for k, v in after.items()}
+        return preds, delta, sorted(task.skipped._seen, key=str)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+def make_executor(name: str, backend: Backend, *, ray_address: str | None = None, workers: int | None = None):
+    """``local`` or ``ray``."""
+    if name == "local":
+        return LocalExecutor(backend)
+    if name == "ray":
+        return RayExecutor(ray_address, workers)
+    raise UserError(f"unknown executor {name!r}", hint="use --executor local (default) or --executor ray")
+
+
+def resolve_cache_path(cache_path: str | Path | None) -> str:
+    return str(Path(cache_path) if cache_path else default_cache_path())

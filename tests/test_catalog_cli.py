@@ -1,0 +1,52 @@
+"""Discovery: `xling tasks --language/--kind` and `xling tasks show` (metadata, licence, counts)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ROOT
+from xling import cli
+
+
+def run(*args, env=None):
+    r = CliRunner().invoke(cli.main, list(args), env=env)
+    return r.exit_code, r.output
+
+
+def names(output: str) -> set[str]:
+    return {m.group(1) for m in re.finditer(r"^│ (\S+)\s+│", output, re.M)}
+
+
+def test_filter_by_language_and_kind():
+    code, out = run("tasks", "--language", "swh_Latn")
+    assert code == 0
+    assert {"sib200", "tatoeba", "xnli", "xcopa", "tydiqa_goldp", "mgsm", "wikiann", "demo-topics"} <= names(out)
+    assert not {"pawsx", "xquad", "udpos", "stsb_multi_mt"} & names(out)
+    code, out = run("tasks", "--language", "sw")  # any code form
+    assert code == 0 and "sib200" in names(out)
+    code, out = run("tasks", "--kind", "qa")
+    assert code == 0 and names(out) == {"xquad", "mlqa", "mlqa-gxlt", "tydiqa_goldp"}
+
+
+def test_show_prints_metadata_and_counts(shared_data, monkeypatch):
+    monkeypatch.setattr(cli.out, "width", 200)
+    code, out = run("tasks", "show", "tatoeba", "--data-dir", str(shared_data))
+    assert code == 0, out
+    assert "licence: CC-BY-2.0-FR" in out and "69e8f12da6e31d59addadda9a9c8a2e601a0e282" in out
+    assert re.search(r"amh_Ethi\s+│ Amharic\s+│ amh\s+│ 168", out)
+    assert re.search(r"swh_Latn\s+│ Swahili\s+│ swh\s+│ 390", out)
+    code, again = run("tasks", "show", "tatoeba", "--data-dir", str(shared_data))  # cached counts: same table
+    assert again == out
+
+
+def test_show_without_data_dir_and_of_a_yaml_file(monkeypatch):
+    monkeypatch.setattr(cli.out, "width", 200)
+    monkeypatch.delenv("XLING_DATA_DIR", raising=False)
+    code, out = run("tasks", "show", "xnli")
+    assert code == 0 and "CC-BY-NC-4.0" in out and "revision NOT PINNED" in out and "Hugging Face Hub" in out
+    code, out = run("tasks", "show", str(ROOT / "examples" / "kitchen-intents" / "task.yaml"))
+    assert code == 0 and re.search(r"spa_Latn\s+│ Spanish\s+│ spa_Latn\s+│ 6", out)
+    code, out = run("tasks", "show", "nope")
+    assert code == 2

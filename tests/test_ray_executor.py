@@ -1,0 +1,85 @@
+"""The Ray executor on a real local cluster: the same scores as the local executor, also when a
+worker is killed mid-run."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+import xling  # noqa: E402
+
+LANGS = ["swh_Latn", "amh_Ethi", "zho_Hans", "hin_Deva", "arb_Arab"]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}})
+    yield
+    ray.shutdown()
+
+
+def scores(res):
+    return {(s["task"], s["setting"], s["language"]): (s["value"], s["ci_low"], s["ci_high"], s["n"]) for s in res.scores}
+
+
+@pytest.fixture(scope="module")
+def local_scores(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("local")
+    return scores(xling.evaluate(languages=LANGS, limit=20, output=tmp / "run", cache_path=tmp / "c.sqlite"))
+
+
+def test_ray_gives_the_local_scores(cluster, local_scores, tmp_path):
+    res = xling.evaluate(languages=LANGS, limit=20, output=tmp_path / "run", cache_path=tmp_path / "c.sqlite",
+                         executor="ray", workers=2)
+    assert scores(res) == local_scores
+    assert res.data["run"]["calls"]["model_calls"] > 0
+
+
+def _worker_pids() -> list[int]:
+    out = subprocess.run(["pgrep", "-f", "UnitWorker"], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in out]
+
+
+def test_a_killed_worker_loses_nothing(cluster, local_scores, tmp_path):
+    run_dir = tmp_path / "run"
+    killed: list[int] = []
+
+    def killer():
+        db = run_dir / "predictions.sqlite"
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                if db.exists() and sqlite3.connect(db, timeout=1).execute("SELECT COUNT(*) FROM units").fetchone()[0] >= 2:
+                    pids = _worker_pids()
+                    if pids:
+                        os.kill(pids[0], signal.SIGKILL)
+                        killed.append(pids[0])
+                        return
+            except sqlite3.Error:
+                pass
+            time.sleep(0.05)
+
+    t = threading.Thread(target=killer, daemon=True)
+    t.start()
+    res = xling.evaluate(languages=LANGS, limit=20, output=run_dir, cache_path=tmp_path / "c.sqlite",
+                         executor="ray", workers=2)
+    t.join(timeout=5)
+    assert killed, "no worker was killed: the run ended first"
+    assert scores(res) == local_scores
+    rows = json.loads((run_dir / "results.json").read_text())["scores"]
+    assert len(rows) == len(local_scores)
+
+
+def test_unreachable_cluster_is_a_clear_error(tmp_path):
+    res = subprocess.run(
+        ["python", "-m", "xling", "run", "-q", "--executor", "ray", "--ray-address", "ray://127.0.0.1:1",
+         "--output", str(tmp_path / "r"), "--languages", "swh_Latn", "--limit", "2"],
+        capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and "cannot reach the Ray cluster" in res.stderr, res.stderr
