@@ -52,8 +52,10 @@ def _merge_stats(total: CallStats, part: dict) -> None:
             bucket = getattr(total, key)
             for k, v in value.items():
                 bucket[k] = bucket.get(k, 0) + v
-        else:
-            setattr(total, key, getattr(total, key) + value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            setattr(total, key, (getattr(total, key) or 0) + value)
+        else:  # descriptive fields (long_text_policy, max_tokens): the same in every worker
+            setattr(total, key, value)
 
 
 class LocalExecutor:
@@ -194,7 +196,8 @@ class UnitWorker:
         preds = self.kinds[task.name].run(unit, task, self.ctx)
         after = self.ctx.stats.as_dict()
         delta = {k: ({r: c - getattr(before, k).get(r, 0) for r, c in v.items()} if isinstance(v, dict)
-                     else v - getattr(before, k)) for k, v in after.items()}
+                     else v - (getattr(before, k) or 0) if isinstance(v, (int, float)) and not isinstance(v, bool)
+                     else v) for k, v in after.items()}
         return preds, delta, sorted(task.skipped._seen, key=str)
 
     def pid(self) -> int:
