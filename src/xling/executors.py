@@ -16,7 +16,7 @@ from typing import Any
 from .cache import ResponseCache, default_cache_path
 from .client import CallStats, EmbedClient
 from .errors import UserError, XlingError
-from .kinds import RunContext, get_kind
+from .kinds import RunContext, make_kind
 from .models import load_model
 from .models.base import Backend
 from .store import Prediction, Unit
@@ -36,6 +36,7 @@ class WorkerSpec:
     batch_size: int
     limit: int | None
     seed: int
+    protocol: dict[str, Any] | None = None  # LLM protocol options (xling.protocols.ProtocolOptions)
 
 
 def make_context(backend: Backend, cache: ResponseCache, spec: WorkerSpec,
@@ -65,10 +66,10 @@ def _merge_stats(total: CallStats, part: dict) -> None:
             bucket = getattr(total, key)
             for k, v in value.items():
                 bucket[k] = bucket.get(k, 0) + v
-        elif isinstance(value, int) and not isinstance(value, bool) and isinstance(getattr(total, key), int):
-            setattr(total, key, getattr(total, key) + value)
-        else:
-            setattr(total, key, value)  # a setting such as the long-text policy
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            setattr(total, key, (getattr(total, key) or 0) + value)
+        else:  # descriptive fields (long_text_policy, max_tokens): the same in every worker
+            setattr(total, key, value)
 
 
 class LocalExecutor:
@@ -88,7 +89,8 @@ class LocalExecutor:
                 if reporter:
                     reporter.start_unit(unit)
                 if task.name not in kinds:
-                    kinds[task.name] = get_kind(task.spec.kind, self.backend.capabilities, model=spec.model, task=task.name)
+                    kinds[task.name] = make_kind(task.spec.kind, self.backend, model=spec.model, task=task.name,
+                                                 protocol=spec.protocol)
                 on_result(unit, kinds[task.name].run(unit, task, ctx))
         finally:
             cache.close()
@@ -202,7 +204,8 @@ class UnitWorker:
 
     def run(self, task: Task, unit: Unit) -> tuple[list[Prediction], dict, list]:
         if task.name not in self.kinds:
-            self.kinds[task.name] = get_kind(task.spec.kind, self.backend.capabilities, model=self.spec.model, task=task.name)
+            self.kinds[task.name] = make_kind(task.spec.kind, self.backend, model=self.spec.model, task=task.name,
+                                              protocol=self.spec.protocol)
         before = copy.deepcopy(self.ctx.stats.as_dict())
         preds = self.kinds[task.name].run(unit, task, self.ctx)
         delta = _stats_delta(before, self.ctx.stats.as_dict())

@@ -91,7 +91,8 @@ class Results:
         df = pd.read_parquet(self.run_dir / PARQUET_FILE)
         for col in JSON_COLUMNS:
             if col in df:
-                df[col] = [None if v is None else json.loads(v) for v in df[col]]
+                # missing values come back as None or NaN depending on the pandas string dtype
+                df[col] = [json.loads(v) if isinstance(v, str) else None for v in df[col]]
         return df
 
     def __repr__(self) -> str:

@@ -22,10 +22,11 @@ import pandas as pd
 from . import analysis
 from .errors import UserError, unknown
 from .executors import WorkerSpec, make_executor, resolve_cache_path
-from .kinds import get_kind
+from .kinds import get_kind, make_kind
 from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
+from .protocols import ProtocolOptions
 from .results import PARQUET_FILE, SCHEMA_VERSION, Results, write_parquet, write_results
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
@@ -68,8 +69,9 @@ def resolve_tasks(tasks: Sequence[str] | None, task_files: Sequence[str | Path],
     return out
 
 
-def plan(tasks: list[Task], languages: Sequence[str] | None, capabilities: frozenset | None = None) -> Plan:
-    """Units per task for the requested languages (each task's own languages by default)."""
+def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None = None) -> Plan:
+    """Units per task for the requested languages (each task's own languages by default);
+    ``kinds`` (task name -> the kind implementation chosen for the model) plans their units."""
     wanted = None
     if languages:
         wanted = []
@@ -89,7 +91,7 @@ def plan(tasks: list[Task], languages: Sequence[str] | None, capabilities: froze
         if wanted is not None and src in task.languages and src not in langs:
             langs = [src, *langs]  # the source language is the reference for the transfer gap
         per_task[task.name] = langs
-        kind = get_kind(task.spec.kind, capabilities)  # the implementation the model will run
+        kind = kinds[task.name] if kinds and task.name in kinds else get_kind(task.spec.kind)
         units += [(task, u) for u in kind.units(task, langs)]
     return Plan(tasks, units, per_task)
 
@@ -128,6 +130,7 @@ def evaluate(
     workers: int | None = None,
     skip_bad_rows: bool = False,
     allow_outside_data_dir: bool = False,
+    protocol: dict[str, Any] | None = None,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
@@ -135,7 +138,8 @@ def evaluate(
     rich progress bar); without it the run is silent. ``executor`` is ``local`` or ``ray``
     (``ray_address``: None/``local`` starts a local cluster, ``auto`` or ``ray://...`` joins one).
     ``skip_bad_rows`` skips malformed data rows (counted per file in results.json
-    ``run.skipped_rows``) instead of stopping at the first.
+    ``run.skipped_rows``) instead of stopping at the first. ``protocol`` holds the LLM protocol
+    options (:class:`xling.protocols.ProtocolOptions`: protocols, prompt languages, shots...).
     """
     if limit is not None and limit < 1:
         raise UserError(f"--limit must be at least 1, not {limit}")
@@ -148,11 +152,12 @@ def evaluate(
     for t in task_list:
         t.skip_bad_rows = skip_bad_rows
         t.allow_outside = allow_outside_data_dir
-    plan(task_list, languages)  # bad languages fail before a model is loaded
+    protocol_options = ProtocolOptions.from_dict(protocol)
+    plan(task_list, languages)  # checks tasks and languages before the model is loaded
     backend = load_model(model, model_options)
-    the_plan = plan(task_list, languages, backend.capabilities)
-    # fail before any work when the model cannot do a task or a task names an unknown metric
-    kinds = {t.name: get_kind(t.spec.kind, backend.capabilities, model=model, task=t.name) for t in task_list}
+    kinds = {t.name: make_kind(t.spec.kind, backend, model=model, task=t.name, protocol=protocol_options)
+             for t in task_list}
+    the_plan = plan(task_list, languages, kinds)
     metric_names = {t.name: kinds[t.name].metrics(t) for t in task_list}
     for t in task_list:
         for m in metric_names[t.name]:
@@ -167,6 +172,8 @@ def evaluate(
     }
     if skip_bad_rows:
         config["skip_bad_rows"] = True
+    if not protocol_options.is_default():
+        config["protocol"] = protocol_options.as_config()
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     run_dir = Path(output) if output else Path("runs") / f"{_slug(model)}-{run_id[:10]}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -193,7 +200,8 @@ def evaluate(
         if reporter:
             reporter.advance_unit(unit)
 
-    spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), batch_size, limit, seed)
+    spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), batch_size, limit, seed,
+                      protocol=None if protocol_options.is_default() else protocol_options.as_config())
     try:
         stats = make_executor(executor, backend, ray_address=ray_address, workers=workers).run(todo, spec, on_result, reporter)
     finally:

@@ -1,4 +1,4 @@
 """Kinds: how a task's items become model requests and scored predictions."""
-from .base import KINDS, Kind, RunContext, get_kind
+from .base import KINDS, Kind, RunContext, get_kind, make_kind
 
-__all__ = ["KINDS", "Kind", "RunContext", "get_kind"]
+__all__ = ["KINDS", "Kind", "RunContext", "get_kind", "make_kind"]

@@ -18,6 +18,15 @@ class Capability(StrEnum):
     TRANSLATE = "translate"
 
 
+class ItemError(Exception):
+    """Stands in a backend's output list for one request that failed (after retries); the kind
+    writes an error row for that item. ``str(err)`` says what went wrong."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ItemError) and self.args == other.args
+
+    def __hash__(self) -> int:
+        return hash(self.args)
 class EmbedError(Exception):
     """A backend could not embed a batch (after its own retries). The client turns every text of
     the batch into an error row with this message; nothing is cached."""
@@ -70,6 +79,39 @@ class Backend(ABC):
         """Tokens the model would see for ``text`` (for truncation accounting), or None if unknown."""
         return None
 
+    # --- language models (capabilities ``loglik`` and ``generate``) ---------------------------
+    #: Requests truncated to fit the window so far (the LM client reads the delta per batch).
+    truncated: int = 0
+
+    def loglik(self, requests: list[tuple[str, str]]) -> list[tuple[float, int, bool] | ItemError]:
+        """Per ``(context, continuation)``: (sum of log-probs of the continuation's tokens given
+        the context, number of continuation tokens, whether greedy decoding would produce it).
+
+        A context too long for the window is cut from the LEFT (the continuation is kept whole)
+        and counted in ``truncated``. A request that failed (an API error after retries) gets an
+        :class:`ItemError` in its place; anything else raises.
+        """
+        raise CapabilityError(f"model {self.spec!r} cannot score log-likelihoods")
+
+    def generate(self, prompts: list[str], *, stop: list[str], max_tokens: int) -> list[str | ItemError]:
+        """Greedy (deterministic) continuations, cut before the first ``stop`` string; a prompt
+        that failed gets an :class:`ItemError` in its place."""
+        raise CapabilityError(f"model {self.spec!r} cannot generate text")
+
+    @property
+    def max_length(self) -> int | None:
+        """The context window in tokens (prompt plus continuation), or None if unknown."""
+        return None
+
+    @property
+    def chat_template(self) -> str | None:
+        """The model's chat template (Jinja source), or None when it has none."""
+        return None
+
+    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
+        """``[{"role": "user", "content": ...}, ...]`` rendered as the prompt text the model sees,
+        ending with the assistant turn's opening; an error when the model has no chat template."""
+        raise CapabilityError(f"model {self.spec!r} has no chat template")
     def is_over_long(self, text: str) -> bool:
         """Whether ``text`` exceeds the model's window (then ``LONG_TEXT_POLICY`` applies)."""
         if not self.MAX_TOKENS:

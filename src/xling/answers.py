@@ -1,0 +1,286 @@
+"""Reading answers out of generated text: numbers (native digits, locale separators, the
+language's "the answer is" phrase), option letters, label words, and SQuAD-style QA scoring.
+
+Nothing here raises on odd model output: an answer that cannot be read is ``None`` with a
+status (``empty`` / ``unparseable``), which kinds score as wrong and record.
+"""
+from __future__ import annotations
+
+import math
+import re
+import string
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+
+import regex  # Unicode script properties (\p{Script=...}) and \b that works for every script
+
+from .languages import split as split_code
+
+# --- numbers -----------------------------------------------------------------------------------
+
+# Every decimal digit Unicode knows (category Nd: Bengali ০-৯, Thai ๐-๙, Arabic-Indic ٠-٩,
+# Eastern Arabic-Indic ۰-۹, Devanagari ०-९, Telugu ౦-౯, fullwidth ０-９...) becomes its ASCII digit
+# (``re``'s \d on str is exactly category Nd). Superscripts and circled digits (category No) are
+# not numbers a model answers with and stay as they are.
+_NON_ASCII_DIGIT = re.compile(r"[^\x00-\x7f]")
+# Arabic decimal and thousands separators are unambiguous whatever the locale.
+_SEP_TABLE = str.maketrans({"\u066b": ".", "\u066c": ",", "\uff0c": ",", "\uff0e": ".", "\u2212": "-"})
+_THIN_SPACES = "\u00a0\u202f\u2009'\u2019"  # group separators no one writes inside a sentence
+
+
+def _digit(m: re.Match) -> str:
+    ch = m.group()
+    return str(unicodedata.digit(ch)) if unicodedata.category(ch) == "Nd" else ch
+
+
+def ascii_digits(text: str) -> str:
+    """``'১২৩'`` -> ``'123'``; every Unicode decimal digit becomes its ASCII digit."""
+    return _NON_ASCII_DIGIT.sub(_digit, text).translate(_SEP_TABLE)
+
+
+@lru_cache(maxsize=None)
+def separators(language: str) -> tuple[str, str]:
+    """(decimal, group) symbols of a language's number format, from CLDR (via babel);
+    ``('.', ',')`` for a language CLDR does not know."""
+    from babel import Locale, UnknownLocaleError, numbers
+
+    try:
+        loc = Locale.parse(_locale_code(language))
+    except (UnknownLocaleError, ValueError, TypeError, LookupError):
+        return ".", ","
+    return numbers.get_decimal_symbol(loc), numbers.get_group_symbol(loc)
+
+
+def _locale_code(language: str) -> str:
+    import langcodes
+
+    lang, _script = split_code(language)
+    return langcodes.Language.get(lang).language  # 'spa' -> 'es' (CLDR uses the shortest code)
+
+
+@lru_cache(maxsize=None)
+def _number_pattern(language: str) -> re.Pattern:
+    # A plain space groups digits only where the language writes it so (fr, ru: "70 000").
+    dec, grp = separators(language)
+    spaces = _THIN_SPACES + (" " if grp.isspace() else "")
+    return re.compile(r"(?:(?<![\w.,])-)?\d+(?:[.,]\d+|[" + spaces + r"]\d{3}(?!\d))*")
+
+
+def to_number(token: str, language: str = "eng_Latn") -> float | None:
+    """One number token (ASCII digits, maybe separators) -> float, by the language's convention.
+
+    With both '.' and ',' the last one is the decimal mark. One kind of mark: used more than
+    once, it groups thousands; used once, it is decimal when it is the language's decimal symbol
+    (German "1,5" = 1.5, "1.500" = 1500), and otherwise groups only when followed by exactly
+    three digits (English "1,000" = 1000, but "1,5" = 1.5: models mix conventions).
+    """
+    tok = token.strip().replace("\u2212", "-")
+    neg = tok.startswith("-")
+    tok = tok.lstrip("-")
+    for s in _THIN_SPACES + " ":
+        tok = tok.replace(s, "")
+    if not tok or not tok[0].isdigit():
+        return None
+    dec = "," if separators(language)[0] in (",", "\u066b") else "."
+    dots, commas = tok.count("."), tok.count(",")
+    if dots and commas:
+        last = max(tok.rfind("."), tok.rfind(","))
+        tok = tok[:last].replace(".", "").replace(",", "") + "." + tok[last + 1 :]
+    elif dots or commas:
+        mark = "." if dots else ","
+        if dots + commas > 1:
+            if not _grouped(tok, mark):
+                return None
+            tok = tok.replace(mark, "")
+        elif mark != dec and _grouped(tok, mark):
+            tok = tok.replace(mark, "")
+        else:
+            tok = tok.replace(mark, ".")
+    try:
+        value = float(tok)
+    except ValueError:
+        return None
+    return -value if neg else value
+
+
+def _grouped(tok: str, mark: str) -> bool:
+    parts = tok.split(mark)
+    return 1 <= len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:])
+
+
+def numbers_in(text: str, language: str = "eng_Latn") -> list[tuple[int, float]]:
+    """Every number in ``text`` as (start offset, value), native digits included."""
+    norm = ascii_digits(text)
+    out = []
+    for m in _number_pattern(language).finditer(norm):
+        value = to_number(m.group(), language)
+        if value is not None:
+            out.append((m.start(), value))
+    return out
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What was read from a generation: the answer (or None), how, and a status."""
+
+    answer: object
+    status: str  # ok | empty | unparseable
+    via: str | None = None
+
+    def as_dict(self, raw: str) -> dict:
+        return {"answer": self.answer, "status": self.status, "via": self.via, "raw": raw}
+
+
+def _phrase_pattern(phrases: list[str]) -> regex.Pattern:
+    # "Ответ —", "La réponse est :" -> match the words; punctuation/space/markup may follow.
+    cores = sorted({p.strip().rstrip(" :：-—–=.").strip() for p in phrases if p and p.strip()}, key=len, reverse=True)
+    alts = "|".join(regex.escape(c) for c in cores if c)
+    return regex.compile(rf"(?:{alts})", regex.IGNORECASE)
+
+
+def extract_number(text: str | None, language: str, phrases: list[str]) -> Extracted:
+    """The final answer of a worked solution: the first number after the last answer phrase
+    (``phrases``: the language's and English "the answer is"), else the last number in the text."""
+    if text is None or not text.strip():
+        return Extracted(None, "empty")
+    norm = ascii_digits(text)
+    hits = list(_phrase_pattern(phrases).finditer(norm)) if phrases else []
+    for hit in reversed(hits):
+        tail = norm[hit.end():]
+        m = re.match(r"[^\d\n-]{0,16}?(-?\d)", tail)  # ": $", " **", "은 ", "—" before the number
+        if m:
+            nums = numbers_in(tail[m.start(1):], language)
+            if nums and nums[0][0] == 0:
+                return Extracted(_clean(nums[0][1]), "ok", "answer-phrase")
+    nums = numbers_in(norm, language)
+    if nums:
+        return Extracted(_clean(nums[-1][1]), "ok", "last-number")
+    return Extracted(None, "unparseable")
+
+
+def _clean(value: float) -> float | int:
+    return int(value) if value.is_integer() and abs(value) < 2**53 else value
+
+
+def numbers_equal(predicted: float | int | None, gold: str | float | int) -> bool:
+    if predicted is None:
+        return False
+    g = to_number(ascii_digits(str(gold)).strip()) if isinstance(gold, str) else float(gold)
+    return g is not None and math.isclose(float(predicted), g, rel_tol=0, abs_tol=1e-6)
+
+
+# --- option letters and label words ------------------------------------------------------------
+
+def extract_choice(text: str | None, letters: list[str], choices: list[str]) -> Extracted:
+    """A multiple-choice answer: an option letter (standalone, any of ``letters``), else an
+    option number (1-based), else the text of exactly one option. Returns the 0-based index."""
+    if text is None or not text.strip():
+        return Extracted(None, "empty")
+    n = len(choices)
+    first_line = text.strip()
+    for pattern, via in ((_letter_pattern(tuple(letters[:n])), "letter"),):
+        m = pattern.search(first_line)
+        if m:
+            return Extracted(letters.index(m.group(1)), "ok", via)
+    m = regex.search(r"(?<![\p{L}\p{N}])([1-9])(?![\p{L}\p{N}])", ascii_digits(first_line))
+    if m and 1 <= int(m.group(1)) <= n:
+        return Extracted(int(m.group(1)) - 1, "ok", "number")
+    low = first_line.casefold()
+    found = [i for i, c in enumerate(choices) if c.strip() and c.strip().casefold() in low]
+    if len(found) == 1:
+        return Extracted(found[0], "ok", "option-text")
+    return Extracted(None, "unparseable")
+
+
+@lru_cache(maxsize=None)
+def _letter_pattern(letters: tuple[str, ...]) -> regex.Pattern:
+    # A letter standing alone: not part of a word ("A." / "(B)" / "Answer: C" / "أ"), case-sensitive
+    # so the English article "a" is not option A.
+    alts = "|".join(regex.escape(x) for x in sorted(letters, key=len, reverse=True))
+    return regex.compile(rf"(?<![\p{{L}}\p{{M}}\p{{N}}])({alts})(?![\p{{L}}\p{{M}}\p{{N}}])")
+
+
+def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:
+    """The label whose word occurs first in ``text`` (``vocab``: label -> accepted words).
+
+    Where words overlap (Thai ไม่ใช่ "no" contains ใช่ "yes"; Chinese 不是 contains 是) the longest
+    match at a position wins and matches inside it are ignored. Words must stand alone (not be
+    part of a longer word) in scripts that separate words; in Thai, Chinese and Japanese they may not.
+    """
+    if text is None or not text.strip():
+        return Extracted(None, "empty")
+    low = text.casefold()
+    spans = []
+    for label, words in vocab.items():
+        for w in words:
+            wl = w.casefold().strip()
+            if not wl:
+                continue
+            spaced = not regex.search(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]", wl)
+            pat = (rf"(?<![\p{{L}}\p{{M}}\p{{N}}]){regex.escape(wl)}(?![\p{{L}}\p{{M}}\p{{N}}])" if spaced
+                   else regex.escape(wl))
+            spans += [(m.start(), m.end(), label) for m in regex.finditer(pat, low)]
+    if not spans:
+        return Extracted(None, "unparseable")
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    kept = []
+    for s in spans:
+        if any(k[0] <= s[0] and s[1] <= k[1] for k in kept):
+            continue  # inside a longer match (ใช่ within ไม่ใช่)
+        kept.append(s)
+    return Extracted(kept[0][2], "ok", "label-word")
+
+
+# --- extractive QA (SQuAD / MLQA style) -------------------------------------------------------
+# NOTE for the lead: branch `encoder` has the same normalisation in `squad_metrics.py` (MLQA's
+# per-language articles in data/qa_normalisation.yaml). kinds/generation.py prefers that module
+# when present; this fallback can go once it is merged.
+
+def _is_punct(ch: str) -> bool:
+    return ch in string.punctuation or unicodedata.category(ch).startswith("P")
+
+_ARTICLES = {
+    "eng": r"\b(a|an|the)\b", "spa": r"\b(un|una|unos|unas|el|la|los|las)\b",
+    "deu": r"\b(ein|eine|einen|einem|eines|einer|der|die|das|des|dem|den)\b",
+    "vie": r"\b(của|là|cái|chiếc|những)\b", "arb": r"\sال^|ال",
+}
+_NO_SPACES = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
+
+
+def qa_tokens(text: str, language: str) -> list[str]:
+    """Lower-case, drop punctuation and articles, split on spaces; characters of scripts that
+    write no spaces (Chinese, Japanese, Thai...) are tokens of their own, so F1 stays partial."""
+    text = "".join(ch for ch in text.lower() if not _is_punct(ch))
+    art = _ARTICLES.get(language.split("_")[0])
+    if art:
+        text = re.sub(art, " ", text)
+    out = []
+    for chunk in text.split():
+        buf = ""
+        for ch in chunk:
+            if _NO_SPACES.match(ch):
+                if buf:
+                    out.append(buf)
+                    buf = ""
+                out.append(ch)
+            else:
+                buf += ch
+        if buf:
+            out.append(buf)
+    return out
+
+
+def qa_scores(prediction: str, golds: list[str], language: str) -> tuple[float, float]:
+    """(EM, F1), each the best over the gold answers."""
+    pred = qa_tokens(prediction or "", language)
+    best_em = best_f1 = 0.0
+    for gold in golds:
+        ref = qa_tokens(gold, language)
+        best_em = max(best_em, float(pred == ref))
+        common = sum((Counter(pred) & Counter(ref)).values())
+        if common:
+            p, r = common / len(pred), common / len(ref)
+            best_f1 = max(best_f1, 2 * p * r / (p + r))
+    return best_em, best_f1

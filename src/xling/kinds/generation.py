@@ -1,0 +1,366 @@
+"""Kinds for models that generate text: multiple choice and pair classification by generation
+with answer extraction, generative QA (EM/F1), and math (MGSM) with number extraction.
+
+Each runs under the protocols of :mod:`xling.protocols` (direct, translate-test, self-translate,
+XLT); the unit's ``setting`` says which, and with what prompt language and demonstrations.
+An answer that cannot be read scores 0 and is recorded with ``status: unparseable`` (or
+``empty``), never an error; a failed model or translator call is an error row.
+"""
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .. import answers
+from ..errors import UserError
+from ..items import Item
+from ..metrics import METRICS, Metric
+from ..models.base import Backend, Capability, ItemError
+from ..prompts import templates as T
+from ..prompts.lexicon import Lexicon, lexicon
+from ..protocols import ProtocolOptions, Setting, Translator, load_translator, parse_setting, settings
+from ..store import Prediction, Unit
+from ..tasks.registry import Task
+from .base import Kind, RunContext
+
+# Per-item scores of generative QA are averaged like accuracy; other branches may define the same
+# metrics for extractive QA (setdefault keeps theirs).
+METRICS.setdefault("f1", Metric("f1", "token F1 against the best-matching gold answer, x100"))
+METRICS.setdefault("em", Metric("em", "exact match against any gold answer after normalisation, x100"))
+
+# Text fields that translate-test / self-translate translate; others (COPA's "cause"/"effect",
+# ids) pass through.
+TEXT_FIELDS = ("text", "text1", "text2", "premise", "context", "passage", "question", "choices")
+DEMO_POOL = 200  # demonstrations are drawn from the first N items of the demo split (not --limit)
+
+
+def _qa_scores(prediction: str, golds: list[str], language: str) -> tuple[float, float]:
+    try:  # branch `encoder`: MLQA normalisation with per-language articles (preferred when merged)
+        from ..squad_metrics import best_over_golds
+    except ImportError:
+        return answers.qa_scores(prediction, golds, language)
+    return best_over_golds(prediction, golds, language)
+
+
+class GenerationKind(Kind):
+    """Shared machinery: settings, translation, demonstrations, prompting, extraction."""
+
+    needs = Capability.GENERATE
+    max_tokens: ClassVar[int] = 24
+    supports_translation: ClassVar[bool] = True
+
+    def __init__(self):
+        self.options = ProtocolOptions()
+        self.chat = False
+        self._translator_backend: Backend | None = None
+
+    # --- planning ------------------------------------------------------------------------------
+    def configure(self, options: ProtocolOptions, backend: Backend | None) -> None:
+        """Take the run's protocol options; ``backend`` tells whether a chat template applies."""
+        self.options = options
+        self.chat = bool(options.chat == "auto" and backend is not None and getattr(backend, "chat_template", None))
+        if options.translator and "translate-test" in options.protocols:
+            from ..models.registry import load_model
+
+            self._translator_backend = load_model(options.translator, options.translator_options)
+
+    def units(self, task: Task, languages: list[str]) -> list[Unit]:
+        src = task.spec.source_language
+        out = []
+        for s in settings(self.options, chat=self.chat):
+            if s.protocol in ("translate-test", "self-translate") and not self.supports_translation:
+                raise UserError(f"protocol {s.protocol} is not available for task {task.name!r} (kind {self.name}): "
+                                "its gold answers are spans of the original text",
+                                hint="use --protocol direct or xlt for this task")
+            if s.protocol == "translate-test":
+                self._check_translator(task, [lang for lang in languages if lang != src])
+            out += [Unit(task.name, str(s), lang) for lang in languages]
+        return out
+
+    def _check_translator(self, task: Task, languages: list[str]) -> None:
+        tb = self._translator_backend
+        src_of = getattr(tb, "source", None)
+        if tb is None or src_of is None:
+            return  # a generative translator handles any pair
+        bad = [lang for lang in languages if lang != src_of or getattr(tb, "target_language", None) != task.spec.source_language]
+        if bad:
+            raise UserError(f"translator {tb.spec!r} translates {src_of} -> {tb.target_language}; it cannot translate "
+                            f"{', '.join(bad)} -> {task.spec.source_language} for task {task.name!r}",
+                            hint=f"restrict --languages to {src_of} (plus the source language), or use a generative model as --translator")
+
+    def source_setting(self, setting: str) -> str | None:
+        return setting  # every setting runs the source language too
+
+    # --- running ------------------------------------------------------------------------------
+    def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
+        setting = parse_setting(unit.setting)
+        self.task_metric = task.spec.metric
+        items = ctx.items(task, unit.language, task.spec.eval_split)
+        if not items:
+            return []
+        src = task.spec.source_language
+        translated = setting.protocol in ("translate-test", "self-translate") and unit.language != src
+        fields, errors = self._inputs(items, setting, unit.language, src, task, ctx) if translated else \
+            ([it.fields for it in items], [None] * len(items))
+        prompt_language = src if translated else unit.language
+        lex = setting.prompt.lexicon_for(prompt_language)
+        family = T.family_of(task.spec.kind, task.spec.options, task.spec.labels, items[0])
+        keys = T.label_keys(family, task.spec.options, task.spec.labels)
+        prompts, metas = [], []
+        for it, f, err in zip(items, fields, errors, strict=True):
+            fam = T.family_of(task.spec.kind, task.spec.options, task.spec.labels, it)
+            if err is not None:  # its input could not be translated: no prompt, an error row
+                prompts.append(None)
+                metas.append((fam, None))
+                continue
+            if setting.protocol == "xlt":
+                p = T.xlt(fam, f, unit.language, lexicon(unit.language), lex)
+            else:
+                demo_lang = src if (translated or setting.prompt.shot_language == "source") else unit.language
+                demos = self._demos(task, ctx, demo_lang, it, setting.prompt.shots)
+                p = T.build(fam, it, f, lex, [(d, d.fields) for d in demos], keys)
+                if demos:
+                    p.meta["demos"] = [f"{d.language}/{d.split}/{d.item_id}" for d in demos]
+            text, _ = T.render(p, ctx.backend, T.PromptConfig(chat="auto" if setting.chat else "off"))
+            prompts.append(text)
+            metas.append((fam, p))
+        xlt = setting.protocol == "xlt"
+        stop = ["\n\n\n"] if xlt else self.stop(lex, setting.chat)
+        sent = [p for p in prompts if p is not None]
+        got = iter(ctx.lm().generate(sent, stop=stop, max_tokens=384 if xlt else self.max_tokens))
+        outs = [None if p is None else next(got) for p in prompts]
+        preds = []
+        for it, f, err, out, (fam, p) in zip(items, fields, errors, outs, metas, strict=True):
+            if err is not None:
+                preds.append(Prediction(it.split, it.item_id, it.parallel_id, None, it.gold, None, err))
+                continue
+            if isinstance(out, ItemError):
+                preds.append(Prediction(it.split, it.item_id, it.parallel_id, None, it.gold, None, f"model call failed: {out}"))
+                continue
+            text = out
+            if xlt:
+                text = _after_last(out, [p.meta["final_marker"], "Answer:", "Final answer:"])
+            if fam != "math":
+                text = _first_line(text)  # the answer line; what a model adds after it is not read
+            score_lex = lexicon(unit.language) if xlt else lex  # XLT answers in the item's language
+            ex, score, extra = self.score(fam, it, text, f, score_lex, keys, unit.language, prompt_language)
+            record = ex.as_dict(out) | extra
+            if "demos" in p.meta:
+                record["demos"] = p.meta["demos"]
+            if translated:
+                record["input"] = {k: f[k] for k in TEXT_FIELDS if k in f}
+            preds.append(Prediction(it.split, it.item_id, it.parallel_id, record, it.gold, score))
+        return preds
+
+    def stop(self, lex: Lexicon, chat: bool) -> list[str]:
+        """Plain prompts stop at the end of the answer line; a chat model ends its own turn (and
+        may open it with a line break, which a "\n" stop would turn into an empty answer)."""
+        return [] if chat else ["\n"]
+
+    def _inputs(self, items: list[Item], setting: Setting, language: str, src: str, task: Task, ctx: RunContext):
+        """Items' text fields translated into the source language, and per-item errors."""
+        tr = self._translator(setting, ctx)
+        flat: list[tuple[int, str, int | None, str]] = []
+        for i, it in enumerate(items):
+            for k in TEXT_FIELDS:
+                v = it.fields.get(k)
+                if isinstance(v, str) and k == "question" and v.lower() in ("cause", "effect"):
+                    continue
+                if isinstance(v, str):
+                    flat.append((i, k, None, v))
+                elif isinstance(v, list):
+                    flat += [(i, k, j, str(x)) for j, x in enumerate(v)]
+        outs = tr.translate([t for *_, t in flat], language, src)
+        fields = [dict(it.fields) for it in items]
+        for f in fields:
+            for k, v in f.items():
+                if isinstance(v, list):
+                    f[k] = list(v)
+        errors: list[str | None] = [None] * len(items)
+        for (i, k, j, _), o in zip(flat, outs, strict=True):
+            if isinstance(o, ItemError):
+                errors[i] = f"translation failed: {o}"
+                continue
+            if not o.strip():
+                errors[i] = f"the translator returned nothing for field {k!r}"
+                continue
+            if j is None:
+                fields[i][k] = o
+            else:
+                fields[i][k][j] = o
+        return fields, errors
+
+    def _translator(self, setting: Setting, ctx: RunContext) -> Translator:
+        key = ("translator", setting.protocol)
+        if key not in ctx.memo:
+            if setting.protocol == "self-translate":
+                ctx.memo[key] = Translator(ctx.backend, ctx.cache, ctx.stats, lm_client=ctx.lm(), chat=setting.chat)
+            else:
+                backend = self._translator_backend
+                if backend is None:
+                    backend = load_translator(self.options.translator, self.options.translator_options, ctx.cache).backend
+                ctx.memo[key] = Translator(backend, ctx.cache, ctx.stats)
+        return ctx.memo[key]
+
+    def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
+        """Demonstrations from the train split, or (where the language has none: XNLI, or
+        XCOPA's targets) from the evaluation split; never the item or its translations."""
+        if k <= 0:
+            return []
+        key = ("demo-pool", task.name, language)
+        if key not in ctx.memo:
+            pool = None
+            if task.spec.train_split:
+                try:
+                    pool = task.items(language, task.spec.train_split, DEMO_POOL)
+                except UserError:
+                    pool = None
+            ctx.memo[key] = pool if pool else task.items(language, task.spec.eval_split, DEMO_POOL)
+        pool = ctx.memo[key]
+        return T.pick_demos(pool, k, item, ctx.seed, (task.name, language, pool[0].split if pool else ""))
+
+    # --- scoring -------------------------------------------------------------------------------
+    def score(self, family: str, item: Item, text: str, fields: dict, lex: Lexicon, keys: dict[str, str],
+              language: str, prompt_language: str) -> tuple[answers.Extracted, float, dict]:
+        raise NotImplementedError
+
+
+def read_exemplars(path, task: Task, language: str) -> list[Item]:
+    """MGSM-style exemplars: ``{"MGSM_EXEMPLARS": {code: {"1": {"q": "Question: ...", "a": "Step-by-Step
+    Answer: ... The answer is 11."}}}, "EXEMPLAR_NUMBER_ANSWERS": [11, ...]}`` -> demo items whose
+    ``solution`` is the worked answer without its header."""
+    import json
+    import re
+
+    from ..errors import DataError
+
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+        per_lang = raw["MGSM_EXEMPLARS"]
+        numbers = raw["EXEMPLAR_NUMBER_ANSWERS"]
+    except OSError as exc:
+        raise DataError(path, None, f"cannot read the exemplars file named by options.exemplars: {exc.strerror}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(path, None, f"not an exemplars file (expected MGSM_EXEMPLARS and EXEMPLAR_NUMBER_ANSWERS): {exc}") from exc
+    code = task.spec.languages[language]
+    if code not in per_lang:
+        raise DataError(path, None, f"no exemplars for {code!r} ({language}); it has {', '.join(sorted(per_lang))}")
+    header = re.compile(r"^[^:：\n]{1,40}[:：]\s*")
+    out = []
+    for i, (num, ex) in enumerate(sorted(per_lang[code].items(), key=lambda kv: int(kv[0]))):
+        q, a = header.sub("", ex["q"].strip(), count=1), header.sub("", ex["a"].strip(), count=1)
+        out.append(Item(task.name, "exemplars", language, f"exemplar-{num}", f"exemplar-{num}",
+                        {"question": q, "solution": a}, str(numbers[i])))
+    return out
+
+
+def _first_line(text: str) -> str:
+    return next((ln for ln in text.splitlines() if ln.strip()), "")
+
+
+def _after_last(text: str, markers: list[str]) -> str:
+    """The part of ``text`` after the last of ``markers`` (all of it when none occurs)."""
+    low = text.casefold()
+    best = -1
+    best_len = 0
+    for m in markers:
+        pos = low.rfind(m.casefold())
+        if pos > best:
+            best, best_len = pos, len(m)
+    return text[best + best_len :] if best >= 0 else text
+
+
+def _lexicons(*languages: str) -> list[Lexicon]:
+    out = []
+    for lang in dict.fromkeys(languages):
+        try:
+            out.append(lexicon(lang))
+        except UserError:
+            continue  # no prompt file for this language: its words are simply not accepted
+    return out
+
+
+class GenerativeMultipleChoice(GenerationKind):
+    """Multiple choice (XCOPA, Belebele...) by generation: the model writes an option letter
+    (or number, or the option's text), read back in any of the prompt's letters."""
+
+    name = "multiple_choice"
+    description = "multiple choice by generation: option letter, number or text read from the answer"
+
+    def score(self, family, item, text, fields, lex, keys, language, prompt_language):
+        ex = answers.extract_choice(text, lex.option_letters, list(fields["choices"]))
+        if ex.answer is None and lex.option_letters[0] != "A":
+            ex = answers.extract_choice(text, lexicon("eng_Latn").option_letters, list(fields["choices"]))
+        return ex, float(ex.answer is not None and int(ex.answer) == int(item.gold)), {}
+
+
+class GenerativePairClassification(GenerationKind):
+    """Pair classification (XNLI, PAWS-X) by generation: the model writes a label word
+    (entailment/neutral/contradiction, yes/no) in the prompt's language; English and the item's
+    own language's words are accepted too."""
+
+    name = "pair_classification"
+    description = "pair classification by generation: label words read from the answer, any script"
+
+    def score(self, family, item, text, fields, lex, keys, language, prompt_language):
+        vocab: dict[str, list[str]] = {}
+        for lx in [lex, *_lexicons(prompt_language, language, "eng_Latn")]:
+            for task_label, key in keys.items():
+                try:
+                    vocab.setdefault(task_label, [])
+                    vocab[task_label] += [w for w in lx.label_words(key) if w not in vocab[task_label]]
+                except UserError:
+                    continue
+        ex = answers.extract_label(text, vocab)
+        return ex, float(ex.answer is not None and str(ex.answer) == str(item.gold)), {}
+
+
+class GenerativeQA(GenerationKind):
+    """Extractive QA answered by generation (XQuAD, MLQA, TyDi QA GoldP), scored by SQuAD-style
+    EM and token F1 with language-aware normalisation; the task's metric picks the item score."""
+
+    name = "extractive_qa"
+    description = "question answering by generation, EM/F1 with language-aware normalisation"
+    max_tokens = 48
+    supports_translation = False
+
+    def score(self, family, item, text, fields, lex, keys, language, prompt_language):
+        answer = (text or "").strip()
+        if not answer:
+            return answers.Extracted(None, "empty"), 0.0, {"em": 0.0, "f1": 0.0}
+        golds = item.gold if isinstance(item.gold, list) else [item.gold]
+        em, f1 = _qa_scores(answer, [str(g) for g in golds], language)
+        return answers.Extracted(answer, "ok", "first-line"), (em if self.task_metric == "em" else f1), {"em": em, "f1": f1}
+
+
+class GenerativeMath(GenerationKind):
+    """Grade-school math (MGSM) by chain-of-thought generation; the final number is read after
+    the language's "the answer is" phrase (or English's), else the last number, native digits
+    and the language's decimal/thousands separators understood."""
+
+    name = "math"
+    description = "math word problems by generation; native digits, separators and answer phrases"
+    max_tokens = 320
+
+    def stop(self, lex: Lexicon, chat: bool) -> list[str]:
+        return [] if chat else ["\n\n", f"\n{lex.word('question')}:"]
+
+    def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
+        """Worked exemplars from ``options.exemplars`` (MGSM's 8 per language) when the task
+        names a file; else items of the task's splits."""
+        name = task.spec.options.get("exemplars")
+        if not name or k <= 0:
+            return super()._demos(task, ctx, language, item, k)
+        key = ("exemplars", task.name, language)
+        if key not in ctx.memo:
+            ctx.memo[key] = read_exemplars(task.root() / name, task, language)
+        return T.pick_demos(ctx.memo[key], k, item, ctx.seed, (task.name, language, "exemplars"))
+
+    def score(self, family, item, text, fields, lex, keys, language, prompt_language):
+        phrases = []
+        for lx in [lex, *_lexicons(language, prompt_language, "eng_Latn")]:
+            try:
+                phrases.append(lx.answer_phrase)
+            except UserError:
+                continue
+        ex = answers.extract_number(text, language, phrases)
+        return ex, float(answers.numbers_equal(ex.answer, item.gold)), {}

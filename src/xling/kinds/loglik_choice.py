@@ -1,0 +1,158 @@
+"""Kinds for language models by log-likelihood: ``multiple_choice`` (XCOPA, Belebele...) and
+``pair_classification`` with verbalised labels (XNLI, PAWS-X).
+
+Each item becomes one context and one continuation per choice; the model's log-likelihood of each
+continuation given the context picks the answer. Three scores are kept per choice (all written to
+the prediction JSON so analyses can switch):
+
+* ``raw``: the sum of the continuation's token log-probs;
+* ``token``: divided by its number of tokens (depends on the tokenizer);
+* ``byte``: divided by its length in UTF-8 bytes. **The primary score** (task option
+  ``normalisation`` changes it): per byte compares choices of different lengths without
+  favouring short ones, and unlike per character it weighs scripts alike (a Thai or Tamil
+  character is 3 bytes, as it is about 3 times the information of a Latin letter).
+
+The prompt format lives in :func:`build_requests`, in one place, so per-language templates can
+replace it.
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from ..errors import DataError
+from ..items import Item
+from ..models.base import Capability, ItemError
+from ..store import Prediction, Unit
+from ..tasks import llm_readers  # noqa: F401  (registers the stop-gap JSONL formats)
+from ..tasks.registry import Task
+from .base import Kind, RunContext
+
+NORMALISATIONS = ("raw", "token", "byte")
+DEFAULT_NORMALISATION = "byte"
+SETTING = "direct/prompt-en/0-shot"  # protocol / prompt language / demonstrations
+
+# lm-evaluation-harness's COPA/XCOPA connectors (English prompt format).
+_CONNECTORS = {"cause": "because", "effect": "therefore"}
+
+
+def _drop_final_punct(text: str) -> str:
+    text = text.strip()
+    if text and unicodedata.category(text[-1]).startswith("P"):
+        return text[:-1]
+    return text
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
+    """(context, one continuation per choice) for an item, in a built-in English format.
+
+    * premise + question cause/effect (COPA/XCOPA, lm-eval's format):
+      ``"<premise without final punctuation> because|therefore"`` + ``" <choice, first letter lower-cased>"``;
+    * passage/context + question (Belebele...): ``"<passage>\\nQuestion: <question>\\nAnswer:"`` + ``" <choice>"``;
+    * pair classification: ``"<text1>\\nQuestion: <text2> <label words joined by ', '>?\\nAnswer:"``
+      + ``" <label word>"``, label words from the task option ``label_words``.
+    """
+    f = item.fields
+    if task.spec.kind == "pair_classification":
+        words = label_words(task)
+        question = task.spec.options.get("question", "{text2} " + ", ".join(words.values()) + "?")
+        context = f"{f['text1'].strip()}\nQuestion: {question.format(**f).strip()}\nAnswer:"
+        return context, [" " + w for w in words.values()]
+    choices = f.get("choices")
+    if not isinstance(choices, list) or len(choices) < 2:
+        raise DataError(task.spec_path, None, f"item {item.item_id} ({item.language}): field 'choices' must be a list "
+                                              f"of at least 2 answers, got {choices!r}")
+    if "premise" in f and f.get("question") in _CONNECTORS:
+        context = f"{_drop_final_punct(f['premise'])} {_CONNECTORS[f['question']]}"
+        return context, [" " + _lower_first(str(c).strip()) for c in choices]
+    passage = f.get("passage") or f.get("context") or f.get("premise") or ""
+    question = f.get("question", "")
+    context = f"{passage.strip()}\nQuestion: {question.strip()}\nAnswer:" if question else passage.strip()
+    return context, [" " + str(c).strip() for c in choices]
+
+
+def label_words(task: Task) -> dict[str, str]:
+    """The task's label -> verbaliser word mapping (task option ``label_words``)."""
+    words = task.spec.options.get("label_words")
+    labels = task.spec.labels or []
+    if not isinstance(words, dict) or not words:
+        raise DataError(task.spec_path, None,
+                        "pair classification by log-likelihood needs options.label_words (label: word)",
+                        hint="e.g. options: {label_words: {entailment: 'True', neutral: 'Neither', contradiction: 'False'}}")
+    missing = [lab for lab in labels if lab not in words]
+    if missing:
+        raise DataError(task.spec_path, None, f"options.label_words has no word for label(s) {', '.join(missing)}")
+    if len(set(words.values())) != len(words):
+        raise DataError(task.spec_path, None, "options.label_words gives two labels the same word")
+    return {str(k): str(v) for k, v in words.items()}
+
+
+def normalised(logprob: float, n_tokens: int, continuation: str) -> dict[str, float]:
+    """The three scores of one continuation."""
+    n_bytes = len(continuation.encode("utf-8"))
+    return {"raw": logprob, "token": logprob / max(n_tokens, 1), "byte": logprob / max(n_bytes, 1)}
+
+
+def _argmax(values: list[float]) -> int:
+    return max(range(len(values)), key=lambda i: (values[i], -i))  # first of equal maxima
+
+
+class LoglikChoice(Kind):
+    """Score each choice's log-likelihood; the best one (by the primary normalisation) is the answer."""
+
+    name = "multiple_choice"
+    needs = Capability.LOGLIK
+    description = "choices scored by log-likelihood given the item (raw, per-token, per-byte; per-byte primary)"
+
+    def units(self, task: Task, languages: list[str]) -> list[Unit]:
+        return [Unit(task.name, SETTING, lang) for lang in languages]
+
+    def _gold_index(self, item: Item, task: Task, n_choices: int) -> int:
+        if task.spec.kind == "pair_classification":
+            return list(label_words(task)).index(str(item.gold))
+        try:
+            gold = int(item.gold)
+        except (TypeError, ValueError):
+            raise DataError(task.spec_path, None, f"item {item.item_id}: gold {item.gold!r} is not a choice index") from None
+        if not 0 <= gold < n_choices:
+            raise DataError(task.spec_path, None, f"item {item.item_id}: gold index {gold} outside 0..{n_choices - 1}")
+        return gold
+
+    def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
+        by = str(task.spec.options.get("normalisation", DEFAULT_NORMALISATION))
+        if by not in NORMALISATIONS:
+            raise DataError(task.spec_path, None, f"options.normalisation must be one of {', '.join(NORMALISATIONS)}, not {by!r}")
+        items = ctx.items(task, unit.language, task.spec.eval_split)
+        built = [build_requests(it, task) for it in items]
+        flat = [(c, x) for c, xs in built for x in xs]
+        results = ctx.lm().loglik(flat)
+        out, pos = [], 0
+        for it, (context, conts) in zip(items, built, strict=True):
+            res = results[pos : pos + len(conts)]
+            pos += len(conts)
+            gold = self._gold_index(it, task, len(conts))
+            labels = list(label_words(task)) if task.spec.kind == "pair_classification" else None
+            gold_out: Any = it.gold if labels else gold
+            failed = [r for r in res if isinstance(r, ItemError)]
+            if failed:
+                out.append(Prediction(it.split, it.item_id, it.parallel_id, None, gold_out, None, str(failed[0])))
+                continue
+            scores = [normalised(r.logprob, r.n_tokens, x) for r, x in zip(res, conts, strict=True)]
+            pred = {k: [s[k] for s in scores] for k in NORMALISATIONS}
+            best = _argmax(pred[by])
+            answer = labels[best] if labels else best
+            prediction = {"answer": answer, "by": by, **pred,
+                          "n_tokens": [r.n_tokens for r in res], "greedy": [r.greedy for r in res]}
+            out.append(Prediction(it.split, it.item_id, it.parallel_id, prediction, gold_out, float(best == gold)))
+        return out
+
+
+class LoglikPairClassification(LoglikChoice):
+    """Pair classification (NLI, paraphrase) as multiple choice over verbalised labels."""
+
+    name = "pair_classification"
+    description = "label words scored by log-likelihood after the pair (per-byte primary)"

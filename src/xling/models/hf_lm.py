@@ -1,0 +1,301 @@
+"""transformers causal language models: ``hf:<hub-id-or-dir>``, ``hf:<dir>#<file.gguf>``,
+``hf:gemma3-270m``.
+
+Log-likelihoods are computed the cheap way, with the same numbers as the plain way:
+
+* each distinct context is run once and its key/value cache shared by all its continuations
+  (multiple choice: the premise/passage is not recomputed per choice);
+* the model body runs on every token, but the output head (the vocabulary projection: 262k
+  rows for Gemma) only at the positions that predict continuation tokens;
+* contexts are left-padded and continuations right-padded in length-sorted batches that hold at
+  most ``token_budget`` padded tokens, with explicit position ids and attention masks, so a
+  request's score does not depend on what it is batched with (up to float rounding, ~1e-5).
+
+Tokenisation follows lm-evaluation-harness: the context is encoded alone (with the model's BOS),
+the continuation is the rest of the encoding of context + continuation (so a word split across
+the boundary is tokenised as in running text); trailing spaces of the context move to the
+continuation. Truncation policy: a context that does not fit the window with its continuation
+keeps its first token (BOS) and its last tokens; the continuation is never cut (an error row if it
+alone does not fit).
+"""
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+from ..errors import UserError
+from .base import Backend, Capability, ItemError
+from .lm_common import cut_at_stop, fit_window, split_continuation
+from .model_files import GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
+
+_OUTPUT_OPTIONS = ("dtype", "max_length", "revision")  # options that change outputs (fingerprint)
+_KNOWN_OPTIONS = {"dtype", "max_length", "revision", "trust_remote_code", "threads", "token_budget", "device"}
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+class HFCausalLM(Backend):
+    """A transformers causal LM in-process (CPU, or CUDA when ``device=cuda``)."""
+
+    name = "hf"
+    capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+
+    def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
+        super().__init__(spec, target, options)
+        unknown_opts = set(options) - _KNOWN_OPTIONS
+        if unknown_opts:
+            raise UserError(f"unknown option(s) for backend 'hf': {', '.join(sorted(unknown_opts))}",
+                            hint="known: " + ", ".join(sorted(_KNOWN_OPTIONS)))
+        if not target:
+            raise UserError("backend 'hf' needs a target: a Hub id, a local directory, DIR#FILE.gguf or 'gemma3-270m'",
+                            hint="e.g. hf:gemma3-270m or hf:/models/qwen2.5-0.5b")
+        torch = _torch()
+        if options.get("threads"):
+            torch.set_num_threads(int(options["threads"]))
+        self.token_budget = int(options.get("token_budget", 4096))
+        if self.token_budget < 16:
+            raise UserError(f"option token_budget must be at least 16, not {self.token_budget}")
+        self.device = str(options.get("device", "cpu"))
+        dtype_name = str(options.get("dtype", "float32"))
+        dtype = getattr(torch, dtype_name, None)
+        if not isinstance(dtype, torch.dtype):
+            raise UserError(f"option dtype={dtype_name!r} is not a torch dtype", hint="float32, bfloat16 or float16")
+        self.source, self.path = self._resolve(target)
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        load_kw: dict[str, Any] = {"trust_remote_code": bool(options.get("trust_remote_code", False))}
+        if options.get("revision"):
+            load_kw["revision"] = str(options["revision"])
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.path, **load_kw)
+            self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, use_safetensors=True, **load_kw)
+        except OSError as exc:
+            raise UserError(f"cannot load transformers model {target!r}: {exc}",
+                            hint="give a local directory with config.json + *.safetensors, a Hub id that is in the "
+                                 "local Hugging Face cache, or DIR#FILE.gguf") from exc
+        except ValueError as exc:
+            raise UserError(f"cannot load transformers model {target!r}: {exc}") from exc
+        self.model.to(self.device).eval()
+        self._dtype_name = dtype_name
+        self._fingerprint: str | None = None
+        cfg = self.model.config.get_text_config() if hasattr(self.model.config, "get_text_config") else self.model.config
+        self._softcap = getattr(cfg, "final_logit_softcapping", None)
+        self._window = int(options.get("max_length") or getattr(cfg, "max_position_embeddings", 0) or 2048)
+        self._body = self.model.base_model
+        self._head = self.model.get_output_embeddings()
+        self.truncated = 0
+        # transformers 5 renamed the body's `past_key_values` argument to `cache`
+        params = inspect.signature(self._body.forward).parameters
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"
+        self._check_head()
+
+    # --- loading -----------------------------------------------------------------------------------
+    @staticmethod
+    def _resolve(target: str) -> tuple[str, str]:
+        """(what the user named, the directory or Hub id transformers loads)."""
+        if target == GEMMA3_270M:
+            return target, str(hf_dir_from_gguf(resolve_gguf(GEMMA3_270M)))
+        if "#" in target:
+            base, _, name = target.partition("#")
+            if not name.lower().endswith(".gguf"):
+                raise UserError(f"in {target!r} the part after '#' must name a .gguf file",
+                                hint="hf:DIR#FILE.gguf loads DIR/FILE.gguf (converted once to a float32 directory)")
+            return target, str(hf_dir_from_gguf(resolve_gguf(str(Path(base) / name))))
+        if target.lower().endswith(".gguf"):
+            return target, str(hf_dir_from_gguf(resolve_gguf(target)))
+        return target, target
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            path = Path(self.path)
+            weights = dir_fingerprint(path) if path.is_dir() else f"hub:{self.path}@{self.options.get('revision', 'main')}"
+            import transformers
+
+            opts = ",".join(f"{k}={self.options[k]}" for k in _OUTPUT_OPTIONS if k in self.options)
+            self._fingerprint = f"hf|{weights}|{opts}|transformers-{transformers.__version__}|lm-v1"
+        return self._fingerprint
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "path": self.path, "dtype": self._dtype_name, "max_length": self._window,
+                "chat_template": self.chat_template is not None}
+
+    @property
+    def max_length(self) -> int | None:
+        return self._window
+
+    @property
+    def chat_template(self) -> str | None:
+        return getattr(self.tokenizer, "chat_template", None) or None
+
+    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
+        if self.chat_template is None:
+            return super().apply_chat_template(messages)
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def token_count(self, text: str) -> int | None:
+        return len(self._encode(text))
+
+    def _encode(self, text: str, special: bool = True) -> list[int]:
+        """Token ids; ``special`` adds the model's prefix (BOS) unless the text already has it."""
+        bos = self.tokenizer.bos_token
+        if special and bos and text.startswith(bos):
+            special = False  # a rendered chat template already carries BOS
+        return self.tokenizer(text, add_special_tokens=special)["input_ids"]
+
+    def _logits(self, hidden):
+        """The output head applied to selected hidden states (rows x hidden) -> float32 logits."""
+        logits = self._head(hidden).float()
+        if self._softcap:
+            logits = self._softcap * _torch().tanh(logits / self._softcap)
+        return logits
+
+    def _check_head(self) -> None:
+        """The body + head path must reproduce the model's own logits (some architectures scale
+        logits in ways this code does not know): checked once on a short input."""
+        torch = _torch()
+        ids = torch.tensor([self._encode("One two three four.")], device=self.device)
+        with torch.inference_mode():
+            ref = self.model(input_ids=ids).logits[0, -1].float()
+            ours = self._logits(self._body(input_ids=ids).last_hidden_state[0, -1:])[0]
+        if not torch.allclose(torch.log_softmax(ref, -1), torch.log_softmax(ours, -1), atol=1e-3, rtol=0):
+            raise UserError(f"model {self.spec!r}: its logits are not the output head applied to the last hidden "
+                            "state; xling's fast log-likelihood path cannot serve this architecture")
+
+    # --- log-likelihood ------------------------------------------------------------------------
+    def _split(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
+        return split_continuation(self._encode, context, continuation, self.tokenizer.eos_token_id)
+
+    def loglik(self, requests):
+        torch = _torch()
+        results: list[Any] = [None] * len(requests)
+        groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
+        for i, (context, continuation) in enumerate(requests):
+            ctx, cont = self._split(context, continuation)
+            if not cont:
+                results[i] = (0.0, 0, True)
+                continue
+            fitted = fit_window(ctx, len(cont), self._window)
+            if fitted is None:
+                results[i] = ItemError(f"continuation of {len(cont)} tokens does not fit the window of {self._window}")
+                continue
+            ctx, cut = fitted
+            self.truncated += cut
+            groups.setdefault(tuple(ctx), []).append((i, cont))
+        order = sorted(groups, key=lambda c: (-(len(c) + max(len(x) for _, x in groups[c])), c))
+        batch: list[tuple[int, ...]] = []
+        for ctx in order:
+            trial = batch + [ctx]
+            if batch and self._cost(trial, groups) > self.token_budget:
+                self._score_batch(batch, groups, results)
+                batch = [ctx]
+            else:
+                batch = trial
+        if batch:
+            self._score_batch(batch, groups, results)
+        return results
+
+    @staticmethod
+    def _cost(batch, groups) -> int:
+        """Padded tokens a batch costs: contexts once each, continuations once per request."""
+        lc = max(len(c) for c in batch)
+        rows = [x for c in batch for _, x in groups[c]]
+        return len(batch) * lc + len(rows) * max(len(x) for x in rows)
+
+    def _score_batch(self, batch, groups, results) -> None:
+        torch = _torch()
+        dev = self.device
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        lc = max(len(c) for c in batch)
+        ctx_ids = torch.full((len(batch), lc), pad, dtype=torch.long)
+        ctx_mask = torch.zeros((len(batch), lc), dtype=torch.long)
+        for g, c in enumerate(batch):
+            ctx_ids[g, lc - len(c):] = torch.tensor(c)
+            ctx_mask[g, lc - len(c):] = 1
+        ctx_pos = (ctx_mask.cumsum(-1) - 1).clamp(min=0)
+        rows = [(g, i, x) for g, c in enumerate(batch) for i, x in groups[c]]
+        with torch.inference_mode():
+            out = self._body(input_ids=ctx_ids.to(dev), attention_mask=ctx_mask.to(dev), position_ids=ctx_pos.to(dev),
+                             use_cache=True)
+            last = out.last_hidden_state[:, -1]  # predicts each continuation's first token
+            lx = max(len(x) for _, _, x in rows) - 1  # continuation tokens fed to the model
+            states = [last[[g for g, _, _ in rows]]]  # row r: state before token 0
+            if lx > 0:
+                idx = torch.tensor([g for g, _, _ in rows], device=dev)
+                cache = getattr(out, "cache", None) or out.past_key_values
+                cache.batch_select_indices(idx)
+                x_ids = torch.full((len(rows), lx), pad, dtype=torch.long)
+                x_mask = torch.zeros((len(rows), lx), dtype=torch.long)
+                for r, (_, _, x) in enumerate(rows):
+                    x_ids[r, : len(x) - 1] = torch.tensor(x[:-1], dtype=torch.long)
+                    x_mask[r, : len(x) - 1] = 1
+                lengths = torch.tensor([len(batch[g]) for g, _, _ in rows])
+                x_pos = lengths[:, None] + torch.arange(lx)[None, :]
+                mask = torch.cat([ctx_mask[idx.cpu()], x_mask], dim=1)
+                hx = self._body(input_ids=x_ids.to(dev), attention_mask=mask.to(dev), position_ids=x_pos.to(dev),
+                                **{self._cache_arg: cache}, use_cache=True).last_hidden_state
+            # the hidden states that predict each continuation token, flattened row by row
+            picks, targets, owner = [], [], []
+            for r, (_, i, x) in enumerate(rows):
+                picks.append(states[0][r : r + 1])
+                if len(x) > 1:
+                    picks.append(hx[r, : len(x) - 1])
+                targets += x
+                owner += [r] * len(x)
+            hidden = torch.cat(picks, dim=0)
+            tgt = torch.tensor(targets, device=dev)
+            logp = torch.empty(len(targets), dtype=torch.float32)
+            greedy = torch.empty(len(targets), dtype=torch.bool)
+            for s in range(0, len(targets), 512):  # bounds the (rows x vocabulary) logits in memory
+                lg = self._logits(hidden[s : s + 512])
+                lsm = torch.log_softmax(lg, dim=-1)
+                logp[s : s + 512] = lsm.gather(1, tgt[s : s + 512, None])[:, 0].cpu()
+                greedy[s : s + 512] = (lg.argmax(-1) == tgt[s : s + 512]).cpu()
+        own = torch.tensor(owner)
+        sums = torch.zeros(len(rows), dtype=torch.float64).index_add_(0, own, logp.double())
+        alls = torch.ones(len(rows), dtype=torch.bool)
+        for r, g in zip(owner, greedy.tolist()):
+            alls[r] &= g
+        for r, (_, i, x) in enumerate(rows):
+            results[i] = (float(sums[r]), len(x), bool(alls[r]))
+
+    # --- generation ----------------------------------------------------------------------------
+    def generate(self, prompts, *, stop, max_tokens):
+        torch = _torch()
+        out: list[Any] = [None] * len(prompts)
+        if max_tokens < 1:
+            return [""] * len(prompts)
+        if self._window - max_tokens < 1:
+            return [ItemError(f"max_tokens={max_tokens} leaves no room for the prompt in the window of {self._window}")] * len(prompts)
+        encoded = []
+        for i, p in enumerate(prompts):
+            ids, cut = fit_window(self._encode(p) or [self.tokenizer.eos_token_id], max_tokens, self._window)
+            self.truncated += cut
+            encoded.append((i, ids))
+        encoded.sort(key=lambda e: -len(e[1]))
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        start = 0
+        while start < len(encoded):
+            n = max(1, self.token_budget // (len(encoded[start][1]) + max_tokens))
+            chunk = encoded[start : start + n]
+            start += n
+            lp = max(len(ids) for _, ids in chunk)
+            ids_t = torch.full((len(chunk), lp), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), lp), dtype=torch.long)
+            for r, (_, ids) in enumerate(chunk):
+                ids_t[r, lp - len(ids):] = torch.tensor(ids)
+                mask[r, lp - len(ids):] = 1
+            kw: dict[str, Any] = {"max_new_tokens": max_tokens, "do_sample": False, "pad_token_id": pad}
+            if stop:
+                kw.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+            with torch.inference_mode():
+                gen = self.model.generate(input_ids=ids_t.to(self.device), attention_mask=mask.to(self.device), **kw)
+            for r, (i, _) in enumerate(chunk):
+                text = self.tokenizer.decode(gen[r, lp:], skip_special_tokens=True)
+                out[i] = cut_at_stop(text, stop)
+        return out
+

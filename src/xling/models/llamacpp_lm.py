@@ -1,0 +1,131 @@
+"""llama.cpp for GGUF files in-process: ``llamacpp:<file.gguf>`` or ``llamacpp:gemma3-270m``.
+
+Runs llama.cpp's own server inside this process through ``xllamacpp`` (a maintained binding with
+prebuilt CPU wheels), listening on 127.0.0.1 only, and talks to it with the ``oai-completions``
+client in its ``loglik=llamacpp`` mode: contexts are sent as token ids, continuations forced with
+a token-id grammar, and the model's raw log-probs read back. ``parallel`` server slots decode
+that many requests together (continuous batching); the server reuses a slot's cached prefix, so a
+context shared by several choices is mostly computed once.
+
+Options: ``n_ctx`` (window per slot, default 4096), ``threads`` (default: all cores),
+``parallel`` (slots and concurrent requests, default 4), ``n_batch`` (default 512),
+``timeout``/``deadline``/``retries`` as for ``oai-completions``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ..errors import UserError
+from .base import Backend, Capability
+from .model_files import file_sha256, resolve_gguf
+from .openai_lm import OpenAICompletions
+
+_KNOWN = {"n_ctx", "threads", "parallel", "n_batch", "timeout", "deadline", "retries"}
+
+
+def start_server(gguf: str, *, n_ctx: int = 4096, threads: int | None = None, parallel: int = 4,
+                 n_batch: int = 512):
+    """An in-process llama.cpp server for ``gguf`` on 127.0.0.1 (a random free port).
+
+    Returns the ``xllamacpp.Server`` (keep a reference: it stops when collected) and its base URL.
+    """
+    try:
+        import xllamacpp
+    except ImportError as exc:
+        raise UserError("backend 'llamacpp' needs the xllamacpp package", hint="pip install 'xling[llm]'") from exc
+    threads = int(threads or os.cpu_count() or 1)
+    params = xllamacpp.CommonParams()
+    params.model.path = str(gguf)
+    params.n_parallel = int(parallel)
+    params.n_ctx = int(n_ctx) * int(parallel)  # llama.cpp splits the context between its slots
+    params.n_batch = int(n_batch)
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.hostnames = ["127.0.0.1"]  # loopback only
+    params.port = 0  # any free port
+    params.verbosity = -1
+    params.warmup = False
+    try:
+        server = xllamacpp.Server(params)
+    except Exception as exc:  # the binding raises RuntimeError/ValueError with llama.cpp's message
+        raise UserError(f"llama.cpp could not load {gguf}: {exc}") from exc
+    return server, server.listening_address.rstrip("/")
+
+
+class LlamaCpp(Backend):
+    """A GGUF model served by llama.cpp inside this process."""
+
+    name = "llamacpp"
+    capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+
+    def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
+        super().__init__(spec, target, options)
+        extra = set(options) - _KNOWN
+        if extra:
+            raise UserError(f"unknown option(s) for backend 'llamacpp': {', '.join(sorted(extra))}",
+                            hint="known: " + ", ".join(sorted(_KNOWN)))
+        if not target:
+            raise UserError("backend 'llamacpp' needs a GGUF file: llamacpp:<file.gguf> or llamacpp:gemma3-270m")
+        self.gguf = resolve_gguf(target)
+        self.n_ctx = int(options.get("n_ctx", 4096))
+        parallel = int(options.get("parallel", 4))
+        self._server, self.base_url = start_server(
+            str(self.gguf), n_ctx=self.n_ctx, threads=options.get("threads"), parallel=parallel,
+            n_batch=int(options.get("n_batch", 512)))
+        api_opts = {"loglik": "llamacpp", "concurrency": parallel, "max_length": self.n_ctx,
+                    **{k: options[k] for k in ("timeout", "deadline", "retries") if k in options}}
+        self._api = OpenAICompletions(f"oai-completions:{self.base_url}/v1#gguf", f"{self.base_url}/v1#gguf", api_opts)
+        self._fingerprint: str | None = None
+
+    @property
+    def truncated(self) -> int:  # type: ignore[override]
+        return self._api.truncated
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            import xllamacpp
+
+            self._fingerprint = f"llamacpp|{file_sha256(self.gguf)}|n_ctx={self.n_ctx}|xllamacpp-{xllamacpp.__version__}|v1"
+        return self._fingerprint
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "gguf": str(self.gguf), "n_ctx": self.n_ctx, "chat_template": self.chat_template is not None}
+
+    @property
+    def max_length(self) -> int | None:
+        return self.n_ctx
+
+    def loglik(self, requests):
+        return self._api.loglik(requests)
+
+    def generate(self, prompts, *, stop, max_tokens):
+        return self._api.generate(prompts, stop=stop, max_tokens=max_tokens)
+
+    def token_count(self, text: str) -> int | None:
+        return len(self._api._tokenize(text, True))
+
+    @property
+    def chat_template(self) -> str | None:
+        if not hasattr(self, "_template"):
+            try:
+                props = self._api._client.get(f"{self.base_url}/props").json()
+                self._template = props.get("chat_template") or None
+            except Exception:  # noqa: BLE001 - a server without /props has no known template
+                self._template = None
+            if self._template is not None and not self._has_template_metadata():
+                self._template = None  # llama.cpp substitutes a default (chatml) template
+        return self._template
+
+    def _has_template_metadata(self) -> bool:
+        """Whether the GGUF itself carries ``tokenizer.chat_template``."""
+        with open(self.gguf, "rb") as fh:
+            head = fh.read(1 << 26)  # metadata precedes the tensors; key names are plain ASCII
+        return b"tokenizer.chat_template" in head
+
+    def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
+        if self.chat_template is None:
+            return super().apply_chat_template(messages)
+        r = self._api._client.post(f"{self.base_url}/apply-template", json={"messages": messages})
+        r.raise_for_status()
+        return r.json()["prompt"]

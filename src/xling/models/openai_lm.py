@@ -1,0 +1,305 @@
+"""OpenAI-compatible HTTP APIs: ``oai-completions:<base-url>#<model>`` (/v1/completions) and
+``oai-chat:<base-url>#<model>`` (/v1/chat/completions).
+
+* The API key is read from the environment variable named by ``-o api_key_env=NAME`` (default
+  ``OPENAI_API_KEY``; none is sent when it is unset); it is never logged, stored in results or
+  part of the fingerprint.
+* At most ``concurrency`` requests are in flight (default 4). Each attempt has a ``timeout``
+  (default 60 s) and each request a total ``deadline`` (default 300 s): nothing hangs.
+* Timeouts, connection errors, HTTP 408/409/425/429/5xx and malformed JSON are retried up to
+  ``retries`` times (default 4) with exponential backoff (``backoff`` s, doubled per attempt,
+  capped at 30 s), honouring ``Retry-After``; then the request becomes an error row
+  (:class:`~xling.models.base.ItemError`). HTTP 401/403/404 stop the run with a clear message
+  (every request would fail alike).
+* Generation is greedy: ``temperature=0``, ``seed=0``.
+* Log-likelihood (completions only), ``-o loglik=``:
+  ``echo`` (default): ``echo=true, logprobs=1, max_tokens=0``, the OpenAI legacy way that vLLM
+  and others serve; the continuation's tokens are those starting at or after the context's end
+  (character offsets);
+  ``llamacpp``: llama.cpp's server, which has no prompt log-probs: the context is sent as token
+  ids and the continuation's tokens are forced one by one with a token-id grammar; the reported
+  log-probs are the model's raw (pre-sampling) ones, so the result is the exact log-likelihood;
+  ``none``: the backend offers generation only.
+"""
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..errors import UserError
+from .base import Backend, Capability, ItemError
+from .lm_common import cut_at_stop, fit_window, split_continuation
+
+_RETRY_STATUS = {408, 409, 425, 429}
+_FATAL_STATUS = {401: "the server refused the API key", 403: "the API key may not use this model",
+                 404: "the server has no such endpoint or model"}
+_OUTPUT_OPTIONS = ("loglik", "max_length")
+_KNOWN = {"api_key_env", "concurrency", "retries", "timeout", "deadline", "backoff", "loglik", "max_length"}
+
+
+class Malformed(ValueError):
+    """A response without the expected fields (retried like a server error)."""
+
+
+class _OpenAIBase(Backend):
+    endpoint = ""
+
+    def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
+        super().__init__(spec, target, options)
+        if "api_key" in options:
+            raise UserError("an API key is never given as an option (it would be recorded in the results)",
+                            hint="export it in an environment variable and pass -o api_key_env=NAME (default OPENAI_API_KEY)")
+        extra = set(options) - _KNOWN
+        if extra:
+            raise UserError(f"unknown option(s) for backend {self.name!r}: {', '.join(sorted(extra))}",
+                            hint="known: " + ", ".join(sorted(_KNOWN)))
+        base, sep, model = (target or "").partition("#")
+        if not base or not sep or not model:
+            raise UserError(f"model spec {spec!r} needs a base URL and a model: {self.name}:<base-url>#<model>",
+                            hint=f"e.g. {self.name}:http://127.0.0.1:8080/v1#gemma")
+        if not base.startswith(("http://", "https://")):
+            raise UserError(f"base URL {base!r} must start with http:// or https://")
+        self.base_url = base.rstrip("/")
+        self.model_name = model
+        self.concurrency = _positive(options, "concurrency", 4)
+        self.retries = int(options.get("retries", 4))
+        self.timeout = float(options.get("timeout", 60.0))
+        self.deadline = float(options.get("deadline", 300.0))
+        self.backoff = float(options.get("backoff", 0.5))
+        key_env = str(options.get("api_key_env", "OPENAI_API_KEY"))
+        key = os.environ.get(key_env)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        import httpx
+
+        self._httpx = httpx
+        self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=self.timeout,
+                                    limits=httpx.Limits(max_connections=self.concurrency))
+        self._window = int(options["max_length"]) if options.get("max_length") else None
+        self._lock = threading.Lock()
+        self.truncated = 0
+        self.retried = 0
+
+    def fingerprint(self) -> str:
+        opts = ",".join(f"{k}={self.options[k]}" for k in _OUTPUT_OPTIONS if k in self.options)
+        return f"{self.name}|{self.base_url}|{self.model_name}|{opts}|v1"
+
+    def info(self) -> dict[str, Any]:
+        return {**super().info(), "base_url": self.base_url, "model": self.model_name}
+
+    @property
+    def max_length(self) -> int | None:
+        return self._window
+
+    # --- HTTP with retries ---------------------------------------------------------------------
+    def _post(self, path: str, body: dict, parse: Callable[[dict], Any], client=None) -> Any:
+        """``parse(json)`` of a successful response, or an ItemError after retries."""
+        start = time.monotonic()
+        last = "no attempt"
+        for attempt in range(self.retries + 1):
+            left = self.deadline - (time.monotonic() - start)
+            if left <= 0:
+                return ItemError(f"deadline of {self.deadline:g} s passed ({last})")
+            wait = None
+            try:
+                r = (client or self._client).post(path, json=body, timeout=min(self.timeout, left))
+            except self._httpx.TimeoutException:
+                last = "timed out"
+            except self._httpx.TransportError as exc:
+                last = f"connection error: {type(exc).__name__}"
+            else:
+                if r.status_code in _FATAL_STATUS:
+                    raise UserError(f"{self.spec}: HTTP {r.status_code} from {self.base_url}{path}: "
+                                    f"{_FATAL_STATUS[r.status_code]} ({_snippet(r.text)})",
+                                    hint="check the base URL, the model name and the API key variable (-o api_key_env)")
+                if r.status_code in _RETRY_STATUS or r.status_code >= 500:
+                    last = f"HTTP {r.status_code}"
+                    wait = _retry_after(r.headers.get("retry-after"))
+                elif r.status_code >= 400:
+                    return ItemError(f"HTTP {r.status_code}: {_snippet(r.text)}")
+                else:
+                    try:
+                        return parse(r.json())
+                    except (ValueError, KeyError, IndexError, TypeError) as exc:
+                        last = f"malformed response: {exc}"
+            if attempt == self.retries:
+                break
+            with self._lock:
+                self.retried += 1
+            pause = wait if wait is not None else min(30.0, self.backoff * 2 ** attempt)
+            left = self.deadline - (time.monotonic() - start)
+            time.sleep(max(0.0, min(pause, left)))
+        return ItemError(f"failed after {self.retries + 1} attempts: {last}")
+
+    def _map(self, fn: Callable[[Any], Any], items: list) -> list:
+        if len(items) <= 1 or self.concurrency == 1:
+            return [fn(x) for x in items]
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(fn, items))
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _positive(options: dict, key: str, default: int) -> int:
+    value = int(options.get(key, default))
+    if value < 1:
+        raise UserError(f"option {key} must be at least 1, not {value}")
+    return value
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to backoff
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text[:200] + ("..." if len(text) > 200 else "")
+
+
+class OpenAICompletions(_OpenAIBase):
+    """``/completions``: generation, and log-likelihood by echo or llama.cpp's token grammar."""
+
+    name = "oai-completions"
+    capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+
+    def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
+        super().__init__(spec, target, options)
+        self.loglik_mode = str(options.get("loglik", "echo"))
+        if self.loglik_mode not in ("echo", "llamacpp", "none"):
+            raise UserError(f"option loglik must be echo, llamacpp or none, not {self.loglik_mode!r}")
+        if self.loglik_mode == "none":
+            self.capabilities = frozenset({Capability.GENERATE})
+        self._root = self.base_url.removesuffix("/v1")
+        if self.loglik_mode == "llamacpp" and self._window is None:
+            self._window = self._llamacpp_window()
+
+    # --- generation ----------------------------------------------------------------------------
+    def generate(self, prompts, *, stop, max_tokens):
+        stop = [s for s in stop if s]
+
+        def one(prompt: str):
+            body = {"model": self.model_name, "prompt": prompt, "max_tokens": int(max_tokens),
+                    "temperature": 0, "seed": 0}
+            if stop:
+                body["stop"] = stop[:4]  # OpenAI accepts at most 4; the rest are cut below
+            return self._post("/completions", body, lambda d: cut_at_stop(_text(d["choices"][0]["text"]), stop))
+
+        return self._map(one, list(prompts))
+
+    # --- log-likelihood ------------------------------------------------------------------------
+    def loglik(self, requests):
+        if self.loglik_mode == "none":
+            return super().loglik(requests)
+        fn = self._loglik_echo if self.loglik_mode == "echo" else self._loglik_llamacpp
+        return self._map(fn, list(requests))
+
+    def _loglik_echo(self, req: tuple[str, str]):
+        context, continuation = req
+        if not continuation:
+            return (0.0, 0, True)
+        body = {"model": self.model_name, "prompt": context + continuation, "max_tokens": 0, "echo": True,
+                "logprobs": 1, "temperature": 0}
+
+        def parse(d: dict):
+            lp = d["choices"][0].get("logprobs") or {}
+            offsets, tokens, logps = lp.get("text_offset"), lp.get("tokens"), lp.get("token_logprobs")
+            if not offsets or not tokens or logps is None:
+                raise UserError(f"{self.spec}: the server does not return prompt log-probs (echo=true, logprobs=1)",
+                                hint="for a llama.cpp server use -o loglik=llamacpp; otherwise -o loglik=none and a "
+                                     "task answered by generation")
+            tops = lp.get("top_logprobs") or [None] * len(tokens)
+            idx = [i for i, off in enumerate(offsets) if off >= len(context)]
+            if not idx:
+                raise Malformed("no token starts inside the continuation")
+            total = sum(float(logps[i]) for i in idx)
+            greedy = all(t is None or max(t, key=t.get) == tokens[i] for i, t in ((i, tops[i]) for i in idx))
+            if not math.isfinite(total):
+                raise Malformed("non-finite log-prob")
+            return (total, len(idx), bool(greedy))
+
+        return self._post("/completions", body, parse)
+
+    # llama.cpp server: no prompt log-probs, so the continuation is forced token by token.
+    def _tokenize(self, text: str, special: bool) -> list[int]:
+        r = self._client.post(f"{self._root}/tokenize", json={"content": text, "add_special": special,
+                                                              "parse_special": True})
+        r.raise_for_status()
+        return [int(t) for t in r.json()["tokens"]]
+
+    def _llamacpp_window(self) -> int | None:
+        try:
+            r = self._client.get(f"{self._root}/props", timeout=self.timeout)
+            r.raise_for_status()
+            return int(r.json()["default_generation_settings"]["n_ctx"])
+        except (self._httpx.HTTPError, KeyError, ValueError, TypeError):
+            return None
+
+    def _loglik_llamacpp(self, req: tuple[str, str]):
+        context, continuation = req
+        try:
+            ctx, cont = split_continuation(self._tokenize, context, continuation)
+        except self._httpx.HTTPError as exc:
+            return ItemError(f"tokenize failed: {type(exc).__name__}")
+        if not cont:
+            return (0.0, 0, True)
+        if self._window:
+            fitted = fit_window(ctx, len(cont), self._window)
+            if fitted is None:
+                return ItemError(f"continuation of {len(cont)} tokens does not fit the window of {self._window}")
+            ctx, cut = fitted
+            if cut:
+                with self._lock:
+                    self.truncated += 1
+        body = {"model": self.model_name, "prompt": ctx, "max_tokens": len(cont), "temperature": 0,
+                "logprobs": True, "top_logprobs": 1, "cache_prompt": True,
+                "grammar": "root ::= " + " ".join(f"<[{t}]>" for t in cont)}
+
+        def parse(d: dict):
+            content = d["choices"][0]["logprobs"]["content"]
+            ids = [int(c["id"]) for c in content]
+            if ids != cont:
+                raise Malformed(f"forced tokens came back as {ids[:8]}..., expected {cont[:8]}...")
+            total = sum(float(c["logprob"]) for c in content)
+            greedy = all(int(c["top_logprobs"][0]["id"]) == int(c["id"]) for c in content)
+            return (total, len(cont), greedy)
+
+        return self._post("/completions", body, parse)
+
+
+class OpenAIChat(_OpenAIBase):
+    """``/chat/completions``: each prompt is sent as one user message (the server applies the
+    model's chat template); generation only."""
+
+    name = "oai-chat"
+    capabilities = frozenset({Capability.GENERATE})
+
+    def generate(self, prompts, *, stop, max_tokens):
+        stop = [s for s in stop if s]
+
+        def one(prompt: str):
+            body = {"model": self.model_name, "messages": [{"role": "user", "content": prompt}],
+                    "max_tokens": int(max_tokens), "temperature": 0, "seed": 0}
+            if stop:
+                body["stop"] = stop[:4]
+            return self._post("/chat/completions", body,
+                              lambda d: cut_at_stop(_text(d["choices"][0]["message"].get("content")), stop))
+
+        return self._map(one, list(prompts))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Malformed(f"expected text, got {type(value).__name__}")
+    return value

@@ -1,0 +1,62 @@
+"""TEST DOUBLE, not a model: a generation backend whose answers a test scripts.
+
+Tests install ``ScriptedLM.script`` (prompt -> answer text, or an ItemError) to play a perfect,
+a wrong, a silent or a failing model, and read ``ScriptedLM.seen`` to check what was sent.
+``use_scripted_lm`` (a fixture in the test modules) registers it as backend ``scripted``.
+"""
+from __future__ import annotations
+
+from xling.models.base import Backend, Capability
+
+
+class ScriptedLM(Backend):
+    name = "scripted"
+    capabilities = frozenset({Capability.GENERATE})
+    script = staticmethod(lambda prompt: "")
+    seen: list[str] = []
+    stops: list[list[str]] = []
+
+    def fingerprint(self) -> str:
+        return f"scripted-test-double:{sorted(self.options.items())}"
+
+    def generate(self, prompts, *, stop, max_tokens):
+        ScriptedLM.seen.extend(prompts)
+        ScriptedLM.stops.append(list(stop))
+        return [ScriptedLM.script(p) for p in prompts]
+
+    @property
+    def chat_template(self):
+        return "<test chat template>" if self.options.get("chat") else None
+
+    def apply_chat_template(self, messages):
+        return "".join(f"<{m['role']}>{m['content']}</{m['role']}>" for m in messages) + "<assistant>"
+
+
+def register(monkeypatch) -> type[ScriptedLM]:
+    from xling.models import registry
+
+    monkeypatch.setitem(registry.BACKENDS, "scripted", registry.BackendInfo(
+        "scripted", "scripted_lm", "ScriptedLM", ("generate",), "", "scripted", "test double"))
+    ScriptedLM.seen = []
+    ScriptedLM.stops = []
+    ScriptedLM.script = staticmethod(lambda prompt: "")
+    return ScriptedLM
+
+
+class ScriptedBothLM(ScriptedLM):
+    """TEST DOUBLE that can also score log-likelihoods (the longest continuation wins)."""
+
+    name = "scripted-both"
+    capabilities = frozenset({Capability.GENERATE, Capability.LOGLIK})
+
+    def loglik(self, requests):
+        return [(float(len(x)), max(1, len(x.split())), False) for _c, x in requests]
+
+
+def register_both(monkeypatch) -> type[ScriptedBothLM]:
+    from xling.models import registry
+
+    register(monkeypatch)
+    monkeypatch.setitem(registry.BACKENDS, "scripted-both", registry.BackendInfo(
+        "scripted-both", "scripted_lm", "ScriptedBothLM", ("generate", "loglik"), "", "scripted-both", "test double"))
+    return ScriptedBothLM

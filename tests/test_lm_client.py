@@ -1,0 +1,71 @@
+"""LMClient: cache, dedupe, grouping by context, failed requests never cached."""
+from xling.cache import ResponseCache
+from xling.client_lm import LMClient, LoglikResult
+from xling.models.base import Backend, Capability, ItemError
+
+
+class CountingLM(Backend):
+    """A deterministic stand-in that records what reaches the model (the client is under test)."""
+
+    name = "counting"
+    capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+
+    def __init__(self, fail_on: str = "\x00"):
+        super().__init__("counting", None, {})
+        self.seen: list[list] = []
+        self.fail_on = fail_on
+
+    def fingerprint(self) -> str:
+        return "counting-v1"
+
+    def loglik(self, requests):
+        self.seen.append(list(requests))
+        return [ItemError("boom") if self.fail_on in c else (-float(len(x)), len(x.split()), False) for c, x in requests]
+
+    def generate(self, prompts, *, stop, max_tokens):
+        self.seen.append(list(prompts))
+        return [ItemError("boom") if self.fail_on in p else "" if p == "empty" else p[::-1][:max_tokens] for p in prompts]
+
+
+def test_loglik_dedupes_caches_and_groups_by_context(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    lm = CountingLM()
+    client = LMClient(lm, cache, batch_size=4)
+    reqs = [("short", " a"), ("a much longer context", " x"), ("short", " bb"), ("a much longer context", " yy"),
+            ("short", " a")]
+    out = client.loglik(reqs)
+    assert out[0] == LoglikResult(-2.0, 1, False) and out[0] == out[4]
+    assert out[3] == (-3.0, 1, False)
+    # one batch of 4 unique requests, longest context first, a context's requests adjacent
+    assert lm.seen == [[("a much longer context", " x"), ("a much longer context", " yy"), ("short", " a"), ("short", " bb")]]
+    assert client.stats.requests == 5 and client.stats.unique == 4 and client.stats.model_calls == 4
+    again = LMClient(lm, cache, batch_size=1).loglik(reqs)
+    assert again == out and len(lm.seen) == 1  # all from the cache
+
+
+def test_context_groups_not_split_across_batches(tmp_path):
+    lm = CountingLM()
+    client = LMClient(lm, ResponseCache(tmp_path / "c.sqlite"), batch_size=3)
+    client.loglik([("ccc", " 1"), ("ccc", " 2"), ("bb", " 1"), ("bb", " 2")])
+    assert [len(b) for b in lm.seen] == [2, 2]
+
+
+def test_failures_are_returned_not_cached(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    lm = CountingLM(fail_on="!")
+    client = LMClient(lm, cache)
+    out = client.loglik([("ok", " a"), ("bad!", " a")])
+    assert isinstance(out[1], ItemError) and not isinstance(out[0], ItemError)
+    assert client.stats.failed == 1
+    client.loglik([("ok", " a"), ("bad!", " a")])
+    assert lm.seen[-1] == [("bad!", " a")]  # the failure is retried, the success is cached
+
+
+def test_generate_keys_include_stop_and_max_tokens(tmp_path):
+    lm = CountingLM(fail_on="!")
+    client = LMClient(lm, ResponseCache(tmp_path / "c.sqlite"))
+    assert client.generate(["abc", "empty", "x!"], stop=["\n"], max_tokens=2)[:2] == ["cb", ""]
+    assert client.stats.empty == 1 and client.stats.failed == 1
+    assert client.generate(["abc"], stop=["\n"], max_tokens=3) == ["cba"]  # another request
+    assert client.generate(["abc"], stop=["."], max_tokens=2) == ["cb"]
+    assert len(lm.seen) == 3
