@@ -47,6 +47,9 @@ def start_server(gguf: str, *, n_ctx: int = 4096, threads: int | None = None, pa
     params.n_batch = int(n_batch)
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
+    # no busy-waiting between ops: spinning threads stall badly on a shared, oversubscribed CPU
+    params.cpuparams.poll = 0
+    params.cpuparams_batch.poll = 0
     params.hostnames = ["127.0.0.1"]  # loopback only
     params.port = 0  # any free port
     params.verbosity = -1
