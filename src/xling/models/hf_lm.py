@@ -54,6 +54,7 @@ class HFCausalLM(Backend):
         if not target:
             raise UserError("backend 'hf' needs a target: a Hub id, a local directory, DIR#FILE.gguf or 'gemma3-270m'",
                             hint="e.g. hf:gemma3-270m or hf:/models/qwen2.5-0.5b")
+        self.source, self.path = self._resolve(target)  # before importing torch: bad paths fail fast
         torch = _torch()
         if options.get("threads"):
             torch.set_num_threads(int(options["threads"]))
@@ -65,7 +66,6 @@ class HFCausalLM(Backend):
         dtype = getattr(torch, dtype_name, None)
         if not isinstance(dtype, torch.dtype):
             raise UserError(f"option dtype={dtype_name!r} is not a torch dtype", hint="float32, bfloat16 or float16")
-        self.source, self.path = self._resolve(target)
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         load_kw: dict[str, Any] = {"trust_remote_code": bool(options.get("trust_remote_code", False))}
@@ -250,11 +250,11 @@ class HFCausalLM(Backend):
             tgt = torch.tensor(targets, device=dev)
             logp = torch.empty(len(targets), dtype=torch.float32)
             greedy = torch.empty(len(targets), dtype=torch.bool)
-            for s in range(0, len(targets), 512):  # bounds the (rows x vocabulary) logits in memory
-                lg = self._logits(hidden[s : s + 512])
+            for s in range(0, len(targets), 256):  # bounds the (rows x vocabulary) logits in memory
+                lg = self._logits(hidden[s : s + 256])
                 lsm = torch.log_softmax(lg, dim=-1)
-                logp[s : s + 512] = lsm.gather(1, tgt[s : s + 512, None])[:, 0].cpu()
-                greedy[s : s + 512] = (lg.argmax(-1) == tgt[s : s + 512]).cpu()
+                logp[s : s + 256] = lsm.gather(1, tgt[s : s + 256, None])[:, 0].cpu()
+                greedy[s : s + 256] = (lg.argmax(-1) == tgt[s : s + 256]).cpu()
         own = torch.tensor(owner)
         sums = torch.zeros(len(rows), dtype=torch.float64).index_add_(0, own, logp.double())
         alls = torch.ones(len(rows), dtype=torch.bool)

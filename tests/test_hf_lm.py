@@ -1,0 +1,104 @@
+"""The transformers backend on the real Gemma-3-270M: exact log-likelihoods, batch invariance,
+truncation, generation. The model is converted from the PyPI GGUF once (cached on disk)."""
+from __future__ import annotations
+
+import pytest
+
+from llm_fixtures import gemma_gguf
+from xling.cache import ResponseCache
+from xling.client_lm import LMClient
+from xling.models.base import ItemError
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+REQUESTS = [
+    ("The man turned on the faucet therefore", " water flowed from the spout."),
+    ("The man turned on the faucet therefore", " the toilet filled with water."),
+    ("Mwanaume alifungua bomba la maji therefore", " maji yalitiririka kutoka kwenye bomba."),
+    ("Mwanaume alifungua bomba la maji therefore", " choo kilijaa maji."),
+    ("女孩在她的麦片里发现了一只虫子 therefore", " 她失去了食欲。"),
+    ("Die Hauptstadt von Frankreich ist", " Paris"),
+    ("Die Hauptstadt von Frankreich ist ", "Paris"),  # trailing space moves to the continuation
+    ("", " An empty context is conditioned on BOS."),
+]
+
+
+@pytest.fixture(scope="module")
+def lm():
+    gemma_gguf()
+    from xling.models import load_model
+
+    return load_model("hf:gemma3-270m", {"threads": 2})
+
+
+def plain_loglik(lm, context, continuation):
+    """The reference: one unpadded forward over context + continuation, full logits everywhere."""
+    ctx, cont = lm._split(context, continuation)
+    ids = torch.tensor([ctx + cont])
+    with torch.inference_mode():
+        logp = lm.model(input_ids=ids).logits[0].float().log_softmax(-1)
+    pos = range(len(ctx), len(ctx) + len(cont))
+    return sum(logp[i - 1, ids[0, i]].item() for i in pos), len(cont), all(logp[i - 1].argmax().item() == ids[0, i].item() for i in pos)
+
+
+def test_loglik_equals_plain_forward(lm):
+    got = lm.loglik(REQUESTS)
+    for (c, x), (lp, n, greedy) in zip(REQUESTS, got, strict=True):
+        ref_lp, ref_n, ref_greedy = plain_loglik(lm, c, x)
+        assert n == ref_n and greedy == ref_greedy
+        assert lp == pytest.approx(ref_lp, abs=1e-4), (c, x)
+    assert got[5][0] == pytest.approx(got[6][0], abs=1e-4)  # same tokens either way
+
+
+def test_scores_do_not_depend_on_batching(lm, tmp_path):
+    runs = []
+    for budget, batch in [(16, 1), (64, 3), (100000, 64)]:
+        lm.token_budget = budget
+        client = LMClient(lm, ResponseCache(tmp_path / f"c{budget}.sqlite"), batch_size=batch)
+        runs.append(client.loglik(REQUESTS))
+    lm.token_budget = 4096
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other, strict=True):
+            assert a.n_tokens == b.n_tokens and a.greedy == b.greedy
+            assert a.logprob == pytest.approx(b.logprob, abs=1e-4)
+    # the chosen answer per item is the same whatever the batching
+    for run in runs:
+        assert [run[i].logprob > run[i + 1].logprob for i in (0, 2)] == [runs[0][i].logprob > runs[0][i + 1].logprob for i in (0, 2)]
+
+
+def test_truncation_keeps_bos_and_the_end(lm):
+    context = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+    before = lm.truncated
+    window, lm._window = lm._window, 12
+    try:
+        (lp, n, _), = lm.loglik([(context, " fifteen")])
+        too_long = lm.loglik([("x", " a b c d e f g h i j k l m n o p")])[0]
+    finally:
+        lm._window = window
+    assert lm.truncated == before + 1
+    ctx, cont = lm._split(context, " fifteen")
+    kept = ctx[:1] + ctx[len(ctx) - (12 - len(cont)) + 1:]
+    ids = torch.tensor([kept + cont])
+    with torch.inference_mode():
+        logp = lm.model(input_ids=ids).logits[0].log_softmax(-1)
+    ref = sum(logp[i - 1, ids[0, i]].item() for i in range(len(kept), ids.shape[1]))
+    assert n == len(cont) and lp == pytest.approx(ref, abs=1e-4)
+    assert isinstance(too_long, ItemError) and "window" in str(too_long)
+
+
+def test_generation_is_greedy_and_cut_at_stop(lm):
+    a = lm.generate(["The capital of France is", "1, 2, 3, 4,"], stop=["\n", "."], max_tokens=12)
+    b = lm.generate(["1, 2, 3, 4,"], stop=["\n", "."], max_tokens=12)
+    assert a[1] == b[0]  # alone or batched: the same text
+    assert all(isinstance(t, str) and "." not in t and "\n" not in t for t in a)
+    assert lm.generate(["Hello"], stop=[], max_tokens=0) == [""]
+
+
+def test_conversion_is_cached_and_fingerprinted(lm):
+    from xling.models.model_files import hf_dir_from_gguf
+
+    path = hf_dir_from_gguf(gemma_gguf())
+    assert (path / "model.safetensors").is_file() and (path / "xling-conversion.json").is_file()
+    assert str(path) == lm.path
+    assert lm.fingerprint().startswith("hf|") and lm.chat_template is None
