@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import UserError
 from .base import Backend, Capability, ItemError
 from .lm_common import cut_at_stop, fit_window, split_continuation
+from .model_files import GEMMA3_270M, hf_dir_from_gguf, resolve_gguf
 
 _KNOWN = {"tensor_parallel_size", "dtype", "max_length", "gpu_memory_utilization", "revision", "trust_remote_code",
           "top_logprobs", "seed"}
@@ -39,6 +40,8 @@ class VLLM(Backend):
             raise UserError(f"unknown option(s) for backend 'vllm': {', '.join(sorted(bad))}", hint="known: " + ", ".join(sorted(_KNOWN)))
         if not target:
             raise UserError("backend 'vllm' needs a target: a Hub id or a local model directory", hint="e.g. vllm:Qwen/Qwen2.5-7B")
+        if target == GEMMA3_270M:  # the offline alias: the GGUF converted once to a transformers directory
+            target = str(hf_dir_from_gguf(resolve_gguf(GEMMA3_270M)))
         try:
             import torch
             import vllm
