@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import DataError
-from .readers import READERS, Record
+from .readers import READERS, Record, Row
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, dict]]:
@@ -30,7 +30,7 @@ def _json_lines(path: Path) -> Iterator[tuple[int, dict]]:
                 raise DataError(path, n, f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
             if not isinstance(rec, dict):
                 raise DataError(path, n, "expected a JSON object per line")
-            yield n, rec
+            yield Row(n, rec)
 
 
 def read_xcopa_jsonl(path: Path, **_) -> Iterator[tuple[int, Record]]:
@@ -42,7 +42,7 @@ def read_xcopa_jsonl(path: Path, **_) -> Iterator[tuple[int, Record]]:
                                      "choice2, question, label, idx")
         if rec["label"] not in (0, 1):
             raise DataError(path, n, f"label must be 0 or 1, not {rec['label']!r}")
-        yield n, {**rec, "choices": [rec["choice1"], rec["choice2"]], "idx": str(rec["idx"])}
+        yield Row(n, {**rec, "choices": [rec["choice1"], rec["choice2"]], "idx": str(rec["idx"])})
 
 
 def read_belebele_grouped(path: Path, **_) -> Iterator[tuple[int, Record]]:
@@ -59,8 +59,8 @@ def read_belebele_grouped(path: Path, **_) -> Iterator[tuple[int, Record]]:
             correct = [i for i, a in enumerate(answers) if a.get("correct")]
             if len(correct) != 1:
                 raise DataError(path, n, f"question {q} has {len(correct)} correct answers; expected exactly one")
-            yield n, {"id": f"{url}#{q}", "passage": passage, "question": item.get("question", ""),
-                      "choices": [a["text"] for a in answers], "label": correct[0]}
+            yield Row(n, {"id": f"{url}#{q}", "passage": passage, "question": item.get("question", ""),
+                          "choices": [a["text"] for a in answers], "label": correct[0]})
 
 
 READERS.setdefault("xcopa-jsonl", read_xcopa_jsonl)
