@@ -23,7 +23,16 @@ CORRECT_AT = 0.5
 
 
 def _key(value) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    """A hashable form of a prediction (numpy scalars, e.g. a predicted index, become numbers)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_plain)
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
 
 
 def _kappa_replicates(a: np.ndarray, b: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
@@ -90,7 +99,7 @@ def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
         p, s = _wide(group)
         langs = list(p.columns)
         src = (sources or {}).get(task)
-        valid = p.notna().to_numpy() & s.notna().to_numpy()
+        valid = p.notna().to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
         flat = [_key(v) if ok else "" for v, ok in zip(p.to_numpy().ravel(), valid.ravel())]
         codes, uniques = pd.factorize(pd.Series(flat))
         codes = codes.reshape(p.shape).astype(np.int64)

@@ -25,6 +25,10 @@ from .spec import TaskSpec, load_spec
 DATA_DIR_ENV = "XLING_DATA_DIR"
 
 
+class OutsideDataDir(UserError):
+    """A task file's path leaves the data directory it names (without --allow-outside-data-dir)."""
+
+
 @dataclass
 class Task:
     """A task spec bound to where its files are.
@@ -97,7 +101,7 @@ class Task:
         if base is None:
             base = self.root()
         if not path.resolve().is_relative_to(base.resolve()):
-            raise UserError(
+            raise OutsideDataDir(
                 f"task {self.name!r} ({self.spec_path}) would read {path}, outside its data directory {base}",
                 hint="fix the path pattern; if the file really lives elsewhere, pass --allow-outside-data-dir",
             )
@@ -154,6 +158,8 @@ class Task:
             try:
                 self.path_for(language, s)
                 out.append(s)
+            except OutsideDataDir:
+                raise
             except UserError:
                 pass
         return out
@@ -213,6 +219,8 @@ class Task:
             try:
                 self.files_for(lang, split)
                 out.append(lang)
+            except OutsideDataDir:
+                raise  # a path that escapes is an error to report, not a missing file
             except UserError:
                 pass
         if not out:
