@@ -31,11 +31,11 @@ import torch  # noqa: E402
 
 from xling.kinds.loglik_choice import build_requests  # noqa: E402
 from xling.models import load_model  # noqa: E402
-from xling.tasks import load_task_file  # noqa: E402
+from xling.tasks import get_task  # noqa: E402
 
 
 def requests_for(data_dir: Path, languages: list[str], limit: int):
-    task = load_task_file(ROOT / "tests" / "tasks" / "xcopa-llm.yaml", data_dir)
+    task = get_task("xcopa", data_dir)
     reqs, items = [], []
     for lang in languages:
         for it in task.items(lang, "test", limit):

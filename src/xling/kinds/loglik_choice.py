@@ -24,7 +24,6 @@ from ..errors import DataError
 from ..items import Item
 from ..models.base import Capability, ItemError
 from ..store import Prediction, Unit
-from ..tasks import llm_readers  # noqa: F401  (registers the stop-gap JSONL formats)
 from ..tasks.registry import Task
 from .base import Kind, RunContext
 

@@ -172,6 +172,9 @@ class Mapper:
         gold = self._gold(rec)
         if "tokens" in fields and isinstance(gold, list) and len(gold) != len(fields["tokens"]):
             raise MappingError(f"{len(fields['tokens'])} tokens but {len(gold)} tags")
+        choices = fields.get("choices")
+        if isinstance(choices, list) and isinstance(gold, int) and not 0 <= gold < len(choices):
+            raise MappingError(f"gold index {gold} is out of range for {len(choices)} choices (0..{len(choices) - 1})")
         item_id = str(self.id_path.get(rec)) if self.id_path else None
         parallel_id = str(self.parallel.get(rec)) if self.parallel else None
         return item_id, parallel_id, fields, gold
