@@ -8,12 +8,14 @@ from embed_helpers import EMBED_DATA, TrigramBackend, make_ctx
 from xling.kinds import get_kind
 from xling.kinds.embedding import nearest, ratio_margin_scores
 from xling.metrics import METRICS
-from xling.models.base import EmbedError
+from xling.models.base import Capability, EmbedError
 from xling.stats import seed_for
 from xling.store import Unit
 from xling.tasks import get_task
 from xling.tasks.registry import Task
 from xling.tasks.spec import load_spec
+
+EMBED = frozenset({Capability.EMBED})
 
 
 def task_from(name: str, **update) -> Task:
@@ -39,7 +41,7 @@ def test_many_to_many_layout_and_scores(tmp_path):
     demo = get_task("demo-bitext")
     spec = demo.spec.model_copy(update={"kind": "many_to_many_retrieval", "name": "demo-m2m"})
     task = Task(spec, demo.spec_path)
-    kind = get_kind("many_to_many_retrieval")
+    kind = get_kind("many_to_many_retrieval", EMBED)
     langs = ["eng_Latn", "deu_Latn", "spa_Latn"]
     units = kind.units(task, langs)
     assert len(units) == 6 and Unit("demo-m2m", "xx->deu_Latn", "eng_Latn") in units
@@ -56,7 +58,7 @@ def test_many_to_many_layout_and_scores(tmp_path):
 
 def test_retrieval_ranks_ndcg_mrr(tmp_path):
     task = task_from("retrieval")
-    kind = get_kind("retrieval")
+    kind = get_kind("retrieval", EMBED)
     assert kind.metrics(task) == ["ndcg@10", "mrr@10"]
     backend = TrigramBackend()
     ctx = make_ctx(backend, tmp_path)
@@ -79,12 +81,12 @@ def test_rank_ties_are_deterministic(tmp_path):
     task = task_from("retrieval")
     same = TrigramBackend()
     same.embed = lambda texts, role: np.ones((len(texts), 4), dtype=np.float32)
-    preds = get_kind("retrieval").run(Unit(task.name, "query->passage", "eng_Latn"), task, make_ctx(same, tmp_path))
+    preds = get_kind("retrieval", EMBED).run(Unit(task.name, "query->passage", "eng_Latn"), task, make_ctx(same, tmp_path))
     assert [p.prediction for p in preds] == list(range(1, 9))
 
 
 def test_pair_classification_with_train_split(tmp_path):
-    kind = get_kind("pair_classification")
+    kind = get_kind("pair_classification", EMBED)
     default = kind.units(task_from("pairs"), ["eng_Latn", "deu_Latn"])
     assert {u.setting for u in default} == {"zero-shot"}  # in-language is opt-in
     task = task_from("pairs", options={"in_language": True})
@@ -98,7 +100,7 @@ def test_pair_classification_with_train_split(tmp_path):
 
 def test_pair_classification_without_train_split_holds_out(tmp_path):
     task = task_from("pairs", train_split=None)
-    kind = get_kind("pair_classification")
+    kind = get_kind("pair_classification", EMBED)
     units = kind.units(task, ["eng_Latn", "deu_Latn"])
     setting = "zero-shot, head on eng_Latn test (held out)"
     assert {(u.setting, u.language) for u in units} == {(setting, "eng_Latn"), (setting, "deu_Latn")}
@@ -111,7 +113,7 @@ def test_pair_classification_without_train_split_holds_out(tmp_path):
 
 def test_train_options_are_checked(tmp_path):
     task = task_from("pairs", options={"train_limit": "many"})
-    kind = get_kind("pair_classification")
+    kind = get_kind("pair_classification", EMBED)
     with pytest.raises(Exception, match="options.train_limit must be int"):
         kind.run(Unit(task.name, "zero-shot", "eng_Latn"), task, make_ctx(TrigramBackend(), tmp_path))
     task = task_from("pairs", options={"train_limit": 1})
@@ -121,7 +123,7 @@ def test_train_options_are_checked(tmp_path):
 
 def test_sts_predictions_and_spearman(tmp_path):
     task = task_from("sts")
-    kind = get_kind("sts")
+    kind = get_kind("sts", EMBED)
     ctx = make_ctx(TrigramBackend(), tmp_path)
     frames = []
     for lang in ("eng_Latn", "deu_Latn"):
@@ -142,7 +144,7 @@ def test_sts_predictions_and_spearman(tmp_path):
 def test_sts_gold_must_be_numeric(tmp_path):
     task = task_from("sts", fields={"id": "id", "text1": "s1", "text2": "s2", "label": "s1"})
     with pytest.raises(Exception, match="gold similarity .* is not a number"):
-        get_kind("sts").run(Unit(task.name, "cosine", "eng_Latn"), task, make_ctx(TrigramBackend(), tmp_path))
+        get_kind("sts", EMBED).run(Unit(task.name, "cosine", "eng_Latn"), task, make_ctx(TrigramBackend(), tmp_path))
 
 
 def test_mining_f1():
@@ -158,13 +160,13 @@ def test_bad_vectors_become_error_rows(tmp_path):
     first = task.items("eng_Latn", "test")
     backend = TrigramBackend(fail={first[0].fields["text1"]: "nan", first[1].fields["text2"]: "zero"})
     ctx = make_ctx(backend, tmp_path)
-    preds = get_kind("sts").run(Unit(task.name, "cosine", "eng_Latn"), task, ctx)
+    preds = get_kind("sts", EMBED).run(Unit(task.name, "cosine", "eng_Latn"), task, ctx)
     assert [p.error is not None for p in preds] == [True, True] + [False] * 6
     assert "NaN or all-zero" in preds[0].error and preds[0].prediction is None
     assert ctx.stats.invalid == 2
     # failures are not cached: a second run asks the model again for exactly those two texts
     backend.calls.clear()
-    get_kind("sts").run(Unit(task.name, "cosine", "eng_Latn"), task, ctx)
+    get_kind("sts", EMBED).run(Unit(task.name, "cosine", "eng_Latn"), task, ctx)
     assert sorted(t for c in backend.calls for t in c) == sorted([first[0].fields["text1"], first[1].fields["text2"]])
 
 
@@ -209,7 +211,7 @@ def test_classification_in_language_units(shared_data):
         "parallel_key": "index_id", "creation": "human-translated", "licence": "CC-BY-SA-4.0",
         "local": {"format": "tsv", "path": "annotated/{lang}/{split}.tsv", "subdir": "sib200"}})
     task = Task(spec, spec_path, shared_data)
-    units = get_kind("classification").units(task, ["eng_Latn", "fra_Latn"])
+    units = get_kind("classification", EMBED).units(task, ["eng_Latn", "fra_Latn"])
     assert {(u.setting, u.language) for u in units} == {
         ("zero-shot", "eng_Latn"), ("zero-shot", "fra_Latn"), ("in-language", "eng_Latn"), ("in-language", "fra_Latn")}
 
@@ -221,7 +223,7 @@ def test_model_without_embeddings_is_refused_by_name(kind):
     from xling.models.base import Capability
 
     with pytest.raises(CapabilityError, match=rf"model 'some-llm' cannot run task 'x' \(kind {kind}\): it needs .*embed"):
-        get_kind(kind, frozenset({Capability.GENERATE}), model="some-llm", task="x")
+        get_kind(kind, frozenset({Capability.TRANSLATE}), model="some-llm", task="x")
 
 
 def test_unknown_metric_is_a_user_error(tmp_path):
@@ -239,7 +241,7 @@ def test_unknown_metric_is_a_user_error(tmp_path):
 
 def test_declared_train_split_that_is_missing_is_an_error(tmp_path):
     task = task_from("pairs", train_split="dev")  # declared, but no pairs/dev/ files
-    kind = get_kind("pair_classification")
+    kind = get_kind("pair_classification", EMBED)
     assert {u.setting for u in kind.units(task, ["eng_Latn"])} == {"zero-shot"}  # no silent fallback
     with pytest.raises(Exception, match="dev"):
         kind.run(Unit(task.name, "zero-shot", "eng_Latn"), task, make_ctx(TrigramBackend(), tmp_path))
