@@ -54,12 +54,13 @@ def ensure_peer(peer: str, log=print) -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(VENVS / peer)], check=True)
     constraints = VENVS / peer / "constraints.txt"
     constraints.write_text(f"{TORCH}\n")
-    pip = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c", str(constraints)]
+    base = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-c", str(constraints)]
+    pip = base + ["--quiet"]
     try:
         log(f"[{peer}] installing {TORCH} (CPU wheel) into {VENVS / peer}")
         _pip(pip + [TORCH])
         for req in PEERS[peer]:  # never let a peer's dependency resolution pull another torch
-            dry = subprocess.run(pip[:-2] + ["--dry-run", "-c", str(constraints), req],
+            dry = subprocess.run(base + ["--dry-run", req],
                                  capture_output=True, text=True)
             if dry.returncode != 0:
                 raise PeerUnavailable(f"pip cannot resolve {req}: {dry.stderr.strip()[-400:]}")

@@ -74,9 +74,6 @@ def n_items(langs: list[str]) -> int:
 
 
 def scale(ks: list[int], base: int, batch: int) -> None:
-    import csv
-    with open(_peers.DATA / "sib200" / "annotated" / "eng_Latn" / "test.tsv"):
-        pass
     all_langs = sorted(p.name for p in (_peers.DATA / "sib200" / "annotated").iterdir() if p.is_dir())
     print("| scale | languages | sib200 test items | wall s | s per 1k items | peak RSS MB |")
     print("|---|---|---|---|---|---|")
@@ -86,7 +83,6 @@ def scale(ks: list[int], base: int, batch: int) -> None:
         items = 204 * len(langs)  # classification items scale linearly; retrieval pairs quadratically
         print(f"| {k}x | {len(langs)} | {items} | {t.wall_s:.1f} | {1000 * t.wall_s / n_items(langs):.2f} | "
               f"{t.peak_rss_mb:.0f} |", flush=True)
-    del csv
 
 
 def main() -> None:
