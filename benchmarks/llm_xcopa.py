@@ -79,8 +79,17 @@ def run_xling(src: Path, spec: Path, limit: int, threads: int) -> tuple[_peers.T
     for row in df.itertuples():
         code = LANGS.get(row.language)
         if code:
-            preds[(code, str(row.item_id))] = json.loads(row.prediction) if row.prediction else None
+            preds[(code, str(row.item_id))] = _answer(row.prediction)
     return t, preds
+
+
+def _answer(pred):
+    """The chosen index from xling's prediction column (a dict with ``answer``, or its JSON)."""
+    if isinstance(pred, (str, bytes)):
+        pred = json.loads(pred)
+    if isinstance(pred, dict):
+        pred = pred.get("answer")
+    return None if pred is None else int(pred)
 
 
 def lmeval_tasks(langs: list[str]) -> Path:
