@@ -45,7 +45,10 @@ def test_show_without_data_dir_and_of_a_yaml_file(monkeypatch):
     monkeypatch.setattr(cli.out, "width", 200)
     monkeypatch.delenv("XLING_DATA_DIR", raising=False)
     code, out = run("tasks", "show", "xnli")
-    assert code == 0 and "CC-BY-NC-4.0" in out and "revision NOT PINNED" in out and "Hugging Face Hub" in out
+    assert code == 0 and "CC-BY-NC-4.0" in out and "Hugging Face Hub" in out
+    assert "revision b8dd5d7af51114dbda02c0e3f6133f332186418e" in out and "embeddings-benchmark/mteb" in out
+    code, out = run("tasks", "show", "ud_pud")
+    assert code == 0 and "revision NOT PINNED" in out and "Hub note: Revision NOT pinned, deliberately" in out
     code, out = run("tasks", "show", str(ROOT / "examples" / "kitchen-intents" / "task.yaml"))
     assert code == 0 and re.search(r"spa_Latn\s+│ Spanish\s+│ spa_Latn\s+│ 6", out)
     code, out = run("tasks", "show", "nope")

@@ -49,12 +49,29 @@ def test_xnli_from_hub_layout_class_labels_and_limit(mirror):
 
 def test_token_tags_and_official_belebele_schema_from_hub(mirror):
     tags = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
-    hub_repo(mirror, "google/xtreme", "PAN-X.sw", "validation",
-             {"tokens": [["Ada", "yuko", "Mombasa"]], "ner_tags": [[1, 0, 5]], "langs": [["sw"] * 3]},
+    # unimelb-nlp/wikiann's schema (one config per language code; spans besides PAN-X's columns)
+    hub_repo(mirror, "unimelb-nlp/wikiann", "sw", "validation",
+             {"tokens": [["Ada", "yuko", "Mombasa"]], "ner_tags": [[1, 0, 5]], "langs": [["sw"] * 3],
+              "spans": [["PER: Ada", "LOC: Mombasa"]]},
              Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(ClassLabel(names=tags)),
-                       "langs": Sequence(Value("string"))}))
+                       "langs": Sequence(Value("string")), "spans": Sequence(Value("string"))}))
     [it] = get_task("wikiann").items("swh_Latn", "dev")
     assert it.fields == {"tokens": ["Ada", "yuko", "Mombasa"]} and it.gold == ["B-PER", "O", "B-LOC"]
+    # a language google/xtreme's PAN-X lacks loads from the same repo
+    hub_repo(mirror, "unimelb-nlp/wikiann", "uk", "validation",
+             {"tokens": [["Київ"]], "ner_tags": [[5]], "langs": [["uk"]], "spans": [["LOC: Київ"]]},
+             Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(ClassLabel(names=tags)),
+                       "langs": Sequence(Value("string")), "spans": Sequence(Value("string"))}))
+    [it] = get_task("wikiann").items("ukr_Cyrl", "dev")
+    assert it.gold == ["B-LOC"]
+
+    upos = ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
+            "PUNCT", "SCONJ", "SYM", "VERB", "X"]
+    hub_repo(mirror, "google/xtreme", "udpos.German", "validation",  # configs named by English name
+             {"tokens": [["Es", "regnet", "."]], "pos_tags": [[10, 15, 12]]},
+             Features({"tokens": Sequence(Value("string")), "pos_tags": Sequence(ClassLabel(names=upos))}))
+    [it] = get_task("udpos").items("deu_Latn", "dev")
+    assert it.fields == {"tokens": ["Es", "regnet", "."]} and it.gold == ["PRON", "VERB", "PUNCT"]
 
     cols = ["link", "question_number", "flores_passage", "question", "mc_answer1", "mc_answer2",
             "mc_answer3", "mc_answer4", "correct_answer_num", "dialect", "ds"]
@@ -90,3 +107,36 @@ def test_one_config_for_all_languages_is_filtered_and_variants_pick_configs(mirr
               "answers": [{"text": ["groß"], "answer_start": [11]}]}, qa)
     [it] = get_task("mlqa-gxlt").items("deu_Latn", "dev", variant="question=vie_Latn")
     assert it.fields["question_language"] == "vie_Latn" and it.item_id == "m1|question=vie_Latn" and it.gold == ["groß"]
+
+
+def test_online_loading_asks_datasets_for_the_pinned_commit(monkeypatch):
+    """Without a mirror, the catalog's Hub id, config and pinned 40-hex revision reach load_dataset."""
+    monkeypatch.delenv("XLING_HUB_MIRROR", raising=False)
+    monkeypatch.delenv("XLING_DATA_DIR", raising=False)
+    calls = []
+
+    def fake_load_dataset(path, name=None, *, split, revision, streaming):
+        calls.append((path, name, split, revision, streaming))
+        return Dataset.from_dict({"premise": ["p"], "hypothesis": ["h"], "label": [0]},
+                                 features=Features({"premise": Value("string"),
+                                                    "hypothesis": Value("string"),
+                                                    "label": ClassLabel(names=["entailment", "neutral",
+                                                                               "contradiction"])}))
+
+    monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
+    [it] = get_task("xnli").items("swh_Latn", "dev")
+    assert it.gold == "entailment"
+    assert calls == [("facebook/xnli", "sw", "validation", "b8dd5d7af51114dbda02c0e3f6133f332186418e", True)]
+
+    calls.clear()
+    from xling.tasks import list_tasks
+    from xling.tasks.hub import iter_hub_rows
+
+    for task in list_tasks():
+        hub = task.spec.hub
+        if hub is None or hub.revision is None:
+            continue
+        language = task.languages[0]
+        list(iter_hub_rows(hub, language, task._code(language), task.spec.eval_split, limit=1))
+        assert calls[-1][0] == hub.id and calls[-1][3] == hub.revision, task.name
+    assert len(calls) >= 15

@@ -211,6 +211,8 @@ def show_task(task) -> None:
     if s.hub:
         rows.append(("Hub source", f"{s.hub.id} config {s.hub.config or '–'} revision "
                                    f"{s.hub.revision or 'NOT PINNED'}"))
+        if s.hub.note:
+            rows.append(("Hub note", " ".join(s.hub.note.split())))
     if s.local:
         rows.append(("local layout", f"{s.local.format}: <data-dir>/{(s.local.subdir + '/') if s.local.subdir else ''}"
                                      f"{s.local.path}" + (f" + {s.local.pivot_path}" if s.local.pivot_path else "")))
