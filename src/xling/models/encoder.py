@@ -8,15 +8,14 @@ safetensors only and never runs code from the model repository, unless the user 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from ..hashing import files_sha256
 from .base import Backend, Capability
 
 # Training knobs (``--model-option KEY=VALUE``) and their CPU-friendly defaults: a run on two
@@ -44,17 +43,6 @@ DEFAULTS: dict[str, Any] = {
 }
 CHOICES = {"selection": ("source-dev", "target-dev"), "pooling": ("mean", "cls")}
 LOAD_OPTIONS = ("trust_remote_code", "revision", "pooling")
-
-
-@lru_cache(maxsize=16)
-def _digest_files(paths: tuple[tuple[str, int, float], ...]) -> str:
-    h = hashlib.sha256()
-    for path, _, _ in paths:
-        h.update(Path(path).name.encode())
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
 
 
 def _quiet_transformers() -> None:
@@ -115,8 +103,7 @@ class HFEncoder(Backend):
         path = Path(self._source)
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.suffix in (".json", ".safetensors", ".bin", ".model", ".txt"))
-            stats = tuple((str(p), p.stat().st_size, p.stat().st_mtime) for p in files)
-            return f"hf-dir/{_digest_files(stats)[:16]}"
+            return f"hf-dir/{files_sha256(files)[:16]}"
         return f"hf/{self._source}@{self.revision or 'main'}"
 
     def _load_kwargs(self) -> dict[str, Any]:

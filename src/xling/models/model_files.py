@@ -14,6 +14,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .. import hashing
 from ..errors import UserError
 
 MODELS_DIR_ENV = "XLING_MODELS_DIR"
@@ -43,7 +44,7 @@ def _locked(name: str):
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 of a (large) file, remembered on disk by (path, size, mtime)."""
+    """sha256 of a (large) file, remembered on disk across processes by (path, size, mtime)."""
     path = Path(path).resolve()
     st = path.stat()
     memo_path = models_dir() / "sha256.json"
@@ -54,11 +55,7 @@ def file_sha256(path: Path) -> str:
         memo = {}
     if key in memo:
         return memo[key]
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            h.update(block)
-    memo[key] = h.hexdigest()
+    memo[key] = hashing.file_sha256(path)
     tmp = memo_path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(memo, indent=0))
     os.replace(tmp, memo_path)

