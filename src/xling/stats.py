@@ -6,7 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+
+def _scipy_stats():
+    from scipy import stats  # imported on first use: it costs ~1.5 s, and `xling --help` needs none of it
+
+    return stats
 
 N_RESAMPLES = 2000
 CONFIDENCE = 0.95
@@ -36,7 +41,7 @@ def bootstrap_mean(values: np.ndarray, rng: np.random.Generator, *, scale: float
     mean = float(x.mean())
     if n == 1 or np.all(x == x[0]):
         return Estimate(mean * scale, mean * scale, mean * scale, n)
-    res = stats.bootstrap((x,), np.mean, n_resamples=n_resamples, confidence_level=confidence,
+    res = _scipy_stats().bootstrap((x,), np.mean, n_resamples=n_resamples, confidence_level=confidence,
                           method=METHOD, random_state=rng, vectorized=True)
     ci = res.confidence_interval
     return Estimate(mean * scale, float(ci.low) * scale, float(ci.high) * scale, n)
@@ -50,7 +55,7 @@ def bootstrap_statistic(n: int, statistic: Callable[[np.ndarray], float], rng: n
     value = float(statistic(np.arange(n)))
     if n == 1:
         return Estimate(value, value, value, 1)
-    res = stats.bootstrap((np.arange(n),), lambda idx: statistic(idx), n_resamples=n_resamples,
+    res = _scipy_stats().bootstrap((np.arange(n),), lambda idx: statistic(idx), n_resamples=n_resamples,
                           confidence_level=confidence, method=METHOD, random_state=rng, vectorized=False)
     ci = res.confidence_interval
     return Estimate(value, float(ci.low), float(ci.high), n)
@@ -70,7 +75,7 @@ def unpaired_difference(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, 
     value = (a.mean() - b.mean()) * scale
     if len(a) < 2 or len(b) < 2:
         return Estimate(float(value), float(value), float(value), min(len(a), len(b)))
-    res = stats.bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis),
+    res = _scipy_stats().bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis),
                           n_resamples=n_resamples, confidence_level=confidence, method=METHOD,
                           random_state=rng, vectorized=True)
     ci = res.confidence_interval
@@ -118,7 +123,7 @@ def mcnemar_test(a: np.ndarray, b: np.ndarray, *, mid_p: bool = False) -> TestRe
     res = mcnemar([[n11, n10], [n01, n00]], exact=True)
     p = float(res.pvalue)
     if mid_p:
-        p = min(1.0, max(0.0, p - float(stats.binom.pmf(min(n10, n01), n10 + n01, 0.5))))
+        p = min(1.0, max(0.0, p - float(_scipy_stats().binom.pmf(min(n10, n01), n10 + n01, 0.5))))
     return TestResult("mcnemar-mid-p" if mid_p else "mcnemar-exact", p, len(a), float(res.statistic), n10, n01)
 
 
@@ -128,7 +133,7 @@ def permutation_test(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, *,
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(a) < 2 or np.allclose(a, b):
         return TestResult("paired-permutation", 1.0, len(a), float(np.mean(a - b)) if len(a) else 0.0)
-    res = stats.permutation_test((a, b), lambda x, y, axis=-1: np.mean(x - y, axis=axis),
+    res = _scipy_stats().permutation_test((a, b), lambda x, y, axis=-1: np.mean(x - y, axis=axis),
                                  permutation_type="samples", n_resamples=n_resamples,
                                  alternative="two-sided", vectorized=True, random_state=rng)
     return TestResult("paired-permutation", float(res.pvalue), len(a), float(res.statistic))
