@@ -75,6 +75,18 @@ def test_a_killed_worker_loses_nothing(cluster, local_scores, tmp_path):
     assert scores(res) == local_scores
     rows = json.loads((run_dir / "results.json").read_text())["scores"]
     assert len(rows) == len(local_scores)
+    # no item lost or written twice: every unit holds exactly its items, once each
+    con = sqlite3.connect(run_dir / "predictions.sqlite")
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    marks = {r[:3]: r[3] for r in con.execute("SELECT task, setting, language, n_items FROM units")}
+    stored = {r[:3]: r[3:] for r in con.execute(
+        "SELECT task, setting, language, COUNT(*), COUNT(DISTINCT item_id) FROM predictions GROUP BY 1, 2, 3")}
+    con.close()
+    assert marks == {k: v[3] for k, v in local_scores.items()}
+    assert stored == {k: (n, n) for k, n in marks.items()}
+    cache = sqlite3.connect(tmp_path / "c.sqlite")
+    assert cache.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    cache.close()
 
 
 def test_unreachable_cluster_is_a_clear_error(tmp_path):

@@ -10,6 +10,8 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from .crashpoints import crash_point
+
 CACHE_DIR_ENV = "XLING_CACHE_DIR"
 _CHUNK = 500  # keys per SELECT ... IN (...) (SQLite's variable limit is far above)
 
@@ -67,6 +69,8 @@ class ResponseCache:
                 "INSERT OR IGNORE INTO responses (model, key, value) VALUES (?, ?, ?)",
                 [(model, k, v) for k, v in entries.items()],
             )
+            crash_point("cache.in_transaction")
+        crash_point("cache.committed")
 
     def count(self, model: str | None = None) -> int:
         if model is None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .cache import ResponseCache, request_key
+from .crashpoints import crash_point
 from .models.base import Backend, EmbedError
 
 EMPTY_TEXT = "empty text: nothing to embed"
@@ -112,6 +113,7 @@ class EmbedClient:
             return {}
         if out.ndim != 2 or out.shape[0] != len(batch):
             raise RuntimeError(f"backend {self.backend.spec!r} returned {out.shape} vectors for {len(batch)} texts")
+        crash_point("client.mid_batch")
         vectors, good = {}, {}
         for k, vec in zip(batch, out, strict=True):
             if not np.all(np.isfinite(vec)) or not np.any(vec):

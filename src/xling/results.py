@@ -53,7 +53,9 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     text, as in the SQLite store; :meth:`Results.predictions` decodes them."""
     enc = {c: [None if v is None else json.dumps(v, ensure_ascii=False) for v in frame[c]]
            for c in JSON_COLUMNS if c in frame}
-    frame.assign(**enc).to_parquet(path, index=False)
+    tmp = Path(path).with_suffix(".parquet.tmp")
+    frame.assign(**enc).to_parquet(tmp, index=False)
+    os.replace(tmp, path)  # a crash leaves the old file or the new one, never half of one
 
 
 class Results:

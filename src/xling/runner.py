@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from . import analysis
+from .crashpoints import crash_point
 from .errors import UserError, unknown
 from .hashing import file_sha256
 from .executors import WorkerSpec, make_executor, resolve_cache_path
@@ -194,9 +195,11 @@ def evaluate(
         if reporter:
             reporter.close()
 
+    crash_point("run.units_done")
     frame = store.frame(run_id)
     store.close()
     write_parquet(frame, run_dir / PARQUET_FILE)
+    crash_point("results.parquet_written")
     data = _results(run_id, config, command, backend, task_list, the_plan, frame, seed, started,
                     stats.as_dict() | {"units_resumed": resumed, "units_total": len(the_plan.units),
                                        "long_text_policy": getattr(backend, "LONG_TEXT_POLICY", "none"),

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .cache import connect
+from .crashpoints import crash_point
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, config TEXT NOT NULL, created TEXT NOT NULL);
@@ -99,10 +100,12 @@ class PredictionStore:
                 "DELETE FROM predictions WHERE run_id=? AND model=? AND task=? AND setting=? AND language=?", key
             )
             self._con.executemany(f"INSERT INTO predictions VALUES ({','.join('?' * len(COLUMNS))})", rows)
+            crash_point("store.in_transaction")
             self._con.execute(
                 "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (*key, len(rows), sum(r[-1] is not None for r in rows), datetime.now(timezone.utc).isoformat()),
             )
+        crash_point("store.committed")
 
     def frame(self, run_id: str | None = None) -> pd.DataFrame:
         """The prediction table (prediction and gold JSON-decoded)."""

@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import UserError
 from ..hashing import files_sha256
 from .base import Backend, Capability
+from .load_safety import needs_remote_code, refuse_custom_code, refuse_unsafe, remote_code_error
 
 # Training knobs (``--model-option KEY=VALUE``) and their CPU-friendly defaults: a run on two
 # cores finishes in minutes. Real studies raise train_limit/epochs (XTREME: full train set,
@@ -117,6 +118,10 @@ class HFEncoder(Backend):
     def _wrap_load(self, what: str, fn):
         try:
             return fn()
+        except ValueError as exc:
+            if needs_remote_code(exc):
+                raise remote_code_error(self._source, exc) from exc
+            raise
         except OSError as exc:
             raise UserError(
                 f"cannot load the {what} of {self._source!r}: {str(exc).splitlines()[0]}",
@@ -130,6 +135,7 @@ class HFEncoder(Backend):
         from transformers import AutoTokenizer
 
         kw = {k: v for k, v in self._load_kwargs().items() if k != "use_safetensors"}
+        refuse_custom_code(Path(self._source), self.name, self.trust_remote_code)
         tok = self._wrap_load("tokenizer", lambda: AutoTokenizer.from_pretrained(self._source, **kw))
         if not getattr(tok, "is_fast", False):
             raise UserError(f"{self._source!r} has no fast tokenizer (tokenizer.json); fine-tuning needs one")
@@ -141,6 +147,7 @@ class HFEncoder(Backend):
         from transformers import AutoModel
 
         kw = self._load_kwargs()
+        refuse_unsafe(Path(self._source), self.name, self.trust_remote_code)
 
         def load():
             try:

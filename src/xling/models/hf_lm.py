@@ -26,6 +26,7 @@ from typing import Any
 
 from ..errors import UserError
 from .base import Backend, Capability, ItemError
+from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .lm_common import cut_at_stop, fit_window, split_continuation
 from .model_files import GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
 
@@ -68,17 +69,23 @@ class HFCausalLM(Backend):
             raise UserError(f"option dtype={dtype_name!r} is not a torch dtype", hint="float32, bfloat16 or float16")
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        load_kw: dict[str, Any] = {"trust_remote_code": bool(options.get("trust_remote_code", False))}
+        trusted = bool(options.get("trust_remote_code", False))
+        load_kw: dict[str, Any] = {"trust_remote_code": trusted}
         if options.get("revision"):
             load_kw["revision"] = str(options["revision"])
+        refuse_unsafe(Path(self.path), "hf", trusted)
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(self.path, **load_kw)
-            self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, use_safetensors=True, **load_kw)
+            # never unpickle weights unless the user trusts the model
+            self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, use_safetensors=not trusted or None,
+                                                              **load_kw)
         except OSError as exc:
             raise UserError(f"cannot load transformers model {target!r}: {exc}",
                             hint="give a local directory with config.json + *.safetensors, a Hub id that is in the "
                                  "local Hugging Face cache, or DIR#FILE.gguf") from exc
         except ValueError as exc:
+            if needs_remote_code(exc):
+                raise remote_code_error(target, exc) from exc
             raise UserError(f"cannot load transformers model {target!r}: {exc}") from exc
         self.model.to(self.device).eval()
         self._dtype_name = dtype_name

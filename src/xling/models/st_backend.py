@@ -15,6 +15,7 @@ import numpy as np
 from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
+from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 
 DEFAULTS: dict[str, Any] = {
     "trust_remote_code": False, "device": "cpu", "max_seq_length": None, "symmetric": "none",
@@ -61,17 +62,22 @@ class SentenceTransformerBackend(Backend):
 
         local = Path(target).expanduser()
         self._local = local if local.is_dir() else None
+        trusted = bool(self.opt["trust_remote_code"])
+        if self._local is not None:
+            refuse_unsafe(self._local, "st", trusted)
         try:
             self._model = SentenceTransformer(
                 str(self._local or target), device=str(self.opt["device"]),
-                trust_remote_code=bool(self.opt["trust_remote_code"]), revision=self.opt["revision"],
+                trust_remote_code=trusted, revision=self.opt["revision"],
                 local_files_only=self._local is not None or os.environ.get("HF_HUB_OFFLINE") == "1",
+                model_kwargs=None if trusted else {"use_safetensors": True},  # never unpickle weights
             )
         except (OSError, ValueError) as exc:
+            if needs_remote_code(exc):
+                raise remote_code_error(target, exc) from exc
             msg = str(exc).splitlines()[0][:300]
-            hint = ("pass -o trust_remote_code=true if you trust this model's code"
-                    if "trust_remote_code" in str(exc) else
-                    "give a local directory holding a sentence-transformers model, or a Hub name reachable from here")
+            hint = ("give a local directory holding a sentence-transformers model with safetensors weights, or a Hub "
+                    "name reachable from here (-o trust_remote_code=true also allows pickled .bin weights)")
             raise UserError(f"cannot load sentence-transformers model {target!r}: {msg}", hint=hint) from exc
         if self.opt["max_seq_length"]:
             self._model.max_seq_length = int(self.opt["max_seq_length"])

@@ -16,11 +16,13 @@ positions. Both paths return raw (unprocessed) log-probabilities, so their numbe
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
 from .base import Backend, Capability, ItemError
 from .lm_common import cut_at_stop, fit_window, split_continuation
+from .load_safety import refuse_unsafe
 from .model_files import GEMMA3_270M, hf_dir_from_gguf, resolve_gguf
 
 _KNOWN = {"tensor_parallel_size", "dtype", "max_length", "gpu_memory_utilization", "revision", "trust_remote_code",
@@ -42,6 +44,8 @@ class VLLM(Backend):
             raise UserError("backend 'vllm' needs a target: a Hub id or a local model directory", hint="e.g. vllm:Qwen/Qwen2.5-7B")
         if target == GEMMA3_270M:  # the offline alias: the GGUF converted once to a transformers directory
             target = str(hf_dir_from_gguf(resolve_gguf(GEMMA3_270M)))
+        trusted = bool(options.get("trust_remote_code", False))
+        refuse_unsafe(Path(target), "vllm", trusted)
         try:
             import torch
             import vllm
@@ -58,7 +62,8 @@ class VLLM(Backend):
             enable_prefix_caching=True, max_logprobs=max(self.top_k, 1),
             gpu_memory_utilization=float(options.get("gpu_memory_utilization", 0.85)),
             max_model_len=int(options["max_length"]) if options.get("max_length") else None,
-            revision=options.get("revision"), trust_remote_code=bool(options.get("trust_remote_code", False)),
+            revision=options.get("revision"), trust_remote_code=trusted,
+            load_format="auto" if trusted else "safetensors",  # never unpickle weights unless trusted
         )
         self._vllm = vllm
         self.tokenizer = self.llm.get_tokenizer()
