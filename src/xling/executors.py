@@ -133,10 +133,12 @@ class RayExecutor:
                 ray.init(num_cpus=self.workers or os.cpu_count(), **kwargs)
             else:
                 ray.init(address=self.address, **kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
+        except Exception as exc:  # Ray raises plain Exception on a local start-up timeout
+            where = "start a local Ray instance" if self.address in (None, "local") else f"reach the Ray cluster at {self.address!r}"
             raise UserError(
-                f"cannot reach the Ray cluster at {self.address!r}: {exc}",
-                hint="start one with `ray start --head`, then pass --ray-address auto (or ray://HOST:10001)",
+                f"cannot {where}: {exc}",
+                hint="start one with `ray start --head`, then pass --ray-address auto (or ray://HOST:10001); "
+                     "a busy machine can delay Ray's start-up past its timeout",
             ) from exc
         return ray, True
 
