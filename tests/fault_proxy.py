@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import socket
 import threading
@@ -48,11 +49,12 @@ class FaultProxy:
 
     def __init__(self, upstream: str, *, seed: int = 0, rate: float = 0.0, faults: tuple[str, ...] = RETRYABLE,
                  max_faults: int = 2, persistent: Callable[[dict], str | None] | None = None,
-                 delay_s: float = 0.3, drip_s: float = 0.3, fault_gets: bool = True):
+                 delay_s: float = 0.3, drip_s: float = 0.3, fault_gets: bool = True, require_key: str | None = None):
         self.upstream = upstream.rstrip("/")
         self.seed, self.rate, self.faults, self.max_faults = seed, rate, tuple(faults), max_faults
         self.persistent = persistent
         self.delay_s, self.drip_s, self.fault_gets = delay_s, drip_s, fault_gets
+        self.require_key = require_key  # answer 401 unless "Authorization: Bearer <key>" comes
         self.injected: Counter[str] = Counter()  # faults served, by type
         self.requests = 0
         self.forwarded_ok = 0  # answers passed on unspoiled
@@ -89,6 +91,10 @@ class FaultProxy:
         return self
 
     def __exit__(self, *exc) -> None:
+        if os.environ.get("XLING_FAULT_LOG"):  # figures for the README: one JSON line per proxy
+            with open(os.environ["XLING_FAULT_LOG"], "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST"), "requests": self.requests,
+                                     "injected": dict(self.injected), "client_gave_up": self.client_gave_up}) + "\n")
         self._stop.set()
         self._httpd.shutdown()
         self._httpd.server_close()
@@ -137,6 +143,8 @@ class FaultProxy:
             self.requests += 1
             if auth:
                 self.auth_headers.append(auth)
+        if self.require_key is not None and auth != f"Bearer {self.require_key}":
+            return self._send(h, 401, b'{"error": {"message": "invalid API key"}}')
         fault = self.choose(method, h.path, body)
         if fault:
             with self._lock:
