@@ -151,8 +151,6 @@ def test_squad_questions_in_equal_rows_plus_bad_rows_out(tmp_path_factory, artic
     path.write_text(json.dumps({"data": articles}), "utf-8")  # ensure_ascii: a lone surrogate is an escape
     out = check("squad", path)
     assert out is not None
-    for art in articles:  # expected outputs, in order: one per question, or one per broken article/paragraph
-        pass
     n_questions = sum(len(p["qas"]) for a in articles if isinstance(a, dict) and isinstance(a.get("paragraphs"), list)
                       for p in a["paragraphs"] if isinstance(p, dict) and isinstance(p.get("qas"), list))
     n_broken = sum(1 for a in articles if not (isinstance(a, dict) and isinstance(a.get("paragraphs"), list)))
