@@ -110,7 +110,19 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
     print_skipped(results)
     if results.errors:
         err.print(f"[bold red]{results.errors} items ended with errors[/] (error rows in {results.run_dir}/predictions.parquet; they score 0)")
+        print_failed(results)
         sys.exit(1)
+
+
+def print_failed(results, limit: int = 10) -> None:
+    """The failed items by name (task, language, item id) and why, the first ``limit`` of them."""
+    df = results.predictions()
+    failed = df[df["error"].notna()]
+    for r in failed.head(limit).itertuples():
+        err.print(f"  failed: {escape(str(r.task))} {escape(str(r.language))} item {escape(str(r.item_id))}: "
+                  f"{escape(str(r.error)[:200])}")
+    if len(failed) > limit:
+        err.print(f"  ... and {len(failed) - limit} more")
 
 
 def print_skipped(results) -> None:

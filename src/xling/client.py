@@ -105,7 +105,9 @@ class EmbedClient:
         self.stats.model_calls += len(batch)
         self.stats.batches += 1
         try:
-            out = np.asarray(self.backend.embed([texts[k] for k in batch], role), dtype=np.float32)
+            raw = self.backend.embed([texts[k] for k in batch], role)
+            row_errors = getattr(raw, "row_errors", None) or {}
+            out = np.asarray(raw, dtype=np.float32)
         except EmbedError as exc:
             self.stats.failed += len(batch)
             for k in batch:
@@ -115,7 +117,11 @@ class EmbedClient:
             raise RuntimeError(f"backend {self.backend.spec!r} returned {out.shape} vectors for {len(batch)} texts")
         crash_point("client.mid_batch")
         vectors, good = {}, {}
-        for k, vec in zip(batch, out, strict=True):
+        for i, (k, vec) in enumerate(zip(batch, out, strict=True)):
+            if i in row_errors:  # the backend says why this text has no vector
+                self.stats.failed += 1
+                self._errors[k] = f"embedding failed: {row_errors[i]}"
+                continue
             if not np.all(np.isfinite(vec)) or not np.any(vec):
                 self.stats.invalid += 1
                 self._errors[k] = INVALID_VECTOR

@@ -36,6 +36,19 @@ class EmbedError(Exception):
         super().__init__(message)
 
 
+class RowErrors(np.ndarray):
+    """Vectors of which some rows failed (NaN there): ``row_errors`` maps a row index to why, so
+    that the error row of that text says what happened (not just "NaN vector")."""
+
+    row_errors: dict[int, str]
+
+    @classmethod
+    def of(cls, vectors: np.ndarray, row_errors: dict[int, str]) -> np.ndarray:
+        out = np.asarray(vectors).view(cls)
+        out.row_errors = dict(row_errors)
+        return out
+
+
 class Backend(ABC):
     """A loaded model. Subclasses set ``capabilities`` and implement the matching methods.
 

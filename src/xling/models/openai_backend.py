@@ -24,7 +24,7 @@ import httpx
 import numpy as np
 
 from ..errors import UserError
-from .base import Backend, Capability, EmbedError
+from .base import Backend, Capability, EmbedError, RowErrors
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 ROLE_MODES = ("none", "input_type", "prefix")
@@ -171,14 +171,18 @@ class OpenAIEmbeddings(Backend):
         failed = [r for r in results if isinstance(r, EmbedError)]
         if failed and len(failed) == len(results):
             raise failed[0]
-        rows = []
+        rows, row_errors, start = [], {}, 0
         for chunk, res in zip(chunks, results):
             if isinstance(res, EmbedError):  # some requests of the batch failed: NaN rows there
                 rows.append(np.full((len(chunk), self._dim or 1), np.nan, dtype=np.float32))
+                row_errors.update({start + i: res.message for i in range(len(chunk))})
             else:
                 rows.append(res)
+                row_errors.update({start + i: msg for i, msg in getattr(res, "row_errors", {}).items()})
+            start += len(chunk)
         dim = max(r.shape[1] for r in rows)
-        return np.concatenate([r if r.shape[1] == dim else np.full((len(r), dim), np.nan, np.float32) for r in rows])
+        out = np.concatenate([r if r.shape[1] == dim else np.full((len(r), dim), np.nan, np.float32) for r in rows])
+        return RowErrors.of(out, row_errors) if row_errors else out
 
     def _prepare(self, text: str, role: str) -> str:
         limit = self.opt["max_chars"]
@@ -201,8 +205,16 @@ class OpenAIEmbeddings(Backend):
             if all(isinstance(p, EmbedError) for p in parts):
                 return parts[0]
             dim = next(p.shape[1] for p in parts if not isinstance(p, EmbedError))
-            return np.concatenate([np.full((len(t), dim), np.nan, np.float32) if isinstance(p, EmbedError) else p
-                                   for p, t in zip(parts, (texts[:mid], texts[mid:]))])
+            row_errors, start = {}, 0
+            for p, t in zip(parts, (texts[:mid], texts[mid:])):
+                if isinstance(p, EmbedError):
+                    row_errors.update({start + i: p.message for i in range(len(t))})
+                else:
+                    row_errors.update({start + i: m for i, m in getattr(p, "row_errors", {}).items()})
+                start += len(t)
+            out = np.concatenate([np.full((len(t), dim), np.nan, np.float32) if isinstance(p, EmbedError) else p
+                                  for p, t in zip(parts, (texts[:mid], texts[mid:]))])
+            return RowErrors.of(out, row_errors)
         except EmbedError as exc:
             return exc
 

@@ -24,6 +24,7 @@
 """
 from __future__ import annotations
 
+import json
 import math
 import os
 import threading
@@ -45,6 +46,14 @@ _KNOWN = {"api_key_env", "concurrency", "retries", "timeout", "deadline", "backo
 
 class Malformed(ValueError):
     """A response without the expected fields (retried like a server error)."""
+
+
+class _TooSlow(Exception):
+    """The answer did not arrive whole within the request's deadline."""
+
+
+class _Failed(Exception):
+    """A helper request (tokenize) failed after its retries."""
 
 
 class _OpenAIBase(Backend):
@@ -97,8 +106,9 @@ class _OpenAIBase(Backend):
         return self._window
 
     # --- HTTP with retries ---------------------------------------------------------------------
-    def _post(self, path: str, body: dict, parse: Callable[[dict], Any], client=None) -> Any:
-        """``parse(json)`` of a successful response, or an ItemError after retries."""
+    def _post(self, path: str, body: dict | None, parse: Callable[[dict], Any], client=None, method: str = "POST") -> Any:
+        """``parse(json)`` of a successful response, or an ItemError after retries. The answer is
+        read in pieces so that the total ``deadline`` also bounds a server that sends slowly."""
         start = time.monotonic()
         last = "no attempt"
         for attempt in range(self.retries + 1):
@@ -107,26 +117,30 @@ class _OpenAIBase(Backend):
                 return ItemError(f"deadline of {self.deadline:g} s passed ({last})")
             wait = None
             try:
-                r = (client or self._client).post(path, json=body, timeout=min(self.timeout, left))
+                status, headers, raw = self._fetch(client or self._client, method, path, body, min(self.timeout, left),
+                                                   start + self.deadline)
             except self._httpx.TimeoutException:
                 last = "timed out"
+            except _TooSlow:
+                last = f"no complete answer within the deadline of {self.deadline:g} s"
             except self._httpx.TransportError as exc:
                 last = f"connection error: {type(exc).__name__}"
             else:
-                if r.status_code in _FATAL_STATUS:
-                    raise UserError(f"{self.spec}: HTTP {r.status_code} from {self.base_url}{path}: "
-                                    f"{_FATAL_STATUS[r.status_code]} ({_snippet(r.text)})",
+                text = raw.decode("utf-8", "replace")
+                if status in _FATAL_STATUS:
+                    raise UserError(f"{self.spec}: HTTP {status} from {self.base_url}{path}: "
+                                    f"{_FATAL_STATUS[status]} ({_snippet(text)})",
                                     hint="check the base URL, the model name and the API key variable (-o api_key_env)")
-                if r.status_code in _RETRY_STATUS or r.status_code >= 500:
-                    last = f"HTTP {r.status_code}"
-                    wait = _retry_after(r.headers.get("retry-after"))
-                elif r.status_code >= 400:
-                    return ItemError(f"HTTP {r.status_code}: {_snippet(r.text)}")
+                if status in _RETRY_STATUS or status >= 500:
+                    last = f"HTTP {status}"
+                    wait = _retry_after(headers.get("retry-after"))
+                elif status >= 400:
+                    return ItemError(f"HTTP {status}: {_snippet(text)}")
                 else:
                     try:
-                        return parse(r.json())
-                    except (ValueError, KeyError, IndexError, TypeError) as exc:
-                        last = f"malformed response: {exc}"
+                        return parse(json.loads(raw))
+                    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+                        last = f"malformed response: {type(exc).__name__}: {str(exc)[:120]}"
             if attempt == self.retries:
                 break
             with self._lock:
@@ -135,6 +149,19 @@ class _OpenAIBase(Backend):
             left = self.deadline - (time.monotonic() - start)
             time.sleep(max(0.0, min(pause, left)))
         return ItemError(f"failed after {self.retries + 1} attempts: {last}")
+
+    def _fetch(self, client, method: str, path: str, body: dict | None, timeout: float, deadline: float):
+        """(status, headers, body bytes) of one attempt; raises _TooSlow past ``deadline``."""
+        kwargs = {"json": body} if body is not None else {}
+        with client.stream(method, path, timeout=timeout, **kwargs) as r:
+            chunks = []
+            for chunk in r.iter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _TooSlow()
+            if time.monotonic() > deadline:
+                raise _TooSlow()
+            return r.status_code, r.headers, b"".join(chunks)
 
     def _map(self, fn: Callable[[Any], Any], items: list) -> list:
         if len(items) <= 1 or self.concurrency == 1:
@@ -232,25 +259,31 @@ class OpenAICompletions(_OpenAIBase):
 
     # llama.cpp server: no prompt log-probs, so the continuation is forced token by token.
     def _tokenize(self, text: str, special: bool) -> list[int]:
-        r = self._client.post(f"{self._root}/tokenize", json={"content": text, "add_special": special,
-                                                              "parse_special": True})
-        r.raise_for_status()
-        return [int(t) for t in r.json()["tokens"]]
+        body = {"content": text, "add_special": special, "parse_special": True}
+        out = self._post(f"{self._root}/tokenize", body, lambda d: [int(t) for t in d["tokens"]])
+        if isinstance(out, ItemError):
+            raise _Failed(f"tokenize failed: {out}")
+        return out
 
     def _llamacpp_window(self) -> int | None:
+        """The server's context size (llama.cpp's /props), retried like any request; None when
+        the server has no /props (the window is then unknown: -o max_length sets it)."""
         try:
-            r = self._client.get(f"{self._root}/props", timeout=self.timeout)
-            r.raise_for_status()
-            return int(r.json()["default_generation_settings"]["n_ctx"])
-        except (self._httpx.HTTPError, KeyError, ValueError, TypeError):
+            out = self._post(f"{self._root}/props", None,
+                             lambda d: int(d["default_generation_settings"]["n_ctx"]), method="GET")
+        except UserError:  # 404: not a llama.cpp server
             return None
+        if isinstance(out, ItemError):
+            raise UserError(f"{self.spec}: could not read the context size from {self._root}/props ({out})",
+                            hint="check that the server is up, or give the window with -o max_length=N")
+        return out
 
     def _loglik_llamacpp(self, req: tuple[str, str]):
         context, continuation = req
         try:
             ctx, cont = split_continuation(self._tokenize, context, continuation)
-        except self._httpx.HTTPError as exc:
-            return ItemError(f"tokenize failed: {type(exc).__name__}")
+        except _Failed as exc:
+            return ItemError(str(exc))
         if not cont:
             return (0.0, 0, True)
         if self._window:
@@ -296,7 +329,7 @@ class OpenAIChat(_OpenAIBase):
             if stop:
                 body["stop"] = stop[:4]
             return self._post("/chat/completions", body,
-                              lambda d: cut_at_stop(_text(d["choices"][0]["message"].get("content")), stop))
+                              lambda d: cut_at_stop(_text(d["choices"][0]["message"]["content"]), stop))
 
         return self._map(one, list(prompts))
 

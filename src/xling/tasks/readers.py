@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -86,42 +87,26 @@ def read_delimited(
     **_: Any,
 ) -> Iterator[Row | BadRow]:
     """TSV/CSV rows as dicts. ``columns`` names the columns when the file has no header (or
-    renames a header's). ``quoting``: ``none`` (quotes are text), ``minimal``/``all`` (fields may
-    be quoted; a quoted field may span lines)."""
+    renames a header's). ``quoting``: ``none`` (quotes are text; a line is a row, split at the
+    delimiter), ``minimal``/``all`` (fields may be quoted; a quoted field may span lines)."""
     if quoting not in QUOTING:
         raise DataError(path, None, f"unknown quoting {quoting!r}; expected one of {', '.join(QUOTING)}")
+    if not isinstance(delimiter, str) or len(delimiter) != 1:
+        raise DataError(path, None, f"delimiter must be one character, not {delimiter!r}")
     names = None if header else columns
-    # csv needs the line ends to see quoted newlines; we feed it decoded lines ourselves so that
-    # a bad byte is reported at its line and the rest of the file still reads.
-    state = {"line": 0, "bad": None}
-
-    def feed() -> Iterator[str]:
-        for n, text in text_lines(path, keep_ends=True):
-            state["line"] = n
-            if isinstance(text, BadRow):
-                state["bad"] = text
-                yield "\n"  # an empty row in its place; reported below
-                continue
-            yield text
-
-    reader = csv.reader(feed(), delimiter=delimiter, quoting=QUOTING[quoting], strict=True)
-    start = 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield BadRow(state["line"], f"malformed row: {exc}", hint="check the quoting mode ('quoting:' none/minimal)")
-            start = state["line"] + 1
-            continue
-        line, start = start, state["line"] + 1
-        if state["bad"] is not None:
-            yield state["bad"]
-            state["bad"] = None
+    rows = _split_lines(path, delimiter) if quoting == "none" else _csv_rows(path, delimiter, quoting)
+    for line, row in rows:
+        if isinstance(row, BadRow):
+            if header and names is None:
+                raise DataError(path, row.line, f"the header row is unreadable: {row.message}", hint=row.hint)
+            yield row
             continue
         if header and names is None:
             names = columns or [c.strip() for c in row]
+            dupes = sorted({c for c in names if names.count(c) > 1})
+            if dupes:
+                raise DataError(path, line, f"duplicate column name(s) {', '.join(map(repr, dupes))} in the header",
+                                hint="rename the columns, or give them with 'columns:' in the task file")
             continue
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
@@ -134,6 +119,75 @@ def read_delimited(
         yield Row(line, dict(zip(names, row, strict=True)))
 
 
+def _split_lines(path: Path, delimiter: str) -> Iterator[tuple[int, list[str] | BadRow]]:
+    """Unquoted rows: one a line, split at the delimiter (quotes, NULs and stray CRs are text)."""
+    for n, text in text_lines(path):
+        yield n, text if isinstance(text, BadRow) else text.split(delimiter)
+
+
+def _csv_rows(path: Path, delimiter: str, quoting: str) -> Iterator[tuple[int, list[str] | BadRow]]:
+    """Quoted rows through the csv module, each with the line it starts on."""
+    csv.field_size_limit(2**31 - 1)  # a 1 MB cell is data, not an error
+    # csv needs the line ends to see quoted newlines; we feed it decoded lines ourselves so that
+    # a bad byte is reported at its line and the rest of the file still reads.
+    state: dict[str, Any] = {"line": 0, "bad": None}
+
+    def feed() -> Iterator[str]:
+        for n, text in text_lines(path, keep_ends=True):
+            state["line"] = n
+            if isinstance(text, BadRow):
+                state["bad"] = state["bad"] or text
+                yield "\n"  # an empty row in its place; reported below
+                continue
+            yield text
+
+    reader = csv.reader(feed(), delimiter=delimiter, quoting=QUOTING[quoting], strict=True)
+    start = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield state["line"], BadRow(state["line"], f"malformed row: {exc}",
+                                        hint="check the quoting mode ('quoting:' none/minimal)")
+            start = state["line"] + 1
+            continue
+        line, start = start, state["line"] + 1
+        if state["bad"] is not None:
+            yield line, state["bad"]
+            state["bad"] = None
+            continue
+        yield line, row
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _json_problem(exc: Exception) -> str:
+    """What is wrong with a JSON text, from the exception json.loads raised."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON ({exc.msg}, column {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "not readable JSON: nested too deeply"
+    return f"not readable JSON ({exc})"  # e.g. an integer of more than 4300 digits
+
+
+def _lone_surrogate(obj: Any) -> bool:
+    """True when a decoded JSON value holds a lone UTF-16 surrogate (from a ``\\ud800`` escape):
+    such text cannot be written as UTF-8, so the record cannot be used."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
+
+
+SURROGATE_MESSAGE = "the text holds a lone UTF-16 surrogate escape (e.g. \\ud800), which is not a character"
+
+
 def read_jsonl(path: Path, **_: Any) -> Iterator[Row | BadRow]:
     """One JSON object a line; blank lines are allowed."""
     for n, text in text_lines(path):
@@ -144,11 +198,14 @@ def read_jsonl(path: Path, **_: Any) -> Iterator[Row | BadRow]:
             continue
         try:
             obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield BadRow(n, f"not valid JSON ({exc.msg}, column {exc.colno})")
+        except (ValueError, RecursionError) as exc:
+            yield BadRow(n, _json_problem(exc))
             continue
         if not isinstance(obj, dict):
             yield BadRow(n, f"expected a JSON object ({{...}}), found {type(obj).__name__}")
+            continue
+        if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(obj):
+            yield BadRow(n, SURROGATE_MESSAGE, hint="re-save the file with real characters")
             continue
         yield Row(n, obj)
 
@@ -167,6 +224,8 @@ def _load_json(path: Path) -> tuple[Any, str]:
         return json.loads(text), text
     except json.JSONDecodeError as exc:
         raise DataError(path, exc.lineno, f"not valid JSON ({exc.msg}, column {exc.colno})") from exc
+    except (ValueError, RecursionError) as exc:
+        raise DataError(path, None, _json_problem(exc)) from None
 
 
 class _LineFinder:
@@ -187,7 +246,8 @@ class _LineFinder:
 def read_json(path: Path, *, records: str | None = None, **_: Any) -> Iterator[Row | BadRow]:
     """A JSON file holding a list of objects: the top level, or the list at key path ``records``
     (dotted, e.g. ``data.items``)."""
-    obj, _text = _load_json(path)
+    obj, text = _load_json(path)
+    check = bool(_SURROGATE_ESCAPE.search(text))
     where = "top level"
     if records:
         for key in records.split("."):
@@ -203,6 +263,9 @@ def read_json(path: Path, *, records: str | None = None, **_: Any) -> Iterator[R
         if not isinstance(rec, dict):
             yield BadRow(None, f"expected a JSON object, found {type(rec).__name__}", where=at)
             continue
+        if check and _lone_surrogate(rec):
+            yield BadRow(None, SURROGATE_MESSAGE, where=at)
+            continue
         yield Row(None, rec, at)
 
 
@@ -213,6 +276,7 @@ def read_squad(path: Path, **_: Any) -> Iterator[Row | BadRow]:
     if not isinstance(obj, dict) or not isinstance(obj.get("data"), list):
         raise DataError(path, 1, "not SQuAD JSON: expected an object with a 'data' list of articles")
     finder = _LineFinder(text)
+    check = bool(_SURROGATE_ESCAPE.search(text))
     for i, art in enumerate(obj["data"]):
         paras = art.get("paragraphs") if isinstance(art, dict) else None
         if not isinstance(paras, list):
@@ -232,11 +296,15 @@ def read_squad(path: Path, **_: Any) -> Iterator[Row | BadRow]:
                 if not isinstance(answers, list) or not all(isinstance(a, dict) and "text" in a for a in answers):
                     yield BadRow(line, f"question {qa['id']!r}: 'answers' must be a list of {{text, answer_start}}", where=at)
                     continue
-                yield Row(line, {
+                record = {
                     "id": str(qa["id"]), "title": art.get("title", ""), "context": para["context"],
                     "question": qa["question"], "answers": [a["text"] for a in answers],
                     "answer_starts": [a.get("answer_start") for a in answers],
-                }, at)
+                }
+                if check and _lone_surrogate(record):
+                    yield BadRow(line, SURROGATE_MESSAGE, where=at)
+                    continue
+                yield Row(line, record, at)
 
 
 CONLLU_COLUMNS = ("id", "form", "lemma", "upos", "xpos", "feats", "head", "deprel", "deps", "misc")

@@ -251,8 +251,8 @@ class TaskSpec(BaseModel):
 def _line_of(text: str, loc: tuple) -> int | None:
     """The line of the YAML node at ``loc`` (keys and list indices), or of its nearest parent."""
     try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
         return None
     line = None
     for key in loc:
@@ -287,6 +287,8 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataError(path, mark.line + 1 if mark else None, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    except RecursionError:
+        raise DataError(path, None, "not readable YAML: nested too deeply") from None
     if not isinstance(raw, dict):
         raise DataError(path, 1, "a task file must be a YAML mapping (key: value lines)")
     try:
