@@ -247,6 +247,10 @@ def _data_files(task_list: list[Task], the_plan: Plan) -> list[dict]:
                 except UserError:
                     continue  # e.g. a train split that only the source language has
                 out += [{"task": task.name, "path": str(p), "sha256": file_sha256(p)} for p in paths]
+        trainer = task.training_task()  # options.train_task: another task's train split trains this one
+        if trainer is not task and not trainer.uses_hub():
+            paths = trainer.files_for(task.spec.source_language, trainer.spec.train_split)
+            out += [{"task": task.name, "path": str(p), "sha256": file_sha256(p)} for p in paths]
     return out
 
 

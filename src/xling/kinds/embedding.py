@@ -1,6 +1,7 @@
 """Kinds for embedders: bitext retrieval and classification through a head fitted on embeddings."""
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -207,15 +208,18 @@ def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: st
     return head
 
 
-class EmbeddingClassification(Kind):
-    """A logistic-regression head on embeddings: ``zero-shot`` (fitted on the source language's
-    train split, applied to every language) and, with ``options.in_language: true``,
-    ``in-language`` (fitted on each language's own train split, where it has one; off by
-    default because it embeds every language's train split)."""
+class HeadKind(Kind):
+    """A logistic-regression head on embedding features: ``zero-shot`` (fitted on the source
+    language's train split, or a held-out part of its eval split, applied to every language) and,
+    with ``options.in_language: true``, ``in-language`` (fitted on each language's own train
+    split, where it has one; off by default because it embeds every language's train split).
+    Subclasses say how items become feature rows."""
 
-    name = "classification"
     needs = Capability.EMBED
-    description = "a linear head fitted on source-language embeddings, tested on every language"
+
+    @abstractmethod
+    def features(self, ctx: RunContext, items: list[Item]) -> tuple[np.ndarray, list[str | None]]:
+        """One feature row per item, and per item None or the embedding error."""
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
         zs = zero_shot_head(task)
@@ -225,19 +229,17 @@ class EmbeddingClassification(Kind):
             units += [Unit(task.name, "in-language", lang) for lang in languages if has_split(task, lang, split)]
         return units
 
-    def source_setting(self, setting: str) -> str | None:
-        return setting
-
     def _head(self, task: Task, ctx: RunContext, data: HeadData) -> tuple[LogisticRegression, set[str]]:
-        key = ("head", task.name, data)
+        key = ("head", self.name, task.name, data)
         if key not in ctx.memo:
             if not data.split:
-                raise DataError(task.spec_path, None, "a classification task needs 'train_split' for the head")
+                raise DataError(task.spec_path, None, f"a {self.name} task needs 'train_split' for the head")
             train, held = head_items(task, ctx, data)
-            x, errors = embed(ctx, [it.fields["text"] for it in train], "symmetric")
+            x, errors = self.features(ctx, train)
             ok = np.array([e is None for e in errors], dtype=bool)
             labels = [it.gold for it, good in zip(train, ok) if good]
-            ctx.memo[key] = (fit_head(task, ctx, x[ok], labels, f"{data.language} {data.split}"), held)
+            x = x[ok] if len(train) else np.zeros((0, 1))
+            ctx.memo[key] = (fit_head(task, ctx, x, labels, f"{data.language} {data.split}"), held)
         return ctx.memo[key]
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
@@ -247,10 +249,20 @@ class EmbeddingClassification(Kind):
             data = zero_shot_head(task)
         head, held = self._head(task, ctx, data)
         items = [it for it in ctx.items(task, unit.language, task.spec.eval_split) if it.parallel_id not in held]
-        x, errors = embed(ctx, [it.fields["text"] for it in items], "symmetric")
-        labels = head.predict(x) if len(items) else []
+        x, errors = self.features(ctx, items)
+        labels = head.predict(x) if items else []
         return [
             Prediction(it.split, it.item_id, it.parallel_id, str(lab), it.gold, float(str(lab) == it.gold))
             if err is None else error_row(it, it.gold, err)
             for it, lab, err in zip(items, labels, errors, strict=True)
         ]
+
+
+class EmbeddingClassification(HeadKind):
+    """Sentence classification through a head on the sentence embedding (see :class:`HeadKind`)."""
+
+    name = "classification"
+    description = "a linear head fitted on source-language embeddings, tested on every language"
+
+    def features(self, ctx: RunContext, items: list[Item]) -> tuple[np.ndarray, list[str | None]]:
+        return embed(ctx, [it.fields["text"] for it in items], "symmetric")

@@ -10,7 +10,7 @@ from ..models.base import Capability
 from ..store import Prediction, Unit
 from ..tasks.registry import Task
 from .base import Kind, RunContext
-from .embedding import HeadData, embed, error_row, fit_head, has_split, head_items, option, train_split_of, zero_shot_head
+from .embedding import HeadKind, embed, error_row
 
 
 def _pair_vectors(ctx: RunContext, items: list[Item]) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
@@ -59,51 +59,18 @@ def pair_features(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     return np.concatenate([u, v, np.abs(u - v), u * v], axis=1)
 
 
-class EmbeddingPairClassification(Kind):
-    """NLI / paraphrase through a logistic-regression head on pair features.
+class EmbeddingPairClassification(HeadKind):
+    """NLI / paraphrase through a logistic-regression head on pair features (see :class:`HeadKind`).
 
-    ``zero-shot``: fitted on the source language (``options.train_language``) train split
-    (``options.train_split``, ``options.train_limit``), tested on every language. Where no train
-    split exists (XNLI and PAWS-X ship only dev/test here) the head is fitted on part of the
-    source's eval split and those items are held out of every language's evaluation; the
-    setting says so. ``in-language`` (with ``options.in_language: true``): fitted on each
-    language's own train split, where it has one.
+    The zero-shot head is fitted on the source language (``options.train_language``) train split
+    (``options.train_split``, ``options.train_limit``). Where no train split exists (XNLI and
+    PAWS-X ship only dev/test here) it is fitted on part of the source's eval split and those
+    items are held out of every language's evaluation; the setting says so.
     """
 
     name = "pair_classification"
-    needs = Capability.EMBED
     description = "a linear head on [u, v, |u-v|, u*v] fitted on source-language pairs, tested on every language"
 
-    def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        zs = zero_shot_head(task)
-        units = [Unit(task.name, zs.setting, lang) for lang in languages]
-        split = train_split_of(task)
-        if option(task, "in_language", False, bool) and split:
-            units += [Unit(task.name, "in-language", lang) for lang in languages if has_split(task, lang, split)]
-        return units
-
-    def _head(self, task: Task, ctx: RunContext, data: HeadData):
-        key = ("pair-head", task.name, data)
-        if key not in ctx.memo:
-            train, held = head_items(task, ctx, data)
-            u, v, errors = _pair_vectors(ctx, train)
-            ok = np.array([e is None for e in errors], dtype=bool)
-            labels = [it.gold for it, good in zip(train, ok) if good]
-            x = pair_features(u, v)[ok] if len(train) else np.zeros((0, 1))
-            ctx.memo[key] = (fit_head(task, ctx, x, labels, f"{data.language} {data.split}"), held)
-        return ctx.memo[key]
-
-    def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        if unit.setting == "in-language":
-            data = HeadData(unit.language, train_split_of(task), False, "in-language")
-        else:
-            data = zero_shot_head(task)
-        head, held = self._head(task, ctx, data)
-        items = [it for it in ctx.items(task, unit.language, task.spec.eval_split) if it.parallel_id not in held]
+    def features(self, ctx: RunContext, items: list[Item]) -> tuple[np.ndarray, list[str | None]]:
         u, v, errors = _pair_vectors(ctx, items)
-        labels = head.predict(pair_features(u, v)) if items else []
-        return [
-            Prediction(it.split, it.item_id, it.parallel_id, str(lab), it.gold, float(str(lab) == it.gold))
-            if err is None else error_row(it, it.gold, err)
-            for it, lab, err in zip(items, labels, errors, strict=True)
-        ]
+        return (pair_features(u, v) if items else np.zeros((0, 1))), errors

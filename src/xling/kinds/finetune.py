@@ -18,6 +18,7 @@ import math
 import os
 import shutil
 import tempfile
+from abc import abstractmethod
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,14 +162,21 @@ class _FineTune(Kind):
     def label_list(self, task: Task, train: list[Item]) -> list[str]:
         return []
 
+    @abstractmethod
     def features(self, tok, items: list[Item], labels: list[str], hp: dict, train: bool) -> Features:
-        raise NotImplementedError
+        """Tokenise ``items`` into model inputs (and, with ``train``, their training targets)."""
 
+    @abstractmethod
+    def loss(self, torch, logits, labels: list[Any], width: int):
+        """The training loss of a batch (``width``: its padded length)."""
+
+    @abstractmethod
     def decode(self, items: list[Item], feats: Features, outputs: list[np.ndarray], labels: list[str], hp: dict) -> list[Any]:
-        raise NotImplementedError
+        """One prediction per item (label, tag list, answer string) from the head's outputs."""
 
+    @abstractmethod
     def item_score(self, pred: Any, item: Item, language: str, task: Task) -> float:
-        raise NotImplementedError
+        """An item's score (0..1) under the task's metric."""
 
     def n_out(self, labels: list[str]) -> int:
         return len(labels)
@@ -218,12 +226,13 @@ class _TaskState:
         set_threads(self.hp["threads"])
         spec = task.spec
         self.src = spec.source_language
-        if not spec.train_split:
+        trainer = task.training_task()
+        if not trainer.spec.train_split:
             raise DataError(task.spec_path, None, f"task {task.name!r} has no 'train_split': fine-tuning needs source-language training data",
-                            hint="add train_split: <split> to the task file")
-        self.train = _subset(task.items(self.src, spec.train_split), self.hp["train_limit"])
+                            hint="add train_split: <split> to the task file, or options.train_task: <a task that has one>")
+        self.train = _subset(trainer.items(self.src, trainer.spec.train_split), self.hp["train_limit"])
         if not self.train:
-            raise DataError(task.spec_path, None, f"no training items for {self.src} split {spec.train_split!r}")
+            raise DataError(trainer.spec_path, None, f"no training items for {self.src} split {trainer.spec.train_split!r}")
         self.labels = kind.label_list(task, self.train)
         self.dev_split = spec.options.get("dev_split", "dev")
         self.seeds = [ctx.seed + i for i in range(self.hp["seeds"])]
@@ -571,9 +580,13 @@ class FineTuneSequenceLabelling(_FineTune):
     def features(self, tok, items, labels, hp, train):
         for it in items:
             toks = it.fields.get("tokens")
-            if not isinstance(toks, list) or not isinstance(it.gold, list) or len(toks) != len(it.gold):
+            if not isinstance(toks, list) or not isinstance(it.gold, list):
                 raise DataError(f"{it.task}:{it.language}", None, f"item {it.item_id}: a sequence-labelling item needs "
-                                "'tokens' and gold tags of the same length")
+                                f"a list of 'tokens' and a list of gold tags; got {type(toks).__name__} tokens and a "
+                                f"{type(it.gold).__name__} gold", hint="declare the tags as gold: {path: tags, type: list}")
+            if len(toks) != len(it.gold):
+                raise DataError(f"{it.task}:{it.language}", None, f"item {it.item_id}: {len(toks)} tokens but "
+                                f"{len(it.gold)} gold tags; a sequence-labelling item needs one tag per token")
         enc = tok([it.fields["tokens"] for it in items], is_split_into_words=True, truncation=True,
                   max_length=hp["max_seq_length"])
         index = {lab: i for i, lab in enumerate(labels)}

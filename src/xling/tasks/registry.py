@@ -58,6 +58,24 @@ class Task:
         """The languages the task is evaluated in."""
         return list(self.spec.languages)
 
+    def training_task(self) -> Task:
+        """The task whose source-language ``train_split`` trains a model for this one: the one
+        ``options.train_task`` names (a catalog task, or a task YAML path relative to this
+        file), for test-only benchmarks such as PUD; else this task itself."""
+        ref = self.spec.options.get("train_task")
+        if ref is None:
+            return self
+        if not isinstance(ref, str) or not ref.strip():
+            raise DataError(self.spec_path, None, f"options.train_task must be a task name or a task YAML path, not {ref!r}")
+        if ref.endswith((".yaml", ".yml")):
+            other = load_task_file(self.spec_path.parent / ref, self.data_dir)
+        else:
+            other = get_task(ref, self.data_dir)
+        other.skip_bad_rows, other.skipped, other.allow_outside = self.skip_bad_rows, self.skipped, self.allow_outside
+        if not other.spec.train_split:
+            raise DataError(self.spec_path, None, f"options.train_task: task {other.name!r} has no train_split to train on")
+        return other
+
     # --- where the data is ----------------------------------------------------------------
     def _base_dir(self) -> Path | None:
         base = self.data_dir or (Path(os.environ[DATA_DIR_ENV]) if os.environ.get(DATA_DIR_ENV) else None)
