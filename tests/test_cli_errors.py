@@ -54,3 +54,12 @@ def test_help_has_examples(cmd):
     assert res.returncode == 0 and "Usage:" in res.stdout
     if cmd in (["run"], ["tasks"], ["report"]):
         assert "xling " in res.stdout.split("Options:")[0] + res.stdout.split("Options:")[-1]
+
+
+def test_a_language_without_local_files_fails_before_any_model_call(shared_data, tmp_path):
+    """Belebele's local copy has 2 of its 122 languages: asking for a third stops at planning."""
+    res = run("run", "-t", "xcopa,belebele", "-l", "ita_Latn", "--limit", "1", "--data-dir", str(shared_data),
+              "--cache", str(tmp_path / "c.sqlite"), "--output", str(tmp_path / "run"), "-q")
+    assert res.returncode == 2, res.stderr
+    assert "belebele" in res.stderr and "ita_Latn" in res.stderr and "eng_Latn.jsonl" in res.stderr
+    assert not (tmp_path / "run" / "predictions.sqlite").exists()

@@ -77,6 +77,10 @@ def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None 
         src = task.spec.source_language
         if wanted is not None and src in task.languages and src not in langs:
             langs = [src, *langs]  # the source language is the reference for the transfer gap
+        if wanted is not None and not task.uses_hub():
+            for lang in langs:  # fail before any model call, not after an hour of scoring
+                if lang != src:
+                    task.files_for(lang, task.spec.eval_split)
         per_task[task.name] = langs
         kind = kinds[task.name] if kinds and task.name in kinds else get_kind(task.spec.kind)
         units += [(task, u) for u in kind.units(task, langs)]
