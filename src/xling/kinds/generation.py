@@ -8,6 +8,7 @@ An answer that cannot be read scores 0 and is recorded with ``status: unparseabl
 """
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import ClassVar
 
 from .. import answers
@@ -219,9 +220,10 @@ class GenerationKind(Kind):
         return T.pick_demos(pool, k, item, ctx.seed, (task.name, language, pool[0].split if pool else ""))
 
     # --- scoring -------------------------------------------------------------------------------
+    @abstractmethod
     def score(self, family: str, item: Item, text: str, fields: dict, lex: Lexicon, keys: dict[str, str],
               language: str, prompt_language: str) -> tuple[answers.Extracted, float, dict]:
-        raise NotImplementedError
+        """Read the answer from the model's text and score it against the gold."""
 
 
 def read_exemplars(path, task: Task, language: str) -> list[Item]:
