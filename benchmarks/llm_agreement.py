@@ -3,7 +3,8 @@
     python benchmarks/llm_agreement.py runs/hf-gemma3-270m-... runs/llamacpp-gemma3-270m-...
 
 Prints, per task and language, the items both runs scored, the share with the same answer under
-each normalisation (raw, per token, per byte) and each run's accuracy with its 95% CI.
+each normalisation (raw, per token, per byte) and each run's accuracy with its 95% CI, then the
+spread of the per-choice log-likelihood differences.
 """
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ def main() -> None:
               f"{scores.get((a_dir, *g), '-'):>18s} {scores.get((b_dir, *g), '-'):>18s}")
     if keys:
         print(f"{'all':22s} {len(keys):4d} " + " ".join(f"{total[n] / len(keys):6.1%}" for n in total))
+        diffs = sorted(abs(x - y) for k in keys for x, y in zip(a[k]["raw"], b[k]["raw"]))
+        print(f"|log-likelihood A - B| per choice (nats, summed over its tokens): median {diffs[len(diffs) // 2]:.3f}, "
+              f"90th percentile {diffs[int(0.9 * (len(diffs) - 1))]:.3f}, max {diffs[-1]:.3f} over {len(diffs)} choices")
 
 
 if __name__ == "__main__":
