@@ -289,3 +289,19 @@ def test_unknown_kind_metric_and_key_suggest_the_closest(tmp_path):
     p = spec_file(tmp_path, BASE + "local:\n  format: tsv\n  path: x.tsv\n  delimter: ','\n")
     with pytest.raises(DataError, match="Did you mean 'delimiter'"):
         load_task_file(p)
+
+
+def test_report_texts_and_diagnostics_read_a_union_eval_split(tmp_path):
+    from types import SimpleNamespace
+
+    from xling.diagnostics import parallel_texts
+    from xling.report_html import item_texts
+
+    union_files(tmp_path, {"train": ["t1", "t2"], "dev": ["d1"], "test": ["x1", "x2"]})
+    p = spec_file(tmp_path, UNION)
+    run = SimpleNamespace(data={"run": {"tasks": [{"name": "mine", "eval_split": "train+dev+test", "limit": 4}]}})
+    texts, notes = item_texts(run, ["swh_Latn"], task_files=(p,))
+    assert notes == [] and list(texts) == [("mine", "swh_Latn", i) for i in ("t1", "t2", "d1", "x1")]
+    assert texts[("mine", "swh_Latn", "d1")] == {"text": "swh_Latn dev d1"}
+    got = parallel_texts(load_task_file(p), ["eng_Latn", "swh_Latn"])
+    assert list(got["eng_Latn"]) == ["t1", "t2", "d1", "x1", "x2"] and got["swh_Latn"]["x2"] == "swh_Latn test x2"
