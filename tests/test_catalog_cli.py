@@ -53,3 +53,17 @@ def test_show_without_data_dir_and_of_a_yaml_file(monkeypatch):
     assert code == 0 and re.search(r"spa_Latn\s+│ Spanish\s+│ spa_Latn\s+│ 6", out)
     code, out = run("tasks", "show", "nope")
     assert code == 2
+
+
+def test_show_counts_a_union_eval_split(tmp_path, monkeypatch):
+    monkeypatch.setattr(cli.out, "width", 200)
+    for split, n in (("train", 3), ("dev", 1), ("test", 2)):
+        (tmp_path / split).mkdir()
+        (tmp_path / split / "eng_Latn.tsv").write_text("id\ttext\n" + "".join(f"{split}{i}\tx\n" for i in range(n)))
+    p = tmp_path / "u.yaml"
+    p.write_text("name: u\ndescription: d\nkind: many_to_many_retrieval\nmetric: p@1\nlanguages: [eng_Latn]\n"
+                 "creation: native\nlicence: CC0-1.0\neval_split: train+dev+test\nfields: {text: text}\nid: id\n"
+                 "local: {root: task-file, format: tsv, path: '{split}/{language}.tsv'}\n")
+    code, out = run("tasks", "show", str(p))
+    assert code == 0, out
+    assert "eval split: train+dev+test" in out and re.search(r"eng_Latn\s+│ English\s+│ eng_Latn\s+│ 6 ", out), out

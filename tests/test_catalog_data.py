@@ -22,7 +22,7 @@ COUNTS = [
     ("sib200", "test", None, 204),
     ("sib200", "train", {"eng_Latn": 701, "swh_Latn": 701, "zho_Hans": 701, "nqo_Nkoo": 701}, None),
     ("sib200", "dev", {"eng_Latn": 99, "yor_Latn": 99, "amh_Ethi": 99}, None),
-    ("flores-retrieval", "test", {"eng_Latn": 204, "tzm_Tfng": 204, "zho_Hant": 204}, None),
+    ("flores-retrieval", "train+dev+test", {"eng_Latn": 1004, "tzm_Tfng": 1004, "zho_Hant": 1004, "nqo_Nkoo": 1004}, None),
     ("tatoeba", "test", {"deu_Latn": 1000, "swh_Latn": 390, "amh_Ethi": 168, "tzl_Latn": 104, "ang_Latn": 134,
                          "kzj_Latn": 1000, "dtp_Latn": 1000, "zho_Hans": 1000}, None),
     ("xnli", "dev", None, 2490),
@@ -99,6 +99,24 @@ def test_xnli_line_i_is_the_same_item_in_all_15_languages(shared_data):
     assert len({pid for pid, _ in ref}) == 2490
     for lang, items in per.items():
         assert [(it.parallel_id, it.gold) for it in items] == ref, lang  # same ids, same labels, same order
+
+
+def test_flores_retrieval_is_all_1004_sentences_parallel_by_index_id(shared_data):
+    """train+dev+test: the same 1,004 FLORES sentences (by index_id, in the same order, each in its
+    SIB-200 split) in every one of the 205 languages, with the very texts sib200 reads."""
+    t = task("flores-retrieval", shared_data)
+    assert t.spec.eval_split == "train+dev+test"
+    eng = t.items("eng_Latn", t.spec.eval_split)
+    ref = [(it.split, it.parallel_id) for it in eng]
+    assert len({pid for _, pid in ref}) == 1004 and all(it.item_id == it.parallel_id for it in eng)
+    assert collections.Counter(split for split, _ in ref) == {"train": 701, "dev": 99, "test": 204}
+    for lang in t.languages:
+        assert [(it.split, it.parallel_id) for it in t.iter_items(lang, t.spec.eval_split)] == ref, lang
+    sib = task("sib200", shared_data)
+    for lang in ("eng_Latn", "zho_Hans"):
+        texts = {(it.split, it.parallel_id): it.fields["text"] for it in t.items(lang, t.spec.eval_split)}
+        assert texts == {(it.split, it.parallel_id): it.fields["text"]
+                         for split in ("train", "dev", "test") for it in sib.items(lang, split)}
 
 
 def test_sib200_parallel_by_index_id(shared_data):

@@ -140,3 +140,32 @@ def test_online_loading_asks_datasets_for_the_pinned_commit(monkeypatch):
         list(iter_hub_rows(hub, language, task._code(language), task.spec.eval_split, limit=1))
         assert calls[-1][0] == hub.id and calls[-1][3] == hub.revision, task.name
     assert len(calls) >= 15
+
+
+def test_union_split_from_the_hub_maps_each_part(mirror):
+    """flores-retrieval's train+dev+test on the Hub: dev -> validation (split_map), parts in order,
+    each item keeping its own split, --limit across the parts; `datasets` also reads the mapped
+    union (train+validation+test) in one call."""
+    repo = mirror / "Davlan" / "sib200"
+    f = Features({"index_id": Value("int64"), "category": Value("string"), "text": Value("string")})
+    parts = {"train": [7, 3], "validation": [11], "test": [5, 2]}
+    for split, ids in parts.items():
+        (repo / "eng_Latn").mkdir(parents=True, exist_ok=True)
+        Dataset.from_dict({"index_id": ids, "category": ["travel"] * len(ids), "text": [f"s{i}" for i in ids]},
+                          features=f).to_parquet(str(repo / "eng_Latn" / f"{split}-00000-of-00001.parquet"))
+    (repo / "README.md").write_text("---\nconfigs:\n- config_name: eng_Latn\n  data_files:\n" + "".join(
+        f"  - split: {s}\n    path: eng_Latn/{s}-*.parquet\n" for s in parts) + "---\n")
+    t = get_task("flores-retrieval")
+    assert t.uses_hub() and t.spec.eval_split == "train+dev+test"
+    items = t.items("eng_Latn", t.spec.eval_split)
+    assert [(it.split, it.item_id, it.parallel_id, it.fields["text"]) for it in items] == [
+        ("train", "7", "7", "s7"), ("train", "3", "3", "s3"), ("dev", "11", "11", "s11"),
+        ("test", "5", "5", "s5"), ("test", "2", "2", "s2")]
+    assert [(it.split, it.item_id) for it in t.items("eng_Latn", t.spec.eval_split, limit=3)] == [
+        ("train", "7"), ("train", "3"), ("dev", "11")]
+    assert t.count("eng_Latn", t.spec.eval_split) == 5
+
+    from xling.tasks.hub import iter_hub_rows
+
+    rows = list(iter_hub_rows(t.spec.hub, "eng_Latn", "eng_Latn", "train+dev+test"))
+    assert [r.record["index_id"] for r in rows] == [7, 3, 11, 5, 2]

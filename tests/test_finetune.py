@@ -170,6 +170,22 @@ def test_target_dev_selection_is_recorded(tiny_model, data_dir, tmp_path):
     assert sel[TGT] == f"target-dev ({TGT}/dev)" and sel[SRC] == f"target-dev ({SRC}/dev)"
 
 
+def test_union_eval_split_holding_the_dev_split_is_not_used_to_pick_epochs(tiny_model, data_dir, tmp_path):
+    """eval_split dev+test: all 50 items per language are scored (each with its own split), and the
+    epoch is not chosen on dev, which is now evaluated."""
+    task = _task(tmp_path, "syn-cls", "classification", "accuracy", {"text": "text", "label": "label"},
+                 {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"],
+                 eval_split="dev+test")
+    res = _run(tiny_model, task, data_dir, tmp_path / "run", seeds=1, epochs=2)
+    pred = res.predictions()
+    assert {lang: len(g) for lang, g in pred.groupby("language")} == {SRC: 50, TGT: 50}
+    src = pred[pred["language"] == SRC]
+    assert list(src["split"]).count("dev") == 20 and list(src["split"]).count("test") == 30
+    assert {"dev/2", "dev/21", "test/2", "test/31"} <= set(src["item_id"])  # line ids, prefixed by their part
+    assert {p["selection"] for p in pred["prediction"]} == {
+        f"last epoch (no 'dev' split for {SRC} distinct from the eval and train splits)"}
+
+
 def test_pair_classification(tiny_model, data_dir, tmp_path):
     task = _task(tmp_path, "syn-pair", "pair_classification", "accuracy",
                  {"id": "id", "text1": "s1", "text2": "s2", "label": "label"},

@@ -12,6 +12,7 @@ from ..items import Item
 from ..models.base import Capability
 from ..store import Prediction, Unit
 from ..tasks.registry import Task
+from ..tasks.spec import check_split, shared_splits
 from .base import Kind, RunContext
 
 
@@ -149,14 +150,28 @@ class HeadData:
 
 
 def train_split_of(task: Task) -> str | None:
-    return option(task, "train_split", None) or task.spec.train_split
+    """The head's train split (``options.train_split``, else the spec's); an error when it shares a
+    part with the eval split (a union such as ``train+dev+test``), which would test the head on
+    its own training items."""
+    split = option(task, "train_split", None) or task.spec.train_split
+    if split:
+        try:
+            check_split(split)
+        except ValueError as exc:
+            raise DataError(task.spec_path, None, f"options.train_split: {exc}") from None
+    both = shared_splits(split, task.spec.eval_split)
+    if both:
+        raise DataError(task.spec_path, None, f"the head's train split {split!r} shares {'+'.join(both)!r} with eval_split "
+                        f"{task.spec.eval_split!r}: the head would be tested on its own training items",
+                        hint="drop that split from options.train_split or from eval_split")
+    return split
 
 
 def has_split(task: Task, language: str, split: str | None) -> bool:
     if not split:
         return False
     try:
-        task.path_for(language, split)
+        task.files_for(language, split)
         return True
     except UserError:
         return False

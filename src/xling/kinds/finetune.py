@@ -31,6 +31,7 @@ from ..items import Item
 from ..models.base import Capability
 from ..store import Prediction, Unit
 from ..tasks.registry import Task
+from ..tasks.spec import shared_splits
 from .base import Kind, RunContext
 
 FINETUNE_DIR_ENV = "XLING_FINETUNE_DIR"
@@ -235,6 +236,9 @@ class _TaskState:
             raise DataError(trainer.spec_path, None, f"no training items for {self.src} split {trainer.spec.train_split!r}")
         self.labels = kind.label_list(task, self.train)
         self.dev_split = spec.options.get("dev_split", "dev")
+        # epochs are chosen on a dev split that shares no part with what is trained or tested on
+        self.dev_clash = shared_splits(self.dev_split, spec.eval_split) + (
+            shared_splits(self.dev_split, trainer.spec.train_split) if trainer is task else [])
         self.seeds = [ctx.seed + i for i in range(self.hp["seeds"])]
         self.tok = _memo(ctx, ("tokenizer", backend.source), backend.load_tokenizer)
         self.model = None
@@ -405,14 +409,14 @@ class _TaskState:
         rule = self.hp["selection"]
         lang = language if rule == "target-dev" else self.src
         if not self._has_dev(lang):
-            return f"last epoch (no '{self.dev_split}' split for {lang} distinct from the eval split)"
+            return f"last epoch (no '{self.dev_split}' split for {lang} distinct from the eval and train splits)"
         return f"{rule} ({lang}/{self.dev_split})"
 
     def _has_dev(self, language: str) -> bool:
-        if self.dev_split == self.task.spec.eval_split:
+        if self.dev_clash:
             return False
         try:
-            self.task.path_for(language, self.dev_split)
+            self.task.files_for(language, self.dev_split)
         except UserError:
             return False
         return True

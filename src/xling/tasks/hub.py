@@ -47,7 +47,8 @@ def _class_label_names(features) -> dict[str, Any]:
 
 def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | None = None,
                   variant: str | None = None) -> Iterator[Row]:
-    """Rows of one language and split from the Hub, streamed (reading stops at ``limit``)."""
+    """Rows of one language and split (or union of splits) from the Hub, streamed (reading stops
+    at ``limit``)."""
     try:
         import datasets
     except ImportError as exc:
@@ -55,7 +56,8 @@ def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | Non
                         hint="pip install 'xling[hub]', or give --data-dir with a local copy of the release") from exc
     hub_code = hub.languages.get(language, code)
     config = hub.config.format(lang=hub_code, language=language, variant=variant or "") if hub.config else None
-    hub_split = hub.split_map.get(split, split)
+    # a union (train+dev+test) maps part by part; `datasets` concatenates `a+b` splits itself
+    hub_split = "+".join(hub.split_map.get(part, part) for part in split.split("+"))
     path, revision = hub_location(hub)
     try:
         ds = datasets.load_dataset(path, config, split=hub_split, revision=revision, streaming=True)

@@ -3,7 +3,8 @@
 A :class:`Task` binds a spec to where its data is: a local copy of the release (``--data-dir``,
 ``$XLING_DATA_DIR``, or files next to a task YAML) or, when no data directory is given, the
 Hugging Face Hub. It reads only the files of the languages and splits asked for, streams them,
-and stops reading at ``limit``.
+and stops reading at ``limit``. A split name may be a union, ``train+dev+test``: those splits
+one after the other (each item keeps its own part's split).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ..languages import canonical, try_canonical
 from .hub import iter_hub_rows
 from .mapping import GoldSpec, Mapper, MappingError
 from .readers import READERS, BadRow, Row, SkipLog
-from .spec import TaskSpec, load_spec
+from .spec import TaskSpec, load_spec, split_parts
 
 DATA_DIR_ENV = "XLING_DATA_DIR"
 
@@ -174,7 +175,7 @@ class Task:
         out = []
         for s in dict.fromkeys(wanted):
             try:
-                self.path_for(language, s)
+                self.files_for(language, s)
                 out.append(s)
             except OutsideDataDir:
                 raise
@@ -184,7 +185,10 @@ class Task:
 
     def files_for(self, language: str, split: str, variant: str | None = None) -> list[Path]:
         """Every local file read for one language and split (two for line-aligned bitext; one per
-        variant for a task with a variant axis and no ``variant`` given)."""
+        variant for a task with a variant axis and no ``variant`` given; those of every part of a
+        union, in order)."""
+        if len(parts := split_parts(split)) > 1:
+            return [p for part in parts for p in self.files_for(language, part, variant)]
         if self.spec.variant is not None and variant is None:
             return [p for label, _, _ in self.variants() for p in self.files_for(language, split, label)]
         path = self.path_for(language, split, variant)
@@ -200,8 +204,11 @@ class Task:
                             hint="placeholders: {lang} (dataset code), {language} (canonical), {split}, {variant}") from exc
 
     def path_for(self, language: str, split: str, variant: str | None = None) -> Path:
-        """The file holding one language and split; a clear error listing what exists when absent."""
+        """The file holding one language and (single) split; a clear error listing what exists when
+        absent. A union has several files: see :meth:`files_for`."""
         language = self.check_language(language)
+        if len(split_parts(split)) > 1:
+            raise UserError(f"task {self.name!r}: split {split!r} is a union of several files; use files_for")
         pat = self._pattern(language, split)
         if pat is None:
             have = ", ".join(sorted(self.spec.local.files[language]))
@@ -298,6 +305,8 @@ class Task:
     def count(self, language: str, split: str, variant: str | None = None) -> int:
         """Records of one language and split (after ``explode``), without building items: fast."""
         language = self.check_language(language)
+        if len(parts := split_parts(split)) > 1:
+            return sum(self.count(language, part, variant) for part in parts)
         if self.spec.variant is not None and variant is None:
             return sum(self.count(language, split, lab) for lab, _, _ in self.variants())
         _, rows = self._rows(language, split, variant, None)
@@ -310,24 +319,33 @@ class Task:
     def iter_items(self, language: str, split: str, limit: int | None = None, variant: str | None = None) -> Iterator[Item]:
         """Items streamed from the file; reading stops once ``limit`` items are out.
 
-        For a task with a variant axis (MLQA question language) and no ``variant``, the items of
-        every variant follow one another; each carries ``fields[<axis>_language]`` and an id
-        suffixed ``|<axis>=<language>`` so that ids stay unique."""
+        A union split (``train+dev+test``) yields each part's items in turn, each with its own
+        part's ``split``; ``limit`` counts across the parts, and an item id seen in an earlier part
+        is a duplicate (a bad row); ids the task does not declare (line numbers, JSON paths) are
+        prefixed with the part, ``test/12``. For a task with a variant axis (MLQA question language) and no
+        ``variant``, the items of every variant follow one another; each carries
+        ``fields[<axis>_language]`` and an id suffixed ``|<axis>=<language>`` so that ids stay unique."""
         language = self.check_language(language)
-        if self.spec.variant is not None and variant is None:
-            n = 0
-            for label, _, _ in self.variants():
-                for it in self.iter_items(language, split, None if limit is None else limit - n, label):
+        every = self.spec.variant is not None and variant is None
+        parts = split_parts(split)
+        seen: dict[str, str] = {}
+        n = 0
+        for part in parts:
+            for v in ([lab for lab, _, _ in self.variants()] if every else [variant]):
+                for it in self._iter_part(language, part, None if limit is None else limit - n, v, seen, len(parts) > 1):
                     n += 1
                     yield it
                 if limit is not None and n >= limit:
                     return
-            return
+
+    def _iter_part(self, language: str, split: str, limit: int | None, variant: str | None,
+                   seen: dict[str, str], union: bool = False) -> Iterator[Item]:
+        """Items of one (single) split and variant; ``seen``: the ids already out -> their split;
+        ``union``: the split is one part of a union."""
         mapper = self.mapper()
         source, rows = self._rows(language, split, variant, limit)
         label = next((lab for lab, lang, code in self.variants() if variant in (lab, lang, code)), None)
         n = 0
-        seen: set[str] = set()
         for row in mapper.rows(rows):
             if limit is not None and n >= limit:
                 return
@@ -342,15 +360,20 @@ class Task:
                 continue
             if item_id is None:  # JSON records: their JSON path (unique); line-based: the line
                 item_id = row.where or (str(row.line) if row.line is not None else str(n))
+                if union:
+                    item_id = f"{split}/{item_id}"
             if label is not None:
                 axis, _, vlang = label.partition("=")
                 fields[f"{axis}_language"] = vlang
                 item_id = f"{item_id}|{label}"
                 parallel_id = f"{parallel_id}|{label}" if parallel_id is not None else None
             if item_id in seen:
-                self._bad(source, BadRow(row.line, f"duplicate item id {item_id!r}", row.where))
+                where = f" (first in split {seen[item_id]!r} of this union)" if seen[item_id] != split else ""
+                hint = ("the parts of a union split need ids unique across them; a position such as _line repeats "
+                        "in every file: use a column that is unique across splits, or a single split") if where else None
+                self._bad(source, BadRow(row.line, f"duplicate item id {item_id!r}{where}", row.where, hint))
                 continue
-            seen.add(item_id)
+            seen[item_id] = split
             if parallel_id is None:
                 parallel_id = f"{language}:{item_id}"  # not parallel: unique per language
             n += 1

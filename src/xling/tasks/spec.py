@@ -29,6 +29,34 @@ def _check_path(value: Any, what: str) -> Any:
     return value
 
 
+def split_parts(split: str) -> list[str]:
+    """The splits a split name stands for: ``train+dev+test`` (the Hugging Face ``datasets``
+    convention) is those splits concatenated in that order; a plain name is itself."""
+    return split.split("+")
+
+
+def check_split(split: str) -> str:
+    """A split name or union, or a ValueError saying what is wrong with it (empty or repeated part)."""
+    parts = split_parts(split)
+    for part in parts:
+        if not part.strip():
+            raise ValueError(f"{split!r} has an empty part; write splits joined by '+', e.g. 'train+dev+test'")
+        if part != part.strip():
+            raise ValueError(f"{split!r}: no spaces around '+' (write e.g. 'train+dev+test')")
+    repeated = sorted({p for p in parts if parts.count(p) > 1})
+    if repeated:
+        raise ValueError(f"{split!r} names {', '.join(map(repr, repeated))} twice; each split may appear once")
+    return split
+
+
+def shared_splits(a: str | None, b: str | None) -> list[str]:
+    """The splits two split names (or unions) have in common, in ``a``'s order."""
+    if not a or not b:
+        return []
+    other = set(split_parts(b))
+    return [p for p in split_parts(a) if p in other]
+
+
 class Gold(BaseModel):
     """Where the gold answer is and what type it has (see ``mapping.GoldSpec``)."""
 
@@ -201,6 +229,24 @@ class TaskSpec(BaseModel):
             out[code] = str(v)
         return out
 
+    @field_validator("eval_split")
+    @classmethod
+    def _eval_split(cls, value: str) -> str:
+        return check_split(value)
+
+    @field_validator("train_split")
+    @classmethod
+    def _train_split(cls, value: str | None, info) -> str | None:
+        if value is None:
+            return value
+        check_split(value)
+        both = shared_splits(value, info.data.get("eval_split"))
+        if both:
+            raise ValueError(f"{'+'.join(both)!r} is both trained on and part of eval_split "
+                             f"{info.data['eval_split']!r}: a model would be tested on its own training items; "
+                             f"drop it from one of the two")
+        return value
+
     @field_validator("source_language")
     @classmethod
     def _canonical_source(cls, value: str) -> str:
@@ -352,4 +398,5 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
-__all__ = ["TaskSpec", "LocalSource", "HubSource", "Gold", "Mapping", "Variant", "load_spec", "QUOTING", "GOLD_TYPES"]
+__all__ = ["TaskSpec", "LocalSource", "HubSource", "Gold", "Mapping", "Variant", "load_spec", "QUOTING", "GOLD_TYPES",
+           "split_parts", "check_split", "shared_splits"]
