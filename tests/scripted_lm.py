@@ -6,7 +6,7 @@ a wrong, a silent or a failing model, and read ``ScriptedLM.seen`` to check what
 """
 from __future__ import annotations
 
-from xling.models.base import Backend, Capability
+from xling.models.base import Backend, Capability, ItemError
 
 
 class ScriptedLM(Backend):
@@ -44,13 +44,25 @@ def register(monkeypatch) -> type[ScriptedLM]:
 
 
 class ScriptedBothLM(ScriptedLM):
-    """TEST DOUBLE that can also score log-likelihoods (the longest continuation wins)."""
+    """TEST DOUBLE that can also score log-likelihoods: ``loglik_script(context, continuation)``
+    gives the log-prob (or an ItemError); by default the longest continuation wins."""
 
     name = "scripted-both"
     capabilities = frozenset({Capability.GENERATE, Capability.LOGLIK})
+    loglik_script = staticmethod(lambda context, continuation: float(len(continuation)))
+    loglik_seen: list[tuple[str, str]] = []
 
     def loglik(self, requests):
-        return [(float(len(x)), max(1, len(x.split())), False) for _c, x in requests]
+        ScriptedBothLM.loglik_seen.extend(requests)
+        out = [ScriptedBothLM.loglik_script(c, x) for c, x in requests]
+        return [o if isinstance(o, ItemError) else (float(o), max(1, len(x.split())), False) for o, (_c, x) in zip(out, requests)]
+
+
+class ScriptedLoglikLM(ScriptedBothLM):
+    """TEST DOUBLE that only scores log-likelihoods (``ScriptedBothLM.loglik_script``)."""
+
+    name = "scripted-loglik"
+    capabilities = frozenset({Capability.LOGLIK})
 
 
 def register_both(monkeypatch) -> type[ScriptedBothLM]:
@@ -59,4 +71,8 @@ def register_both(monkeypatch) -> type[ScriptedBothLM]:
     register(monkeypatch)
     monkeypatch.setitem(registry.BACKENDS, "scripted-both", registry.BackendInfo(
         "scripted-both", "scripted_lm", "ScriptedBothLM", ("generate", "loglik"), "", "scripted-both", "test double"))
+    monkeypatch.setitem(registry.BACKENDS, "scripted-loglik", registry.BackendInfo(
+        "scripted-loglik", "scripted_lm", "ScriptedLoglikLM", ("loglik",), "", "scripted-loglik", "test double"))
+    ScriptedBothLM.loglik_seen = []
+    ScriptedBothLM.loglik_script = staticmethod(lambda context, continuation: float(len(continuation)))
     return ScriptedBothLM

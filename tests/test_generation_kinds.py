@@ -282,7 +282,7 @@ def test_answer_by_picks_the_implementation(tmp_path, shared_data, monkeypatch):
     lm.script = staticmethod(lambda p: "A")
     res = run(tmp_path, ["xcopa"], ["ita_Latn"], 2, model="scripted-both", name="loglik")
     assert set(res.to_pandas()["setting"]) == {"direct/prompt-en/0-shot"} and not lm.seen  # by log-likelihood
-    with pytest.raises(UserError, match="takes no protocol, prompt or shots options"):
+    with pytest.raises(UserError, match="cannot run --protocol xlt"):
         run(tmp_path, ["xcopa"], ["ita_Latn"], 2, {"protocols": "xlt"}, model="scripted-both", name="x")
     res = run(tmp_path, ["xcopa"], ["ita_Latn"], 2, {"protocols": "direct,xlt", "answer_by": "generate"},
               model="scripted-both", name="gen")

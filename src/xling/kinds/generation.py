@@ -18,7 +18,7 @@ from ..metrics import METRICS, Metric
 from ..models.base import Backend, Capability, ItemError
 from ..prompts import templates as T
 from ..prompts.lexicon import Lexicon, lexicon
-from ..protocols import ProtocolOptions, Setting, Translator, load_translator, parse_setting, settings
+from ..protocols import TEXT_FIELDS, TRANSLATING, InputTranslation, ProtocolOptions, parse_setting, settings
 from ..store import Prediction, Unit
 from ..tasks.registry import Task
 from .base import Kind, RunContext
@@ -28,9 +28,6 @@ from .base import Kind, RunContext
 METRICS.setdefault("f1", Metric("f1", "token F1 against the best-matching gold answer, x100"))
 METRICS.setdefault("em", Metric("em", "exact match against any gold answer after normalisation, x100"))
 
-# Text fields that translate-test / self-translate translate; others (COPA's "cause"/"effect",
-# ids) pass through.
-TEXT_FIELDS = ("text", "text1", "text2", "premise", "context", "passage", "question", "choices")
 DEMO_POOL = 200  # demonstrations are drawn from the first N items of the demo split (not --limit)
 
 
@@ -52,41 +49,26 @@ class GenerationKind(Kind):
     def __init__(self):
         self.options = ProtocolOptions()
         self.chat = False
-        self._translator_backend: Backend | None = None
+        self.translation = InputTranslation(self.options)
 
     # --- planning ------------------------------------------------------------------------------
     def configure(self, options: ProtocolOptions, backend: Backend | None) -> None:
         """Take the run's protocol options; ``backend`` tells whether a chat template applies."""
         self.options = options
         self.chat = bool(options.chat == "auto" and backend is not None and getattr(backend, "chat_template", None))
-        if options.translator and "translate-test" in options.protocols:
-            from ..models.registry import load_model
-
-            self._translator_backend = load_model(options.translator, options.translator_options)
+        self.translation = InputTranslation(options, self.chat)
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        src = task.spec.source_language
         out = []
         for s in settings(self.options, chat=self.chat):
-            if s.protocol in ("translate-test", "self-translate") and not self.supports_translation:
+            if s.protocol in TRANSLATING and not self.supports_translation:
                 raise UserError(f"protocol {s.protocol} is not available for task {task.name!r} (kind {self.name}): "
                                 "its gold answers are spans of the original text",
                                 hint="use --protocol direct or xlt for this task")
             if s.protocol == "translate-test":
-                self._check_translator(task, [lang for lang in languages if lang != src])
+                self.translation.check(task, languages)
             out += [Unit(task.name, str(s), lang) for lang in languages]
         return out
-
-    def _check_translator(self, task: Task, languages: list[str]) -> None:
-        tb = self._translator_backend
-        src_of = getattr(tb, "source", None)
-        if tb is None or src_of is None:
-            return  # a generative translator handles any pair
-        bad = [lang for lang in languages if lang != src_of or getattr(tb, "target_language", None) != task.spec.source_language]
-        if bad:
-            raise UserError(f"translator {tb.spec!r} translates {src_of} -> {tb.target_language}; it cannot translate "
-                            f"{', '.join(bad)} -> {task.spec.source_language} for task {task.name!r}",
-                            hint=f"restrict --languages to {src_of} (plus the source language), or use a generative model as --translator")
 
     def source_setting(self, setting: str) -> str | None:
         return setting  # every setting runs the source language too
@@ -99,8 +81,8 @@ class GenerationKind(Kind):
         if not items:
             return []
         src = task.spec.source_language
-        translated = setting.protocol in ("translate-test", "self-translate") and unit.language != src
-        fields, errors = self._inputs(items, setting, unit.language, src, task, ctx) if translated else \
+        translated = setting.protocol in TRANSLATING and unit.language != src
+        fields, errors = self.translation.fields(items, setting.protocol, unit.language, src, ctx) if translated else \
             ([it.fields for it in items], [None] * len(items))
         prompt_language = src if translated else unit.language
         lex = setting.prompt.lexicon_for(prompt_language)
@@ -156,51 +138,6 @@ class GenerationKind(Kind):
         """Plain prompts stop at the end of the answer line; a chat model ends its own turn (and
         may open it with a line break, which a "\n" stop would turn into an empty answer)."""
         return [] if chat else ["\n"]
-
-    def _inputs(self, items: list[Item], setting: Setting, language: str, src: str, task: Task, ctx: RunContext):
-        """Items' text fields translated into the source language, and per-item errors."""
-        tr = self._translator(setting, ctx)
-        flat: list[tuple[int, str, int | None, str]] = []
-        for i, it in enumerate(items):
-            for k in TEXT_FIELDS:
-                v = it.fields.get(k)
-                if isinstance(v, str) and k == "question" and v.lower() in ("cause", "effect"):
-                    continue
-                if isinstance(v, str):
-                    flat.append((i, k, None, v))
-                elif isinstance(v, list):
-                    flat += [(i, k, j, str(x)) for j, x in enumerate(v)]
-        outs = tr.translate([t for *_, t in flat], language, src)
-        fields = [dict(it.fields) for it in items]
-        for f in fields:
-            for k, v in f.items():
-                if isinstance(v, list):
-                    f[k] = list(v)
-        errors: list[str | None] = [None] * len(items)
-        for (i, k, j, _), o in zip(flat, outs, strict=True):
-            if isinstance(o, ItemError):
-                errors[i] = f"translation failed: {o}"
-                continue
-            if not o.strip():
-                errors[i] = f"the translator returned nothing for field {k!r}"
-                continue
-            if j is None:
-                fields[i][k] = o
-            else:
-                fields[i][k][j] = o
-        return fields, errors
-
-    def _translator(self, setting: Setting, ctx: RunContext) -> Translator:
-        key = ("translator", setting.protocol)
-        if key not in ctx.memo:
-            if setting.protocol == "self-translate":
-                ctx.memo[key] = Translator(ctx.backend, ctx.cache, ctx.stats, lm_client=ctx.lm(), chat=setting.chat)
-            else:
-                backend = self._translator_backend
-                if backend is None:
-                    backend = load_translator(self.options.translator, self.options.translator_options, ctx.cache).backend
-                ctx.memo[key] = Translator(backend, ctx.cache, ctx.stats)
-        return ctx.memo[key]
 
     def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
         """Demonstrations from the train split, or (where the language has none: XNLI, or

@@ -13,16 +13,27 @@ the prediction JSON so analyses can switch):
   character is 3 bytes, as it is about 3 times the information of a Latin letter).
 
 The prompt format lives in :func:`build_requests`, in one place, so per-language templates can
-replace it.
+replace it. It is English (``prompt-en``), without demonstrations.
+
+Protocols (``--protocol``): ``direct``; ``translate-test`` (``--translator``) and ``self-translate``
+(the evaluated model, which must also generate, translates): every text field the requests are
+built from is translated into the task's source language first, through the same step the
+generation kinds use (:class:`xling.protocols.InputTranslation`). Each protocol is its own setting,
+named like the generation kinds' (``translate-test(apertium)/prompt-en/0-shot``), and runs the
+source language too (untranslated) for its transfer gap.
 """
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from typing import Any
 
-from ..errors import DataError
+from ..errors import CapabilityError, DataError, UserError
 from ..items import Item
-from ..models.base import Capability, ItemError
+from ..models.base import Backend, Capability, ItemError
+from ..prompts import templates as T
+from ..prompts.lexicon import lexicon
+from ..protocols import TEXT_FIELDS, TRANSLATING, InputTranslation, ProtocolOptions, parse_setting, settings
 from ..store import Prediction, Unit
 from ..tasks.registry import Task
 from .base import Kind, RunContext
@@ -30,6 +41,7 @@ from .base import Kind, RunContext
 NORMALISATIONS = ("raw", "token", "byte")
 DEFAULT_NORMALISATION = "byte"
 SETTING = "direct/prompt-en/0-shot"  # protocol / prompt language / demonstrations
+PROTOCOLS = ("direct", *TRANSLATING)
 
 # lm-evaluation-harness's COPA/XCOPA connectors (English prompt format).
 _CONNECTORS = {"cause": "because", "effect": "therefore"}
@@ -75,9 +87,17 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
 
 
 def label_words(task: Task) -> dict[str, str]:
-    """The task's label -> verbaliser word mapping (task option ``label_words``)."""
+    """The task's label -> verbaliser word mapping: task option ``label_words``, else the English
+    prompt lexicon's words for NLI labels (entailment/neutral/contradiction) or yes/no labels."""
     words = task.spec.options.get("label_words")
     labels = task.spec.labels or []
+    if words is None and labels:
+        try:
+            family = T.family_of("pair_classification", task.spec.options, labels)
+            keys = T.label_keys(family, task.spec.options, labels)
+            words = {lab: lexicon("eng_Latn").label(keys[lab]) for lab in labels}
+        except (UserError, KeyError):
+            words = None  # no lexicon words for these labels: the task file must give them
     if not isinstance(words, dict) or not words:
         raise DataError(task.spec_path, None,
                         "pair classification by log-likelihood needs options.label_words (label: word)",
@@ -107,8 +127,38 @@ class LoglikChoice(Kind):
     needs = Capability.LOGLIK
     description = "choices scored by log-likelihood given the item (raw, per-token, per-byte; per-byte primary)"
 
+    def __init__(self):
+        self.options = ProtocolOptions()
+        self.translation = InputTranslation(self.options)
+
+    def configure(self, options: ProtocolOptions, backend: Backend | None) -> None:
+        """Take the run's protocols; an option this kind cannot honour is an error naming it."""
+        why = "by log-likelihood the prompt is English, zero-shot, without chat template"
+        hint = "add --answer-by generate to run it by generation (where the model can generate), or drop the option"
+        bad = [p for p in options.protocols if p not in PROTOCOLS]
+        if bad:
+            raise CapabilityError(f"{self.name} by log-likelihood cannot run --protocol {','.join(bad)}: it runs "
+                                  f"{', '.join(PROTOCOLS)}", hint=hint)
+        if options.prompt_languages != ("en",):
+            raise CapabilityError(f"{self.name} by log-likelihood cannot take --prompt-language "
+                                  f"{','.join(options.prompt_languages)}: {why}", hint=hint)
+        if options.shots:
+            raise CapabilityError(f"{self.name} by log-likelihood cannot take --shots {options.shots}: {why}", hint=hint)
+        if "self-translate" in options.protocols and backend is not None and Capability.GENERATE not in backend.capabilities:
+            raise CapabilityError(f"protocol self-translate needs a model that generates (it translates its own input); "
+                                  f"model {backend.spec!r} offers {', '.join(sorted(backend.capabilities))}",
+                                  hint="use --protocol translate-test with a --translator instead")
+        chat = bool(options.chat == "auto" and backend is not None and getattr(backend, "chat_template", None))
+        self.options = options
+        self.translation = InputTranslation(options, chat)  # chat: how self-translate prompts the model
+
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        return [Unit(task.name, SETTING, lang) for lang in languages]
+        out = []
+        for s in settings(self.options, chat=False):  # the scored prompt is plain text
+            if s.protocol == "translate-test":
+                self.translation.check(task, languages)
+            out += [Unit(task.name, str(s), lang) for lang in languages]
+        return out
 
     def _gold_index(self, item: Item, task: Task, n_choices: int) -> int:
         if task.spec.kind == "pair_classification":
@@ -126,16 +176,28 @@ class LoglikChoice(Kind):
         if by not in NORMALISATIONS:
             raise DataError(task.spec_path, None, f"options.normalisation must be one of {', '.join(NORMALISATIONS)}, not {by!r}")
         items = ctx.items(task, unit.language, task.spec.eval_split)
-        built = [build_requests(it, task) for it in items]
-        flat = [(c, x) for c, xs in built for x in xs]
+        protocol = parse_setting(unit.setting).protocol
+        src = task.spec.source_language
+        translated = protocol in TRANSLATING and unit.language != src and bool(items)
+        fields, errors = self.translation.fields(items, protocol, unit.language, src, ctx) if translated else \
+            ([it.fields for it in items], [None] * len(items))
+        # an item whose input could not be translated is not scored (an error row)
+        built = [None if err else build_requests(dataclasses.replace(it, fields=f), task)
+                 for it, f, err in zip(items, fields, errors, strict=True)]
+        flat = [(b[0], x) for b in built if b for x in b[1]]
         results = ctx.lm().loglik(flat)
+        labels = list(label_words(task)) if task.spec.kind == "pair_classification" else None
         out, pos = [], 0
-        for it, (context, conts) in zip(items, built, strict=True):
+        for it, f, err, b in zip(items, fields, errors, built, strict=True):
+            if b is None:
+                gold_out: Any = it.gold if labels else self._gold_index(it, task, len(it.fields.get("choices") or []))
+                out.append(Prediction(it.split, it.item_id, it.parallel_id, None, gold_out, None, err))
+                continue
+            context, conts = b
             res = results[pos : pos + len(conts)]
             pos += len(conts)
             gold = self._gold_index(it, task, len(conts))
-            labels = list(label_words(task)) if task.spec.kind == "pair_classification" else None
-            gold_out: Any = it.gold if labels else gold
+            gold_out = it.gold if labels else gold
             failed = [r for r in res if isinstance(r, ItemError)]
             if failed:
                 out.append(Prediction(it.split, it.item_id, it.parallel_id, None, gold_out, None, str(failed[0])))
@@ -146,6 +208,8 @@ class LoglikChoice(Kind):
             answer = labels[best] if labels else best
             prediction = {"answer": answer, "by": by, **pred,
                           "n_tokens": [r.n_tokens for r in res], "greedy": [r.greedy for r in res]}
+            if translated:
+                prediction["input"] = {k: f[k] for k in TEXT_FIELDS if k in f}
             out.append(Prediction(it.split, it.item_id, it.parallel_id, prediction, gold_out, float(best == gold)))
         return out
 
