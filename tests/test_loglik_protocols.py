@@ -24,7 +24,8 @@ _TRANSLATE = re.compile(r"^Translate the following (\w+) text into English\..*\n
 @pytest.fixture
 def lm(monkeypatch):
     """``scripted`` (a generator, here the translator), ``scripted-both`` (generates and scores)
-    and ``scripted-loglik`` (only scores)."""
+    and ``scripted-loglik`` (only scores). Generations come from ``ScriptedLM.script`` (all
+    three), log-likelihoods from ``ScriptedBothLM.loglik_script`` (this fixture's value)."""
     return scripted_lm.register_both(monkeypatch)
 
 
@@ -64,7 +65,7 @@ def english_reader(task, languages, n):
 
 def test_translate_test_changes_the_loglik_answer_beside_direct(tmp_path, shared_data, lm):
     task = get_task("xnli", shared_data)
-    lm.script = staticmethod(translator_script)
+    scripted_lm.ScriptedLM.script = staticmethod(translator_script)
     lm.loglik_script = staticmethod(english_reader(task, ["eng_Latn", "spa_Latn"], 5))
     proto = {"protocols": "direct,translate-test", "translator": "scripted"}
     res = run(tmp_path, ["xnli"], ["spa_Latn"], 5, proto, model="scripted-both")
@@ -90,7 +91,7 @@ def test_translate_test_changes_the_loglik_answer_beside_direct(tmp_path, shared
 
 
 def test_every_text_field_of_xcopa_and_belebele_is_translated(tmp_path, shared_data, lm):
-    lm.script = staticmethod(translator_script)
+    scripted_lm.ScriptedLM.script = staticmethod(translator_script)
     res = run(tmp_path, ["xcopa"], ["ita_Latn"], 3, {"protocols": "translate-test", "translator": "scripted"}, model="scripted-both")
     it_items = get_task("xcopa", shared_data).items("ita_Latn", "test", 3)
     sent = {_TRANSLATE.match(p)["text"] for p in lm.seen}
@@ -138,7 +139,7 @@ def test_failed_or_empty_translations_are_error_rows_and_not_scored(tmp_path, sh
         if items[1].fields["text2"] in prompt:
             return "   "
         return "SOMETHING"
-    lm.script = staticmethod(model)
+    scripted_lm.ScriptedLM.script = staticmethod(model)
     res = run(tmp_path, ["xnli"], ["spa_Latn"], 3, {"protocols": "translate-test", "translator": "scripted"},
               model="scripted-loglik")
     df = preds(res, language="spa_Latn").set_index("item_id").loc[[it.item_id for it in items]]
@@ -153,7 +154,7 @@ def test_failed_or_empty_translations_are_error_rows_and_not_scored(tmp_path, sh
 
 def test_self_translate_by_the_scored_model(tmp_path, shared_data, lm):
     task = get_task("xnli", shared_data)
-    lm.script = staticmethod(translator_script)
+    scripted_lm.ScriptedLM.script = staticmethod(translator_script)
     lm.loglik_script = staticmethod(english_reader(task, ["eng_Latn", "spa_Latn"], 3))
     res = run(tmp_path, ["xnli"], ["spa_Latn"], 3, {"protocols": "direct,self-translate"}, model="scripted-both")
     df = res.to_pandas().set_index(["setting", "language"])["value"]
@@ -178,7 +179,7 @@ def test_options_the_loglik_kinds_cannot_honour(tmp_path, shared_data, lm, optio
 def test_cli_translate_test_by_loglik(tmp_path, shared_data, lm):
     from xling.cli import main
 
-    lm.script = staticmethod(translator_script)
+    scripted_lm.ScriptedLM.script = staticmethod(translator_script)
     r = CliRunner().invoke(main, ["run", "-m", "scripted-loglik", "-t", "xnli", "-l", "spa_Latn", "--limit", "2", "-q",
                                   "--data-dir", str(shared_data), "--output", str(tmp_path / "cli"),
                                   "--protocol", "direct,translate-test", "--translator", "scripted"])
