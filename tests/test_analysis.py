@@ -6,7 +6,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from xling import langmeta
 from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, transfer_gap
-from xling.analysis.consistency import _kappa_replicates
+from xling.analysis.consistency import _kappa_replicates, pair_consistency
 from xling.stats import holm, mcnemar_test, permutation_test, seed_for
 
 
@@ -54,6 +54,10 @@ def test_kappa_matches_sklearn_and_its_vectorised_replicates():
     reps = _kappa_replicates(a, b, idx, 4)
     assert reps[0] == pytest.approx(cohen_kappa_score(a, b))
     assert reps[1] == pytest.approx(cohen_kappa_score(a[idx[1]], b[idx[1]]))
+    # the point estimate of pair_consistency (numpy, no scikit-learn at run time) is sklearn's too
+    for x, y in ((a, b), (a, (a + 1) % 4), (np.zeros(200, int), b)):
+        got = pair_consistency(list(x), list(y), np.ones(200), np.ones(200), np.random.default_rng(1), n_resamples=20)
+        assert got["kappa"] == pytest.approx(cohen_kappa_score(x, y))
 
 
 def test_error_rows_are_left_out_of_consistency():

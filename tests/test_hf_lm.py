@@ -15,6 +15,7 @@ pytest.importorskip("transformers")
 REQUESTS = [
     ("The man turned on the faucet therefore", " water flowed from the spout."),
     ("The man turned on the faucet therefore", " the toilet filled with water."),
+    ("The man turned on the faucet therefore", " the toilet flushed."),  # shares " the toilet" with the one above
     ("Mwanaume alifungua bomba la maji therefore", " maji yalitiririka kutoka kwenye bomba."),
     ("Mwanaume alifungua bomba la maji therefore", " choo kilijaa maji."),
     ("女孩在她的麦片里发现了一只虫子 therefore", " 她失去了食欲。"),
@@ -48,7 +49,27 @@ def test_loglik_equals_plain_forward(lm):
         ref_lp, ref_n, ref_greedy = plain_loglik(lm, c, x)
         assert n == ref_n and greedy == ref_greedy
         assert lp == pytest.approx(ref_lp, abs=1e-4), (c, x)
-    assert got[5][0] == pytest.approx(got[6][0], abs=1e-4)  # same tokens either way
+    assert got[6][0] == pytest.approx(got[7][0], abs=1e-4)  # same tokens either way
+
+
+def test_output_head_runs_once_per_distinct_state(lm):
+    """Choices share the state after their context (first token) and after a common prefix: the
+    vocabulary projection runs once for each distinct (context, continuation prefix)."""
+    pairs = [REQUESTS[i] for i in (0, 1, 2)]
+    splits = [lm._split(c, x) for c, x in pairs]
+    states = {(tuple(c), tuple(x[:j])) for c, x in splits for j in range(len(x))}
+    assert len(states) < sum(len(x) for _, x in splits)  # the test data does share states
+    rows = []
+    head = lm._head
+    lm._head = lambda h: (rows.append(h.shape[0]), head(h))[1]
+    try:
+        got = lm.loglik(pairs)
+    finally:
+        lm._head = head
+    assert sum(rows) == len(states)
+    for (c, x), (lp, n, greedy) in zip(pairs, got, strict=True):
+        ref_lp, ref_n, ref_greedy = plain_loglik(lm, c, x)
+        assert (n, greedy) == (ref_n, ref_greedy) and lp == pytest.approx(ref_lp, abs=1e-4)
 
 
 def test_scores_do_not_depend_on_batching(lm, tmp_path):
@@ -64,7 +85,7 @@ def test_scores_do_not_depend_on_batching(lm, tmp_path):
             assert a.logprob == pytest.approx(b.logprob, abs=1e-4)
     # the chosen answer per item is the same whatever the batching
     for run in runs:
-        assert [run[i].logprob > run[i + 1].logprob for i in (0, 2)] == [runs[0][i].logprob > runs[0][i + 1].logprob for i in (0, 2)]
+        assert [run[i].logprob > run[i + 1].logprob for i in (0, 3)] == [runs[0][i].logprob > runs[0][i + 1].logprob for i in (0, 3)]
 
 
 def test_truncation_keeps_bos_and_the_end(lm):
@@ -102,3 +123,40 @@ def test_conversion_is_cached_and_fingerprinted(lm):
     assert (path / "model.safetensors").is_file() and (path / "xling-conversion.json").is_file()
     assert str(path) == lm.path
     assert lm.fingerprint().startswith("hf|") and lm.chat_template is None
+
+
+TOKENIZER_PROBES = [
+    "", " ", "  two spaces", "trailing ", "\ttab\nnewline\r\n", "The man turned on the faucet.",
+    "Mwanaume alifungua bomba la maji.", "女孩在她的麦片里发现了一只虫子。", "Привет, мир!", "مرحبا بالعالم",
+    "नमस्ते दुनिया", "ສະບາຍດີ", "é (e + \u0301), ﬁ ligature, 𝔘 maths, emoji 😀, zero\u200bwidth",
+    "<bos>already has BOS", "<bos><bos>twice", "a<eos>b", "<pad><unk><mask>", "[multimodal]", "<unused0>x",
+    "<start_of_turn>user\nhi<end_of_turn>", "12345 67.89 1,000", "code: def f(x): return x**2",
+]
+
+
+def test_fast_tokenizer_gives_autotokenizers_ids(lm, shared_data):
+    """xling reads its conversions' tokenizer.json with `tokenizers` (cheaper than AutoTokenizer's
+    class rebuild): the same ids, specials and decoding, on probes and on every XCOPA text."""
+    import json
+
+    from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+    assert type(lm.tokenizer) is PreTrainedTokenizerFast  # the fast path was taken
+    auto = AutoTokenizer.from_pretrained(lm.path)
+    assert type(auto) is not PreTrainedTokenizerFast
+    texts = list(TOKENIZER_PROBES)
+    for path in sorted((shared_data / "xcopa").glob("*/*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            texts += [row["premise"], " " + row["choice1"], row["premise"] + " therefore ", row["choice2"]]
+    assert len(texts) > 10000
+    for special in (True, False):
+        ours = lm.tokenizer(texts, add_special_tokens=special)["input_ids"]
+        ref = auto(texts, add_special_tokens=special)["input_ids"]
+        assert ours == ref
+    for attr in ("bos_token_id", "eos_token_id", "pad_token_id", "unk_token_id", "all_special_ids", "chat_template",
+                 "padding_side"):
+        assert getattr(lm.tokenizer, attr) == getattr(auto, attr), attr
+    assert len(lm.tokenizer) == len(auto)
+    ids = auto(TOKENIZER_PROBES[6:13])["input_ids"]
+    assert lm.tokenizer.batch_decode(ids) == auto.batch_decode(ids)

@@ -3,7 +3,8 @@
 For each task, setting and pair of languages, over the items both languages have (same
 ``parallel_id``, no error in either): the rate at which the two predictions agree, the rate at
 which they agree and are both correct, and Cohen's kappa of the two predictions (chance-corrected
-agreement; ``sklearn.metrics.cohen_kappa_score`` for the estimate). CIs: one percentile bootstrap
+agreement; the same numbers as ``sklearn.metrics.cohen_kappa_score``, computed here with numpy
+so a run does not import scikit-learn for it). CIs: one percentile bootstrap
 over the shared items, resampled jointly for the three statistics. An item is *correct* when its
 per-item score is at least 0.5 (exact for 0/1 scores; for partial-credit scores such as token F1
 it means "mostly right").
@@ -15,7 +16,6 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import cohen_kappa_score
 
 from ..stats import CONFIDENCE, N_RESAMPLES, percentile_ci, seed_for
 
@@ -67,7 +67,8 @@ def pair_consistency(pred_a, pred_b, score_a, score_b, rng: np.random.Generator,
     ca = np.asarray(score_a, dtype=float) >= CORRECT_AT
     cb = np.asarray(score_b, dtype=float) >= CORRECT_AT
     agree, both = (a == b), (a == b) & ca & cb
-    kappa = float(cohen_kappa_score(a, b)) if len(set(a) | set(b)) > 1 else float("nan")
+    one = len(set(a) | set(b)) == 1
+    kappa = float("nan") if one else float(_kappa_replicates(a, b, np.arange(n)[None, :], len(codes))[0])
     out = {"n": n, "agreement": agree.mean() * 100, "agree_correct": both.mean() * 100, "kappa": kappa,
            "flips": int((ca != cb).sum()), "correct_only_first": int((ca & ~cb).sum()),
            "correct_only_second": int((~ca & cb).sum())}

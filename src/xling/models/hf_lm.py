@@ -27,6 +27,7 @@ from typing import Any
 from ..errors import UserError
 from .base import Backend, Capability, ItemError
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
+from .hf_tokenizer import load_tokenizer
 from .lm_common import cut_at_stop, fit_window, split_continuation
 from .model_files import GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
 
@@ -67,7 +68,7 @@ class HFCausalLM(Backend):
         dtype = getattr(torch, dtype_name, None)
         if not isinstance(dtype, torch.dtype):
             raise UserError(f"option dtype={dtype_name!r} is not a torch dtype", hint="float32, bfloat16 or float16")
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         trusted = bool(options.get("trust_remote_code", False))
         load_kw: dict[str, Any] = {"trust_remote_code": trusted}
@@ -75,7 +76,7 @@ class HFCausalLM(Backend):
             load_kw["revision"] = str(options["revision"])
         refuse_unsafe(Path(self.path), "hf", trusted)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(self.path, **load_kw)
+            self.tokenizer = load_tokenizer(self.path, **load_kw)
             # never unpickle weights unless the user trusts the model
             self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, use_safetensors=not trusted or None,
                                                               **load_kw)
@@ -230,7 +231,6 @@ class HFCausalLM(Backend):
                              use_cache=True)
             last = out.last_hidden_state[:, -1]  # predicts each continuation's first token
             lx = max(len(x) for _, _, x in rows) - 1  # continuation tokens fed to the model
-            states = [last[[g for g, _, _ in rows]]]  # row r: state before token 0
             if lx > 0:
                 idx = torch.tensor([g for g, _, _ in rows], device=dev)
                 cache = getattr(out, "cache", None) or out.past_key_values
@@ -245,30 +245,47 @@ class HFCausalLM(Backend):
                 mask = torch.cat([ctx_mask[idx.cpu()], x_mask], dim=1)
                 hx = self._body(input_ids=x_ids.to(dev), attention_mask=mask.to(dev), position_ids=x_pos.to(dev),
                                 **{self._cache_arg: cache}, use_cache=True).last_hidden_state
-            # the hidden states that predict each continuation token, flattened row by row
-            picks, targets, owner = [], [], []
-            for r, (_, i, x) in enumerate(rows):
-                picks.append(states[0][r : r + 1])
-                if len(x) > 1:
-                    picks.append(hx[r, : len(x) - 1])
-                targets += x
-                owner += [r] * len(x)
-            hidden = torch.cat(picks, dim=0)
-            tgt = torch.tensor(targets, device=dev)
+            # The hidden state that predicts continuation token j of a request depends only on its
+            # context and its tokens before j: requests that share both (every choice's first
+            # token; choices that start alike) share one row of the output head.
+            row_of: dict[tuple[int, int], int] = {}  # (previous state, its token) -> head row
+            picks: list[tuple[int, int]] = []  # head row -> (request row, j): where its hidden state is
+            owner, head_row, targets = [], [], []
+            for r, (g, _, x) in enumerate(rows):
+                key = (-1, g)  # the state at the end of context g
+                for j, tok in enumerate(x):
+                    p = row_of.get(key)
+                    if p is None:
+                        p = row_of[key] = len(picks)
+                        picks.append((r, j))
+                    owner.append(r)
+                    head_row.append(p)
+                    targets.append(tok)
+                    key = (p, tok)
+            first = [p for p, (_, j) in enumerate(picks) if j == 0]
+            later = [p for p, (_, j) in enumerate(picks) if j > 0]
+            hidden = last.new_empty((len(picks), last.shape[-1]))
+            hidden[first] = last[[rows[picks[p][0]][0] for p in first]]
+            if later:
+                hidden[later] = hx[[picks[p][0] for p in later], [picks[p][1] - 1 for p in later]]
+            best = torch.empty(len(picks), dtype=torch.long)
+            tgt = torch.tensor(targets)
+            hrow = torch.tensor(head_row)
             logp = torch.empty(len(targets), dtype=torch.float32)
-            greedy = torch.empty(len(targets), dtype=torch.bool)
-            for s in range(0, len(targets), 256):  # bounds the (rows x vocabulary) logits in memory
+            for s in range(0, len(picks), 256):  # bounds the (rows x vocabulary) logits in memory
                 lg = self._logits(hidden[s : s + 256])
+                mine = ((hrow >= s) & (hrow < s + 256)).nonzero()[:, 0]
+                # log_softmax, not logits - logsumexp: torch's float32 logsumexp over 262k entries
+                # is off by ~1e-4 per token
                 lsm = torch.log_softmax(lg, dim=-1)
-                logp[s : s + 256] = lsm.gather(1, tgt[s : s + 256, None])[:, 0].cpu()
-                greedy[s : s + 256] = (lg.argmax(-1) == tgt[s : s + 256]).cpu()
+                logp[mine] = lsm[(hrow[mine] - s).to(dev), tgt[mine].to(dev)].cpu()
+                best[s : s + 256] = lg.argmax(-1).cpu()
+        greedy = best[hrow] == tgt
         own = torch.tensor(owner)
         sums = torch.zeros(len(rows), dtype=torch.float64).index_add_(0, own, logp.double())
-        alls = torch.ones(len(rows), dtype=torch.bool)
-        for r, g in zip(owner, greedy.tolist()):
-            alls[r] &= g
+        misses = torch.zeros(len(rows), dtype=torch.long).index_add_(0, own, (~greedy).long())
         for r, (_, i, x) in enumerate(rows):
-            results[i] = (float(sums[r]), len(x), bool(alls[r]))
+            results[i] = (float(sums[r]), len(x), bool(misses[r] == 0))
 
     # --- generation ----------------------------------------------------------------------------
     def generate(self, prompts, *, stop, max_tokens):
