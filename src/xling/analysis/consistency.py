@@ -66,9 +66,17 @@ def pair_consistency(pred_a, pred_b, score_a, score_b, rng: np.random.Generator,
     b = np.array([codes[k] for k in keys[n:]], dtype=np.int64)
     ca = np.asarray(score_a, dtype=float) >= CORRECT_AT
     cb = np.asarray(score_b, dtype=float) >= CORRECT_AT
+    return _pair_stats(a, b, ca, cb, len(codes), rng, n_resamples, confidence)
+
+
+def _pair_stats(a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, k: int, rng: np.random.Generator,
+                n_resamples: int, confidence: float) -> dict:
+    """The statistics of :func:`pair_consistency` from integer-coded predictions (codes < ``k``)
+    and per-item correctness."""
+    n = len(a)
     agree, both = (a == b), (a == b) & ca & cb
     one = len(set(a) | set(b)) == 1
-    kappa = float("nan") if one else float(_kappa_replicates(a, b, np.arange(n)[None, :], len(codes))[0])
+    kappa = float("nan") if one else float(_kappa_replicates(a, b, np.arange(n)[None, :], k)[0])
     out = {"n": n, "agreement": agree.mean() * 100, "agree_correct": both.mean() * 100, "kappa": kappa,
            "flips": int((ca != cb).sum()), "correct_only_first": int((ca & ~cb).sum()),
            "correct_only_second": int((~ca & cb).sum())}
@@ -76,7 +84,7 @@ def pair_consistency(pred_a, pred_b, score_a, score_b, rng: np.random.Generator,
         idx = rng.integers(0, n, size=(n_resamples, n))
         for name, reps in (("agreement", agree[idx].mean(axis=1) * 100),
                            ("agree_correct", both[idx].mean(axis=1) * 100),
-                           ("kappa", _kappa_replicates(a, b, idx, len(codes)))):
+                           ("kappa", _kappa_replicates(a, b, idx, k))):
             out[f"{name}_ci_low"], out[f"{name}_ci_high"] = percentile_ci(reps, confidence)
     else:
         for name in ("agreement", "agree_correct", "kappa"):
@@ -127,9 +135,10 @@ def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
                    "flips": int(only_first[i, j] + only_second[i, j]), "correct_only_first": int(only_first[i, j]),
                    "correct_only_second": int(only_second[i, j])}
             if all_ci or src in (la, lb):
-                cis = pair_consistency([p.iat[r, i] for r in rows], [p.iat[r, j] for r in rows],
-                                       s.iloc[rows, i], s.iloc[rows, j],
-                                       seed_for(seed, "consistency", task, setting, la, lb), n_resamples)
+                # the setting's codes already identify equal predictions; kappa does not depend on
+                # how they are numbered, so no re-encoding per pair
+                cis = _pair_stats(a, b, correct[rows, i], correct[rows, j], k,
+                                  seed_for(seed, "consistency", task, setting, la, lb), n_resamples, CONFIDENCE)
                 row |= {key: v for key, v in cis.items() if key.endswith(("_ci_low", "_ci_high"))}
             else:
                 row |= {f"{m}_{e}": float("nan") for m in ("agreement", "agree_correct", "kappa") for e in ("ci_low", "ci_high")}

@@ -34,8 +34,8 @@ class ManyToManyRetrieval(Kind):
         targets = ctx.items(task, tgt_lang, split)
         scoring, k = scoring_options(task)
         tgt_index = {it.parallel_id: j for j, it in enumerate(targets)}
-        x, x_err = embed(ctx, [it.fields["text"] for it in queries], "symmetric")
-        y, y_err = embed(ctx, [it.fields["text"] for it in targets], "symmetric")
+        x, x_err = self._vectors(ctx, task, unit.language, split, queries)
+        y, y_err = self._vectors(ctx, task, tgt_lang, split, targets)
         if len(queries) and len(targets):
             pred = np.argmax(scores_for(x @ y.T, scoring, k), axis=1)
         else:
@@ -52,6 +52,16 @@ class ManyToManyRetrieval(Kind):
                 out.append(Prediction(it.split, it.item_id, it.parallel_id, found, it.parallel_id,
                                       float(found == it.parallel_id)))
         return out
+
+    @staticmethod
+    def _vectors(ctx: RunContext, task: Task, language: str, split: str, items):
+        """One language's vectors, computed once per run: each language takes part in 2(n-1) of
+        the n(n-1) units, and fetching its vectors from the response cache each time cost more
+        than the retrieval itself (about 1 KB of SQLite row per text and unit)."""
+        key = ("many_to_many_vectors", task.name, language, split, len(items))
+        if key not in ctx.memo:
+            ctx.memo[key] = embed(ctx, [it.fields["text"] for it in items], "symmetric")
+        return ctx.memo[key]
 
 
 RANK_METRICS = ("ndcg@10", "mrr@10")
