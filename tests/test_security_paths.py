@@ -12,7 +12,7 @@ kind: classification
 metric: accuracy
 languages: [eng_Latn]
 eval_split: test
-train_split: test
+train_split: train
 fields: {{id: id, text: text, label: label}}
 creation: native
 licence: CC0-1.0
@@ -30,6 +30,7 @@ def _setup(tmp_path, path):
     outside.mkdir()
     rows = "id\ttext\tlabel\n" + "".join(f"{i}\tsentence number {i}\t{'ab'[i % 2]}\n" for i in range(6))
     (outside / "test.tsv").write_text(rows)
+    (outside / "train.tsv").write_text(rows)  # never the eval split: the spec refuses training on it
     (inside / "escape").symlink_to(outside)
     f = inside / "task.yaml"
     f.write_text(TASK.format(path=path))
