@@ -6,14 +6,12 @@ error within the deadline."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 import xling
-from conftest import xling_cmd
-from fault_proxy import EMBED_ONLY, RETRYABLE, FaultProxy
+from fault_proxy import EMBED_ONLY, RETRYABLE, FaultProxy, run_cli
 from llm_fixtures import gemma_gguf
 from xling.models import load_model
 from xling.models.base import ItemError
@@ -103,11 +101,7 @@ def test_persistent_faults_are_error_rows_exit_1_and_a_summary(server_url, task_
     opts = {"loglik": "none"}
     direct = run(f"oai-completions:{server_url}/v1#gemma", task_file, tmp_path, "direct", **opts)
     with FaultProxy(server_url + "/v1", seed=4, rate=0.5, max_faults=2, persistent=persistent) as proxy:
-        args = [a for k, v in {**RETRY, **opts}.items() for a in ("-o", f"{k}={v}")]
-        res = subprocess.run(xling_cmd("run", "-q", "--model", f"oai-completions:{proxy.url}#gemma", *args,
-                                       "--task-file", str(task_file), "--output", str(tmp_path / "faulty"),
-                                       "--cache", str(tmp_path / "faulty.sqlite")),
-                             capture_output=True, text=True, timeout=900)
+        res = run_cli(f"oai-completions:{proxy.url}#gemma", {**RETRY, **opts}, task_file, tmp_path / "faulty", 900)
     assert res.returncode == 1, res.stderr[-3000:]
     err = " ".join(res.stderr.split())
     assert "2 items ended with errors" in err

