@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
-from scipy import stats as sps
+
+if TYPE_CHECKING:  # pandas and scipy load when scores are computed, after the model has run
+    import pandas as pd
 
 from .stats import Estimate, bootstrap_mean, bootstrap_statistic, seed_for
 
@@ -32,7 +35,7 @@ class Metric:
         if self.item_score is None:
             values = rows["score"].to_numpy(dtype=float)
         else:
-            values = np.array([np.nan if err is not None and not pd.isna(err) else self.item_score(p, g)
+            values = np.array([np.nan if _is_error(err) else self.item_score(p, g)
                                for p, g, err in zip(rows["prediction"], rows["gold"], rows["error"])], dtype=float)
         return np.nan_to_num(values, nan=0.0)
 
@@ -109,10 +112,17 @@ def _spearman(preds: np.ndarray, golds: np.ndarray) -> float:
     x, y = preds.astype(float), golds.astype(float)
     if len(x) < 2 or np.all(x == x[0]) or np.all(y == y[0]):
         return float("nan")
-    rx, ry = sps.rankdata(x), sps.rankdata(y)
+    from scipy.stats import rankdata
+
+    rx, ry = rankdata(x), rankdata(y)
     rx -= rx.mean()
     ry -= ry.mean()
     return float(rx @ ry / np.sqrt((rx @ rx) * (ry @ ry)))
+
+
+def _is_error(err) -> bool:
+    """A row's ``error`` holds a message (None or NaN, pandas' missing value, mean no error)."""
+    return err is not None and not (isinstance(err, float) and np.isnan(err))
 
 
 def _present(value) -> bool:

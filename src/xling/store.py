@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from .cache import connect
 from .crashpoints import crash_point
@@ -109,6 +111,8 @@ class PredictionStore:
 
     def frame(self, run_id: str | None = None) -> pd.DataFrame:
         """The prediction table (prediction and gold JSON-decoded)."""
+        import pandas as pd  # here, not at import: a run loads pandas only once its model is done
+
         sql, args = "SELECT * FROM predictions", ()
         if run_id is not None:
             sql, args = sql + " WHERE run_id = ?", (run_id,)

