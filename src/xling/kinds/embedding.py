@@ -5,9 +5,9 @@ from abc import abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from ..errors import DataError, UserError
+from ..heads import LogisticHead
 from ..items import Item
 from ..models.base import Capability
 from ..store import Prediction, Unit
@@ -212,13 +212,14 @@ def head_items(task: Task, ctx: RunContext, data: HeadData) -> tuple[list[Item],
     return items, ({it.parallel_id for it in items} if data.held_out else set())
 
 
-def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str) -> LogisticRegression:
-    """A logistic-regression head (lbfgs: deterministic, so the same embeddings give the same head)."""
+def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str) -> LogisticHead:
+    """A logistic-regression head (scikit-learn's objective and lbfgs, see :mod:`xling.heads`:
+    deterministic, so the same embeddings give the same head)."""
     if len(set(labels)) < 2:
         raise DataError(task.spec_path, None, f"the head's training data ({where}) has {len(labels)} usable items "
                         f"and {len(set(labels))} label(s); it needs at least two labels",
                         hint="raise --limit or options.train_limit, or check the train split")
-    head = LogisticRegression(max_iter=2000, C=option(task, "C", 1.0, float))
+    head = LogisticHead(C=option(task, "C", 1.0, float), max_iter=2000)
     head.fit(x, labels)
     return head
 
@@ -244,7 +245,7 @@ class HeadKind(Kind):
             units += [Unit(task.name, "in-language", lang) for lang in languages if has_split(task, lang, split)]
         return units
 
-    def _head(self, task: Task, ctx: RunContext, data: HeadData) -> tuple[LogisticRegression, set[str]]:
+    def _head(self, task: Task, ctx: RunContext, data: HeadData) -> tuple[LogisticHead, set[str]]:
         key = ("head", self.name, task.name, data)
         if key not in ctx.memo:
             if not data.split:
