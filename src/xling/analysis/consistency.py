@@ -5,7 +5,8 @@ For each task, setting and pair of languages, over the items both languages have
 which they agree and are both correct, and Cohen's kappa of the two predictions (chance-corrected
 agreement; the same numbers as ``sklearn.metrics.cohen_kappa_score``, computed here with numpy
 so a run does not import scikit-learn for it). CIs: one percentile bootstrap
-over the shared items, resampled jointly for the three statistics. An item is *correct* when its
+over the shared items, resampled jointly for the three statistics and for all the pairs of a
+task setting that share the same number of items (one draw per setting, not per pair). An item is *correct* when its
 per-item score is at least 0.5 (exact for 0/1 scores; for partial-credit scores such as token F1
 it means "mostly right").
 """
