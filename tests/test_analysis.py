@@ -203,3 +203,16 @@ def test_mcnemar_exact_and_mid_p_match_a_hand_computed_case():
     b = np.array([0, 0, 0, 0, 0, 1, 1, 0], dtype=float)
     assert mcnemar_test(a, b).p_value == pytest.approx(14 / 64)
     assert mcnemar_test(a, b, mid_p=True).p_value == pytest.approx(8 / 64)
+
+
+def test_kappa_bootstrap_of_many_distinct_predictions_matches_sklearn_per_replicate():
+    # retrieval-like: thousands of distinct predicted ids, some seen on one side only; and more
+    # items than float32 counts hold exactly (n * n > 2**24)
+    rng = np.random.default_rng(3)
+    for n in (300, 4200):
+        a = rng.permutation(n)
+        b = np.where(rng.random(n) < 0.8, a, rng.integers(n, 3 * n, n))
+        idx = rng.integers(0, n, size=(5, n))
+        reps = _kappa_replicates(a, b, idx)
+        for r in range(5):
+            assert reps[r] == pytest.approx(cohen_kappa_score(a[idx[r]], b[idx[r]]), abs=1e-12)

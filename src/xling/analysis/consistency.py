@@ -62,13 +62,15 @@ def _kappa_weighted(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Cohen's kappa of integer-coded predictions for each column of item weights ``w`` (items x
     replicates draw counts; a column of ones is the sample itself). Per-code counts are a sparse
     one-hot matrix times ``w``: a few passes over ``w`` however many distinct predictions there
-    are. Counts are whole numbers below 2**24, so float32 sums are exact."""
+    are. Counts are whole numbers, exact in float32 up to 2**24."""
     a, b, k = _local_codes(np.asarray(a), np.asarray(b))
     n = len(a)
     rows, ones = np.arange(n), np.ones(n, dtype=np.float32)
     count_a = sparse.csr_matrix((ones, (a, rows)), shape=(k, n)) @ w
     count_b = sparse.csr_matrix((ones, (b, rows)), shape=(k, n)) @ w
     po = ((a == b).astype(np.float32) @ w).astype(np.float64) / n
+    if n * n >= 2**24:  # the sum of count products could pass float32's exact integers
+        count_a, count_b = count_a.astype(np.float64), count_b.astype(np.float64)
     pe = np.einsum("ij,ij->j", count_a, count_b).astype(np.float64) / float(n * n)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
@@ -111,7 +113,7 @@ def pair_consistency(pred_a, pred_b, score_a, score_b, rng: np.random.Generator,
 def _pair_stats(a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, w: np.ndarray | None,
                 confidence: float) -> dict:
     """The statistics of :func:`pair_consistency` from integer-coded predictions, per-item
-    correctness and bootstrap weights ``w`` (replicates x items draw counts; None: no CIs)."""
+    correctness and bootstrap weights ``w`` (items x replicates draw counts; None: no CIs)."""
     n = len(a)
     agree, both = (a == b), (a == b) & ca & cb
     kappa = _kappa(a, b)
