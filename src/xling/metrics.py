@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .stats import Estimate, bootstrap_mean, bootstrap_statistic, seed_for
+
 if TYPE_CHECKING:  # pandas and scipy load when scores are computed, after the model has run
     import pandas as pd
-
-from .stats import Estimate, bootstrap_mean, bootstrap_statistic, seed_for
 
 
 @dataclass(frozen=True)

