@@ -132,7 +132,7 @@ def run_floor(data: Path, langs: list[str]) -> _peers.Timing:
 
 def n_items(data: Path, langs: list[str]) -> int:
     """Scored items: SIB-200 test sentences per language + one retrieval query per sentence and pair."""
-    rows = {split: sum(1 for _ in open(data / "sib200" / "annotated" / langs[0] / f"{split}.tsv", encoding="utf-8")) - 1
+    rows = {split: len((data / "sib200" / "annotated" / langs[0] / f"{split}.tsv").read_text(encoding="utf-8").splitlines()) - 1
             for split in SPLITS}
     return rows["test"] * len(langs) + sum(rows.values()) * len(langs) * (len(langs) - 1)
 

@@ -6,7 +6,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from xling import langmeta
 from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, transfer_gap
-from xling.analysis.consistency import _kappa_replicates, pair_consistency
+from xling.analysis.consistency import _kappa_weighted, _resample_weights, pair_consistency
 from xling.stats import holm, mcnemar_test, permutation_test, seed_for
 
 
@@ -51,7 +51,7 @@ def test_kappa_matches_sklearn_and_its_vectorised_replicates():
     a = rng.integers(0, 4, 200)
     b = np.where(rng.random(200) < 0.7, a, rng.integers(0, 4, 200))
     idx = np.vstack([np.arange(200), rng.integers(0, 200, 200)])
-    reps = _kappa_replicates(a, b, idx)
+    reps = _kappa_weighted(a, b, _resample_weights(idx))
     assert reps[0] == pytest.approx(cohen_kappa_score(a, b))
     assert reps[1] == pytest.approx(cohen_kappa_score(a[idx[1]], b[idx[1]]))
     # the point estimate of pair_consistency (numpy, no scikit-learn at run time) is sklearn's too
@@ -213,6 +213,6 @@ def test_kappa_bootstrap_of_many_distinct_predictions_matches_sklearn_per_replic
         a = rng.permutation(n)
         b = np.where(rng.random(n) < 0.8, a, rng.integers(n, 3 * n, n))
         idx = rng.integers(0, n, size=(5, n))
-        reps = _kappa_replicates(a, b, idx)
+        reps = _kappa_weighted(a, b, _resample_weights(idx))
         for r in range(5):
             assert reps[r] == pytest.approx(cohen_kappa_score(a[idx[r]], b[idx[r]]), abs=1e-12)

@@ -119,14 +119,19 @@ def _spearman(preds: np.ndarray, golds: np.ndarray) -> float:
     return float(rx @ ry / np.sqrt((rx @ rx) * (ry @ ry)))
 
 
+def _missing(value) -> bool:
+    """None or NaN (pandas' missing value)."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
 def _is_error(err) -> bool:
-    """A row's ``error`` holds a message (None or NaN, pandas' missing value, mean no error)."""
-    return err is not None and not (isinstance(err, float) and np.isnan(err))
+    """A row's ``error`` holds a message."""
+    return not _missing(err)
 
 
 def _present(value) -> bool:
-    """Not None, NaN (pandas' missing value) or empty."""
-    return not (value is None or (isinstance(value, float) and np.isnan(value)) or value == "")
+    """Not missing and not empty."""
+    return not (_missing(value) or value == "")
 
 
 def _mining_f1(preds: np.ndarray, golds: np.ndarray) -> float:

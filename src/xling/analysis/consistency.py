@@ -76,11 +76,6 @@ def _kappa_weighted(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
         return np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
 
 
-def _kappa_replicates(a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Cohen's kappa for each bootstrap replicate (rows of ``idx``, item indices)."""
-    return _kappa_weighted(a, b, _resample_weights(idx))
-
-
 def _kappa(a: np.ndarray, b: np.ndarray) -> float:
     """Cohen's kappa of two integer-coded prediction vectors (NaN when only one value occurs)."""
     if not len(a) or ((a == a[0]).all() and (b == a[0]).all()):
