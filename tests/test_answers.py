@@ -63,6 +63,26 @@ def test_locale_separators(token, lang, value):
     assert to_number(token, lang) == value
 
 
+# Indian digit grouping (CLDR #,##,##0: the last three digits, then twos), in each script's digits.
+@pytest.mark.parametrize("text,lang,value", [
+    ("The answer is 1,14,200.", "eng_Latn", 114200),
+    ("উত্তর হল ১,১৪,২০০।", "ben_Beng", 114200),
+    ("సమాధానం ౧,౧౪,౨౦౦.", "tel_Telu", 114200),
+    ("उत्तर है १,१४,२०० रुपये", "hin_Deva", 114200),
+    ("The answer is 12,34,56,789.", "eng_Latn", 123456789),
+    ("The answer is 10,00,000.50", "eng_Latn", 1000000.5),
+])
+def test_indian_digit_grouping(text, lang, value):
+    ex = extract_number(text, lang, phrases(lang) if lang in MGSM else [])
+    assert ex.status == "ok" and ex.answer == value
+    assert numbers_equal(ex.answer, str(value))
+
+
+@pytest.mark.parametrize("token", ["1,14,20", "1,1,200", "123,45,678", "1,14,2000"])
+def test_malformed_grouping_is_not_a_number(token):
+    assert to_number(token, "hin_Deva") is None
+
+
 def test_separators_come_from_cldr():
     assert separators("deu_Latn") == (",", ".")
     assert separators("eng_Latn") == (".", ",")

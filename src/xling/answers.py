@@ -72,9 +72,10 @@ def to_number(token: str, language: str = "eng_Latn") -> float | None:
     """One number token (ASCII digits, maybe separators) -> float, by the language's convention.
 
     With both '.' and ',' the last one is the decimal mark. One kind of mark: used more than
-    once, it groups thousands; used once, it is decimal when it is the language's decimal symbol
-    (German "1,5" = 1.5, "1.500" = 1500), and otherwise groups only when followed by exactly
-    three digits (English "1,000" = 1000, but "1,5" = 1.5: models mix conventions).
+    once, it groups digits (in threes, or the Indian way: "1,14,200" = 114200); used once, it is
+    decimal when it is the language's decimal symbol (German "1,5" = 1.5, "1.500" = 1500), and
+    otherwise groups only when followed by exactly three digits (English "1,000" = 1000, but
+    "1,5" = 1.5: models mix conventions).
     """
     tok = token.strip().replace("\u2212", "-")
     neg = tok.startswith("-")
@@ -106,8 +107,14 @@ def to_number(token: str, language: str = "eng_Latn") -> float | None:
 
 
 def _grouped(tok: str, mark: str) -> bool:
+    """Digits grouped in threes (``1,114,200``) or, in Indian grouping (CLDR ``#,##,##0``: Hindi,
+    Bengali, Telugu...), the last three and then twos (``1,14,200``): both read unambiguously."""
     parts = tok.split(mark)
-    return 1 <= len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:])
+    if len(parts) < 2 or len(parts[-1]) != 3:
+        return False
+    head, middle = parts[0], parts[1:-1]
+    return (1 <= len(head) <= 3 and all(len(p) == 3 for p in middle)) or \
+        (1 <= len(head) <= 2 and all(len(p) == 2 for p in middle) and bool(middle))
 
 
 def numbers_in(text: str, language: str = "eng_Latn") -> list[tuple[int, float]]:
