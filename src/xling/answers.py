@@ -1,5 +1,6 @@
 """Reading answers out of generated text: numbers (native digits, locale separators, the
-language's "the answer is" phrase), option letters, label words, and SQuAD-style QA scoring.
+language's "the answer is" phrase), option letters and label words (QA scoring:
+:mod:`xling.squad_metrics`).
 
 Nothing here raises on odd model output: an answer that cannot be read is ``None`` with a
 status (``empty`` / ``unparseable``), which kinds score as wrong and record.
@@ -8,9 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-import string
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -238,56 +237,3 @@ def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:
             continue  # inside a longer match (ใช่ within ไม่ใช่)
         kept.append(s)
     return Extracted(kept[0][2], "ok", "label-word")
-
-
-# --- extractive QA (SQuAD / MLQA style) -------------------------------------------------------
-# NOTE for the lead: branch `encoder` has the same normalisation in `squad_metrics.py` (MLQA's
-# per-language articles in data/qa_normalisation.yaml). kinds/generation.py prefers that module
-# when present; this fallback can go once it is merged.
-
-def _is_punct(ch: str) -> bool:
-    return ch in string.punctuation or unicodedata.category(ch).startswith("P")
-
-_ARTICLES = {
-    "eng": r"\b(a|an|the)\b", "spa": r"\b(un|una|unos|unas|el|la|los|las)\b",
-    "deu": r"\b(ein|eine|einen|einem|eines|einer|der|die|das|des|dem|den)\b",
-    "vie": r"\b(của|là|cái|chiếc|những)\b", "arb": r"\sال^|ال",
-}
-_NO_SPACES = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
-
-
-def qa_tokens(text: str, language: str) -> list[str]:
-    """Lower-case, drop punctuation and articles, split on spaces; characters of scripts that
-    write no spaces (Chinese, Japanese, Thai...) are tokens of their own, so F1 stays partial."""
-    text = "".join(ch for ch in text.lower() if not _is_punct(ch))
-    art = _ARTICLES.get(language.split("_")[0])
-    if art:
-        text = re.sub(art, " ", text)
-    out = []
-    for chunk in text.split():
-        buf = ""
-        for ch in chunk:
-            if _NO_SPACES.match(ch):
-                if buf:
-                    out.append(buf)
-                    buf = ""
-                out.append(ch)
-            else:
-                buf += ch
-        if buf:
-            out.append(buf)
-    return out
-
-
-def qa_scores(prediction: str, golds: list[str], language: str) -> tuple[float, float]:
-    """(EM, F1), each the best over the gold answers."""
-    pred = qa_tokens(prediction or "", language)
-    best_em = best_f1 = 0.0
-    for gold in golds:
-        ref = qa_tokens(gold, language)
-        best_em = max(best_em, float(pred == ref))
-        common = sum((Counter(pred) & Counter(ref)).values())
-        if common:
-            p, r = common / len(pred), common / len(ref)
-            best_f1 = max(best_f1, 2 * p * r / (p + r))
-    return best_em, best_f1
