@@ -155,3 +155,29 @@ def test_labels_stand_alone_in_spaced_scripts():
     ru = vocab("rus_Cyrl", keys=("entailment", "neutral", "contradiction"))
     assert extract_label("Противоречие", ru).answer == "contradiction"  # case-insensitive in Cyrillic
     assert extract_label("", ru).status == "empty"
+
+
+# A label word is the whole answer (its first clause), never a word that merely shares its letters
+# or begins a longer phrase.
+@pytest.mark.parametrize("text,langs,expected", [
+    ("Si la premisa es cierta, la hipótesis también.", ("spa_Latn", "eng_Latn"), None),  # "si" = "if"
+    ("Si", ("spa_Latn", "eng_Latn"), None),
+    ("No lo sé.", ("spa_Latn", "eng_Latn"), None),  # "I don't know"
+    ("Sí, lo es.", ("spa_Latn", "eng_Latn"), "yes"),
+    ("¡Sí!", ("spa_Latn", "eng_Latn"), "yes"),
+    ("Respuesta: **No**", ("spa_Latn", "eng_Latn"), "no"),
+    ("Si", ("ita_Latn", "eng_Latn"), None),  # the pronoun "si"
+    ("Sì.", ("ita_Latn", "eng_Latn"), "yes"),
+    ("لا أعرف", ("arb_Arab", "eng_Latn"), None),  # "I don't know" begins with لا ("no")
+    ("لا.", ("arb_Arab", "eng_Latn"), "no"),
+    ("الجواب: نعم", ("arb_Arab", "eng_Latn"), "yes"),
+    ("Yes and no", ("eng_Latn",), None),
+    ("ไม่ใช่ครับ", ("tha_Thai",), "no"),
+])
+def test_label_word_is_the_whole_answer(text, langs, expected):
+    assert extract_label(text, vocab(*langs)).answer == expected
+
+
+def test_a_word_two_labels_accept_is_no_answer():
+    assert extract_label("Non", {"yes": ["Non"], "no": ["Non", "No"]}).status == "unparseable"
+    assert extract_label("No", {"yes": ["Non"], "no": ["Non", "No"]}).answer == "no"

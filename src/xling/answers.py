@@ -208,32 +208,38 @@ def _letter_pattern(letters: tuple[str, ...]) -> regex.Pattern:
     return regex.compile(rf"(?<![\p{{L}}\p{{M}}\p{{N}}])({alts})(?![\p{{L}}\p{{M}}\p{{N}}])")
 
 
-def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:
-    """The label whose word occurs first in ``text`` (``vocab``: label -> accepted words).
+# A lead-in that names the answer ("Answer:", "Respuesta:", "الجواب:"), at most 40 characters.
+_LEAD_IN = regex.compile(r"^[^:：\n]{1,40}[:：]")
+_EDGES = regex.compile(r"^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$")  # markup, quotes, brackets, spaces
+_CLAUSE = regex.compile(r"[^\p{P}\n]*")  # up to the first punctuation mark or line break
 
-    Where words overlap (Thai ไม่ใช่ "no" contains ใช่ "yes"; Chinese 不是 contains 是) the longest
-    match at a position wins and matches inside it are ignored. Words must stand alone (not be
-    part of a longer word) in scripts that separate words; in Thai, Chinese and Japanese they may not.
+
+def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:
+    """The label whose word is the answer (``vocab``: label -> accepted words).
+
+    The answer is the first clause of ``text`` (up to its first punctuation mark; markup, quotes
+    and spaces around it trimmed), else the first clause after a lead-in ending in a colon
+    ("Answer: Sí"). A word matches only the whole answer, case-insensitively: "Sí, lo es." is
+    yes, but neither "Si la premisa..." ("if") nor "لا أعرف" ("I don't know", which begins with
+    لا "no") is a label. A word that two labels accept is no answer.
     """
     if text is None or not text.strip():
         return Extracted(None, "empty")
-    low = text.casefold()
-    spans = []
+    lookup: dict[str, set[str]] = {}
     for label, words in vocab.items():
         for w in words:
-            wl = w.casefold().strip()
-            if not wl:
-                continue
-            spaced = not regex.search(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]", wl)
-            pat = (rf"(?<![\p{{L}}\p{{M}}\p{{N}}]){regex.escape(wl)}(?![\p{{L}}\p{{M}}\p{{N}}])" if spaced
-                   else regex.escape(wl))
-            spans += [(m.start(), m.end(), label) for m in regex.finditer(pat, low)]
-    if not spans:
-        return Extracted(None, "unparseable")
-    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-    kept = []
-    for s in spans:
-        if any(k[0] <= s[0] and s[1] <= k[1] for k in kept):
-            continue  # inside a longer match (ใช่ within ไม่ใช่)
-        kept.append(s)
-    return Extracted(kept[0][2], "ok", "label-word")
+            if w.strip():
+                lookup.setdefault(w.strip().casefold(), set()).add(label)
+    lead_in = _LEAD_IN.match(text.strip())
+    for candidate in (text, text.strip()[lead_in.end():] if lead_in else None):
+        if candidate is None:
+            continue
+        labels = lookup.get(_first_clause(candidate).casefold(), set())
+        if len(labels) == 1:
+            return Extracted(next(iter(labels)), "ok", "label-word")
+    return Extracted(None, "unparseable")
+
+
+def _first_clause(text: str) -> str:
+    text = _EDGES.sub("", text)
+    return _EDGES.sub("", _CLAUSE.match(text).group())
