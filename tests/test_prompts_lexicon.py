@@ -172,3 +172,15 @@ def test_german_cause_connector_keeps_main_clause_order():
     from xling.prompts import copa_connector
 
     assert copa_connector("cause", "deu_Latn") == "denn"
+
+
+@pytest.mark.parametrize("lang", available_languages())
+def test_every_label_word_reads_back_as_its_label(lang):
+    from xling.answers import extract_label
+
+    labels = lexicon(lang).data.labels
+    for group in (("yes", "no"), ("entailment", "neutral", "contradiction")):
+        vocab = {k: labels[k] for k in group if k in labels}
+        for key, words in vocab.items():
+            for w in words:
+                assert extract_label(f"{w}.", vocab).answer == key, w
