@@ -165,3 +165,22 @@ def test_verbaliser_and_connectors_for_loglik_kinds():
     assert copa_connector("cause", "hat_Latn") == "paske" and copa_connector("effect", "tam_Taml") == "எனவே"
     with pytest.raises(UserError, match="cannot tell which labels mean yes and no"):
         verbaliser("pair_classification", {}, ["x", "y"], "eng_Latn")
+
+
+def test_german_cause_connector_keeps_main_clause_order():
+    # XCOPA prompts append the choice as written (verb second): "weil" would need it verb-final
+    from xling.prompts import copa_connector
+
+    assert copa_connector("cause", "deu_Latn") == "denn"
+
+
+@pytest.mark.parametrize("lang", available_languages())
+def test_every_label_word_reads_back_as_its_label(lang):
+    from xling.answers import extract_label
+
+    labels = lexicon(lang).data.labels
+    for group in (("yes", "no"), ("entailment", "neutral", "contradiction")):
+        vocab = {k: labels[k] for k in group if k in labels}
+        for key, words in vocab.items():
+            for w in words:
+                assert extract_label(f"{w}.", vocab).answer == key, w

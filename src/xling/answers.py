@@ -1,5 +1,6 @@
 """Reading answers out of generated text: numbers (native digits, locale separators, the
-language's "the answer is" phrase), option letters, label words, and SQuAD-style QA scoring.
+language's "the answer is" phrase), option letters and label words (QA scoring:
+:mod:`xling.squad_metrics`).
 
 Nothing here raises on odd model output: an answer that cannot be read is ``None`` with a
 status (``empty`` / ``unparseable``), which kinds score as wrong and record.
@@ -8,9 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-import string
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -72,9 +71,10 @@ def to_number(token: str, language: str = "eng_Latn") -> float | None:
     """One number token (ASCII digits, maybe separators) -> float, by the language's convention.
 
     With both '.' and ',' the last one is the decimal mark. One kind of mark: used more than
-    once, it groups thousands; used once, it is decimal when it is the language's decimal symbol
-    (German "1,5" = 1.5, "1.500" = 1500), and otherwise groups only when followed by exactly
-    three digits (English "1,000" = 1000, but "1,5" = 1.5: models mix conventions).
+    once, it groups digits (in threes, or the Indian way: "1,14,200" = 114200); used once, it is
+    decimal when it is the language's decimal symbol (German "1,5" = 1.5, "1.500" = 1500), and
+    otherwise groups only when followed by exactly three digits (English "1,000" = 1000, but
+    "1,5" = 1.5: models mix conventions).
     """
     tok = token.strip().replace("\u2212", "-")
     neg = tok.startswith("-")
@@ -106,8 +106,14 @@ def to_number(token: str, language: str = "eng_Latn") -> float | None:
 
 
 def _grouped(tok: str, mark: str) -> bool:
+    """Digits grouped in threes (``1,114,200``) or, in Indian grouping (CLDR ``#,##,##0``: Hindi,
+    Bengali, Telugu...), the last three and then twos (``1,14,200``): both read unambiguously."""
     parts = tok.split(mark)
-    return 1 <= len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:])
+    if len(parts) < 2 or len(parts[-1]) != 3:
+        return False
+    head, middle = parts[0], parts[1:-1]
+    return (1 <= len(head) <= 3 and all(len(p) == 3 for p in middle)) or \
+        (1 <= len(head) <= 2 and all(len(p) == 2 for p in middle) and bool(middle))
 
 
 def numbers_in(text: str, language: str = "eng_Latn") -> list[tuple[int, float]]:
@@ -202,85 +208,38 @@ def _letter_pattern(letters: tuple[str, ...]) -> regex.Pattern:
     return regex.compile(rf"(?<![\p{{L}}\p{{M}}\p{{N}}])({alts})(?![\p{{L}}\p{{M}}\p{{N}}])")
 
 
-def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:
-    """The label whose word occurs first in ``text`` (``vocab``: label -> accepted words).
+# A lead-in that names the answer ("Answer:", "Respuesta:", "الجواب:"), at most 40 characters.
+_LEAD_IN = regex.compile(r"^[^:：\n]{1,40}[:：]")
+_EDGES = regex.compile(r"^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$")  # markup, quotes, brackets, spaces
+_CLAUSE = regex.compile(r"[^\p{P}\n]*")  # up to the first punctuation mark or line break
 
-    Where words overlap (Thai ไม่ใช่ "no" contains ใช่ "yes"; Chinese 不是 contains 是) the longest
-    match at a position wins and matches inside it are ignored. Words must stand alone (not be
-    part of a longer word) in scripts that separate words; in Thai, Chinese and Japanese they may not.
+
+def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:
+    """The label whose word is the answer (``vocab``: label -> accepted words).
+
+    The answer is the first clause of ``text`` (up to its first punctuation mark; markup, quotes
+    and spaces around it trimmed), else the first clause after a lead-in ending in a colon
+    ("Answer: Sí"). A word matches only the whole answer, case-insensitively: "Sí, lo es." is
+    yes, but neither "Si la premisa..." ("if") nor "لا أعرف" ("I don't know", which begins with
+    لا "no") is a label. A word that two labels accept is no answer.
     """
     if text is None or not text.strip():
         return Extracted(None, "empty")
-    low = text.casefold()
-    spans = []
+    lookup: dict[str, set[str]] = {}
     for label, words in vocab.items():
         for w in words:
-            wl = w.casefold().strip()
-            if not wl:
-                continue
-            spaced = not regex.search(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]", wl)
-            pat = (rf"(?<![\p{{L}}\p{{M}}\p{{N}}]){regex.escape(wl)}(?![\p{{L}}\p{{M}}\p{{N}}])" if spaced
-                   else regex.escape(wl))
-            spans += [(m.start(), m.end(), label) for m in regex.finditer(pat, low)]
-    if not spans:
-        return Extracted(None, "unparseable")
-    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
-    kept = []
-    for s in spans:
-        if any(k[0] <= s[0] and s[1] <= k[1] for k in kept):
-            continue  # inside a longer match (ใช่ within ไม่ใช่)
-        kept.append(s)
-    return Extracted(kept[0][2], "ok", "label-word")
+            if w.strip():
+                lookup.setdefault(w.strip().casefold(), set()).add(label)
+    lead_in = _LEAD_IN.match(text.strip())
+    for candidate in (text, text.strip()[lead_in.end():] if lead_in else None):
+        if candidate is None:
+            continue
+        labels = lookup.get(_first_clause(candidate).casefold(), set())
+        if len(labels) == 1:
+            return Extracted(next(iter(labels)), "ok", "label-word")
+    return Extracted(None, "unparseable")
 
 
-# --- extractive QA (SQuAD / MLQA style) -------------------------------------------------------
-# NOTE for the lead: branch `encoder` has the same normalisation in `squad_metrics.py` (MLQA's
-# per-language articles in data/qa_normalisation.yaml). kinds/generation.py prefers that module
-# when present; this fallback can go once it is merged.
-
-def _is_punct(ch: str) -> bool:
-    return ch in string.punctuation or unicodedata.category(ch).startswith("P")
-
-_ARTICLES = {
-    "eng": r"\b(a|an|the)\b", "spa": r"\b(un|una|unos|unas|el|la|los|las)\b",
-    "deu": r"\b(ein|eine|einen|einem|eines|einer|der|die|das|des|dem|den)\b",
-    "vie": r"\b(của|là|cái|chiếc|những)\b", "arb": r"\sال^|ال",
-}
-_NO_SPACES = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}]")
-
-
-def qa_tokens(text: str, language: str) -> list[str]:
-    """Lower-case, drop punctuation and articles, split on spaces; characters of scripts that
-    write no spaces (Chinese, Japanese, Thai...) are tokens of their own, so F1 stays partial."""
-    text = "".join(ch for ch in text.lower() if not _is_punct(ch))
-    art = _ARTICLES.get(language.split("_")[0])
-    if art:
-        text = re.sub(art, " ", text)
-    out = []
-    for chunk in text.split():
-        buf = ""
-        for ch in chunk:
-            if _NO_SPACES.match(ch):
-                if buf:
-                    out.append(buf)
-                    buf = ""
-                out.append(ch)
-            else:
-                buf += ch
-        if buf:
-            out.append(buf)
-    return out
-
-
-def qa_scores(prediction: str, golds: list[str], language: str) -> tuple[float, float]:
-    """(EM, F1), each the best over the gold answers."""
-    pred = qa_tokens(prediction or "", language)
-    best_em = best_f1 = 0.0
-    for gold in golds:
-        ref = qa_tokens(gold, language)
-        best_em = max(best_em, float(pred == ref))
-        common = sum((Counter(pred) & Counter(ref)).values())
-        if common:
-            p, r = common / len(pred), common / len(ref)
-            best_f1 = max(best_f1, 2 * p * r / (p + r))
-    return best_em, best_f1
+def _first_clause(text: str) -> str:
+    text = _EDGES.sub("", text)
+    return _EDGES.sub("", _CLAUSE.match(text).group())

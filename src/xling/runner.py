@@ -25,6 +25,7 @@ from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
 from .protocols import ProtocolOptions
+from .squad_metrics import scorer_of
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
 
@@ -289,7 +290,7 @@ def _results(run_id, config, command, model_info: dict, task_list, the_plan, fra
             "tasks": [{"name": t.name, "kind": t.spec.kind, "metric": t.spec.metric, "licence": t.spec.licence,
                        "creation": t.spec.creation, "source_language": t.spec.source_language,
                        "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit,
-                       "source": t.source_info(),
+                       "source": t.source_info(), "qa_normalisation": scorer_of(t.spec),
                        "languages_without_data": sorted(set(t.languages) - set(t.available_languages()))}
                       for t in task_list],
             "started": started, "finished": datetime.now(timezone.utc).isoformat(),

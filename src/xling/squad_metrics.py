@@ -1,11 +1,17 @@
-"""Extractive-QA exact match and token F1 with language-aware answer normalisation.
+"""Extractive-QA exact match and token F1, with each benchmark's official answer normalisation.
 
-Follows the official MLQA evaluation (``mlqa_evaluation_v1.py``): lower-case, remove
-punctuation (all Unicode ``P*`` characters plus ASCII punctuation), remove the language's
-articles, tokenise (whitespace; mixed CJK-character segmentation for Chinese), then EM and
-bag-of-tokens F1, each the maximum over the gold answers. Per-language rules live in
-``data/qa_normalisation.yaml``; scripts without spaces (Thai, Japanese...) are scored on
-characters, so their F1 is partial credit rather than all-or-nothing.
+Two scorers (a task's ``options.qa_normalisation``):
+
+- ``squad``: the SQuAD v1.1 script (``evaluate-v1.1.py``), which XTREME uses for XQuAD and
+  TyDi QA GoldP: lower-case, remove ASCII punctuation (``string.punctuation``), remove the
+  English articles a/an/the, split on whitespace, whatever the language.
+- ``mlqa``: the MLQA script (``mlqa_evaluation_v1.py``): lower-case, remove punctuation (all
+  Unicode ``P*`` characters plus ASCII), remove the language's articles, tokenise (whitespace;
+  mixed CJK-character segmentation for Chinese). Per-language rules live in
+  ``data/qa_normalisation.yaml``; scripts without spaces that MLQA does not cover (Thai,
+  Japanese...) are scored on characters, so their F1 is partial credit.
+
+EM and bag-of-tokens F1 are each the maximum over the gold answers.
 """
 from __future__ import annotations
 
@@ -20,9 +26,18 @@ from importlib import resources
 import regex
 import yaml
 
-PUNCT = frozenset(chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)).startswith("P")) | frozenset(string.punctuation)
 _CJK = re.compile(r"[\u4e00-\u9fa5]")
 SEGMENTATIONS = ("whitespace", "mixed", "character")
+SCORERS = ("squad", "mlqa")
+DEFAULT_SCORER = "mlqa"  # for a task that does not name one: language-aware
+_SQUAD_PUNCT = frozenset(string.punctuation)
+_SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+@lru_cache(maxsize=1)
+def _mlqa_punct() -> frozenset[str]:
+    """Every Unicode punctuation character (category P*) and ASCII punctuation."""
+    return frozenset(chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)).startswith("P")) | _SQUAD_PUNCT
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +60,7 @@ def rule_for(language: str) -> tuple[re.Pattern | None, str]:
 def _mixed_segmentation(text: str) -> list[str]:
     out, buf = [], ""
     for ch in text:
-        if _CJK.search(ch) or ch in PUNCT:
+        if _CJK.search(ch) or ch in _mlqa_punct():
             if buf:
                 out.extend(buf.split())
                 buf = ""
@@ -57,10 +72,23 @@ def _mixed_segmentation(text: str) -> list[str]:
     return out
 
 
-def answer_tokens(text: str, language: str) -> list[str]:
-    """The normalised tokens of an answer, as MLQA compares them."""
+def scorer_of(spec) -> str | None:
+    """The answer normalisation a task's QA scores use (``None`` for a task that is not QA)."""
+    if spec.kind != "extractive_qa":
+        return None
+    return str(spec.options.get("qa_normalisation", DEFAULT_SCORER))
+
+
+def answer_tokens(text: str, language: str, scorer: str = DEFAULT_SCORER) -> list[str]:
+    """The normalised tokens of an answer, as ``scorer``'s official script compares them."""
+    if scorer == "squad":
+        text = "".join(ch for ch in text.lower() if ch not in _SQUAD_PUNCT)
+        return _SQUAD_ARTICLES.sub(" ", text).split()
+    if scorer != "mlqa":
+        raise ValueError(f"unknown QA scorer {scorer!r} (known: {', '.join(SCORERS)})")
     articles, segmentation = rule_for(language)
-    text = "".join(ch for ch in text.lower() if ch not in PUNCT)
+    punct = _mlqa_punct()
+    text = "".join(ch for ch in text.lower() if ch not in punct)
     if articles is not None:
         text = articles.sub(" ", text)
     if segmentation == "mixed":
@@ -72,17 +100,17 @@ def answer_tokens(text: str, language: str) -> list[str]:
     return [t for t in tokens if t.strip()]
 
 
-def normalize_answer(text: str, language: str) -> str:
-    """MLQA's ``normalize_answer``: the normalised tokens joined by single spaces."""
-    return " ".join(answer_tokens(text, language))
+def normalize_answer(text: str, language: str, scorer: str = DEFAULT_SCORER) -> str:
+    """The official scripts' ``normalize_answer``: the normalised tokens joined by single spaces."""
+    return " ".join(answer_tokens(text, language, scorer))
 
 
-def exact_match(prediction: str, gold: str, language: str) -> float:
-    return float(normalize_answer(prediction, language) == normalize_answer(gold, language))
+def exact_match(prediction: str, gold: str, language: str, scorer: str = DEFAULT_SCORER) -> float:
+    return float(normalize_answer(prediction, language, scorer) == normalize_answer(gold, language, scorer))
 
 
-def token_f1(prediction: str, gold: str, language: str) -> float:
-    pred, ref = answer_tokens(prediction, language), answer_tokens(gold, language)
+def token_f1(prediction: str, gold: str, language: str, scorer: str = DEFAULT_SCORER) -> float:
+    pred, ref = answer_tokens(prediction, language, scorer), answer_tokens(gold, language, scorer)
     common = sum((Counter(pred) & Counter(ref)).values())
     if common == 0:
         return 0.0
@@ -90,9 +118,10 @@ def token_f1(prediction: str, gold: str, language: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def best_over_golds(prediction: str, golds: list[str], language: str) -> tuple[float, float]:
+def best_over_golds(prediction: str, golds: list[str], language: str,
+                    scorer: str = DEFAULT_SCORER) -> tuple[float, float]:
     """(EM, F1) of one prediction: the best over the gold answers (SQuAD/MLQA convention)."""
     if not golds:
         raise ValueError("an extractive-QA item needs at least one gold answer")
-    return (max(exact_match(prediction, g, language) for g in golds),
-            max(token_f1(prediction, g, language) for g in golds))
+    return (max(exact_match(prediction, g, language, scorer) for g in golds),
+            max(token_f1(prediction, g, language, scorer) for g in golds))

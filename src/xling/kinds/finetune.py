@@ -724,8 +724,8 @@ class FineTuneExtractiveQA(_FineTune):
         return [best.get(b, (0.0, ""))[1] for b in range(len(items))]
 
     def item_score(self, pred, item, language, task):
-        from ..squad_metrics import best_over_golds
+        from ..squad_metrics import best_over_golds, scorer_of
 
         golds = item.gold if isinstance(item.gold, list) else [item.gold]
-        em, f1 = best_over_golds(pred, [str(g) for g in golds], language)
+        em, f1 = best_over_golds(pred, [str(g) for g in golds], language, scorer_of(task.spec))
         return em if task.spec.metric == "em" else f1

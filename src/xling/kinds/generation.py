@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import ClassVar
 
-from .. import answers
+from .. import answers, squad_metrics
 from ..errors import UserError
 from ..items import Item
 from ..metrics import METRICS, Metric
@@ -29,14 +29,6 @@ METRICS.setdefault("f1", Metric("f1", "token F1 against the best-matching gold a
 METRICS.setdefault("em", Metric("em", "exact match against any gold answer after normalisation, x100"))
 
 DEMO_POOL = 200  # demonstrations are drawn from the first N items of the demo split (not --limit)
-
-
-def _qa_scores(prediction: str, golds: list[str], language: str) -> tuple[float, float]:
-    try:  # branch `encoder`: MLQA normalisation with per-language articles (preferred when merged)
-        from ..squad_metrics import best_over_golds
-    except ImportError:
-        return answers.qa_scores(prediction, golds, language)
-    return best_over_golds(prediction, golds, language)
 
 
 class GenerationKind(Kind):
@@ -261,13 +253,18 @@ class GenerativeQA(GenerationKind):
     description = "question answering by generation, EM/F1 with language-aware normalisation"
     max_tokens = 48
     supports_translation = False
+    scorer = squad_metrics.DEFAULT_SCORER
+
+    def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
+        self.scorer = squad_metrics.scorer_of(task.spec)
+        return super().run(unit, task, ctx)
 
     def score(self, family, item, text, fields, lex, keys, language, prompt_language):
         answer = (text or "").strip()
         if not answer:
             return answers.Extracted(None, "empty"), 0.0, {"em": 0.0, "f1": 0.0}
         golds = item.gold if isinstance(item.gold, list) else [item.gold]
-        em, f1 = _qa_scores(answer, [str(g) for g in golds], language)
+        em, f1 = squad_metrics.best_over_golds(answer, [str(g) for g in golds], language, self.scorer)
         return answers.Extracted(answer, "ok", "first-line"), (em if self.task_metric == "em" else f1), {"em": em, "f1": f1}
 
 

@@ -359,7 +359,19 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         if value not in known:
             raise DataError(path, _line_of(text, (key,)),
                             f"key '{key}': unknown {key} {value!r}.{did_you_mean(value, known)} Known: {', '.join(sorted(known))}")
+    _check_qa_normalisation(spec, path, text)
     return spec
+
+
+def _check_qa_normalisation(spec: TaskSpec, path: Path, text: str) -> None:
+    from ..squad_metrics import SCORERS
+
+    value = spec.options.get("qa_normalisation")
+    if value is not None and value not in SCORERS:
+        raise DataError(path, _line_of(text, ("options", "qa_normalisation")),
+                        f"key 'options.qa_normalisation': unknown scorer {value!r}.{did_you_mean(str(value), SCORERS)} "
+                        f"Allowed: {', '.join(SCORERS)}",
+                        hint="squad: the SQuAD v1.1 script (XQuAD, TyDi QA); mlqa: the MLQA script's per-language rules")
 
 
 # The shared vocabulary of kinds and metrics; implementations register more as they land.
