@@ -25,6 +25,7 @@ from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
 from .protocols import ProtocolOptions
+from .redact import redact, redact_obj
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
 
@@ -156,9 +157,12 @@ def evaluate(
             if m not in METRICS:
                 raise unknown(f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' in {t.spec_path}")
     fingerprint = backend.fingerprint()
+    label = redact(model)  # the model as recorded: no credentials in results, store or directory name
+    command = redact(command) if command else command
 
     config = {
-        "model": model, "model_options": model_options or {}, "model_fingerprint": fingerprint,
+        "model": label, "model_options": redact_obj(model_options or {}),
+        "model_fingerprint": redact(fingerprint),
         "tasks": {t.name: file_sha256(t.spec_path) for t in task_list},
         "languages": the_plan.languages, "limit": limit, "seed": seed,
     }
@@ -167,7 +171,7 @@ def evaluate(
     if not protocol_options.is_default():
         config["protocol"] = protocol_options.as_config()
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
-    run_dir = Path(output) if output else Path("runs") / f"{_slug(model)}-{run_id[:10]}"
+    run_dir = Path(output) if output else Path("runs") / f"{_slug(label)}-{run_id[:10]}"
     run_dir.mkdir(parents=True, exist_ok=True)
     store = PredictionStore(run_dir)
     previous = store.runs()
@@ -179,7 +183,7 @@ def evaluate(
     store.start_run(run_id, config)
     started = datetime.now(timezone.utc).isoformat()
 
-    done = store.done_units(run_id, model)
+    done = store.done_units(run_id, label)
     todo = [(task, unit) for task, unit in the_plan.units if unit not in done]
     resumed = len(the_plan.units) - len(todo)
     reporter = progress(len(the_plan.units)) if progress else None
@@ -188,13 +192,13 @@ def evaluate(
             reporter.advance_unit(None, skipped=True)
 
     def on_result(unit: Unit, preds) -> None:
-        store.write_unit(run_id, model, unit, preds)
+        store.write_unit(run_id, label, unit, preds)
         if reporter:
             reporter.advance_unit(unit)
 
     spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), batch_size, limit, seed,
                       protocol=None if protocol_options.is_default() else protocol_options.as_config())
-    model_info = backend.info()
+    model_info = redact_obj(backend.info())
     try:
         stats = make_executor(executor, backend, ray_address=ray_address, workers=workers).run(todo, spec, on_result, reporter)
     finally:
