@@ -17,6 +17,7 @@ from rich.table import Table
 from .cli_protocol import protocol_from_cli, protocol_options
 from .errors import UserError, XlingError
 from .redact import redact
+from .tasks.readers import MAX_CELL_CHARS
 
 # Piped output gets a wide console so tables are not folded into 80 columns.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -117,9 +118,11 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--allow-outside-data-dir", is_flag=True, help="Let task files read files outside the data directory they name.")
 @click.option("--skip-bad-rows", is_flag=True, help="Skip malformed data rows (counted per file in results.json) instead of stopping at the first.")
+@click.option("--max-cell-chars", type=click.IntRange(min=1), default=MAX_CELL_CHARS, show_default=True,
+              help="A data row with a longer cell (field value) is a bad row.")
 @protocol_options
 def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path,
-        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir, **kw):
+        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir, max_cell_chars, **kw):
     """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
     from .models.registry import parse_options
     from .progress import RichReporter
@@ -131,7 +134,7 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
         batch_size=batch_size, cache_path=cache_path, command=shlex.join(["xling", *sys.argv[1:]]),
         progress=None if quiet else (lambda n: RichReporter(n, err)), protocol=protocol_from_cli(kw),
         executor=executor, ray_address=ray_address, workers=workers,
-        skip_bad_rows=skip_bad_rows, allow_outside_data_dir=allow_outside_data_dir,
+        skip_bad_rows=skip_bad_rows, allow_outside_data_dir=allow_outside_data_dir, max_cell_chars=max_cell_chars,
     )
     print_results(results)
     print_skipped(results)

@@ -28,6 +28,7 @@ from .protocols import ProtocolOptions
 from .redact import redact, redact_obj
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
+from .tasks.readers import MAX_CELL_CHARS
 
 if TYPE_CHECKING:  # pandas, pyarrow and scipy load after the model is done (see evaluate)
     import pandas as pd
@@ -124,6 +125,7 @@ def evaluate(
     skip_bad_rows: bool = False,
     allow_outside_data_dir: bool = False,
     protocol: dict[str, Any] | None = None,
+    max_cell_chars: int = MAX_CELL_CHARS,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
@@ -133,11 +135,14 @@ def evaluate(
     ``skip_bad_rows`` skips malformed data rows (counted per file in results.json
     ``run.skipped_rows``) instead of stopping at the first. ``protocol`` holds the LLM protocol
     options (:class:`xling.protocols.ProtocolOptions`: protocols, prompt languages, shots...).
+    ``max_cell_chars``: a data row with a longer cell is a bad row (default 100,000 characters).
     """
     if limit is not None and limit < 1:
         raise UserError(f"--limit must be at least 1, not {limit}")
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, not {batch_size}")
+    if max_cell_chars < 1:
+        raise UserError(f"--max-cell-chars must be at least 1, not {max_cell_chars}")
     data_dir = Path(data_dir) if data_dir else None
     if data_dir is not None and not data_dir.is_dir():
         raise UserError(f"data directory {str(data_dir)!r} does not exist", hint="pass --data-dir pointing at the folder holding the benchmark releases")
@@ -145,6 +150,7 @@ def evaluate(
     for t in task_list:
         t.skip_bad_rows = skip_bad_rows
         t.allow_outside = allow_outside_data_dir
+        t.max_cell_chars = max_cell_chars
     protocol_options = ProtocolOptions.from_dict(protocol)
     plan(task_list, languages)  # checks tasks and languages before the model is loaded
     backend = load_model(model, model_options)
@@ -168,6 +174,8 @@ def evaluate(
     }
     if skip_bad_rows:
         config["skip_bad_rows"] = True
+    if max_cell_chars != MAX_CELL_CHARS:
+        config["max_cell_chars"] = max_cell_chars
     if not protocol_options.is_default():
         config["protocol"] = protocol_options.as_config()
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
