@@ -1,5 +1,6 @@
 """A local OpenAI-style ``/v1/embeddings`` server for tests (127.0.0.1, no model): trigram vectors
-(tests/embed_helpers.TrigramBackend), or what ``answer(texts, headers)`` returns instead.
+(tests/embed_helpers.TrigramBackend), or what ``answer(texts, headers)`` returns instead (the
+``texts`` of a request to another endpoint are empty: ``answer`` scripts those alone).
 
 ``answer`` returns None (the normal answer) or ``(status, body)``. Requests whose texts include
 one of ``hold`` wait until :meth:`release` (to stop a run mid-way, deterministically).
@@ -38,7 +39,7 @@ class FakeEmbedServer:
                 pass
 
             def do_POST(self):
-                texts = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["input"]
+                texts = json.loads(self.rfile.read(int(self.headers["Content-Length"]))).get("input", [])
                 server.requests += 1
                 if server.hold & set(texts):
                     server.released.wait()

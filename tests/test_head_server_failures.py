@@ -9,7 +9,6 @@ import pytest
 from embed_helpers import EMBED_DATA
 from fake_embed_server import FakeEmbedServer, vectors
 from xling.errors import UserError
-from xling.kinds.embedding import model_failures
 from xling.runner import evaluate
 
 
@@ -45,6 +44,8 @@ def test_server_failures_are_reported_as_such(case, tmp_path):
 
 
 def test_the_summary_counts_each_error_text():
+    from xling.kinds.embedding import model_failures
+
     summary = model_failures([None, "timeout", "HTTP 500", "HTTP 500", None])
     assert summary.startswith("the model failed on 3 of 5 items; 2 x 'HTTP 500'; first: 'timeout'")
     assert summary.endswith("(1 other error text(s))")

@@ -1,4 +1,4 @@
-"""Secrets out of every text xling shows or stores: API key values, URL credentials, bearer tokens.
+"""Secrets out of every text xling shows or stores: API key values, URL credentials, auth tokens.
 
 Backends register the key values they read (:func:`add_secret`); :func:`redact` is applied where
 text leaves xling's hands (error texts of remote models, the recorded model spec and command, the
@@ -13,7 +13,7 @@ MASK = "***"
 _SECRETS: set[str] = set()
 _USERINFO = re.compile(r"(?<=://)[^/\s@]+@")  # user:password@ in a URL
 _QUERY_SECRET = re.compile(r"([?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|sig)=)[^&#\s'\"]+", re.I)
-_BEARER = re.compile(r"(Bearer\s+)[^\s'\",;]+", re.I)
+_AUTH_TOKEN = re.compile(r"((?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]{8,}")  # an echoed Authorization header
 
 
 def add_secret(value: str | None) -> None:
@@ -23,13 +23,13 @@ def add_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """``text`` with every registered secret, URL user info, key-like query value and bearer
-    token replaced by ``***``."""
+    """``text`` with every registered secret, URL user info, key-like query value and
+    Authorization token replaced by ``***``."""
     for secret in sorted(_SECRETS, key=len, reverse=True):
         text = text.replace(secret, MASK)
     text = _USERINFO.sub(MASK + "@", text)
     text = _QUERY_SECRET.sub(r"\1" + MASK, text)
-    return _BEARER.sub(r"\1" + MASK, text)
+    return _AUTH_TOKEN.sub(r"\1" + MASK, text)
 
 
 def redact_obj(obj: Any) -> Any:
