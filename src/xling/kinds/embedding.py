@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -213,7 +214,7 @@ def head_items(task: Task, ctx: RunContext, data: HeadData) -> tuple[list[Item],
     return items, ({it.parallel_id for it in items} if data.held_out else set())
 
 
-def model_failures(errors: list[str | None]) -> str:
+def model_failures(errors: Sequence[str | None]) -> str:
     """What the model did on the items that have ``errors``: how many failed, the most common
     error text with its count, and the first when it differs."""
     failed = [e for e in errors if e]
@@ -225,13 +226,13 @@ def model_failures(errors: list[str | None]) -> str:
 
 
 def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str,
-             errors: list[str | None] = ()) -> LogisticHead:
+             errors: Sequence[str | None] = ()) -> LogisticHead:
     """A logistic-regression head (scikit-learn's objective and lbfgs, see :mod:`xling.heads`:
     deterministic, so the same embeddings give the same head). ``errors``: per training item,
     None or why the model gave it no features."""
     if len(set(labels)) < 2 and any(errors):
         raise UserError(f"task {task.name!r}: the head's training data ({where}) has {len(labels)} usable items: "
-                        f"{model_failures(list(errors))}",
+                        f"{model_failures(errors)}",
                         hint="the model or its server failed, not the data: fix what the error says and run the "
                              "same command again (failed items are not cached, so they are retried)")
     if len(set(labels)) < 2:
