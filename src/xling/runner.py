@@ -25,9 +25,11 @@ from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
 from .protocols import ProtocolOptions
+from .redact import redact, redact_obj
 from .squad_metrics import scorer_of
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
+from .tasks.readers import MAX_CELL_CHARS
 
 if TYPE_CHECKING:  # pandas, pyarrow and scipy load after the model is done (see evaluate)
     import pandas as pd
@@ -124,6 +126,7 @@ def evaluate(
     skip_bad_rows: bool = False,
     allow_outside_data_dir: bool = False,
     protocol: dict[str, Any] | None = None,
+    max_cell_chars: int = MAX_CELL_CHARS,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
@@ -133,11 +136,14 @@ def evaluate(
     ``skip_bad_rows`` skips malformed data rows (counted per file in results.json
     ``run.skipped_rows``) instead of stopping at the first. ``protocol`` holds the LLM protocol
     options (:class:`xling.protocols.ProtocolOptions`: protocols, prompt languages, shots...).
+    ``max_cell_chars``: a data row with a longer cell is a bad row (default 100,000 characters).
     """
     if limit is not None and limit < 1:
         raise UserError(f"--limit must be at least 1, not {limit}")
     if batch_size < 1:
         raise UserError(f"--batch-size must be at least 1, not {batch_size}")
+    if max_cell_chars < 1:
+        raise UserError(f"--max-cell-chars must be at least 1, not {max_cell_chars}")
     data_dir = Path(data_dir) if data_dir else None
     if data_dir is not None and not data_dir.is_dir():
         raise UserError(f"data directory {str(data_dir)!r} does not exist", hint="pass --data-dir pointing at the folder holding the benchmark releases")
@@ -145,6 +151,7 @@ def evaluate(
     for t in task_list:
         t.skip_bad_rows = skip_bad_rows
         t.allow_outside = allow_outside_data_dir
+        t.max_cell_chars = max_cell_chars
     protocol_options = ProtocolOptions.from_dict(protocol)
     plan(task_list, languages)  # checks tasks and languages before the model is loaded
     backend = load_model(model, model_options)
@@ -157,18 +164,23 @@ def evaluate(
             if m not in METRICS:
                 raise unknown(f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' in {t.spec_path}")
     fingerprint = backend.fingerprint()
+    label = redact(model)  # the model as recorded: no credentials in results, store or directory name
+    command = redact(command) if command else command
 
     config = {
-        "model": model, "model_options": model_options or {}, "model_fingerprint": fingerprint,
+        "model": label, "model_options": redact_obj(model_options or {}),
+        "model_fingerprint": redact(fingerprint),
         "tasks": {t.name: file_sha256(t.spec_path) for t in task_list},
         "languages": the_plan.languages, "limit": limit, "seed": seed,
     }
     if skip_bad_rows:
         config["skip_bad_rows"] = True
+    if max_cell_chars != MAX_CELL_CHARS:
+        config["max_cell_chars"] = max_cell_chars
     if not protocol_options.is_default():
         config["protocol"] = protocol_options.as_config()
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
-    run_dir = Path(output) if output else Path("runs") / f"{_slug(model)}-{run_id[:10]}"
+    run_dir = Path(output) if output else Path("runs") / f"{_slug(label)}-{run_id[:10]}"
     run_dir.mkdir(parents=True, exist_ok=True)
     store = PredictionStore(run_dir)
     previous = store.runs()
@@ -180,7 +192,7 @@ def evaluate(
     store.start_run(run_id, config)
     started = datetime.now(timezone.utc).isoformat()
 
-    done = store.done_units(run_id, model)
+    done = store.done_units(run_id, label)
     todo = [(task, unit) for task, unit in the_plan.units if unit not in done]
     resumed = len(the_plan.units) - len(todo)
     reporter = progress(len(the_plan.units)) if progress else None
@@ -189,13 +201,13 @@ def evaluate(
             reporter.advance_unit(None, skipped=True)
 
     def on_result(unit: Unit, preds) -> None:
-        store.write_unit(run_id, model, unit, preds)
+        store.write_unit(run_id, label, unit, preds)
         if reporter:
             reporter.advance_unit(unit)
 
     spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), batch_size, limit, seed,
                       protocol=None if protocol_options.is_default() else protocol_options.as_config())
-    model_info = backend.info()
+    model_info = redact_obj(backend.info())
     try:
         stats = make_executor(executor, backend, ray_address=ray_address, workers=workers).run(todo, spec, on_result, reporter)
     finally:

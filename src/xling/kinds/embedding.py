@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -212,9 +214,27 @@ def head_items(task: Task, ctx: RunContext, data: HeadData) -> tuple[list[Item],
     return items, ({it.parallel_id for it in items} if data.held_out else set())
 
 
-def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str) -> LogisticHead:
+def model_failures(errors: Sequence[str | None]) -> str:
+    """What the model did on the items that have ``errors``: how many failed, the most common
+    error text with its count, and the first when it differs."""
+    failed = [e for e in errors if e]
+    (common, times), *others = Counter(failed).most_common()
+    text = f"the model failed on {len(failed)} of {len(errors)} items; {times} x {common!r}"
+    if others and failed[0] != common:
+        text += f"; first: {failed[0]!r}"
+    return text + (f" ({len(others)} other error text(s))" if others else "")
+
+
+def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str,
+             errors: Sequence[str | None] = ()) -> LogisticHead:
     """A logistic-regression head (scikit-learn's objective and lbfgs, see :mod:`xling.heads`:
-    deterministic, so the same embeddings give the same head)."""
+    deterministic, so the same embeddings give the same head). ``errors``: per training item,
+    None or why the model gave it no features."""
+    if len(set(labels)) < 2 and any(errors):
+        raise UserError(f"task {task.name!r}: the head's training data ({where}) has {len(labels)} usable items: "
+                        f"{model_failures(errors)}",
+                        hint="the model or its server failed, not the data: fix what the error says and run the "
+                             "same command again (failed items are not cached, so they are retried)")
     if len(set(labels)) < 2:
         raise DataError(task.spec_path, None, f"the head's training data ({where}) has {len(labels)} usable items "
                         f"and {len(set(labels))} label(s); it needs at least two labels",
@@ -255,7 +275,7 @@ class HeadKind(Kind):
             ok = np.array([e is None for e in errors], dtype=bool)
             labels = [it.gold for it, good in zip(train, ok) if good]
             x = x[ok] if len(train) else np.zeros((0, 1))
-            ctx.memo[key] = (fit_head(task, ctx, x, labels, f"{data.language} {data.split}"), held)
+            ctx.memo[key] = (fit_head(task, ctx, x, labels, f"{data.language} {data.split}", errors), held)
         return ctx.memo[key]
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:

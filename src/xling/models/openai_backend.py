@@ -24,6 +24,7 @@ import httpx
 import numpy as np
 
 from ..errors import UserError
+from ..redact import add_secret, redact
 from .base import Backend, Capability, EmbedError, RowErrors
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -39,17 +40,17 @@ OUTPUT_OPTIONS = ("roles", "symmetric", "query_prefix", "passage_prefix", "dimen
 
 class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None = None):
-        self.message = message
+        self.message = redact(message)
         self.retry_after = retry_after
-        super().__init__(message)
+        super().__init__(self.message)
 
 
 class _BadInput(Exception):
     """The server refused the request (4xx other than rate limits): retrying will not help."""
 
     def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
+        self.message = redact(message)
+        super().__init__(self.message)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -121,6 +122,7 @@ class OpenAIEmbeddings(Backend):
             raise UserError(f"openai option max_chars={o['max_chars']!r}: expected a positive whole number")
         self.LONG_TEXT_POLICY = "truncate" if o["max_chars"] else "server"
         key = os.environ.get(str(o["api_key_env"]))
+        add_secret(key)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._has_key = bool(key)
         # Timeouts per phase; the total deadline per request is enforced while reading (below).
@@ -278,7 +280,7 @@ class OpenAIEmbeddings(Backend):
             items = sorted(data["data"], key=lambda d: d["index"])
             vecs = np.asarray([d["embedding"] for d in items], dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
-            raise _Retryable(f"malformed answer ({type(exc).__name__}: {str(exc)[:80]})") from None
+            raise _Retryable(f"malformed answer ({type(exc).__name__}: {redact(str(exc))[:80]})") from None
         if vecs.ndim != 2 or len(vecs) != n:
             raise _Retryable(f"the answer has {len(vecs)} vectors for {n} texts")
         with self._lock:
@@ -297,6 +299,7 @@ def _error_message(raw: bytes) -> str:
     import json
 
     try:
-        return str(json.loads(raw)["error"]["message"])[:200]
+        text = str(json.loads(raw)["error"]["message"])
     except Exception:
-        return raw[:200].decode("utf-8", "replace")
+        text = raw.decode("utf-8", "replace")
+    return redact(text)[:200]  # before cutting: a cut key would no longer match

@@ -34,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import UserError
+from ..redact import add_secret, redact
 from .base import Backend, Capability, ItemError
 from .lm_common import cut_at_stop, fit_window, split_continuation
 
@@ -83,6 +84,7 @@ class _OpenAIBase(Backend):
         self.backoff = float(options.get("backoff", 0.5))
         key_env = str(options.get("api_key_env", "OPENAI_API_KEY"))
         key = os.environ.get(key_env)
+        add_secret(key)
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         import httpx
 
@@ -96,10 +98,10 @@ class _OpenAIBase(Backend):
 
     def fingerprint(self) -> str:
         opts = ",".join(f"{k}={self.options[k]}" for k in _OUTPUT_OPTIONS if k in self.options)
-        return f"{self.name}|{self.base_url}|{self.model_name}|{opts}|v1"
+        return f"{self.name}|{redact(self.base_url)}|{self.model_name}|{opts}|v1"
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "base_url": self.base_url, "model": self.model_name}
+        return {**super().info(), "spec": redact(self.spec), "base_url": redact(self.base_url), "model": self.model_name}
 
     @property
     def max_length(self) -> int | None:
@@ -108,7 +110,8 @@ class _OpenAIBase(Backend):
     # --- HTTP with retries ---------------------------------------------------------------------
     def _post(self, path: str, body: dict | None, parse: Callable[[dict], Any], client=None, method: str = "POST") -> Any:
         """``parse(json)`` of a successful response, or an ItemError after retries. The answer is
-        read in pieces so that the total ``deadline`` also bounds a server that sends slowly."""
+        read in pieces so that the total ``deadline`` also bounds a server that sends slowly.
+        Server text is redacted (a server may echo the key) before it is cut."""
         start = time.monotonic()
         last = "no attempt"
         for attempt in range(self.retries + 1):
@@ -128,8 +131,8 @@ class _OpenAIBase(Backend):
             else:
                 text = raw.decode("utf-8", "replace")
                 if status in _FATAL_STATUS:
-                    raise UserError(f"{self.spec}: HTTP {status} from {self.base_url}{path}: "
-                                    f"{_FATAL_STATUS[status]} ({_snippet(text)})",
+                    raise UserError(redact(f"{self.spec}: HTTP {status} from {self.base_url}{path}: "
+                                           f"{_FATAL_STATUS[status]} ({_snippet(text)})"),
                                     hint="check the base URL, the model name and the API key variable (-o api_key_env)")
                 if status in _RETRY_STATUS or status >= 500:
                     last = f"HTTP {status}"
@@ -140,7 +143,7 @@ class _OpenAIBase(Backend):
                     try:
                         return parse(json.loads(raw))
                     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-                        last = f"malformed response: {type(exc).__name__}: {str(exc)[:120]}"
+                        last = f"malformed response: {type(exc).__name__}: {redact(str(exc))[:120]}"
             if attempt == self.retries:
                 break
             with self._lock:
@@ -190,7 +193,7 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _snippet(text: str) -> str:
-    text = " ".join(text.split())
+    text = redact(" ".join(text.split()))  # before cutting: a cut key would no longer match
     return text[:200] + ("..." if len(text) > 200 else "")
 
 

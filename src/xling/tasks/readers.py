@@ -24,6 +24,9 @@ from ..errors import DataError
 
 Record = dict[str, Any]
 
+#: Characters a single cell (field value) may hold; a longer one is a bad row (``--max-cell-chars``).
+MAX_CELL_CHARS = 100_000
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -435,6 +438,49 @@ def read_bitext(path: Path, *, pivot_path: Path | None = None, **_: Any) -> Iter
             yield BadRow(n, f"{pivot_path}:{n}: {tb.message}")
         else:
             yield Row(n, {"text": ta, "pivot_text": tb})
+
+
+def _long_cell(record: Record, max_chars: int) -> tuple[str, int] | None:
+    """``(field name, length)`` of a string in ``record`` (nested lists and dicts too) longer
+    than ``max_chars``, or None. Iterative: a deeply nested JSON record is data, not a crash."""
+    stack: list[tuple[str, Any]] = [("", record)]
+    while stack:
+        name, value = stack.pop()
+        if isinstance(value, str):
+            if len(value) > max_chars:
+                return name, len(value)
+        elif isinstance(value, dict):
+            stack += [(f"{name}.{k}" if name else str(k), v) for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):
+            stack += [(f"{name}[{i}]", v) for i, v in enumerate(value)]
+    return None
+
+
+def limit_cells(rows: Iterator[Row | BadRow], max_chars: int) -> Iterator[Row | BadRow]:
+    """``rows`` with every record holding a cell longer than ``max_chars`` turned into a
+    :class:`BadRow`: such a cell is more likely a broken file (a missing quote or line end) than
+    data, and embedding it would take minutes and gigabytes."""
+    for row in rows:
+        long = _long_cell(row.record, max_chars) if isinstance(row, Row) else None
+        if long is not None:
+            name, length = long
+            row = BadRow(row.line, f"field {name!r} holds {length:,} characters, over the limit of {max_chars:,}",
+                         row.where, hint=f"check the row for a missing quote or line end; to keep it, pass "
+                                         f"--max-cell-chars {length} (evaluate(max_cell_chars=...))")
+        yield row
+
+
+class SymlinkLoop(DataError):
+    """A path whose symbolic links point back at themselves."""
+
+
+def resolved(path: Path) -> Path:
+    """``path`` with its symlinks resolved; a symlink loop is a :class:`SymlinkLoop` naming it."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError) as exc:  # a loop: RuntimeError up to Python 3.12, OSError since
+        raise SymlinkLoop(path, None, f"cannot resolve the path: {exc}",
+                          hint="a symbolic link on the way points back at itself; fix or remove it") from None
 
 
 READERS: dict[str, Reader] = {

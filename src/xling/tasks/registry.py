@@ -20,7 +20,7 @@ from ..items import Item
 from ..languages import canonical, try_canonical
 from .hub import iter_hub_rows
 from .mapping import GoldSpec, Mapper, MappingError
-from .readers import READERS, BadRow, Row, SkipLog
+from .readers import MAX_CELL_CHARS, READERS, BadRow, Row, SkipLog, SymlinkLoop, limit_cells, resolved
 from .spec import TaskSpec, load_spec, split_parts
 
 DATA_DIR_ENV = "XLING_DATA_DIR"
@@ -35,7 +35,7 @@ class Task:
     """A task spec bound to where its files are.
 
     ``skip_bad_rows``: malformed rows are counted in ``skipped`` (per file) instead of stopping
-    the run at the first one.
+    the run at the first one. ``max_cell_chars``: a longer cell makes its row a bad row.
     """
 
     spec: TaskSpec
@@ -44,6 +44,7 @@ class Task:
     skip_bad_rows: bool = False
     skipped: SkipLog = field(default_factory=SkipLog)
     allow_outside: bool = False  # let a task file read outside the data directory it names
+    max_cell_chars: int = MAX_CELL_CHARS
 
     def __post_init__(self):
         self.spec_path = Path(self.spec_path)
@@ -73,6 +74,7 @@ class Task:
         else:
             other = get_task(ref, self.data_dir)
         other.skip_bad_rows, other.skipped, other.allow_outside = self.skip_bad_rows, self.skipped, self.allow_outside
+        other.max_cell_chars = self.max_cell_chars
         if not other.spec.train_split:
             raise DataError(self.spec_path, None, f"options.train_task: task {other.name!r} has no train_split to train on")
         return other
@@ -115,11 +117,12 @@ class Task:
     def _confined(self, path: Path, base: Path | None = None) -> Path:
         """``path``, or an error when it leaves the data directory (``..``, absolute paths,
         symlinks out) and the user did not pass --allow-outside-data-dir."""
+        real = resolved(path)
         if self.allow_outside:
             return path
         if base is None:
             base = self.root()
-        if not path.resolve().is_relative_to(base.resolve()):
+        if not real.is_relative_to(resolved(base)):
             raise OutsideDataDir(
                 f"task {self.name!r} ({self.spec_path}) would read {path}, outside its data directory {base}",
                 hint="fix the path pattern; if the file really lives elsewhere, pass --allow-outside-data-dir",
@@ -177,7 +180,7 @@ class Task:
             try:
                 self.files_for(language, s)
                 out.append(s)
-            except OutsideDataDir:
+            except (OutsideDataDir, SymlinkLoop):
                 raise
             except UserError:
                 pass
@@ -244,8 +247,8 @@ class Task:
             try:
                 self.files_for(lang, split)
                 out.append(lang)
-            except OutsideDataDir:
-                raise  # a path that escapes is an error to report, not a missing file
+            except (OutsideDataDir, SymlinkLoop):
+                raise  # a path that escapes or loops is an error to report, not a missing file
             except UserError:
                 pass
         if not out:
@@ -280,7 +283,12 @@ class Task:
                       optional=self.spec.optional_fields)
 
     def _rows(self, language: str, split: str, variant: str | None, limit: int | None) -> tuple[str, Iterator[Row | BadRow]]:
-        """``(source name, rows)`` of one language/split/variant, local or Hub."""
+        """``(source name, rows)`` of one language/split/variant, local or Hub; rows with an
+        over-long cell come as bad rows."""
+        source, rows = self._raw_rows(language, split, variant, limit)
+        return source, limit_cells(rows, self.max_cell_chars)
+
+    def _raw_rows(self, language: str, split: str, variant: str | None, limit: int | None) -> tuple[str, Iterator[Row | BadRow]]:
         if self.uses_hub():
             if self.spec.hub is None:
                 raise UserError(f"task {self.name!r} has no Hub source; pass --data-dir")

@@ -1,0 +1,43 @@
+"""Secrets out of every text xling shows or stores: API key values, URL credentials, auth tokens.
+
+Backends register the key values they read (:func:`add_secret`); :func:`redact` is applied where
+text leaves xling's hands (error texts of remote models, the recorded model spec and command, the
+run directory's name, the CLI's error output).
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+MASK = "***"
+_SECRETS: set[str] = set()
+_USERINFO = re.compile(r"(?<=://)[^/\s@]+@")  # user:password@ in a URL
+_QUERY_SECRET = re.compile(r"([?&](?:api[_-]?key|key|token|access[_-]?token|secret|password|sig)=)[^&#\s'\"]+", re.I)
+_AUTH_TOKEN = re.compile(r"((?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]{8,}")  # an echoed Authorization header
+
+
+def add_secret(value: str | None) -> None:
+    """Remember a secret value (an API key) so that :func:`redact` masks it from now on."""
+    if value and len(value.strip()) >= 4:  # a one-letter "key" would mask every such letter
+        _SECRETS.add(value.strip())
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered secret, URL user info, key-like query value and
+    Authorization token replaced by ``***``."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    text = _USERINFO.sub(MASK + "@", text)
+    text = _QUERY_SECRET.sub(r"\1" + MASK, text)
+    return _AUTH_TOKEN.sub(r"\1" + MASK, text)
+
+
+def redact_obj(obj: Any) -> Any:
+    """:func:`redact` applied to every string (keys too) in nested dicts, lists and tuples."""
+    if isinstance(obj, str):
+        return redact(obj)
+    if isinstance(obj, dict):
+        return {redact_obj(k): redact_obj(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(redact_obj(v) for v in obj)
+    return obj
