@@ -7,6 +7,7 @@ from sklearn.metrics import cohen_kappa_score
 from xling import langmeta
 from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, transfer_gap
 from xling.analysis.consistency import _kappa_weighted, _resample_weights, pair_consistency
+from xling.metrics import METRICS
 from xling.stats import holm, mcnemar_test, permutation_test, seed_for
 
 
@@ -138,6 +139,50 @@ def test_transfer_gap_for_a_protocol_without_source_rows_uses_the_reference_sett
     assert gaps[("in-language", "swh_Latn")]["gap"] == pytest.approx(50.0)
     tt = gaps[("translate-test", "swh_Latn")]
     assert tt["reference_setting"] == "in-language" and tt["gap"] == pytest.approx(25.0) and tt["paired"]
+
+
+def tagged(n_tokens, n_right):
+    """(prediction, gold, per-sentence score) of a tagged sentence with ``n_right`` of ``n_tokens`` right."""
+    return ["NOUN"] * n_right + ["VERB"] * (n_tokens - n_right), ["NOUN"] * n_tokens, n_right / n_tokens
+
+
+def test_transfer_gap_of_token_accuracy_is_the_difference_of_the_reported_scores():
+    # English tags long sentences worse and short ones better than German: its per-sentence mean
+    # is higher (60 vs 25) while its token accuracy is lower (27.3 vs 45.5); the gap is negative
+    source = [tagged(10, 2), tagged(1, 1)] * 30
+    target = [tagged(10, 5), tagged(1, 0)] * 30 + [tagged(4, 4)] * 3  # 3 items English lacks: unpaired
+    rows = [("t", "zero-shot", lang, str(i), p, g, sc)
+            for lang, items in (("eng_Latn", source), ("deu_Latn", target)) for i, (p, g, sc) in enumerate(items)]
+    frame = table(rows)
+    metric = METRICS["token_accuracy"]
+    reported = {lang: metric.estimate(g, 0, ("t", "zero-shot", lang)).value for lang, g in frame.groupby("language")}
+    assert reported["eng_Latn"] == pytest.approx(100 * 90 / 330) and reported["deu_Latn"] == pytest.approx(100 * 162 / 342)
+    (gap,) = transfer_gap(frame, {"t": "eng_Latn"}, seed=0, metrics={"t": metric})
+    assert gap["gap"] == pytest.approx(reported["eng_Latn"] - reported["deu_Latn"])
+    assert gap["ci_low"] < gap["gap"] < gap["ci_high"] < 0
+    assert gap["paired"] and gap["n"] == 60
+
+
+def test_transfer_gap_of_entity_f1_recomputes_f1_on_each_resample():
+    # per sentence: one PER entity; English finds it (F1 1) or mislabels it as ORG and adds a LOC
+    # (F1 0), German finds every entity but adds a spurious one in half the sentences (F1 2/3)
+    gold = ["B-PER", "I-PER", "O", "O"]
+    right, wrong = (["B-PER", "I-PER", "O", "O"], 1.0), (["B-ORG", "I-ORG", "O", "B-LOC"], 0.0)
+    extra = (["B-PER", "I-PER", "O", "B-LOC"], 2 / 3)
+    rows = []
+    for i in range(40):
+        p, sc = right if i % 4 else wrong
+        rows.append(("t", "zero-shot", "eng_Latn", str(i), p, gold, sc))
+        p, sc = extra if i % 2 else right
+        rows.append(("t", "zero-shot", "deu_Latn", str(i), p, gold, sc))
+    metric = METRICS["entity_f1"]
+    frame = table(rows)
+    f1 = {lang: metric.estimate(g, 0, ("k",)).value for lang, g in frame.groupby("language")}
+    # English: tp 30, predicted 50, gold 40 -> 60/90; German: tp 40, predicted 60, gold 40 -> 80/100
+    assert f1["eng_Latn"] == pytest.approx(100 * 60 / 90) and f1["deu_Latn"] == pytest.approx(80.0)
+    (gap,) = transfer_gap(frame, {"t": "eng_Latn"}, seed=0, metrics={"t": metric})
+    assert gap["gap"] == pytest.approx(f1["eng_Latn"] - 80.0)  # the mean of sentence F1s would say -8.3
+    assert gap["ci_low"] < gap["gap"] < gap["ci_high"]
 
 
 def test_grouped_scores_state_their_weighting_and_weigh_groups_uniformly():
