@@ -96,6 +96,9 @@ def _markdown_analyses(results: Results) -> list[str]:
                          f"{fmt(r.agreement)} {fmt_ci(r.agreement_ci_low, r.agreement_ci_high)} | "
                          f"{fmt(r.agree_correct)} {fmt_ci(r.agree_correct_ci_low, r.agree_correct_ci_high)} | {kappa} | {r.flips} |")
         lines.append("")
+    for r in a.get("consistency_not_applicable", []):
+        lines += [f"Cross-lingual consistency does not apply to {_md_escape(r['task'])} ({r['kind']}): "
+                  f"{_md_escape(r['reason'])}.", ""]
     meta = a.get("languages", {})
     if meta.get("metadata"):
         lines += ["## Languages", "", "| code | name | script | family | Joshi class |", "|---|---|---|---|---|"]

@@ -190,7 +190,9 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
     if not gaps.empty:
         add(gap_chart(gaps), "gap")
     sources = {t["name"]: t.get("source_language") for t in run.get("tasks", [])}
-    cons = pd.DataFrame(analyses["consistency"] if "consistency" in analyses else consistency_of(pred, seed, sources=sources))
+    kinds = {t["name"]: t.get("kind") for t in run.get("tasks", [])}
+    cons = pd.DataFrame(analyses["consistency"] if "consistency" in analyses
+                        else consistency_of(pred, seed, sources=sources, kinds=kinds))
     if not cons.empty:
         for (task, setting), g in cons.groupby(["task", "setting"], sort=True):
             add(consistency_matrix(g, task, setting), "consistency")
