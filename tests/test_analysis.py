@@ -5,7 +5,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from xling import langmeta
-from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, transfer_gap
+from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, run_analyses, transfer_gap
 from xling.analysis.consistency import _kappa_weighted, _resample_weights, pair_consistency
 from xling.metrics import METRICS
 from xling.stats import holm, mcnemar_test, permutation_test, seed_for
@@ -193,12 +193,36 @@ def test_grouped_scores_state_their_weighting_and_weigh_groups_uniformly():
     assert rows["Atlantic-Congo"]["value"] == pytest.approx(40.0)
     overall = rows["(all, per family)"]
     assert overall["value"] == pytest.approx(60.0) and overall["weighting"].startswith("uniform over family groups")
-    scores.append({"task": "t", "setting": "s", "metric": "accuracy", "language": "fij_Latn", "value": 0.0})
+
+
+NUSAX = {"eng_Latn": 90.0, "ind_Latn": 88.0, "jav_Latn": 82.0, "ace_Latn": 70.0, "ban_Latn": 72.0, "bbc_Latn": 60.0,
+         "bjn_Latn": 75.0, "bug_Latn": 58.0, "mad_Latn": 66.0, "min_Latn": 71.0, "nij_Latn": 62.0, "sun_Latn": 74.0}
+
+
+def test_languages_joshi_et_al_do_not_list_are_grouped_by_uriel_and_counted_in_the_headline():
+    # NusaX: Joshi et al. list only English (5), Indonesian (3) and Javanese (1); the other nine
+    # are low-resource in URIEL+, and Nahuatl (a collective code) is in neither: a group of its own
+    scores = [{"task": "t", "setting": "s", "metric": "accuracy", "language": lang, "value": v}
+              for lang, v in {**NUSAX, "nah_Latn": 10.0}.items()]
     tiers = {r["group"]: r for r in grouped_scores(scores, "tier")}
-    assert {"class 5", "class 2", "unknown"} <= set(tiers)
-    # classes 5 (eng, deu, fra: 80) and 2 (swh: 40); Fijian's unknown tier stays out of the across-tier mean
-    assert tiers["(all, per tier)"]["value"] == pytest.approx(60.0)
-    assert "fij_Latn" not in tiers["(all, per tier)"]["languages"]
+    silent = sorted(set(NUSAX) - {"eng_Latn", "ind_Latn", "jav_Latn"})
+    assert tiers["URIEL+ low-resource"]["languages"] == silent
+    assert tiers["URIEL+ low-resource"]["value"] == pytest.approx(np.mean([NUSAX[c] for c in silent]))
+    assert tiers["unknown"]["languages"] == ["nah_Latn"]
+    headline = tiers["(all, per tier)"]
+    assert headline["languages"] == sorted([*NUSAX, "nah_Latn"])
+    assert headline["value"] == pytest.approx(np.mean([90.0, 88.0, 82.0, np.mean([NUSAX[c] for c in silent]), 10.0]))
+    assert "unknown tier are one group" in headline["weighting"]
+
+
+def test_each_language_names_the_source_of_its_resource_tier():
+    assert (langmeta.info("jav_Latn").resource_group, langmeta.info("jav_Latn").resource_source) == ("class 1", langmeta.JOSHI)
+    ace = langmeta.info("ace_Latn")
+    assert (ace.tier, ace.resource_group, ace.resource_source) == ("unknown", "URIEL+ low-resource", langmeta.URIEL)
+    assert (langmeta.info("nah_Latn").resource_group, langmeta.info("nah_Latn").resource_source) == ("unknown", None)
+    pred = table([("t", "s", lang, "0", "x", "x", 1.0) for lang in ("eng_Latn", "ace_Latn")])
+    meta = {m["code"]: m for m in run_analyses(pred, [], {"t": "eng_Latn"}, 0)["languages"]["metadata"]}
+    assert meta["ace_Latn"]["resource_source"] == langmeta.URIEL and meta["eng_Latn"]["resource_source"] == langmeta.JOSHI
 
 
 def test_language_metadata_comes_from_the_packages():

@@ -101,9 +101,10 @@ def _markdown_analyses(results: Results) -> list[str]:
                   f"{_md_escape(r['reason'])}.", ""]
     meta = a.get("languages", {})
     if meta.get("metadata"):
-        lines += ["## Languages", "", "| code | name | script | family | Joshi class |", "|---|---|---|---|---|"]
+        lines += ["## Languages", "", "| code | name | script | family | resource tier (source) |", "|---|---|---|---|---|"]
         for m in meta["metadata"]:
-            lines.append(f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {m['tier']} |")
+            tier = m.get("resource_group", m["tier"]) + (f" ({m['resource_source']})" if m.get("resource_source") else "")
+            lines.append(f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {tier} |")
         lines += ["", "Sources: " + "; ".join(f"{k}: {v}" for k, v in meta.get("sources", {}).items()), ""]
     return lines
 
