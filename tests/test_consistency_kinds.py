@@ -80,8 +80,8 @@ def test_agreement_and_kappa_are_over_the_declared_answers(kind, stored):
 
 def test_an_unreadable_answer_agrees_with_nothing():
     unread = {"answer": None, "status": "unparseable", "via": None, "raw": "hmm"}
-    rows = [(lang, str(i), unread if i < 3 else generated_choice(0, i, lang))
-            for lang in ("eng_Latn", "deu_Latn") for i in range(6)]
+    read = {"answer": 0, "status": "ok", "via": "letter", "raw": " A"}
+    rows = [(lang, str(i), unread if i < 3 else read) for lang in ("eng_Latn", "deu_Latn") for i in range(6)]
     (row,) = consistency(frame(rows), seed=0, kinds={"t": "multiple_choice"})
     assert row["n"] == 6 and row["agreement"] == pytest.approx(50.0)
 
