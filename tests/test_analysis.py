@@ -163,6 +163,17 @@ def test_transfer_gap_of_token_accuracy_is_the_difference_of_the_reported_scores
     assert gap["paired"] and gap["n"] == 60
 
 
+def test_language_pairs_of_token_accuracy_compare_the_reported_scores():
+    rows = [("t", "zero-shot", lang, str(i), p, g, sc)
+            for lang, items in (("eng_Latn", [tagged(10, 2), tagged(1, 1)] * 40),
+                                ("deu_Latn", [tagged(10, 5), tagged(1, 0)] * 40)) for i, (p, g, sc) in enumerate(items)]
+    (row,) = language_pairs(table(rows), seed=0, metrics={"t": METRICS["token_accuracy"]})
+    assert (row["language_a"], row["language_b"]) == ("deu_Latn", "eng_Latn")
+    assert row["score_a"] == pytest.approx(100 * 5 / 11) and row["score_b"] == pytest.approx(100 * 3 / 11)
+    assert row["difference"] == pytest.approx(100 * 2 / 11) and 0 < row["ci_low"] < row["difference"] < row["ci_high"]
+    assert row["significant"] and row["test"] == "paired-permutation"
+
+
 def test_transfer_gap_of_entity_f1_recomputes_f1_on_each_resample():
     # per sentence: one PER entity; English finds it (F1 1) or mislabels it as ORG and adds a LOC
     # (F1 0), German finds every entity but adds a spurious one in half the sentences (F1 2/3)

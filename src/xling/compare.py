@@ -13,15 +13,13 @@ import json
 from itertools import combinations
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from .analysis.difference import metric_difference, permutation_difference_test
-from .analysis.significance import ALPHA, correct
+from .analysis.significance import ALPHA, compare_by_items, compare_by_metric, correct
 from .errors import UserError
 from .metrics import METRICS, Metric
 from .results import Results, _clean
-from .stats import paired_difference, paired_test, seed_for
+from .stats import seed_for
 
 KEY = ["task", "setting", "language"]
 ROW = ("prediction", "gold", "score", "error")  # what a metric reads from an item's row
@@ -46,29 +44,9 @@ def _metrics(results: Results) -> dict[str, Metric]:
 
 
 def _side(g: pd.DataFrame, suffix: str) -> pd.DataFrame:
-    return g[[f"{c}{suffix}" for c in ROW]].set_axis(list(ROW), axis=1).reset_index(drop=True)
-
-
-def _by_items(g: pd.DataFrame, rng, scale: float) -> dict:
-    """Scores, difference and test of a metric that is the mean of per-item scores."""
-    x, y = g["score_a"].to_numpy(), g["score_b"].to_numpy()
-    test = paired_test(x, y, rng)
-    diff = paired_difference(x, y, rng, scale=scale)
-    return {"score_a": float(x.mean() * scale), "score_b": float(y.mean() * scale),
-            "difference": diff.value, "ci_low": diff.ci_low, "ci_high": diff.ci_high,
-            "test": test.test, "p_value": test.p_value, "discordant": None if test.b is None else [test.b, test.c]}
-
-
-def _by_metric(metric: Metric, g: pd.DataFrame, rng) -> dict:
-    """Scores, difference and test of a metric of the whole set of items, recomputed on each resample."""
-    a, b = _side(g, "_a"), _side(g, "_b")
-    diff, _ = metric_difference(metric, a.assign(item_id=g["item_id"].to_numpy()),
-                                b.assign(item_id=g["item_id"].to_numpy()), rng, key="item_id")
-    test = permutation_difference_test(metric, a, b, rng)
-    all_items = np.arange(len(g))
-    return {"score_a": metric.on_items(a)(all_items), "score_b": metric.on_items(b)(all_items),
-            "difference": diff.value, "ci_low": diff.ci_low, "ci_high": diff.ci_high,
-            "test": test.test, "p_value": test.p_value, "discordant": None}
+    """One run's rows of the merged table under the column names metrics read; the item id pairs
+    the two runs' rows as a parallel id pairs two languages'."""
+    return g[["item_id", *(f"{c}{suffix}" for c in ROW)]].set_axis(["parallel_id", *ROW], axis=1).reset_index(drop=True)
 
 
 def compare(runs: list[Results], seed: int = 0, alpha: float = ALPHA, scale: float = 100.0) -> dict:
@@ -91,8 +69,9 @@ def compare(runs: list[Results], seed: int = 0, alpha: float = ALPHA, scale: flo
                 continue
             rng = seed_for(seed, "compare", labels[i], labels[j], task, setting, lang)
             metric = metrics.get(task)
-            row = (_by_items(g, rng, scale) if metric is None or metric.mean_of_items
-                   else _by_metric(metric, g, rng))
+            row = (compare_by_items(g["score_a"].to_numpy(), g["score_b"].to_numpy(), rng, scale)
+                   if metric is None or metric.mean_of_items
+                   else compare_by_metric(metric, _side(g, "_a"), _side(g, "_b"), rng))
             rows.append({"run_a": labels[i], "run_b": labels[j], "task": task, "setting": setting, "language": lang,
                          "metric": metric.name if metric else None, "n": len(g), **row})
     if not rows:
