@@ -5,8 +5,9 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from xling import langmeta
-from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, transfer_gap
+from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, run_analyses, transfer_gap
 from xling.analysis.consistency import _kappa_weighted, _resample_weights, pair_consistency
+from xling.metrics import METRICS
 from xling.stats import holm, mcnemar_test, permutation_test, seed_for
 
 
@@ -140,6 +141,61 @@ def test_transfer_gap_for_a_protocol_without_source_rows_uses_the_reference_sett
     assert tt["reference_setting"] == "in-language" and tt["gap"] == pytest.approx(25.0) and tt["paired"]
 
 
+def tagged(n_tokens, n_right):
+    """(prediction, gold, per-sentence score) of a tagged sentence with ``n_right`` of ``n_tokens`` right."""
+    return ["NOUN"] * n_right + ["VERB"] * (n_tokens - n_right), ["NOUN"] * n_tokens, n_right / n_tokens
+
+
+def test_transfer_gap_of_token_accuracy_is_the_difference_of_the_reported_scores():
+    # English tags long sentences worse and short ones better than German: its per-sentence mean
+    # is higher (60 vs 25) while its token accuracy is lower (27.3 vs 45.5); the gap is negative
+    source = [tagged(10, 2), tagged(1, 1)] * 30
+    target = [tagged(10, 5), tagged(1, 0)] * 30 + [tagged(4, 4)] * 3  # 3 items English lacks: unpaired
+    rows = [("t", "zero-shot", lang, str(i), p, g, sc)
+            for lang, items in (("eng_Latn", source), ("deu_Latn", target)) for i, (p, g, sc) in enumerate(items)]
+    frame = table(rows)
+    metric = METRICS["token_accuracy"]
+    reported = {lang: metric.estimate(g, 0, ("t", "zero-shot", lang)).value for lang, g in frame.groupby("language")}
+    assert reported["eng_Latn"] == pytest.approx(100 * 90 / 330) and reported["deu_Latn"] == pytest.approx(100 * 162 / 342)
+    (gap,) = transfer_gap(frame, {"t": "eng_Latn"}, seed=0, metrics={"t": metric})
+    assert gap["gap"] == pytest.approx(reported["eng_Latn"] - reported["deu_Latn"])
+    assert gap["ci_low"] < gap["gap"] < gap["ci_high"] < 0
+    assert gap["paired"] and gap["n"] == 60
+
+
+def test_language_pairs_of_token_accuracy_compare_the_reported_scores():
+    rows = [("t", "zero-shot", lang, str(i), p, g, sc)
+            for lang, items in (("eng_Latn", [tagged(10, 2), tagged(1, 1)] * 40),
+                                ("deu_Latn", [tagged(10, 5), tagged(1, 0)] * 40)) for i, (p, g, sc) in enumerate(items)]
+    (row,) = language_pairs(table(rows), seed=0, metrics={"t": METRICS["token_accuracy"]})
+    assert (row["language_a"], row["language_b"]) == ("deu_Latn", "eng_Latn")
+    assert row["score_a"] == pytest.approx(100 * 5 / 11) and row["score_b"] == pytest.approx(100 * 3 / 11)
+    assert row["difference"] == pytest.approx(100 * 2 / 11) and 0 < row["ci_low"] < row["difference"] < row["ci_high"]
+    assert row["significant"] and row["test"] == "paired-permutation"
+
+
+def test_transfer_gap_of_entity_f1_recomputes_f1_on_each_resample():
+    # per sentence: one PER entity; English finds it (F1 1) or mislabels it as ORG and adds a LOC
+    # (F1 0), German finds every entity but adds a spurious one in half the sentences (F1 2/3)
+    gold = ["B-PER", "I-PER", "O", "O"]
+    right, wrong = (["B-PER", "I-PER", "O", "O"], 1.0), (["B-ORG", "I-ORG", "O", "B-LOC"], 0.0)
+    extra = (["B-PER", "I-PER", "O", "B-LOC"], 2 / 3)
+    rows = []
+    for i in range(40):
+        p, sc = right if i % 4 else wrong
+        rows.append(("t", "zero-shot", "eng_Latn", str(i), p, gold, sc))
+        p, sc = extra if i % 2 else right
+        rows.append(("t", "zero-shot", "deu_Latn", str(i), p, gold, sc))
+    metric = METRICS["entity_f1"]
+    frame = table(rows)
+    f1 = {lang: metric.estimate(g, 0, ("k",)).value for lang, g in frame.groupby("language")}
+    # English: tp 30, predicted 50, gold 40 -> 60/90; German: tp 40, predicted 60, gold 40 -> 80/100
+    assert f1["eng_Latn"] == pytest.approx(100 * 60 / 90) and f1["deu_Latn"] == pytest.approx(80.0)
+    (gap,) = transfer_gap(frame, {"t": "eng_Latn"}, seed=0, metrics={"t": metric})
+    assert gap["gap"] == pytest.approx(f1["eng_Latn"] - 80.0)  # the mean of sentence F1s would say -8.3
+    assert gap["ci_low"] < gap["gap"] < gap["ci_high"]
+
+
 def test_grouped_scores_state_their_weighting_and_weigh_groups_uniformly():
     scores = [{"task": "t", "setting": "s", "metric": "accuracy", "language": lang, "value": v}
               for lang, v in [("eng_Latn", 90.0), ("deu_Latn", 80.0), ("fra_Latn", 70.0), ("swh_Latn", 40.0)]]
@@ -148,12 +204,36 @@ def test_grouped_scores_state_their_weighting_and_weigh_groups_uniformly():
     assert rows["Atlantic-Congo"]["value"] == pytest.approx(40.0)
     overall = rows["(all, per family)"]
     assert overall["value"] == pytest.approx(60.0) and overall["weighting"].startswith("uniform over family groups")
-    scores.append({"task": "t", "setting": "s", "metric": "accuracy", "language": "fij_Latn", "value": 0.0})
+
+
+NUSAX = {"eng_Latn": 90.0, "ind_Latn": 88.0, "jav_Latn": 82.0, "ace_Latn": 70.0, "ban_Latn": 72.0, "bbc_Latn": 60.0,
+         "bjn_Latn": 75.0, "bug_Latn": 58.0, "mad_Latn": 66.0, "min_Latn": 71.0, "nij_Latn": 62.0, "sun_Latn": 74.0}
+
+
+def test_languages_joshi_et_al_do_not_list_are_grouped_by_uriel_and_counted_in_the_headline():
+    # NusaX: Joshi et al. list only English (5), Indonesian (3) and Javanese (1); the other nine
+    # are low-resource in URIEL+, and Nahuatl (a collective code) is in neither: a group of its own
+    scores = [{"task": "t", "setting": "s", "metric": "accuracy", "language": lang, "value": v}
+              for lang, v in {**NUSAX, "nah_Latn": 10.0}.items()]
     tiers = {r["group"]: r for r in grouped_scores(scores, "tier")}
-    assert {"class 5", "class 2", "unknown"} <= set(tiers)
-    # classes 5 (eng, deu, fra: 80) and 2 (swh: 40); Fijian's unknown tier stays out of the across-tier mean
-    assert tiers["(all, per tier)"]["value"] == pytest.approx(60.0)
-    assert "fij_Latn" not in tiers["(all, per tier)"]["languages"]
+    silent = sorted(set(NUSAX) - {"eng_Latn", "ind_Latn", "jav_Latn"})
+    assert tiers["URIEL+ low-resource"]["languages"] == silent
+    assert tiers["URIEL+ low-resource"]["value"] == pytest.approx(np.mean([NUSAX[c] for c in silent]))
+    assert tiers["unknown"]["languages"] == ["nah_Latn"]
+    headline = tiers["(all, per tier)"]
+    assert headline["languages"] == sorted([*NUSAX, "nah_Latn"])
+    assert headline["value"] == pytest.approx(np.mean([90.0, 88.0, 82.0, np.mean([NUSAX[c] for c in silent]), 10.0]))
+    assert "unknown tier are one group" in headline["weighting"]
+
+
+def test_each_language_names_the_source_of_its_resource_tier():
+    assert (langmeta.info("jav_Latn").resource_group, langmeta.info("jav_Latn").resource_source) == ("class 1", langmeta.JOSHI)
+    ace = langmeta.info("ace_Latn")
+    assert (ace.tier, ace.resource_group, ace.resource_source) == ("unknown", "URIEL+ low-resource", langmeta.URIEL)
+    assert (langmeta.info("nah_Latn").resource_group, langmeta.info("nah_Latn").resource_source) == ("unknown", None)
+    pred = table([("t", "s", lang, "0", "x", "x", 1.0) for lang in ("eng_Latn", "ace_Latn")])
+    meta = {m["code"]: m for m in run_analyses(pred, [], {"t": "eng_Latn"}, 0)["languages"]["metadata"]}
+    assert meta["ace_Latn"]["resource_source"] == langmeta.URIEL and meta["eng_Latn"]["resource_source"] == langmeta.JOSHI
 
 
 def test_language_metadata_comes_from_the_packages():

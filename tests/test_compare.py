@@ -13,22 +13,25 @@ from xling.results import PARQUET_FILE, SCHEMA_VERSION, Results, write_results
 from xling.store import COLUMNS
 
 
-def make_run(folder, spec, scores_by_lang, task="t", setting="zero-shot"):
-    """A run directory with a valid results.json and predictions.parquet (per-item 0/1 scores)."""
+def make_run(folder, spec, scores_by_lang, task="t", setting="zero-shot", metric="accuracy"):
+    """A run directory with a valid results.json and predictions.parquet. ``scores_by_lang``:
+    per language, per-item 0/1 scores, or (prediction, gold, score) triples."""
     folder.mkdir(parents=True)
     rows, scores = [], []
     for lang, s in scores_by_lang.items():
-        for i, v in enumerate(s):
+        items = [v if isinstance(v, tuple) else ("x", "x", v) for v in s]
+        for i, (p, g, v) in enumerate(items):
             rows.append(dict(zip(COLUMNS, [spec, spec, task, setting, lang, "test", f"i{i}", f"i{i}",
-                                           json.dumps("x"), json.dumps("x"), float(v), None])))
-        scores.append({"task": task, "setting": setting, "language": lang, "metric": "accuracy",
-                       "value": float(np.mean(s) * 100), "ci_low": 0.0, "ci_high": 100.0, "n": len(s), "errors": 0})
+                                           json.dumps(p), json.dumps(g), float(v), None])))
+        scores.append({"task": task, "setting": setting, "language": lang, "metric": metric,
+                       "value": float(np.mean([v for _, _, v in items]) * 100), "ci_low": 0.0, "ci_high": 100.0,
+                       "n": len(s), "errors": 0})
     pd.DataFrame(rows, columns=COLUMNS).to_parquet(folder / PARQUET_FILE, index=False)
     now = datetime.now(timezone.utc).isoformat()
     data = {"schema_version": SCHEMA_VERSION,
             "run": {"run_id": f"{spec}-id", "command": None, "config": {}, "seed": 0, "software": {},
                     "model": {"spec": spec, "fingerprint": spec}, "data": [], "started": now, "finished": now,
-                    "calls": {}, "errors": 0},
+                    "calls": {}, "errors": 0, "tasks": [{"name": task, "metric": metric}]},
             "scores": scores, "analyses": {"transfer_gap": []}}
     write_results(folder, data)
     return folder
@@ -78,3 +81,22 @@ def test_compare_needs_shared_items(tmp_path):
         compare([Results.load(a), Results.load(b)])
     res = subprocess.run(xling_cmd("compare", str(a)), capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and "at least two" in res.stderr
+
+
+def tagged(n_tokens, n_right):
+    """A tagged sentence of ``n_tokens`` tokens with ``n_right`` tagged correctly: (prediction, gold, score)."""
+    gold = ["NOUN"] * n_tokens
+    return ["NOUN"] * n_right + ["VERB"] * (n_tokens - n_right), gold, n_right / n_tokens
+
+
+def test_corpus_metric_difference_is_recomputed_not_a_mean_of_sentences(tmp_path):
+    # A tags long sentences worse, short ones better: its per-sentence mean is higher (60 vs 25)
+    # but its token accuracy is lower (27.3 vs 45.5)
+    a = make_run(tmp_path / "a", "model-a", {"deu_Latn": [tagged(10, 2), tagged(1, 1)] * 40}, metric="token_accuracy")
+    b = make_run(tmp_path / "b", "model-b", {"deu_Latn": [tagged(10, 5), tagged(1, 0)] * 40}, metric="token_accuracy")
+    (row,) = compare([Results.load(a), Results.load(b)])["rows"]
+    assert row["score_a"] == pytest.approx(100 * 3 / 11) and row["score_b"] == pytest.approx(100 * 5 / 11)
+    assert row["difference"] == pytest.approx(100 * (3 - 5) / 11)
+    assert row["ci_low"] < row["difference"] < row["ci_high"] < 0
+    assert row["significant"] and row["decision"] == "model-b better"
+    assert row["test"] == "paired-permutation"

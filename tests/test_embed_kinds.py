@@ -5,6 +5,7 @@ import pytest
 from scipy import stats as sps
 
 from embed_helpers import EMBED_DATA, TrigramBackend, make_ctx
+from xling.analysis.difference import metric_difference
 from xling.kinds import get_kind
 from xling.kinds.embedding import nearest, ratio_margin_scores
 from xling.metrics import METRICS
@@ -136,7 +137,7 @@ def test_sts_predictions_and_spearman(tmp_path):
     est = metric.estimate(frames[0], 0, ("a",))
     expected = 100 * sps.spearmanr(frames[0]["prediction"], frames[0]["gold"]).statistic
     assert est.value == pytest.approx(expected) and est.ci_low <= est.value <= est.ci_high and est.n == 8
-    gap, paired = metric.paired_gap(frames[0], frames[1], seed_for(0, "gap"))
+    gap, paired = metric_difference(metric, frames[0], frames[1], seed_for(0, "gap"))
     assert paired and gap.value == pytest.approx(est.value - metric.estimate(frames[1], 0, ("b",)).value)
     assert gap.ci_low <= gap.value <= gap.ci_high
 

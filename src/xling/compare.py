@@ -2,9 +2,10 @@
 
 For every pair of runs and every (task, setting, language) both scored, over the items both
 have (same item id): the two scores, their difference with a paired bootstrap CI, and a paired
-test — McNemar (mid-p) for 0/1 scores, a paired permutation test otherwise. Holm-Bonferroni
-runs over every comparison in the table (one family), and the decision is taken on the
-adjusted p-value.
+test — McNemar (mid-p) for 0/1 scores, a paired permutation test otherwise. A metric that is not
+a mean of per-item scores (entity F1, token accuracy, Spearman) is recomputed on the shared items
+of each run, and on every bootstrap resample and permutation. Holm-Bonferroni runs over every
+comparison in the table (one family), and the decision is taken on the adjusted p-value.
 """
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis.significance import ALPHA, correct
+from .analysis.significance import ALPHA, compare_by_items, compare_by_metric, correct
 from .errors import UserError
+from .metrics import METRICS, Metric
 from .results import Results, _clean
-from .stats import paired_difference, paired_test, seed_for
+from .stats import seed_for
 
 KEY = ["task", "setting", "language"]
+ROW = ("prediction", "gold", "score", "error")  # what a metric reads from an item's row
 COMPARE_JSON = "compare.json"
 COMPARE_MD = "compare.md"
 
@@ -35,6 +38,17 @@ def _label(results: Results, taken: set[str]) -> str:
     return label
 
 
+def _metrics(results: Results) -> dict[str, Metric]:
+    """Task -> the metric its scores and gaps use (a name this version does not know: None)."""
+    return {t["name"]: METRICS.get(t.get("metric")) for t in results.data["run"].get("tasks", [])}
+
+
+def _side(g: pd.DataFrame, suffix: str) -> pd.DataFrame:
+    """One run's rows of the merged table under the column names metrics read; the item id pairs
+    the two runs' rows as a parallel id pairs two languages'."""
+    return g[["item_id", *(f"{c}{suffix}" for c in ROW)]].set_axis(["parallel_id", *ROW], axis=1).reset_index(drop=True)
+
+
 def compare(runs: list[Results], seed: int = 0, alpha: float = ALPHA, scale: float = 100.0) -> dict:
     """Paired comparison of every pair of runs; ``rows`` carry p, Holm-adjusted p and decision."""
     if len(runs) < 2:
@@ -45,22 +59,21 @@ def compare(runs: list[Results], seed: int = 0, alpha: float = ALPHA, scale: flo
     for r in runs:
         f = r.predictions()
         frames.append(f.assign(score=f["score"].fillna(0.0)).drop_duplicates(KEY + ["item_id"]))
+    metrics = _metrics(runs[0])
     rows = []
     for (i, a), (j, b) in combinations(enumerate(frames), 2):
-        merged = a[KEY + ["item_id", "score"]].merge(b[KEY + ["item_id", "score"]], on=KEY + ["item_id"],
-                                                      suffixes=("_a", "_b"))
+        merged = a[KEY + ["item_id", *ROW]].merge(b[KEY + ["item_id", *ROW]], on=KEY + ["item_id"],
+                                                  suffixes=("_a", "_b"))
         for (task, setting, lang), g in merged.groupby(KEY, sort=True):
             if len(g) < 2:
                 continue
-            x, y = g["score_a"].to_numpy(), g["score_b"].to_numpy()
             rng = seed_for(seed, "compare", labels[i], labels[j], task, setting, lang)
-            test = paired_test(x, y, rng)
-            diff = paired_difference(x, y, rng, scale=scale)
+            metric = metrics.get(task)
+            row = (compare_by_items(g["score_a"].to_numpy(), g["score_b"].to_numpy(), rng, scale)
+                   if metric is None or metric.mean_of_items
+                   else compare_by_metric(metric, _side(g, "_a"), _side(g, "_b"), rng))
             rows.append({"run_a": labels[i], "run_b": labels[j], "task": task, "setting": setting, "language": lang,
-                         "n": len(g), "score_a": float(x.mean() * scale), "score_b": float(y.mean() * scale),
-                         "difference": diff.value, "ci_low": diff.ci_low, "ci_high": diff.ci_high,
-                         "test": test.test, "p_value": test.p_value,
-                         "discordant": None if test.b is None else [test.b, test.c]})
+                         "metric": metric.name if metric else None, "n": len(g), **row})
     if not rows:
         raise UserError("the runs share no scored items (same task, setting, language and item id)",
                         hint="compare runs over the same tasks and languages")
@@ -71,7 +84,8 @@ def compare(runs: list[Results], seed: int = 0, alpha: float = ALPHA, scale: flo
     return {"runs": [{"label": lab, "run_dir": str(r.run_dir), "run_id": r.data["run"]["run_id"],
                       "model": r.data["run"]["model"]} for lab, r in zip(labels, runs, strict=True)],
             "alpha": alpha, "correction": f"Holm-Bonferroni over all {len(rows)} comparisons",
-            "tests": "McNemar mid-p for 0/1 per-item scores; paired permutation (9999 resamples) otherwise",
+            "tests": "McNemar mid-p for 0/1 per-item scores; paired permutation (9999 resamples) otherwise, "
+                     "recomputing a metric that is not a mean of per-item scores on each permutation",
             "rows": rows}
 
 

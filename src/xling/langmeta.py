@@ -7,7 +7,8 @@ Sources (all maintained packages or cited tables, never hand-typed per-language 
   ``lang_fam_geo.csv`` glottocode -> lineage); the top of the lineage is the family, a languoid
   with no lineage is an isolate;
 - resource tier: Joshi et al. (2020) classes 0-5 from ``data/joshi2020_classes.yaml`` (see its
-  header for what it covers), and URIEL+'s coarser high/medium/low-resource lists.
+  header for what it covers), and URIEL+'s coarser high/medium/low-resource lists
+  (``resource_languages.json``, by glottocode), which fill in where Joshi et al. are silent.
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from . import languages as L
 
 UNKNOWN = "unknown"
 GROUPINGS = ("family", "script", "tier")
+JOSHI = "Joshi et al. 2020"
+URIEL = "URIEL+ resource levels"
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class LangInfo:
     glottocode: str | None
     tier: str            # Joshi et al. class "0".."5", or "unknown"
     uriel_resource: str  # URIEL+ "high-resource" / "medium-resource" / "low-resource" / "unknown"
+    resource_group: str  # the tier grouping's group: "class 3", "URIEL+ low-resource" or "unknown"
+    resource_source: str | None  # where resource_group comes from: JOSHI, URIEL or None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -105,15 +110,28 @@ def script_name(script: str) -> str:
         return script
 
 
+def resource_group(joshi_class: str, uriel_level: str) -> tuple[str, str | None]:
+    """The resource group of a language and its source: its Joshi et al. class where they list
+    it, else its URIEL+ resource level, else ``unknown`` (no source)."""
+    if joshi_class != UNKNOWN:
+        return f"class {joshi_class}", JOSHI
+    if uriel_level != UNKNOWN:
+        return f"URIEL+ {uriel_level}", URIEL
+    return UNKNOWN, None
+
+
 @lru_cache(maxsize=None)
 def info(code: str) -> LangInfo:
     """Everything known about one canonical language code."""
     code = L.canonical(code)
     script = L.script(code)
     g = glottocode(code)
+    joshi = tier(code)
+    uriel = _uriel_resource().get(g, UNKNOWN) if g else UNKNOWN
+    group, source = resource_group(joshi, uriel)
     return LangInfo(code=code, name=L.name(code), script=script, script_name=script_name(script),
-                    family=family(code), glottocode=g, tier=tier(code),
-                    uriel_resource=_uriel_resource().get(g, UNKNOWN) if g else UNKNOWN)
+                    family=family(code), glottocode=g, tier=joshi, uriel_resource=uriel,
+                    resource_group=group, resource_source=source)
 
 
 def group_of(code: str, by: str) -> str:
@@ -126,7 +144,7 @@ def group_of(code: str, by: str) -> str:
     if by == "script":
         return f"{i.script} ({i.script_name})"
     if by == "tier":
-        return i.tier if i.tier == UNKNOWN else f"class {i.tier}"
+        return i.resource_group
     return i.family
 
 
@@ -139,4 +157,5 @@ def sources() -> dict[str, str]:
             return "?"
     return {"names, scripts": f"langcodes {ver('langcodes')}, language_data {ver('language_data')}",
             "family": f"Glottolog lineage as bundled by urielplus {ver('urielplus')}",
-            "tier": "Joshi et al. 2020 classes (xling/data/joshi2020_classes.yaml)"}
+            "tier": f"{JOSHI} classes (xling/data/joshi2020_classes.yaml); where they are silent, {URIEL} "
+                    f"(resource_languages.json in urielplus {ver('urielplus')}); each language's resource_source names which"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # pandas and scipy load when scores are computed, after the m
 @dataclass(frozen=True)
 class Metric:
     """A metric that is the mean of per-item scores (accuracy, P@1, EM, token F1...)."""
+
+    # False for metrics of the whole set of rows: a difference of two such values is not the mean
+    # of per-item differences, so paired comparisons recompute the metric (``on_items``).
+    mean_of_items: ClassVar[bool] = True
 
     name: str
     description: str
@@ -42,6 +46,13 @@ class Metric:
         """Value and bootstrap CI over the unit's scored items (error rows score 0)."""
         return bootstrap_mean(self.item_scores(rows), seed_for(seed, *key), scale=self.scale)
 
+    def on_items(self, rows: pd.DataFrame) -> Callable[[np.ndarray], float]:
+        """The metric of the rows at positional indices ``idx`` (0-100 scale, as reported):
+        ``on_items(rows)(np.arange(len(rows)))`` is the unit's value, a resample is a bootstrap
+        replicate."""
+        scores = self.item_scores(rows)
+        return lambda idx: float(scores[idx].mean()) * self.scale if len(idx) else float("nan")
+
     def extras(self, rows: pd.DataFrame) -> dict:
         """Extra fields for the score object: ``per_seed`` values when the kind ran several seeds
         (its predictions are ``{"seeds": [...], "scores": [...]}``, see kinds/finetune.py)."""
@@ -56,6 +67,8 @@ class CorpusMetric(Metric):
     """A statistic over all of a unit's rows (``statistic(predictions, golds) -> float`` on 0-1 or
     -1..1), with a bootstrap CI. Rows with errors have no prediction and are left out of the
     statistic (they are counted in the score's ``errors``)."""
+
+    mean_of_items: ClassVar[bool] = False
 
     statistic: Callable[[np.ndarray, np.ndarray], float] | None = None
 
@@ -84,25 +97,15 @@ class CorpusMetric(Metric):
         est = bootstrap_statistic(len(preds), lambda idx: self._resampled(preds[idx], golds[idx]), seed_for(seed, *key))
         return Estimate(value, est.ci_low, est.ci_high, est.n)
 
-    def paired_gap(self, src: pd.DataFrame, tgt: pd.DataFrame, rng: np.random.Generator) -> tuple[Estimate, bool]:
-        """statistic(source) - statistic(target); paired bootstrap over shared parallel ids when
-        there are any (both statistics recomputed on the same resampled ids)."""
-        s = src[src["error"].isna()].set_index("parallel_id")
-        t = tgt[tgt["error"].isna()].set_index("parallel_id")
-        shared = s.index.intersection(t.index)
-        if len(shared):
-            sp, sg = np.array(list(s.loc[shared, "prediction"]), dtype=object), np.array(list(s.loc[shared, "gold"]), dtype=object)
-            tp, tg = np.array(list(t.loc[shared, "prediction"]), dtype=object), np.array(list(t.loc[shared, "gold"]), dtype=object)
-            value = self.value_of(sp, sg) - self.value_of(tp, tg)
-            if not np.isfinite(value):
-                return Estimate(float("nan"), float("nan"), float("nan"), len(shared)), True
-            est = bootstrap_statistic(len(shared), lambda i: self._resampled(sp[i], sg[i]) - self._resampled(tp[i], tg[i]), rng)
-            return Estimate(value, est.ci_low, est.ci_high, est.n), True
-        a, b = self.estimate(src, 0, ("s",)), self.estimate(tgt, 0, ("t",))
-        # Different items: the CI of a difference of independent estimates (normal approximation).
-        half = np.hypot((a.ci_high - a.ci_low) / 2, (b.ci_high - b.ci_low) / 2)
-        gap = a.value - b.value
-        return Estimate(gap, gap - half, gap + half, min(a.n, b.n)), False
+    def on_items(self, rows: pd.DataFrame) -> Callable[[np.ndarray], float]:
+        ok = rows["error"].isna().to_numpy()
+        preds = np.array(list(rows["prediction"]), dtype=object)
+        golds = np.array(list(rows["gold"]), dtype=object)
+
+        def value(idx: np.ndarray) -> float:
+            kept = idx[ok[idx]]  # error rows stay out of the statistic, as in ``estimate``
+            return self.value_of(preds[kept], golds[kept])
+        return value
 
 
 def _spearman(preds: np.ndarray, golds: np.ndarray) -> float:
@@ -165,6 +168,8 @@ class CountMetric(Metric):
     CI resamples items (``stats.bootstrap_statistic``) and recombines their counts.
     """
 
+    mean_of_items: ClassVar[bool] = False
+
     counts: Callable[[object, object], np.ndarray] | None = None
     combine: Callable[[np.ndarray], float] | None = None
 
@@ -183,13 +188,20 @@ class CountMetric(Metric):
         counts = self._count_matrix(rows)
         if counts.size == 0:
             return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        est = bootstrap_statistic(len(counts), self._statistic(counts), seed_for(seed, *key))
+        return Estimate(est.value * self.scale, est.ci_low * self.scale, est.ci_high * self.scale, est.n)
 
+    def _statistic(self, counts: np.ndarray) -> Callable[[np.ndarray], float]:
+        """The value (0-1) of the items at indices ``idx``, from their summed counts (mean over seeds)."""
         def statistic(idx: np.ndarray) -> float:
             summed = counts[idx].sum(axis=0)  # (seeds, counts)
             return float(np.mean([self.combine(c) for c in summed]))
+        return statistic
 
-        est = bootstrap_statistic(len(counts), statistic, seed_for(seed, *key))
-        return Estimate(est.value * self.scale, est.ci_low * self.scale, est.ci_high * self.scale, est.n)
+    def on_items(self, rows: pd.DataFrame) -> Callable[[np.ndarray], float]:
+        counts = self._count_matrix(rows)
+        statistic = self._statistic(counts)
+        return lambda idx: statistic(idx) * self.scale if len(idx) else float("nan")
 
     def extras(self, rows: pd.DataFrame) -> dict:
         counts = self._count_matrix(rows)

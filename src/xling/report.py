@@ -96,11 +96,15 @@ def _markdown_analyses(results: Results) -> list[str]:
                          f"{fmt(r.agreement)} {fmt_ci(r.agreement_ci_low, r.agreement_ci_high)} | "
                          f"{fmt(r.agree_correct)} {fmt_ci(r.agree_correct_ci_low, r.agree_correct_ci_high)} | {kappa} | {r.flips} |")
         lines.append("")
+    for r in a.get("consistency_not_applicable", []):
+        lines += [f"Cross-lingual consistency does not apply to {_md_escape(r['task'])} ({r['kind']}): "
+                  f"{_md_escape(r['reason'])}.", ""]
     meta = a.get("languages", {})
     if meta.get("metadata"):
-        lines += ["## Languages", "", "| code | name | script | family | Joshi class |", "|---|---|---|---|---|"]
+        lines += ["## Languages", "", "| code | name | script | family | resource tier (source) |", "|---|---|---|---|---|"]
         for m in meta["metadata"]:
-            lines.append(f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {m['tier']} |")
+            tier = m.get("resource_group", m["tier"]) + (f" ({m['resource_source']})" if m.get("resource_source") else "")
+            lines.append(f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {tier} |")
         lines += ["", "Sources: " + "; ".join(f"{k}: {v}" for k, v in meta.get("sources", {}).items()), ""]
     return lines
 

@@ -21,6 +21,7 @@ from . import languages as L
 from .analysis import consistency as consistency_of
 from .analysis import flipped_items, grouped_scores, language_pairs
 from .errors import XlingError
+from .metrics import METRICS
 from .results import Results
 
 REPORT_HTML = "report.html"
@@ -190,7 +191,9 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
     if not gaps.empty:
         add(gap_chart(gaps), "gap")
     sources = {t["name"]: t.get("source_language") for t in run.get("tasks", [])}
-    cons = pd.DataFrame(analyses["consistency"] if "consistency" in analyses else consistency_of(pred, seed, sources=sources))
+    kinds = {t["name"]: t.get("kind") for t in run.get("tasks", [])}
+    cons = pd.DataFrame(analyses["consistency"] if "consistency" in analyses
+                        else consistency_of(pred, seed, sources=sources, kinds=kinds))
     if not cons.empty:
         for (task, setting), g in cons.groupby(["task", "setting"], sort=True):
             add(consistency_matrix(g, task, setting), "consistency")
@@ -202,7 +205,8 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
             grouped[by] = [{"task": r.task, "setting": r.setting, "group": r.group, "value": _fmt(r.value),
                             "range": f"{_fmt(r.min)}–{_fmt(r.max)}", "languages": ", ".join(r.languages),
                             "weighting": r.weighting} for r in rows.itertuples()]
-    pairs = language_pairs(pred, seed, sources=sources) if not pred.empty else []
+    metrics = {t["name"]: METRICS.get(t.get("metric")) for t in run.get("tasks", [])}
+    pairs = language_pairs(pred, seed, sources=sources, metrics=metrics) if not pred.empty else []
     flips = flipped_items(pred) if not pred.empty else pd.DataFrame()
     texts = texts or {}
     flip_rows = []

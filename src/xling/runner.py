@@ -312,5 +312,6 @@ def _results(run_id, config, command, model_info: dict, task_list, the_plan, fra
         },
         "scores": scores,
         "analyses": analysis.run_analyses(frame, scores, sources, seed,
-                                          metrics={t: METRICS[specs[t].metric] for t in specs}),
+                                          metrics={t: METRICS[specs[t].metric] for t in specs},
+                                          kinds={t: specs[t].kind for t in specs}),
     }

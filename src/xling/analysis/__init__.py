@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .aggregate import grouped_scores, mean_over_languages
-from .consistency import consistency, flipped_items
+from .consistency import consistency, flipped_items, not_applicable
 from .gap import transfer_gap
 from .significance import language_pairs
 
@@ -13,8 +13,9 @@ __all__ = ["transfer_gap", "mean_over_languages", "grouped_scores", "consistency
 
 
 def run_analyses(frame: pd.DataFrame, scores: list[dict], sources: dict[str, str], seed: int,
-                 metrics: dict | None = None) -> dict:
-    """What results.json records under ``analyses``."""
+                 metrics: dict | None = None, kinds: dict[str, str] | None = None) -> dict:
+    """What results.json records under ``analyses`` (``metrics``, ``kinds``: each task's metric
+    and kind name)."""
     from ..langmeta import GROUPINGS, info, sources as meta_sources
 
     langs = sorted(set(frame["language"])) if not frame.empty else []
@@ -22,6 +23,7 @@ def run_analyses(frame: pd.DataFrame, scores: list[dict], sources: dict[str, str
         "transfer_gap": transfer_gap(frame, sources, seed, metrics=metrics),
         "averages": mean_over_languages(scores),
         "grouped_averages": [row for by in GROUPINGS for row in grouped_scores(scores, by)],
-        "consistency": consistency(frame, seed, sources=sources),
+        "consistency": consistency(frame, seed, sources=sources, kinds=kinds),
+        "consistency_not_applicable": not_applicable(frame, kinds),
         "languages": {"metadata": [info(c).as_dict() for c in langs], "sources": meta_sources()},
     }

@@ -22,9 +22,10 @@ def mean_over_languages(scores: list[dict]) -> list[dict]:
 
 
 def grouped_scores(scores: list[dict], by: str) -> list[dict]:
-    """Per (task, setting, metric) and group (a family, script or Joshi tier): the uniform mean
+    """Per (task, setting, metric) and group (a family, script or resource tier): the uniform mean
     over the group's languages, and across groups the uniform mean over groups (so a family with
-    ten languages weighs as much as an isolate)."""
+    ten languages weighs as much as an isolate). Languages whose group is unknown are a group of
+    their own: the across-group mean covers every language."""
     df = pd.DataFrame(scores)
     if df.empty:
         return []
@@ -35,18 +36,15 @@ def grouped_scores(scores: list[dict], by: str) -> list[dict]:
         for group, rows in g.groupby("group", sort=True):
             vals = rows["value"].astype(float)
             value = float(np.nanmean(vals)) if vals.notna().any() else float("nan")
-            if group != langmeta.UNKNOWN:
-                per_group.append(value)
+            per_group.append(value)
             out.append({"task": task, "setting": setting, "metric": metric, "by": by, "group": group,
                         "weighting": f"uniform over the {by}'s languages", "value": value,
                         "min": float(vals.min()), "max": float(vals.max()),
                         "languages": sorted(rows["language"])})
-        if not per_group:
-            continue
-        known = g[g["group"] != langmeta.UNKNOWN]
+        unknown = f"; languages of unknown {by} are one group" if (g["group"] == langmeta.UNKNOWN).any() else ""
         out.append({"task": task, "setting": setting, "metric": metric, "by": by, "group": f"(all, per {by})",
-                    "weighting": f"uniform over {by} groups (languages of unknown {by} left out)",
+                    "weighting": f"uniform over {by} groups{unknown}",
                     "value": float(np.nanmean(per_group)),
                     "min": float(np.nanmin(per_group)), "max": float(np.nanmax(per_group)),
-                    "languages": sorted(known["language"])})
+                    "languages": sorted(g["language"])})
     return out

@@ -1,18 +1,25 @@
 """Cross-lingual consistency on parallel items.
 
 For each task, setting and pair of languages, over the items both languages have (same
-``parallel_id``, no error in either): the rate at which the two predictions agree, the rate at
-which they agree and are both correct, and Cohen's kappa of the two predictions (chance-corrected
+``parallel_id``, no error in either): the rate at which the two answers agree, the rate at
+which they agree and are both correct, and Cohen's kappa of the two answers (chance-corrected
 agreement; the same numbers as ``sklearn.metrics.cohen_kappa_score``, computed here with numpy
 so a run does not import scikit-learn for it). CIs: one percentile bootstrap
 over the shared items, resampled jointly for the three statistics and for all the pairs of a
 task setting that share the same number of items (one draw per setting, not per pair). An item is *correct* when its
 per-item score is at least 0.5 (exact for 0/1 scores; for partial-credit scores such as token F1
 it means "mostly right").
+
+An answer is what the task's kind declares as one (:data:`ANSWERS`): the chosen label, option or
+number, not the whole stored record (a log-likelihood record also holds per-choice scores that
+never repeat across languages). An answer that could not be read agrees with nothing. Kinds whose
+answers cannot be compared across languages (tags of differently tokenised sentences, spans of
+each language's own text) get no rows; :func:`not_applicable` says why.
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from itertools import combinations
 
 import numpy as np
@@ -22,6 +29,60 @@ from scipy import sparse
 from ..stats import CONFIDENCE, N_RESAMPLES, percentile_ci, seed_for
 
 CORRECT_AT = 0.5
+
+
+def _choice(prediction):
+    """The answer in a stored prediction: a log-likelihood or generation record's ``answer``, the
+    per-seed answers of a fine-tuned model (``{"seeds": [...]}``; agreement needs every seed to
+    agree), else the prediction itself (a head's label, a retrieved sentence's id)."""
+    if isinstance(prediction, dict):
+        if "seeds" in prediction:
+            seeds = [_choice(p) for p in prediction["seeds"]]
+            return seeds[0] if len(seeds) == 1 else seeds
+        return prediction.get("answer")
+    return prediction
+
+
+def _number(prediction):
+    """A math answer as a number, so ``12`` and ``12.0`` agree."""
+    answer = _choice(prediction)
+    try:
+        return float(answer)
+    except (TypeError, ValueError):
+        return answer
+
+
+# What each kind declares as its answer (every kind is here or in NOT_APPLICABLE).
+ANSWERS: dict[str, Callable[[object], object]] = {
+    "classification": _choice, "pair_classification": _choice, "multiple_choice": _choice,
+    "math": _number, "bitext_retrieval": _choice, "many_to_many_retrieval": _choice,
+}
+NOT_APPLICABLE: dict[str, str] = {
+    "sequence_labelling": "a prediction is one tag per token, and parallel sentences have different tokens "
+                          "in different languages: tags do not align across languages",
+    "extractive_qa": "an answer is a span of the language's own context: answers in two languages are "
+                     "different strings even when they mean the same",
+    "sts": "a prediction is a similarity score, not a categorical answer two languages can agree on",
+    "retrieval": "a prediction is the rank of the relevant passage among the language's own passages, "
+                 "not an answer shared across languages",
+}
+
+
+def not_applicable(pred: pd.DataFrame, kinds: dict[str, str] | None) -> list[dict]:
+    """One row per task of ``pred`` whose kind has no cross-lingual consistency, with the reason."""
+    tasks = sorted(set(pred["task"])) if not pred.empty else []
+    return [{"task": t, "kind": kinds[t], "reason": NOT_APPLICABLE[kinds[t]]}
+            for t in tasks if (kinds or {}).get(t) in NOT_APPLICABLE]
+
+
+def _answer_keys(p: pd.DataFrame, valid: np.ndarray, answer: Callable[[object], object]) -> list[str]:
+    """One key per cell of the (items x languages) prediction table: equal keys are equal
+    answers; an invalid cell is ``""`` and a missing answer a key of its own."""
+    keys = []
+    for i, (value, ok) in enumerate(zip(p.to_numpy().ravel(), valid.ravel())):
+        a = answer(value) if ok else None
+        keys.append("" if not ok else f"\x00no answer {i}" if a is None else _key(a))
+    return keys
 
 
 def _key(value) -> str:
@@ -130,15 +191,21 @@ MAX_CI_LANGUAGES = 25  # above this, bootstrap CIs only for pairs with the task'
 
 
 def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
-                sources: dict[str, str] | None = None, max_ci_languages: int = MAX_CI_LANGUAGES) -> list[dict]:
+                sources: dict[str, str] | None = None, max_ci_languages: int = MAX_CI_LANGUAGES,
+                kinds: dict[str, str] | None = None) -> list[dict]:
     """One row per (task, setting, language pair) with at least one shared item.
 
+    ``kinds`` (task -> kind name) picks how answers are read (:data:`ANSWERS`; a task without
+    a known kind: :func:`_choice`); tasks of a kind in :data:`NOT_APPLICABLE` get no rows.
     Point estimates for every pair (vectorised over pairs). Bootstrap CIs for every pair when a
     task has at most ``max_ci_languages`` languages; above that (SIB-200 has 20,000+ pairs) only
     for pairs that include the task's source language — the others get null CIs.
     """
     out = []
     for (task, setting), group in pred.groupby(["task", "setting"], sort=True):
+        kind = (kinds or {}).get(task)
+        if kind in NOT_APPLICABLE:
+            continue
         # one set of bootstrap replicates per (task, setting, n), shared by the setting's language
         # pairs: pairs without errors resample the same parallel items jointly, and the draws
         # (n x N_RESAMPLES) are made once, not once per pair
@@ -154,8 +221,7 @@ def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
         langs = list(p.columns)
         src = (sources or {}).get(task)
         valid = p.notna().to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
-        flat = [_key(v) if ok else "" for v, ok in zip(p.to_numpy().ravel(), valid.ravel())]
-        codes, _ = pd.factorize(pd.Series(flat))
+        codes, _ = pd.factorize(pd.Series(_answer_keys(p, valid, ANSWERS.get(kind, _choice))))
         codes = codes.reshape(p.shape).astype(np.int64)
         correct = np.nan_to_num(s.to_numpy(dtype=float), nan=-1.0) >= CORRECT_AT
         both = valid[:, :, None] & valid[:, None, :]

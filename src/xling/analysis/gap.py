@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from ..stats import paired_difference, seed_for, unpaired_difference
+from .difference import metric_difference
 
 # Where a setting has no source-language rows (translate-test, xx->eng retrieval...), the source
 # language's score under the first of these settings that exists is the reference.
@@ -29,9 +30,10 @@ def transfer_gap(pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: 
     has one, else against the source language's score in a reference setting (see
     ``REFERENCE_SETTINGS``; recorded as ``reference_setting``). Paired over items that share a
     ``parallel_id`` in both languages (the usual case: parallel benchmarks); unpaired (independent
-    resamples) when the two languages share no items. ``metrics`` maps a task to its metric: a
-    corpus-level one (Spearman, entity F1) is recomputed on resampled items (its ``paired_gap``)
-    instead of averaging per-item scores.
+    resamples) when the two languages share no items. ``metrics`` maps a task to its metric; for
+    one that is not a mean of per-item scores (entity F1, token accuracy, Spearman) the gap is the
+    difference of the two reported scores and the bootstrap recomputes the metric on both sides
+    of every resample (:func:`~xling.analysis.difference.metric_difference`).
     """
     out = []
     if pred.empty:
@@ -51,8 +53,8 @@ def transfer_gap(pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: 
             for lang, rows in group.groupby("language", sort=True):
                 if lang == src:
                     continue
-                if metric is not None and hasattr(metric, "paired_gap"):
-                    est, paired = metric.paired_gap(ref_rows, rows, seed_for(seed, "gap", task, setting, lang))
+                if metric is not None and not metric.mean_of_items:
+                    est, paired = metric_difference(metric, ref_rows, rows, seed_for(seed, "gap", task, setting, lang))
                     if np.isfinite(est.value):  # else no statistic on one side (all failed, constant output)
                         out.append({"task": task, "setting": setting, "source": src, "language": lang,
                                     "reference_setting": ref, "gap": est.value, "ci_low": est.ci_low,
