@@ -71,13 +71,14 @@ def _stats_delta(before: dict, after: dict) -> dict:
 
 
 def merge_stats(total: CallStats, part: dict) -> None:
+    """Add a worker's or an invocation's counters to ``total`` (kinds may add counters of their own)."""
     for key, value in part.items():
         if isinstance(value, dict):
-            bucket = getattr(total, key)
+            bucket = total.__dict__.setdefault(key, {})
             for k, v in value.items():
                 bucket[k] = bucket.get(k, 0) + v
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            setattr(total, key, (getattr(total, key) or 0) + value)
+            setattr(total, key, (getattr(total, key, 0) or 0) + value)
         else:  # descriptive fields (long_text_policy, max_tokens): the same in every worker
             setattr(total, key, value)
 
