@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 import flaky_embedder
+import test_finetune as ft
+from test_finetune import data_dir, tiny_model  # noqa: F401 (fixtures)
 from xling import evaluate
 from xling.errors import UserError
 from xling.hashing import file_sha256
@@ -176,3 +178,21 @@ def test_a_hub_unit_is_tied_to_the_pinned_revision():
     record = {"files": [{"task": "t", "path": "hub:org/data", "config": None, "revision": "abc123"}], "training": []}
     assert Hasher({"t": task("abc123")}).current(record)
     assert not Hasher({"t": task("def456")}).current(record)
+
+
+
+def test_fine_tuning_units_are_tied_to_the_train_and_dev_files(tiny_model, data_dir, tmp_path):
+    """Both units select their epoch on the English dev split and train on the English train split."""
+    task = ft._task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
+                    {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
+    out = tmp_path / "run"
+    first = ft._run(tiny_model, task, data_dir, out, seeds=1, epochs=2)
+    read = {Path(d["path"]).relative_to(data_dir).as_posix(): sorted(d["units"]) for d in first.data["run"]["data"]}
+    both = [["zero-shot", "deu_Latn"], ["zero-shot", "eng_Latn"]]
+    assert read == {"cls/eng_Latn/train.tsv": both, "cls/eng_Latn/dev.tsv": both,
+                    "cls/eng_Latn/test.tsv": [both[1]], "cls/deu_Latn/test.tsv": [both[0]]}
+    assert [(t["items"], t["failed"]) for t in first.data["run"]["training"]] == [(80, 0)]
+    dev = data_dir / "cls" / "eng_Latn" / "dev.tsv"
+    dev.write_text(dev.read_text() + "extra\tpos\talpha beta\n")
+    again = ft._run(tiny_model, task, data_dir, out, seeds=1, epochs=2)
+    assert again.data["run"]["calls"]["units_resumed"] == 0
