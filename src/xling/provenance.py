@@ -93,20 +93,21 @@ class Hasher:
             self._sha[path] = file_sha256(path) if path.is_file() else None
         return self._sha[path]
 
-    def _path_now(self, entry: dict) -> Path:
+    def _path_now(self, task: Task | None, entry: dict) -> Path:
         """Where the recorded file is today: the same place below the task's root (which moves
         with --data-dir), or the recorded path for a task this run does not name."""
-        task = self.tasks.get(entry["task"])
-        if task is None or task.uses_hub():
-            return Path(entry["path"])
-        return task.root() / entry["relpath"]
+        return Path(entry["path"]) if task is None else task.root() / entry["relpath"]
 
     def unchanged(self, entry: dict) -> bool:
+        """Whether the source an entry records still holds the same content."""
+        task = self.tasks.get(entry["task"])
+        on_hub = task is not None and task.uses_hub()
         if "revision" in entry:
-            task = self.tasks.get(entry["task"])
-            return task is not None and task.uses_hub() and task.spec.hub.revision == entry["revision"]
+            return on_hub and task.spec.hub.revision == entry["revision"]
+        if on_hub:  # read from a local copy then, from the Hub now
+            return False
         try:
-            return self._digest(self._path_now(entry)) == entry["sha256"]
+            return self._digest(self._path_now(task, entry)) == entry["sha256"]
         except UserError:  # the data directory is gone: the rerun says so
             return False
 
