@@ -196,3 +196,20 @@ def test_fine_tuning_units_are_tied_to_the_train_and_dev_files(tiny_model, data_
     dev.write_text(dev.read_text() + "extra\tpos\talpha beta\n")
     again = ft._run(tiny_model, task, data_dir, out, seeds=1, epochs=2)
     assert again.data["run"]["calls"]["units_resumed"] == 0
+
+
+def test_a_change_in_the_training_task_of_a_test_only_task_reruns_its_units(tiny_model, data_dir, tmp_path):
+    local = {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}
+    fields = {"id": "id", "text": "text", "label": "label"}
+    ft._task(tmp_path, "syn-cls", "classification", "accuracy", fields, local, labels=["pos", "neg"])
+    test_only = ft._yaml(tmp_path / "syn-test-only.yaml", name="syn-test-only", description="synthetic",
+                         kind="classification", metric="accuracy", languages=[ft.SRC, ft.TGT], source_language=ft.SRC,
+                         eval_split="test", fields=fields, labels=["pos", "neg"], creation="written-for-xling",
+                         licence="CC0-1.0", local=local, options={"train_task": "syn-cls.yaml"})
+    out = tmp_path / "run"
+    first = ft._run(tiny_model, test_only, data_dir, out, seeds=1, epochs=1)
+    train = data_dir / "cls" / "eng_Latn" / "train.tsv"
+    assert {(d["task"], d["path"]) for d in first.data["run"]["data"]} >= {("syn-cls", str(train))}
+    train.write_text(train.read_text() + "extra\tpos\talpha beta\n")
+    again = ft._run(tiny_model, test_only, data_dir, out, seeds=1, epochs=1)
+    assert again.data["run"]["calls"]["units_resumed"] == 0
