@@ -164,4 +164,4 @@ def test_end_to_end_xcopa_with_gemma(shared_data, tmp_path):
     # a rerun resumes from the store and never calls the model
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0
-    assert json.loads((out / "results.json").read_text())["run"]["calls"]["model_calls"] == 0
+    assert json.loads((out / "results.json").read_text())["run"]["calls"]["last_invocation"]["model_calls"] == 0

@@ -88,6 +88,22 @@ def test_store_writes_units_atomically_and_replaces_on_rewrite(tmp_path):
     assert len(df) == 3 and store.done_units("r", "m") == {unit}
 
 
+def test_a_unit_with_error_rows_is_not_done(tmp_path):
+    store = PredictionStore(tmp_path)
+    clean, failed = Unit("t", "s", "eng_Latn"), Unit("t", "s", "deu_Latn")
+    store.write_unit("r", "m", clean, _preds(2))
+    store.write_unit("r", "m", failed, _preds(2) + [Prediction("test", "i9", "p9", None, "a", None, "HTTP 503")])
+    assert store.done_units("r", "m") == {clean}
+
+
+def test_the_invocations_of_a_run_are_kept_apart(tmp_path):
+    store = PredictionStore(tmp_path)
+    store.record_invocation("r", "a", "2026-01-01T00:00:00", {"model_calls": 1})
+    store.record_invocation("r", "a", "2026-01-01T00:00:00", {"model_calls": 5})  # the same invocation, later
+    store.record_invocation("r", "b", "2026-01-02T00:00:00", {"model_calls": 2})
+    assert store.invocations("r") == [{"model_calls": 5}, {"model_calls": 2}]
+
+
 def test_a_failed_unit_write_leaves_nothing(tmp_path):
     store = PredictionStore(tmp_path)
     unit = Unit("t", "s", "eng_Latn")

@@ -120,9 +120,12 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option("--skip-bad-rows", is_flag=True, help="Skip malformed data rows (counted per file in results.json) instead of stopping at the first.")
 @click.option("--max-cell-chars", type=click.IntRange(min=1), default=MAX_CELL_CHARS, show_default=True,
               help="A data row with a longer cell (field value) is a bad row.")
+@click.option("--allow-partial-training", is_flag=True, help="Fit heads on the training items the model answered when "
+              "some failed (counted in results.json run.training) instead of stopping.")
 @protocol_options
 def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path,
-        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir, max_cell_chars, **kw):
+        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir, max_cell_chars,
+        allow_partial_training, **kw):
     """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
     from .models.registry import parse_options
     from .progress import RichReporter
@@ -135,6 +138,7 @@ def run(model, model_option, tasks, task_file, languages, limit, output, data_di
         progress=None if quiet else (lambda n: RichReporter(n, err)), protocol=protocol_from_cli(kw),
         executor=executor, ray_address=ray_address, workers=workers,
         skip_bad_rows=skip_bad_rows, allow_outside_data_dir=allow_outside_data_dir, max_cell_chars=max_cell_chars,
+        allow_partial_training=allow_partial_training,
     )
     print_results(results)
     print_skipped(results)
@@ -180,12 +184,15 @@ def print_results(results) -> None:
         for r in g.sort_values("value", ascending=False).itertuples():
             t.add_row(r.language, r.name, fmt(r.value), fmt_ci(r.ci_low, r.ci_high), fmt(r.gap), str(r.n))
         out.print(t)
-    calls = results.data["run"]["calls"]
+    total = results.data["run"]["calls"]
+    calls = total.get("last_invocation", total)
     out.print(
         f"model calls: {calls['model_calls']}, cache hits: {calls['cache_hits']}, "
-        f"units resumed: {calls['units_resumed']}/{calls['units_total']}, truncated texts: {calls['truncated']}"
-        + (f", over-long texts: {calls['over_long']} ({calls['long_text_policy']})" if calls.get("over_long") else "")
+        f"units resumed: {total['units_resumed']}/{total['units_total']}, truncated texts: {calls['truncated']}"
+        + (f", over-long texts: {calls['over_long']} ({total['long_text_policy']})" if calls.get("over_long") else "")
         + (f", failed embeddings: {calls['failed']}" if calls.get("failed") else "")
+        + (f" (whole run, {total['invocations']} invocations: {total['model_calls']} model calls)"
+           if total.get("invocations", 1) > 1 else "")
     )
     out.print(f"run directory: {results.run_dir}  (results.json, predictions.sqlite, predictions.parquet, report.md)")
 

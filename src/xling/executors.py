@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import provenance
 from .cache import ResponseCache, default_cache_path
 from .client import CallStats, EmbedClient
 from .errors import UserError, XlingError
@@ -23,7 +24,7 @@ from .store import Prediction, Unit
 from .tasks import Task
 
 Job = tuple[Task, Unit]
-OnResult = Callable[[Unit, list[Prediction]], None]
+OnResult = Callable[[Unit, list[Prediction], dict], None]  # unit, predictions, what it read (provenance)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class WorkerSpec:
     limit: int | None
     seed: int
     protocol: dict[str, Any] | None = None  # LLM protocol options (xling.protocols.ProtocolOptions)
+    allow_partial_training: bool = False
 
 
 def make_context(backend: Backend, cache: ResponseCache, spec: WorkerSpec,
@@ -44,7 +46,15 @@ def make_context(backend: Backend, cache: ResponseCache, spec: WorkerSpec,
     """The run context kinds see, with cached clients on ``backend``."""
     client = EmbedClient(backend, cache, batch_size=spec.batch_size, on_progress=on_progress)
     return RunContext(backend=backend, cache=cache, client=client, stats=client.stats, limit=spec.limit,
-                      seed=spec.seed, batch_size=spec.batch_size, on_progress=on_progress)
+                      seed=spec.seed, batch_size=spec.batch_size, on_progress=on_progress,
+                      allow_partial_training=spec.allow_partial_training)
+
+
+def run_recorded(kind, unit: Unit, task: Task, ctx: RunContext) -> tuple[list[Prediction], dict]:
+    """A unit's predictions and the record of what it read (data files, training sets)."""
+    with provenance.recording() as reads:
+        preds = kind.run(unit, task, ctx)
+    return preds, reads.as_dict()
 
 
 def _stats_delta(before: dict, after: dict) -> dict:
@@ -60,14 +70,15 @@ def _stats_delta(before: dict, after: dict) -> dict:
     return out
 
 
-def _merge_stats(total: CallStats, part: dict) -> None:
+def merge_stats(total: CallStats, part: dict) -> None:
+    """Add a worker's or an invocation's counters to ``total`` (kinds may add counters of their own)."""
     for key, value in part.items():
         if isinstance(value, dict):
-            bucket = getattr(total, key)
+            bucket = total.__dict__.setdefault(key, {})
             for k, v in value.items():
                 bucket[k] = bucket.get(k, 0) + v
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            setattr(total, key, (getattr(total, key) or 0) + value)
+            setattr(total, key, (getattr(total, key, 0) or 0) + value)
         else:  # descriptive fields (long_text_policy, max_tokens): the same in every worker
             setattr(total, key, value)
 
@@ -79,10 +90,12 @@ class LocalExecutor:
 
     def __init__(self, backend: Backend):
         self.backend = backend
+        self.stats = CallStats()  # this invocation's counters so far
 
     def run(self, jobs: Sequence[Job], spec: WorkerSpec, on_result: OnResult, reporter=None) -> CallStats:
         cache = ResponseCache(Path(spec.cache_path))
         ctx = make_context(self.backend, cache, spec, reporter.advance_texts if reporter else None)
+        self.stats = ctx.stats
         kinds = {}
         try:
             for task, unit in jobs:
@@ -91,7 +104,7 @@ class LocalExecutor:
                 if task.name not in kinds:
                     kinds[task.name] = make_kind(task.spec.kind, self.backend, model=spec.model, task=task.name,
                                                  protocol=spec.protocol)
-                on_result(unit, kinds[task.name].run(unit, task, ctx))
+                on_result(unit, *run_recorded(kinds[task.name], unit, task, ctx))
         finally:
             cache.close()
         return ctx.stats
@@ -119,6 +132,7 @@ class RayExecutor:
         self.address = address
         self.workers = workers
         self.max_retries = max_retries
+        self.stats = CallStats()  # this invocation's counters so far
 
     def _init(self):
         import ray
@@ -159,7 +173,7 @@ class RayExecutor:
         n = max(1, min(self.workers or cpus, len(jobs)))
         worker_cls = ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=self.max_retries)(UnitWorker)
         actors = [worker_cls.remote(spec) for _ in range(n)]
-        total = CallStats()
+        total = self.stats
         pending = list(reversed(jobs))
         running: dict[Any, tuple[Job, Any]] = {}
         failures: list[str] = []
@@ -178,13 +192,13 @@ class RayExecutor:
             ref = ready[0]
             (task, unit), actor = running.pop(ref)
             try:
-                preds, stats, skipped = ray.get(ref)
+                preds, stats, skipped, reads = ray.get(ref)
             except RayError as exc:
                 cause = getattr(exc, "cause", None) or exc
                 failures.append(f"{unit.task} {unit.setting} {unit.language}: {str(cause).splitlines()[0][:300]}")
             else:
-                on_result(unit, preds)
-                _merge_stats(total, stats)
+                merge_stats(total, stats)
+                on_result(unit, preds, reads)
                 for path, line, message in skipped:  # --skip-bad-rows counts, read on the worker
                     task.skipped.add(path, line, message)
             submit(actor)
@@ -204,14 +218,14 @@ class UnitWorker:
         self.kinds: dict[str, Any] = {}
         self.ctx = make_context(self.backend, self.cache, spec)
 
-    def run(self, task: Task, unit: Unit) -> tuple[list[Prediction], dict, list]:
+    def run(self, task: Task, unit: Unit) -> tuple[list[Prediction], dict, list, dict]:
         if task.name not in self.kinds:
             self.kinds[task.name] = make_kind(task.spec.kind, self.backend, model=self.spec.model, task=task.name,
                                               protocol=self.spec.protocol)
         before = copy.deepcopy(self.ctx.stats.as_dict())
-        preds = self.kinds[task.name].run(unit, task, self.ctx)
+        preds, reads = run_recorded(self.kinds[task.name], unit, task, self.ctx)
         delta = _stats_delta(before, self.ctx.stats.as_dict())
-        return preds, delta, sorted(task.skipped._seen, key=str)
+        return preds, delta, sorted(task.skipped._seen, key=str), reads
 
     def pid(self) -> int:
         return os.getpid()

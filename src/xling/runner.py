@@ -9,6 +9,7 @@ import hashlib
 import json
 import platform
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,12 +20,14 @@ from typing import TYPE_CHECKING, Any
 from .crashpoints import crash_point
 from .errors import UserError, unknown
 from .hashing import file_sha256
-from .executors import WorkerSpec, make_executor, resolve_cache_path
+from .client import CallStats
+from .executors import WorkerSpec, make_executor, merge_stats, resolve_cache_path
 from .kinds import get_kind, make_kind
 from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
 from .protocols import ProtocolOptions
+from .provenance import Hasher
 from .redact import redact, redact_obj
 from .squad_metrics import scorer_of
 from .store import PredictionStore, Unit
@@ -127,6 +130,7 @@ def evaluate(
     allow_outside_data_dir: bool = False,
     protocol: dict[str, Any] | None = None,
     max_cell_chars: int = MAX_CELL_CHARS,
+    allow_partial_training: bool = False,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
@@ -137,6 +141,8 @@ def evaluate(
     ``run.skipped_rows``) instead of stopping at the first. ``protocol`` holds the LLM protocol
     options (:class:`xling.protocols.ProtocolOptions`: protocols, prompt languages, shots...).
     ``max_cell_chars``: a data row with a longer cell is a bad row (default 100,000 characters).
+    ``allow_partial_training`` fits heads on the training items that have model outputs when
+    some failed (counted in results.json ``run.training``) instead of failing the unit.
     """
     if limit is not None and limit < 1:
         raise UserError(f"--limit must be at least 1, not {limit}")
@@ -192,7 +198,7 @@ def evaluate(
     store.start_run(run_id, config)
     started = datetime.now(timezone.utc).isoformat()
 
-    done = store.done_units(run_id, label)
+    done = reusable_units(store, run_id, label, task_list)
     todo = [(task, unit) for task, unit in the_plan.units if unit not in done]
     resumed = len(the_plan.units) - len(todo)
     reporter = progress(len(the_plan.units)) if progress else None
@@ -200,17 +206,23 @@ def evaluate(
         for _ in range(resumed):
             reporter.advance_unit(None, skipped=True)
 
-    def on_result(unit: Unit, preds) -> None:
-        store.write_unit(run_id, label, unit, preds)
+    invocation = uuid.uuid4().hex
+    runner = make_executor(executor, backend, ray_address=ray_address, workers=workers)
+
+    def on_result(unit: Unit, preds, reads: dict) -> None:
+        store.write_unit(run_id, label, unit, preds, reads)
+        store.record_invocation(run_id, invocation, started, runner.stats.as_dict())
         if reporter:
             reporter.advance_unit(unit)
 
     spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), batch_size, limit, seed,
-                      protocol=None if protocol_options.is_default() else protocol_options.as_config())
+                      protocol=None if protocol_options.is_default() else protocol_options.as_config(),
+                      allow_partial_training=allow_partial_training)
     model_info = redact_obj(backend.info())
     try:
-        stats = make_executor(executor, backend, ray_address=ray_address, workers=workers).run(todo, spec, on_result, reporter)
+        stats = runner.run(todo, spec, on_result, reporter)
     finally:
+        store.record_invocation(run_id, invocation, started, runner.stats.as_dict())
         if reporter:
             reporter.close()
         backend.close()  # scoring needs only the stored predictions: free the model's memory first
@@ -219,15 +231,19 @@ def evaluate(
     from .results import PARQUET_FILE, Results, write_parquet, write_results
 
     frame = store.frame(run_id)
+    planned = {u for _, u in the_plan.units}
+    records = {u: p for u, p in store.unit_provenance(run_id, label).items() if u in planned}
+    calls = whole_run_calls(store.invocations(run_id), stats.as_dict())
     store.close()
     write_parquet(frame, run_dir / PARQUET_FILE)
     crash_point("results.parquet_written")
-    data = _results(run_id, config, command, model_info, task_list, the_plan, frame, seed, started,
-                    stats.as_dict() | {"units_resumed": resumed, "units_total": len(the_plan.units),
-                                       "long_text_policy": getattr(backend, "LONG_TEXT_POLICY", "none"),
-                                       "max_tokens": getattr(backend, "MAX_TOKENS", None)}, limit,
+    data = _results(run_id, config, command, model_info, task_list, records, frame, seed, started,
+                    calls | {"units_resumed": resumed, "units_total": len(the_plan.units),
+                             "long_text_policy": getattr(backend, "LONG_TEXT_POLICY", "none"),
+                             "max_tokens": getattr(backend, "MAX_TOKENS", None)}, limit,
                     metric_names)
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
+    data["run"]["allow_partial_training"] = allow_partial_training
     write_results(run_dir, data)
     from .report import write_markdown
 
@@ -255,28 +271,55 @@ def record_skipped_rows(run_dir: Path, task_list: list[Task]) -> list[dict]:
     return out
 
 
-def _data_files(task_list: list[Task], the_plan: Plan) -> list[dict]:
-    out = []
-    for task in task_list:
-        splits = {task.spec.eval_split} | ({task.spec.train_split} if task.spec.train_split else set())
-        langs = list(the_plan.languages[task.name])
-        if task.spec.source_language not in langs:
-            langs.append(task.spec.source_language)  # its train split feeds the head (XCOPA: English COPA)
-        for lang in langs:
-            for split in sorted(splits):
-                try:
-                    paths = task.files_for(lang, split) if not task.uses_hub() else []
-                except UserError:
-                    continue  # e.g. a train split that only the source language has
-                out += [{"task": task.name, "path": str(p), "sha256": file_sha256(p)} for p in paths]
-        trainer = task.training_task()  # options.train_task: another task's train split trains this one
-        if trainer is not task and not trainer.uses_hub():
-            paths = trainer.files_for(task.spec.source_language, trainer.spec.train_split)
-            out += [{"task": task.name, "path": str(p), "sha256": file_sha256(p)} for p in paths]
+def _tasks_by_name(task_list: list[Task]) -> dict[str, Task]:
+    """The run's tasks and the tasks that train them (``options.train_task``), by name."""
+    out = {t.name: t for t in task_list}
+    for t in task_list:
+        trainer = t.training_task()
+        out.setdefault(trainer.name, trainer)
     return out
 
 
-def _results(run_id, config, command, model_info: dict, task_list, the_plan, frame: pd.DataFrame, seed, started, calls,
+def reusable_units(store: PredictionStore, run_id: str, model: str, task_list: list[Task]) -> set[Unit]:
+    """Stored units a resumed run keeps: no error rows, no training item left out, and every data
+    file they read unchanged (each file hashed once). Any other unit is computed again, its
+    successful model calls served from the response cache."""
+    hasher = Hasher(_tasks_by_name(task_list))
+    return {unit for unit, record in store.unit_provenance(run_id, model, clean_only=True).items()
+            if hasher.current(record) and not any(t["failed"] for t in record.get("training", []))}
+
+
+def whole_run_calls(invocations: list[dict], this: dict) -> dict:
+    """Call counters summed over every invocation of the run (a resumed run adds to them), with
+    the number of invocations and this invocation's own counters."""
+    total = CallStats()
+    for calls in invocations:
+        merge_stats(total, calls)
+    return total.as_dict() | {"invocations": len(invocations), "last_invocation": this}
+
+
+def data_files(records: dict[Unit, dict | None]) -> list[dict]:
+    """Each data file (with the sha256 or Hub revision it had) and the units computed from it."""
+    files: dict[tuple, dict] = {}
+    for unit, record in sorted(records.items()):
+        for f in (record or {}).get("files", []):
+            entry = {k: v for k, v in f.items() if k != "relpath"}
+            key = tuple(sorted((k, str(v)) for k, v in entry.items()))
+            files.setdefault(key, {**entry, "units": []})["units"].append([unit.setting, unit.language])
+    return sorted(files.values(), key=lambda e: (e["task"], e["path"]))
+
+
+def training_sets(records: dict[Unit, dict | None]) -> list[dict]:
+    """Each training set a model was fitted on (items, failed items left out) and its units."""
+    sets: dict[tuple, dict] = {}
+    for unit, record in sorted(records.items()):
+        for t in (record or {}).get("training", []):
+            key = tuple(sorted((k, str(v)) for k, v in t.items()))
+            sets.setdefault(key, {**t, "units": []})["units"].append([unit.task, unit.setting, unit.language])
+    return sorted(sets.values(), key=lambda e: e["data"])
+
+
+def _results(run_id, config, command, model_info: dict, task_list, records: dict, frame: pd.DataFrame, seed, started, calls,
              limit, metric_names: dict[str, list[str]] | None = None) -> dict:
     from . import analysis
     from .results import SCHEMA_VERSION
@@ -298,7 +341,7 @@ def _results(run_id, config, command, model_info: dict, task_list, the_plan, fra
             "run_id": run_id, "command": command, "config": config, "seed": seed,
             "software": _software(),
             "model": {**model_info, "fingerprint": config["model_fingerprint"]},
-            "data": _data_files(task_list, the_plan),
+            "data": data_files(records), "training": training_sets(records),
             "tasks": [{"name": t.name, "kind": t.spec.kind, "metric": t.spec.metric, "licence": t.spec.licence,
                        "creation": t.spec.creation, "source_language": t.spec.source_language,
                        "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit,

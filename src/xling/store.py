@@ -28,7 +28,11 @@ CREATE TABLE IF NOT EXISTS predictions (
     prediction TEXT, gold TEXT, score REAL, error TEXT,
     PRIMARY KEY (run_id, model, task, setting, language, item_id));
 CREATE INDEX IF NOT EXISTS predictions_parallel ON predictions (run_id, task, setting, parallel_id);
+CREATE TABLE IF NOT EXISTS invocations (
+    run_id TEXT NOT NULL, invocation TEXT NOT NULL, started TEXT NOT NULL, calls TEXT NOT NULL,
+    PRIMARY KEY (run_id, invocation));
 """
+UNIT_COLUMNS = ("run_id", "model", "task", "setting", "language", "n_items", "n_errors", "finished", "provenance")
 
 COLUMNS = ["run_id", "model", "task", "setting", "language", "split", "item_id", "parallel_id",
            "prediction", "gold", "score", "error"]
@@ -69,6 +73,14 @@ class PredictionStore:
         self.path = Path(run_dir) / self.FILE
         self._con = connect(self.path)
         self._con.executescript(SCHEMA)
+        self._add_provenance_column()
+
+    def _add_provenance_column(self) -> None:
+        """Stores written before units recorded their data files get the column; their units
+        have no record, so a resumed run recomputes them (from the response cache)."""
+        have = {r[1] for r in self._con.execute("PRAGMA table_info(units)")}
+        if "provenance" not in have:
+            self._con.execute("ALTER TABLE units ADD COLUMN provenance TEXT")
 
     def run_config(self, run_id: str) -> dict | None:
         row = self._con.execute("SELECT config FROM runs WHERE run_id = ?", (run_id,)).fetchone()
@@ -85,11 +97,30 @@ class PredictionStore:
             )
 
     def done_units(self, run_id: str, model: str) -> set[Unit]:
-        rows = self._con.execute("SELECT task, setting, language FROM units WHERE run_id = ? AND model = ?", (run_id, model))
-        return {Unit(*r) for r in rows}
+        """Units stored without error rows (a unit with error rows is retried)."""
+        return set(self.unit_provenance(run_id, model, clean_only=True))
 
-    def write_unit(self, run_id: str, model: str, unit: Unit, predictions: Iterable[Prediction]) -> None:
-        """All of a unit's predictions and its 'done' mark, atomically."""
+    def unit_provenance(self, run_id: str, model: str, *, clean_only: bool = False) -> dict[Unit, dict | None]:
+        """Each stored unit's record of the data files it read and its training sets (None when
+        stored by an xling that kept no record); ``clean_only``: units without error rows."""
+        sql = "SELECT task, setting, language, provenance FROM units WHERE run_id = ? AND model = ?"
+        rows = self._con.execute(sql + (" AND n_errors = 0" if clean_only else ""), (run_id, model))
+        return {Unit(t, s, lang): (json.loads(p) if p else None) for t, s, lang, p in rows}
+
+    def record_invocation(self, run_id: str, invocation: str, started: str, calls: dict) -> None:
+        """This invocation's call counters so far (replaced on every call)."""
+        with self._con:
+            self._con.execute("INSERT OR REPLACE INTO invocations VALUES (?, ?, ?, ?)",
+                              (run_id, invocation, started, json.dumps(calls, sort_keys=True)))
+
+    def invocations(self, run_id: str) -> list[dict]:
+        """Every invocation's call counters, oldest first."""
+        rows = self._con.execute("SELECT calls FROM invocations WHERE run_id = ? ORDER BY started, invocation", (run_id,))
+        return [json.loads(r[0]) for r in rows]
+
+    def write_unit(self, run_id: str, model: str, unit: Unit, predictions: Iterable[Prediction],
+                   provenance: dict | None = None) -> None:
+        """All of a unit's predictions, its 'done' mark and what it was computed from, atomically."""
         rows = [
             (run_id, model, unit.task, unit.setting, unit.language, p.split, p.item_id, p.parallel_id,
              _json(p.prediction), _json(p.gold), p.score, p.error)
@@ -104,8 +135,9 @@ class PredictionStore:
             self._con.executemany(f"INSERT INTO predictions VALUES ({','.join('?' * len(COLUMNS))})", rows)
             crash_point("store.in_transaction")
             self._con.execute(
-                "INSERT OR REPLACE INTO units VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*key, len(rows), sum(r[-1] is not None for r in rows), datetime.now(timezone.utc).isoformat()),
+                f"INSERT OR REPLACE INTO units ({','.join(UNIT_COLUMNS)}) VALUES ({','.join('?' * len(UNIT_COLUMNS))})",
+                (*key, len(rows), sum(r[-1] is not None for r in rows), datetime.now(timezone.utc).isoformat(),
+                 None if provenance is None else json.dumps(provenance, ensure_ascii=False, sort_keys=True)),
             )
         crash_point("store.committed")
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from .. import provenance
 from ..errors import CapabilityError, unknown
 from ..items import Item
 from ..models.base import Backend, Capability
@@ -30,6 +31,8 @@ class RunContext:
     batch_size: int = 32
     on_progress: Callable[[int], None] | None = None
     memo: dict = field(default_factory=dict)
+    allow_partial_training: bool = False  # fit heads on the items that have model outputs when some failed
+    _remembered: dict = field(default_factory=dict, repr=False)
 
     def lm(self):
         """The run's cached language-model client (``LMClient``: ``loglik`` and ``generate``)."""
@@ -50,10 +53,18 @@ class RunContext:
         return self._items(task, language, split, None)
 
     def _items(self, task: Task, language: str, split: str, limit: int | None) -> list[Item]:
-        key = ("items", task.name, language, split, limit)
-        if key not in self.memo:
-            self.memo[key] = task.items(language, split, limit)
-        return self.memo[key]
+        return self.remember(("items", task.name, language, split, limit), lambda: task.items(language, split, limit))
+
+    def remember(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per run; every unit that uses the value is noted as having
+        read the data files it was computed from (a resumed run reruns it when they change)."""
+        if key not in self._remembered:
+            with provenance.recording() as reads:
+                value = make()
+            self._remembered[key] = (value, reads)
+        value, reads = self._remembered[key]
+        provenance.replay(reads)
+        return value
 
 
 class Kind(ABC):

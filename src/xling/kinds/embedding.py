@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import provenance
 from ..errors import DataError, UserError
 from ..heads import LogisticHead
 from ..items import Item
@@ -225,6 +226,25 @@ def model_failures(errors: Sequence[str | None]) -> str:
     return text + (f" ({len(others)} other error text(s))" if others else "")
 
 
+class TrainingItemsFailed(UserError):
+    """Model calls failed for training items, and a partial fit was not allowed."""
+
+
+def usable_training_rows(ctx: RunContext, errors: list[str | None], where: str) -> np.ndarray:
+    """Which training items have a model output. Items without one would silently shrink the
+    training set, so they are an error unless the run allows a partial fit; either way they
+    are counted in the unit's record (results.json ``run.training``)."""
+    failed = [e for e in errors if e is not None]
+    provenance.note_training(where, len(errors), len(failed), ctx.allow_partial_training)
+    if failed and not ctx.allow_partial_training:
+        raise TrainingItemsFailed(
+            f"{len(failed)} of {len(errors)} training items of the head ({where}) have no model output: "
+            f"{model_failures(errors)}",
+            hint="fix the cause and rerun the same command (only the failed items are sent again), or pass "
+                 f"--allow-partial-training to fit on the {len(errors) - len(failed)} that worked (recorded in results.json)")
+    return np.array([e is None for e in errors], dtype=bool)
+
+
 def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str,
              errors: Sequence[str | None] = ()) -> LogisticHead:
     """A logistic-regression head (scikit-learn's objective and lbfgs, see :mod:`xling.heads`:
@@ -266,17 +286,18 @@ class HeadKind(Kind):
         return units
 
     def _head(self, task: Task, ctx: RunContext, data: HeadData) -> tuple[LogisticHead, set[str]]:
-        key = ("head", self.name, task.name, data)
-        if key not in ctx.memo:
-            if not data.split:
-                raise DataError(task.spec_path, None, f"a {self.name} task needs 'train_split' for the head")
-            train, held = head_items(task, ctx, data)
-            x, errors = self.features(ctx, train)
-            ok = np.array([e is None for e in errors], dtype=bool)
-            labels = [it.gold for it, good in zip(train, ok) if good]
-            x = x[ok] if len(train) else np.zeros((0, 1))
-            ctx.memo[key] = (fit_head(task, ctx, x, labels, f"{data.language} {data.split}", errors), held)
-        return ctx.memo[key]
+        return ctx.remember(("head", self.name, task.name, data), lambda: self._fit(task, ctx, data))
+
+    def _fit(self, task: Task, ctx: RunContext, data: HeadData) -> tuple[LogisticHead, set[str]]:
+        if not data.split:
+            raise DataError(task.spec_path, None, f"a {self.name} task needs 'train_split' for the head")
+        train, held = head_items(task, ctx, data)
+        x, errors = self.features(ctx, train)
+        where = f"{task.name} {data.language} {data.split}"
+        ok = usable_training_rows(ctx, errors, where)
+        labels = [it.gold for it, good in zip(train, ok) if good]
+        x = x[ok] if len(train) else np.zeros((0, 1))
+        return fit_head(task, ctx, x, labels, f"{data.language} {data.split}", errors), held
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         if unit.setting == "in-language":

@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .. import provenance
 from ..errors import DataError, UserError
 from ..items import Item
 from ..models.base import Capability
@@ -188,10 +189,7 @@ class _FineTune(Kind):
 
     # -- protocol
     def _state(self, task: Task, ctx: RunContext) -> _TaskState:
-        key = ("finetune", task.name)
-        if key not in ctx.memo:
-            ctx.memo[key] = _TaskState(self, task, ctx)
-        return ctx.memo[key]
+        return ctx.remember(("finetune", task.name), lambda: _TaskState(self, task, ctx))
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         state = self._state(task, ctx)
@@ -234,6 +232,8 @@ class _TaskState:
         self.train = _subset(trainer.items(self.src, trainer.spec.train_split), self.hp["train_limit"])
         if not self.train:
             raise DataError(trainer.spec_path, None, f"no training items for {self.src} split {trainer.spec.train_split!r}")
+        provenance.note_training(f"{trainer.name} {self.src} {trainer.spec.train_split}", len(self.train), 0,
+                                 ctx.allow_partial_training)
         self.labels = kind.label_list(task, self.train)
         self.dev_split = spec.options.get("dev_split", "dev")
         # epochs are chosen on a dev split that shares no part with what is trained or tested on
@@ -428,10 +428,11 @@ class _TaskState:
         if not self._has_dev(lang):
             return epochs
         key = (seed, lang)
+        dev = self.ctx.remember(("finetune-dev", self.task.name, lang, self.dev_split, self.hp["dev_limit"]),
+                                lambda: self.task.items(lang, self.dev_split, self.hp["dev_limit"]))
         if key not in self.dev_cache:
             d = self._checkpoints(seed)
             cache_file = d / f"dev-{lang}.json"
-            dev = self.task.items(lang, self.dev_split, self.hp["dev_limit"])
             digest = _items_digest(dev)
             values = None
             if cache_file.is_file():

@@ -136,17 +136,18 @@ class GenerationKind(Kind):
         XCOPA's targets) from the evaluation split; never the item or its translations."""
         if k <= 0:
             return []
-        key = ("demo-pool", task.name, language)
-        if key not in ctx.memo:
-            pool = None
-            if task.spec.train_split:
-                try:
-                    pool = task.items(language, task.spec.train_split, DEMO_POOL)
-                except UserError:
-                    pool = None
-            ctx.memo[key] = pool if pool else task.items(language, task.spec.eval_split, DEMO_POOL)
-        pool = ctx.memo[key]
+        pool = ctx.remember(("demo-pool", task.name, language), lambda: self._demo_pool(task, language))
         return T.pick_demos(pool, k, item, ctx.seed, (task.name, language, pool[0].split if pool else ""))
+
+    @staticmethod
+    def _demo_pool(task: Task, language: str) -> list[Item]:
+        pool = None
+        if task.spec.train_split:
+            try:
+                pool = task.items(language, task.spec.train_split, DEMO_POOL)
+            except UserError:
+                pool = None
+        return pool if pool else task.items(language, task.spec.eval_split, DEMO_POOL)
 
     # --- scoring -------------------------------------------------------------------------------
     @abstractmethod
@@ -286,10 +287,8 @@ class GenerativeMath(GenerationKind):
         name = task.spec.options.get("exemplars")
         if not name or k <= 0:
             return super()._demos(task, ctx, language, item, k)
-        key = ("exemplars", task.name, language)
-        if key not in ctx.memo:
-            ctx.memo[key] = read_exemplars(task.root() / name, task, language)
-        return T.pick_demos(ctx.memo[key], k, item, ctx.seed, (task.name, language, "exemplars"))
+        demos = ctx.remember(("exemplars", task.name, language), lambda: read_exemplars(task.data_file(name), task, language))
+        return T.pick_demos(demos, k, item, ctx.seed, (task.name, language, "exemplars"))
 
     def score(self, family, item, text, fields, lex, keys, language, prompt_language):
         phrases = []

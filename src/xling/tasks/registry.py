@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from .. import provenance
 from ..errors import DataError, UserError, unknown
 from ..items import Item
 from ..languages import canonical, try_canonical
@@ -263,6 +264,7 @@ class Task:
         path = self._confined(self.root() / relpath)
         if not path.is_file():
             raise UserError(f"task {self.name!r}: {path} is missing")
+        provenance.note_file(self, path)
         return path
 
     def source_info(self) -> dict:
@@ -292,6 +294,7 @@ class Task:
         if self.uses_hub():
             if self.spec.hub is None:
                 raise UserError(f"task {self.name!r} has no Hub source; pass --data-dir")
+            provenance.note_hub(self)
             return self.spec.hub.id, iter_hub_rows(self.spec.hub, language, self._code(language), split, limit=limit,
                                                    variant=self._variant_code(variant))
         local = self.spec.local
@@ -301,6 +304,9 @@ class Task:
         kwargs["delimiter"] = local.delimiter or ("," if local.format == "csv" else "\t")
         if local.format == "bitext":
             kwargs["pivot_path"] = self._pivot_path(language, split, variant)
+        for p in (path, kwargs.get("pivot_path")):
+            if p is not None:
+                provenance.note_file(self, p)
         return str(path), READERS[local.format](path, **kwargs)
 
     def _bad(self, source: str, row: BadRow) -> None:

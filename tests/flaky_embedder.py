@@ -1,0 +1,40 @@
+"""TEST DOUBLE, not a model: the trigram embedder behind a server that fails some texts.
+
+``FlakyEmbedder.fail_once`` texts fail the first time they are sent (a transient server error),
+``fail_always`` texts every time; ``sent`` lists every text the model was asked to embed.
+``register(monkeypatch)`` installs it as backend ``flaky``.
+"""
+from __future__ import annotations
+
+from embed_helpers import TrigramBackend
+from xling.models.base import RowErrors
+
+SERVER_ERROR = "HTTP 503 from the server: upstream overloaded"
+
+
+class FlakyEmbedder(TrigramBackend):
+    name = "flaky"
+    fail_once: set[str] = set()
+    fail_always: set[str] = set()
+    sent: list[str] = []
+
+    def __init__(self, spec: str, target: str | None, options: dict):
+        super().__init__()
+
+    def embed(self, texts, role):
+        FlakyEmbedder.sent.extend(texts)
+        out = super().embed(texts, role)
+        failed = {i: SERVER_ERROR for i, t in enumerate(texts) if t in FlakyEmbedder.fail_once | FlakyEmbedder.fail_always}
+        FlakyEmbedder.fail_once -= set(texts)
+        for i in failed:
+            out[i] = float("nan")
+        return RowErrors.of(out, failed)
+
+
+def register(monkeypatch) -> type[FlakyEmbedder]:
+    from xling.models import registry
+
+    monkeypatch.setitem(registry.BACKENDS, "flaky", registry.BackendInfo(
+        "flaky", "flaky_embedder", "FlakyEmbedder", ("embed",), "", "flaky", "test double"))
+    FlakyEmbedder.fail_once, FlakyEmbedder.fail_always, FlakyEmbedder.sent = set(), set(), []
+    return FlakyEmbedder
