@@ -205,6 +205,17 @@ def test_mcnemar_exact_and_mid_p_match_a_hand_computed_case():
     assert mcnemar_test(a, b, mid_p=True).p_value == pytest.approx(8 / 64)
 
 
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_mcnemar_mid_p_of_an_even_split_is_one(k):
+    # b = c = k: the uncapped exact p is 2 P(X <= k) = 1 + P(X = k); mid-p subtracts P(X = k) -> 1
+    # (k = 3: exact 84/64, capped to 1; mid-p 84/64 - 20/64 = 1, not 1 - 20/64)
+    a = np.array([1] * k + [0] * k + [1, 0], dtype=float)
+    b = np.array([0] * k + [1] * k + [1, 0], dtype=float)
+    res = mcnemar_test(a, b, mid_p=True)
+    assert (res.b, res.c) == (k, k)
+    assert res.p_value == pytest.approx(1.0)
+
+
 def test_kappa_bootstrap_of_many_distinct_predictions_matches_sklearn_per_replicate():
     # retrieval-like: thousands of distinct predicted ids, some seen on one side only; and more
     # items than float32 counts hold exactly (n * n > 2**24)
