@@ -290,11 +290,16 @@ def test_entity_f1_matches_seqeval():
     import pandas as pd
     from seqeval.metrics import f1_score
 
-    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG"], ["B-LOC", "O"]]
-    pred = [["B-PER", "I-PER", "O", "O"], ["O", "B-ORG", "O"], ["B-LOC", "B-PER"]]
-    rows = pd.DataFrame({"prediction": [{"seeds": [p]} for p in pred], "gold": gold, "score": np.zeros(3)})
+    # entities right, missed, cut short, spurious, and of the wrong type (the last two sentences)
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG"], ["B-LOC", "O"], ["B-PER", "I-PER", "O"],
+            ["O", "B-LOC"]]
+    pred = [["B-PER", "I-PER", "O", "O"], ["O", "B-ORG", "O"], ["B-LOC", "B-PER"], ["B-ORG", "I-ORG", "O"],
+            ["O", "B-ORG"]]
+    rows = pd.DataFrame({"prediction": [{"seeds": [p]} for p in pred], "gold": gold, "score": np.zeros(5)})
     est = METRICS["entity_f1"].estimate(rows, 0, ("t", "s", "l"))
+    # 2 of 6 predicted entities are right, 2 of 6 gold ones found: F1 = 2 * 2 / (6 + 6)
+    assert est.value == pytest.approx(100 / 3)
     assert est.value == pytest.approx(100 * f1_score(gold, pred))
-    assert est.ci_low <= est.value <= est.ci_high and est.n == 3
+    assert est.ci_low <= est.value <= est.ci_high and est.n == 5
     acc = METRICS["token_accuracy"].estimate(rows, 0, ("t", "s", "l"))
-    assert acc.value == pytest.approx(100 * 6 / 9)
+    assert acc.value == pytest.approx(100 * 8 / 14)
