@@ -6,7 +6,10 @@ arrival order, so a run with concurrent requests meets as many faults every time
 fault take turns (in arrival order), so a run with enough faults meets every kind. A request meets at most
 ``max_faults`` faults in a row (then it is forwarded as it is), so a client that retries more
 often than that must end with the direct answer; ``persistent(body)`` names a fault that a
-request meets on every attempt (for error rows that cannot be retried away).
+request meets on every attempt (for error rows that cannot be retried away). With ``replay``
+the proxy keeps each successful upstream answer and serves it again for the same request
+(method, path, body): a test fetches the healthy answers first, without a tight deadline, and
+a client with a short deadline then meets only the faults, however slowly the upstream computes.
 
 Faults (``FAULTS``):
   delay        forwards after ``delay_s`` seconds (less than the client's timeout)
@@ -49,11 +52,14 @@ class FaultProxy:
 
     def __init__(self, upstream: str, *, seed: int = 0, rate: float = 0.0, faults: tuple[str, ...] = RETRYABLE,
                  max_faults: int = 2, persistent: Callable[[dict], str | None] | None = None,
-                 delay_s: float = 0.3, drip_s: float = 0.3, fault_gets: bool = True, require_key: str | None = None):
+                 delay_s: float = 0.3, drip_s: float = 0.3, fault_gets: bool = True, require_key: str | None = None,
+                 replay: bool = False):
         self.upstream = upstream.rstrip("/")
         self.seed, self.rate, self.faults, self.max_faults = seed, rate, tuple(faults), max_faults
         self.persistent = persistent
         self.delay_s, self.drip_s, self.fault_gets = delay_s, drip_s, fault_gets
+        self.replay = replay
+        self._answers: dict[tuple[str, str, bytes], tuple[int, bytes, str]] = {}  # replayed upstream answers
         self.require_key = require_key  # answer 401 unless "Authorization: Bearer <key>" comes
         self.injected: Counter[str] = Counter()  # faults served, by type
         self.requests = 0
@@ -172,18 +178,31 @@ class FaultProxy:
             return
         if fault == "delay":
             time.sleep(self.delay_s)
-        headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP_HEADERS}
-        up = self._http.request(method, self.upstream_root + h.path, content=body or None, headers=headers)
-        status, data = up.status_code, up.content
+        status, data, content_type = self._upstream(h, method, body)
         if fault is None or status != 200:
             with self._lock:
                 self.forwarded_ok += fault is None
-            return self._send(h, status, data, {"Content-Type": up.headers.get("content-type", "application/json")})
+            return self._send(h, status, data, {"Content-Type": content_type})
         if fault == "drop":
             return self._send(h, status, data, cut=len(data) // 2)
         if fault == "drip":
             return self._drip(h, data)
         self._send(h, 200, spoil(fault, data))
+
+    def _upstream(self, h: BaseHTTPRequestHandler, method: str, body: bytes) -> tuple[int, bytes, str]:
+        """(status, body, content type) of the upstream's answer, or of its replay."""
+        key = (method, h.path, body)
+        with self._lock:
+            kept = self._answers.get(key)
+        if kept is not None:
+            return kept
+        headers = {k: v for k, v in h.headers.items() if k.lower() not in HOP_HEADERS}
+        up = self._http.request(method, self.upstream_root + h.path, content=body or None, headers=headers)
+        answer = up.status_code, up.content, up.headers.get("content-type", "application/json")
+        if self.replay and up.status_code == 200:
+            with self._lock:
+                self._answers[key] = answer
+        return answer
 
     @property
     def upstream_root(self) -> str:

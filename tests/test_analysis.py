@@ -8,7 +8,7 @@ from xling import langmeta
 from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, run_analyses, transfer_gap
 from xling.analysis.consistency import _kappa_weighted, _resample_weights, pair_consistency
 from xling.metrics import METRICS
-from xling.stats import holm, mcnemar_test, permutation_test, seed_for
+from xling.stats import holm, mcnemar_test, paired_test, permutation_test, seed_for
 
 
 def table(rows):
@@ -73,6 +73,11 @@ def test_holm_matches_a_hand_checked_case():
     reject, adjusted = holm([0.01, 0.04, 0.03, 0.005], alpha=0.05)
     assert adjusted == pytest.approx([0.03, 0.06, 0.06, 0.02])
     assert reject == [True, False, False, True]
+    # x4 x3 x2 x1 = .04 .045 .04 .3 -> running max .04 .045 .045 .3: Holm rejects three,
+    # Bonferroni (x4: .04 .06 .08 1) only the first
+    reject, adjusted = holm([0.015, 0.3, 0.01, 0.02], alpha=0.05)
+    assert adjusted == pytest.approx([0.045, 0.3, 0.04, 0.045])
+    assert reject == [True, False, True, True]
     reject, adjusted = holm([0.2, float("nan")])
     assert reject == [False, False] and np.isnan(adjusted[1])
 
@@ -88,16 +93,20 @@ def test_mcnemar_counts_discordant_pairs_and_finds_a_planted_difference():
 
 
 def test_null_differences_are_flagged_at_about_the_nominal_rate():
-    """Two systems with the same accuracy: McNemar mid-p rejects about 5% of the time."""
+    """Two systems with the same accuracy: McNemar mid-p rejects about 5% of the time, more often
+    than the conservative exact test on the same data, never with a larger p-value."""
     rng = np.random.default_rng(2)
-    rejections = 0
-    trials = 600
-    for _ in range(trials):
+    mid, exact = [], []
+    for _ in range(600):
         truth = rng.random(200) < 0.7
         a = (truth ^ (rng.random(200) < 0.15)).astype(float)
         b = (truth ^ (rng.random(200) < 0.15)).astype(float)
-        rejections += mcnemar_test(a, b, mid_p=True).p_value < 0.05
-    assert 0.025 <= rejections / trials <= 0.08
+        mid.append(mcnemar_test(a, b, mid_p=True).p_value)
+        exact.append(mcnemar_test(a, b).p_value)
+    mid, exact = np.array(mid), np.array(exact)
+    assert 0.025 <= (mid < 0.05).mean() <= 0.08
+    assert (mid < 0.05).mean() > (exact < 0.05).mean()
+    assert (mid <= exact).all() and (mid < exact).any()
 
 
 def test_permutation_test_on_continuous_scores_null_rate_and_power():
@@ -283,6 +292,19 @@ def test_mcnemar_exact_and_mid_p_match_a_hand_computed_case():
     b = np.array([0, 0, 0, 0, 0, 1, 1, 0], dtype=float)
     assert mcnemar_test(a, b).p_value == pytest.approx(14 / 64)
     assert mcnemar_test(a, b, mid_p=True).p_value == pytest.approx(8 / 64)
+    res = paired_test(a, b, seed_for(0, "p"))  # what language pairs and compare use: mid-p
+    assert (res.test, res.p_value) == ("mcnemar-mid-p", pytest.approx(8 / 64))
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_mcnemar_mid_p_of_an_even_split_is_one(k):
+    # b = c = k: the uncapped exact p is 2 P(X <= k) = 1 + P(X = k); mid-p subtracts P(X = k) -> 1
+    # (k = 3: exact 84/64, capped to 1; mid-p 84/64 - 20/64 = 1, not 1 - 20/64)
+    a = np.array([1] * k + [0] * k + [1, 0], dtype=float)
+    b = np.array([0] * k + [1] * k + [1, 0], dtype=float)
+    res = mcnemar_test(a, b, mid_p=True)
+    assert (res.b, res.c) == (k, k)
+    assert res.p_value == pytest.approx(1.0)
 
 
 def test_kappa_bootstrap_of_many_distinct_predictions_matches_sklearn_per_replicate():

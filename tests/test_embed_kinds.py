@@ -34,8 +34,12 @@ def test_ratio_margin_penalises_a_hub():
                     [0.20, 0.20, 0.70]])
     assert list(nearest(sim, "cosine")) == [2, 2, 2]
     assert list(nearest(sim, "margin", k=2)) == [0, 1, 2]
-    m = ratio_margin_scores(sim, k=2)
-    assert m.shape == sim.shape and np.all(np.isfinite(m))
+    # k = 2: row neighbourhood means .625 .625 .45, column means .40 .40 .675;
+    # margin = cos / ((row mean + column mean) / 2)
+    want = np.array([[0.60 / 0.5125, 0.10 / 0.5125, 0.65 / 0.65],
+                     [0.10 / 0.5125, 0.60 / 0.5125, 0.65 / 0.65],
+                     [0.20 / 0.425, 0.20 / 0.425, 0.70 / 0.5625]])
+    np.testing.assert_allclose(ratio_margin_scores(sim, k=2), want, rtol=1e-12)
 
 
 def test_many_to_many_layout_and_scores(tmp_path):

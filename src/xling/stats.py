@@ -121,10 +121,15 @@ def mcnemar_test(a: np.ndarray, b: np.ndarray, *, mid_p: bool = False) -> TestRe
     if n10 + n01 == 0:
         return TestResult("mcnemar-mid-p" if mid_p else "mcnemar-exact", 1.0, len(a), 0.0, n10, n01)
     res = mcnemar([[n11, n10], [n01, n00]], exact=True)
-    p = float(res.pvalue)
-    if mid_p:
-        p = min(1.0, max(0.0, p - float(_scipy_stats().binom.pmf(min(n10, n01), n10 + n01, 0.5))))
+    p = _mid_p(min(n10, n01), n10 + n01) if mid_p else float(res.pvalue)
     return TestResult("mcnemar-mid-p" if mid_p else "mcnemar-exact", p, len(a), float(res.statistic), n10, n01)
+
+
+def _mid_p(k: int, n: int) -> float:
+    """Two-sided mid-p of ``k`` (the smaller discordant count) of ``n`` under Binomial(n, 1/2):
+    the uncapped exact p, 2 P(X <= k), minus P(X = k); 1.0 when k = n / 2."""
+    binom = _scipy_stats().binom
+    return min(1.0, 2 * float(binom.cdf(k, n, 0.5)) - float(binom.pmf(k, n, 0.5)))
 
 
 def permutation_test(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, *,
