@@ -25,6 +25,7 @@ from .languages import try_canonical
 from .metrics import METRICS
 from .models import load_model
 from .protocols import ProtocolOptions
+from .rundir import check_cache, open_run_dir, releases_run_dirs
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
 
@@ -102,6 +103,7 @@ def _software() -> dict[str, str]:
     return out
 
 
+@releases_run_dirs
 def evaluate(
     model: str = DEFAULT_MODEL,
     tasks: Sequence[str] | None = None,
@@ -146,6 +148,9 @@ def evaluate(
         t.allow_outside = allow_outside_data_dir
     protocol_options = ProtocolOptions.from_dict(protocol)
     plan(task_list, languages)  # checks tasks and languages before the model is loaded
+    check_cache(resolve_cache_path(cache_path))
+    if output:
+        open_run_dir(output)
     backend = load_model(model, model_options)
     kinds = {t.name: make_kind(t.spec.kind, backend, model=model, task=t.name, protocol=protocol_options)
              for t in task_list}
@@ -168,7 +173,7 @@ def evaluate(
         config["protocol"] = protocol_options.as_config()
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     run_dir = Path(output) if output else Path("runs") / f"{_slug(model)}-{run_id[:10]}"
-    run_dir.mkdir(parents=True, exist_ok=True)
+    open_run_dir(run_dir)  # the default directory is known only now
     store = PredictionStore(run_dir)
     previous = store.runs()
     if previous and run_id not in previous:
