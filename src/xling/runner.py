@@ -83,6 +83,7 @@ def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None 
             for lang in langs:  # fail before any model call, not after an hour of scoring
                 if lang != src:
                     task.files_for(lang, task.spec.eval_split)
+        langs = task.with_items(langs)
         per_task[task.name] = langs
         kind = kinds[task.name] if kinds and task.name in kinds else get_kind(task.spec.kind)
         units += [(task, u) for u in kind.units(task, langs)]
@@ -295,7 +296,8 @@ def _results(run_id, config, command, model_info: dict, task_list, the_plan, fra
                        "creation": t.spec.creation, "source_language": t.spec.source_language,
                        "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit,
                        "source": t.source_info(),
-                       "languages_without_data": sorted(set(t.languages) - set(t.available_languages()))}
+                       "languages_without_data": sorted(set(t.languages) - set(t.available_languages()) | set(t.no_items)),
+                       **({"no_items": t.no_items} if t.no_items else {})}
                       for t in task_list],
             "started": started, "finished": datetime.now(timezone.utc).isoformat(),
             "calls": calls, "errors": int(frame["error"].notna().sum()),
