@@ -71,7 +71,7 @@ def test_a_wrong_first_answer_of_a_server_is_outvoted_and_never_cached(tmp_path)
     client = EmbedClient(model, cache, batch_size=1)
     vectors, errors = client.embed_checked(["one", "two", "three"], "symmetric")
     assert errors == [None, None, None] and vectors.shape == (3, 8)
-    assert cache.vector_size("fake/1") == 8
+    assert cache.vector_size("fake/1") == 8 and client.stats.probes == 3
     sizes = {r[0] for r in cache._con.execute("SELECT length(value) FROM responses")}
     assert sizes == {8 * 4}
 

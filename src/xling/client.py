@@ -34,6 +34,7 @@ class CallStats:
     empty: int = 0  # empty or blank texts (error rows, never sent); LM generations that came back empty
     invalid: int = 0  # NaN / all-zero outputs or vectors of the wrong size (not cached; the items get error rows)
     cache_damaged: int = 0  # cache entries that failed their checksum or size check (recomputed)
+    probes: int = 0  # requests that learn a server's vector size (once per model and cache)
     failed: int = 0  # texts/requests that failed after the backend's retries (not cached; error rows)
     by_role: dict[str, int] = field(default_factory=dict)
 
@@ -156,8 +157,8 @@ class EmbedClient:
 
     def _cached(self, wanted: dict[bytes, str]) -> dict[bytes, np.ndarray]:
         """Cached vectors of the pinned size; without a pinned size nothing cached is trusted."""
-        size = self._size()
-        if size is None or not wanted:
+        size = self._size() if wanted else None
+        if size is None:
             return {}
         return cached(self.cache, self.fingerprint, wanted, self.stats, dtype=VECTOR, shape=(size,))
 
@@ -170,7 +171,7 @@ class EmbedClient:
             declared = self.backend.options.get("dimensions")
             if pinned:
                 self._pin(pinned, "cache")
-            elif isinstance(declared, int) and declared > 0:
+            elif isinstance(declared, int) and not isinstance(declared, bool) and declared > 0:
                 self._pin(declared, "option dimensions")
             elif self.backend.PROBE_VECTOR_SIZE:
                 probed = self._probe()
@@ -187,6 +188,7 @@ class EmbedClient:
         outvoted); None (and ``_probe_error`` says why) when the model gives no such pair."""
         sizes: list[int] = []
         for _ in range(tries):
+            self.stats.probes += 1
             try:
                 out = np.asarray(self.backend.embed([PROBE_TEXT], "symmetric"), dtype=np.float32)
             except EmbedError as exc:
