@@ -174,6 +174,7 @@ def evaluate(
         config["protocol"] = protocol_options.as_config()
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     run_dir = Path(output) if output else Path("runs") / f"{_slug(model)}-{run_id[:10]}"
+    run_dir.mkdir(parents=True, exist_ok=True)
     open_run_dir(run_dir)  # the default directory is known only now
     store = PredictionStore(run_dir)
     previous = store.runs()
@@ -221,12 +222,22 @@ def evaluate(
                                        "max_tokens": getattr(backend, "MAX_TOKENS", None)}, limit,
                     metric_names)
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
+    record_no_items(data["run"]["tasks"], task_list)
     write_results(run_dir, data)
     from .report import write_markdown
 
     results = Results(run_dir, data)
     write_markdown(results)
     return results
+
+
+def record_no_items(entries: list[dict], task_list: list[Task]) -> None:
+    """Languages left out for want of items (under --skip-bad-rows) join each task's
+    ``languages_without_data``, with the reason in ``no_items``."""
+    for entry, task in zip(entries, task_list, strict=True):
+        if task.no_items:
+            entry["languages_without_data"] = sorted({*entry["languages_without_data"], *task.no_items})
+            entry["no_items"] = dict(task.no_items)
 
 
 def record_skipped_rows(run_dir: Path, task_list: list[Task]) -> list[dict]:
@@ -296,8 +307,7 @@ def _results(run_id, config, command, model_info: dict, task_list, the_plan, fra
                        "creation": t.spec.creation, "source_language": t.spec.source_language,
                        "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit,
                        "source": t.source_info(),
-                       "languages_without_data": sorted(set(t.languages) - set(t.available_languages()) | set(t.no_items)),
-                       **({"no_items": t.no_items} if t.no_items else {})}
+                       "languages_without_data": sorted(set(t.languages) - set(t.available_languages()))}
                       for t in task_list],
             "started": started, "finished": datetime.now(timezone.utc).isoformat(),
             "calls": calls, "errors": int(frame["error"].notna().sum()),
