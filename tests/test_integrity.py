@@ -148,6 +148,6 @@ def test_a_damaged_generation_is_regenerated(tmp_path):
     cache._con.execute("UPDATE responses SET value = CAST('answer to qX' AS BLOB) WHERE length(value) = 12"
                        " AND value = CAST('answer to q1' AS BLOB)")
     lm = EchoLM()
-    with pytest.warns(CacheWarning, match="1 entry"):
+    with pytest.warns(CacheWarning, match="1 damaged entry"):
         out = LMClient(lm, cache).generate(["q1", "q2"])
     assert out == ["answer to q1", "answer to q2"] and lm.seen == ["q1"]

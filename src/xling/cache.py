@@ -26,12 +26,11 @@ CACHE_DIR_ENV = "XLING_CACHE_DIR"
 _CHUNK = 500  # keys per SELECT ... IN (...) (SQLite's variable limit is far above)
 BYTES = "bytes"  # dtype of a value stored as raw bytes (LM answers, translations)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS responses (
-    model TEXT NOT NULL, key BLOB NOT NULL, dtype TEXT NOT NULL, shape TEXT NOT NULL,
-    value BLOB NOT NULL, checksum BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS vector_sizes (model TEXT PRIMARY KEY, size INTEGER NOT NULL, source TEXT NOT NULL);
-"""
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS responses (model TEXT NOT NULL, key BLOB NOT NULL, dtype TEXT NOT NULL,"
+    " shape TEXT NOT NULL, value BLOB NOT NULL, checksum BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS vector_sizes (model TEXT PRIMARY KEY, size INTEGER NOT NULL, source TEXT NOT NULL)",
+)
 
 
 class CacheWarning(UserWarning):
@@ -102,9 +101,8 @@ class ResponseCache:
                 self._con.execute("DROP TABLE responses")
                 warnings.warn(f"response cache {self.path}: {old} entries of an older format (without checksums) "
                               f"were dropped; they are recomputed when needed", CacheWarning, stacklevel=3)
-            for stmt in SCHEMA.split(";"):
-                if stmt.strip():
-                    self._con.execute(stmt)
+            for statement in SCHEMA:
+                self._con.execute(statement)
 
     def get_many(self, model: str, keys: Iterable[bytes], *, dtype: str = BYTES,
                  shape: tuple[int, ...] | None = None) -> dict[bytes, bytes | np.ndarray]:
@@ -128,8 +126,8 @@ class ResponseCache:
         if bad:
             self.damaged += bad
             want = dtype if shape is None else f"{dtype} {list(shape)}"
-            warnings.warn(f"response cache {self.path}: {bad} entr{'y' if bad == 1 else 'ies'} of model {model!r} "
-                          f"failed the checksum or are not {want}; they are recomputed and overwritten",
+            warnings.warn(f"response cache {self.path}: {bad} damaged entr{'y' if bad == 1 else 'ies'} of model "
+                          f"{model!r} (a wrong checksum, or not {want}) ignored; recomputed and overwritten",
                           CacheWarning, stacklevel=2)
         return found
 
