@@ -41,8 +41,8 @@ class Task:
     spec: TaskSpec
     spec_path: Path
     data_dir: Path | None = None
-    no_items: dict[str, str] = field(default_factory=dict)  # language -> why it was left out
-    _has_items: set[str] = field(default_factory=set, repr=False)  # languages seen to have items
+    no_items: dict[str, str] = field(default_factory=dict, init=False)  # language -> why it was left out
+    _has_items: set[str] = field(default_factory=set, init=False, repr=False)  # languages seen to have items
     skip_bad_rows: bool = False
     skipped: SkipLog = field(default_factory=SkipLog)
     allow_outside: bool = False  # let a task file read outside the data directory it names
