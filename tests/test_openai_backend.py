@@ -165,8 +165,9 @@ def test_retries_then_succeeds(server, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
     server.plan = ["429", "500", "truncated", "wrong_count"]
     b = backend_for(server, request_size=8, max_retries=4)
-    first = b.embed(["a", "b"], "symmetric")  # learns the vector size (8)
+    first = b.embed(["a", "b"], "symmetric")
     assert first.shape == (2, 8)
+    b.expect_vector_size(8)  # the size the embedding client pinned for this model
     assert len(server.requests) == 5 and b.retries == 4
     assert b.slept[0] == 2.0  # Retry-After honoured (above the 0.01 s backoff)
     assert b.slept[1:] == [0.02, 0.04, 0.08]  # exponential backoff

@@ -1,19 +1,40 @@
 """The response cache: model outputs keyed by (model fingerprint, exact request), shared by all
 runs and tasks, so no text is embedded twice. SQLite in WAL mode: safe under kill -9 (a batch
-is one transaction) and under several processes sharing the file."""
+is one transaction) and under several processes sharing the file.
+
+Every value is stored with its dtype, shape and a checksum over (model, key, dtype, shape,
+value), verified on read: SQLite's own integrity check does not see bytes changed inside a
+value. A value that fails the check is a miss (recomputed and overwritten) and a
+:class:`CacheWarning` names the file. An embedding model's vector size is pinned per
+fingerprint in the ``vector_sizes`` table.
+"""
 from __future__ import annotations
 
 import hashlib
 import json
 import os
 import sqlite3
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+import numpy as np
 
 from .crashpoints import crash_point
 
 CACHE_DIR_ENV = "XLING_CACHE_DIR"
 _CHUNK = 500  # keys per SELECT ... IN (...) (SQLite's variable limit is far above)
+BYTES = "bytes"  # dtype of a value stored as raw bytes (LM answers, translations)
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS responses (model TEXT NOT NULL, key BLOB NOT NULL, dtype TEXT NOT NULL,"
+    " shape TEXT NOT NULL, value BLOB NOT NULL, checksum BLOB NOT NULL, PRIMARY KEY (model, key)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS vector_sizes (model TEXT PRIMARY KEY, size INTEGER NOT NULL, source TEXT NOT NULL)",
+)
+
+
+class CacheWarning(UserWarning):
+    """Cache entries were found damaged (or in an old format) and are recomputed."""
 
 
 def default_cache_path() -> Path:
@@ -38,39 +59,119 @@ def connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+def checksum(model: str, key: bytes, dtype: str, shape: str, value: bytes) -> bytes:
+    """A 128-bit digest binding a value to its model, key, dtype and shape."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in (model.encode("utf-8"), key, dtype.encode("utf-8"), shape.encode("utf-8"), value):
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.digest()
+
+
+def _encode(value: bytes | np.ndarray) -> tuple[str, str, bytes]:
+    """``(dtype, shape, bytes)`` of a value to store."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.str, json.dumps(list(value.shape)), np.ascontiguousarray(value).tobytes()
+    return BYTES, json.dumps([len(value)]), bytes(value)
+
+
+def _decode(dtype: str, shape: str, value: bytes) -> bytes | np.ndarray:
+    dims = tuple(json.loads(shape))
+    if dtype == BYTES:
+        return value
+    return np.frombuffer(value, dtype=np.dtype(dtype)).reshape(dims)
+
+
 class ResponseCache:
-    """Get and put model responses in bulk."""
+    """Get and put model responses in bulk, verified on read."""
 
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path else default_cache_path()
         self._con = connect(self.path)
-        self._con.execute(
-            "CREATE TABLE IF NOT EXISTS responses (model TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
-            " PRIMARY KEY (model, key)) WITHOUT ROWID"
-        )
+        self._create()
+        self.damaged = 0  # entries that failed their check since this cache was opened
 
-    def get_many(self, model: str, keys: Iterable[bytes]) -> dict[bytes, bytes]:
+    def _create(self) -> None:
+        """The tables; a ``responses`` table of the old format (no checksums) is dropped."""
+        with self._con:
+            self._con.execute("BEGIN IMMEDIATE")
+            cols = {r[1] for r in self._con.execute("PRAGMA table_info(responses)")}
+            if cols and "checksum" not in cols:
+                old = self._con.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+                self._con.execute("DROP TABLE responses")
+                warnings.warn(f"response cache {self.path}: {old} entries of an older format (without checksums) "
+                              f"were dropped; they are recomputed when needed", CacheWarning, stacklevel=3)
+            for statement in SCHEMA:
+                self._con.execute(statement)
+
+    def get_many(self, model: str, keys: Iterable[bytes], *, dtype: str = BYTES,
+                 shape: tuple[int, ...] | None = None) -> dict[bytes, bytes | np.ndarray]:
+        """The verified values of ``keys`` that are cached, of this ``dtype`` (and ``shape`` when
+        given); any other entry is a miss, counted in ``damaged`` and named in a warning."""
         keys = list(keys)
-        found: dict[bytes, bytes] = {}
+        found: dict[bytes, bytes | np.ndarray] = {}
+        bad = 0
         for i in range(0, len(keys), _CHUNK):
             chunk = keys[i : i + _CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self._con.execute(
-                f"SELECT key, value FROM responses WHERE model = ? AND key IN ({marks})", (model, *chunk)
-            )
-            found.update(rows)
+                f"SELECT key, dtype, shape, value, checksum FROM responses WHERE model = ? AND key IN ({marks})",
+                (model, *chunk))
+            for key, *entry in rows:
+                value = self._verified(model, key, *entry, dtype_wanted=dtype, shape_wanted=shape)
+                if value is None:
+                    bad += 1
+                else:
+                    found[key] = value
+        if bad:
+            self.damaged += bad
+            want = dtype if shape is None else f"{dtype} {list(shape)}"
+            warnings.warn(f"response cache {self.path}: {bad} damaged entr{'y' if bad == 1 else 'ies'} of model "
+                          f"{model!r} (a wrong checksum, or not {want}) ignored; recomputed and overwritten",
+                          CacheWarning, stacklevel=2)
         return found
 
-    def put_many(self, model: str, entries: Mapping[bytes, bytes]) -> None:
-        """Store entries in one transaction: all of them or none survive a crash."""
+    @staticmethod
+    def _verified(model: str, key: bytes, dtype: object, shape: object, value: object, digest: object, *,
+                  dtype_wanted: str, shape_wanted: tuple[int, ...] | None) -> bytes | np.ndarray | None:
+        """The decoded value, or None when the entry is damaged or not of the wanted dtype/shape."""
+        if not (isinstance(dtype, str) and isinstance(shape, str) and isinstance(value, bytes)
+                and isinstance(digest, bytes)):
+            return None
+        if digest != checksum(model, key, dtype, shape, value) or dtype != dtype_wanted:
+            return None
+        try:
+            out = _decode(dtype, shape, value)
+        except (ValueError, TypeError):
+            return None
+        if shape_wanted is not None and getattr(out, "shape", None) != tuple(shape_wanted):
+            return None
+        return out
+
+    def put_many(self, model: str, entries: Mapping[bytes, bytes | np.ndarray]) -> None:
+        """Store entries (bytes or arrays) in one transaction: all of them or none survive a crash.
+        An entry already there is overwritten (it may be one that failed its check)."""
+        rows = []
+        for k, v in entries.items():
+            dtype, shape, blob = _encode(v)
+            rows.append((model, k, dtype, shape, blob, checksum(model, k, dtype, shape, blob)))
         with self._con:
             self._con.execute("BEGIN IMMEDIATE")
-            self._con.executemany(
-                "INSERT OR IGNORE INTO responses (model, key, value) VALUES (?, ?, ?)",
-                [(model, k, v) for k, v in entries.items()],
-            )
+            self._con.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)", rows)
             crash_point("cache.in_transaction")
         crash_point("cache.committed")
+
+    def vector_size(self, model: str) -> int | None:
+        """The vector size pinned for an embedding model, or None."""
+        row = self._con.execute("SELECT size FROM vector_sizes WHERE model = ?", (model,)).fetchone()
+        return row[0] if row and isinstance(row[0], int) and row[0] > 0 else None
+
+    def pin_vector_size(self, model: str, size: int, source: str) -> int:
+        """Pin ``size`` for ``model`` unless one is pinned already; returns the pinned size."""
+        with self._con:
+            self._con.execute("BEGIN IMMEDIATE")
+            self._con.execute("INSERT OR IGNORE INTO vector_sizes VALUES (?, ?, ?)", (model, int(size), source))
+        return self.vector_size(model) or int(size)
 
     def count(self, model: str | None = None) -> int:
         if model is None:

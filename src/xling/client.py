@@ -12,6 +12,11 @@ from .models.base import Backend, EmbedError
 
 EMPTY_TEXT = "empty text: nothing to embed"
 INVALID_VECTOR = "the model returned a NaN or all-zero vector"
+WRONG_SIZE = "the model returned a vector of size {got}, not the {size} pinned for it in the response cache {path}"
+PROBE_TEXT = "xling vector size probe"
+NO_SIZE = ("embedding failed: no two answers to a probe text agreed on the model's vector size "
+           "(is the server up? -o dimensions=N gives the size)")
+VECTOR = np.dtype(np.float32).str
 
 
 @dataclass
@@ -27,12 +32,23 @@ class CallStats:
     over_long: int = 0  # distinct texts longer than the window (counted whether cached or not)
     truncated: int = 0  # of those, texts whose tail the model dropped (policy "truncate")
     empty: int = 0  # empty or blank texts (error rows, never sent); LM generations that came back empty
-    invalid: int = 0  # NaN / all-zero outputs (not cached; the items get error rows)
+    invalid: int = 0  # NaN / all-zero outputs or vectors of the wrong size (not cached; the items get error rows)
+    cache_damaged: int = 0  # cache entries that failed their checksum or size check (recomputed)
+    probes: int = 0  # requests that learn a server's vector size (once per model and cache)
     failed: int = 0  # texts/requests that failed after the backend's retries (not cached; error rows)
     by_role: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items()}
+
+
+def cached(cache: ResponseCache, model: str, keys, stats: CallStats, **want) -> dict:
+    """``cache.get_many`` that counts hits and damaged entries in ``stats``."""
+    damaged = cache.damaged
+    found = cache.get_many(model, keys, **want)
+    stats.cache_damaged += cache.damaged - damaged
+    stats.cache_hits += len(found)
+    return found
 
 
 class EmbedClient:
@@ -55,6 +71,7 @@ class EmbedClient:
         self._measured: set[bytes] = set()  # keys whose length was already counted this run
         self._errors: dict[bytes, str] = {}  # keys that failed this run, with why
         self._dim: int | None = None
+        self._probe_error = NO_SIZE  # why the vector size is unknown (a server that does not answer)
 
     def embed(self, texts: list[str], role: str) -> np.ndarray:
         """One float32 row per text; rows of texts the model failed on are NaN."""
@@ -74,17 +91,14 @@ class EmbedClient:
                 self.stats.empty += 1
         self._count_long(unique)
         wanted = {k: t for k, t in unique.items() if self._errors.get(k) != EMPTY_TEXT}
-        found = self.cache.get_many(self.fingerprint, wanted)
-        self.stats.cache_hits += len(found)
-        vectors: dict[bytes, np.ndarray] = {k: np.frombuffer(v, dtype=np.float32) for k, v in found.items()}
+        found = self._cached(wanted)
+        vectors: dict[bytes, np.ndarray] = dict(found)
         missing = sorted((k for k in wanted if k not in found), key=lambda k: (len(wanted[k]), wanted[k]))
         for start in range(0, len(missing), self.batch_size):
             batch = missing[start : start + self.batch_size]
             vectors.update(self._call(batch, wanted, role))
             if self.on_progress:
                 self.on_progress(len(batch))
-        if vectors and self._dim is None:
-            self._dim = len(next(iter(vectors.values())))
         dim = self._dim or 1
         nan = np.full(dim, np.nan, dtype=np.float32)
         rows, errors = [], []
@@ -102,6 +116,10 @@ class EmbedClient:
 
     def _call(self, batch: list[bytes], texts: dict[bytes, str], role: str) -> dict[bytes, np.ndarray]:
         """Embed one batch; cache the valid vectors, remember why the others failed."""
+        if self._size() is None and self.backend.PROBE_VECTOR_SIZE:
+            self.stats.failed += len(batch)
+            self._errors.update(dict.fromkeys(batch, self._probe_error))
+            return {}
         self.stats.model_calls += len(batch)
         self.stats.batches += 1
         try:
@@ -116,7 +134,7 @@ class EmbedClient:
         if out.ndim != 2 or out.shape[0] != len(batch):
             raise RuntimeError(f"backend {self.backend.spec!r} returned {out.shape} vectors for {len(batch)} texts")
         crash_point("client.mid_batch")
-        vectors, good = {}, {}
+        vectors = {}
         for i, (k, vec) in enumerate(zip(batch, out, strict=True)):
             if i in row_errors:  # the backend says why this text has no vector
                 self.stats.failed += 1
@@ -127,9 +145,61 @@ class EmbedClient:
                 self._errors[k] = INVALID_VECTOR
                 continue
             vectors[k] = vec
-            good[k] = vec.tobytes()
-        self.cache.put_many(self.fingerprint, good)
+        if vectors and self._dim is None:  # a local model's own answer: its size is the model's
+            self._pin(out.shape[1], "first answer")
+        if vectors and out.shape[1] != self._dim:
+            self.stats.invalid += len(vectors)
+            error = WRONG_SIZE.format(got=out.shape[1], size=self._dim, path=self.cache.path)
+            self._errors.update(dict.fromkeys(vectors, error))
+            return {}
+        self.cache.put_many(self.fingerprint, vectors)
         return vectors
+
+    def _cached(self, wanted: dict[bytes, str]) -> dict[bytes, np.ndarray]:
+        """Cached vectors of the pinned size; without a pinned size nothing cached is trusted."""
+        size = self._size() if wanted else None
+        if size is None:
+            return {}
+        return cached(self.cache, self.fingerprint, wanted, self.stats, dtype=VECTOR, shape=(size,))
+
+    def _size(self) -> int | None:
+        """The model's vector size: pinned in the cache, else given (``-o dimensions``), else
+        probed when the backend asks for it (a server's first answer may be wrong); else None
+        until the model's first answer pins it."""
+        if self._dim is None:
+            pinned = self.cache.vector_size(self.fingerprint)
+            declared = self.backend.options.get("dimensions")
+            if pinned:
+                self._pin(pinned, "cache")
+            elif isinstance(declared, int) and not isinstance(declared, bool) and declared > 0:
+                self._pin(declared, "option dimensions")
+            elif self.backend.PROBE_VECTOR_SIZE:
+                probed = self._probe()
+                if probed:
+                    self._pin(probed, "probe")
+        return self._dim
+
+    def _pin(self, size: int, source: str) -> None:
+        self._dim = self.cache.pin_vector_size(self.fingerprint, size, source)
+        self.backend.expect_vector_size(self._dim)
+
+    def _probe(self, tries: int = 3) -> int | None:
+        """The size on which two answers to the same probe text agree (one wrong answer is
+        outvoted); None (and ``_probe_error`` says why) when the model gives no such pair."""
+        sizes: list[int] = []
+        for _ in range(tries):
+            self.stats.probes += 1
+            try:
+                out = np.asarray(self.backend.embed([PROBE_TEXT], "symmetric"), dtype=np.float32)
+            except EmbedError as exc:
+                self._probe_error = f"embedding failed: {exc.message}"
+                return None
+            if out.ndim == 2 and out.shape[0] == 1 and np.all(np.isfinite(out)) and np.any(out):
+                if out.shape[1] in sizes:
+                    return out.shape[1]
+                sizes.append(out.shape[1])
+        self._probe_error = NO_SIZE
+        return None
 
     def _count_long(self, unique: dict[bytes, str]) -> None:
         """Count texts beyond the model's window once per run, cached or not."""

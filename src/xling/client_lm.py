@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from .cache import ResponseCache, request_key
-from .client import CallStats
+from .client import CallStats, cached
 from .models.base import Backend, ItemError
 
 
@@ -47,8 +47,7 @@ class LMClient:
         keys = [request_key(["loglik", c, x]) for c, x in requests]
         unique = dict(zip(keys, requests))
         self._count("loglik", len(requests), len(unique))
-        found = self.cache.get_many(self.fingerprint, unique)
-        self.stats.cache_hits += len(found)
+        found = cached(self.cache, self.fingerprint, unique, self.stats)
         out: dict[bytes, LoglikResult | ItemError] = {}
         for k, v in found.items():
             lp, n, g = json.loads(v)
@@ -104,8 +103,7 @@ class LMClient:
         keys = [request_key(["generate", p, stop, max_tokens]) for p in prompts]
         unique = dict(zip(keys, prompts))
         self._count("generate", len(prompts), len(unique))
-        found = self.cache.get_many(self.fingerprint, unique)
-        self.stats.cache_hits += len(found)
+        found = cached(self.cache, self.fingerprint, unique, self.stats)
         out: dict[bytes, str | ItemError] = {k: v.decode("utf-8") for k, v in found.items()}
         missing = sorted((k for k in unique if k not in found), key=lambda k: (-len(unique[k]), unique[k]))
         for start in range(0, len(missing), self.batch_size):

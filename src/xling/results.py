@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -38,10 +41,23 @@ def write_results(run_dir: Path, data: dict) -> Path:
     data = _clean(data)
     jsonschema.validate(data, schema())
     path = Path(run_dir) / RESULTS_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    with _replacing(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary file of a unique name beside ``path`` that replaces it on success (a crash
+    leaves the old file or the new one, never half of one; concurrent writers never share it)."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 JSON_COLUMNS = ("prediction", "gold")
@@ -53,9 +69,8 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     text, as in the SQLite store; :meth:`Results.predictions` decodes them."""
     enc = {c: [None if v is None else json.dumps(v, ensure_ascii=False) for v in frame[c]]
            for c in JSON_COLUMNS if c in frame}
-    tmp = Path(path).with_suffix(".parquet.tmp")
-    frame.assign(**enc).to_parquet(tmp, index=False)
-    os.replace(tmp, path)  # a crash leaves the old file or the new one, never half of one
+    with _replacing(Path(path)) as tmp:
+        frame.assign(**enc).to_parquet(tmp, index=False)
 
 
 class Results:

@@ -29,6 +29,7 @@ from .models import load_model
 from .protocols import ProtocolOptions
 from .provenance import Hasher
 from .redact import redact, redact_obj
+from .rundir import check_cache, open_run_dir, releases_run_dirs
 from .squad_metrics import scorer_of
 from .store import PredictionStore, Unit
 from .tasks import Task, get_task, load_task_file
@@ -88,6 +89,7 @@ def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None 
             for lang in langs:  # fail before any model call, not after an hour of scoring
                 if lang != src:
                     task.files_for(lang, task.spec.eval_split)
+        langs = task.with_items(langs)
         per_task[task.name] = langs
         kind = kinds[task.name] if kinds and task.name in kinds else get_kind(task.spec.kind)
         units += [(task, u) for u in kind.units(task, langs)]
@@ -108,6 +110,7 @@ def _software() -> dict[str, str]:
     return out
 
 
+@releases_run_dirs
 def evaluate(
     model: str = DEFAULT_MODEL,
     tasks: Sequence[str] | None = None,
@@ -160,6 +163,9 @@ def evaluate(
         t.max_cell_chars = max_cell_chars
     protocol_options = ProtocolOptions.from_dict(protocol)
     plan(task_list, languages)  # checks tasks and languages before the model is loaded
+    check_cache(resolve_cache_path(cache_path))
+    if output:
+        open_run_dir(output)
     backend = load_model(model, model_options)
     kinds = {t.name: make_kind(t.spec.kind, backend, model=model, task=t.name, protocol=protocol_options)
              for t in task_list}
@@ -188,6 +194,7 @@ def evaluate(
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     run_dir = Path(output) if output else Path("runs") / f"{_slug(label)}-{run_id[:10]}"
     run_dir.mkdir(parents=True, exist_ok=True)
+    open_run_dir(run_dir)  # the default directory is known only now
     store = PredictionStore(run_dir)
     previous = store.runs()
     if previous and run_id not in previous:
@@ -244,12 +251,22 @@ def evaluate(
                     metric_names)
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
     data["run"]["allow_partial_training"] = allow_partial_training
+    record_no_items(data["run"]["tasks"], task_list)
     write_results(run_dir, data)
     from .report import write_markdown
 
     results = Results(run_dir, data)
     write_markdown(results)
     return results
+
+
+def record_no_items(entries: list[dict], task_list: list[Task]) -> None:
+    """Languages left out for want of items (under --skip-bad-rows) join each task's
+    ``languages_without_data``, with the reason in ``no_items``."""
+    for entry, task in zip(entries, task_list, strict=True):
+        if task.no_items:
+            entry["languages_without_data"] = sorted({*entry["languages_without_data"], *task.no_items})
+            entry["no_items"] = dict(task.no_items)
 
 
 def record_skipped_rows(run_dir: Path, task_list: list[Task]) -> list[dict]:

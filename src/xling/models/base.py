@@ -64,6 +64,9 @@ class Backend(ABC):
     # (a remote server applies its own, unknown policy).
     MAX_TOKENS: ClassVar[int | None] = None
     LONG_TEXT_POLICY: ClassVar[str] = "none"
+    # Whether the embedding client learns the vector size from probe answers (a server's first
+    # answer may be wrong) rather than from the model's first answer (a local model).
+    PROBE_VECTOR_SIZE: ClassVar[bool] = False
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         self.spec = spec
@@ -91,6 +94,9 @@ class Backend(ABC):
         """Unit-normalised or raw float32 vectors, one row per text. A NaN row marks a text the
         model failed on; :class:`EmbedError` fails the whole batch."""
         raise CapabilityError(f"model {self.spec!r} cannot embed")
+
+    def expect_vector_size(self, size: int) -> None:
+        """The vector size pinned for this model: an answer of another size is wrong."""
 
     def token_count(self, text: str) -> int | None:
         """Tokens the model would see for ``text`` (for truncation accounting), or None if unknown."""

@@ -90,6 +90,7 @@ class OpenAIEmbeddings(Backend):
 
     name = "openai"
     capabilities = frozenset({Capability.EMBED})
+    PROBE_VECTOR_SIZE = True
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
@@ -283,12 +284,12 @@ class OpenAIEmbeddings(Backend):
             raise _Retryable(f"malformed answer ({type(exc).__name__}: {redact(str(exc))[:80]})") from None
         if vecs.ndim != 2 or len(vecs) != n:
             raise _Retryable(f"the answer has {len(vecs)} vectors for {n} texts")
-        with self._lock:
-            if self._dim is None:
-                self._dim = vecs.shape[1]
-        if vecs.shape[1] != self._dim:
+        if self._dim is not None and vecs.shape[1] != self._dim:
             raise _Retryable(f"vector size {vecs.shape[1]}, expected {self._dim}")
         return vecs
+
+    def expect_vector_size(self, size: int) -> None:
+        self._dim = int(size)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)

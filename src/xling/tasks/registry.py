@@ -42,6 +42,8 @@ class Task:
     spec: TaskSpec
     spec_path: Path
     data_dir: Path | None = None
+    no_items: dict[str, str] = field(default_factory=dict, init=False)  # language -> why it was left out
+    _has_items: set[str] = field(default_factory=set, init=False, repr=False)  # languages seen to have items
     skip_bad_rows: bool = False
     skipped: SkipLog = field(default_factory=SkipLog)
     allow_outside: bool = False  # let a task file read outside the data directory it names
@@ -257,6 +259,28 @@ class Task:
             raise UserError(f"task {self.name!r}: no language has a {split!r} file under {root}",
                             hint=f"expected files like {local.path} ({local.format}); is --data-dir the folder holding "
                                  f"{local.subdir or 'the release'}?")
+        return out
+
+    def with_items(self, languages: list[str]) -> list[str]:
+        """The languages whose local eval split yields an item. One that yields none (an empty or
+        header-only file, or only bad rows) is a :class:`DataError` naming its files; under
+        --skip-bad-rows it is left out, and ``no_items`` says why."""
+        if self.uses_hub():
+            return list(languages)
+        split = self.spec.eval_split
+        out = []
+        for lang in languages:
+            if lang in self._has_items or (
+                    lang not in self.no_items and next(iter(self.iter_items(lang, split, 1)), None) is not None):
+                self._has_items.add(lang)
+                out.append(lang)
+                continue
+            files = ", ".join(str(p) for p in self.files_for(lang, split))
+            if not self.skip_bad_rows:
+                raise DataError(files, None, f"no items for {lang} (an empty file, a header only, or only bad rows)",
+                                hint="restore the file, leave the language out with --languages, or pass "
+                                     "--skip-bad-rows to run the others (the language is listed as without data)")
+            self.no_items[lang] = f"{files} holds no items"
         return out
 
     def data_file(self, relpath: str) -> Path:
