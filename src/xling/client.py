@@ -1,6 +1,7 @@
 """Model calls through the cache: dedupe, look up, send only the misses in length-sorted batches."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -187,6 +188,7 @@ class EmbedClient:
         """The size on which two answers to the same probe text agree (one wrong answer is
         outvoted); None (and ``_probe_error`` says why) when the model gives no such pair."""
         sizes: list[int] = []
+        seen: list[str] = []  # what each answer was, for the error when none agree
         for _ in range(tries):
             self.stats.probes += 1
             try:
@@ -194,11 +196,18 @@ class EmbedClient:
             except EmbedError as exc:
                 self._probe_error = f"embedding failed: {exc.message}"
                 return None
-            if out.ndim == 2 and out.shape[0] == 1 and np.all(np.isfinite(out)) and np.any(out):
+            if out.ndim != 2 or out.shape[0] != 1:
+                seen.append(f"{out.shape[0] if out.ndim else 0} vectors for 1 text")
+            elif not (np.all(np.isfinite(out)) and np.any(out)):
+                seen.append("a NaN or all-zero vector")
+            else:
                 if out.shape[1] in sizes:
                     return out.shape[1]
                 sizes.append(out.shape[1])
-        self._probe_error = NO_SIZE
+                seen.append(f"a vector of size {out.shape[1]}")
+        answers = ", ".join(f"{n} x {what}" for what, n in Counter(seen).items())
+        self._probe_error = ("embedding failed: no two answers to a probe text agreed on the model's vector size "
+                             f"(the model answered {answers}; -o dimensions=N gives the size)")
         return None
 
     def _count_long(self, unique: dict[bytes, str]) -> None:
