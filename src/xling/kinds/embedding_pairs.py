@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
-from ..items import Item
+from ..types import Item
 from ..models.base import Capability
-from ..store import Prediction, Unit
+from ..types import Prediction, Unit
 from ..tasks.registry import Task
 from .base import Kind, RunContext
 from .embedding import HeadKind, embed, error_row

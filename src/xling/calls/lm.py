@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from .cache import ResponseCache, request_key
-from .client import CallStats, cached
-from .models.base import Backend, ItemError
+from .counters import CallStats
+from .embed import cached
+from ..models.base import Backend, ItemError
 
 
 class LoglikResult(NamedTuple):
