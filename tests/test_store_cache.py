@@ -6,8 +6,8 @@ import pytest
 from xling.calls.cache import ResponseCache, request_key
 from xling.calls.embed import EmbedClient
 from xling.models.base import Backend, Capability
-from xling.types import Prediction, Unit
 from xling.run.store import PredictionStore
+from xling.types import Prediction, Unit
 
 
 class CountingEmbedder(Backend):

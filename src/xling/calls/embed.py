@@ -5,10 +5,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .cache import ResponseCache, request_key
-from .counters import CallStats
 from ..crashpoints import crash_point
 from ..models.base import Backend, EmbedError
+from .cache import ResponseCache, request_key
+from .counters import CallStats
 
 EMPTY_TEXT = "empty text: nothing to embed"
 INVALID_VECTOR = "the model returned a NaN or all-zero vector"

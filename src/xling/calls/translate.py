@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .cache import ResponseCache, request_key
 from ..errors import UserError
 from ..languages.codes import name as language_name
 from ..models.base import Backend, Capability, ItemError
+from .cache import ResponseCache, request_key
 
 TRANSLATE_PROMPT = "Translate the following {src} text into {tgt}. Reply with the translation only.\n\n{src}: {text}\n{tgt}:"
 

@@ -8,8 +8,8 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from .console import out
 from ..errors import UserError
+from .console import out
 from .group import main
 
 

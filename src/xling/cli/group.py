@@ -9,9 +9,9 @@ import traceback
 import click
 from rich.markup import escape
 
-from .console import err
 from ..errors import UserError, XlingError
 from ..redact import redact
+from .console import err
 
 
 class Terminated(KeyboardInterrupt):

@@ -8,10 +8,10 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from .protocol import protocol_from_cli, protocol_options
+from ..tasks.readers import MAX_CELL_CHARS
 from .console import err, out
 from .group import main
-from ..tasks.readers import MAX_CELL_CHARS
+from .protocol import protocol_from_cli, protocol_options
 
 EPILOG_RUN = """\b
 Examples:

@@ -17,8 +17,8 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats as sstats
 
-from ..languages import codes as L
 from ..analysis.significance import correct
+from ..languages import codes as L
 from ..scoring.stats import bootstrap_mean, seed_for
 from .fertility import UNSEGMENTED
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..languages import codes as L
 from ..errors import UserError
+from ..languages import codes as L
 from ..scoring.stats import bootstrap_mean, seed_for
 
 MIN_CHARS = 20

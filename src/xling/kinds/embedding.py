@@ -8,15 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..tasks import provenance
 from ..errors import DataError, UserError
-from .heads import LogisticHead
-from ..types import Item
 from ..models.base import Capability
-from ..types import Prediction, Unit
+from ..tasks import provenance
 from ..tasks.registry import Task
 from ..tasks.spec import check_split, shared_splits
+from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
+from .heads import LogisticHead
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

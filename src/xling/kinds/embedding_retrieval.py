@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..models.base import Capability
-from ..types import Prediction, Unit
 from ..tasks.registry import Task
+from ..types import Prediction, Unit
 from .base import Kind, RunContext
 from .embedding import embed, error_row, scores_for, scoring_options
 

@@ -27,19 +27,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..tasks import provenance
 from ..errors import DataError, UserError
-from ..types import Item
 from ..models.base import Capability
-from ..types import Prediction, Unit
+from ..models.training import TRAIN_KEYS
+from ..tasks import provenance
 from ..tasks.registry import Task
 from ..tasks.spec import shared_splits
+from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
 
 FINETUNE_DIR_ENV = "XLING_FINETUNE_DIR"
-# Hyperparameters that change the trained weights (part of the cache key).
-TRAIN_KEYS = ("epochs", "lr", "head_lr", "train_batch_size", "max_seq_length", "doc_stride", "train_limit",
-              "warmup", "weight_decay", "freeze_embeddings", "freeze_layers", "pooling")
 
 
 def finetune_root() -> Path:
@@ -222,7 +219,8 @@ class _TaskState:
     """One task's fine-tuning for one run: data, tokenizer, the model, cached checkpoints."""
 
     def __init__(self, kind: _FineTune, task: Task, ctx: RunContext):
-        from ..models.encoder import HFEncoder, set_threads
+        from ..models.encoder import HFEncoder
+        from ..models.training import set_threads
 
         backend = ctx.backend
         if not isinstance(backend, HFEncoder):

@@ -11,18 +11,17 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import ClassVar
 
-from ..scoring import answers, qa as squad_metrics
 from ..errors import UserError
-from ..types import Item
-from ..scoring.metrics import METRICS, Metric
 from ..models.base import Backend, Capability, ItemError
 from ..prompts import templates as T
 from ..prompts.lexicon import Lexicon, lexicon
-from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 from ..prompts.protocols import ProtocolOptions, parse_setting, settings
-from ..types import Prediction, Unit
+from ..scoring import answers, qa as squad_metrics
+from ..scoring.metrics import METRICS, Metric
 from ..tasks.registry import Task
+from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
+from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
 # Per-item scores of generative QA are averaged like accuracy; other branches may define the same
 # metrics for extractive QA (setdefault keeps theirs).

@@ -29,15 +29,14 @@ import unicodedata
 from typing import Any
 
 from ..errors import CapabilityError, DataError, UserError
-from ..types import Item
 from ..models.base import Backend, Capability, ItemError
 from ..prompts import templates as T
 from ..prompts.lexicon import lexicon
-from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 from ..prompts.protocols import ProtocolOptions, parse_setting, settings
-from ..types import Prediction, Unit
 from ..tasks.registry import Task
+from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
+from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
 NORMALISATIONS = ("raw", "token", "byte")
 DEFAULT_NORMALISATION = "byte"

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..calls.translate import Translator, load_translator
 from ..errors import UserError
 from ..models.base import Backend, ItemError
 from ..prompts.protocols import ProtocolOptions
-from ..calls.translate import Translator, load_translator
 
 # Text fields that translate-test / self-translate translate; others (COPA's "cause"/"effect",
 # ids) pass through.

@@ -16,13 +16,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from ..languages import meta as langmeta
-from ..languages import codes as L
-from ..analysis import consistency as consistency_of
-from ..analysis import flipped_items, grouped_scores, language_pairs
+from ..analysis import consistency as consistency_of, flipped_items, grouped_scores, language_pairs
 from ..errors import XlingError
-from ..scoring.metrics import METRICS
+from ..languages import codes as L, meta as langmeta
 from ..results import Results
+from ..scoring.metrics import METRICS
 
 REPORT_HTML = "report.html"
 MAX_FLIPS = 400  # flipped items listed in the browser (the count of all is shown)

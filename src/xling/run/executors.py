@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..tasks import provenance
 from ..calls.cache import ResponseCache, default_cache_path
 from ..calls.counters import CallStats
 from ..calls.embed import EmbedClient
@@ -22,8 +21,8 @@ from ..kinds import RunContext
 from ..kinds.registry import make_kind
 from ..models import load_model
 from ..models.base import Backend
+from ..tasks import Task, provenance
 from ..types import Prediction, Unit
-from ..tasks import Task
 
 Job = tuple[Task, Unit]
 OnResult = Callable[[Unit, list[Prediction], dict], None]  # unit, predictions, what it read (provenance)

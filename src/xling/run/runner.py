@@ -17,24 +17,24 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..calls.counters import CallStats
 from ..crashpoints import crash_point
 from ..errors import UserError, unknown
 from ..hashing import file_sha256
-from ..calls.counters import CallStats
-from .executors import WorkerSpec, make_executor, merge_stats, resolve_cache_path
 from ..kinds.registry import get_kind, make_kind
 from ..languages.codes import try_canonical
-from ..scoring.metrics import METRICS
 from ..models import load_model
 from ..prompts.protocols import ProtocolOptions
-from ..tasks.provenance import Hasher
 from ..redact import redact, redact_obj
-from .rundir import check_cache, open_run_dir, releases_run_dirs
+from ..scoring.metrics import METRICS
 from ..scoring.qa import scorer_of
-from .store import PredictionStore
-from ..types import Unit
 from ..tasks import Task, get_task, load_task_file
+from ..tasks.provenance import Hasher
 from ..tasks.readers import MAX_CELL_CHARS
+from ..types import Unit
+from .executors import WorkerSpec, make_executor, merge_stats, resolve_cache_path
+from .rundir import check_cache, open_run_dir, releases_run_dirs
+from .store import PredictionStore
 
 if TYPE_CHECKING:  # pandas, pyarrow and scipy load after the model is done (see evaluate)
     import pandas as pd
