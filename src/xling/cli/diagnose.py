@@ -12,8 +12,6 @@ from ..errors import UserError
 from .console import out
 
 
-
-
 def _languages(task, languages: str | None, pivot: str | None = None) -> list[str]:
     from ..languages.codes import try_canonical
 

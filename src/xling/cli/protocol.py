@@ -1,4 +1,4 @@
-"""``xling run`` options for LLM protocols and prompts (kept here so cli.py stays small)."""
+"""``xling run`` options for LLM protocols and prompts (kept apart so cli/run.py stays small)."""
 from __future__ import annotations
 
 import click
