@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from xling.store import PredictionStore  # noqa: E402
+from xling.run.store import PredictionStore  # noqa: E402
 
 
 def answers(run_dir: Path):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from xling.cache import ResponseCache
-from xling.client import EmbedClient
+from xling.calls.cache import ResponseCache
+from xling.calls.embed import EmbedClient
 from xling.kinds.base import RunContext
 from xling.models.base import Backend, Capability
 

@@ -4,11 +4,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from xling import langmeta
 from xling.analysis import consistency, flipped_items, grouped_scores, language_pairs, run_analyses, transfer_gap
 from xling.analysis.consistency import _kappa_weighted, _resample_weights, pair_consistency
-from xling.metrics import METRICS
-from xling.stats import holm, mcnemar_test, paired_test, permutation_test, seed_for
+from xling.languages import meta as langmeta
+from xling.scoring.metrics import METRICS
+from xling.scoring.stats import holm, mcnemar_test, paired_test, permutation_test, seed_for
 
 
 def table(rows):

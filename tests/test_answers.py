@@ -2,8 +2,8 @@
 option letters and label words across scripts."""
 import pytest
 
-from xling.answers import (ascii_digits, extract_choice, extract_label, extract_number, numbers_equal, separators,
-                           to_number)
+from xling.scoring.answers import (ascii_digits, extract_choice, extract_label, extract_number, numbers_equal,
+    separators, to_number)
 from xling.prompts import lexicon
 
 MGSM = "ben_Beng deu_Latn eng_Latn spa_Latn fra_Latn jpn_Jpan rus_Cyrl swh_Latn tel_Telu tha_Thai zho_Hans".split()

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from xling.cache import ResponseCache
+from xling.calls.cache import ResponseCache
+from xling.calls.translate import Translator
 from xling.errors import UserError
 from xling.models.registry import load_model
-from xling.protocols import Translator
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -258,7 +258,7 @@ def test_every_row_of_every_release_file_is_well_formed(shared_data):
 
 
 def test_default_languages_are_those_with_data_and_the_rest_is_said(shared_data, tmp_path):
-    from xling.runner import plan
+    from xling.run.runner import plan
 
     import shutil
 

@@ -18,7 +18,7 @@ import pytest
 
 import scripted_lm
 from xling.errors import DataError
-from xling.runner import evaluate
+from xling.run.runner import evaluate
 from xling.tasks import get_task, list_tasks
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]

@@ -203,7 +203,7 @@ def test_union_split_reads_parts_in_order_with_limit_across_them(tmp_path):
     # stops at planning, before any model call
     (tmp_path / "dev" / "swh_Latn.tsv").unlink()
     assert t.available_languages() == ["eng_Latn"] and t.splits_of("swh_Latn") == []
-    from xling.runner import plan
+    from xling.run.runner import plan
 
     with pytest.raises(UserError, match=r"swh_Latn split 'dev'.*dev/swh_Latn.tsv is missing"):
         plan([t], ["swh_Latn"])
@@ -295,7 +295,7 @@ def test_report_texts_and_diagnostics_read_a_union_eval_split(tmp_path):
     from types import SimpleNamespace
 
     from xling.diagnostics import parallel_texts
-    from xling.report_html import item_texts
+    from xling.report.html import item_texts
 
     union_files(tmp_path, {"train": ["t1", "t2"], "dev": ["d1"], "test": ["x1", "x2"]})
     p = spec_file(tmp_path, UNION)

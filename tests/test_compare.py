@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from conftest import xling_cmd
-from xling.compare import compare
+from xling.analysis.compare import compare
 from xling.results import PARQUET_FILE, SCHEMA_VERSION, Results, write_results
-from xling.store import COLUMNS
+from xling.run.store import COLUMNS
 
 
 def make_run(folder, spec, scores_by_lang, task="t", setting="zero-shot", metric="accuracy"):

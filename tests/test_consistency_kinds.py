@@ -8,7 +8,8 @@ import scripted_lm
 from xling import evaluate
 from xling.analysis import consistency, run_analyses
 from xling.analysis.consistency import ANSWERS, NOT_APPLICABLE
-from xling.kinds.base import KINDS, _load_kind_modules
+from xling.kinds.base import KINDS
+from xling.kinds.registry import _load_kind_modules
 
 # answers of two languages on eight parallel items: they agree on six
 FIRST = [0, 1, 0, 1, 0, 1, 1, 0]

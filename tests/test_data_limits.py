@@ -11,7 +11,7 @@ import pytest
 from conftest import xling_cmd
 from fake_embed_server import FakeEmbedServer
 from xling.errors import DataError
-from xling.runner import evaluate
+from xling.run.runner import evaluate
 from xling.tasks import load_task_file
 
 TASK = """\

@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from conftest import xling_cmd
-from xling.diagnostics import (contamination_check, fertility, mexa, output_language_fidelity,
-                               translation_artefacts)
+from xling.diagnostics import contamination_check, fertility, mexa, output_language_fidelity, translation_artefacts
 from xling.diagnostics.contamination import perturb
 from xling.diagnostics.mexa import alignment
 

@@ -6,15 +6,15 @@ from scipy import stats as sps
 
 from embed_helpers import EMBED_DATA, TrigramBackend, make_ctx
 from xling.analysis.difference import metric_difference
-from xling.kinds import get_kind
 from xling.kinds.embedding import nearest, ratio_margin_scores
-from xling.metrics import METRICS
+from xling.kinds.registry import get_kind
 from xling.models.base import Capability, EmbedError
-from xling.stats import seed_for
-from xling.store import Unit
+from xling.scoring.metrics import METRICS
+from xling.scoring.stats import seed_for
 from xling.tasks import get_task
 from xling.tasks.registry import Task
 from xling.tasks.spec import load_spec
+from xling.types import Unit
 
 EMBED = frozenset({Capability.EMBED})
 

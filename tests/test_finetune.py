@@ -12,7 +12,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
 from xling import evaluate  # noqa: E402
-from xling.metrics import METRICS  # noqa: E402
+from xling.scoring.metrics import METRICS  # noqa: E402
 
 SRC, TGT = "eng_Latn", "deu_Latn"
 WORDS = {SRC: ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "theta"],

@@ -17,7 +17,7 @@ import scripted_lm
 from xling.errors import UserError
 from xling.models.base import ItemError
 from xling.prompts import lexicon
-from xling.runner import evaluate
+from xling.run.runner import evaluate
 from xling.tasks import get_task
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ import pytest
 from embed_helpers import EMBED_DATA
 from fake_embed_server import FakeEmbedServer, vectors
 from xling.errors import UserError
-from xling.runner import evaluate
+from xling.run.runner import evaluate
 
 
 def nan_vectors(texts, headers):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from llm_fixtures import gemma_gguf
-from xling.cache import ResponseCache
-from xling.client_lm import LMClient
+from xling.calls.cache import ResponseCache
+from xling.calls.lm import LMClient
 from xling.models.base import ItemError
 
 torch = pytest.importorskip("torch")

@@ -4,9 +4,9 @@ import sqlite3
 import numpy as np
 import pytest
 
-from xling.cache import CacheWarning, ResponseCache, request_key
-from xling.client import EmbedClient
-from xling.client_lm import LMClient
+from xling.calls.cache import CacheWarning, ResponseCache, request_key
+from xling.calls.embed import EmbedClient
+from xling.calls.lm import LMClient
 from xling.models.base import Backend, Capability
 
 

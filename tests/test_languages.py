@@ -1,7 +1,7 @@
 import pytest
 
 from xling.errors import UserError
-from xling.languages import canonical, name, script
+from xling.languages.codes import canonical, name, script
 
 
 @pytest.mark.parametrize("code,expected", [

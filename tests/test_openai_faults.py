@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from xling.cache import ResponseCache
-from xling.client_lm import LMClient
+from xling.calls.cache import ResponseCache
+from xling.calls.lm import LMClient
 from xling.errors import UserError
 from xling.models import load_model
 from xling.models.base import ItemError

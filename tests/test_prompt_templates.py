@@ -1,10 +1,9 @@
 """Prompt templates: exact rendering, chat turns, demonstrations, XLT, settings round trip."""
 import pytest
 
-from xling.items import Item
-from xling.prompts import lexicon
-from xling.prompts import templates as T
-from xling.protocols import ProtocolOptions, Setting, parse_setting, settings
+from xling.prompts import lexicon, templates as T
+from xling.prompts.protocols import ProtocolOptions, Setting, parse_setting, settings
+from xling.types import Item
 
 
 def item(i, text1="Un gato duerme.", text2="Un animal descansa.", gold="entailment", pid=None, lang="spa_Latn"):

@@ -176,7 +176,7 @@ def test_german_cause_connector_keeps_main_clause_order():
 
 @pytest.mark.parametrize("lang", available_languages())
 def test_every_label_word_reads_back_as_its_label(lang):
-    from xling.answers import extract_label
+    from xling.scoring.answers import extract_label
 
     labels = lexicon(lang).data.labels
     for group in (("yes", "no"), ("entailment", "neutral", "contradiction")):

@@ -15,8 +15,8 @@ import pytest
 import scripted_lm
 from xling.errors import DataError
 from xling.kinds.finetune import FineTuneExtractiveQA
-from xling.runner import evaluate
-from xling.squad_metrics import best_over_golds, scorer_of
+from xling.run.runner import evaluate
+from xling.scoring.qa import best_over_golds, scorer_of
 from xling.tasks import get_task, load_task_file
 from xling.tasks.spec import load_spec
 

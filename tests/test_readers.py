@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from xling.errors import DataError
-from xling.tasks.readers import READERS, BadRow, Row, read_bitext, read_conllu, read_delimited, read_json, \
-    read_jsonl, read_squad, read_token_tags
+from xling.tasks.readers import (READERS, BadRow, Row, read_bitext, read_conllu, read_delimited, read_json, read_jsonl,
+    read_squad, read_token_tags)
 
 
 def rows(it):

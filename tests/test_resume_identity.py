@@ -168,7 +168,7 @@ def test_a_partial_fit_is_explicit_counted_and_never_reused_silently(flaky, task
 
 
 def test_a_hub_unit_is_tied_to_the_pinned_revision():
-    from xling.provenance import Hasher
+    from xling.tasks.provenance import Hasher
 
     def task(revision):
         return SimpleNamespace(uses_hub=lambda: True, spec=SimpleNamespace(hub=SimpleNamespace(revision=revision)))

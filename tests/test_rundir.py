@@ -7,11 +7,11 @@ import subprocess
 import pandas as pd
 import pytest
 
-import xling.runner
+import xling.run.runner
 from conftest import xling_cmd
 from xling.errors import UserError
 from xling.results import write_parquet
-from xling.rundir import RunLock
+from xling.run.rundir import RunLock
 
 DEMO = ("--tasks", "demo-topics", "--languages", "swh_Latn", "--limit", "3", "-q")
 
@@ -21,7 +21,7 @@ def no_model(monkeypatch):
     """Runs in this process whose model must never load."""
     def refuse(*a, **kw):
         raise AssertionError("the model was loaded")
-    monkeypatch.setattr(xling.runner, "load_model", refuse)
+    monkeypatch.setattr(xling.run.runner, "load_model", refuse)
 
 
 def read_only_dir(tmp_path):
@@ -56,7 +56,7 @@ def test_a_second_process_on_the_same_output_stops_at_once(tmp_path):
 def test_the_lock_is_released_when_the_run_ends(tmp_path, no_model):
     (tmp_path / "predictions.sqlite").write_bytes(b"junk" * 100)
     with pytest.raises(UserError):
-        xling.runner.evaluate(tasks=["demo-topics"], output=tmp_path)
+        xling.run.runner.evaluate(tasks=["demo-topics"], output=tmp_path)
     RunLock(tmp_path).acquire().release()  # not left held by the failed run
 
 
@@ -87,7 +87,7 @@ def test_a_damaged_prediction_store_is_named_before_the_model_loads(tmp_path, da
         _big_sqlite(store)
         store.write_bytes(store.read_bytes()[: store.stat().st_size // 2])
     with pytest.raises(UserError) as exc:
-        xling.runner.evaluate(tasks=["demo-topics"], output=store.parent)
+        xling.run.runner.evaluate(tasks=["demo-topics"], output=store.parent)
     assert str(store) in exc.value.message and "move" in exc.value.hint and "--output" in exc.value.hint
 
 
@@ -115,11 +115,11 @@ def test_a_damaged_response_cache_exits_2_naming_the_file_and_the_fix(tmp_path):
 def test_a_read_only_cache_folder_is_an_error_before_the_model_loads(tmp_path, no_model):
     cache = f"{read_only_dir(tmp_path)}/responses.sqlite"
     with pytest.raises(UserError, match="cannot write the folder of the response cache") as exc:
-        xling.runner.evaluate(tasks=["demo-topics"], output=tmp_path / "run", cache_path=cache)
+        xling.run.runner.evaluate(tasks=["demo-topics"], output=tmp_path / "run", cache_path=cache)
     assert "--cache NEW" in exc.value.hint
 
 
 def test_a_read_only_output_is_an_error_before_the_model_loads(tmp_path, no_model):
     output = f"{read_only_dir(tmp_path)}/run"
     with pytest.raises(UserError, match=f"cannot write the run directory {output}"):
-        xling.runner.evaluate(tasks=["demo-topics"], output=output)
+        xling.run.runner.evaluate(tasks=["demo-topics"], output=output)

@@ -1,7 +1,7 @@
 """MLQA's language-aware answer normalisation, EM and F1 (mlqa_evaluation_v1.py semantics)."""
 import pytest
 
-from xling.squad_metrics import answer_tokens, best_over_golds, exact_match, normalize_answer, token_f1
+from xling.scoring.qa import answer_tokens, best_over_golds, exact_match, normalize_answer, token_f1
 
 
 @pytest.mark.parametrize("lang, text, expected", [

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from xling.stats import bootstrap_mean, bootstrap_statistic, paired_difference, seed_for, unpaired_difference
+from xling.scoring.stats import bootstrap_mean, bootstrap_statistic, paired_difference, seed_for, unpaired_difference
 
 
 def test_bernoulli_ci_matches_the_normal_approximation():

@@ -3,10 +3,11 @@ import sqlite3
 import numpy as np
 import pytest
 
-from xling.cache import ResponseCache, request_key
-from xling.client import EmbedClient
+from xling.calls.cache import ResponseCache, request_key
+from xling.calls.embed import EmbedClient
 from xling.models.base import Backend, Capability
-from xling.store import Prediction, PredictionStore, Unit
+from xling.run.store import PredictionStore
+from xling.types import Prediction, Unit
 
 
 class CountingEmbedder(Backend):

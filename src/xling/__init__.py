@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     # Imported on first use, so `xling --help` and `xling models` start fast.
     if name == "evaluate":
-        from .runner import evaluate
+        from .run.runner import evaluate
 
         return evaluate
     if name == "Results":

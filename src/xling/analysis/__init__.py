@@ -16,7 +16,7 @@ def run_analyses(frame: pd.DataFrame, scores: list[dict], sources: dict[str, str
                  metrics: dict | None = None, kinds: dict[str, str] | None = None) -> dict:
     """What results.json records under ``analyses`` (``metrics``, ``kinds``: each task's metric
     and kind name)."""
-    from ..langmeta import GROUPINGS, info, sources as meta_sources
+    from ..languages.meta import GROUPINGS, info, sources as meta_sources
 
     langs = sorted(set(frame["language"])) if not frame.empty else []
     return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import langmeta
+from ..languages import meta as langmeta
 
 
 def mean_over_languages(scores: list[dict]) -> list[dict]:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..stats import CONFIDENCE, N_RESAMPLES, percentile_ci, seed_for
+from ..scoring.stats import CONFIDENCE, N_RESAMPLES, percentile_ci, seed_for
 
 CORRECT_AT = 0.5
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..metrics import Metric
-from ..stats import CONFIDENCE, N_RESAMPLES, PERMUTATIONS, Estimate, TestResult, percentile_ci
+from ..scoring.metrics import Metric
+from ..scoring.stats import CONFIDENCE, N_RESAMPLES, PERMUTATIONS, Estimate, TestResult, percentile_ci
 
 
 def _pairs(keys_a: np.ndarray, keys_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

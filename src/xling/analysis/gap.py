@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..stats import paired_difference, seed_for, unpaired_difference
+from ..scoring.stats import paired_difference, seed_for, unpaired_difference
 from .difference import metric_difference
 
 # Where a setting has no source-language rows (translate-test, xx->eng retrieval...), the source

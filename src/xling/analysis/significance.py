@@ -3,7 +3,7 @@
 McNemar (mid-p) for 0/1 per-item scores, a paired permutation test for continuous ones, and for
 a metric that is not a mean of per-item scores (entity F1, token accuracy) a paired permutation
 test that recomputes the metric; the family for Holm-Bonferroni is every comparison one call
-returns (state it when you report it). Run-against-run comparisons live in ``xling.compare``.
+returns (state it when you report it). Run-against-run comparisons live in ``xling.analysis.compare``.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from ..metrics import Metric
-from ..stats import holm, paired_difference, paired_test, seed_for
+from ..scoring.metrics import Metric
+from ..scoring.stats import holm, paired_difference, paired_test, seed_for
 from .difference import metric_difference, permutation_difference_test
 
 ALPHA = 0.05

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..analysis.significance import correct
-from ..stats import paired_difference, paired_test, seed_for
+from ..scoring.stats import paired_difference, paired_test, seed_for
 
 
 def translation_artefacts(human: pd.DataFrame, machine: pd.DataFrame, seed: int = 0, alpha: float = 0.05) -> list[dict]:

@@ -17,9 +17,9 @@ from collections.abc import Callable
 import numpy as np
 from scipy import stats as sstats
 
-from .. import languages as L
 from ..analysis.significance import correct
-from ..stats import bootstrap_mean, seed_for
+from ..languages import codes as L
+from ..scoring.stats import bootstrap_mean, seed_for
 from .fertility import UNSEGMENTED
 
 Loglik = Callable[[list[tuple[str, str]]], list[tuple[float, int, bool]]]

@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .. import languages as L
 from ..errors import CapabilityError
+from ..languages import codes as L
 
 UNSEGMENTED = frozenset({"Hani", "Hans", "Hant", "Jpan", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
 WORD_POLICY = ("whitespace-separated words; not reported for scripts written without spaces "

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .. import languages as L
 from ..errors import UserError
-from ..stats import bootstrap_mean, seed_for
+from ..languages import codes as L
+from ..scoring.stats import bootstrap_mean, seed_for
 
 MIN_CHARS = 20
 

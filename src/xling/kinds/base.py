@@ -6,12 +6,10 @@ from dataclasses import dataclass, field
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from .. import provenance
-from ..errors import CapabilityError, unknown
-from ..items import Item
 from ..models.base import Backend, Capability
-from ..store import Prediction, Unit
+from ..tasks import provenance
 from ..tasks.registry import Task
+from ..types import Item, Prediction, Unit
 
 
 @dataclass
@@ -37,7 +35,7 @@ class RunContext:
     def lm(self):
         """The run's cached language-model client (``LMClient``: ``loglik`` and ``generate``)."""
         if "lm_client" not in self.memo:
-            from ..client_lm import LMClient
+            from ..calls.lm import LMClient
 
             self.memo["lm_client"] = LMClient(self.backend, self.cache, self.stats,
                                               batch_size=self.batch_size, on_progress=self.on_progress)
@@ -101,55 +99,3 @@ class Kind(ABC):
 # embeddings for an embedder, as fine-tuning for a fit/predict encoder, as verbalised multiple
 # choice for an LLM. The backend's capabilities pick the implementation.
 KINDS: dict[str, list[type[Kind]]] = {}
-
-
-def _load_kind_modules() -> None:
-    from . import embedding  # noqa: F401  (each module registers its kinds)
-    from . import embedding_pairs, embedding_retrieval  # noqa: F401
-    from . import finetune  # noqa: F401
-    from . import loglik_choice  # noqa: F401
-    from . import generation  # noqa: F401
-
-
-def get_kind(name: str, capabilities: frozenset[Capability] | None = None, *, model: str = "", task: str = "",
-             prefer: str | None = None) -> Kind:
-    """The implementation of kind ``name`` for a model with ``capabilities`` (any, when None);
-    ``prefer`` (a capability, e.g. ``generate``) picks among several the model could run."""
-    _load_kind_modules()
-    if name not in KINDS:
-        raise unknown("task kind", name, KINDS)
-    impls = KINDS[name]
-    if capabilities is None:
-        return impls[0]()
-    if prefer:
-        for cls in impls:
-            if cls.needs == prefer and cls.needs in capabilities:
-                return cls()
-    for cls in impls:
-        if cls.needs in capabilities:
-            return cls()
-    needs = " or ".join(sorted({c.needs for c in impls}))
-    have = ", ".join(sorted(capabilities)) or "nothing"
-    raise CapabilityError(
-        f"model {model!r} cannot run task {task!r} (kind {name}): it needs {needs}; the model offers {have}",
-        hint="`xling models` shows which backend offers which capability",
-    )
-
-
-def make_kind(name: str, backend: Backend, *, model: str = "", task: str = "", protocol=None) -> Kind:
-    """The implementation of kind ``name`` for ``backend``, configured with the run's LLM protocol
-    options (:class:`xling.protocols.ProtocolOptions` or its dict): ``answer_by`` picks between a
-    log-likelihood and a generation implementation; kinds that take options get them, and a kind
-    that cannot honour options it was given is an error."""
-    from ..protocols import ProtocolOptions
-
-    options = protocol if isinstance(protocol, ProtocolOptions) else ProtocolOptions.from_dict(protocol)
-    kind = get_kind(name, backend.capabilities, model=model, task=task, prefer=options.answer_by)
-    if hasattr(kind, "configure"):
-        kind.configure(options, backend)
-    elif not options.is_default() and options != ProtocolOptions(answer_by=options.answer_by):
-        raise CapabilityError(
-            f"task {task!r} runs as {type(kind).__name__} ({kind.needs}), which takes no protocol, prompt or shots options",
-            hint="add --answer-by generate to run it by generation, or drop --protocol/--prompt-language/--shots",
-        )
-    return kind

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import provenance
 from ..errors import DataError, UserError
-from ..heads import LogisticHead
-from ..items import Item
 from ..models.base import Capability
-from ..store import Prediction, Unit
+from ..tasks import provenance
 from ..tasks.registry import Task
 from ..tasks.spec import check_split, shared_splits
+from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
+from .heads import LogisticHead
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -247,7 +246,7 @@ def usable_training_rows(ctx: RunContext, errors: list[str | None], where: str) 
 
 def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str,
              errors: Sequence[str | None] = ()) -> LogisticHead:
-    """A logistic-regression head (scikit-learn's objective and lbfgs, see :mod:`xling.heads`:
+    """A logistic-regression head (scikit-learn's objective and lbfgs, see :mod:`xling.kinds.heads`:
     deterministic, so the same embeddings give the same head). ``errors``: per training item,
     None or why the model gave it no features."""
     if len(set(labels)) < 2 and any(errors):

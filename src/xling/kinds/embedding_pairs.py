@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DataError
-from ..items import Item
 from ..models.base import Capability
-from ..store import Prediction, Unit
 from ..tasks.registry import Task
+from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
 from .embedding import HeadKind, embed, error_row
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..models.base import Capability
-from ..store import Prediction, Unit
 from ..tasks.registry import Task
+from ..types import Prediction, Unit
 from .base import Kind, RunContext
 from .embedding import embed, error_row, scores_for, scoring_options
 
@@ -86,7 +86,7 @@ class EmbeddingRetrieval(Kind):
         return [first] + [m for m in RANK_METRICS if m != first]
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        from ..metrics import METRICS
+        from ..scoring.metrics import METRICS
 
         items = ctx.items(task, unit.language, task.spec.eval_split)
         pid_of = [str(it.fields.get("passage_id") or it.fields["passage"]) for it in items]

@@ -27,26 +27,23 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .. import provenance
 from ..errors import DataError, UserError
-from ..items import Item
 from ..models.base import Capability
-from ..store import Prediction, Unit
+from ..models.training import TRAIN_KEYS
+from ..tasks import provenance
 from ..tasks.registry import Task
 from ..tasks.spec import shared_splits
+from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
 
 FINETUNE_DIR_ENV = "XLING_FINETUNE_DIR"
-# Hyperparameters that change the trained weights (part of the cache key).
-TRAIN_KEYS = ("epochs", "lr", "head_lr", "train_batch_size", "max_seq_length", "doc_stride", "train_limit",
-              "warmup", "weight_decay", "freeze_embeddings", "freeze_layers", "pooling")
 
 
 def finetune_root() -> Path:
     """``$XLING_FINETUNE_DIR``, else ``finetuned/`` next to the response cache."""
     if os.environ.get(FINETUNE_DIR_ENV):
         return Path(os.environ[FINETUNE_DIR_ENV])
-    from ..cache import default_cache_path
+    from ..calls.cache import default_cache_path
 
     return default_cache_path().parent / "finetuned"
 
@@ -222,7 +219,8 @@ class _TaskState:
     """One task's fine-tuning for one run: data, tokenizer, the model, cached checkpoints."""
 
     def __init__(self, kind: _FineTune, task: Task, ctx: RunContext):
-        from ..models.encoder import HFEncoder, set_threads
+        from ..models.encoder import HFEncoder
+        from ..models.training import set_threads
 
         backend = ctx.backend
         if not isinstance(backend, HFEncoder):
@@ -637,14 +635,14 @@ class FineTuneSequenceLabelling(_FineTune):
 
     def item_score(self, pred, item, language, task):
         if task.spec.metric == "entity_f1":
-            from ..metrics import _entity_counts, _f1_from_counts
+            from ..scoring.metrics import _entity_counts, _f1_from_counts
 
             c = _entity_counts(pred, item.gold)
             return 1.0 if c[1] + c[2] == 0 else _f1_from_counts(c)
         return float(np.mean([p == g for p, g in zip(pred, item.gold, strict=True)]))
 
     def dev_value(self, preds, items, language, task):
-        from ..metrics import METRICS
+        from ..scoring.metrics import METRICS
 
         metric = METRICS.get(task.spec.metric)
         if metric is not None and hasattr(metric, "counts") and metric.counts is not None:
@@ -732,7 +730,7 @@ class FineTuneExtractiveQA(_FineTune):
         return [best.get(b, (0.0, ""))[1] for b in range(len(items))]
 
     def item_score(self, pred, item, language, task):
-        from ..squad_metrics import best_over_golds, scorer_of
+        from ..scoring.qa import best_over_golds, scorer_of
 
         golds = item.gold if isinstance(item.gold, list) else [item.gold]
         em, f1 = best_over_golds(pred, [str(g) for g in golds], language, scorer_of(task.spec))

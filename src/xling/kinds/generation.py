@@ -1,7 +1,7 @@
 """Kinds for models that generate text: multiple choice and pair classification by generation
 with answer extraction, generative QA (EM/F1), and math (MGSM) with number extraction.
 
-Each runs under the protocols of :mod:`xling.protocols` (direct, translate-test, self-translate,
+Each runs under the protocols of :mod:`xling.prompts.protocols` (direct, translate-test, self-translate,
 XLT); the unit's ``setting`` says which, and with what prompt language and demonstrations.
 An answer that cannot be read scores 0 and is recorded with ``status: unparseable`` (or
 ``empty``), never an error; a failed model or translator call is an error row.
@@ -11,17 +11,17 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import ClassVar
 
-from .. import answers, squad_metrics
 from ..errors import UserError
-from ..items import Item
-from ..metrics import METRICS, Metric
 from ..models.base import Backend, Capability, ItemError
 from ..prompts import templates as T
 from ..prompts.lexicon import Lexicon, lexicon
-from ..protocols import TEXT_FIELDS, TRANSLATING, InputTranslation, ProtocolOptions, parse_setting, settings
-from ..store import Prediction, Unit
+from ..prompts.protocols import ProtocolOptions, parse_setting, settings
+from ..scoring import answers, qa as squad_metrics
+from ..scoring.metrics import METRICS, Metric
 from ..tasks.registry import Task
+from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
+from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
 # Per-item scores of generative QA are averaged like accuracy; other branches may define the same
 # metrics for extractive QA (setdefault keeps theirs).

@@ -13,7 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from ..errors import UserError
-from ..languages import try_canonical
+from ..languages.codes import try_canonical
 from .base import Backend, Capability, ItemError
 
 _CHUNK = 2000  # texts per apertium process

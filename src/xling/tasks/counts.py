@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from ..cache import CACHE_DIR_ENV
+from ..calls.cache import CACHE_DIR_ENV
 from ..errors import UserError
 
 

@@ -1,4 +1,4 @@
-"""From a reader's record to an :class:`~xling.items.Item`: one code path for every format.
+"""From a reader's record to an :class:`~xling.types.Item`: one code path for every format.
 
 A task spec says where each item field, the gold answer, the item id and the parallel id are in
 a record, by *paths*:

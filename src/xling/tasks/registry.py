@@ -15,10 +15,10 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from .. import provenance
 from ..errors import DataError, UserError, unknown
-from ..items import Item
-from ..languages import canonical, try_canonical
+from ..languages.codes import canonical, try_canonical
+from ..types import Item
+from . import provenance
 from .hub import iter_hub_rows
 from .mapping import GoldSpec, Mapper, MappingError
 from .readers import MAX_CELL_CHARS, READERS, BadRow, Row, SkipLog, SymlinkLoop, limit_cells, resolved

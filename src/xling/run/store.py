@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,8 +12,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-from .cache import connect
-from .crashpoints import crash_point
+from ..calls.cache import connect
+from ..crashpoints import crash_point
+from ..types import Prediction, Unit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, config TEXT NOT NULL, created TEXT NOT NULL);
@@ -36,28 +36,6 @@ UNIT_COLUMNS = ("run_id", "model", "task", "setting", "language", "n_items", "n_
 
 COLUMNS = ["run_id", "model", "task", "setting", "language", "split", "item_id", "parallel_id",
            "prediction", "gold", "score", "error"]
-
-
-@dataclass(frozen=True, order=True)
-class Unit:
-    """A unit of work: one task, setting (protocol, direction...) and language for one model."""
-
-    task: str
-    setting: str
-    language: str
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """One scored item."""
-
-    split: str
-    item_id: str
-    parallel_id: str
-    prediction: object
-    gold: object
-    score: float | None
-    error: str | None = None
 
 
 def _json(value: object) -> str | None:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UserError
-from .hashing import file_sha256
+from ..errors import UserError
+from ..hashing import file_sha256
 
 if TYPE_CHECKING:
-    from .tasks.registry import Task
+    from .registry import Task
 
 
 @dataclass

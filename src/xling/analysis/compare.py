@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analysis.significance import ALPHA, compare_by_items, compare_by_metric, correct
-from .errors import UserError
-from .metrics import METRICS, Metric
-from .results import Results, _clean
-from .stats import seed_for
+from ..errors import UserError
+from ..results import Results, _clean
+from ..scoring.metrics import METRICS, Metric
+from ..scoring.stats import seed_for
+from .significance import ALPHA, compare_by_items, compare_by_metric, correct
 
 KEY = ["task", "setting", "language"]
 ROW = ("prediction", "gold", "score", "error")  # what a metric reads from an item's row

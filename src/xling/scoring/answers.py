@@ -1,6 +1,6 @@
 """Reading answers out of generated text: numbers (native digits, locale separators, the
 language's "the answer is" phrase), option letters and label words (QA scoring:
-:mod:`xling.squad_metrics`).
+:mod:`xling.scoring.qa`).
 
 Nothing here raises on odd model output: an answer that cannot be read is ``None`` with a
 status (``empty`` / ``unparseable``), which kinds score as wrong and record.
@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import regex  # Unicode script properties (\p{Script=...}) and \b that works for every script
 
-from .languages import split as split_code
+from ..languages.codes import split as split_code
 
 # --- numbers -----------------------------------------------------------------------------------
 

@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import provenance
-from .cache import ResponseCache, default_cache_path
-from .client import CallStats, EmbedClient
-from .errors import UserError, XlingError
-from .kinds import RunContext, make_kind
-from .models import load_model
-from .models.base import Backend
-from .store import Prediction, Unit
-from .tasks import Task
+from ..calls.cache import ResponseCache, default_cache_path
+from ..calls.counters import CallStats
+from ..calls.embed import EmbedClient
+from ..errors import UserError, XlingError
+from ..kinds import RunContext
+from ..kinds.registry import make_kind
+from ..models import load_model
+from ..models.base import Backend
+from ..tasks import Task, provenance
+from ..types import Prediction, Unit
 
 Job = tuple[Task, Unit]
 OnResult = Callable[[Unit, list[Prediction], dict], None]  # unit, predictions, what it read (provenance)
@@ -37,7 +38,7 @@ class WorkerSpec:
     batch_size: int
     limit: int | None
     seed: int
-    protocol: dict[str, Any] | None = None  # LLM protocol options (xling.protocols.ProtocolOptions)
+    protocol: dict[str, Any] | None = None  # LLM protocol options (xling.prompts.protocols.ProtocolOptions)
     allow_partial_training: bool = False
 
 

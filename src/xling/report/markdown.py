@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import languages as L
-from .results import Results
+from ..languages import codes as L
+from ..results import Results
 
 REPORT_MD = "report.md"
 

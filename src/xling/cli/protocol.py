@@ -1,9 +1,9 @@
-"""``xling run`` options for LLM protocols and prompts (kept here so cli.py stays small)."""
+"""``xling run`` options for LLM protocols and prompts (kept apart so cli/run.py stays small)."""
 from __future__ import annotations
 
 import click
 
-from .protocols import ANSWER_BY, PROTOCOLS
+from ..prompts.protocols import ANSWER_BY, PROTOCOLS
 
 PROTOCOL_OPTIONS = ("protocol", "prompt_language", "shots", "shot_language", "no_chat_template", "translator",
                     "translator_option", "answer_by")
@@ -33,7 +33,7 @@ def protocol_options(f):
 
 def protocol_from_cli(kwargs: dict) -> dict | None:
     """Pop the protocol options out of a command's kwargs -> ``evaluate(protocol=...)`` (None if none given)."""
-    from .models.registry import parse_options
+    from ..models.registry import parse_options
 
     values = {k: kwargs.pop(k, None) for k in PROTOCOL_OPTIONS}
     out = {

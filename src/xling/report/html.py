@@ -16,13 +16,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from . import langmeta
-from . import languages as L
-from .analysis import consistency as consistency_of
-from .analysis import flipped_items, grouped_scores, language_pairs
-from .errors import XlingError
-from .metrics import METRICS
-from .results import Results
+from ..analysis import consistency as consistency_of, flipped_items, grouped_scores, language_pairs
+from ..errors import XlingError
+from ..languages import codes as L, meta as langmeta
+from ..results import Results
+from ..scoring.metrics import METRICS
 
 REPORT_HTML = "report.html"
 MAX_FLIPS = 400  # flipped items listed in the browser (the count of all is shown)
@@ -133,7 +131,7 @@ def item_texts(results: Results, languages: list[str], data_dir: str | Path | No
                task_files: tuple[str | Path, ...] = ()) -> tuple[dict, list[str]]:
     """{(task, language, item_id): {field: text}} read from the tasks' data; and notes on what
     could not be read (shown in the report, never silently dropped)."""
-    from .tasks import get_task, load_task_file
+    from ..tasks import get_task, load_task_file
 
     data_dir = Path(data_dir) if data_dir else None
     by_file = {}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .crashpoints import crash_point
+from ..crashpoints import crash_point
 
 CACHE_DIR_ENV = "XLING_CACHE_DIR"
 _CHUNK = 500  # keys per SELECT ... IN (...) (SQLite's variable limit is far above)

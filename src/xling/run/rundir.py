@@ -15,7 +15,7 @@ import tempfile
 from contextvars import ContextVar
 from pathlib import Path
 
-from .errors import UserError
+from ..errors import UserError
 from .store import PredictionStore
 
 LOCK_FILE = ".lock"

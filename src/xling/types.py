@@ -1,4 +1,4 @@
-"""The unit of data: one item of one task in one language."""
+"""The rows passed between stages: an item of a task in a language, a unit of work, a scored item."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -20,3 +20,25 @@ class Item:
     parallel_id: str
     fields: dict[str, Any] = field(default_factory=dict)
     gold: Any = None
+
+
+@dataclass(frozen=True, order=True)
+class Unit:
+    """A unit of work: one task, setting (protocol, direction...) and language for one model."""
+
+    task: str
+    setting: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One scored item."""
+
+    split: str
+    item_id: str
+    parallel_id: str
+    prediction: object
+    gold: object
+    score: float | None
+    error: str | None = None

@@ -13,7 +13,7 @@ from importlib import resources
 import langcodes
 import yaml
 
-from .errors import UserError
+from ..errors import UserError
 
 _CANONICAL = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}$")
 

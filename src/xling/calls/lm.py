@@ -15,9 +15,10 @@ import json
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+from ..models.base import Backend, ItemError
 from .cache import ResponseCache, request_key
-from .client import CallStats, cached
-from .models.base import Backend, ItemError
+from .counters import CallStats
+from .embed import cached
 
 
 class LoglikResult(NamedTuple):

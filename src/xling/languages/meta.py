@@ -21,7 +21,7 @@ from importlib import metadata, resources
 import langcodes
 import yaml
 
-from . import languages as L
+from . import codes as L
 
 UNKNOWN = "unknown"
 GROUPINGS = ("family", "script", "tier")
@@ -137,7 +137,7 @@ def info(code: str) -> LangInfo:
 def group_of(code: str, by: str) -> str:
     """The group ``code`` falls in under a grouping: ``family``, ``script`` or ``tier``."""
     if by not in GROUPINGS:
-        from .errors import UserError
+        from ..errors import UserError
 
         raise UserError(f"unknown grouping {by!r}", hint=f"choose one of: {', '.join(GROUPINGS)}")
     i = info(code)

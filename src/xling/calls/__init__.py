@@ -1,0 +1,1 @@
+"""Model calls through the response cache: embeddings, log-likelihoods and generations, translations."""

@@ -1,0 +1,68 @@
+"""The ``xling`` command group: errors become a message and an exit code, signals a clean stop."""
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import traceback
+
+import click
+from rich.markup import escape
+
+from ..errors import UserError, XlingError
+from ..redact import redact
+from .console import err
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would be, so that it stops the run as cleanly."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+class Cli(click.Group):
+    """Turns XlingError into a short message and exit code 2 (no traceback unless --debug);
+    Ctrl-C exits with 130, SIGTERM with 143. Every text shown is redacted (no API keys)."""
+
+    def invoke(self, ctx: click.Context):
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _on_sigterm) if main_thread else None
+        try:
+            return super().invoke(ctx)
+        except XlingError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            text = exc.message if isinstance(exc, UserError) else str(exc)
+            err.print(f"[bold red]error:[/] {escape(redact(text))}", markup=True, highlight=False)
+            if isinstance(exc, UserError) and exc.hint:
+                err.print(f"  [yellow]hint:[/] {escape(redact(exc.hint))}", markup=True, highlight=False)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt as exc:
+            stop = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+            err.print(f"{stop}: everything finished so far is stored; run the same command again to resume.")
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            err.print(redact(traceback.format_exc()), markup=False, highlight=False)
+            sys.exit(1)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--debug", is_flag=True, help="Show full tracebacks.")
+@click.version_option(package_name="xling")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """xling: how well do a model's abilities carry across languages?
+
+    Evaluates embedders, encoders and LLMs on cross-lingual benchmarks and reports per-language
+    scores with confidence intervals and the gap to the source language.
+    """
+    ctx.ensure_object(dict)["debug"] = debug

@@ -1,0 +1,90 @@
+"""The translation step of translate-test and self-translate, shared by the LLM kinds."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..calls.translate import Translator, load_translator
+from ..errors import UserError
+from ..models.base import Backend, ItemError
+from ..prompts.protocols import ProtocolOptions
+
+# Text fields that translate-test / self-translate translate; others (COPA's "cause"/"effect",
+# ids) pass through.
+TEXT_FIELDS = ("text", "text1", "text2", "premise", "context", "passage", "question", "choices")
+TRANSLATING = ("translate-test", "self-translate")
+
+
+class InputTranslation:
+    """The translation step of translate-test and self-translate, shared by the LLM kinds
+    (by generation and by log-likelihood): which translator a protocol uses, whether it can
+    translate the run's languages, and items' text fields translated with per-item errors."""
+
+    def __init__(self, options: ProtocolOptions, chat: bool = False):
+        self.options = options
+        self.chat = chat  # self-translate prompts the model through its chat template
+        self.backend: Backend | None = None
+        if options.translator and "translate-test" in options.protocols:
+            from ..models.registry import load_model
+
+            self.backend = load_model(options.translator, options.translator_options)
+
+    def check(self, task: Any, languages: list[str]) -> None:
+        """A fixed-pair translator (Apertium) must translate every non-source language into the
+        task's source language."""
+        tb = self.backend
+        src_of = getattr(tb, "source", None)
+        if tb is None or src_of is None:
+            return  # a generative translator handles any pair
+        src = task.spec.source_language
+        bad = [lang for lang in languages if lang != src and (lang != src_of or getattr(tb, "target_language", None) != src)]
+        if bad:
+            raise UserError(f"translator {tb.spec!r} translates {src_of} -> {tb.target_language}; it cannot translate "
+                            f"{', '.join(bad)} -> {src} for task {task.name!r}",
+                            hint=f"restrict --languages to {src_of} (plus the source language), or use a generative model as --translator")
+
+    def translator(self, protocol: str, ctx: Any) -> Translator:
+        """The protocol's translator: the evaluated model for self-translate, else ``--translator``
+        (one per run context, so its response cache and statistics are shared)."""
+        key = ("translator", protocol)
+        if key not in ctx.memo:
+            if protocol == "self-translate":
+                ctx.memo[key] = Translator(ctx.backend, ctx.cache, ctx.stats, lm_client=ctx.lm(), chat=self.chat)
+            else:
+                backend = self.backend
+                if backend is None:
+                    backend = load_translator(self.options.translator, self.options.translator_options, ctx.cache).backend
+                ctx.memo[key] = Translator(backend, ctx.cache, ctx.stats)
+        return ctx.memo[key]
+
+    def fields(self, items: list, protocol: str, language: str, target: str, ctx: Any) -> tuple[list[dict], list[str | None]]:
+        """Items' text fields translated from ``language`` into ``target``, and per-item errors
+        (a failed or empty translation of any field; such an item must not be scored)."""
+        flat: list[tuple[int, str, int | None, str]] = []
+        for i, it in enumerate(items):
+            for k in TEXT_FIELDS:
+                v = it.fields.get(k)
+                if isinstance(v, str) and k == "question" and v.lower() in ("cause", "effect"):
+                    continue
+                if isinstance(v, str):
+                    flat.append((i, k, None, v))
+                elif isinstance(v, list):
+                    flat += [(i, k, j, str(x)) for j, x in enumerate(v)]
+        outs = self.translator(protocol, ctx).translate([t for *_, t in flat], language, target)
+        fields = [dict(it.fields) for it in items]
+        for f in fields:
+            for k, v in f.items():
+                if isinstance(v, list):
+                    f[k] = list(v)
+        errors: list[str | None] = [None] * len(items)
+        for (i, k, j, _), o in zip(flat, outs, strict=True):
+            if isinstance(o, ItemError):
+                errors[i] = f"translation failed: {o}"
+                continue
+            if not o.strip():
+                errors[i] = f"the translator returned nothing for field {k!r}"
+                continue
+            if j is None:
+                fields[i][k] = o
+            else:
+                fields[i][k][j] = o
+        return fields, errors

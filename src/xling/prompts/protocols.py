@@ -1,0 +1,132 @@
+"""Protocols for LLM kinds: direct, translate-test, self-translate, cross-lingual thought (XLT).
+
+A unit's ``setting`` names its protocol and prompt configuration, e.g.
+``direct/prompt-native/3-shot-target``, ``translate-test(apertium)/prompt-en/0-shot``,
+``xlt/prompt-en/0-shot/chat``, so the same task under two protocols sits side by side in the
+results. Every protocol also runs the source language (where translation is the identity), so
+each setting carries its own source-language reference for the transfer gap.
+
+- ``direct``: the item as it is, instructions in English or the item's language.
+- ``translate-test``: the item's text translated into the source language by a translator
+  model (``--translator apertium:spa-eng``, or any generative model), then evaluated as a
+  source-language item with source-language prompts and demonstrations.
+- ``self-translate``: the evaluated model translates its own input first (Etxaniz et al. 2023).
+- ``xlt``: cross-lingual-thought prompting (Huang et al. 2023): English meta-instructions, the
+  request in its language, reasoning in English, the final answer in the target's format.
+
+Translations go through the response cache (keyed by the translator's fingerprint and the
+exact text and direction), so a translator never sees a text twice.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from ..errors import UserError
+from .templates import PromptConfig
+
+PROTOCOLS = ("direct", "translate-test", "self-translate", "xlt")
+ANSWER_BY = ("loglik", "generate")
+
+
+@dataclass(frozen=True)
+class ProtocolOptions:
+    """What ``xling run --protocol ... --prompt-language ... --shots ...`` asks for."""
+
+    protocols: tuple[str, ...] = ("direct",)
+    prompt_languages: tuple[str, ...] = ("en",)
+    shots: int = 0
+    shot_language: str = "source"
+    chat: str = "auto"
+    translator: str | None = None
+    translator_options: dict = field(default_factory=dict)
+    answer_by: str | None = None  # which implementation of a kind: by log-likelihood or by generation
+
+    def __post_init__(self):
+        for p in self.protocols:
+            if p not in PROTOCOLS:
+                from ..errors import unknown
+
+                raise unknown("protocol", p, PROTOCOLS)
+        if not self.protocols:
+            raise UserError("no protocol given", hint=f"one or more of {', '.join(PROTOCOLS)}")
+        for pl in self.prompt_languages:
+            PromptConfig(prompt_language=pl)
+        PromptConfig(shots=self.shots, shot_language=self.shot_language, chat=self.chat)
+        if "translate-test" in self.protocols and not self.translator:
+            raise UserError("protocol translate-test needs a translator",
+                            hint="e.g. --translator apertium:spa-eng (scripts/install-apertium.sh), or any generative model spec")
+        if self.answer_by is not None and self.answer_by not in ANSWER_BY:
+            raise UserError(f"--answer-by must be one of {', '.join(ANSWER_BY)}, not {self.answer_by!r}")
+
+    @classmethod
+    def from_dict(cls, raw: dict | None) -> ProtocolOptions:
+        raw = dict(raw or {})
+        for key in ("protocols", "prompt_languages"):
+            if isinstance(raw.get(key), str):
+                raw[key] = tuple(v.strip() for v in raw[key].split(",") if v.strip())
+            elif raw.get(key) is not None:
+                raw[key] = tuple(raw[key])
+        raw = {k: v for k, v in raw.items() if v is not None}
+        known = set(cls.__dataclass_fields__)
+        extra = sorted(set(raw) - known)
+        if extra:
+            raise UserError(f"unknown protocol option(s) {', '.join(extra)}; known: {', '.join(sorted(known))}")
+        return cls(**raw)
+
+    def as_config(self) -> dict:
+        """What enters the run's configuration (and so its hash and results.json)."""
+        return asdict(self) | {"protocols": list(self.protocols), "prompt_languages": list(self.prompt_languages)}
+
+    def is_default(self) -> bool:
+        return self == ProtocolOptions()
+
+
+def translator_label(spec: str | None) -> str:
+    """A short, slash-free name for a translator spec: ``apertium:spa-eng`` -> ``apertium``."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", (spec or "").partition(":")[0]) or "translator"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A protocol and prompt configuration; ``str()`` is the results' ``setting`` column."""
+
+    protocol: str
+    prompt: PromptConfig
+    translator: str | None = None  # label shown in the setting (translate-test only)
+    chat: bool = False
+
+    def __str__(self) -> str:
+        head = self.protocol + (f"({self.translator})" if self.protocol == "translate-test" else "")
+        return f"{head}/{self.prompt.tag()}" + ("/chat" if self.chat else "")
+
+
+_SETTING = re.compile(r"^(?P<proto>[a-z-]+)(?:\((?P<tr>[^)]*)\))?/prompt-(?P<pl>\w+)/(?P<k>\d+)-shot(?:-(?P<sl>source|target))?(?P<chat>/chat)?$")
+
+
+def parse_setting(text: str, chat_mode: str = "auto") -> Setting:
+    """The inverse of ``str(Setting)``."""
+    m = _SETTING.match(text)
+    if not m or m["proto"] not in PROTOCOLS:
+        raise UserError(f"not a protocol setting: {text!r}", hint="e.g. direct/prompt-en/0-shot")
+    prompt = PromptConfig(prompt_language=m["pl"], shots=int(m["k"]), shot_language=m["sl"] or "source",
+                          chat="auto" if m["chat"] else "off")
+    return Setting(m["proto"], prompt, m["tr"], bool(m["chat"]))
+
+
+def settings(options: ProtocolOptions, *, chat: bool, zero_shot_only: bool = False) -> list[Setting]:
+    """The settings a run evaluates: protocols x prompt languages (translated input is read
+    with source-language prompts; XLT has English meta-instructions and no demonstrations)."""
+    shots = 0 if zero_shot_only else options.shots
+    out: list[Setting] = []
+    for proto in options.protocols:
+        langs = ("en",) if proto in ("translate-test", "self-translate", "xlt") else options.prompt_languages
+        k = 0 if proto == "xlt" else shots
+        # translated input is a source-language item: its demonstrations are source-language ones
+        shot_language = options.shot_language if k and proto == "direct" else "source"
+        for pl in langs:
+            cfg = PromptConfig(prompt_language=pl, shots=k, shot_language=shot_language, chat=options.chat)
+            s = Setting(proto, cfg, translator_label(options.translator) if proto == "translate-test" else None, chat)
+            if s not in out:
+                out.append(s)
+    return out

@@ -1,0 +1,1 @@
+"""Reports of a run: report.md and the self-contained report.html."""

@@ -1,0 +1,1 @@
+"""Scoring: per-item metrics and their corpus aggregates, answer extraction, QA scorers, statistics."""
