@@ -76,6 +76,17 @@ def test_a_wrong_first_answer_of_a_server_is_outvoted_and_never_cached(tmp_path)
     assert sizes == {8 * 4}
 
 
+class NanEmbedder(Embedder):
+    def embed(self, texts, role):
+        return np.full((len(texts), 8), np.nan, dtype=np.float32)
+
+
+def test_a_server_answering_nan_vectors_to_the_probe_is_blamed_for_them(tmp_path):
+    client = EmbedClient(NanEmbedder(remote=True), ResponseCache(tmp_path / "c.sqlite"))
+    _, errors = client.embed_checked(["one", "two"], "symmetric")
+    assert errors == ["embedding failed: the model returned a NaN or all-zero vector (to 3 probes)"] * 2
+
+
 def test_an_answer_of_another_size_is_an_error_row_and_not_cached(tmp_path):
     cache = ResponseCache(tmp_path / "c.sqlite")
     client = EmbedClient(Embedder(bad_text="odd", remote=True), cache, batch_size=1)

@@ -187,6 +187,7 @@ class EmbedClient:
         """The size on which two answers to the same probe text agree (one wrong answer is
         outvoted); None (and ``_probe_error`` says why) when the model gives no such pair."""
         sizes: list[int] = []
+        wrong = None  # what the last unusable answer was
         for _ in range(tries):
             self.stats.probes += 1
             try:
@@ -194,11 +195,15 @@ class EmbedClient:
             except EmbedError as exc:
                 self._probe_error = f"embedding failed: {exc.message}"
                 return None
-            if out.ndim == 2 and out.shape[0] == 1 and np.all(np.isfinite(out)) and np.any(out):
-                if out.shape[1] in sizes:
-                    return out.shape[1]
+            if out.ndim != 2 or out.shape[0] != 1:
+                wrong = f"the answer has {out.shape[0] if out.ndim else 0} vectors for 1 text"
+            elif not (np.all(np.isfinite(out)) and np.any(out)):
+                wrong = INVALID_VECTOR
+            elif out.shape[1] in sizes:
+                return out.shape[1]
+            else:
                 sizes.append(out.shape[1])
-        self._probe_error = NO_SIZE
+        self._probe_error = NO_SIZE if sizes or wrong is None else f"embedding failed: {wrong} (to {tries} probes)"
         return None
 
     def _count_long(self, unique: dict[bytes, str]) -> None:
