@@ -77,6 +77,16 @@ def test_concurrent_parquet_writers_use_their_own_temporary_files(tmp_path, monk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["predictions.parquet"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_result_files_get_the_permissions_the_umask_gives(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        write_parquet(pd.DataFrame({"prediction": ["a"], "gold": ["a"]}), tmp_path / "predictions.parquet")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "predictions.parquet").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 @pytest.mark.parametrize("damage", ["junk", "truncated"])
 def test_a_damaged_prediction_store_is_named_before_the_model_loads(tmp_path, damage, no_model):
     store = tmp_path / "run" / "predictions.sqlite"
