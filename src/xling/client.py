@@ -116,7 +116,7 @@ class EmbedClient:
 
     def _call(self, batch: list[bytes], texts: dict[bytes, str], role: str) -> dict[bytes, np.ndarray]:
         """Embed one batch; cache the valid vectors, remember why the others failed."""
-        if self._size() is None and self.backend.PROBE_VECTOR_SIZE:
+        if self._dim is None and self.backend.PROBE_VECTOR_SIZE:  # probed once per call, in _cached
             self.stats.failed += len(batch)
             self._errors.update(dict.fromkeys(batch, self._probe_error))
             return {}
