@@ -129,6 +129,25 @@ def test_a_read_only_cache_folder_is_an_error_before_the_model_loads(tmp_path, n
     assert "--cache NEW" in exc.value.hint
 
 
+@pytest.mark.parametrize("name", ["responses.sqlite", "run/predictions.sqlite"])
+def test_a_read_only_sqlite_file_in_a_writable_folder_is_an_error_before_the_model_loads(
+        tmp_path, no_model, monkeypatch, name):
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    real = sqlite3.connect
+
+    def connect(target, *args, **kwargs):  # the file opens read-only, as one the user may not write
+        if str(target) == str(path):
+            return real(f"file:{target}?mode=ro", *args, uri=True, **kwargs)
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with pytest.raises(UserError, match="attempt to write a readonly database") as exc:
+        xling.runner.evaluate(tasks=["demo-topics"], output=tmp_path / "run", cache_path=tmp_path / "responses.sqlite")
+    assert str(path) in str(exc.value) and "away" in exc.value.hint
+
+
 def test_a_read_only_output_is_an_error_before_the_model_loads(tmp_path, no_model):
     output = f"{read_only_dir(tmp_path)}/run"
     with pytest.raises(UserError, match=f"cannot write the run directory {output}"):
