@@ -76,6 +76,16 @@ def test_a_long_cell_is_a_bad_row_with_its_line(tmp_path):
     assert [it.item_id for it in task.items("deu_Latn", "test")] == ["1", "2", "3", "4"]
 
 
+def test_a_bad_row_without_a_hint_of_its_own_still_gets_a_whole_hint(tmp_path):
+    task = write_task(tmp_path)
+    path = tmp_path / "data" / "deu_Latn" / "test.tsv"
+    path.write_text(path.read_text().replace("A cat sleeps.", ""))
+    with pytest.raises(DataError) as caught:
+        load_task_file(task).items("deu_Latn", "test")
+    assert "empty text" in str(caught.value)
+    assert caught.value.hint == "fix the row, or pass --skip-bad-rows to skip (and count) such rows"
+
+
 def test_the_cli_limit_stops_or_skips_and_never_sends_the_cell(tmp_path):
     long_text = "a long cell " * 10  # 120 characters
     task = write_task(tmp_path, long_text)

@@ -7,7 +7,7 @@ import pytest
 from xling.calls.cache import CacheWarning, ResponseCache, request_key
 from xling.calls.embed import EmbedClient
 from xling.calls.lm import LMClient
-from xling.models.base import Backend, Capability
+from xling.models.base import Backend, Capability, EmbedError
 
 
 class Embedder(Backend):
@@ -74,6 +74,31 @@ def test_a_wrong_first_answer_of_a_server_is_outvoted_and_never_cached(tmp_path)
     assert cache.vector_size("fake/1") == 8 and client.stats.probes == 3
     sizes = {r[0] for r in cache._con.execute("SELECT length(value) FROM responses")}
     assert sizes == {8 * 4}
+
+
+class NanEmbedder(Embedder):
+    def embed(self, texts, role):
+        return np.full((len(texts), 8), np.nan, dtype=np.float32)
+
+
+def test_a_server_answering_nan_vectors_to_the_probe_is_blamed_for_them(tmp_path):
+    client = EmbedClient(NanEmbedder(remote=True), ResponseCache(tmp_path / "c.sqlite"))
+    _, errors = client.embed_checked(["one", "two"], "symmetric")
+    assert errors == ["embedding failed: the model returned a NaN or all-zero vector (to 3 probes)"] * 2
+
+
+class DownEmbedder(Embedder):
+    def embed(self, texts, role):
+        self.seen += texts
+        raise EmbedError("HTTP 503 from the server (gave up after 6 attempts)")
+
+
+def test_a_failed_probe_is_not_repeated_for_every_batch(tmp_path):
+    model = DownEmbedder(remote=True)
+    client = EmbedClient(model, ResponseCache(tmp_path / "c.sqlite"), batch_size=2)
+    _, errors = client.embed_checked(["a", "b", "c", "d", "e", "f"], "symmetric")
+    assert model.seen == ["xling vector size probe"] and client.stats.probes == 1
+    assert errors == ["embedding failed: HTTP 503 from the server (gave up after 6 attempts)"] * 6
 
 
 def test_an_answer_of_another_size_is_an_error_row_and_not_cached(tmp_path):

@@ -77,6 +77,16 @@ def test_concurrent_parquet_writers_use_their_own_temporary_files(tmp_path, monk
     assert sorted(p.name for p in tmp_path.iterdir()) == ["predictions.parquet"]
 
 
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_result_files_get_the_permissions_the_umask_gives(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        write_parquet(pd.DataFrame({"prediction": ["a"], "gold": ["a"]}), tmp_path / "predictions.parquet")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "predictions.parquet").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 @pytest.mark.parametrize("damage", ["junk", "truncated"])
 def test_a_damaged_prediction_store_is_named_before_the_model_loads(tmp_path, damage, no_model):
     store = tmp_path / "run" / "predictions.sqlite"
@@ -117,6 +127,25 @@ def test_a_read_only_cache_folder_is_an_error_before_the_model_loads(tmp_path, n
     with pytest.raises(UserError, match="cannot write the folder of the response cache") as exc:
         xling.run.runner.evaluate(tasks=["demo-topics"], output=tmp_path / "run", cache_path=cache)
     assert "--cache NEW" in exc.value.hint
+
+
+@pytest.mark.parametrize("name", ["responses.sqlite", "run/predictions.sqlite"])
+def test_a_read_only_sqlite_file_in_a_writable_folder_is_an_error_before_the_model_loads(
+        tmp_path, no_model, monkeypatch, name):
+    path = tmp_path / name
+    path.parent.mkdir(exist_ok=True)
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
+    real = sqlite3.connect
+
+    def connect(target, *args, **kwargs):  # the file opens read-only, as one the user may not write
+        if str(target) == str(path):
+            return real(f"file:{target}?mode=ro", *args, uri=True, **kwargs)
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", connect)
+    with pytest.raises(UserError, match="attempt to write a readonly database") as exc:
+        xling.runner.evaluate(tasks=["demo-topics"], output=tmp_path / "run", cache_path=tmp_path / "responses.sqlite")
+    assert str(path) in str(exc.value) and "away" in exc.value.hint
 
 
 def test_a_read_only_output_is_an_error_before_the_model_loads(tmp_path, no_model):

@@ -122,6 +122,37 @@ def test_credentials_in_the_url_stay_out_of_the_run_directory_and_results(tmp_pa
     assert leaks(password, files, res.stdout, res.stderr) == [] and leaks(basic, files, res.stdout, res.stderr) == []
 
 
+def echo_credentials(texts, headers):
+    """A 400 that echoes the Basic credentials decoded, and the bare token."""
+    token = authorization(headers).split()[-1]
+    return 400, {"error": {"message": f"bad user {base64.b64decode(token).decode()} (token {token})"}}
+
+
+def test_percent_encoded_url_credentials_echoed_decoded_stay_out_of_every_output(tmp_path):
+    password = "p@ss-planted-5be1c07a"
+    basic = base64.b64encode(f"al@ice:{password}".encode()).decode()
+    env = {**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache")}
+    with FakeEmbedServer(echo_credentials) as server:
+        url = server.url.replace("://", "://al%40ice:p%40ss-planted-5be1c07a@")
+        res = run_in(tmp_path / "cwd", env, "-m", f"openai:{url}#fake", "--task-file", str(EMBED_DATA / "sts.yaml"))
+    assert res.returncode == 1, res.stderr
+    (parquet,) = (tmp_path / "cwd").rglob("predictions.parquet")
+    errors = pd.read_parquet(parquet)["error"].dropna().tolist()
+    assert errors and all("bad user al@ice:*** (token ***)" in e for e in errors), errors
+    files = every_file(tmp_path / "cwd", tmp_path / "cache")
+    assert leaks(password, files, res.stdout, res.stderr) == [] and leaks(basic, files, res.stdout, res.stderr) == []
+
+
+def test_url_credentials_are_masked_as_written_decoded_and_as_a_basic_token():
+    from xling.redact import add_url_secrets
+
+    add_url_secrets("http://bo%40b:s%2Fcret-planted-61@host:8/v1")
+    add_url_secrets("https://tok-planted-0d93ab@host/v1")
+    basic = base64.b64encode(b"bo@b:s/cret-planted-61").decode()
+    text = redact(f"s%2Fcret-planted-61 | bo@b:s/cret-planted-61 | {basic} | tok-planted-0d93ab")
+    assert text == "*** | bo@b:*** | *** | ***"
+
+
 def test_llm_servers_that_echo_the_key_are_redacted(tmp_path, shared_data):
     env = {**os.environ, "OPENAI_API_KEY": KEY, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     task = ("-t", "pawsx", "-l", "kor_Hang", "--limit", "2", "--data-dir", str(shared_data), "-o", "retries=0")

@@ -6,8 +6,10 @@ run directory's name, the CLI's error output).
 """
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 MASK = "***"
 _SECRETS: set[str] = set()
@@ -20,6 +22,20 @@ def add_secret(value: str | None) -> None:
     """Remember a secret value (an API key) so that :func:`redact` masks it from now on."""
     if value and len(value.strip()) >= 4:  # a one-letter "key" would mask every such letter
         _SECRETS.add(value.strip())
+
+
+def add_url_secrets(url: str) -> None:
+    """Remember the credentials in ``url`` (``user:password@``): the password as written and
+    decoded, and the Basic token an HTTP client makes of them (a token alone when there is no
+    password), so that a server echoing them in any form is masked too."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return
+    secret = parts.password if parts.password is not None else parts.username
+    add_secret(secret)
+    add_secret(unquote(secret))
+    user, password = unquote(parts.username), unquote(parts.password or "")
+    add_secret(base64.b64encode(f"{user}:{password}".encode()).decode())
 
 
 def redact(text: str) -> str:

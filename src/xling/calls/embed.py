@@ -1,7 +1,6 @@
 """Model calls through the cache: dedupe, look up, send only the misses in length-sorted batches."""
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -94,7 +93,7 @@ class EmbedClient:
 
     def _call(self, batch: list[bytes], texts: dict[bytes, str], role: str) -> dict[bytes, np.ndarray]:
         """Embed one batch; cache the valid vectors, remember why the others failed."""
-        if self._size() is None and self.backend.PROBE_VECTOR_SIZE:
+        if self._dim is None and self.backend.PROBE_VECTOR_SIZE:  # probed once per call, in _cached
             self.stats.failed += len(batch)
             self._errors.update(dict.fromkeys(batch, self._probe_error))
             return {}
@@ -165,7 +164,7 @@ class EmbedClient:
         """The size on which two answers to the same probe text agree (one wrong answer is
         outvoted); None (and ``_probe_error`` says why) when the model gives no such pair."""
         sizes: list[int] = []
-        seen: list[str] = []  # what each answer was, for the error when none agree
+        wrong = None  # what the last unusable answer was
         for _ in range(tries):
             self.stats.probes += 1
             try:
@@ -174,17 +173,14 @@ class EmbedClient:
                 self._probe_error = f"embedding failed: {exc.message}"
                 return None
             if out.ndim != 2 or out.shape[0] != 1:
-                seen.append(f"{out.shape[0] if out.ndim else 0} vectors for 1 text")
+                wrong = f"the answer has {out.shape[0] if out.ndim else 0} vectors for 1 text"
             elif not (np.all(np.isfinite(out)) and np.any(out)):
-                seen.append("a NaN or all-zero vector")
+                wrong = INVALID_VECTOR
+            elif out.shape[1] in sizes:
+                return out.shape[1]
             else:
-                if out.shape[1] in sizes:
-                    return out.shape[1]
                 sizes.append(out.shape[1])
-                seen.append(f"a vector of size {out.shape[1]}")
-        answers = ", ".join(f"{n} x {what}" for what, n in Counter(seen).items())
-        self._probe_error = ("embedding failed: no two answers to a probe text agreed on the model's vector size "
-                             f"(the model answered {answers}; -o dimensions=N gives the size)")
+        self._probe_error = NO_SIZE if sizes or wrong is None else f"embedding failed: {wrong} (to {tries} probes)"
         return None
 
     def _count_long(self, unique: dict[bytes, str]) -> None:

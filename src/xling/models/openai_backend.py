@@ -24,7 +24,7 @@ import httpx
 import numpy as np
 
 from ..errors import UserError
-from ..redact import add_secret, redact
+from ..redact import add_secret, add_url_secrets, redact
 from .base import Backend, Capability, EmbedError, RowErrors
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -107,6 +107,7 @@ class OpenAIEmbeddings(Backend):
             raise UserError(f"model spec {spec!r}: expected openai:http(s)://HOST[:PORT]/v1#MODEL",
                             hint="e.g. openai:https://api.openai.com/v1#text-embedding-3-small")
         self.base_url = base.rstrip("/")
+        add_url_secrets(base)
         self.model = model
         o = self.opt
         if o["roles"] not in ROLE_MODES:

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import UserError
-from ..redact import add_secret, redact
+from ..redact import add_secret, add_url_secrets, redact
 from .base import Backend, Capability, ItemError
 from .lm_common import cut_at_stop, fit_window, split_continuation
 
@@ -76,6 +76,7 @@ class _OpenAIBase(Backend):
         if not base.startswith(("http://", "https://")):
             raise UserError(f"base URL {base!r} must start with http:// or https://")
         self.base_url = base.rstrip("/")
+        add_url_secrets(base)
         self.model_name = model
         self.concurrency = _positive(options, "concurrency", 4)
         self.retries = int(options.get("retries", 4))

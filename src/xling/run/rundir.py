@@ -44,7 +44,8 @@ def check_sqlite(path: Path, hint: str) -> None:
         try:
             con.execute("PRAGMA busy_timeout=120000")
             problems = [r[0] for r in con.execute("PRAGMA quick_check")]
-            con.execute("BEGIN IMMEDIATE")  # can this process write it?
+            con.execute("BEGIN IMMEDIATE")  # can this process write it? (a lock alone does not tell)
+            con.execute("CREATE TABLE xling_write_probe (x)")
             con.execute("ROLLBACK")
         finally:
             con.close()

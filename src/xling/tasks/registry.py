@@ -337,7 +337,7 @@ class Task:
         where = f" ({row.where})" if row.where else ""
         if not self.skip_bad_rows:
             raise DataError(source, row.line, row.message + where,
-                            hint=(row.hint + "; " if row.hint else "") + "or pass --skip-bad-rows to skip (and count) such rows")
+                            hint=(row.hint + "; or" if row.hint else "fix the row, or") + " pass --skip-bad-rows to skip (and count) such rows")
         self.skipped.add(source, row.line, row.message + where)
 
     def count(self, language: str, split: str, variant: str | None = None) -> int:
