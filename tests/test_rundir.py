@@ -144,7 +144,7 @@ def test_a_read_only_sqlite_file_in_a_writable_folder_is_an_error_before_the_mod
 
     monkeypatch.setattr(sqlite3, "connect", connect)
     with pytest.raises(UserError, match="attempt to write a readonly database") as exc:
-        xling.runner.evaluate(tasks=["demo-topics"], output=tmp_path / "run", cache_path=tmp_path / "responses.sqlite")
+        xling.run.runner.evaluate(tasks=["demo-topics"], output=tmp_path / "run", cache_path=tmp_path / "responses.sqlite")
     assert str(path) in str(exc.value) and "away" in exc.value.hint
 
 
