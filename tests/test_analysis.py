@@ -318,3 +318,14 @@ def test_kappa_bootstrap_of_many_distinct_predictions_matches_sklearn_per_replic
         reps = _kappa_weighted(a, b, _resample_weights(idx))
         for r in range(5):
             assert reps[r] == pytest.approx(cohen_kappa_score(a[idx[r]], b[idx[r]]), abs=1e-12)
+
+
+def test_transfer_gap_over_partly_shared_items_is_the_difference_of_the_reported_scores():
+    # English has 6 items (4 right: 66.7), Swahili 4 of them, all right (100.0): on the shared
+    # items alone English reads 75.0 and the gap -25.0 instead of the -33.3 between the scores shown
+    eng = [1.0, 0.0, 1.0, 1.0, 1.0, 0.0]
+    pred = table([("t", "zero-shot", "eng_Latn", str(i), "a", "a" if sc else "b", sc) for i, sc in enumerate(eng)]
+                 + [("t", "zero-shot", "swh_Latn", str(i), "a", "a", 1.0) for i in range(4)])
+    (gap,) = transfer_gap(pred, {"t": "eng_Latn"}, seed=0, metrics={"t": METRICS["accuracy"]})
+    assert gap["gap"] == pytest.approx(100 * 4 / 6 - 100) and gap["paired"] and gap["n"] == 4
+    assert gap["ci_low"] <= gap["gap"] <= gap["ci_high"] and gap["ci_low"] < gap["ci_high"]

@@ -30,10 +30,11 @@ def transfer_gap(pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: 
     has one, else against the source language's score in a reference setting (see
     ``REFERENCE_SETTINGS``; recorded as ``reference_setting``). Paired over items that share a
     ``parallel_id`` in both languages (the usual case: parallel benchmarks); unpaired (independent
-    resamples) when the two languages share no items. ``metrics`` maps a task to its metric; for
-    one that is not a mean of per-item scores (entity F1, token accuracy, Spearman) the gap is the
-    difference of the two reported scores and the bootstrap recomputes the metric on both sides
-    of every resample (:func:`~xling.analysis.difference.metric_difference`).
+    resamples) when the two languages share no items. The gap is always the difference of the two
+    reported scores: ``metrics`` maps a task to its metric, and for one that is not a mean of
+    per-item scores (entity F1, token accuracy, Spearman), or when the languages share only some
+    items, the bootstrap resamples shared items jointly and the rest on their own, recomputing the
+    metric on both sides of every resample (:func:`~xling.analysis.difference.metric_difference`).
     """
     out = []
     if pred.empty:
@@ -53,16 +54,19 @@ def transfer_gap(pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: 
             for lang, rows in group.groupby("language", sort=True):
                 if lang == src:
                     continue
-                if metric is not None and not metric.mean_of_items:
+                t = rows.set_index("parallel_id")["score"]
+                t = t[~t.index.duplicated()]
+                shared = s.index.intersection(t.index)
+                partly_shared = 0 < len(shared) < max(len(s), len(t))
+                # the gap is the difference of the reported scores; for a mean over items that is
+                # the mean of paired differences only when both languages have the same items
+                if metric is not None and (not metric.mean_of_items or partly_shared):
                     est, paired = metric_difference(metric, ref_rows, rows, seed_for(seed, "gap", task, setting, lang))
                     if np.isfinite(est.value):  # else no statistic on one side (all failed, constant output)
                         out.append({"task": task, "setting": setting, "source": src, "language": lang,
                                     "reference_setting": ref, "gap": est.value, "ci_low": est.ci_low,
                                     "ci_high": est.ci_high, "n": est.n, "paired": paired})
                     continue
-                t = rows.set_index("parallel_id")["score"]
-                t = t[~t.index.duplicated()]
-                shared = s.index.intersection(t.index)
                 rng = seed_for(seed, "gap", task, setting, lang)
                 if len(shared):
                     est = paired_difference(s.loc[shared].to_numpy(), t.loc[shared].to_numpy(), rng, scale=scale)
