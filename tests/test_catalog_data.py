@@ -262,7 +262,7 @@ def test_default_languages_are_those_with_data_and_the_rest_is_said(shared_data,
 
     import shutil
 
-    from conftest import ROOT
+    from helpers.cli import ROOT
     from xling.tasks import load_task_file
 
     bele = task("belebele", shared_data)

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 from xling.results import schema
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conftest import ROOT, xling_cmd
+from helpers.cli import ROOT, xling_cmd
 from xling.errors import DataError, UserError
 from xling.results import schema
 from xling.tasks import load_task_file

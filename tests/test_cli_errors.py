@@ -3,7 +3,7 @@ import subprocess
 
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 
 
 def run(*args, **kw):

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 from xling.compare import compare
 from xling.results import PARQUET_FILE, SCHEMA_VERSION, Results, write_results
 from xling.store import COLUMNS

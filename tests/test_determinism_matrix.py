@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 
 pytest.importorskip("ray")
 

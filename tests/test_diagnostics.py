@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 from xling.diagnostics import (contamination_check, fertility, mexa, output_language_fidelity,
                                translation_artefacts)
 from xling.diagnostics.contamination import perturb

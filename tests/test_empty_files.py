@@ -6,7 +6,7 @@ import subprocess
 import jsonschema
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 from xling.errors import DataError
 from xling.results import schema
 from xling.tasks import load_task_file

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 from xling.cache import ResponseCache
 from xling.client import CallStats
 from xling.errors import DataError

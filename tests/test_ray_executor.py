@@ -13,7 +13,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import xling  # noqa: E402
-from conftest import xling_cmd  # noqa: E402
+from helpers.cli import xling_cmd  # noqa: E402
 
 LANGS = ["swh_Latn", "amh_Ethi", "zho_Hans", "hin_Deva", "arb_Arab"]
 

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 
 LANGS = "swh_Latn,amh_Ethi,zho_Hans,hin_Deva"
 

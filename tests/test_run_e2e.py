@@ -10,7 +10,7 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 from xling.results import schema
 
 FEW = "swh_Latn,amh_Ethi,zho_Hans"

@@ -10,9 +10,9 @@ import sqlite3
 import subprocess
 import time
 
-from conftest import xling_cmd
-from embed_helpers import EMBED_DATA
-from fake_embed_server import FakeEmbedServer
+from helpers.cli import xling_cmd
+from helpers.embed import EMBED_DATA
+from helpers.fake_embed_server import FakeEmbedServer
 
 
 def german_texts() -> set[str]:
