@@ -1,8 +1,10 @@
-"""Paths of the checkout and ``python -m xling`` as a subprocess."""
+"""Paths of the checkout, and ``xling`` as a subprocess or in this interpreter."""
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -11,6 +13,22 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 def xling_cmd(*args: str) -> list[str]:
     return [sys.executable, "-m", "xling", *args]
+
+
+def xling_in_process(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``xling ARGS`` run by click in this interpreter (no new interpreter, no fresh imports): the
+    exit code, stdout and stderr, as ``subprocess.run`` gives them. For tests about what a command
+    does, not about processes (signals, kills, locks between processes stay subprocesses)."""
+    from click.testing import CliRunner
+
+    from xling.cli import main
+
+    with contextlib.chdir(cwd) if cwd else contextlib.nullcontext():
+        res = CliRunner().invoke(main, list(args), env=env, prog_name="xling")
+    stderr = res.stderr
+    if res.exc_info and not isinstance(res.exception, SystemExit):  # what the interpreter would print
+        stderr += "".join(traceback.format_exception(*res.exc_info))
+    return subprocess.CompletedProcess(["xling", *args], res.exit_code, res.stdout, stderr)
 
 
 def run_cli(model: str, options: dict, task_file, out_dir, timeout: int):
