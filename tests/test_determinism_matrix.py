@@ -13,6 +13,8 @@ from helpers.cli import xling_cmd
 
 pytest.importorskip("ray")
 
+pytestmark = pytest.mark.slow  # real models end to end
+
 TASK_FILES = Path(__file__).parent / "data" / "embed"
 # (executor, batch size, BLAS/torch threads)
 CONFIGS = [("local", 1, 1), ("local", 16, 2), ("ray", 5, 1)]

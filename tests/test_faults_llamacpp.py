@@ -19,6 +19,8 @@ from xling.models.base import ItemError
 
 pytest.importorskip("xllamacpp")
 
+pytestmark = pytest.mark.slow  # real models end to end
+
 LM_FAULTS = tuple(f for f in RETRYABLE if f not in EMBED_ONLY)
 # generous per-attempt limits: on a loaded CI machine a generation can take minutes
 RETRY = {"retries": 4, "backoff": 0.01, "timeout": 600, "deadline": 1800, "concurrency": 1}

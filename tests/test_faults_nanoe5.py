@@ -13,6 +13,8 @@ from helpers.fault_proxy import RETRYABLE, FaultProxy
 from xling.models import load_model
 from xling.models.base import EmbedError
 
+pytestmark = pytest.mark.slow  # real models end to end
+
 FILES = [EMBED_DATA / "retrieval.yaml", EMBED_DATA / "sts.yaml"]
 # dimensions pins the vector size: otherwise the first answer sets it, and a wrong-size fault on
 # the very first answer could not be told from a model of that size; no fault here needs a

@@ -11,6 +11,8 @@ from xling.models.base import ItemError
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+pytestmark = pytest.mark.slow  # real models end to end
+
 REQUESTS = [
     ("The man turned on the faucet therefore", " water flowed from the spout."),
     ("The man turned on the faucet therefore", " the toilet filled with water."),

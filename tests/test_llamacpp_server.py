@@ -10,6 +10,8 @@ from xling.models import load_model
 
 pytest.importorskip("xllamacpp")
 
+pytestmark = pytest.mark.slow  # real models end to end
+
 
 def test_generation_through_completions_api(gemma_server):
     lm = load_model(f"oai-completions:{gemma_server}/v1#gemma", {"loglik": "none"})

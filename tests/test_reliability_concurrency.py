@@ -11,6 +11,8 @@ import pytest
 
 from helpers.cli import xling_cmd
 
+pytestmark = pytest.mark.slow  # real models end to end
+
 LANGS = "swh_Latn,amh_Ethi,zho_Hans,hin_Deva"
 
 

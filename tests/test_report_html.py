@@ -2,14 +2,13 @@
 import json
 import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from helpers.chromium import PAYLOAD, browse
-from helpers.cli import ROOT, xling_cmd
+from helpers.cli import ROOT, xling_in_process
 
 LANGS = "eng_Latn,deu_Latn,swh_Latn,yor_Latn,amh_Ethi,zho_Hans"
 
@@ -54,12 +53,11 @@ def report_run(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("report")
     spec = write_inject_task(base / "inject")
     run_dir = base / "run"
-    subprocess.run(xling_cmd("run", "--tasks", "demo-topics,demo-bitext", "--task-file", str(spec),
-                             "--languages", LANGS, "--output", str(run_dir), "-q"),
-                   check=True, capture_output=True, text=True, timeout=900)
-    res = subprocess.run(xling_cmd("report", str(run_dir), "--task-file", str(spec)),
-                         check=True, capture_output=True, text=True, timeout=600)
-    assert "report.html" in res.stdout
+    res = xling_in_process("run", "--tasks", "demo-topics,demo-bitext", "--task-file", str(spec),
+                           "--languages", LANGS, "--output", str(run_dir), "-q")
+    assert res.returncode == 0, res.stderr
+    res = xling_in_process("report", str(run_dir), "--task-file", str(spec))
+    assert res.returncode == 0 and "report.html" in res.stdout, res.stderr
     return run_dir
 
 

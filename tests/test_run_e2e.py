@@ -13,6 +13,8 @@ import pytest
 from helpers.cli import xling_cmd, xling_in_process
 from xling.results import schema
 
+pytestmark = pytest.mark.slow  # real models end to end
+
 FEW = "swh_Latn,amh_Ethi,zho_Hans"
 
 

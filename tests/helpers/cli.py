@@ -26,8 +26,8 @@ def xling_in_process(*args: str, cwd: Path | None = None, env: dict | None = Non
     with contextlib.chdir(cwd) if cwd else contextlib.nullcontext():
         res = CliRunner().invoke(main, list(args), env=env, prog_name="xling")
     stderr = res.stderr
-    if res.exc_info and not isinstance(res.exception, SystemExit):  # what the interpreter would print
-        stderr += "".join(traceback.format_exception(*res.exc_info))
+    if res.exception is not None and not isinstance(res.exception, SystemExit):  # as the interpreter prints it
+        stderr += "".join(traceback.format_exception(res.exception))
     return subprocess.CompletedProcess(["xling", *args], res.exit_code, res.stdout, stderr)
 
 
