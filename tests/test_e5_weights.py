@@ -90,6 +90,7 @@ def test_second_load_reuses_the_build(e5, e5_model_dir):
     assert not list(d.glob("*.bin"))
 
 
+@pytest.mark.slow
 def test_backend_fingerprint_and_capability(e5_model_dir, monkeypatch):
     from xling.models import load_model
 
