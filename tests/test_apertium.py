@@ -1,7 +1,5 @@
-"""The Apertium translator backend (real apertium, installed by scripts/install-apertium.sh)."""
-import shutil
+"""The Apertium translator backend (real apertium, installed by scripts/install-system-deps.sh)."""
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -10,17 +8,9 @@ from xling.calls.translate import Translator
 from xling.errors import UserError
 from xling.models.registry import load_model
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
-def spa_eng():
-    def ready():
-        return shutil.which("apertium") and "spa-eng" in subprocess.run(["apertium", "-l"], capture_output=True, text=True).stdout
-    if not ready():
-        res = subprocess.run(["sh", str(ROOT / "scripts" / "install-apertium.sh")], capture_output=True, text=True, timeout=1200)
-        if res.returncode != 0 or not ready():
-            pytest.skip(f"scripts/install-apertium.sh could not install apertium: {(res.stderr or res.stdout)[-300:]}")
+def spa_eng(apertium):
     return load_model("apertium:spa-eng")
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from conftest import ROOT
+from helpers.cli import ROOT
 from xling import cli
 
 

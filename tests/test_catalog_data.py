@@ -232,6 +232,7 @@ def test_variant_files_and_fingerprints(shared_data):
     assert t.files_for("deu_Latn", "dev", "question=zho_Hans")[0].name == "dev-context-de-question-zh.json"
 
 
+@pytest.mark.slow
 def test_every_row_of_every_release_file_is_well_formed(shared_data):
     """All languages and splits, every row through the mapping (labels, empty text, column counts):
     nothing is skipped except TyDiQA-GoldP's stripped dev gold."""
@@ -262,7 +263,7 @@ def test_default_languages_are_those_with_data_and_the_rest_is_said(shared_data,
 
     import shutil
 
-    from conftest import ROOT
+    from helpers.cli import ROOT
     from xling.tasks import load_task_file
 
     bele = task("belebele", shared_data)

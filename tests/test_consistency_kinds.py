@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-import scripted_lm
+from helpers import scripted_lm
 from xling import evaluate
 from xling.analysis import consistency, run_analyses
 from xling.analysis.consistency import ANSWERS, NOT_APPLICABLE

@@ -18,7 +18,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 
 LANGS = "swh_Latn,amh_Ethi,zho_Hans,hin_Deva,arb_Arab"
 BATCH = 2

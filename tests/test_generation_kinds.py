@@ -1,44 +1,26 @@
 """Generation kinds end to end through ``evaluate`` on the real benchmark data, with a scripted
-test double as the model (tests/scripted_lm.py): extraction in every prompt language, few-shot
+test double as the model (tests/helpers/scripted_lm.py): extraction in every prompt language, few-shot
 selection, chat templates, unparseable/empty/failed answers, translate-test with Apertium,
 self-translate and XLT."""
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-import scripted_lm
+from helpers import scripted_lm
+from helpers.runs import preds, run
 from xling.errors import UserError
 from xling.models.base import ItemError
 from xling.prompts import lexicon
-from xling.run.runner import evaluate
 from xling.tasks import get_task
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def lm(monkeypatch):
     return scripted_lm.register(monkeypatch)
-
-
-@pytest.fixture(scope="session")
-def apertium():
-    """Apertium with spa-eng, installed by the project's script when missing."""
-    def ready():
-        if not shutil.which("apertium"):
-            return False
-        return "spa-eng" in subprocess.run(["apertium", "-l"], capture_output=True, text=True).stdout
-    if not ready():
-        res = subprocess.run(["sh", str(ROOT / "scripts" / "install-apertium.sh")], capture_output=True, text=True, timeout=1200)
-        if res.returncode != 0 or not ready():
-            pytest.skip(f"scripts/install-apertium.sh could not install apertium: {(res.stderr or res.stdout)[-300:]}")
 
 
 def last_block(prompt: str) -> str:
@@ -51,18 +33,6 @@ def prompt_lexicon(prompt: str, langs, word="premise"):
         if block.startswith(lexicon(lang).word(word) + ":"):
             return lexicon(lang)
     raise AssertionError(f"no known {word} word in {block[:80]!r}")
-
-
-def run(tmp_path, tasks, languages, limit, protocol=None, model="scripted", name="run", **kw):
-    return evaluate(model, tasks=tasks, languages=languages, limit=limit, data_dir=ROOT.parent / "shared" / "data",
-                    output=tmp_path / name, protocol=protocol, **kw)
-
-
-def preds(res, **where):
-    df = res.predictions()
-    for k, v in where.items():
-        df = df[df[k] == v]
-    return df
 
 
 def test_xnli_perfect_model_scores_100_in_every_prompt_language(tmp_path, shared_data, lm):

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from embed_helpers import EMBED_DATA
-from fake_embed_server import FakeEmbedServer, vectors
+from helpers.embed import EMBED_DATA
+from helpers.fake_embed_server import FakeEmbedServer, vectors
 from xling.errors import UserError
 from xling.run.runner import evaluate
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from llm_fixtures import gemma_gguf
 from xling.calls.cache import ResponseCache
 from xling.calls.lm import LMClient
 from xling.models.base import ItemError
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
+
+pytestmark = pytest.mark.slow  # real models end to end
 
 REQUESTS = [
     ("The man turned on the faucet therefore", " water flowed from the spout."),
@@ -26,8 +27,7 @@ REQUESTS = [
 
 
 @pytest.fixture(scope="module")
-def lm():
-    gemma_gguf()
+def lm(gemma_gguf):
     from xling.models import load_model
 
     return load_model("hf:gemma3-270m", {"threads": 2})
@@ -116,10 +116,10 @@ def test_generation_is_greedy_and_cut_at_stop(lm):
     assert lm.generate(["Hello"], stop=[], max_tokens=0) == [""]
 
 
-def test_conversion_is_cached_and_fingerprinted(lm):
+def test_conversion_is_cached_and_fingerprinted(lm, gemma_gguf):
     from xling.models.model_files import hf_dir_from_gguf
 
-    path = hf_dir_from_gguf(gemma_gguf())
+    path = hf_dir_from_gguf(gemma_gguf)
     assert (path / "model.safetensors").is_file() and (path / "xling-conversion.json").is_file()
     assert str(path) == lm.path
     assert lm.fingerprint().startswith("hf|") and lm.chat_template is None

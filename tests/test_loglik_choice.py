@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 from xling.calls.cache import ResponseCache
 from xling.calls.counters import CallStats
 from xling.errors import DataError

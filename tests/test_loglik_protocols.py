@@ -1,6 +1,6 @@
 """Translate-test and self-translate for the log-likelihood kinds (XNLI, XCOPA, Belebele), end to
 end through ``evaluate`` on the real benchmark data, with scripted test doubles as the models
-(tests/scripted_lm.py) and real Apertium: the translated input changes the answer, the protocols
+(tests/helpers/scripted_lm.py) and real Apertium: the translated input changes the answer, the protocols
 sit side by side in the results, failed translations are error rows, unsupported options raise."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import re
 import pytest
 from click.testing import CliRunner
 
-import scripted_lm
-from test_generation_kinds import apertium, preds, run  # noqa: F401  (apertium: a session fixture)
+from helpers import scripted_lm
+from helpers.runs import preds, run
 from xling.errors import CapabilityError, UserError
 from xling.models.base import ItemError
 from xling.tasks import get_task

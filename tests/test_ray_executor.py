@@ -13,7 +13,7 @@ import pytest
 ray = pytest.importorskip("ray")
 
 import xling  # noqa: E402
-from conftest import xling_cmd  # noqa: E402
+from helpers.cli import xling_cmd  # noqa: E402
 
 LANGS = ["swh_Latn", "amh_Ethi", "zho_Hans", "hin_Deva", "arb_Arab"]
 
@@ -36,6 +36,7 @@ def local_scores(tmp_path_factory):
     return scores(xling.evaluate(languages=LANGS, limit=20, output=tmp / "run", cache_path=tmp / "c.sqlite"))
 
 
+@pytest.mark.slow
 def test_ray_gives_the_local_scores(cluster, local_scores, tmp_path):
     res = xling.evaluate(languages=LANGS, limit=20, output=tmp_path / "run", cache_path=tmp_path / "c.sqlite",
                          executor="ray", workers=2)
@@ -48,6 +49,7 @@ def _worker_pids() -> list[int]:
     return [int(p) for p in out]
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_nothing(cluster, local_scores, tmp_path):
     run_dir = tmp_path / "run"
     killed: list[int] = []

@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
+
+pytestmark = pytest.mark.slow  # real models end to end
 
 LANGS = "swh_Latn,amh_Ethi,zho_Hans,hin_Deva"
 

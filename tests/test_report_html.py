@@ -2,19 +2,15 @@
 import json
 import re
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, xling_cmd
+from helpers.chromium import PAYLOAD, browse
+from helpers.cli import ROOT, xling_in_process
 
-PAYLOAD = '<script>console.error("xss-script-ran")</script><img src=x onerror="console.error(\'xss-img-ran\')">'
 LANGS = "eng_Latn,deu_Latn,swh_Latn,yor_Latn,amh_Ethi,zho_Hans"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--virtual-time-budget=15000", "--enable-logging=stderr", "--v=0"]
 
 INJECT_TASK = """\
 name: inject-topics
@@ -52,28 +48,16 @@ def write_inject_task(folder: Path) -> Path:
     return spec
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        subprocess.run(["bash", str(ROOT / "scripts" / "install-chromium.sh")], check=False)
-        path = shutil.which("chromium")
-    if path is None:
-        pytest.skip("chromium is not installed and scripts/install-chromium.sh could not install it")
-    return path
-
-
 @pytest.fixture(scope="module")
 def report_run(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("report")
     spec = write_inject_task(base / "inject")
     run_dir = base / "run"
-    subprocess.run(xling_cmd("run", "--tasks", "demo-topics,demo-bitext", "--task-file", str(spec),
-                             "--languages", LANGS, "--output", str(run_dir), "-q"),
-                   check=True, capture_output=True, text=True, timeout=900)
-    res = subprocess.run(xling_cmd("report", str(run_dir), "--task-file", str(spec)),
-                         check=True, capture_output=True, text=True, timeout=600)
-    assert "report.html" in res.stdout
+    res = xling_in_process("run", "--tasks", "demo-topics,demo-bitext", "--task-file", str(spec),
+                           "--languages", LANGS, "--output", str(run_dir), "-q")
+    assert res.returncode == 0, res.stderr
+    res = xling_in_process("report", str(run_dir), "--task-file", str(spec))
+    assert res.returncode == 0 and "report.html" in res.stdout, res.stderr
     return run_dir
 
 
@@ -95,12 +79,6 @@ def external_references(html: str) -> list:
     parser = _Refs()
     parser.feed(html)
     return parser.found
-
-
-def browse(chromium: str, page: Path, tmp: Path, *extra: str) -> subprocess.CompletedProcess:
-    profile = tmp / f"profile{len(list(tmp.glob('profile*')))}"
-    return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
-                          capture_output=True, text=True, timeout=180)
 
 
 def test_report_opens_offline_with_no_console_messages_and_escapes_dataset_text(chromium, report_run, tmp_path):

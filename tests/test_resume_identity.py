@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-import flaky_embedder
+from helpers import flaky_embedder
 from xling import evaluate
 from xling.errors import UserError
 from xling.hashing import file_sha256

@@ -10,14 +10,12 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_cmd, xling_in_process
 from xling.results import schema
 
+pytestmark = pytest.mark.slow  # real models end to end
+
 FEW = "swh_Latn,amh_Ethi,zho_Hans"
-
-
-def run_cli(*args, env=None, timeout=600):
-    return subprocess.run(xling_cmd(*args), capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def env_with_cache(path):
@@ -34,7 +32,7 @@ def default_run(tmp_path_factory):
     """`xling run` with no arguments, in a fresh directory with a fresh cache."""
     work = tmp_path_factory.mktemp("default")
     env = env_with_cache(work / "cache")
-    res = subprocess.run(xling_cmd("run"), capture_output=True, text=True, timeout=900, cwd=work, env=env)
+    res = xling_in_process("run", cwd=work, env=env)
     assert res.returncode == 0, res.stderr
     (run_dir,) = list((work / "runs").iterdir())
     return work, env, run_dir, res
@@ -65,7 +63,7 @@ def test_default_run_prints_the_table_and_writes_the_run_directory(default_run):
 
 def test_same_command_again_makes_no_model_call(default_run):
     work, env, run_dir, _ = default_run
-    res = subprocess.run(xling_cmd("run"), capture_output=True, text=True, timeout=600, cwd=work, env=env)
+    res = xling_in_process("run", cwd=work, env=env)
     assert res.returncode == 0, res.stderr
     assert "model calls: 0" in res.stdout
     data = json.loads((run_dir / "results.json").read_text())
@@ -74,7 +72,7 @@ def test_same_command_again_makes_no_model_call(default_run):
 
 def test_a_new_run_directory_is_served_from_the_cache(default_run, tmp_path):
     work, env, run_dir, _ = default_run
-    res = run_cli("run", "--output", str(tmp_path / "again"), env=env)
+    res = xling_in_process("run", "--output", str(tmp_path / "again"), env=env)
     assert res.returncode == 0, res.stderr
     data = json.loads((tmp_path / "again" / "results.json").read_text())
     assert data["run"]["calls"]["model_calls"] == 0 and data["run"]["calls"]["cache_hits"] > 0
@@ -85,7 +83,7 @@ def test_a_new_run_directory_is_served_from_the_cache(default_run, tmp_path):
 def test_scores_do_not_depend_on_batch_size(tmp_path):
     out = {}
     for bs in (1, 64):
-        res = run_cli("run", "-q", "--languages", FEW, "--limit", "20", "--batch-size", str(bs),
+        res = xling_in_process("run", "-q", "--languages", FEW, "--limit", "20", "--batch-size", str(bs),
                       "--output", str(tmp_path / f"bs{bs}"), env=env_with_cache(tmp_path / f"cache{bs}"))
         assert res.returncode == 0, res.stderr
         out[bs] = scores_of(tmp_path / f"bs{bs}")
@@ -115,7 +113,7 @@ def test_kill_9_then_the_same_command_gives_the_uninterrupted_scores(default_run
     assert proc.poll() is None, "the run finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    res = run_cli("run", "-q", "--output", str(run_dir), "--batch-size", "8", env=env)
+    res = xling_in_process("run", "-q", "--output", str(run_dir), "--batch-size", "8", env=env)
     assert res.returncode == 0, res.stderr
     data = json.loads((run_dir / "results.json").read_text())
     assert data["run"]["calls"]["units_resumed"] >= 3

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import xling.run.runner
-from conftest import xling_cmd
+from helpers.cli import xling_cmd
 from xling.errors import UserError
 from xling.results import write_parquet
 from xling.run.rundir import RunLock

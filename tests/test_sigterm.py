@@ -10,9 +10,11 @@ import sqlite3
 import subprocess
 import time
 
-from conftest import xling_cmd
-from embed_helpers import EMBED_DATA
-from fake_embed_server import FakeEmbedServer
+import pytest
+
+from helpers.cli import xling_cmd
+from helpers.embed import EMBED_DATA
+from helpers.fake_embed_server import FakeEmbedServer
 
 
 def german_texts() -> set[str]:
@@ -32,6 +34,7 @@ def scores(run_dir) -> dict:
     return {(s["setting"], s["language"]): s["value"] for s in data["scores"]}
 
 
+@pytest.mark.slow
 def test_sigterm_stops_cleanly_and_the_same_command_resumes(tmp_path):
     env = {**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     # the German unit's requests wait until released: the run is stopped after the English unit, surely

@@ -8,7 +8,7 @@ import pytest
 
 import xling
 import xling.tasks
-from embed_helpers import EMBED_DATA
+from helpers.embed import EMBED_DATA
 from xling.errors import UserError
 from xling.models import load_model
 

@@ -12,7 +12,7 @@ from xling.calls.embed import EmbedClient
 from xling.kinds.base import RunContext
 from xling.models.base import Backend, Capability
 
-EMBED_DATA = Path(__file__).parent / "data" / "embed"
+EMBED_DATA = Path(__file__).parents[1] / "data" / "embed"
 
 
 class TrigramBackend(Backend):

@@ -6,7 +6,7 @@
 """
 from __future__ import annotations
 
-from embed_helpers import TrigramBackend
+from helpers.embed import TrigramBackend
 from xling.models.base import RowErrors
 
 SERVER_ERROR = "HTTP 503 from the server: upstream overloaded"
@@ -35,6 +35,6 @@ def register(monkeypatch) -> type[FlakyEmbedder]:
     from xling.models import registry
 
     monkeypatch.setitem(registry.BACKENDS, "flaky", registry.BackendInfo(
-        "flaky", "flaky_embedder", "FlakyEmbedder", ("embed",), "", "flaky", "test double"))
+        "flaky", "helpers.flaky_embedder", "FlakyEmbedder", ("embed",), "", "flaky", "test double"))
     FlakyEmbedder.fail_once, FlakyEmbedder.fail_always, FlakyEmbedder.sent = set(), set(), []
     return FlakyEmbedder

@@ -280,16 +280,3 @@ def spoil(fault: str, data: bytes) -> bytes:
     else:  # "delay" passes the answer through
         return data
     return json.dumps(obj).encode()
-
-
-def run_cli(model: str, options: dict, task_file, out_dir, timeout: int):
-    """``xling run`` as a user types it (a subprocess): ``-o`` per option, fresh run directory and
-    cache under ``out_dir``; the CompletedProcess, for exit code and stderr assertions."""
-    import subprocess
-
-    from conftest import xling_cmd
-
-    args = [a for k, v in options.items() for a in ("-o", f"{k}={v}")]
-    return subprocess.run(xling_cmd("run", "-q", "--model", model, *args, "--task-file", str(task_file),
-                                    "--output", str(out_dir), "--cache", f"{out_dir}.sqlite"),
-                          capture_output=True, text=True, timeout=timeout)

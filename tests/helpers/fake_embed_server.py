@@ -1,5 +1,5 @@
 """A local OpenAI-style ``/v1/embeddings`` server for tests (127.0.0.1, no model): trigram vectors
-(tests/embed_helpers.TrigramBackend), or what ``answer(texts, headers)`` returns instead (the
+(tests/helpers/embed.py, TrigramBackend), or what ``answer(texts, headers)`` returns instead (the
 ``texts`` of a request to another endpoint are empty: ``answer`` scripts those alone).
 
 ``answer`` returns None (the normal answer) or ``(status, body)``. Requests whose texts include
@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from embed_helpers import TrigramBackend
+from helpers.embed import TrigramBackend
 
 Answer = Callable[[list[str], dict], "tuple[int, object] | None"]
 

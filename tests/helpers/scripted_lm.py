@@ -2,7 +2,7 @@
 
 Tests install ``ScriptedLM.script`` (prompt -> answer text, or an ItemError) to play a perfect,
 a wrong, a silent or a failing model, and read ``ScriptedLM.seen`` to check what was sent.
-``use_scripted_lm`` (a fixture in the test modules) registers it as backend ``scripted``.
+``register(monkeypatch)`` installs it as backend ``scripted`` (``register_both`` adds the log-likelihood ones).
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def register(monkeypatch) -> type[ScriptedLM]:
     from xling.models import registry
 
     monkeypatch.setitem(registry.BACKENDS, "scripted", registry.BackendInfo(
-        "scripted", "scripted_lm", "ScriptedLM", ("generate",), "", "scripted", "test double"))
+        "scripted", "helpers.scripted_lm", "ScriptedLM", ("generate",), "", "scripted", "test double"))
     ScriptedLM.seen = []
     ScriptedLM.stops = []
     ScriptedLM.script = staticmethod(lambda prompt: "")
@@ -70,9 +70,9 @@ def register_both(monkeypatch) -> type[ScriptedBothLM]:
 
     register(monkeypatch)
     monkeypatch.setitem(registry.BACKENDS, "scripted-both", registry.BackendInfo(
-        "scripted-both", "scripted_lm", "ScriptedBothLM", ("generate", "loglik"), "", "scripted-both", "test double"))
+        "scripted-both", "helpers.scripted_lm", "ScriptedBothLM", ("generate", "loglik"), "", "scripted-both", "test double"))
     monkeypatch.setitem(registry.BACKENDS, "scripted-loglik", registry.BackendInfo(
-        "scripted-loglik", "scripted_lm", "ScriptedLoglikLM", ("loglik",), "", "scripted-loglik", "test double"))
+        "scripted-loglik", "helpers.scripted_lm", "ScriptedLoglikLM", ("loglik",), "", "scripted-loglik", "test double"))
     ScriptedBothLM.loglik_seen = []
     ScriptedBothLM.loglik_script = staticmethod(lambda context, continuation: float(len(continuation)))
     return ScriptedBothLM
