@@ -1,4 +1,5 @@
 """Which implementation of a kind runs for a model: the kind modules register in ``KINDS``."""
+
 from __future__ import annotations
 
 from ..errors import CapabilityError, unknown
@@ -14,8 +15,14 @@ def _load_kind_modules() -> None:
     from . import generation  # noqa: F401
 
 
-def get_kind(name: str, capabilities: frozenset[Capability] | None = None, *, model: str = "", task: str = "",
-             prefer: str | None = None) -> Kind:
+def get_kind(
+    name: str,
+    capabilities: frozenset[Capability] | None = None,
+    *,
+    model: str = "",
+    task: str = "",
+    prefer: str | None = None,
+) -> Kind:
     """The implementation of kind ``name`` for a model with ``capabilities`` (any, when None);
     ``prefer`` (a capability, e.g. ``generate``) picks among several the model could run."""
     _load_kind_modules()

@@ -4,6 +4,7 @@ Names and default scripts come from ``langcodes``/``language_data`` (maintained 
 the few choices those packages cannot make for us (which individual language a macrolanguage
 code means in benchmark data, dataset-specific non-standard codes) live in ``data/language_aliases.yaml``.
 """
+
 from __future__ import annotations
 
 import re

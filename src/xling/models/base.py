@@ -1,4 +1,5 @@
 """The backend interface, by capability."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -27,6 +28,8 @@ class ItemError(Exception):
 
     def __hash__(self) -> int:
         return hash(self.args)
+
+
 class EmbedError(Exception):
     """A backend could not embed a batch (after its own retries). The client turns every text of
     the batch into an error row with this message; nothing is cached."""
@@ -135,6 +138,7 @@ class Backend(ABC):
         """``[{"role": "user", "content": ...}, ...]`` rendered as the prompt text the model sees,
         ending with the assistant turn's opening; an error when the model has no chat template."""
         raise CapabilityError(f"model {self.spec!r} has no chat template")
+
     def is_over_long(self, text: str) -> bool:
         """Whether ``text`` exceeds the model's window (then ``LONG_TEXT_POLICY`` applies)."""
         if not self.MAX_TOKENS:
