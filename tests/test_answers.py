@@ -3,6 +3,7 @@ option letters and label words across scripts."""
 
 import pytest
 
+from xling.prompts import lexicon
 from xling.scoring.answers import (
     ascii_digits,
     extract_choice,
@@ -12,7 +13,6 @@ from xling.scoring.answers import (
     separators,
     to_number,
 )
-from xling.prompts import lexicon
 
 MGSM = "ben_Beng deu_Latn eng_Latn spa_Latn fra_Latn jpn_Jpan rus_Cyrl swh_Latn tel_Telu tha_Thai zho_Hans".split()
 

@@ -352,11 +352,10 @@ def test_every_row_of_every_release_file_is_well_formed(shared_data):
 
 
 def test_default_languages_are_those_with_data_and_the_rest_is_said(shared_data, tmp_path):
-    from xling.run.runner import plan
-
     import shutil
 
     from helpers.cli import ROOT
+    from xling.run.runner import plan
     from xling.tasks import load_task_file
 
     bele = task("belebele", shared_data)

@@ -1,7 +1,7 @@
 """`xling compare` on runs over the same items: paired p-values and Holm decisions."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -56,7 +56,7 @@ def make_run(folder, spec, scores_by_lang, task="t", setting="zero-shot", metric
             }
         )
     pd.DataFrame(rows, columns=COLUMNS).to_parquet(folder / PARQUET_FILE, index=False)
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     data = {
         "schema_version": SCHEMA_VERSION,
         "run": {

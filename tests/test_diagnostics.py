@@ -21,7 +21,7 @@ def test_fertility_counts_tokens_words_bytes_and_parity():
     eng = rows["eng_Latn"]
     assert eng["tokens"] == len("one two three") // 2 + len("four five") // 2
     assert eng["words"] == 5 and eng["tokens_per_word"] == pytest.approx(eng["tokens"] / 5)
-    assert rows["deu_Latn"]["bytes"] == len("eins zwei drei".encode()) + len("vier fünf".encode())
+    assert rows["deu_Latn"]["bytes"] == len(b"eins zwei drei") + len("vier fünf".encode())
     assert rows["tha_Thai"]["words"] is None and rows["tha_Thai"]["tokens_per_word"] is None
     assert rows["tha_Thai"]["tokens_per_byte"] > 0 and eng["parity"] == pytest.approx(1.0)
     assert rows["deu_Latn"]["parity"] == pytest.approx(np.mean([7 / 6, 4 / 4]))

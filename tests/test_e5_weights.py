@@ -3,7 +3,6 @@
 import struct
 import unicodedata
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")

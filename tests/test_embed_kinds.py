@@ -268,10 +268,10 @@ def test_model_without_embeddings_is_refused_by_name(kind):
 
 
 def test_unknown_metric_is_a_user_error(tmp_path):
+    import shutil
+
     import xling
     from xling.errors import UserError
-
-    import shutil
 
     shutil.copytree(EMBED_DATA / "sts", tmp_path / "sts")
     path = tmp_path / "sts.yaml"

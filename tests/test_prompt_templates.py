@@ -2,7 +2,8 @@
 
 import pytest
 
-from xling.prompts import lexicon, templates as T
+from xling.prompts import lexicon
+from xling.prompts import templates as T
 from xling.prompts.protocols import ProtocolOptions, Setting, parse_setting, settings
 from xling.types import Item
 
@@ -50,7 +51,8 @@ def test_math_demo_answers():
     bare = Item("m", "test", "deu_Latn", "2", "2", {"question": "Q2"}, "7")
     p = T.build("math", bare, bare.fields, lex, [(worked, worked.fields)], {})
     assert p.text().endswith(
-        "Frage: Q\nSchritt-für-Schritt-Antwort: 5 + 6 = 11. Die Antwort ist 11.\n\nFrage: Q2\nSchritt-für-Schritt-Antwort:"
+        "Frage: Q\nSchritt-für-Schritt-Antwort: 5 + 6 = 11. Die Antwort ist 11.\n\n"
+        "Frage: Q2\nSchritt-für-Schritt-Antwort:"
     )
     assert T.gold_answer("math", bare, lex, {}) == "Die Antwort ist 7."
 

@@ -10,7 +10,10 @@ from xling.errors import DataError, UserError
 from xling.prompts import available_languages, lexicon
 from xling.prompts.lexicon import load_file
 
-XNLI = "arb_Arab bul_Cyrl deu_Latn ell_Grek eng_Latn spa_Latn fra_Latn hin_Deva rus_Cyrl swh_Latn tha_Thai tur_Latn urd_Arab vie_Latn zho_Hans".split()
+XNLI = (
+    "arb_Arab bul_Cyrl deu_Latn ell_Grek eng_Latn spa_Latn fra_Latn hin_Deva rus_Cyrl swh_Latn tha_Thai tur_Latn"
+    " urd_Arab vie_Latn zho_Hans"
+).split()
 XCOPA = "est_Latn hat_Latn ind_Latn ita_Latn quy_Latn swh_Latn tam_Taml tha_Thai tur_Latn vie_Latn zho_Hans".split()
 PAWSX = "deu_Latn eng_Latn spa_Latn fra_Latn jpn_Jpan kor_Hang zho_Hans".split()
 MGSM = "ben_Beng deu_Latn eng_Latn spa_Latn fra_Latn jpn_Jpan rus_Cyrl swh_Latn tel_Telu tha_Thai zho_Hans".split()

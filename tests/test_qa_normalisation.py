@@ -21,7 +21,6 @@ from xling.scoring.qa import best_over_golds, scorer_of
 from xling.tasks import get_task, load_task_file
 from xling.tasks.spec import load_spec
 
-
 # --- the official SQuAD v1.1 evaluation script (evaluate-v1.1.py), verbatim -------------------
 
 

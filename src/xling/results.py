@@ -92,7 +92,7 @@ class Results:
         self.data = data
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> "Results":
+    def load(cls, run_dir: str | Path) -> Results:
         from .errors import UserError
 
         path = Path(run_dir) / RESULTS_FILE

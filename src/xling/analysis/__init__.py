@@ -30,7 +30,8 @@ def run_analyses(
 ) -> dict:
     """What results.json records under ``analyses`` (``metrics``, ``kinds``: each task's metric
     and kind name)."""
-    from ..languages.meta import GROUPINGS, info, sources as meta_sources
+    from ..languages.meta import GROUPINGS, info
+    from ..languages.meta import sources as meta_sources
 
     langs = sorted(set(frame["language"])) if not frame.empty else []
     return {

@@ -240,7 +240,7 @@ def consistency(
         # (n x N_RESAMPLES) are made once, not once per pair
         weights: dict[int, np.ndarray] = {}
 
-        def resample(n: int) -> np.ndarray:
+        def resample(n: int, weights=weights, task=task, setting=setting) -> np.ndarray:
             if n not in weights:
                 rng = seed_for(seed, "consistency", task, setting, str(n))
                 weights[n] = _resample_weights(rng.integers(0, n, size=(n_resamples, n)))

@@ -47,7 +47,8 @@ class Translator:
             self.lm = lm_client
         else:
             raise UserError(
-                f"model {backend.spec!r} cannot translate: it offers {', '.join(sorted(backend.capabilities)) or 'nothing'}",
+                f"model {backend.spec!r} cannot translate:"
+                f" it offers {', '.join(sorted(backend.capabilities)) or 'nothing'}",
                 hint="use apertium:<pair> or a generative model as translator",
             )
 

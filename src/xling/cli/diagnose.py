@@ -129,7 +129,8 @@ def fidelity(run_dir, min_chars, output):
 @output_opt
 def fertility(model, model_option, task_name, task_file, languages, limit, data_dir, output):
     """Tokens per word / character / byte per language, and parity with English."""
-    from ..diagnostics import fertility as run, parallel_texts
+    from ..diagnostics import fertility as run
+    from ..diagnostics import parallel_texts
 
     task = _task(task_name, data_dir, task_file)
     backend = _model(model, model_option)
@@ -189,7 +190,8 @@ def mexa(model, model_option, task_name, task_file, languages, limit, data_dir, 
     """Alignment of each language's sentence embeddings with English (MEXA), vs task scores."""
     from ..calls.cache import ResponseCache
     from ..calls.embed import EmbedClient
-    from ..diagnostics import mexa as run, parallel_texts
+    from ..diagnostics import mexa as run
+    from ..diagnostics import parallel_texts
     from ..results import Results
 
     task = _task(task_name, data_dir, task_file)

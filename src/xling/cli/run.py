@@ -159,7 +159,8 @@ def run(
     print_skipped(results)
     if results.errors:
         err.print(
-            f"[bold red]{results.errors} items ended with errors[/] (error rows in {results.run_dir}/predictions.parquet; they score 0)"
+            f"[bold red]{results.errors} items ended with errors[/]"
+            f" (error rows in {results.run_dir}/predictions.parquet; they score 0)"
         )
         print_failed(results)
         sys.exit(1)

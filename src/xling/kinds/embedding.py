@@ -259,7 +259,8 @@ def usable_training_rows(ctx: RunContext, errors: list[str | None], where: str) 
             f"{len(failed)} of {len(errors)} training items of the head ({where}) have no model output: "
             f"{model_failures(errors)}",
             hint="fix the cause and rerun the same command (only the failed items are sent again), or pass "
-            f"--allow-partial-training to fit on the {len(errors) - len(failed)} that worked (recorded in results.json)",
+            f"--allow-partial-training to fit on the {len(errors) - len(failed)} that worked"
+            " (recorded in results.json)",
         )
     return np.array([e is None for e in errors], dtype=bool)
 

@@ -17,7 +17,8 @@ from ..models.base import Backend, Capability, ItemError
 from ..prompts import templates as T
 from ..prompts.lexicon import Lexicon, lexicon
 from ..prompts.protocols import ProtocolOptions, parse_setting, settings
-from ..scoring import answers, qa as squad_metrics
+from ..scoring import answers
+from ..scoring import qa as squad_metrics
 from ..scoring.metrics import METRICS, Metric
 from ..tasks.registry import Task
 from ..types import Item, Prediction, Unit

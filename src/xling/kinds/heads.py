@@ -64,7 +64,7 @@ class LogisticHead:
             raise ValueError(f"C must be positive, not {C!r}")
         self.C, self.max_iter, self.tol = float(C), int(max_iter), float(tol)
 
-    def fit(self, x, labels) -> "LogisticHead":
+    def fit(self, x, labels) -> LogisticHead:
         """Fit on feature rows ``x`` (n, d) and one label per row (strings or any sortable values)."""
         from scipy.optimize import minimize  # lazy: ~50 MB, only when a head is fitted
 

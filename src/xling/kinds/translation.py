@@ -46,7 +46,8 @@ class InputTranslation:
             raise UserError(
                 f"translator {tb.spec!r} translates {src_of} -> {tb.target_language}; it cannot translate "
                 f"{', '.join(bad)} -> {src} for task {task.name!r}",
-                hint=f"restrict --languages to {src_of} (plus the source language), or use a generative model as --translator",
+                hint=f"restrict --languages to {src_of} (plus the source language),"
+                " or use a generative model as --translator",
             )
 
     def translator(self, protocol: str, ctx: Any) -> Translator:

@@ -8,7 +8,7 @@ code means in benchmark data, dataset-specific non-standard codes) live in ``dat
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import langcodes
@@ -66,7 +66,7 @@ def split(code: str) -> tuple[str, str]:
     return lang, script
 
 
-@lru_cache(maxsize=None)
+@cache
 def name(code: str) -> str:
     """English display name, e.g. ``'swh_Latn'`` -> ``'Swahili'``."""
     lang, script = split(code)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata, resources
 
 import langcodes
@@ -121,7 +121,7 @@ def resource_group(joshi_class: str, uriel_level: str) -> tuple[str, str | None]
     return UNKNOWN, None
 
 
-@lru_cache(maxsize=None)
+@cache
 def info(code: str) -> LangInfo:
     """Everything known about one canonical language code."""
     code = L.canonical(code)

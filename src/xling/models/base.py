@@ -76,7 +76,7 @@ class Backend(ABC):
         self.target = target
         self.options = options
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (an optional hook: doing nothing is the default, not abstract)
         """Free what the model holds (memory, connections) once a run is done with it; the
         runner calls it before scoring, so scoring does not share memory with the model."""
 
@@ -98,7 +98,7 @@ class Backend(ABC):
         model failed on; :class:`EmbedError` fails the whole batch."""
         raise CapabilityError(f"model {self.spec!r} cannot embed")
 
-    def expect_vector_size(self, size: int) -> None:
+    def expect_vector_size(self, size: int) -> None:  # noqa: B027 (an optional hook, no-op by default)
         """The vector size pinned for this model: an answer of another size is wrong."""
 
     def token_count(self, text: str) -> int | None:

@@ -27,9 +27,9 @@ from typing import Any
 
 from ..errors import UserError
 from .base import Backend, Capability, ItemError
-from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .hf_tokenizer import load_tokenizer
 from .lm_common import cut_at_stop, fit_window, split_continuation
+from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .model_files import GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
 
 _OUTPUT_OPTIONS = ("dtype", "max_length", "revision")  # options that change outputs (fingerprint)
@@ -200,7 +200,6 @@ class HFCausalLM(Backend):
         return split_continuation(self._encode, context, continuation, self.tokenizer.eos_token_id)
 
     def loglik(self, requests):
-        torch = _torch()
         results: list[Any] = [None] * len(requests)
         groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
         for i, (context, continuation) in enumerate(requests):

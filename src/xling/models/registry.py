@@ -45,7 +45,8 @@ BACKENDS: dict[str, BackendInfo] = {
             ("translate",),
             "PAIR (an Apertium mode: spa-eng)",
             "apertium:spa-eng",
-            "rule-based MT (Debian apertium + apertium-eng-spa; scripts/install-apertium.sh), a translate-test translator",
+            "rule-based MT (Debian apertium + apertium-eng-spa; scripts/install-apertium.sh),"
+            " a translate-test translator",
         ),
         BackendInfo(
             "hf",

@@ -131,7 +131,7 @@ class VLLM(Backend):
         if cheap:
             params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=self.top_k)
             prompts = [{"prompt_token_ids": self._fit(list(ctx), 1)} for ctx, _ in cheap]
-            for (ctx, idx), res in zip(cheap, self.llm.generate(prompts, params, use_tqdm=False), strict=True):
+            for (_ctx, idx), res in zip(cheap, self.llm.generate(prompts, params, use_tqdm=False), strict=True):
                 top = res.outputs[0].logprobs[0]  # {token_id: Logprob}
                 best = max(top, key=lambda t: top[t].logprob)
                 for i in idx:

@@ -8,7 +8,7 @@ Sections a language's benchmarks do not need may be absent; asking for one then 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -223,7 +223,7 @@ def load_file(path: Path) -> Lexicon:
     return Lexicon(data, path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(language: str) -> Lexicon:
     """The prompt words of a language (any code ``canonical`` understands)."""
     code = try_canonical(language) or language
@@ -233,7 +233,8 @@ def lexicon(language: str) -> Lexicon:
 
         have = available_languages()
         raise UserError(
-            f"no prompt words for language {code!r}.{did_you_mean(code, have)} Languages with prompt files: {', '.join(have)}",
+            f"no prompt words for language {code!r}.{did_you_mean(code, have)}"
+            f" Languages with prompt files: {', '.join(have)}",
             hint=f"write {path.name} under xling/prompts/data (copy eng_Latn.yaml), or use --prompt-language en",
         )
     return load_file(path)

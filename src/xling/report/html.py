@@ -17,9 +17,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from ..analysis import consistency as consistency_of, flipped_items, grouped_scores, language_pairs
+from ..analysis import consistency as consistency_of
+from ..analysis import flipped_items, grouped_scores, language_pairs
 from ..errors import XlingError
-from ..languages import codes as L, meta as langmeta
+from ..languages import codes as L
+from ..languages import meta as langmeta
 from ..results import Results
 from ..scoring.metrics import METRICS
 
@@ -91,7 +93,8 @@ def bars(g: pd.DataFrame, task: str, setting: str, metric: str) -> go.Figure:
                 "visible": True,
             },
             customdata=np.stack([g["ci_low"], g["ci_high"], g["n"]], axis=1),
-            hovertemplate="%{x}<br>%{y:.1f} [%{customdata[0]:.1f}, %{customdata[1]:.1f}], n=%{customdata[2]}<extra></extra>",
+            hovertemplate="%{x}<br>%{y:.1f} [%{customdata[0]:.1f}, %{customdata[1]:.1f}],"
+            " n=%{customdata[2]}<extra></extra>",
         )
     )
     fig.update_layout(
@@ -470,7 +473,7 @@ nav a{margin-right:1em}
 })();
 </script>
 </body></html>
-"""
+"""  # noqa: E501 (an HTML template: its lines are the page, not code)
 
 
 def html(results: Results, texts: dict | None = None, notes: list[str] | None = None) -> str:

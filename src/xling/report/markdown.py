@@ -124,7 +124,8 @@ def _markdown_analyses(results: Results) -> list[str]:
             lines.append(
                 f"| {_md_escape(r.task)} | {_md_escape(r.setting)} | {r.language_a} – {r.language_b} | {r.n} | "
                 f"{fmt(r.agreement)} {fmt_ci(r.agreement_ci_low, r.agreement_ci_high)} | "
-                f"{fmt(r.agree_correct)} {fmt_ci(r.agree_correct_ci_low, r.agree_correct_ci_high)} | {kappa} | {r.flips} |"
+                f"{fmt(r.agree_correct)} {fmt_ci(r.agree_correct_ci_low, r.agree_correct_ci_high)} | "
+                f"{kappa} | {r.flips} |"
             )
         lines.append("")
     for r in a.get("consistency_not_applicable", []):

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -217,7 +217,7 @@ def evaluate(
             hint="choose another --output, or omit it to get a directory named after the run",
         )
     store.start_run(run_id, config)
-    started = datetime.now(timezone.utc).isoformat()
+    started = datetime.now(UTC).isoformat()
 
     done = reusable_units(store, run_id, label, task_list)
     todo = [(task, unit) for task, unit in the_plan.units if unit not in done]
@@ -443,7 +443,7 @@ def _results(
                 for t in task_list
             ],
             "started": started,
-            "finished": datetime.now(timezone.utc).isoformat(),
+            "finished": datetime.now(UTC).isoformat(),
             "calls": calls,
             "errors": int(frame["error"].notna().sum()),
             "statistics": {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -84,7 +84,7 @@ class PredictionStore:
         with self._con:
             self._con.execute(
                 "INSERT OR IGNORE INTO runs VALUES (?, ?, ?)",
-                (run_id, json.dumps(config, sort_keys=True), datetime.now(timezone.utc).isoformat()),
+                (run_id, json.dumps(config, sort_keys=True), datetime.now(UTC).isoformat()),
             )
 
     def done_units(self, run_id: str, model: str) -> set[Unit]:
@@ -148,7 +148,7 @@ class PredictionStore:
                     *key,
                     len(rows),
                     sum(r[-1] is not None for r in rows),
-                    datetime.now(timezone.utc).isoformat(),
+                    datetime.now(UTC).isoformat(),
                     None if provenance is None else json.dumps(provenance, ensure_ascii=False, sort_keys=True),
                 ),
             )

@@ -12,7 +12,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import regex  # Unicode script properties (\p{Script=...}) and \b that works for every script
 
@@ -40,7 +40,7 @@ def ascii_digits(text: str) -> str:
     return _NON_ASCII_DIGIT.sub(_digit, text).translate(_SEP_TABLE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def separators(language: str) -> tuple[str, str]:
     """(decimal, group) symbols of a language's number format, from CLDR (via babel);
     ``('.', ',')`` for a language CLDR does not know."""
@@ -60,7 +60,7 @@ def _locale_code(language: str) -> str:
     return langcodes.Language.get(lang).language  # 'spa' -> 'es' (CLDR uses the shortest code)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _number_pattern(language: str) -> re.Pattern:
     # A plain space groups digits only where the language writes it so (fr, ru: "70 000").
     dec, grp = separators(language)
@@ -203,7 +203,7 @@ def extract_choice(text: str | None, letters: list[str], choices: list[str]) -> 
     return Extracted(None, "unparseable")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _letter_pattern(letters: tuple[str, ...]) -> regex.Pattern:
     # A letter standing alone: not part of a word ("A." / "(B)" / "Answer: C" / "أ"), case-sensitive
     # so the English article "a" is not option A.

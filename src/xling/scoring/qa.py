@@ -21,7 +21,7 @@ import string
 import sys
 import unicodedata
 from collections import Counter
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import regex
@@ -53,7 +53,7 @@ def _rules() -> dict[str, dict]:
     return raw
 
 
-@lru_cache(maxsize=None)
+@cache
 def rule_for(language: str) -> tuple[re.Pattern | None, str]:
     """(article pattern or None, segmentation) for a canonical code (``zho_Hans``) or ISO 639-3 code."""
     rule = _rules().get(language.split("_")[0], {})

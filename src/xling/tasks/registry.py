@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -115,8 +115,10 @@ class Task:
             base = self._base_dir()
             if base is None:
                 raise UserError(
-                    f"task {self.name!r} reads its data from a local copy of the release, and no data directory was given",
-                    hint=f"pass --data-dir DIR (or set {DATA_DIR_ENV}); the files are expected under DIR/{local.subdir or ''}",
+                    f"task {self.name!r} reads its data from a local copy of the release,"
+                    " and no data directory was given",
+                    hint=f"pass --data-dir DIR (or set {DATA_DIR_ENV});"
+                    f" the files are expected under DIR/{local.subdir or ''}",
                 )
             if not base.is_dir():
                 raise UserError(
@@ -504,7 +506,7 @@ def _catalog() -> dict[str, Path]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spec(path: Path, mtime: float) -> TaskSpec:
     return load_spec(path)
 
