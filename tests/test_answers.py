@@ -1,10 +1,18 @@
 """Answer extraction: MGSM numbers (native digits, separators, each language's answer phrase),
 option letters and label words across scripts."""
+
 import pytest
 
-from xling.scoring.answers import (ascii_digits, extract_choice, extract_label, extract_number, numbers_equal,
-    separators, to_number)
 from xling.prompts import lexicon
+from xling.scoring.answers import (
+    ascii_digits,
+    extract_choice,
+    extract_label,
+    extract_number,
+    numbers_equal,
+    separators,
+    to_number,
+)
 
 MGSM = "ben_Beng deu_Latn eng_Latn spa_Latn fra_Latn jpn_Jpan rus_Cyrl swh_Latn tel_Telu tha_Thai zho_Hans".split()
 
@@ -13,15 +21,18 @@ def phrases(lang):
     return [lexicon(lang).answer_phrase, lexicon("eng_Latn").answer_phrase]
 
 
-@pytest.mark.parametrize("text,lang,value", [
-    ("উত্তর হল ১৮।", "ben_Beng", 18),  # Bengali digits
-    ("คำตอบคือ ๗๐๐๐๐", "tha_Thai", 70000),  # Thai digits
-    ("الإجابة هي ٣٫٥", "arb_Arab", 3.5),  # Arabic-Indic digits and the Arabic decimal separator
-    ("جواب ۱۲۳ ہے", "urd_Arab", 123),  # Eastern Arabic-Indic (Persian/Urdu) digits
-    ("उत्तर है १२००", "hin_Deva", 1200),  # Devanagari digits
-    ("సమాధానం ౪౨", "tel_Telu", 42),  # Telugu digits
-    ("答えは１１です", "jpn_Jpan", 11),  # fullwidth digits
-])
+@pytest.mark.parametrize(
+    "text,lang,value",
+    [
+        ("উত্তর হল ১৮।", "ben_Beng", 18),  # Bengali digits
+        ("คำตอบคือ ๗๐๐๐๐", "tha_Thai", 70000),  # Thai digits
+        ("الإجابة هي ٣٫٥", "arb_Arab", 3.5),  # Arabic-Indic digits and the Arabic decimal separator
+        ("جواب ۱۲۳ ہے", "urd_Arab", 123),  # Eastern Arabic-Indic (Persian/Urdu) digits
+        ("उत्तर है १२००", "hin_Deva", 1200),  # Devanagari digits
+        ("సమాధానం ౪౨", "tel_Telu", 42),  # Telugu digits
+        ("答えは１１です", "jpn_Jpan", 11),  # fullwidth digits
+    ],
+)
 def test_native_digits(text, lang, value):
     ex = extract_number(text, lang, phrases(lang))
     assert ex.status == "ok" and ex.answer == value
@@ -42,36 +53,61 @@ def test_each_mgsm_answer_phrase(lang):
     assert (ex.answer, ex.via) == (18, "answer-phrase"), phrase
 
 
-@pytest.mark.parametrize("lang,text", [
-    ("rus_Cyrl", "Ответ — 11."), ("rus_Cyrl", "Ответ: 11"), ("fra_Latn", "La réponse est : 11"),
-    ("deu_Latn", "die antwort ist **11**"), ("eng_Latn", "The answer is $11."), ("jpn_Jpan", "答えは11です。"),
-    ("zho_Hans", "答案是：11。"), ("tha_Thai", "ดังนั้น คำตอบคือ 11 บาท"), ("swh_Latn", "Jibu ni 11."),
-    ("ben_Beng", "উত্তর হল 11।"), ("tel_Telu", "సమాధానం 11."), ("spa_Latn", "La respuesta es 11 dólares."),
-])
+@pytest.mark.parametrize(
+    "lang,text",
+    [
+        ("rus_Cyrl", "Ответ — 11."),
+        ("rus_Cyrl", "Ответ: 11"),
+        ("fra_Latn", "La réponse est : 11"),
+        ("deu_Latn", "die antwort ist **11**"),
+        ("eng_Latn", "The answer is $11."),
+        ("jpn_Jpan", "答えは11です。"),
+        ("zho_Hans", "答案是：11。"),
+        ("tha_Thai", "ดังนั้น คำตอบคือ 11 บาท"),
+        ("swh_Latn", "Jibu ni 11."),
+        ("ben_Beng", "উত্তর হল 11।"),
+        ("tel_Telu", "సమాధానం 11."),
+        ("spa_Latn", "La respuesta es 11 dólares."),
+    ],
+)
 def test_answer_phrase_variants(lang, text):
     ex = extract_number("5 + 6 = 99 wrong start. " + text + " 3 more", lang, phrases(lang))
     assert ex.answer == 11 and ex.via == "answer-phrase"
 
 
-@pytest.mark.parametrize("token,lang,value", [
-    ("1.234,5", "deu_Latn", 1234.5), ("1,234.5", "eng_Latn", 1234.5), ("1.500", "deu_Latn", 1500),
-    ("1,5", "deu_Latn", 1.5), ("1,000", "eng_Latn", 1000), ("1,5", "eng_Latn", 1.5), ("1.000.000", "spa_Latn", 1e6),
-    ("70 000", "fra_Latn", 70000), ("70\u202f000", "fra_Latn", 70000), ("70\u00a0000", "rus_Cyrl", 70000),
-    ("-3", "eng_Latn", -3), ("1,2,3", "eng_Latn", None),
-])
+@pytest.mark.parametrize(
+    "token,lang,value",
+    [
+        ("1.234,5", "deu_Latn", 1234.5),
+        ("1,234.5", "eng_Latn", 1234.5),
+        ("1.500", "deu_Latn", 1500),
+        ("1,5", "deu_Latn", 1.5),
+        ("1,000", "eng_Latn", 1000),
+        ("1,5", "eng_Latn", 1.5),
+        ("1.000.000", "spa_Latn", 1e6),
+        ("70 000", "fra_Latn", 70000),
+        ("70\u202f000", "fra_Latn", 70000),
+        ("70\u00a0000", "rus_Cyrl", 70000),
+        ("-3", "eng_Latn", -3),
+        ("1,2,3", "eng_Latn", None),
+    ],
+)
 def test_locale_separators(token, lang, value):
     assert to_number(token, lang) == value
 
 
 # Indian digit grouping (CLDR #,##,##0: the last three digits, then twos), in each script's digits.
-@pytest.mark.parametrize("text,lang,value", [
-    ("The answer is 1,14,200.", "eng_Latn", 114200),
-    ("উত্তর হল ১,১৪,২০০।", "ben_Beng", 114200),
-    ("సమాధానం ౧,౧౪,౨౦౦.", "tel_Telu", 114200),
-    ("उत्तर है १,१४,२०० रुपये", "hin_Deva", 114200),
-    ("The answer is 12,34,56,789.", "eng_Latn", 123456789),
-    ("The answer is 10,00,000.50", "eng_Latn", 1000000.5),
-])
+@pytest.mark.parametrize(
+    "text,lang,value",
+    [
+        ("The answer is 1,14,200.", "eng_Latn", 114200),
+        ("উত্তর হল ১,১৪,২০০।", "ben_Beng", 114200),
+        ("సమాధానం ౧,౧౪,౨౦౦.", "tel_Telu", 114200),
+        ("उत्तर है १,१४,२०० रुपये", "hin_Deva", 114200),
+        ("The answer is 12,34,56,789.", "eng_Latn", 123456789),
+        ("The answer is 10,00,000.50", "eng_Latn", 1000000.5),
+    ],
+)
 def test_indian_digit_grouping(text, lang, value):
     ex = extract_number(text, lang, phrases(lang) if lang in MGSM else [])
     assert ex.status == "ok" and ex.answer == value
@@ -159,21 +195,24 @@ def test_labels_stand_alone_in_spaced_scripts():
 
 # A label word is the whole answer (its first clause), never a word that merely shares its letters
 # or begins a longer phrase.
-@pytest.mark.parametrize("text,langs,expected", [
-    ("Si la premisa es cierta, la hipótesis también.", ("spa_Latn", "eng_Latn"), None),  # "si" = "if"
-    ("Si", ("spa_Latn", "eng_Latn"), None),
-    ("No lo sé.", ("spa_Latn", "eng_Latn"), None),  # "I don't know"
-    ("Sí, lo es.", ("spa_Latn", "eng_Latn"), "yes"),
-    ("¡Sí!", ("spa_Latn", "eng_Latn"), "yes"),
-    ("Respuesta: **No**", ("spa_Latn", "eng_Latn"), "no"),
-    ("Si", ("ita_Latn", "eng_Latn"), None),  # the pronoun "si"
-    ("Sì.", ("ita_Latn", "eng_Latn"), "yes"),
-    ("لا أعرف", ("arb_Arab", "eng_Latn"), None),  # "I don't know" begins with لا ("no")
-    ("لا.", ("arb_Arab", "eng_Latn"), "no"),
-    ("الجواب: نعم", ("arb_Arab", "eng_Latn"), "yes"),
-    ("Yes and no", ("eng_Latn",), None),
-    ("ไม่ใช่ครับ", ("tha_Thai",), "no"),
-])
+@pytest.mark.parametrize(
+    "text,langs,expected",
+    [
+        ("Si la premisa es cierta, la hipótesis también.", ("spa_Latn", "eng_Latn"), None),  # "si" = "if"
+        ("Si", ("spa_Latn", "eng_Latn"), None),
+        ("No lo sé.", ("spa_Latn", "eng_Latn"), None),  # "I don't know"
+        ("Sí, lo es.", ("spa_Latn", "eng_Latn"), "yes"),
+        ("¡Sí!", ("spa_Latn", "eng_Latn"), "yes"),
+        ("Respuesta: **No**", ("spa_Latn", "eng_Latn"), "no"),
+        ("Si", ("ita_Latn", "eng_Latn"), None),  # the pronoun "si"
+        ("Sì.", ("ita_Latn", "eng_Latn"), "yes"),
+        ("لا أعرف", ("arb_Arab", "eng_Latn"), None),  # "I don't know" begins with لا ("no")
+        ("لا.", ("arb_Arab", "eng_Latn"), "no"),
+        ("الجواب: نعم", ("arb_Arab", "eng_Latn"), "yes"),
+        ("Yes and no", ("eng_Latn",), None),
+        ("ไม่ใช่ครับ", ("tha_Thai",), "no"),
+    ],
+)
 def test_label_word_is_the_whole_answer(text, langs, expected):
     assert extract_label(text, vocab(*langs)).answer == expected
 

@@ -1,4 +1,5 @@
 """The Apertium translator backend (real apertium, installed by scripts/install-system-deps.sh)."""
+
 import subprocess
 
 import pytest
@@ -37,15 +38,20 @@ def test_translations_are_cached(spa_eng, tmp_path, monkeypatch):
     first = tr.translate(["La casa es roja.", "La casa es roja.", "Sí."], "spa_Latn", "eng_Latn")
     assert first[0] == first[1] and cache.count() == 2
     monkeypatch.setattr(type(spa_eng), "_run", lambda self, texts: pytest.fail("called apertium again"))
-    assert Translator(spa_eng, cache).translate(["Sí.", "La casa es roja."], "spa_Latn", "eng_Latn") == [first[2], first[0]]
+    assert Translator(spa_eng, cache).translate(["Sí.", "La casa es roja."], "spa_Latn", "eng_Latn") == [
+        first[2],
+        first[0],
+    ]
 
 
 def test_misaligned_output_falls_back_to_one_text_at_a_time(spa_eng, monkeypatch):
     real = subprocess.run
+
     def lossy(cmd, **kw):
         res = real(cmd, **kw)
         if kw.get("input", "").count("\n") > 1:
             res.stdout = res.stdout.split("\n", 1)[1]  # drop a line, as a buggy pair could
         return res
+
     monkeypatch.setattr(subprocess, "run", lossy)
     assert spa_eng.translate(["El perro.", "El gato."], "spa_Latn", "eng_Latn") == ["The dog.", "The cat."]

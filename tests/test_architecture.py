@@ -1,4 +1,5 @@
 """The layout of docs/architecture.md: layers, no import cycles, and the seams between folders."""
+
 import os
 import subprocess
 import sys
@@ -32,11 +33,17 @@ def test_task_file_vocabulary_is_the_registered_kinds():
 def test_checking_a_task_files_kind_imports_no_kind_module(tmp_path):
     """A user's task file is checked against the vocabulary, so tasks/ never imports kinds/."""
     spec = tmp_path / "task.yaml"
-    spec.write_text((ROOT / "src/xling/tasks/catalog/demo-topics.yaml").read_text("utf-8").replace(
-        "kind: classification", "kind: clasification"), "utf-8")
-    code = ("import sys\nfrom xling.errors import DataError\nfrom xling.tasks.spec import load_spec\n"
-            f"try:\n    load_spec({str(spec)!r}, check_kind=True)\nexcept DataError as e:\n    print(e.message)\n"
-            "print(sorted(m for m in sys.modules if m.startswith('xling.kinds')))")
+    spec.write_text(
+        (ROOT / "src/xling/tasks/catalog/demo-topics.yaml")
+        .read_text("utf-8")
+        .replace("kind: classification", "kind: clasification"),
+        "utf-8",
+    )
+    code = (
+        "import sys\nfrom xling.errors import DataError\nfrom xling.tasks.spec import load_spec\n"
+        f"try:\n    load_spec({str(spec)!r}, check_kind=True)\nexcept DataError as e:\n    print(e.message)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('xling.kinds')))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     message, kinds_imported = r.stdout.strip().splitlines()[-2:]
     assert "unknown kind 'clasification'" in message and "classification" in message

@@ -1,9 +1,9 @@
 """Discovery: `xling tasks --language/--kind` and `xling tasks show` (metadata, licence, counts)."""
+
 from __future__ import annotations
 
 import re
 
-import pytest
 from click.testing import CliRunner
 
 from helpers.cli import ROOT
@@ -61,9 +61,11 @@ def test_show_counts_a_union_eval_split(tmp_path, monkeypatch):
         (tmp_path / split).mkdir()
         (tmp_path / split / "eng_Latn.tsv").write_text("id\ttext\n" + "".join(f"{split}{i}\tx\n" for i in range(n)))
     p = tmp_path / "u.yaml"
-    p.write_text("name: u\ndescription: d\nkind: many_to_many_retrieval\nmetric: p@1\nlanguages: [eng_Latn]\n"
-                 "creation: native\nlicence: CC0-1.0\neval_split: train+dev+test\nfields: {text: text}\nid: id\n"
-                 "local: {root: task-file, format: tsv, path: '{split}/{language}.tsv'}\n")
+    p.write_text(
+        "name: u\ndescription: d\nkind: many_to_many_retrieval\nmetric: p@1\nlanguages: [eng_Latn]\n"
+        "creation: native\nlicence: CC0-1.0\neval_split: train+dev+test\nfields: {text: text}\nid: id\n"
+        "local: {root: task-file, format: tsv, path: '{split}/{language}.tsv'}\n"
+    )
     code, out = run("tasks", "show", str(p))
     assert code == 0, out
     assert "eval split: train+dev+test" in out and re.search(r"eng_Latn\s+│ English\s+│ eng_Latn\s+│ 6 ", out), out

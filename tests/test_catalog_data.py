@@ -1,5 +1,6 @@
 """Every catalog task on the real releases in ../shared/data (skipped when absent): the item counts
 the releases publish, parallel ids, label sets, scripts of the text."""
+
 from __future__ import annotations
 
 import collections
@@ -22,9 +23,27 @@ COUNTS = [
     ("sib200", "test", None, 204),
     ("sib200", "train", {"eng_Latn": 701, "swh_Latn": 701, "zho_Hans": 701, "nqo_Nkoo": 701}, None),
     ("sib200", "dev", {"eng_Latn": 99, "yor_Latn": 99, "amh_Ethi": 99}, None),
-    ("flores-retrieval", "train+dev+test", {"eng_Latn": 1004, "tzm_Tfng": 1004, "zho_Hant": 1004, "nqo_Nkoo": 1004}, None),
-    ("tatoeba", "test", {"deu_Latn": 1000, "swh_Latn": 390, "amh_Ethi": 168, "tzl_Latn": 104, "ang_Latn": 134,
-                         "kzj_Latn": 1000, "dtp_Latn": 1000, "zho_Hans": 1000}, None),
+    (
+        "flores-retrieval",
+        "train+dev+test",
+        {"eng_Latn": 1004, "tzm_Tfng": 1004, "zho_Hant": 1004, "nqo_Nkoo": 1004},
+        None,
+    ),
+    (
+        "tatoeba",
+        "test",
+        {
+            "deu_Latn": 1000,
+            "swh_Latn": 390,
+            "amh_Ethi": 168,
+            "tzl_Latn": 104,
+            "ang_Latn": 134,
+            "kzj_Latn": 1000,
+            "dtp_Latn": 1000,
+            "zho_Hans": 1000,
+        },
+        None,
+    ),
     ("xnli", "dev", None, 2490),
     ("pawsx", "dev", None, 2000),
     ("xcopa", "test", None, 500),
@@ -32,13 +51,44 @@ COUNTS = [
     ("xcopa", "train", {"eng_Latn": 400}, None),
     ("xcopa", "val", {"eng_Latn": 100}, None),
     ("xquad", "test", None, 1190),
-    ("mlqa", "dev", {"arb_Arab": 517, "deu_Latn": 512, "eng_Latn": 1148, "spa_Latn": 500, "hin_Deva": 507,
-                     "vie_Latn": 511, "zho_Hans": 504}, None),
-    ("tydiqa_goldp", "dev", {"arb_Arab": 921, "ben_Beng": 113, "eng_Latn": 440, "fin_Latn": 782, "ind_Latn": 565,
-                             "kor_Hang": 276, "rus_Cyrl": 812, "swh_Latn": 499, "tel_Telu": 669}, None),
+    (
+        "mlqa",
+        "dev",
+        {
+            "arb_Arab": 517,
+            "deu_Latn": 512,
+            "eng_Latn": 1148,
+            "spa_Latn": 500,
+            "hin_Deva": 507,
+            "vie_Latn": 511,
+            "zho_Hans": 504,
+        },
+        None,
+    ),
+    (
+        "tydiqa_goldp",
+        "dev",
+        {
+            "arb_Arab": 921,
+            "ben_Beng": 113,
+            "eng_Latn": 440,
+            "fin_Latn": 782,
+            "ind_Latn": 565,
+            "kor_Hang": 276,
+            "rus_Cyrl": 812,
+            "swh_Latn": 499,
+            "tel_Telu": 669,
+        },
+        None,
+    ),
     ("tydiqa_goldp", "train", {"eng_Latn": 3696}, None),
     ("mgsm", "test", None, 250),
-    ("wikiann", "dev", {"eng_Latn": 10000, "deu_Latn": 10000, "swh_Latn": 1000, "yor_Latn": 100, "quy_Latn": 100}, None),
+    (
+        "wikiann",
+        "dev",
+        {"eng_Latn": 10000, "deu_Latn": 10000, "swh_Latn": 1000, "yor_Latn": 100, "quy_Latn": 100},
+        None,
+    ),
     ("wikiann", "train", {"eng_Latn": 20000}, None),
     ("udpos", "dev", {"eng_Latn": 3974, "deu_Latn": 19233, "mar_Deva": 46, "tam_Taml": 80, "tel_Telu": 131}, None),
     ("udpos", "train", {"eng_Latn": 21253}, None),
@@ -115,8 +165,11 @@ def test_flores_retrieval_is_all_1004_sentences_parallel_by_index_id(shared_data
     sib = task("sib200", shared_data)
     for lang in ("eng_Latn", "zho_Hans"):
         texts = {(it.split, it.parallel_id): it.fields["text"] for it in t.items(lang, t.spec.eval_split)}
-        assert texts == {(it.split, it.parallel_id): it.fields["text"]
-                         for split in ("train", "dev", "test") for it in sib.items(lang, split)}
+        assert texts == {
+            (it.split, it.parallel_id): it.fields["text"]
+            for split in ("train", "dev", "test")
+            for it in sib.items(lang, split)
+        }
 
 
 def test_sib200_parallel_by_index_id(shared_data):
@@ -139,8 +192,13 @@ def test_xquad_parallel_by_question_id(shared_data):
 
 def test_parallel_gold_agrees_across_languages(shared_data):
     # STS scores, MGSM answers, PUD sentence ids, Belebele answers, XCOPA val vs English COPA val.
-    for name, split, langs in [("stsb_multi_mt", "test", None), ("mgsm", "test", None), ("ud_pud", "test", None),
-                               ("belebele", "test", ["eng_Latn", "deu_Latn"]), ("pawsx", "dev", None)]:
+    for name, split, langs in [
+        ("stsb_multi_mt", "test", None),
+        ("mgsm", "test", None),
+        ("ud_pud", "test", None),
+        ("belebele", "test", ["eng_Latn", "deu_Latn"]),
+        ("pawsx", "dev", None),
+    ]:
         t = task(name, shared_data)
         langs = langs or t.languages
         ref = _by_pid(t.items(langs[0], split))
@@ -162,9 +220,15 @@ def test_parallel_gold_agrees_across_languages(shared_data):
 
 def test_kinds_fields_follow_the_shared_vocabulary(shared_data):
     want = {
-        "classification": {"text"}, "pair_classification": {"text1", "text2"}, "multiple_choice": {"choices"},
-        "extractive_qa": {"context", "question"}, "math": {"question"}, "sequence_labelling": {"tokens"},
-        "bitext_retrieval": {"text"}, "sts": {"text1", "text2"}, "many_to_many_retrieval": {"text"},
+        "classification": {"text"},
+        "pair_classification": {"text1", "text2"},
+        "multiple_choice": {"choices"},
+        "extractive_qa": {"context", "question"},
+        "math": {"question"},
+        "sequence_labelling": {"tokens"},
+        "bitext_retrieval": {"text"},
+        "sts": {"text1", "text2"},
+        "many_to_many_retrieval": {"text"},
     }
     for t in list_tasks(shared_data):
         lang = t.languages[0] if t.name != "belebele" else "eng_Latn"
@@ -183,12 +247,38 @@ def test_kinds_fields_follow_the_shared_vocabulary(shared_data):
             assert isinstance(it.gold, str) and float(it.gold.replace(",", "")) == float(it.gold.replace(",", ""))
 
 
-_SCRIPT = {"LATIN": "Latn", "CYRILLIC": "Cyrl", "ARABIC": "Arab", "GREEK": "Grek", "HEBREW": "Hebr",
-           "DEVANAGARI": "Deva", "BENGALI": "Beng", "TAMIL": "Taml", "TELUGU": "Telu", "THAI": "Thai",
-           "HANGUL": "Hang", "HIRAGANA": "Jpan", "KATAKANA": "Jpan", "CJK": "Hani", "ETHIOPIC": "Ethi",
-           "GEORGIAN": "Geor", "ARMENIAN": "Armn", "MALAYALAM": "Mlym", "KHMER": "Khmr", "TIFINAGH": "Tfng",
-           "GUJARATI": "Gujr", "GURMUKHI": "Guru", "MYANMAR": "Mymr", "KANNADA": "Knda", "ORIYA": "Orya",
-           "SINHALA": "Sinh", "TIBETAN": "Tibt", "LAO": "Laoo", "NKO": "Nkoo", "OL": "Olck"}
+_SCRIPT = {
+    "LATIN": "Latn",
+    "CYRILLIC": "Cyrl",
+    "ARABIC": "Arab",
+    "GREEK": "Grek",
+    "HEBREW": "Hebr",
+    "DEVANAGARI": "Deva",
+    "BENGALI": "Beng",
+    "TAMIL": "Taml",
+    "TELUGU": "Telu",
+    "THAI": "Thai",
+    "HANGUL": "Hang",
+    "HIRAGANA": "Jpan",
+    "KATAKANA": "Jpan",
+    "CJK": "Hani",
+    "ETHIOPIC": "Ethi",
+    "GEORGIAN": "Geor",
+    "ARMENIAN": "Armn",
+    "MALAYALAM": "Mlym",
+    "KHMER": "Khmr",
+    "TIFINAGH": "Tfng",
+    "GUJARATI": "Gujr",
+    "GURMUKHI": "Guru",
+    "MYANMAR": "Mymr",
+    "KANNADA": "Knda",
+    "ORIYA": "Orya",
+    "SINHALA": "Sinh",
+    "TIBETAN": "Tibt",
+    "LAO": "Laoo",
+    "NKO": "Nkoo",
+    "OL": "Olck",
+}
 _MIXED = {("tatoeba", "srp_Latn"), ("tatoeba", "lfn_Latn"), ("tatoeba", "uzn_Latn")}
 
 
@@ -220,8 +310,11 @@ def test_declared_scripts_match_the_text(shared_data):
                         texts += v if isinstance(v, list) else [v]
             got = _script(texts)
             declared = lang.split("_")[1]
-            ok = got == declared or (declared in ("Hans", "Hant", "Jpan") and got in ("Hani", "Jpan")) \
+            ok = (
+                got == declared
+                or (declared in ("Hans", "Hant", "Jpan") and got in ("Hani", "Jpan"))
                 or (declared == "Kore" and got == "Hang")
+            )
             assert ok, f"{t.name} {lang}: text is mostly {got}"
 
 
@@ -259,11 +352,10 @@ def test_every_row_of_every_release_file_is_well_formed(shared_data):
 
 
 def test_default_languages_are_those_with_data_and_the_rest_is_said(shared_data, tmp_path):
-    from xling.run.runner import plan
-
     import shutil
 
     from helpers.cli import ROOT
+    from xling.run.runner import plan
     from xling.tasks import load_task_file
 
     bele = task("belebele", shared_data)

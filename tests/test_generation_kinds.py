@@ -2,10 +2,10 @@
 test double as the model (tests/helpers/scripted_lm.py): extraction in every prompt language, few-shot
 selection, chat templates, unparseable/empty/failed answers, translate-test with Apertium,
 self-translate and XLT."""
+
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from click.testing import CliRunner
@@ -38,14 +38,18 @@ def prompt_lexicon(prompt: str, langs, word="premise"):
 def test_xnli_perfect_model_scores_100_in_every_prompt_language(tmp_path, shared_data, lm):
     langs = ["spa_Latn", "arb_Arab", "tha_Thai", "zho_Hans"]
     task = get_task("xnli", shared_data)
-    gold = {(it.fields["text1"], it.fields["text2"]): it.gold for lang in ["eng_Latn", *langs]
-            for it in task.items(lang, "dev", 5)}
+    gold = {
+        (it.fields["text1"], it.fields["text2"]): it.gold
+        for lang in ["eng_Latn", *langs]
+        for it in task.items(lang, "dev", 5)
+    }
 
     def oracle(prompt):
         lex = prompt_lexicon(prompt, langs)
         block = last_block(prompt)
         label = next(g for (t1, t2), g in gold.items() if t1 in block and t2 in block)
         return f" {lex.label(label)}."
+
     lm.script = staticmethod(oracle)
     res = run(tmp_path, ["xnli"], langs, 5, {"prompt_languages": "en,native"})
     df = res.to_pandas()
@@ -62,7 +66,9 @@ def test_unparseable_empty_and_failed_answers(tmp_path, shared_data, lm):
     items = get_task("xnli", shared_data).items("eng_Latn", "dev", 5)
     replies = ["I am not sure what you mean", "", ItemError("HTTP 503 after 3 retries"), "neutral", "Entailment!"]
     by_text = {(it.fields["text1"], it.fields["text2"]): r for it, r in zip(items, replies)}
-    lm.script = staticmethod(lambda p: next(r for (a, b), r in by_text.items() if a in last_block(p) and b in last_block(p)))
+    lm.script = staticmethod(
+        lambda p: next(r for (a, b), r in by_text.items() if a in last_block(p) and b in last_block(p))
+    )
     res = run(tmp_path, ["xnli"], ["eng_Latn"], 5)
     df = preds(res).set_index("item_id").loc[[it.item_id for it in items]]
     status = [p["status"] if p else None for p in df["prediction"]]
@@ -78,14 +84,23 @@ def test_mgsm_native_digits_and_exemplar_shots(tmp_path, shared_data, lm):
     langs = ["ben_Beng", "tha_Thai", "tel_Telu", "zho_Hans"]
     task = get_task("mgsm", shared_data)
     gold = {it.fields["question"]: it.gold for lang in ["eng_Latn", *langs] for it in task.items(lang, "test", 3)}
-    native = {"ben_Beng": "০১২৩৪৫৬৭৮৯", "tha_Thai": "๐๑๒๓๔๕๖๗๘๙", "tel_Telu": "౦౧౨౩౪౫౬౭౮౯", "zho_Hans": "0123456789", "eng_Latn": "0123456789"}
+    native = {
+        "ben_Beng": "০১২৩৪৫৬৭৮৯",
+        "tha_Thai": "๐๑๒๓๔๕๖๗๘๙",
+        "tel_Telu": "౦౧౨౩౪౫౬౭౮౯",
+        "zho_Hans": "0123456789",
+        "eng_Latn": "0123456789",
+    }
 
     def oracle(prompt):
         block = last_block(prompt)
         q = next(q for q in gold if q in block)
-        lang = next(lg for lg in langs + ["eng_Latn"] if q in {it.fields["question"] for it in task.items(lg, "test", 3)})
+        lang = next(
+            lg for lg in langs + ["eng_Latn"] if q in {it.fields["question"] for it in task.items(lg, "test", 3)}
+        )
         digits = "".join(native[lang][int(c)] for c in gold[q])
         return f" 2 + 2 = 4. {lexicon(lang).answer_phrase} {digits}."
+
     lm.script = staticmethod(oracle)
     res = run(tmp_path, ["mgsm"], langs, 3, {"prompt_languages": "native", "shots": 2, "shot_language": "target"})
     df = res.to_pandas()
@@ -111,11 +126,27 @@ def test_demonstrations_seeded_and_never_the_test_item(tmp_path, shared_data, lm
             demos = p.split("\n\n")[1:-1]
             assert len(demos) == 3 and not any(it.fields["text2"] in d for d in demos)
     lm.seen.clear()
-    run(tmp_path, ["xnli"], ["spa_Latn"], 6, {"shots": 3, "shot_language": "target"}, name="b", cache_path=tmp_path / "other.sqlite")
+    run(
+        tmp_path,
+        ["xnli"],
+        ["spa_Latn"],
+        6,
+        {"shots": 3, "shot_language": "target"},
+        name="b",
+        cache_path=tmp_path / "other.sqlite",
+    )
     assert sorted(lm.seen) == sorted(first)  # same seed, same demonstrations
     lm.seen.clear()
-    run(tmp_path, ["xnli"], ["spa_Latn"], 6, {"shots": 3, "shot_language": "target"}, name="c", seed=1,
-        cache_path=tmp_path / "third.sqlite")
+    run(
+        tmp_path,
+        ["xnli"],
+        ["spa_Latn"],
+        6,
+        {"shots": 3, "shot_language": "target"},
+        name="c",
+        seed=1,
+        cache_path=tmp_path / "third.sqlite",
+    )
     assert sorted(lm.seen) != sorted(first)
 
 
@@ -148,6 +179,7 @@ def test_xcopa_letters_and_chat_template(tmp_path, shared_data, lm):
     def oracle(prompt):
         premise = next(p for p in gold if p in prompt.split("<user>")[-1])
         return "\n\n" + ["A", "B"][gold[premise]] + ".\nBecause ... A is wrong"  # a chat model's turn
+
     lm.script = staticmethod(oracle)
     res = run(tmp_path, ["xcopa"], langs, 4, {"prompt_languages": "native"}, model_options={"chat": True})
     df = res.to_pandas()
@@ -189,7 +221,10 @@ def test_translate_test_with_apertium_beside_direct(tmp_path, shared_data, lm, a
     assert set(df["language"]) == {"eng_Latn", "spa_Latn"}
     tt = preds(res, setting="translate-test(apertium)/prompt-en/0-shot", language="spa_Latn")
     first = tt.sort_values("item_id").iloc[0]["prediction"]["input"]
-    assert first["text1"] and first["text1"] != get_task("xnli", shared_data).items("spa_Latn", "dev", 1)[0].fields["text1"]
+    assert (
+        first["text1"]
+        and first["text1"] != get_task("xnli", shared_data).items("spa_Latn", "dev", 1)[0].fields["text1"]
+    )
     assert any(first["text1"] in p and p.startswith("Read the premise") for p in lm.seen)
     es = get_task("xnli", shared_data).items("spa_Latn", "dev", 4)
     unique = {t for it in es for t in (it.fields["text1"], it.fields["text2"])}
@@ -209,6 +244,7 @@ def test_self_translate_and_xlt(tmp_path, shared_data, lm):
         if prompt.startswith("I want you to act as an expert"):
             return " The request asks... it is not a contradiction.\nRespuesta: contradicción"
         return "neutral"
+
     lm.script = staticmethod(model)
     res = run(tmp_path, ["xnli"], ["spa_Latn"], 3, {"protocols": "self-translate,xlt"})
     settings = set(res.to_pandas()["setting"])
@@ -235,15 +271,51 @@ def test_cli_protocol_options(tmp_path, shared_data, lm):
     from xling.cli import main
 
     lm.script = staticmethod(lambda p: "Yes")
-    r = CliRunner().invoke(main, ["run", "-m", "scripted", "-t", "pawsx", "-l", "kor_Hang", "--limit", "2", "-q",
-                                  "--data-dir", str(shared_data), "--output", str(tmp_path / "cli"),
-                                  "--prompt-language", "en,native", "--no-chat-template"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "-m",
+            "scripted",
+            "-t",
+            "pawsx",
+            "-l",
+            "kor_Hang",
+            "--limit",
+            "2",
+            "-q",
+            "--data-dir",
+            str(shared_data),
+            "--output",
+            str(tmp_path / "cli"),
+            "--prompt-language",
+            "en,native",
+            "--no-chat-template",
+        ],
+    )
     assert r.exit_code == 0, r.output
     cfg = json.loads((tmp_path / "cli" / "results.json").read_text())["run"]["config"]
     assert cfg["protocol"]["prompt_languages"] == ["en", "native"] and cfg["protocol"]["chat"] == "off"
     assert "direct/prompt-native/0-shot" in r.output
-    r = CliRunner().invoke(main, ["run", "-m", "scripted", "-t", "pawsx", "--limit", "1", "-q", "--data-dir", str(shared_data),
-                                  "--output", str(tmp_path / "bad"), "--protocol", "bogus"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "-m",
+            "scripted",
+            "-t",
+            "pawsx",
+            "--limit",
+            "1",
+            "-q",
+            "--data-dir",
+            str(shared_data),
+            "--output",
+            str(tmp_path / "bad"),
+            "--protocol",
+            "bogus",
+        ],
+    )
     assert r.exit_code == 2 and "unknown protocol 'bogus'" in r.output
 
 
@@ -254,8 +326,15 @@ def test_answer_by_picks_the_implementation(tmp_path, shared_data, monkeypatch):
     assert set(res.to_pandas()["setting"]) == {"direct/prompt-en/0-shot"} and not lm.seen  # by log-likelihood
     with pytest.raises(UserError, match="cannot run --protocol xlt"):
         run(tmp_path, ["xcopa"], ["ita_Latn"], 2, {"protocols": "xlt"}, model="scripted-both", name="x")
-    res = run(tmp_path, ["xcopa"], ["ita_Latn"], 2, {"protocols": "direct,xlt", "answer_by": "generate"},
-              model="scripted-both", name="gen")
+    res = run(
+        tmp_path,
+        ["xcopa"],
+        ["ita_Latn"],
+        2,
+        {"protocols": "direct,xlt", "answer_by": "generate"},
+        model="scripted-both",
+        name="gen",
+    )
     assert set(res.to_pandas()["setting"]) == {"direct/prompt-en/0-shot", "xlt/prompt-en/0-shot"} and lm.seen
 
 
@@ -270,6 +349,7 @@ def test_failed_or_empty_translations_are_error_rows_and_not_prompted(tmp_path, 
                 return "   "
             return "SOMETHING"
         return "neutral"
+
     lm.script = staticmethod(model)
     res = run(tmp_path, ["xnli"], ["spa_Latn"], 3, {"protocols": "self-translate"})
     df = preds(res, language="spa_Latn").set_index("item_id").loc[[it.item_id for it in items]]

@@ -1,5 +1,6 @@
 """A head whose training items all failed at the embeddings server says what the server did
 (the error text and how many items it hit), not "raise --limit"."""
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,13 @@ SERVERS = {
 def test_server_failures_are_reported_as_such(case, tmp_path):
     answer, said = SERVERS[case]
     with FakeEmbedServer(answer) as server, pytest.raises(UserError) as caught:
-        evaluate(f"openai:{server.url}#fake", task_files=[EMBED_DATA / "pairs.yaml"], output=tmp_path / "run",
-                 cache_path=tmp_path / "c.sqlite", model_options={"max_retries": 0})
+        evaluate(
+            f"openai:{server.url}#fake",
+            task_files=[EMBED_DATA / "pairs.yaml"],
+            output=tmp_path / "run",
+            cache_path=tmp_path / "c.sqlite",
+            model_options={"max_retries": 0},
+        )
     text = str(caught.value)
     assert said in text and re.search(r"the model failed on (\d+) of \1 items; \1 x ", text), text
     assert "--limit" not in text

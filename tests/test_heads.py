@@ -1,4 +1,5 @@
 """xling.kinds.heads.LogisticHead against scikit-learn's LogisticRegression (a test-only dependency)."""
+
 import subprocess
 import sys
 
@@ -129,7 +130,9 @@ def test_convergence_warning_when_max_iter_is_too_small():
 
 def test_embedding_kinds_do_not_import_sklearn():
     # scikit-learn costs ~160 MB resident; the run path must not load it (issue 9).
-    code = ("import sys, xling.kinds.embedding, xling.kinds.embedding_pairs, xling.kinds.heads; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))")
+    code = (
+        "import sys, xling.kinds.embedding, xling.kinds.embedding_pairs, xling.kinds.heads; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout

@@ -1,5 +1,6 @@
 """The transformers backend on the real Gemma-3-270M: exact log-likelihoods, batch invariance,
 truncation, generation. The model is converted from the PyPI GGUF once (cached on disk)."""
+
 from __future__ import annotations
 
 import pytest
@@ -40,7 +41,11 @@ def plain_loglik(lm, context, continuation):
     with torch.inference_mode():
         logp = lm.model(input_ids=ids).logits[0].float().log_softmax(-1)
     pos = range(len(ctx), len(ctx) + len(cont))
-    return sum(logp[i - 1, ids[0, i]].item() for i in pos), len(cont), all(logp[i - 1].argmax().item() == ids[0, i].item() for i in pos)
+    return (
+        sum(logp[i - 1, ids[0, i]].item() for i in pos),
+        len(cont),
+        all(logp[i - 1].argmax().item() == ids[0, i].item() for i in pos),
+    )
 
 
 def test_loglik_equals_plain_forward(lm):
@@ -85,7 +90,9 @@ def test_scores_do_not_depend_on_batching(lm, tmp_path):
             assert a.logprob == pytest.approx(b.logprob, abs=1e-4)
     # the chosen answer per item is the same whatever the batching
     for run in runs:
-        assert [run[i].logprob > run[i + 1].logprob for i in (0, 3)] == [runs[0][i].logprob > runs[0][i + 1].logprob for i in (0, 3)]
+        assert [run[i].logprob > run[i + 1].logprob for i in (0, 3)] == [
+            runs[0][i].logprob > runs[0][i + 1].logprob for i in (0, 3)
+        ]
 
 
 def test_truncation_keeps_bos_and_the_end(lm):
@@ -93,13 +100,13 @@ def test_truncation_keeps_bos_and_the_end(lm):
     before = lm.truncated
     window, lm._window = lm._window, 12
     try:
-        (lp, n, _), = lm.loglik([(context, " fifteen")])
+        ((lp, n, _),) = lm.loglik([(context, " fifteen")])
         too_long = lm.loglik([("x", " a b c d e f g h i j k l m n o p")])[0]
     finally:
         lm._window = window
     assert lm.truncated == before + 1
     ctx, cont = lm._split(context, " fifteen")
-    kept = ctx[:1] + ctx[len(ctx) - (12 - len(cont)) + 1:]
+    kept = ctx[:1] + ctx[len(ctx) - (12 - len(cont)) + 1 :]
     ids = torch.tensor([kept + cont])
     with torch.inference_mode():
         logp = lm.model(input_ids=ids).logits[0].log_softmax(-1)
@@ -126,11 +133,28 @@ def test_conversion_is_cached_and_fingerprinted(lm, gemma_gguf):
 
 
 TOKENIZER_PROBES = [
-    "", " ", "  two spaces", "trailing ", "\ttab\nnewline\r\n", "The man turned on the faucet.",
-    "Mwanaume alifungua bomba la maji.", "女孩在她的麦片里发现了一只虫子。", "Привет, мир!", "مرحبا بالعالم",
-    "नमस्ते दुनिया", "ສະບາຍດີ", "é (e + \u0301), ﬁ ligature, 𝔘 maths, emoji 😀, zero\u200bwidth",
-    "<bos>already has BOS", "<bos><bos>twice", "a<eos>b", "<pad><unk><mask>", "[multimodal]", "<unused0>x",
-    "<start_of_turn>user\nhi<end_of_turn>", "12345 67.89 1,000", "code: def f(x): return x**2",
+    "",
+    " ",
+    "  two spaces",
+    "trailing ",
+    "\ttab\nnewline\r\n",
+    "The man turned on the faucet.",
+    "Mwanaume alifungua bomba la maji.",
+    "女孩在她的麦片里发现了一只虫子。",
+    "Привет, мир!",
+    "مرحبا بالعالم",
+    "नमस्ते दुनिया",
+    "ສະບາຍດີ",
+    "é (e + \u0301), ﬁ ligature, 𝔘 maths, emoji 😀, zero\u200bwidth",
+    "<bos>already has BOS",
+    "<bos><bos>twice",
+    "a<eos>b",
+    "<pad><unk><mask>",
+    "[multimodal]",
+    "<unused0>x",
+    "<start_of_turn>user\nhi<end_of_turn>",
+    "12345 67.89 1,000",
+    "code: def f(x): return x**2",
 ]
 
 
@@ -154,8 +178,15 @@ def test_fast_tokenizer_gives_autotokenizers_ids(lm, shared_data):
         ours = lm.tokenizer(texts, add_special_tokens=special)["input_ids"]
         ref = auto(texts, add_special_tokens=special)["input_ids"]
         assert ours == ref
-    for attr in ("bos_token_id", "eos_token_id", "pad_token_id", "unk_token_id", "all_special_ids", "chat_template",
-                 "padding_side"):
+    for attr in (
+        "bos_token_id",
+        "eos_token_id",
+        "pad_token_id",
+        "unk_token_id",
+        "all_special_ids",
+        "chat_template",
+        "padding_side",
+    ):
         assert getattr(lm.tokenizer, attr) == getattr(auto, attr), attr
     assert len(lm.tokenizer) == len(auto)
     ids = auto(TOKENIZER_PROBES[6:13])["input_ids"]

@@ -1,4 +1,5 @@
 """When xling loads a transformers tokenizer straight from tokenizer.json (no model needed here)."""
+
 from __future__ import annotations
 
 import json
@@ -14,16 +15,32 @@ def _conversion(tmp_path, config: dict, marker: bool = True):
     return tmp_path
 
 
-GEMMA_CONFIG = {"backend": "tokenizers", "bos_token": "<bos>", "eos_token": "<eos>", "is_local": True,
-                "local_files_only": False, "mask_token": "<mask>", "model_max_length": 10**30, "pad_token": "<pad>",
-                "tokenizer_class": "GemmaTokenizer", "unk_token": "<unk>"}
+GEMMA_CONFIG = {
+    "backend": "tokenizers",
+    "bos_token": "<bos>",
+    "eos_token": "<eos>",
+    "is_local": True,
+    "local_files_only": False,
+    "mask_token": "<mask>",
+    "model_max_length": 10**30,
+    "pad_token": "<pad>",
+    "tokenizer_class": "GemmaTokenizer",
+    "unk_token": "<unk>",
+}
 
 
 def test_a_gemma_conversion_takes_the_fast_path(tmp_path):
     kw = fast_tokenizer_kwargs(_conversion(tmp_path, GEMMA_CONFIG))
-    assert kw == {"bos_token": "<bos>", "eos_token": "<eos>", "mask_token": "<mask>", "pad_token": "<pad>",
-                  "unk_token": "<unk>", "model_max_length": 10**30, "padding_side": "left",
-                  "tokenizer_file": str(tmp_path / "tokenizer.json")}
+    assert kw == {
+        "bos_token": "<bos>",
+        "eos_token": "<eos>",
+        "mask_token": "<mask>",
+        "pad_token": "<pad>",
+        "unk_token": "<unk>",
+        "model_max_length": 10**30,
+        "padding_side": "left",
+        "tokenizer_file": str(tmp_path / "tokenizer.json"),
+    }
 
 
 def test_a_chat_template_file_is_passed_on(tmp_path):

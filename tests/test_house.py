@@ -1,6 +1,7 @@
 """The test suite's own rules: test modules import only helpers (fixtures come from conftest.py),
 tests install no system packages (scripts/install-system-deps.sh does, and skips cleanly), and
 the in-process CLI runner answers as the real command does."""
+
 from __future__ import annotations
 
 import ast
@@ -68,8 +69,9 @@ def test_install_script_skips_cleanly_without_apt_get(tmp_path):
     res = subprocess.run(["sh", str(INSTALL)], capture_output=True, text=True, env=env, timeout=60)
     assert res.returncode == 0, res.stderr
     assert "not installing chromium apertium: no apt-get" in res.stderr and "tests that need it skip" in res.stderr
-    strict = subprocess.run(["sh", str(INSTALL), "--require", "chromium"], capture_output=True, text=True, env=env,
-                            timeout=60)
+    strict = subprocess.run(
+        ["sh", str(INSTALL), "--require", "chromium"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert strict.returncode == 1 and "not installing chromium:" in strict.stderr
 
 

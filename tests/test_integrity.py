@@ -1,4 +1,5 @@
 """Cache integrity: checksummed values, pinned vector sizes, old-format caches."""
+
 import sqlite3
 
 import numpy as np
@@ -42,7 +43,7 @@ def _overwrite_in_file(path, needle: bytes, junk: bytes) -> None:
     raw = path.read_bytes()
     at = raw.find(needle)
     assert at >= 0
-    path.write_bytes(raw[:at] + junk + raw[at + len(junk):])
+    path.write_bytes(raw[:at] + junk + raw[at + len(junk) :])
 
 
 def test_a_damaged_vector_is_a_miss_recomputed_and_overwritten(tmp_path):
@@ -138,8 +139,10 @@ def test_the_declared_dimensions_option_pins_the_size(tmp_path):
 def test_a_cache_of_the_old_format_is_a_miss_not_a_crash(tmp_path):
     path = tmp_path / "c.sqlite"
     con = sqlite3.connect(path)
-    con.execute("CREATE TABLE responses (model TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
-                " PRIMARY KEY (model, key)) WITHOUT ROWID")
+    con.execute(
+        "CREATE TABLE responses (model TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
+        " PRIMARY KEY (model, key)) WITHOUT ROWID"
+    )
     key = request_key(["embed", "symmetric", "old"])
     con.execute("INSERT INTO responses VALUES (?, ?, ?)", ("fake/1", key, b"\x00" * 32))
     con.commit()
@@ -170,8 +173,10 @@ class EchoLM(Backend):
 def test_a_damaged_generation_is_regenerated(tmp_path):
     cache = ResponseCache(tmp_path / "c.sqlite")
     LMClient(EchoLM(), cache).generate(["q1", "q2"])
-    cache._con.execute("UPDATE responses SET value = CAST('answer to qX' AS BLOB) WHERE length(value) = 12"
-                       " AND value = CAST('answer to q1' AS BLOB)")
+    cache._con.execute(
+        "UPDATE responses SET value = CAST('answer to qX' AS BLOB) WHERE length(value) = 12"
+        " AND value = CAST('answer to q1' AS BLOB)"
+    )
     lm = EchoLM()
     with pytest.warns(CacheWarning, match="1 damaged entry"):
         out = LMClient(lm, cache).generate(["q1", "q2"])

@@ -4,13 +4,34 @@ from xling.errors import UserError
 from xling.languages.codes import canonical, name, script
 
 
-@pytest.mark.parametrize("code,expected", [
-    ("de", "deu_Latn"), ("deu", "deu_Latn"), ("zh-CN", "zho_Hans"), ("zh", "zho_Hans"), ("zh-TW", "zho_Hant"),
-    ("jp", "jpn_Jpan"), ("ja", "jpn_Jpan"), ("zho_Hans", "zho_Hans"), ("ar", "arb_Arab"), ("sw", "swh_Latn"),
-    ("swh", "swh_Latn"), ("ne", "npi_Deva"), ("ko", "kor_Hang"), ("am", "amh_Ethi"), ("yo", "yor_Latn"),
-    ("el", "ell_Grek"), ("pt-BR", "por_Latn"), ("sr-Latn", "srp_Latn"), ("hi", "hin_Deva"), ("th", "tha_Thai"),
-    (" en ", "eng_Latn"), ("EN", "eng_Latn"), ("tl", "tgl_Latn"),
-])
+@pytest.mark.parametrize(
+    "code,expected",
+    [
+        ("de", "deu_Latn"),
+        ("deu", "deu_Latn"),
+        ("zh-CN", "zho_Hans"),
+        ("zh", "zho_Hans"),
+        ("zh-TW", "zho_Hant"),
+        ("jp", "jpn_Jpan"),
+        ("ja", "jpn_Jpan"),
+        ("zho_Hans", "zho_Hans"),
+        ("ar", "arb_Arab"),
+        ("sw", "swh_Latn"),
+        ("swh", "swh_Latn"),
+        ("ne", "npi_Deva"),
+        ("ko", "kor_Hang"),
+        ("am", "amh_Ethi"),
+        ("yo", "yor_Latn"),
+        ("el", "ell_Grek"),
+        ("pt-BR", "por_Latn"),
+        ("sr-Latn", "srp_Latn"),
+        ("hi", "hin_Deva"),
+        ("th", "tha_Thai"),
+        (" en ", "eng_Latn"),
+        ("EN", "eng_Latn"),
+        ("tl", "tgl_Latn"),
+    ],
+)
 def test_canonical(code, expected):
     assert canonical(code) == expected
 

@@ -1,6 +1,7 @@
 """A real OpenAI-compatible server: llama.cpp's, started in-process through xllamacpp on 127.0.0.1
 serving the offline Gemma-3-270M GGUF; generation and log-likelihood through the oai backends and
 the llamacpp backend."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,8 +30,11 @@ def test_generation_through_chat_api(gemma_server):
 
 
 def test_loglik_through_the_real_server(gemma_server):
-    reqs = [("The capital of France is", " Paris"), ("The capital of France is", " a banana"),
-            ("Die Hauptstadt von Frankreich ist", " Paris")]
+    reqs = [
+        ("The capital of France is", " Paris"),
+        ("The capital of France is", " a banana"),
+        ("Die Hauptstadt von Frankreich ist", " Paris"),
+    ]
     lm = load_model(f"oai-completions:{gemma_server}/v1#gemma", {"loglik": "llamacpp"})
     out = lm.loglik(reqs)
     assert [n for _, n, _ in out] == [1, 2, 1]
@@ -43,8 +47,10 @@ def test_loglik_through_the_real_server(gemma_server):
 
 
 def test_llamacpp_backend_matches_its_server(gemma_server):
-    reqs = [("The man turned on the faucet therefore", " water flowed from the spout."),
-            ("The man turned on the faucet therefore", " the toilet filled with water.")]
+    reqs = [
+        ("The man turned on the faucet therefore", " water flowed from the spout."),
+        ("The man turned on the faucet therefore", " the toilet filled with water."),
+    ]
     via_http = load_model(f"oai-completions:{gemma_server}/v1#gemma", {"loglik": "llamacpp"}).loglik(reqs)
     inproc = load_model("llamacpp:gemma3-270m", {"threads": 2, "n_ctx": 1024})
     got = inproc.loglik(reqs)

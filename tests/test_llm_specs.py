@@ -1,4 +1,5 @@
 """Model specs and options of the LLM backends: clear errors before anything heavy loads."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,15 +9,18 @@ from xling.models import load_model
 from xling.models.lm_common import cut_at_stop, fit_window, split_continuation
 
 
-@pytest.mark.parametrize("spec, options, message", [
-    ("hf", {}, "needs a target"),
-    ("hf:gemma3-270m", {"temperature": 0.7}, "unknown option"),
-    ("hf:/no/such/dir#model.gguf", {}, "does not exist"),
-    ("hf:/tmp#model.bin", {}, "must name a .gguf file"),
-    ("llamacpp", {}, "needs a GGUF file"),
-    ("llamacpp:/no/such.gguf", {}, "does not exist"),
-    ("llamacpp:gemma3-270m", {"n_gpu": 1}, "unknown option"),
-])
+@pytest.mark.parametrize(
+    "spec, options, message",
+    [
+        ("hf", {}, "needs a target"),
+        ("hf:gemma3-270m", {"temperature": 0.7}, "unknown option"),
+        ("hf:/no/such/dir#model.gguf", {}, "does not exist"),
+        ("hf:/tmp#model.bin", {}, "must name a .gguf file"),
+        ("llamacpp", {}, "needs a GGUF file"),
+        ("llamacpp:/no/such.gguf", {}, "does not exist"),
+        ("llamacpp:gemma3-270m", {"n_gpu": 1}, "unknown option"),
+    ],
+)
 def test_bad_specs_fail_with_a_hint(spec, options, message):
     pytest.importorskip("transformers")
     with pytest.raises(UserError, match=message):

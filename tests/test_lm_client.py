@@ -1,4 +1,5 @@
 """LMClient: cache, dedupe, grouping by context, failed requests never cached."""
+
 from xling.calls.cache import ResponseCache
 from xling.calls.lm import LMClient, LoglikResult
 from xling.models.base import Backend, Capability, ItemError
@@ -20,24 +21,35 @@ class CountingLM(Backend):
 
     def loglik(self, requests):
         self.seen.append(list(requests))
-        return [ItemError("boom") if self.fail_on in c else (-float(len(x)), len(x.split()), False) for c, x in requests]
+        return [
+            ItemError("boom") if self.fail_on in c else (-float(len(x)), len(x.split()), False) for c, x in requests
+        ]
 
     def generate(self, prompts, *, stop, max_tokens):
         self.seen.append(list(prompts))
-        return [ItemError("boom") if self.fail_on in p else "" if p == "empty" else p[::-1][:max_tokens] for p in prompts]
+        return [
+            ItemError("boom") if self.fail_on in p else "" if p == "empty" else p[::-1][:max_tokens] for p in prompts
+        ]
 
 
 def test_loglik_dedupes_caches_and_groups_by_context(tmp_path):
     cache = ResponseCache(tmp_path / "c.sqlite")
     lm = CountingLM()
     client = LMClient(lm, cache, batch_size=4)
-    reqs = [("short", " a"), ("a much longer context", " x"), ("short", " bb"), ("a much longer context", " yy"),
-            ("short", " a")]
+    reqs = [
+        ("short", " a"),
+        ("a much longer context", " x"),
+        ("short", " bb"),
+        ("a much longer context", " yy"),
+        ("short", " a"),
+    ]
     out = client.loglik(reqs)
     assert out[0] == LoglikResult(-2.0, 1, False) and out[0] == out[4]
     assert out[3] == (-3.0, 1, False)
     # one batch of 4 unique requests, longest context first, a context's requests adjacent
-    assert lm.seen == [[("a much longer context", " x"), ("a much longer context", " yy"), ("short", " a"), ("short", " bb")]]
+    assert lm.seen == [
+        [("a much longer context", " x"), ("a much longer context", " yy"), ("short", " a"), ("short", " bb")]
+    ]
     assert client.stats.requests == 5 and client.stats.unique == 4 and client.stats.model_calls == 4
     again = LMClient(lm, cache, batch_size=1).loglik(reqs)
     assert again == out and len(lm.seen) == 1  # all from the cache

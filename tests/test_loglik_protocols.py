@@ -2,6 +2,7 @@
 end through ``evaluate`` on the real benchmark data, with scripted test doubles as the models
 (tests/helpers/scripted_lm.py) and real Apertium: the translated input changes the answer, the protocols
 sit side by side in the results, failed translations are error rows, unsupported options raise."""
+
 from __future__ import annotations
 
 import json
@@ -60,6 +61,7 @@ def english_reader(task, languages, n):
         g = gold[key] if key in gold else gold[(key[0], key[1], False)]
         chosen = g if key[2] else labels[(labels.index(g) + 1) % len(labels)]
         return 0.0 if continuation.strip() == chosen else -20.0
+
     return script
 
 
@@ -82,7 +84,10 @@ def test_translate_test_changes_the_loglik_answer_beside_direct(tmp_path, shared
     assert first["input"]["text1"] == f"EN[{norm(es[0].fields['text1'])}]"  # the reply, stripped
     assert first["answer"] == es[0].gold and set(first) >= {"raw", "token", "byte", "by"}
     contexts = {c for c, _ in lm.loglik_seen}
-    assert f"{first['input']['text1']}\nQuestion: {first['input']['text2']} entailment, neutral, contradiction?\nAnswer:" in contexts
+    assert (
+        f"{first['input']['text1']}\nQuestion: {first['input']['text2']} entailment, neutral, contradiction?\nAnswer:"
+        in contexts
+    )
     assert "input" not in preds(res, setting=DIRECT, language="spa_Latn").iloc[0]["prediction"]
     cfg = json.loads((tmp_path / "run" / "results.json").read_text())["run"]["config"]["protocol"]
     assert cfg["protocols"] == ["direct", "translate-test"] and cfg["translator"] == "scripted"
@@ -92,17 +97,33 @@ def test_translate_test_changes_the_loglik_answer_beside_direct(tmp_path, shared
 
 def test_every_text_field_of_xcopa_and_belebele_is_translated(tmp_path, shared_data, lm):
     scripted_lm.ScriptedLM.script = staticmethod(translator_script)
-    res = run(tmp_path, ["xcopa"], ["ita_Latn"], 3, {"protocols": "translate-test", "translator": "scripted"}, model="scripted-both")
+    res = run(
+        tmp_path,
+        ["xcopa"],
+        ["ita_Latn"],
+        3,
+        {"protocols": "translate-test", "translator": "scripted"},
+        model="scripted-both",
+    )
     it_items = get_task("xcopa", shared_data).items("ita_Latn", "test", 3)
     sent = {_TRANSLATE.match(p)["text"] for p in lm.seen}
-    assert sent == {norm(t) for it in it_items for t in [it.fields["premise"], *it.fields["choices"]]}  # not cause/effect
+    assert sent == {
+        norm(t) for it in it_items for t in [it.fields["premise"], *it.fields["choices"]]
+    }  # not cause/effect
     ita = [(c, x) for c, x in lm.loglik_seen if c.startswith("EN[")]
     assert len(ita) == 6 and all(c.endswith((" because", " therefore")) and x.startswith(" eN[") for c, x in ita)
     assert len(preds(res, language="ita_Latn")) == 3 and not preds(res)["error"].map(lambda e: isinstance(e, str)).any()
     lm.seen.clear()
     bb = get_task("belebele", shared_data).items("deu_Latn", "test", 2)
-    run(tmp_path, ["belebele"], ["deu_Latn"], 2, {"protocols": "translate-test", "translator": "scripted"},
-        model="scripted-both", name="bb")
+    run(
+        tmp_path,
+        ["belebele"],
+        ["deu_Latn"],
+        2,
+        {"protocols": "translate-test", "translator": "scripted"},
+        model="scripted-both",
+        name="bb",
+    )
     sent = {_TRANSLATE.match(p)["text"] for p in lm.seen}
     assert sent == {norm(t) for it in bb for t in [it.fields["passage"], it.fields["question"], *it.fields["choices"]]}
 
@@ -139,9 +160,16 @@ def test_failed_or_empty_translations_are_error_rows_and_not_scored(tmp_path, sh
         if items[1].fields["text2"] in prompt:
             return "   "
         return "SOMETHING"
+
     scripted_lm.ScriptedLM.script = staticmethod(model)
-    res = run(tmp_path, ["xnli"], ["spa_Latn"], 3, {"protocols": "translate-test", "translator": "scripted"},
-              model="scripted-loglik")
+    res = run(
+        tmp_path,
+        ["xnli"],
+        ["spa_Latn"],
+        3,
+        {"protocols": "translate-test", "translator": "scripted"},
+        model="scripted-loglik",
+    )
     df = preds(res, language="spa_Latn").set_index("item_id").loc[[it.item_id for it in items]]
     assert df.iloc[0]["error"] == "translation failed: translator timed out"
     assert df.iloc[1]["error"] == "the translator returned nothing for field 'text2'"
@@ -161,16 +189,21 @@ def test_self_translate_by_the_scored_model(tmp_path, shared_data, lm):
     st = "self-translate/prompt-en/0-shot"
     assert df[(st, "spa_Latn")] == 100.0 and df[(DIRECT, "spa_Latn")] == 0.0
     es = task.items("spa_Latn", "dev", 3)
-    assert sorted(_TRANSLATE.match(p)["text"] for p in lm.seen) == sorted({norm(t) for it in es for t in (it.fields["text1"], it.fields["text2"])})
+    assert sorted(_TRANSLATE.match(p)["text"] for p in lm.seen) == sorted(
+        {norm(t) for it in es for t in (it.fields["text1"], it.fields["text2"])}
+    )
     with pytest.raises(CapabilityError, match="self-translate needs a model that generates"):
         run(tmp_path, ["xnli"], ["spa_Latn"], 3, {"protocols": "self-translate"}, model="scripted-loglik", name="ll")
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"protocols": "direct,xlt"}, "cannot run --protocol xlt"),
-    ({"prompt_languages": "en,native"}, "cannot take --prompt-language en,native"),
-    ({"shots": 3}, "cannot take --shots 3"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"protocols": "direct,xlt"}, "cannot run --protocol xlt"),
+        ({"prompt_languages": "en,native"}, "cannot take --prompt-language en,native"),
+        ({"shots": 3}, "cannot take --shots 3"),
+    ],
+)
 def test_options_the_loglik_kinds_cannot_honour(tmp_path, shared_data, lm, options, message):
     with pytest.raises(CapabilityError, match=message):
         run(tmp_path, ["xnli"], ["spa_Latn"], 2, options, model="scripted-loglik")
@@ -180,11 +213,50 @@ def test_cli_translate_test_by_loglik(tmp_path, shared_data, lm):
     from xling.cli import main
 
     scripted_lm.ScriptedLM.script = staticmethod(translator_script)
-    r = CliRunner().invoke(main, ["run", "-m", "scripted-loglik", "-t", "xnli", "-l", "spa_Latn", "--limit", "2", "-q",
-                                  "--data-dir", str(shared_data), "--output", str(tmp_path / "cli"),
-                                  "--protocol", "direct,translate-test", "--translator", "scripted"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "-m",
+            "scripted-loglik",
+            "-t",
+            "xnli",
+            "-l",
+            "spa_Latn",
+            "--limit",
+            "2",
+            "-q",
+            "--data-dir",
+            str(shared_data),
+            "--output",
+            str(tmp_path / "cli"),
+            "--protocol",
+            "direct,translate-test",
+            "--translator",
+            "scripted",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert DIRECT in r.output and TT in r.output
-    r = CliRunner().invoke(main, ["run", "-m", "scripted-loglik", "-t", "xnli", "-l", "spa_Latn", "--limit", "2", "-q",
-                                  "--data-dir", str(shared_data), "--output", str(tmp_path / "bad"), "--protocol", "xlt"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "run",
+            "-m",
+            "scripted-loglik",
+            "-t",
+            "xnli",
+            "-l",
+            "spa_Latn",
+            "--limit",
+            "2",
+            "-q",
+            "--data-dir",
+            str(shared_data),
+            "--output",
+            str(tmp_path / "bad"),
+            "--protocol",
+            "xlt",
+        ],
+    )
     assert r.exit_code != 0 and "cannot run --protocol xlt" in r.output

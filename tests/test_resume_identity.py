@@ -1,6 +1,7 @@
 """A resumed run never serves results computed from something else: a unit is reused only when
 every data file it read is unchanged and it has no error rows; failed training items stop the
 fit unless a partial fit is allowed; call counts cover every invocation."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -16,11 +17,20 @@ from xling.errors import UserError
 from xling.hashing import file_sha256
 
 LANGS = ("eng_Latn", "deu_Latn", "fra_Latn")
-TRAIN = [("t1", "sport", "football match goal"), ("t2", "sport", "tennis racket serve"),
-         ("t3", "sport", "football goal keeper"), ("t4", "food", "bread butter cheese"),
-         ("t5", "food", "soup with bread"), ("t6", "food", "cheese and butter")]
-TEST = [("1", "sport", "football goal"), ("2", "food", "bread and cheese"), ("3", "sport", "tennis serve"),
-        ("4", "food", "butter soup")]
+TRAIN = [
+    ("t1", "sport", "football match goal"),
+    ("t2", "sport", "tennis racket serve"),
+    ("t3", "sport", "football goal keeper"),
+    ("t4", "food", "bread butter cheese"),
+    ("t5", "food", "soup with bread"),
+    ("t6", "food", "cheese and butter"),
+]
+TEST = [
+    ("1", "sport", "football goal"),
+    ("2", "food", "bread and cheese"),
+    ("3", "sport", "tennis serve"),
+    ("4", "food", "butter soup"),
+]
 
 
 def _write(path: Path, rows) -> None:
@@ -29,11 +39,22 @@ def _write(path: Path, rows) -> None:
 
 
 def _task(root: Path, data_root: str = "task-file") -> Path:
-    spec = {"name": "tiny-topics", "description": "test fixture", "kind": "classification", "metric": "accuracy",
-            "languages": list(LANGS), "source_language": "eng_Latn", "eval_split": "test", "train_split": "train",
-            "fields": {"id": "id", "text": "text", "label": "label"}, "labels": ["sport", "food"],
-            "parallel_key": "id", "creation": "written-for-xling", "licence": "CC0-1.0",
-            "local": {"root": data_root, "format": "tsv", "path": "data/{split}/{language}.tsv"}}
+    spec = {
+        "name": "tiny-topics",
+        "description": "test fixture",
+        "kind": "classification",
+        "metric": "accuracy",
+        "languages": list(LANGS),
+        "source_language": "eng_Latn",
+        "eval_split": "test",
+        "train_split": "train",
+        "fields": {"id": "id", "text": "text", "label": "label"},
+        "labels": ["sport", "food"],
+        "parallel_key": "id",
+        "creation": "written-for-xling",
+        "licence": "CC0-1.0",
+        "local": {"root": data_root, "format": "tsv", "path": "data/{split}/{language}.tsv"},
+    }
     path = root / "tiny.yaml"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
     return path
@@ -92,8 +113,10 @@ def test_an_edited_training_file_reruns_every_unit_of_its_head(flaky, task_file,
     out = tmp_path / "run"
     _run(task_file, out)
     before = _finished(out)
-    _write(tmp_path / "data" / "train" / "eng_Latn.tsv",
-           [(i, "food" if lab == "sport" else "sport", text) for i, lab, text in TRAIN])  # the head learns it backwards
+    _write(
+        tmp_path / "data" / "train" / "eng_Latn.tsv",
+        [(i, "food" if lab == "sport" else "sport", text) for i, lab, text in TRAIN],
+    )  # the head learns it backwards
     again = _run(task_file, out)
     assert _values(again) == {lang: 0.0 for lang in LANGS}
     assert all(_finished(out)[lang] != before[lang] for lang in LANGS)
@@ -153,7 +176,12 @@ def test_failed_training_items_stop_the_unit_with_the_server_error(flaky, task_f
     assert "1 of 6 training items" in str(exc.value) and flaky_embedder.SERVER_ERROR in str(exc.value)
     again = _run(task_file, out)  # the same command retries the failed item
     assert again.data["run"]["training"][0] | {"units": None} == {
-        "data": "tiny-topics eng_Latn train", "items": 6, "failed": 0, "partial_allowed": False, "units": None}
+        "data": "tiny-topics eng_Latn train",
+        "items": 6,
+        "failed": 0,
+        "partial_allowed": False,
+        "units": None,
+    }
 
 
 def test_a_partial_fit_is_explicit_counted_and_never_reused_silently(flaky, task_file, tmp_path):
@@ -176,5 +204,3 @@ def test_a_hub_unit_is_tied_to_the_pinned_revision():
     record = {"files": [{"task": "t", "path": "hub:org/data", "config": None, "revision": "abc123"}], "training": []}
     assert Hasher({"t": task("abc123")}).current(record)
     assert not Hasher({"t": task("def456")}).current(record)
-
-

@@ -1,4 +1,5 @@
 """The embedded default run end to end: table, run directory, schema, cache, resume, batch size."""
+
 import json
 import os
 import signal
@@ -24,7 +25,10 @@ def env_with_cache(path):
 
 def scores_of(run_dir):
     data = json.loads((run_dir / "results.json").read_text())
-    return {(s["task"], s["setting"], s["language"]): (s["value"], s["ci_low"], s["ci_high"], s["n"]) for s in data["scores"]}
+    return {
+        (s["task"], s["setting"], s["language"]): (s["value"], s["ci_low"], s["ci_high"], s["n"])
+        for s in data["scores"]
+    }
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +87,19 @@ def test_a_new_run_directory_is_served_from_the_cache(default_run, tmp_path):
 def test_scores_do_not_depend_on_batch_size(tmp_path):
     out = {}
     for bs in (1, 64):
-        res = xling_in_process("run", "-q", "--languages", FEW, "--limit", "20", "--batch-size", str(bs),
-                      "--output", str(tmp_path / f"bs{bs}"), env=env_with_cache(tmp_path / f"cache{bs}"))
+        res = xling_in_process(
+            "run",
+            "-q",
+            "--languages",
+            FEW,
+            "--limit",
+            "20",
+            "--batch-size",
+            str(bs),
+            "--output",
+            str(tmp_path / f"bs{bs}"),
+            env=env_with_cache(tmp_path / f"cache{bs}"),
+        )
         assert res.returncode == 0, res.stderr
         out[bs] = scores_of(tmp_path / f"bs{bs}")
     assert out[1] == out[64]

@@ -1,5 +1,6 @@
 """One writer per run directory; unusable run directories and caches stop a run before the
 model loads, naming the file and the fix (exit code 2)."""
+
 import os
 import sqlite3
 import subprocess
@@ -19,8 +20,10 @@ DEMO = ("--tasks", "demo-topics", "--languages", "swh_Latn", "--limit", "3", "-q
 @pytest.fixture
 def no_model(monkeypatch):
     """Runs in this process whose model must never load."""
+
     def refuse(*a, **kw):
         raise AssertionError("the model was loaded")
+
     monkeypatch.setattr(xling.run.runner, "load_model", refuse)
 
 
@@ -44,8 +47,9 @@ def test_a_second_process_on_the_same_output_stops_at_once(tmp_path):
     run_dir.mkdir()
     lock = RunLock(run_dir).acquire()  # this test process is "the first run"
     try:
-        res = subprocess.run(xling_cmd("run", *DEMO, "--output", str(run_dir)), capture_output=True, text=True,
-                             timeout=300)
+        res = subprocess.run(
+            xling_cmd("run", *DEMO, "--output", str(run_dir)), capture_output=True, text=True, timeout=300
+        )
     finally:
         lock.release()
     assert res.returncode == 2, res.stderr
@@ -113,9 +117,13 @@ def test_a_damaged_response_cache_exits_2_naming_the_file_and_the_fix(tmp_path):
     cache = tmp_path / "cache" / "responses.sqlite"
     cache.parent.mkdir()
     _big_sqlite(cache)
-    cache.write_bytes(cache.read_bytes()[:4096 * 3])
-    res = subprocess.run(xling_cmd("run", *DEMO, "--cache", str(cache), "--output", str(tmp_path / "run")),
-                         capture_output=True, text=True, timeout=300)
+    cache.write_bytes(cache.read_bytes()[: 4096 * 3])
+    res = subprocess.run(
+        xling_cmd("run", *DEMO, "--cache", str(cache), "--output", str(tmp_path / "run")),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 2, res.stderr
     err = " ".join(res.stderr.split())
     assert str(cache) in err and f"move {cache} away or pass --cache NEW; nothing else is lost" in err
@@ -131,7 +139,8 @@ def test_a_read_only_cache_folder_is_an_error_before_the_model_loads(tmp_path, n
 
 @pytest.mark.parametrize("name", ["responses.sqlite", "run/predictions.sqlite"])
 def test_a_read_only_sqlite_file_in_a_writable_folder_is_an_error_before_the_model_loads(
-        tmp_path, no_model, monkeypatch, name):
+    tmp_path, no_model, monkeypatch, name
+):
     path = tmp_path / name
     path.parent.mkdir(exist_ok=True)
     sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
@@ -144,7 +153,9 @@ def test_a_read_only_sqlite_file_in_a_writable_folder_is_an_error_before_the_mod
 
     monkeypatch.setattr(sqlite3, "connect", connect)
     with pytest.raises(UserError, match="attempt to write a readonly database") as exc:
-        xling.run.runner.evaluate(tasks=["demo-topics"], output=tmp_path / "run", cache_path=tmp_path / "responses.sqlite")
+        xling.run.runner.evaluate(
+            tasks=["demo-topics"], output=tmp_path / "run", cache_path=tmp_path / "responses.sqlite"
+        )
     assert str(path) in str(exc.value) and "away" in exc.value.hint
 
 

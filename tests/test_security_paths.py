@@ -46,7 +46,8 @@ def test_a_task_file_cannot_escape_its_data_directory(tmp_path, path):
 
 def test_the_user_can_allow_it_explicitly(tmp_path):
     f = _setup(tmp_path, "../secret/{split}.tsv")
-    res = xling_in_process("run", "-q", "--task-file", str(f), "--allow-outside-data-dir",
-                           "--output", str(tmp_path / "run"))
+    res = xling_in_process(
+        "run", "-q", "--task-file", str(f), "--allow-outside-data-dir", "--output", str(tmp_path / "run")
+    )
     assert res.returncode == 0, res.stderr
     assert "sneaky" in res.stdout

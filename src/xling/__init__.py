@@ -2,6 +2,7 @@
 
 ``xling.evaluate(model=..., tasks=[...], languages=[...])`` returns a :class:`Results`.
 """
+
 from __future__ import annotations
 
 __all__ = ["Results", "evaluate"]

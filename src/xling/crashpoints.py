@@ -8,6 +8,7 @@ The points sit where a crash is most dangerous: inside the store's and the cache
 before they commit, just after they commit, mid-batch after the model answered but before the
 answer is cached, and between the last unit and the result files.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Errors that speak to the user: what was given, what exists, how to fix it."""
+
 from __future__ import annotations
 
 import difflib

@@ -1,4 +1,5 @@
 """Content digests of files (data files, model weights), memoised per (path, size, mtime)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@ Backends register the key values they read (:func:`add_secret`); :func:`redact` 
 text leaves xling's hands (error texts of remote models, the recorded model spec and command, the
 run directory's name, the CLI's error output).
 """
+
 from __future__ import annotations
 
 import base64

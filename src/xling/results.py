@@ -1,4 +1,5 @@
 """results.json (schema-validated on write) and the Results object returned by the API."""
+
 from __future__ import annotations
 
 import json
@@ -74,8 +75,11 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """The prediction table as Parquet. ``prediction`` and ``gold`` hold values of any type
     (label, rank, similarity, answer list) and differ between tasks, so they are stored as JSON
     text, as in the SQLite store; :meth:`Results.predictions` decodes them."""
-    enc = {c: [None if v is None else json.dumps(v, ensure_ascii=False) for v in frame[c]]
-           for c in JSON_COLUMNS if c in frame}
+    enc = {
+        c: [None if v is None else json.dumps(v, ensure_ascii=False) for v in frame[c]]
+        for c in JSON_COLUMNS
+        if c in frame
+    }
     with _replacing(Path(path)) as tmp:
         frame.assign(**enc).to_parquet(tmp, index=False)
 
@@ -88,12 +92,15 @@ class Results:
         self.data = data
 
     @classmethod
-    def load(cls, run_dir: str | Path) -> "Results":
+    def load(cls, run_dir: str | Path) -> Results:
         from .errors import UserError
 
         path = Path(run_dir) / RESULTS_FILE
         if not path.is_file():
-            raise UserError(f"{str(run_dir)!r} holds no {RESULTS_FILE}", hint="give the directory `xling run` wrote (see its --output)")
+            raise UserError(
+                f"{str(run_dir)!r} holds no {RESULTS_FILE}",
+                hint="give the directory `xling run` wrote (see its --output)",
+            )
         data = json.loads(path.read_text("utf-8"))
         jsonschema.validate(data, schema())
         return cls(path.parent, data)

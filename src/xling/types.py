@@ -1,4 +1,5 @@
 """The rows passed between stages: an item of a task in a language, a unit of work, a scored item."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

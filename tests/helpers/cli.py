@@ -1,4 +1,5 @@
 """Paths of the checkout, and ``xling`` as a subprocess or in this interpreter."""
+
 from __future__ import annotations
 
 import contextlib
@@ -35,6 +36,21 @@ def run_cli(model: str, options: dict, task_file, out_dir, timeout: int):
     """``xling run`` as a user types it (a subprocess): ``-o`` per option, fresh run directory and
     cache under ``out_dir``; the CompletedProcess, for exit code and stderr assertions."""
     args = [a for k, v in options.items() for a in ("-o", f"{k}={v}")]
-    return subprocess.run(xling_cmd("run", "-q", "--model", model, *args, "--task-file", str(task_file),
-                                    "--output", str(out_dir), "--cache", f"{out_dir}.sqlite"),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        xling_cmd(
+            "run",
+            "-q",
+            "--model",
+            model,
+            *args,
+            "--task-file",
+            str(task_file),
+            "--output",
+            str(out_dir),
+            "--cache",
+            f"{out_dir}.sqlite",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -1,5 +1,6 @@
 """Helpers for embedder tests: a character-trigram hashing embedder (deterministic, instant) and a
 RunContext built around any backend, so kinds can be tested without a neural model."""
+
 from __future__ import annotations
 
 import zlib
@@ -48,12 +49,13 @@ class TrigramBackend(Backend):
                 continue
             s = f"  {t.lower()} "
             for j in range(len(s) - 2):
-                out[i, zlib.crc32(s[j:j + 3].encode()) % self.DIM] += 1.0
+                out[i, zlib.crc32(s[j : j + 3].encode()) % self.DIM] += 1.0
         return out
 
 
 def make_ctx(backend: Backend, tmp_path: Path, *, batch_size: int = 4, limit: int | None = None) -> RunContext:
     cache = ResponseCache(tmp_path / "cache.sqlite")
     client = EmbedClient(backend, cache, batch_size=batch_size)
-    return RunContext(backend=backend, cache=cache, client=client, stats=client.stats, limit=limit, seed=0,
-                      batch_size=batch_size)
+    return RunContext(
+        backend=backend, cache=cache, client=client, stats=client.stats, limit=limit, seed=0, batch_size=batch_size
+    )

@@ -5,6 +5,7 @@
 ``answer`` returns None (the normal answer) or ``(status, body)``. Requests whose texts include
 one of ``hold`` wait until :meth:`release` (to stop a run mid-way, deterministically).
 """
+
 from __future__ import annotations
 
 import json

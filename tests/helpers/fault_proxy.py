@@ -25,6 +25,7 @@ Faults (``FAULTS``):
   stall        never answers (held until the client gives up; for deadline tests)
   drip         sends the real answer one byte every ``drip_s`` seconds (for deadline tests)
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 
-RETRYABLE = ("delay", "drop", "reset", "429", "500", "503", "truncated", "malformed", "wrong_size",
-             "wrong_count", "missing")
+RETRYABLE = (
+    "delay",
+    "drop",
+    "reset",
+    "429",
+    "500",
+    "503",
+    "truncated",
+    "malformed",
+    "wrong_size",
+    "wrong_count",
+    "missing",
+)
 FAULTS = (*RETRYABLE, "stall", "drip")
 EMBED_ONLY = ("wrong_size", "wrong_count")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
@@ -50,10 +62,21 @@ HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length"
 class FaultProxy:
     """``with FaultProxy(upstream, seed=1, rate=0.5) as p: p.url`` (same path layout as upstream)."""
 
-    def __init__(self, upstream: str, *, seed: int = 0, rate: float = 0.0, faults: tuple[str, ...] = RETRYABLE,
-                 max_faults: int = 2, persistent: Callable[[dict], str | None] | None = None,
-                 delay_s: float = 0.3, drip_s: float = 0.3, fault_gets: bool = True, require_key: str | None = None,
-                 replay: bool = False):
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        seed: int = 0,
+        rate: float = 0.0,
+        faults: tuple[str, ...] = RETRYABLE,
+        max_faults: int = 2,
+        persistent: Callable[[dict], str | None] | None = None,
+        delay_s: float = 0.3,
+        drip_s: float = 0.3,
+        fault_gets: bool = True,
+        require_key: str | None = None,
+        replay: bool = False,
+    ):
         self.upstream = upstream.rstrip("/")
         self.seed, self.rate, self.faults, self.max_faults = seed, rate, tuple(faults), max_faults
         self.persistent = persistent
@@ -99,8 +122,17 @@ class FaultProxy:
     def __exit__(self, *exc) -> None:
         if os.environ.get("XLING_FAULT_LOG"):  # figures for the README: one JSON line per proxy
             with open(os.environ["XLING_FAULT_LOG"], "a", encoding="utf-8") as fh:
-                fh.write(json.dumps({"test": os.environ.get("PYTEST_CURRENT_TEST"), "requests": self.requests,
-                                     "injected": dict(self.injected), "client_gave_up": self.client_gave_up}) + "\n")
+                fh.write(
+                    json.dumps(
+                        {
+                            "test": os.environ.get("PYTEST_CURRENT_TEST"),
+                            "requests": self.requests,
+                            "injected": dict(self.injected),
+                            "client_gave_up": self.client_gave_up,
+                        }
+                    )
+                    + "\n"
+                )
         self._stop.set()
         self._httpd.shutdown()
         self._httpd.server_close()

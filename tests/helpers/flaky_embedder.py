@@ -4,6 +4,7 @@
 ``fail_always`` texts every time; ``sent`` lists every text the model was asked to embed.
 ``register(monkeypatch)`` installs it as backend ``flaky``.
 """
+
 from __future__ import annotations
 
 from helpers.embed import TrigramBackend
@@ -24,7 +25,9 @@ class FlakyEmbedder(TrigramBackend):
     def embed(self, texts, role):
         FlakyEmbedder.sent.extend(texts)
         out = super().embed(texts, role)
-        failed = {i: SERVER_ERROR for i, t in enumerate(texts) if t in FlakyEmbedder.fail_once | FlakyEmbedder.fail_always}
+        failed = {
+            i: SERVER_ERROR for i, t in enumerate(texts) if t in FlakyEmbedder.fail_once | FlakyEmbedder.fail_always
+        }
         FlakyEmbedder.fail_once -= set(texts)
         for i in failed:
             out[i] = float("nan")
@@ -34,7 +37,12 @@ class FlakyEmbedder(TrigramBackend):
 def register(monkeypatch) -> type[FlakyEmbedder]:
     from xling.models import registry
 
-    monkeypatch.setitem(registry.BACKENDS, "flaky", registry.BackendInfo(
-        "flaky", "helpers.flaky_embedder", "FlakyEmbedder", ("embed",), "", "flaky", "test double"))
+    monkeypatch.setitem(
+        registry.BACKENDS,
+        "flaky",
+        registry.BackendInfo(
+            "flaky", "helpers.flaky_embedder", "FlakyEmbedder", ("embed",), "", "flaky", "test double"
+        ),
+    )
     FlakyEmbedder.fail_once, FlakyEmbedder.fail_always, FlakyEmbedder.sent = set(), set(), []
     return FlakyEmbedder

@@ -1,4 +1,5 @@
 """``evaluate`` on the real benchmark data, and the predictions of one setting/language."""
+
 from __future__ import annotations
 
 from helpers.cli import SHARED_DATA
@@ -6,8 +7,16 @@ from xling import evaluate
 
 
 def run(tmp_path, tasks, languages, limit, protocol=None, model="scripted", name="run", **kw):
-    return evaluate(model, tasks=tasks, languages=languages, limit=limit, data_dir=SHARED_DATA,
-                    output=tmp_path / name, protocol=protocol, **kw)
+    return evaluate(
+        model,
+        tasks=tasks,
+        languages=languages,
+        limit=limit,
+        data_dir=SHARED_DATA,
+        output=tmp_path / name,
+        protocol=protocol,
+        **kw,
+    )
 
 
 def preds(res, **where):

@@ -4,6 +4,7 @@ Tests install ``ScriptedLM.script`` (prompt -> answer text, or an ItemError) to 
 a wrong, a silent or a failing model, and read ``ScriptedLM.seen`` to check what was sent.
 ``register(monkeypatch)`` installs it as backend ``scripted`` (``register_both`` adds the log-likelihood ones).
 """
+
 from __future__ import annotations
 
 from xling.models.base import Backend, Capability, ItemError
@@ -35,8 +36,13 @@ class ScriptedLM(Backend):
 def register(monkeypatch) -> type[ScriptedLM]:
     from xling.models import registry
 
-    monkeypatch.setitem(registry.BACKENDS, "scripted", registry.BackendInfo(
-        "scripted", "helpers.scripted_lm", "ScriptedLM", ("generate",), "", "scripted", "test double"))
+    monkeypatch.setitem(
+        registry.BACKENDS,
+        "scripted",
+        registry.BackendInfo(
+            "scripted", "helpers.scripted_lm", "ScriptedLM", ("generate",), "", "scripted", "test double"
+        ),
+    )
     ScriptedLM.seen = []
     ScriptedLM.stops = []
     ScriptedLM.script = staticmethod(lambda prompt: "")
@@ -55,7 +61,10 @@ class ScriptedBothLM(ScriptedLM):
     def loglik(self, requests):
         ScriptedBothLM.loglik_seen.extend(requests)
         out = [ScriptedBothLM.loglik_script(c, x) for c, x in requests]
-        return [o if isinstance(o, ItemError) else (float(o), max(1, len(x.split())), False) for o, (_c, x) in zip(out, requests)]
+        return [
+            o if isinstance(o, ItemError) else (float(o), max(1, len(x.split())), False)
+            for o, (_c, x) in zip(out, requests)
+        ]
 
 
 class ScriptedLoglikLM(ScriptedBothLM):
@@ -69,10 +78,32 @@ def register_both(monkeypatch) -> type[ScriptedBothLM]:
     from xling.models import registry
 
     register(monkeypatch)
-    monkeypatch.setitem(registry.BACKENDS, "scripted-both", registry.BackendInfo(
-        "scripted-both", "helpers.scripted_lm", "ScriptedBothLM", ("generate", "loglik"), "", "scripted-both", "test double"))
-    monkeypatch.setitem(registry.BACKENDS, "scripted-loglik", registry.BackendInfo(
-        "scripted-loglik", "helpers.scripted_lm", "ScriptedLoglikLM", ("loglik",), "", "scripted-loglik", "test double"))
+    monkeypatch.setitem(
+        registry.BACKENDS,
+        "scripted-both",
+        registry.BackendInfo(
+            "scripted-both",
+            "helpers.scripted_lm",
+            "ScriptedBothLM",
+            ("generate", "loglik"),
+            "",
+            "scripted-both",
+            "test double",
+        ),
+    )
+    monkeypatch.setitem(
+        registry.BACKENDS,
+        "scripted-loglik",
+        registry.BackendInfo(
+            "scripted-loglik",
+            "helpers.scripted_lm",
+            "ScriptedLoglikLM",
+            ("loglik",),
+            "",
+            "scripted-loglik",
+            "test double",
+        ),
+    )
     ScriptedBothLM.loglik_seen = []
     ScriptedBothLM.loglik_script = staticmethod(lambda context, continuation: float(len(continuation)))
     return ScriptedBothLM

@@ -1,4 +1,5 @@
 """Analyses over the prediction table. Each is a query over (task, setting, language, item)."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -8,15 +9,29 @@ from .consistency import consistency, flipped_items, not_applicable
 from .gap import transfer_gap
 from .significance import language_pairs
 
-__all__ = ["transfer_gap", "mean_over_languages", "grouped_scores", "consistency", "flipped_items",
-           "language_pairs", "run_analyses"]
+__all__ = [
+    "transfer_gap",
+    "mean_over_languages",
+    "grouped_scores",
+    "consistency",
+    "flipped_items",
+    "language_pairs",
+    "run_analyses",
+]
 
 
-def run_analyses(frame: pd.DataFrame, scores: list[dict], sources: dict[str, str], seed: int,
-                 metrics: dict | None = None, kinds: dict[str, str] | None = None) -> dict:
+def run_analyses(
+    frame: pd.DataFrame,
+    scores: list[dict],
+    sources: dict[str, str],
+    seed: int,
+    metrics: dict | None = None,
+    kinds: dict[str, str] | None = None,
+) -> dict:
     """What results.json records under ``analyses`` (``metrics``, ``kinds``: each task's metric
     and kind name)."""
-    from ..languages.meta import GROUPINGS, info, sources as meta_sources
+    from ..languages.meta import GROUPINGS, info
+    from ..languages.meta import sources as meta_sources
 
     langs = sorted(set(frame["language"])) if not frame.empty else []
     return {

@@ -1,4 +1,5 @@
 """Averages over languages that state their weighting: uniform, or by family, script or tier."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,9 +16,16 @@ def mean_over_languages(scores: list[dict]) -> list[dict]:
     out = []
     for (task, setting, metric), g in df.groupby(["task", "setting", "metric"], sort=True):
         vals = g["value"].astype(float)
-        out.append({"task": task, "setting": setting, "metric": metric, "weighting": "uniform over languages",
-                    "value": float(np.nanmean(vals)) if vals.notna().any() else float("nan"),
-                    "languages": int(len(g))})
+        out.append(
+            {
+                "task": task,
+                "setting": setting,
+                "metric": metric,
+                "weighting": "uniform over languages",
+                "value": float(np.nanmean(vals)) if vals.notna().any() else float("nan"),
+                "languages": int(len(g)),
+            }
+        )
     return out
 
 
@@ -37,14 +45,33 @@ def grouped_scores(scores: list[dict], by: str) -> list[dict]:
             vals = rows["value"].astype(float)
             value = float(np.nanmean(vals)) if vals.notna().any() else float("nan")
             per_group.append(value)
-            out.append({"task": task, "setting": setting, "metric": metric, "by": by, "group": group,
-                        "weighting": f"uniform over the {by}'s languages", "value": value,
-                        "min": float(vals.min()), "max": float(vals.max()),
-                        "languages": sorted(rows["language"])})
+            out.append(
+                {
+                    "task": task,
+                    "setting": setting,
+                    "metric": metric,
+                    "by": by,
+                    "group": group,
+                    "weighting": f"uniform over the {by}'s languages",
+                    "value": value,
+                    "min": float(vals.min()),
+                    "max": float(vals.max()),
+                    "languages": sorted(rows["language"]),
+                }
+            )
         unknown = f"; languages of unknown {by} are one group" if (g["group"] == langmeta.UNKNOWN).any() else ""
-        out.append({"task": task, "setting": setting, "metric": metric, "by": by, "group": f"(all, per {by})",
-                    "weighting": f"uniform over {by} groups{unknown}",
-                    "value": float(np.nanmean(per_group)),
-                    "min": float(np.nanmin(per_group)), "max": float(np.nanmax(per_group)),
-                    "languages": sorted(g["language"])})
+        out.append(
+            {
+                "task": task,
+                "setting": setting,
+                "metric": metric,
+                "by": by,
+                "group": f"(all, per {by})",
+                "weighting": f"uniform over {by} groups{unknown}",
+                "value": float(np.nanmean(per_group)),
+                "min": float(np.nanmin(per_group)),
+                "max": float(np.nanmax(per_group)),
+                "languages": sorted(g["language"]),
+            }
+        )
     return out

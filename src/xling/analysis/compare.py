@@ -7,6 +7,7 @@ a mean of per-item scores (entity F1, token accuracy, Spearman) is recomputed on
 of each run, and on every bootstrap resample and permutation. Holm-Bonferroni runs over every
 comparison in the table (one family), and the decision is taken on the adjusted p-value.
 """
+
 from __future__ import annotations
 
 import json
@@ -62,31 +63,61 @@ def compare(runs: list[Results], seed: int = 0, alpha: float = ALPHA, scale: flo
     metrics = _metrics(runs[0])
     rows = []
     for (i, a), (j, b) in combinations(enumerate(frames), 2):
-        merged = a[KEY + ["item_id", *ROW]].merge(b[KEY + ["item_id", *ROW]], on=KEY + ["item_id"],
-                                                  suffixes=("_a", "_b"))
+        merged = a[KEY + ["item_id", *ROW]].merge(
+            b[KEY + ["item_id", *ROW]], on=KEY + ["item_id"], suffixes=("_a", "_b")
+        )
         for (task, setting, lang), g in merged.groupby(KEY, sort=True):
             if len(g) < 2:
                 continue
             rng = seed_for(seed, "compare", labels[i], labels[j], task, setting, lang)
             metric = metrics.get(task)
-            row = (compare_by_items(g["score_a"].to_numpy(), g["score_b"].to_numpy(), rng, scale)
-                   if metric is None or metric.mean_of_items
-                   else compare_by_metric(metric, _side(g, "_a"), _side(g, "_b"), rng))
-            rows.append({"run_a": labels[i], "run_b": labels[j], "task": task, "setting": setting, "language": lang,
-                         "metric": metric.name if metric else None, "n": len(g), **row})
+            row = (
+                compare_by_items(g["score_a"].to_numpy(), g["score_b"].to_numpy(), rng, scale)
+                if metric is None or metric.mean_of_items
+                else compare_by_metric(metric, _side(g, "_a"), _side(g, "_b"), rng)
+            )
+            rows.append(
+                {
+                    "run_a": labels[i],
+                    "run_b": labels[j],
+                    "task": task,
+                    "setting": setting,
+                    "language": lang,
+                    "metric": metric.name if metric else None,
+                    "n": len(g),
+                    **row,
+                }
+            )
     if not rows:
-        raise UserError("the runs share no scored items (same task, setting, language and item id)",
-                        hint="compare runs over the same tasks and languages")
+        raise UserError(
+            "the runs share no scored items (same task, setting, language and item id)",
+            hint="compare runs over the same tasks and languages",
+        )
     correct(rows, alpha)
     for r in rows:
-        r["decision"] = ("no significant difference" if not r["significant"]
-                         else f"{r['run_a']} better" if r["difference"] > 0 else f"{r['run_b']} better")
-    return {"runs": [{"label": lab, "run_dir": str(r.run_dir), "run_id": r.data["run"]["run_id"],
-                      "model": r.data["run"]["model"]} for lab, r in zip(labels, runs, strict=True)],
-            "alpha": alpha, "correction": f"Holm-Bonferroni over all {len(rows)} comparisons",
-            "tests": "McNemar mid-p for 0/1 per-item scores; paired permutation (9999 resamples) otherwise, "
-                     "recomputing a metric that is not a mean of per-item scores on each permutation",
-            "rows": rows}
+        r["decision"] = (
+            "no significant difference"
+            if not r["significant"]
+            else f"{r['run_a']} better"
+            if r["difference"] > 0
+            else f"{r['run_b']} better"
+        )
+    return {
+        "runs": [
+            {
+                "label": lab,
+                "run_dir": str(r.run_dir),
+                "run_id": r.data["run"]["run_id"],
+                "model": r.data["run"]["model"],
+            }
+            for lab, r in zip(labels, runs, strict=True)
+        ],
+        "alpha": alpha,
+        "correction": f"Holm-Bonferroni over all {len(rows)} comparisons",
+        "tests": "McNemar mid-p for 0/1 per-item scores; paired permutation (9999 resamples) otherwise, "
+        "recomputing a metric that is not a mean of per-item scores on each permutation",
+        "rows": rows,
+    }
 
 
 def _fmt(v: float) -> str:
@@ -96,16 +127,24 @@ def _fmt(v: float) -> str:
 def markdown(cmp: dict) -> str:
     lines = ["# xling compare", ""]
     for r in cmp["runs"]:
-        lines.append(f"- `{r['label']}`: {r['run_dir']} (run `{r['run_id']}`, fingerprint `{r['model']['fingerprint']}`)")
-    lines += ["", f"{cmp['tests']}; {cmp['correction']}; alpha {cmp['alpha']}. Scores 0-100; difference = A − B "
-              "with a 95% paired bootstrap CI.", "",
-              "| A | B | task | setting | language | n | A | B | A − B | 95% CI | test | p | p (Holm) | decision |",
-              "|---|---|---|---|---|---:|---:|---:|---:|---|---|---:|---:|---|"]
+        lines.append(
+            f"- `{r['label']}`: {r['run_dir']} (run `{r['run_id']}`, fingerprint `{r['model']['fingerprint']}`)"
+        )
+    lines += [
+        "",
+        f"{cmp['tests']}; {cmp['correction']}; alpha {cmp['alpha']}. Scores 0-100; difference = A − B "
+        "with a 95% paired bootstrap CI.",
+        "",
+        "| A | B | task | setting | language | n | A | B | A − B | 95% CI | test | p | p (Holm) | decision |",
+        "|---|---|---|---|---|---:|---:|---:|---:|---|---|---:|---:|---|",
+    ]
     for r in cmp["rows"]:
-        lines.append(f"| {r['run_a']} | {r['run_b']} | {r['task']} | {r['setting'].replace('|', '/')} | {r['language']} | "
-                     f"{r['n']} | {_fmt(r['score_a'])} | {_fmt(r['score_b'])} | {_fmt(r['difference'])} | "
-                     f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {r['test']} | {r['p_value']:.3g} | "
-                     f"{r['p_holm']:.3g} | {r['decision']} |")
+        lines.append(
+            f"| {r['run_a']} | {r['run_b']} | {r['task']} | {r['setting'].replace('|', '/')} | {r['language']} | "
+            f"{r['n']} | {_fmt(r['score_a'])} | {_fmt(r['score_b'])} | {_fmt(r['difference'])} | "
+            f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | {r['test']} | {r['p_value']:.3g} | "
+            f"{r['p_holm']:.3g} | {r['decision']} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ never repeat across languages). An answer that could not be read agrees with not
 answers cannot be compared across languages (tags of differently tokenised sentences, spans of
 each language's own text) get no rows; :func:`not_applicable` says why.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,25 +55,32 @@ def _number(prediction):
 
 # What each kind declares as its answer (every kind is here or in NOT_APPLICABLE).
 ANSWERS: dict[str, Callable[[object], object]] = {
-    "classification": _choice, "pair_classification": _choice, "multiple_choice": _choice,
-    "math": _number, "bitext_retrieval": _choice, "many_to_many_retrieval": _choice,
+    "classification": _choice,
+    "pair_classification": _choice,
+    "multiple_choice": _choice,
+    "math": _number,
+    "bitext_retrieval": _choice,
+    "many_to_many_retrieval": _choice,
 }
 NOT_APPLICABLE: dict[str, str] = {
     "sequence_labelling": "a prediction is one tag per token, and parallel sentences have different tokens "
-                          "in different languages: tags do not align across languages",
+    "in different languages: tags do not align across languages",
     "extractive_qa": "an answer is a span of the language's own context: answers in two languages are "
-                     "different strings even when they mean the same",
+    "different strings even when they mean the same",
     "sts": "a prediction is a similarity score, not a categorical answer two languages can agree on",
     "retrieval": "a prediction is the rank of the relevant passage among the language's own passages, "
-                 "not an answer shared across languages",
+    "not an answer shared across languages",
 }
 
 
 def not_applicable(pred: pd.DataFrame, kinds: dict[str, str] | None) -> list[dict]:
     """One row per task of ``pred`` whose kind has no cross-lingual consistency, with the reason."""
     tasks = sorted(set(pred["task"])) if not pred.empty else []
-    return [{"task": t, "kind": kinds[t], "reason": NOT_APPLICABLE[kinds[t]]}
-            for t in tasks if (kinds or {}).get(t) in NOT_APPLICABLE]
+    return [
+        {"task": t, "kind": kinds[t], "reason": NOT_APPLICABLE[kinds[t]]}
+        for t in tasks
+        if (kinds or {}).get(t) in NOT_APPLICABLE
+    ]
 
 
 def _answer_keys(p: pd.DataFrame, valid: np.ndarray, answer: Callable[[object], object]) -> list[str]:
@@ -152,8 +160,15 @@ def _wide(group: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pred, score
 
 
-def pair_consistency(pred_a, pred_b, score_a, score_b, rng: np.random.Generator,
-                     n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> dict:
+def pair_consistency(
+    pred_a,
+    pred_b,
+    score_a,
+    score_b,
+    rng: np.random.Generator,
+    n_resamples: int = N_RESAMPLES,
+    confidence: float = CONFIDENCE,
+) -> dict:
     """Agreement, agree-and-correct and kappa (x100, with CIs) for two aligned languages."""
     keys = [_key(v) for v in list(pred_a) + list(pred_b)]
     codes = {k: i for i, k in enumerate(dict.fromkeys(keys))}
@@ -166,20 +181,29 @@ def pair_consistency(pred_a, pred_b, score_a, score_b, rng: np.random.Generator,
     return _pair_stats(a, b, ca, cb, w, confidence)
 
 
-def _pair_stats(a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, w: np.ndarray | None,
-                confidence: float) -> dict:
+def _pair_stats(
+    a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, w: np.ndarray | None, confidence: float
+) -> dict:
     """The statistics of :func:`pair_consistency` from integer-coded predictions, per-item
     correctness and bootstrap weights ``w`` (items x replicates draw counts; None: no CIs)."""
     n = len(a)
     agree, both = (a == b), (a == b) & ca & cb
     kappa = _kappa(a, b)
-    out = {"n": n, "agreement": agree.mean() * 100, "agree_correct": both.mean() * 100, "kappa": kappa,
-           "flips": int((ca != cb).sum()), "correct_only_first": int((ca & ~cb).sum()),
-           "correct_only_second": int((~ca & cb).sum())}
+    out = {
+        "n": n,
+        "agreement": agree.mean() * 100,
+        "agree_correct": both.mean() * 100,
+        "kappa": kappa,
+        "flips": int((ca != cb).sum()),
+        "correct_only_first": int((ca & ~cb).sum()),
+        "correct_only_second": int((~ca & cb).sum()),
+    }
     if w is not None:
-        for name, reps in (("agreement", (agree.astype(np.float32) @ w).astype(np.float64) / n * 100),
-                           ("agree_correct", (both.astype(np.float32) @ w).astype(np.float64) / n * 100),
-                           ("kappa", _kappa_weighted(a, b, w))):
+        for name, reps in (
+            ("agreement", (agree.astype(np.float32) @ w).astype(np.float64) / n * 100),
+            ("agree_correct", (both.astype(np.float32) @ w).astype(np.float64) / n * 100),
+            ("kappa", _kappa_weighted(a, b, w)),
+        ):
             out[f"{name}_ci_low"], out[f"{name}_ci_high"] = percentile_ci(reps, confidence)
     else:
         for name in ("agreement", "agree_correct", "kappa"):
@@ -190,9 +214,14 @@ def _pair_stats(a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, w:
 MAX_CI_LANGUAGES = 25  # above this, bootstrap CIs only for pairs with the task's source language
 
 
-def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
-                sources: dict[str, str] | None = None, max_ci_languages: int = MAX_CI_LANGUAGES,
-                kinds: dict[str, str] | None = None) -> list[dict]:
+def consistency(
+    pred: pd.DataFrame,
+    seed: int,
+    n_resamples: int = N_RESAMPLES,
+    sources: dict[str, str] | None = None,
+    max_ci_languages: int = MAX_CI_LANGUAGES,
+    kinds: dict[str, str] | None = None,
+) -> list[dict]:
     """One row per (task, setting, language pair) with at least one shared item.
 
     ``kinds`` (task -> kind name) picks how answers are read (:data:`ANSWERS`; a task without
@@ -211,7 +240,7 @@ def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
         # (n x N_RESAMPLES) are made once, not once per pair
         weights: dict[int, np.ndarray] = {}
 
-        def resample(n: int) -> np.ndarray:
+        def resample(n: int, weights=weights, task=task, setting=setting) -> np.ndarray:
             if n not in weights:
                 rng = seed_for(seed, "consistency", task, setting, str(n))
                 weights[n] = _resample_weights(rng.integers(0, n, size=(n_resamples, n)))
@@ -243,17 +272,29 @@ def consistency(pred: pd.DataFrame, seed: int, n_resamples: int = N_RESAMPLES,
             if all_ci or src in (la, lb):
                 # the setting's codes already identify equal predictions; kappa does not depend on
                 # how they are numbered, so no re-encoding per pair
-                cis = _pair_stats(a, b, correct[rows, i], correct[rows, j],
-                                  resample(n) if n >= 2 else None, CONFIDENCE)
+                cis = _pair_stats(a, b, correct[rows, i], correct[rows, j], resample(n) if n >= 2 else None, CONFIDENCE)
             kappa = cis["kappa"] if cis else _kappa(a, b)
-            row = {"task": task, "setting": setting, "language_a": la, "language_b": lb, "n": n,
-                   "agreement": agree[i, j] / n * 100, "agree_correct": agree_correct[i, j] / n * 100, "kappa": kappa,
-                   "flips": int(only_first[i, j] + only_second[i, j]), "correct_only_first": int(only_first[i, j]),
-                   "correct_only_second": int(only_second[i, j])}
+            row = {
+                "task": task,
+                "setting": setting,
+                "language_a": la,
+                "language_b": lb,
+                "n": n,
+                "agreement": agree[i, j] / n * 100,
+                "agree_correct": agree_correct[i, j] / n * 100,
+                "kappa": kappa,
+                "flips": int(only_first[i, j] + only_second[i, j]),
+                "correct_only_first": int(only_first[i, j]),
+                "correct_only_second": int(only_second[i, j]),
+            }
             if cis:
                 row |= {key: v for key, v in cis.items() if key.endswith(("_ci_low", "_ci_high"))}
             else:
-                row |= {f"{m}_{e}": float("nan") for m in ("agreement", "agree_correct", "kappa") for e in ("ci_low", "ci_high")}
+                row |= {
+                    f"{m}_{e}": float("nan")
+                    for m in ("agreement", "agree_correct", "kappa")
+                    for e in ("ci_low", "ci_high")
+                }
             out.append({key: (float(v) if isinstance(v, np.floating) else v) for key, v in row.items()})
     return out
 
@@ -270,8 +311,18 @@ def flipped_items(pred: pd.DataFrame) -> pd.DataFrame:
         correct = sorted(g.loc[g["score"] >= CORRECT_AT, "language"])
         wrong = sorted(g.loc[g["score"] < CORRECT_AT, "language"])
         if correct and wrong:
-            per = {r.language: {"prediction": r.prediction, "gold": r.gold, "score": float(r.score), "item_id": r.item_id}
-                   for r in g.itertuples()}
-            rows.append({"task": task, "setting": setting, "parallel_id": pid, "correct": correct,
-                         "wrong": wrong, "per_language": per})
+            per = {
+                r.language: {"prediction": r.prediction, "gold": r.gold, "score": float(r.score), "item_id": r.item_id}
+                for r in g.itertuples()
+            }
+            rows.append(
+                {
+                    "task": task,
+                    "setting": setting,
+                    "parallel_id": pid,
+                    "correct": correct,
+                    "wrong": wrong,
+                    "per_language": per,
+                }
+            )
     return pd.DataFrame(rows, columns=["task", "setting", "parallel_id", "correct", "wrong", "per_language"])

@@ -1,6 +1,7 @@
 """The difference of one metric between two sets of rows, with the metric recomputed on every
 resample: for metrics of the whole set (entity F1, token accuracy, Spearman) the difference of
 two values is not the mean of per-item differences, and can even have the other sign."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,9 +25,15 @@ def _draw(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.integers(0, n, n) if n else np.zeros(0, dtype=np.int64)
 
 
-def metric_difference(metric: Metric, rows_a: pd.DataFrame, rows_b: pd.DataFrame, rng: np.random.Generator,
-                      key: str = "parallel_id", n_resamples: int = N_RESAMPLES,
-                      confidence: float = CONFIDENCE) -> tuple[Estimate, bool]:
+def metric_difference(
+    metric: Metric,
+    rows_a: pd.DataFrame,
+    rows_b: pd.DataFrame,
+    rng: np.random.Generator,
+    key: str = "parallel_id",
+    n_resamples: int = N_RESAMPLES,
+    confidence: float = CONFIDENCE,
+) -> tuple[Estimate, bool]:
     """metric(rows_a) - metric(rows_b): exactly the difference of the two reported values, with a
     percentile bootstrap CI that recomputes the metric on both sides of every replicate.
 
@@ -44,14 +51,20 @@ def metric_difference(metric: Metric, rows_a: pd.DataFrame, rows_b: pd.DataFrame
     reps = np.empty(n_resamples)
     for r in range(n_resamples):
         s = _draw(rng, len(pa))
-        reps[r] = (fa(np.concatenate([pa[s], only_a[_draw(rng, len(only_a))]]))
-                   - fb(np.concatenate([pb[s], only_b[_draw(rng, len(only_b))]])))
+        reps[r] = fa(np.concatenate([pa[s], only_a[_draw(rng, len(only_a))]])) - fb(
+            np.concatenate([pb[s], only_b[_draw(rng, len(only_b))]])
+        )
     low, high = percentile_ci(reps, confidence)
     return Estimate(float(value), low, high, len(pa)), bool(len(pa))
 
 
-def permutation_difference_test(metric: Metric, rows_a: pd.DataFrame, rows_b: pd.DataFrame,
-                                rng: np.random.Generator, n_resamples: int = PERMUTATIONS) -> TestResult:
+def permutation_difference_test(
+    metric: Metric,
+    rows_a: pd.DataFrame,
+    rows_b: pd.DataFrame,
+    rng: np.random.Generator,
+    n_resamples: int = PERMUTATIONS,
+) -> TestResult:
     """Two-sided paired permutation test of metric(rows_a) - metric(rows_b) on aligned rows (row i
     of both is the same item): each permutation swaps the two sides' rows of random items and
     recomputes the metric (``scipy.stats.permutation_test``, paired samples)."""
@@ -66,6 +79,13 @@ def permutation_difference_test(metric: Metric, rows_a: pd.DataFrame, rows_b: pd
 
     from scipy.stats import permutation_test
 
-    res = permutation_test((np.arange(n), np.arange(n, 2 * n)), statistic, permutation_type="samples",
-                           n_resamples=n_resamples, alternative="two-sided", vectorized=False, random_state=rng)
+    res = permutation_test(
+        (np.arange(n), np.arange(n, 2 * n)),
+        statistic,
+        permutation_type="samples",
+        n_resamples=n_resamples,
+        alternative="two-sided",
+        vectorized=False,
+        random_state=rng,
+    )
     return TestResult("paired-permutation", float(res.pvalue), n, float(observed))

@@ -1,4 +1,5 @@
 """Transfer gap: the source-language score minus each target's, for every task and setting."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,9 @@ def reference_setting(settings_with_source: set[str], setting: str) -> str | Non
     return next(iter(sorted(settings_with_source)), None) if len(settings_with_source) == 1 else None
 
 
-def transfer_gap(pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: float = 100.0,
-                 metrics: dict | None = None) -> list[dict]:
+def transfer_gap(
+    pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: float = 100.0, metrics: dict | None = None
+) -> list[dict]:
     """Source-language score minus each target's, per task and setting, with a bootstrap CI.
 
     Every setting (protocol) gets a gap: against the source language in the same setting when it
@@ -63,9 +65,20 @@ def transfer_gap(pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: 
                 if metric is not None and (not metric.mean_of_items or partly_shared):
                     est, paired = metric_difference(metric, ref_rows, rows, seed_for(seed, "gap", task, setting, lang))
                     if np.isfinite(est.value):  # else no statistic on one side (all failed, constant output)
-                        out.append({"task": task, "setting": setting, "source": src, "language": lang,
-                                    "reference_setting": ref, "gap": est.value, "ci_low": est.ci_low,
-                                    "ci_high": est.ci_high, "n": est.n, "paired": paired})
+                        out.append(
+                            {
+                                "task": task,
+                                "setting": setting,
+                                "source": src,
+                                "language": lang,
+                                "reference_setting": ref,
+                                "gap": est.value,
+                                "ci_low": est.ci_low,
+                                "ci_high": est.ci_high,
+                                "n": est.n,
+                                "paired": paired,
+                            }
+                        )
                     continue
                 rng = seed_for(seed, "gap", task, setting, lang)
                 if len(shared):
@@ -74,8 +87,18 @@ def transfer_gap(pred: pd.DataFrame, sources: dict[str, str], seed: int, scale: 
                 else:
                     est = unpaired_difference(s.to_numpy(), t.to_numpy(), rng, scale=scale)
                     paired = False
-                out.append({"task": task, "setting": setting, "source": src, "language": lang,
-                            "reference_setting": ref,
-                            "gap": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high,
-                            "n": est.n, "paired": paired})
+                out.append(
+                    {
+                        "task": task,
+                        "setting": setting,
+                        "source": src,
+                        "language": lang,
+                        "reference_setting": ref,
+                        "gap": est.value,
+                        "ci_low": est.ci_low,
+                        "ci_high": est.ci_high,
+                        "n": est.n,
+                        "paired": paired,
+                    }
+                )
     return out

@@ -5,6 +5,7 @@ a metric that is not a mean of per-item scores (entity F1, token accuracy) a pai
 test that recomputes the metric; the family for Holm-Bonferroni is every comparison one call
 returns (state it when you report it). Run-against-run comparisons live in ``xling.analysis.compare``.
 """
+
 from __future__ import annotations
 
 from itertools import combinations
@@ -22,9 +23,16 @@ ALPHA = 0.05
 MAX_ALL_PAIRS_LANGUAGES = 25
 
 
-def language_pairs(pred: pd.DataFrame, seed: int, alpha: float = ALPHA, scale: float = 100.0,
-                   pairs: list[tuple[str, str]] | None = None, sources: dict[str, str] | None = None,
-                   max_languages: int = MAX_ALL_PAIRS_LANGUAGES, metrics: dict | None = None) -> list[dict]:
+def language_pairs(
+    pred: pd.DataFrame,
+    seed: int,
+    alpha: float = ALPHA,
+    scale: float = 100.0,
+    pairs: list[tuple[str, str]] | None = None,
+    sources: dict[str, str] | None = None,
+    max_languages: int = MAX_ALL_PAIRS_LANGUAGES,
+    metrics: dict | None = None,
+) -> list[dict]:
     """Every pair of languages per task and setting (or only ``pairs``), on shared parallel items.
 
     A task with more than ``max_languages`` languages is tested only against its source language
@@ -32,7 +40,9 @@ def language_pairs(pred: pd.DataFrame, seed: int, alpha: float = ALPHA, scale: f
     task to its metric (default: the mean of per-item scores).
     """
     out = []
-    scored = pred.assign(score=pred["score"].fillna(0.0)).drop_duplicates(["task", "setting", "language", "parallel_id"])
+    scored = pred.assign(score=pred["score"].fillna(0.0)).drop_duplicates(
+        ["task", "setting", "language", "parallel_id"]
+    )
     for (task, setting), g in scored.groupby(["task", "setting"], sort=True):
         wide = g.pivot(index="parallel_id", columns="language", values="score")
         langs = sorted(wide.columns)
@@ -55,7 +65,9 @@ def language_pairs(pred: pd.DataFrame, seed: int, alpha: float = ALPHA, scale: f
                 row = compare_by_items(both[la].to_numpy(), both[lb].to_numpy(), rng, scale)
             else:
                 rows = g.set_index(["language", "parallel_id"])
-                row = compare_by_metric(metric, *(rows.loc[lang].loc[both.index].reset_index() for lang in (la, lb)), rng)
+                row = compare_by_metric(
+                    metric, *(rows.loc[lang].loc[both.index].reset_index() for lang in (la, lb)), rng
+                )
             out.append({"task": task, "setting": setting, "language_a": la, "language_b": lb, "n": len(both), **row})
     return correct(out, alpha)
 
@@ -64,9 +76,16 @@ def compare_by_items(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, sca
     """Scores, difference and test of a metric that is the mean of per-item scores."""
     test = paired_test(a, b, rng)
     diff = paired_difference(a, b, rng, scale=scale)
-    return {"score_a": float(a.mean() * scale), "score_b": float(b.mean() * scale),
-            "difference": diff.value, "ci_low": diff.ci_low, "ci_high": diff.ci_high,
-            "test": test.test, "p_value": test.p_value, "discordant": None if test.b is None else [test.b, test.c]}
+    return {
+        "score_a": float(a.mean() * scale),
+        "score_b": float(b.mean() * scale),
+        "difference": diff.value,
+        "ci_low": diff.ci_low,
+        "ci_high": diff.ci_high,
+        "test": test.test,
+        "p_value": test.p_value,
+        "discordant": None if test.b is None else [test.b, test.c],
+    }
 
 
 def compare_by_metric(metric: Metric, a: pd.DataFrame, b: pd.DataFrame, rng: np.random.Generator) -> dict:
@@ -74,9 +93,16 @@ def compare_by_metric(metric: Metric, a: pd.DataFrame, b: pd.DataFrame, rng: np.
     and ``b`` is the same item), recomputed on every resample and permutation."""
     diff, _ = metric_difference(metric, a, b, rng)
     test = permutation_difference_test(metric, a, b, rng)
-    return {"score_a": metric.on_items(a)(np.arange(len(a))), "score_b": metric.on_items(b)(np.arange(len(b))),
-            "difference": diff.value, "ci_low": diff.ci_low, "ci_high": diff.ci_high,
-            "test": test.test, "p_value": test.p_value, "discordant": None}
+    return {
+        "score_a": metric.on_items(a)(np.arange(len(a))),
+        "score_b": metric.on_items(b)(np.arange(len(b))),
+        "difference": diff.value,
+        "ci_low": diff.ci_low,
+        "ci_high": diff.ci_high,
+        "test": test.test,
+        "p_value": test.p_value,
+        "discordant": None,
+    }
 
 
 def correct(rows: list[dict], alpha: float = ALPHA) -> list[dict]:

@@ -8,6 +8,7 @@ value. A value that fails the check is a miss (recomputed and overwritten) and a
 :class:`CacheWarning` names the file. An embedding model's vector size is pinned per
 fingerprint in the ``vector_sizes`` table.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -99,13 +100,18 @@ class ResponseCache:
             if cols and "checksum" not in cols:
                 old = self._con.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
                 self._con.execute("DROP TABLE responses")
-                warnings.warn(f"response cache {self.path}: {old} entries of an older format (without checksums) "
-                              f"were dropped; they are recomputed when needed", CacheWarning, stacklevel=3)
+                warnings.warn(
+                    f"response cache {self.path}: {old} entries of an older format (without checksums) "
+                    f"were dropped; they are recomputed when needed",
+                    CacheWarning,
+                    stacklevel=3,
+                )
             for statement in SCHEMA:
                 self._con.execute(statement)
 
-    def get_many(self, model: str, keys: Iterable[bytes], *, dtype: str = BYTES,
-                 shape: tuple[int, ...] | None = None) -> dict[bytes, bytes | np.ndarray]:
+    def get_many(
+        self, model: str, keys: Iterable[bytes], *, dtype: str = BYTES, shape: tuple[int, ...] | None = None
+    ) -> dict[bytes, bytes | np.ndarray]:
         """The verified values of ``keys`` that are cached, of this ``dtype`` (and ``shape`` when
         given); any other entry is a miss, counted in ``damaged`` and named in a warning."""
         keys = list(keys)
@@ -116,7 +122,8 @@ class ResponseCache:
             marks = ",".join("?" * len(chunk))
             rows = self._con.execute(
                 f"SELECT key, dtype, shape, value, checksum FROM responses WHERE model = ? AND key IN ({marks})",
-                (model, *chunk))
+                (model, *chunk),
+            )
             for key, *entry in rows:
                 value = self._verified(model, key, *entry, dtype_wanted=dtype, shape_wanted=shape)
                 if value is None:
@@ -126,17 +133,30 @@ class ResponseCache:
         if bad:
             self.damaged += bad
             want = dtype if shape is None else f"{dtype} {list(shape)}"
-            warnings.warn(f"response cache {self.path}: {bad} damaged entr{'y' if bad == 1 else 'ies'} of model "
-                          f"{model!r} (a wrong checksum, or not {want}) ignored; recomputed and overwritten",
-                          CacheWarning, stacklevel=2)
+            warnings.warn(
+                f"response cache {self.path}: {bad} damaged entr{'y' if bad == 1 else 'ies'} of model "
+                f"{model!r} (a wrong checksum, or not {want}) ignored; recomputed and overwritten",
+                CacheWarning,
+                stacklevel=2,
+            )
         return found
 
     @staticmethod
-    def _verified(model: str, key: bytes, dtype: object, shape: object, value: object, digest: object, *,
-                  dtype_wanted: str, shape_wanted: tuple[int, ...] | None) -> bytes | np.ndarray | None:
+    def _verified(
+        model: str,
+        key: bytes,
+        dtype: object,
+        shape: object,
+        value: object,
+        digest: object,
+        *,
+        dtype_wanted: str,
+        shape_wanted: tuple[int, ...] | None,
+    ) -> bytes | np.ndarray | None:
         """The decoded value, or None when the entry is damaged or not of the wanted dtype/shape."""
-        if not (isinstance(dtype, str) and isinstance(shape, str) and isinstance(value, bytes)
-                and isinstance(digest, bytes)):
+        if not (
+            isinstance(dtype, str) and isinstance(shape, str) and isinstance(value, bytes) and isinstance(digest, bytes)
+        ):
             return None
         if digest != checksum(model, key, dtype, shape, value) or dtype != dtype_wanted:
             return None

@@ -1,4 +1,5 @@
 """What a run asked of its models, counted by the cached clients."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Model calls through the cache: dedupe, look up, send only the misses in length-sorted batches."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,8 +15,10 @@ EMPTY_TEXT = "empty text: nothing to embed"
 INVALID_VECTOR = "the model returned a NaN or all-zero vector"
 WRONG_SIZE = "the model returned a vector of size {got}, not the {size} pinned for it in the response cache {path}"
 PROBE_TEXT = "xling vector size probe"
-NO_SIZE = ("embedding failed: no two answers to a probe text agreed on the model's vector size "
-           "(is the server up? -o dimensions=N gives the size)")
+NO_SIZE = (
+    "embedding failed: no two answers to a probe text agreed on the model's vector size "
+    "(is the server up? -o dimensions=N gives the size)"
+)
 VECTOR = np.dtype(np.float32).str
 
 
@@ -35,8 +38,15 @@ class EmbedClient:
     backends used here embed every text independently of its batch neighbours (tested).
     """
 
-    def __init__(self, backend: Backend, cache: ResponseCache, *, batch_size: int = 32,
-                 on_progress: Callable[[int], None] | None = None, stats: CallStats | None = None):
+    def __init__(
+        self,
+        backend: Backend,
+        cache: ResponseCache,
+        *,
+        batch_size: int = 32,
+        on_progress: Callable[[int], None] | None = None,
+        stats: CallStats | None = None,
+    ):
         self.backend = backend
         self.cache = cache
         self.batch_size = max(1, int(batch_size))

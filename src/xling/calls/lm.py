@@ -9,6 +9,7 @@ them.
 Log-likelihood requests are sent grouped by context (so a backend can compute each shared context
 once), groups in order of decreasing length (similar lengths share a batch: little padding).
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,15 @@ class LoglikResult(NamedTuple):
 class LMClient:
     """``loglik(requests)`` and ``generate(prompts, stop=..., max_tokens=...)`` for kinds."""
 
-    def __init__(self, backend: Backend, cache: ResponseCache, stats: CallStats | None = None, *,
-                 batch_size: int = 32, on_progress: Callable[[int], None] | None = None):
+    def __init__(
+        self,
+        backend: Backend,
+        cache: ResponseCache,
+        stats: CallStats | None = None,
+        *,
+        batch_size: int = 32,
+        on_progress: Callable[[int], None] | None = None,
+    ):
         self.backend = backend
         self.cache = cache
         self.stats = stats if stats is not None else CallStats()
@@ -96,7 +104,9 @@ class LMClient:
         return batches
 
     # --- generation ----------------------------------------------------------------------------
-    def generate(self, prompts: Sequence[str], *, stop: Sequence[str] = (), max_tokens: int = 256) -> list[str | ItemError]:
+    def generate(
+        self, prompts: Sequence[str], *, stop: Sequence[str] = (), max_tokens: int = 256
+    ) -> list[str | ItemError]:
         """Greedy continuations, one per prompt; failed prompts get an ItemError."""
         stop = [str(s) for s in stop]
         max_tokens = int(max_tokens)

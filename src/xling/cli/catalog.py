@@ -1,4 +1,5 @@
 """``xling tasks`` and ``xling models``: what can be evaluated, and with which backends."""
+
 from __future__ import annotations
 
 import os
@@ -65,22 +66,34 @@ def show_task(task) -> None:
     s = task.spec
     out.print(f"[bold]{escape(s.name)}[/] — {s.kind}, metric {s.metric}")
     out.print(escape(" ".join(s.description.split())))
-    rows = [("licence", s.licence), ("items made", s.creation), ("source language", s.source_language),
-            ("eval split", s.eval_split), ("train split", s.train_split or "–"),
-            ("split note", " ".join(s.split_note.split()) if s.split_note else "–"),
-            ("parallel key", s.parallel_key or "– (not parallel)"),
-            ("labels", ", ".join(s.labels) if s.labels else "–"),
-            ("citation", " ".join(s.citation.split()) or "–"), ("homepage", s.homepage or "–")]
+    rows = [
+        ("licence", s.licence),
+        ("items made", s.creation),
+        ("source language", s.source_language),
+        ("eval split", s.eval_split),
+        ("train split", s.train_split or "–"),
+        ("split note", " ".join(s.split_note.split()) if s.split_note else "–"),
+        ("parallel key", s.parallel_key or "– (not parallel)"),
+        ("labels", ", ".join(s.labels) if s.labels else "–"),
+        ("citation", " ".join(s.citation.split()) or "–"),
+        ("homepage", s.homepage or "–"),
+    ]
     if s.variant:
         rows.append(("variant axis", f"{s.variant.name} (settings {s.variant.name}=<language>)"))
     if s.hub:
-        rows.append(("Hub source", f"{s.hub.id} config {s.hub.config or '–'} revision "
-                                   f"{s.hub.revision or 'NOT PINNED'}"))
+        rows.append(
+            ("Hub source", f"{s.hub.id} config {s.hub.config or '–'} revision {s.hub.revision or 'NOT PINNED'}")
+        )
         if s.hub.note:
             rows.append(("Hub note", " ".join(s.hub.note.split())))
     if s.local:
-        rows.append(("local layout", f"{s.local.format}: <data-dir>/{(s.local.subdir + '/') if s.local.subdir else ''}"
-                                     f"{s.local.path}" + (f" + {s.local.pivot_path}" if s.local.pivot_path else "")))
+        rows.append(
+            (
+                "local layout",
+                f"{s.local.format}: <data-dir>/{(s.local.subdir + '/') if s.local.subdir else ''}"
+                f"{s.local.path}" + (f" + {s.local.pivot_path}" if s.local.pivot_path else ""),
+            )
+        )
     rows.append(("reading from", "the Hugging Face Hub (no --data-dir)" if task.uses_hub() else "local files"))
     rows.append(("spec file", str(task.spec_path)))
     for label, value in rows:

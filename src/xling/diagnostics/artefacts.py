@@ -2,6 +2,7 @@
 or two runs, over the same parallel ids), the per-language score gap human − machine, paired
 over shared items, with a paired test and Holm's correction over languages.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -25,7 +26,17 @@ def translation_artefacts(human: pd.DataFrame, machine: pd.DataFrame, seed: int 
         rng = seed_for(seed, "artefacts", lang)
         diff = paired_difference(x, y, rng, scale=100.0)
         test = paired_test(x, y, rng)
-        out.append({"language": lang, "n": len(shared), "human": float(x.mean() * 100), "machine": float(y.mean() * 100),
-                    "gap": diff.value, "ci_low": diff.ci_low, "ci_high": diff.ci_high,
-                    "test": test.test, "p_value": test.p_value})
+        out.append(
+            {
+                "language": lang,
+                "n": len(shared),
+                "human": float(x.mean() * 100),
+                "machine": float(y.mean() * 100),
+                "gap": diff.value,
+                "ci_low": diff.ci_low,
+                "ci_high": diff.ci_high,
+                "test": test.test,
+                "p_value": test.p_value,
+            }
+        )
     return correct(out, alpha) if out else out

@@ -10,6 +10,7 @@ same statistic on a control set of parallel sentences the model cannot have memo
 benchmark data (another corpus, or fresh translations). Benchmark items with a reliably larger
 preference than control items (one-sided permutation test, Holm over languages) are flagged.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,8 +42,9 @@ def perturb(text: str, script: str, rng: np.random.Generator) -> str:
     return sep.join(units[::-1])
 
 
-def preferences(loglik: Loglik, pairs: list[tuple[str, str]], script: str, rng: np.random.Generator,
-                n_perturb: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def preferences(
+    loglik: Loglik, pairs: list[tuple[str, str]], script: str, rng: np.random.Generator, n_perturb: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """Per pair: (loglik(true) − mean loglik(perturbed)) per UTF-8 byte of the translation, and
     whether the true translation beats every perturbation."""
     requests, spans = [], []
@@ -54,15 +56,21 @@ def preferences(loglik: Loglik, pairs: list[tuple[str, str]], script: str, rng: 
     ll = [r[0] for r in loglik(requests)]
     delta, beats = [], []
     for start, k, nbytes in spans:
-        true, rest = ll[start], ll[start + 1:start + k]
+        true, rest = ll[start], ll[start + 1 : start + k]
         delta.append((true - float(np.mean(rest))) / nbytes)
         beats.append(true > max(rest))
     return np.array(delta), np.array(beats, dtype=float)
 
 
-def contamination_check(loglik: Loglik, benchmark: dict[str, list[tuple[str, str]]],
-                        control: dict[str, list[tuple[str, str]]] | None = None, *, seed: int = 0,
-                        n_perturb: int = 3, alpha: float = 0.05) -> list[dict]:
+def contamination_check(
+    loglik: Loglik,
+    benchmark: dict[str, list[tuple[str, str]]],
+    control: dict[str, list[tuple[str, str]]] | None = None,
+    *,
+    seed: int = 0,
+    n_perturb: int = 3,
+    alpha: float = 0.05,
+) -> list[dict]:
     """Per target language: mean preference for the true translation (benchmark, and control when
     given), the share of items whose true translation beats every perturbation, and — with a
     control — a one-sided permutation p-value (benchmark > control), Holm-corrected, and a flag."""
@@ -72,21 +80,41 @@ def contamination_check(loglik: Loglik, benchmark: dict[str, list[tuple[str, str
         rng = seed_for(seed, "contamination", lang)
         bench, beats = preferences(loglik, pairs, script, rng, n_perturb)
         est = bootstrap_mean(bench, seed_for(seed, "contamination-ci", lang))
-        row = {"language": lang, "n": len(bench), "preference": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high,
-               "true_beats_all": float(beats.mean() * 100)}
+        row = {
+            "language": lang,
+            "n": len(bench),
+            "preference": est.value,
+            "ci_low": est.ci_low,
+            "ci_high": est.ci_high,
+            "true_beats_all": float(beats.mean() * 100),
+        }
         if control and control.get(lang):
             ctrl, _ = preferences(loglik, control[lang], script, rng, n_perturb)
-            res = sstats.permutation_test((bench, ctrl), lambda a, b, axis=-1: a.mean(axis=axis) - b.mean(axis=axis),
-                                          permutation_type="independent", alternative="greater",
-                                          n_resamples=9999, vectorized=True, random_state=seed_for(seed, "perm", lang))
-            row |= {"control_n": len(ctrl), "control_preference": float(ctrl.mean()),
-                    "excess": float(bench.mean() - ctrl.mean()), "p_value": float(res.pvalue)}
+            res = sstats.permutation_test(
+                (bench, ctrl),
+                lambda a, b, axis=-1: a.mean(axis=axis) - b.mean(axis=axis),
+                permutation_type="independent",
+                alternative="greater",
+                n_resamples=9999,
+                vectorized=True,
+                random_state=seed_for(seed, "perm", lang),
+            )
+            row |= {
+                "control_n": len(ctrl),
+                "control_preference": float(ctrl.mean()),
+                "excess": float(bench.mean() - ctrl.mean()),
+                "p_value": float(res.pvalue),
+            }
         rows.append(row)
     tested = [r for r in rows if "p_value" in r]
     if tested:
         correct(tested, alpha)
         for r in tested:
-            r["flag"] = "suspect: the benchmark's translations are preferred more than control translations" if r["significant"] else "no evidence"
+            r["flag"] = (
+                "suspect: the benchmark's translations are preferred more than control translations"
+                if r["significant"]
+                else "no evidence"
+            )
     for r in rows:
         r.setdefault("flag", "not tested (no control set)")
     return rows

@@ -7,6 +7,7 @@ words (Han, Japanese, Thai, Lao, Khmer, Myanmar, Tibetan) have no such units, so
 is not reported for them (None) rather than a misleading number; compare them by tokens per
 byte/character and by parity, which needs no segmentation.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,16 +18,18 @@ from ..errors import CapabilityError
 from ..languages import codes as L
 
 UNSEGMENTED = frozenset({"Hani", "Hans", "Hant", "Jpan", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
-WORD_POLICY = ("whitespace-separated words; not reported for scripts written without spaces "
-               f"({', '.join(sorted(UNSEGMENTED))})")
+WORD_POLICY = (
+    f"whitespace-separated words; not reported for scripts written without spaces ({', '.join(sorted(UNSEGMENTED))})"
+)
 
 
 def word_count(text: str, script: str) -> int | None:
     return None if script in UNSEGMENTED else len(text.split())
 
 
-def fertility(count_tokens: Callable[[str], int | None], texts: dict[str, dict[str, str]],
-              reference: str | None = "eng_Latn") -> list[dict]:
+def fertility(
+    count_tokens: Callable[[str], int | None], texts: dict[str, dict[str, str]], reference: str | None = "eng_Latn"
+) -> list[dict]:
     """Per language, from {language: {parallel_id: text}}; ``count_tokens`` is the model's tokenizer
     (``Backend.token_count``); the count of the empty string (special tokens) is subtracted from each."""
     overhead = count_tokens("")  # special tokens every text gets (CLS/SEP, BOS...): not the text's
@@ -47,10 +50,18 @@ def fertility(count_tokens: Callable[[str], int | None], texts: dict[str, dict[s
         n_words = None if any(w is None for w in words) else sum(words)
         n_bytes = sum(len(t.encode("utf-8")) for t in by_id.values())
         n_chars = sum(len(t) for t in by_id.values())
-        row = {"language": lang, "texts": len(by_id), "tokens": tok, "words": n_words, "bytes": n_bytes,
-               "chars": n_chars, "tokens_per_word": (tok / n_words) if n_words else None,
-               "tokens_per_byte": tok / n_bytes if n_bytes else None,
-               "tokens_per_char": tok / n_chars if n_chars else None, "word_policy": WORD_POLICY}
+        row = {
+            "language": lang,
+            "texts": len(by_id),
+            "tokens": tok,
+            "words": n_words,
+            "bytes": n_bytes,
+            "chars": n_chars,
+            "tokens_per_word": (tok / n_words) if n_words else None,
+            "tokens_per_byte": tok / n_bytes if n_bytes else None,
+            "tokens_per_char": tok / n_chars if n_chars else None,
+            "word_policy": WORD_POLICY,
+        }
         if ref is not None:
             shared = [p for p in by_id if p in ref and ref[p] > 0]
             row["parity_vs"] = reference

@@ -4,6 +4,7 @@ Language ID by CLD3 (``cld3-py``, the maintained wheel of Google's Compact Langu
 offline). A generation counts when it has at least ``min_chars`` letters; shorter ones (numbers,
 single words, empty answers) are reported as too short to judge, not as wrong.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -50,8 +51,9 @@ def detect(texts: list[str]) -> list[tuple[str | None, float, bool]]:
     return out
 
 
-def output_language_fidelity(pred: pd.DataFrame, seed: int = 0, min_chars: int = MIN_CHARS,
-                             expected: Callable[[str, str], str] | None = None) -> list[dict]:
+def output_language_fidelity(
+    pred: pd.DataFrame, seed: int = 0, min_chars: int = MIN_CHARS, expected: Callable[[str, str], str] | None = None
+) -> list[dict]:
     """Per (task, setting, language): share of judged generations detected in the expected language
     (x100, bootstrap CI). ``expected(setting, language)`` gives the language an answer should be in
     (default: the item's language)."""
@@ -66,8 +68,19 @@ def output_language_fidelity(pred: pd.DataFrame, seed: int = 0, min_chars: int =
         hits = np.array([lang3 == want for lang3, _, _ in found], dtype=float)
         est = bootstrap_mean(hits, seed_for(seed, "fidelity", task, setting, lang), scale=100.0)
         others = Counter(lang3 or "?" for lang3, _, _ in found if lang3 != want).most_common(3)
-        out.append({"task": task, "setting": setting, "language": lang, "expected": want,
-                    "generations": len(texts), "judged": len(judged), "too_short": len(texts) - len(judged),
-                    "fidelity": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high,
-                    "other_languages": dict(others)})
+        out.append(
+            {
+                "task": task,
+                "setting": setting,
+                "language": lang,
+                "expected": want,
+                "generations": len(texts),
+                "judged": len(judged),
+                "too_short": len(texts) - len(judged),
+                "fidelity": est.value,
+                "ci_low": est.ci_low,
+                "ci_high": est.ci_high,
+                "other_languages": dict(others),
+            }
+        )
     return out

@@ -8,6 +8,7 @@ AND English sentence i is closer to L's sentence i than to any other L sentence.
 this per layer of a decoder's hidden states; here it uses the model's sentence embedding (the
 ``embed`` capability) — one representation, not a layer sweep.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,12 @@ def alignment(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((diag > off.max(axis=1)) & (diag > off.max(axis=0))))
 
 
-def mexa(embed: Callable[[list[str]], np.ndarray], texts: dict[str, dict[str, str]], pivot: str = "eng_Latn",
-         scores: dict[str, float] | None = None) -> dict:
+def mexa(
+    embed: Callable[[list[str]], np.ndarray],
+    texts: dict[str, dict[str, str]],
+    pivot: str = "eng_Latn",
+    scores: dict[str, float] | None = None,
+) -> dict:
     """Per-language alignment with ``pivot`` (x100) and, given task ``scores`` per language, the
     Pearson and Spearman correlation between alignment and score across languages."""
     if pivot not in texts:
@@ -45,16 +50,27 @@ def mexa(embed: Callable[[list[str]], np.ndarray], texts: dict[str, dict[str, st
             continue
         x = embed([by_id[p] for p in ids])
         y = embed([texts[pivot][p] for p in ids])
-        rows.append({"language": lang, "n": len(ids), "alignment": alignment(x, y) * 100,
-                     "score": None if scores is None else scores.get(lang)})
+        rows.append(
+            {
+                "language": lang,
+                "n": len(ids),
+                "alignment": alignment(x, y) * 100,
+                "score": None if scores is None else scores.get(lang),
+            }
+        )
     out = {"pivot": pivot, "languages": rows, "representation": "sentence embedding (embed capability)"}
     paired = [(r["alignment"], r["score"]) for r in rows if r["score"] is not None]
     if len(paired) >= 3:
         a, s = np.array(paired).T
         if np.ptp(a) > 0 and np.ptp(s) > 0:
             pr, sr = stats.pearsonr(a, s), stats.spearmanr(a, s)
-            out["correlation"] = {"languages": len(paired), "pearson": float(pr.statistic), "pearson_p": float(pr.pvalue),
-                                  "spearman": float(sr.statistic), "spearman_p": float(sr.pvalue)}
+            out["correlation"] = {
+                "languages": len(paired),
+                "pearson": float(pr.statistic),
+                "pearson_p": float(pr.pvalue),
+                "spearman": float(sr.statistic),
+                "spearman_p": float(sr.pvalue),
+            }
         else:
             out["correlation"] = {"languages": len(paired), "note": "alignment or score is constant across languages"}
     return out

@@ -1,4 +1,5 @@
 """Parallel texts of a task, for the diagnostics that feed a model sentences."""
+
 from __future__ import annotations
 
 from ..errors import UserError
@@ -14,8 +15,9 @@ def text_field(fields: dict) -> str | None:
     return next((k for k, v in fields.items() if isinstance(v, str)), None)
 
 
-def parallel_texts(task: Task, languages: list[str], split: str | None = None,
-                   limit: int | None = None) -> dict[str, dict[str, str]]:
+def parallel_texts(
+    task: Task, languages: list[str], split: str | None = None, limit: int | None = None
+) -> dict[str, dict[str, str]]:
     """{language: {parallel_id: text}} from the task's main text field (first ``limit`` items)."""
     split = split or task.spec.eval_split
     out: dict[str, dict[str, str]] = {}

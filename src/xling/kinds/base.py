@@ -1,9 +1,10 @@
 """The kind interface and the context a unit runs in."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..models.base import Backend, Capability
@@ -37,8 +38,9 @@ class RunContext:
         if "lm_client" not in self.memo:
             from ..calls.lm import LMClient
 
-            self.memo["lm_client"] = LMClient(self.backend, self.cache, self.stats,
-                                              batch_size=self.batch_size, on_progress=self.on_progress)
+            self.memo["lm_client"] = LMClient(
+                self.backend, self.cache, self.stats, batch_size=self.batch_size, on_progress=self.on_progress
+            )
         return self.memo["lm_client"]
 
     def items(self, task: Task, language: str, split: str) -> list[Item]:

@@ -1,4 +1,5 @@
 """Kinds for embedders: bitext retrieval and classification through a head fitted on embeddings."""
+
 from __future__ import annotations
 
 from abc import abstractmethod
@@ -45,7 +46,11 @@ def error_row(it: Item, gold, error: str) -> Prediction:
 def option(task: Task, key: str, default, kind: type = str):
     """A task option (``options:`` in the task YAML) of the expected type, or a clear error."""
     value = task.spec.options.get(key, default)
-    if value is None or isinstance(value, kind) or (kind is float and isinstance(value, int) and not isinstance(value, bool)):
+    if (
+        value is None
+        or isinstance(value, kind)
+        or (kind is float and isinstance(value, int) and not isinstance(value, bool))
+    ):
         return value
     raise DataError(task.spec_path, None, f"options.{key} must be {kind.__name__}, not {value!r}")
 
@@ -94,8 +99,7 @@ class BitextRetrieval(Kind):
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
         src = task.spec.source_language
         short = src.split("_")[0]
-        return [Unit(task.name, s, lang) for lang in languages if lang != src
-                for s in (f"xx->{short}", f"{short}->xx")]
+        return [Unit(task.name, s, lang) for lang in languages if lang != src for s in (f"xx->{short}", f"{short}->xx")]
 
     def _pairs(self, unit: Unit, task: Task, ctx: RunContext):
         split = task.spec.eval_split
@@ -129,11 +133,22 @@ class BitextRetrieval(Kind):
             j = int(pred[i])
             if mining:
                 kept = bool(scores[i, j] >= threshold)
-                out.append(Prediction(it.split, it.item_id, it.parallel_id, items[j].parallel_id if kept else None,
-                                      it.parallel_id, float(kept and j == i)))
+                out.append(
+                    Prediction(
+                        it.split,
+                        it.item_id,
+                        it.parallel_id,
+                        items[j].parallel_id if kept else None,
+                        it.parallel_id,
+                        float(kept and j == i),
+                    )
+                )
             else:
-                out.append(Prediction(it.split, it.item_id, it.parallel_id, items[j].parallel_id, it.parallel_id,
-                                      float(j == i)))
+                out.append(
+                    Prediction(
+                        it.split, it.item_id, it.parallel_id, items[j].parallel_id, it.parallel_id, float(j == i)
+                    )
+                )
         out += [error_row(it, it.parallel_id, "no item with this parallel_id in the source language") for it in missing]
         return out
 
@@ -163,9 +178,13 @@ def train_split_of(task: Task) -> str | None:
             raise DataError(task.spec_path, None, f"options.train_split: {exc}") from None
     both = shared_splits(split, task.spec.eval_split)
     if both:
-        raise DataError(task.spec_path, None, f"the head's train split {split!r} shares {'+'.join(both)!r} with eval_split "
-                        f"{task.spec.eval_split!r}: the head would be tested on its own training items",
-                        hint="drop that split from options.train_split or from eval_split")
+        raise DataError(
+            task.spec_path,
+            None,
+            f"the head's train split {split!r} shares {'+'.join(both)!r} with eval_split "
+            f"{task.spec.eval_split!r}: the head would be tested on its own training items",
+            hint="drop that split from options.train_split or from eval_split",
+        )
     return split
 
 
@@ -240,24 +259,33 @@ def usable_training_rows(ctx: RunContext, errors: list[str | None], where: str) 
             f"{len(failed)} of {len(errors)} training items of the head ({where}) have no model output: "
             f"{model_failures(errors)}",
             hint="fix the cause and rerun the same command (only the failed items are sent again), or pass "
-                 f"--allow-partial-training to fit on the {len(errors) - len(failed)} that worked (recorded in results.json)")
+            f"--allow-partial-training to fit on the {len(errors) - len(failed)} that worked"
+            " (recorded in results.json)",
+        )
     return np.array([e is None for e in errors], dtype=bool)
 
 
-def fit_head(task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str,
-             errors: Sequence[str | None] = ()) -> LogisticHead:
+def fit_head(
+    task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str, errors: Sequence[str | None] = ()
+) -> LogisticHead:
     """A logistic-regression head (scikit-learn's objective and lbfgs, see :mod:`xling.kinds.heads`:
     deterministic, so the same embeddings give the same head). ``errors``: per training item,
     None or why the model gave it no features."""
     if len(set(labels)) < 2 and any(errors):
-        raise UserError(f"task {task.name!r}: the head's training data ({where}) has {len(labels)} usable items: "
-                        f"{model_failures(errors)}",
-                        hint="the model or its server failed, not the data: fix what the error says and run the "
-                             "same command again (failed items are not cached, so they are retried)")
+        raise UserError(
+            f"task {task.name!r}: the head's training data ({where}) has {len(labels)} usable items: "
+            f"{model_failures(errors)}",
+            hint="the model or its server failed, not the data: fix what the error says and run the "
+            "same command again (failed items are not cached, so they are retried)",
+        )
     if len(set(labels)) < 2:
-        raise DataError(task.spec_path, None, f"the head's training data ({where}) has {len(labels)} usable items "
-                        f"and {len(set(labels))} label(s); it needs at least two labels",
-                        hint="raise --limit or options.train_limit, or check the train split")
+        raise DataError(
+            task.spec_path,
+            None,
+            f"the head's training data ({where}) has {len(labels)} usable items "
+            f"and {len(set(labels))} label(s); it needs at least two labels",
+            hint="raise --limit or options.train_limit, or check the train split",
+        )
     head = LogisticHead(C=option(task, "C", 1.0, float), max_iter=2000)
     head.fit(x, labels)
     return head
@@ -309,7 +337,8 @@ class HeadKind(Kind):
         labels = head.predict(x) if items else []
         return [
             Prediction(it.split, it.item_id, it.parallel_id, str(lab), it.gold, float(str(lab) == it.gold))
-            if err is None else error_row(it, it.gold, err)
+            if err is None
+            else error_row(it, it.gold, err)
             for it, lab, err in zip(items, labels, errors, strict=True)
         ]
 

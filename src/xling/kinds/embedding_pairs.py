@@ -1,5 +1,6 @@
 """Embedding kinds over sentence pairs: STS (cosine vs gold, Spearman) and pair classification
 (a head on [u, v, |u-v|, u*v], as in InferSent / Sentence-BERT)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,9 +25,12 @@ def _gold_score(task: Task, it: Item) -> float:
     except (TypeError, ValueError):
         value = float("nan")
     if not np.isfinite(value):
-        raise DataError(task.path_for(it.language, it.split), None,
-                        f"item {it.item_id}: the gold similarity {it.gold!r} is not a number",
-                        hint="check the task's 'fields.label' column and the file's delimiter/quoting")
+        raise DataError(
+            task.path_for(it.language, it.split),
+            None,
+            f"item {it.item_id}: the gold similarity {it.gold!r} is not a number",
+            hint="check the task's 'fields.label' column and the file's delimiter/quoting",
+        )
     return value
 
 
@@ -47,7 +51,8 @@ class EmbeddingSTS(Kind):
         u, v, errors = _pair_vectors(ctx, items)
         cos = np.einsum("ij,ij->i", u, v) if len(items) else []
         return [
-            Prediction(it.split, it.item_id, it.parallel_id, float(c), g, None) if err is None
+            Prediction(it.split, it.item_id, it.parallel_id, float(c), g, None)
+            if err is None
             else error_row(it, g, err)
             for it, g, c, err in zip(items, golds, cos, errors, strict=True)
         ]

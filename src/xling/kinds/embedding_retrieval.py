@@ -1,5 +1,6 @@
 """Retrieval kinds for embedders: the FLORES-style many-to-many matrix and query -> passage
 retrieval (nDCG@10, MRR@10)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -49,8 +50,11 @@ class ManyToManyRetrieval(Kind):
                 out.append(error_row(it, it.parallel_id, x_err[i] or y_err[j_true]))
             else:
                 found = targets[int(pred[i])].parallel_id
-                out.append(Prediction(it.split, it.item_id, it.parallel_id, found, it.parallel_id,
-                                      float(found == it.parallel_id)))
+                out.append(
+                    Prediction(
+                        it.split, it.item_id, it.parallel_id, found, it.parallel_id, float(found == it.parallel_id)
+                    )
+                )
         return out
 
     @staticmethod
@@ -102,8 +106,11 @@ class EmbeddingRetrieval(Kind):
         if item_score is None:
             from ..errors import DataError
 
-            raise DataError(task.spec_path, None, f"a retrieval task's metric must be one of {', '.join(RANK_METRICS)}, "
-                            f"not {task.spec.metric!r}")
+            raise DataError(
+                task.spec_path,
+                None,
+                f"a retrieval task's metric must be one of {', '.join(RANK_METRICS)}, not {task.spec.metric!r}",
+            )
         # An unusable passage can never be retrieved (it would otherwise score cos 0).
         bad_passage = np.array([e is not None for e in p_err], dtype=bool)
         if bad_passage.any():

@@ -10,6 +10,7 @@ mean over seeds, so a language's value is the mean over seeds, with a bootstrap 
 Fine-tuned weights are cached on disk per (base model fingerprint, task, head, labels, train
 data hash, seed, hyperparameters): a resumed or repeated run loads them instead of training.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -138,9 +139,12 @@ class _Split:
         finally:
             self.encoder.train(was_training)
         if why:
-            warnings.warn(f"freeze_layers={self.k}: the frozen bottom layers of this "
-                          f"{type(self.encoder).__name__} cannot be computed once and reused, {why}; every "
-                          "pass runs all layers (slower, same results)", stacklevel=2)
+            warnings.warn(
+                f"freeze_layers={self.k}: the frozen bottom layers of this "
+                f"{type(self.encoder).__name__} cannot be computed once and reused, {why}; every "
+                "pass runs all layers (slower, same results)",
+                stacklevel=2,
+            )
         return why is None
 
 
@@ -177,7 +181,9 @@ class _FineTune(Kind):
         """The training loss of a batch (``width``: its padded length)."""
 
     @abstractmethod
-    def decode(self, items: list[Item], feats: Features, outputs: list[np.ndarray], labels: list[str], hp: dict) -> list[Any]:
+    def decode(
+        self, items: list[Item], feats: Features, outputs: list[np.ndarray], labels: list[str], hp: dict
+    ) -> list[Any]:
         """One prediction per item (label, tag list, answer string) from the head's outputs."""
 
     @abstractmethod
@@ -210,7 +216,12 @@ class _FineTune(Kind):
         for i, it in enumerate(items):
             preds = [p[i] for p in per_seed]
             scores = [self.item_score(p, it, unit.language, task) for p in preds]
-            payload = {"seeds": preds, "scores": scores, "epochs": epochs, "selection": state.selection_for(unit.language)}
+            payload = {
+                "seeds": preds,
+                "scores": scores,
+                "epochs": epochs,
+                "selection": state.selection_for(unit.language),
+            }
             out.append(Prediction(it.split, it.item_id, it.parallel_id, payload, it.gold, float(np.mean(scores))))
         return out
 
@@ -232,26 +243,40 @@ class _TaskState:
         self.src = spec.source_language
         trainer = task.training_task()
         if not trainer.spec.train_split:
-            raise DataError(task.spec_path, None, f"task {task.name!r} has no 'train_split': fine-tuning needs source-language training data",
-                            hint="add train_split: <split> to the task file, or options.train_task: <a task that has one>")
+            raise DataError(
+                task.spec_path,
+                None,
+                f"task {task.name!r} has no 'train_split': fine-tuning needs source-language training data",
+                hint="add train_split: <split> to the task file, or options.train_task: <a task that has one>",
+            )
         self.train = _subset(trainer.items(self.src, trainer.spec.train_split), self.hp["train_limit"])
         if not self.train:
-            raise DataError(trainer.spec_path, None, f"no training items for {self.src} split {trainer.spec.train_split!r}")
-        provenance.note_training(f"{trainer.name} {self.src} {trainer.spec.train_split}", len(self.train), 0,
-                                 ctx.allow_partial_training)
+            raise DataError(
+                trainer.spec_path, None, f"no training items for {self.src} split {trainer.spec.train_split!r}"
+            )
+        provenance.note_training(
+            f"{trainer.name} {self.src} {trainer.spec.train_split}", len(self.train), 0, ctx.allow_partial_training
+        )
         self.labels = kind.label_list(task, self.train)
         self.dev_split = spec.options.get("dev_split", "dev")
         # epochs are chosen on a dev split that shares no part with what is trained or tested on
         self.dev_clash = shared_splits(self.dev_split, spec.eval_split) + (
-            shared_splits(self.dev_split, trainer.spec.train_split) if trainer is task else [])
+            shared_splits(self.dev_split, trainer.spec.train_split) if trainer is task else []
+        )
         self.seeds = [ctx.seed + i for i in range(self.hp["seeds"])]
         self.tok = _memo(ctx, ("tokenizer", backend.source), backend.load_tokenizer)
         self.model = None
         self.base_state = None
         # which (task, seed, epoch) the shared encoder's weights hold now (tasks share one encoder)
         self.loaded = _memo(ctx, ("encoder-loaded", backend.source), lambda: {"now": None})
-        ident = {"base": backend.fingerprint(), "task": task.name, "head": kind.head, "labels": self.labels,
-                 "train": _items_digest(self.train), "hp": {k: self.hp[k] for k in TRAIN_KEYS}}
+        ident = {
+            "base": backend.fingerprint(),
+            "task": task.name,
+            "head": kind.head,
+            "labels": self.labels,
+            "train": _items_digest(self.train),
+            "hp": {k: self.hp[k] for k in TRAIN_KEYS},
+        }
         self.ident = ident
         self.dev_cache: dict[tuple[int, str], list[float]] = {}
         self.split = None
@@ -275,8 +300,11 @@ class _TaskState:
                 self.split = split if split.works(torch, self.tok.pad_token_id) else None
             self.ctx.stats.__dict__["frozen_bottom_cached"] = self.split is not None
             # the pristine base weights every seed starts from (shared across the run's tasks)
-            self.base_state = _memo(self.ctx, ("encoder-state", self.backend.source), lambda: {
-                k: v.detach().clone() for k, v in encoder.state_dict().items()})
+            self.base_state = _memo(
+                self.ctx,
+                ("encoder-state", self.backend.source),
+                lambda: {k: v.detach().clone() for k, v in encoder.state_dict().items()},
+            )
         return torch
 
     def _bottoms(self, torch, seqs: list[list[int]], store: dict) -> None:
@@ -299,7 +327,9 @@ class _TaskState:
         ids, mask = _pad(torch, seqs, self.tok.pad_token_id)
         if self.split is None:
             return self.model(ids, mask)
-        states = [self.keep_bottoms.get(tuple(s)) if tuple(s) in self.keep_bottoms else self.bottoms[tuple(s)] for s in seqs]
+        states = [
+            self.keep_bottoms.get(tuple(s)) if tuple(s) in self.keep_bottoms else self.bottoms[tuple(s)] for s in seqs
+        ]
         return self.model(ids, mask, bottom=_pad_states(torch, states, ids.shape[1]), split=self.split)
 
     def _trainable_state(self) -> dict:
@@ -339,9 +369,14 @@ class _TaskState:
         head = [p for p in self.model.out.parameters()]
         decay = [p for p in decay if not any(p is h for h in head)]
         no_decay = [p for p in no_decay if not any(p is h for h in head)]
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": hp["weight_decay"]},
-                                 {"params": no_decay, "weight_decay": 0.0},
-                                 {"params": head, "weight_decay": 0.0, "lr": hp["head_lr"]}], lr=hp["lr"])
+        opt = torch.optim.AdamW(
+            [
+                {"params": decay, "weight_decay": hp["weight_decay"]},
+                {"params": no_decay, "weight_decay": 0.0},
+                {"params": head, "weight_decay": 0.0, "lr": hp["head_lr"]},
+            ],
+            lr=hp["lr"],
+        )
         bs = hp["train_batch_size"]
         steps = math.ceil(len(feats.input_ids) / bs) * hp["epochs"]
         sched = get_linear_schedule_with_warmup(opt, int(hp["warmup"] * steps), steps)
@@ -362,9 +397,19 @@ class _TaskState:
                     sched.step()
                     opt.zero_grad(set_to_none=True)
                 save_file(self._trainable_state(), str(tmp / f"epoch-{epoch + 1}.safetensors"))
-            (tmp / "meta.json").write_text(json.dumps({**self.ident, "seed": seed, "epochs": hp["epochs"],
-                                                       "train_items": len(self.train), "train_features": len(feats.input_ids)},
-                                                      indent=1, ensure_ascii=False))
+            (tmp / "meta.json").write_text(
+                json.dumps(
+                    {
+                        **self.ident,
+                        "seed": seed,
+                        "epochs": hp["epochs"],
+                        "train_items": len(self.train),
+                        "train_features": len(feats.input_ids),
+                    },
+                    indent=1,
+                    ensure_ascii=False,
+                )
+            )
             if dest.exists():
                 shutil.rmtree(dest, ignore_errors=True)
             tmp.rename(dest)
@@ -433,8 +478,10 @@ class _TaskState:
         if not self._has_dev(lang):
             return epochs
         key = (seed, lang)
-        dev = self.ctx.remember(("finetune-dev", self.task.name, lang, self.dev_split, self.hp["dev_limit"]),
-                                lambda: self.task.items(lang, self.dev_split, self.hp["dev_limit"]))
+        dev = self.ctx.remember(
+            ("finetune-dev", self.task.name, lang, self.dev_split, self.hp["dev_limit"]),
+            lambda: self.task.items(lang, self.dev_split, self.hp["dev_limit"]),
+        )
         if key not in self.dev_cache:
             d = self._checkpoints(seed)
             cache_file = d / f"dev-{lang}.json"
@@ -444,8 +491,10 @@ class _TaskState:
                 saved = json.loads(cache_file.read_text())
                 values = saved["values"] if saved.get("dev") == digest else None
             if values is None:
-                values = [self.kind.dev_value(self.predict(seed, e, dev, keep=True), dev, lang, self.task)
-                          for e in range(1, epochs + 1)]
+                values = [
+                    self.kind.dev_value(self.predict(seed, e, dev, keep=True), dev, lang, self.task)
+                    for e in range(1, epochs + 1)
+                ]
                 _atomic_write(cache_file, json.dumps({"dev": digest, "values": values}))
             self.dev_cache[key] = values
         values = self.dev_cache[key]
@@ -470,8 +519,10 @@ def _freeze(encoder, embeddings: bool, layers: int) -> None:
         return
     stack = getattr(getattr(encoder, "encoder", None), "layer", None)
     if stack is None:
-        raise UserError(f"freeze_layers={layers}: cannot find the layer stack of a {type(encoder).__name__}",
-                        hint="pass -o freeze_layers=0 to train every layer")
+        raise UserError(
+            f"freeze_layers={layers}: cannot find the layer stack of a {type(encoder).__name__}",
+            hint="pass -o freeze_layers=0 to train every layer",
+        )
     for module in [getattr(encoder, "embeddings", None), *list(stack)[:layers]]:
         if module is not None:
             for p in module.parameters():
@@ -536,7 +587,11 @@ class FineTuneClassification(_FineTune):
     def _texts(self, it: Item) -> list[str]:
         missing = [f for f in self.text_fields if f not in it.fields]
         if missing:
-            raise DataError(f"{it.task}:{it.language}", None, f"item {it.item_id} has no field(s) {missing} (kind {self.name} needs {list(self.text_fields)})")
+            raise DataError(
+                f"{it.task}:{it.language}",
+                None,
+                f"item {it.item_id} has no field(s) {missing} (kind {self.name} needs {list(self.text_fields)})",
+            )
         return [str(it.fields[f]) for f in self.text_fields]
 
     def features(self, tok, items, labels, hp, train):
@@ -591,14 +646,27 @@ class FineTuneSequenceLabelling(_FineTune):
         for it in items:
             toks = it.fields.get("tokens")
             if not isinstance(toks, list) or not isinstance(it.gold, list):
-                raise DataError(f"{it.task}:{it.language}", None, f"item {it.item_id}: a sequence-labelling item needs "
-                                f"a list of 'tokens' and a list of gold tags; got {type(toks).__name__} tokens and a "
-                                f"{type(it.gold).__name__} gold", hint="declare the tags as gold: {path: tags, type: list}")
+                raise DataError(
+                    f"{it.task}:{it.language}",
+                    None,
+                    f"item {it.item_id}: a sequence-labelling item needs "
+                    f"a list of 'tokens' and a list of gold tags; got {type(toks).__name__} tokens and a "
+                    f"{type(it.gold).__name__} gold",
+                    hint="declare the tags as gold: {path: tags, type: list}",
+                )
             if len(toks) != len(it.gold):
-                raise DataError(f"{it.task}:{it.language}", None, f"item {it.item_id}: {len(toks)} tokens but "
-                                f"{len(it.gold)} gold tags; a sequence-labelling item needs one tag per token")
-        enc = tok([it.fields["tokens"] for it in items], is_split_into_words=True, truncation=True,
-                  max_length=hp["max_seq_length"])
+                raise DataError(
+                    f"{it.task}:{it.language}",
+                    None,
+                    f"item {it.item_id}: {len(toks)} tokens but "
+                    f"{len(it.gold)} gold tags; a sequence-labelling item needs one tag per token",
+                )
+        enc = tok(
+            [it.fields["tokens"] for it in items],
+            is_split_into_words=True,
+            truncation=True,
+            max_length=hp["max_seq_length"],
+        )
         index = {lab: i for i, lab in enumerate(labels)}
         out_labels, words = [], []
         for b, it in enumerate(items):
@@ -618,7 +686,9 @@ class FineTuneSequenceLabelling(_FineTune):
         target = torch.full((len(labels), width), -100, dtype=torch.long)
         for i, lab in enumerate(labels):
             target[i, : len(lab)] = torch.tensor(lab, dtype=torch.long)
-        return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
+        return torch.nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100
+        )
 
     def decode(self, items, feats, outputs, labels, hp):
         fallback = labels[0]  # the most frequent training tag
@@ -665,7 +735,9 @@ class FineTuneExtractiveQA(_FineTune):
 
     name = "extractive_qa"
     head = "qa"
-    description = "fine-tune span extraction on source-language train, test on every language (EM/F1, MLQA normalisation)"
+    description = (
+        "fine-tune span extraction on source-language train, test on every language (EM/F1, MLQA normalisation)"
+    )
 
     def n_out(self, labels):
         return 2
@@ -673,11 +745,18 @@ class FineTuneExtractiveQA(_FineTune):
     def features(self, tok, items, labels, hp, train):
         for it in items:
             if "context" not in it.fields or "question" not in it.fields:
-                raise DataError(f"{it.task}:{it.language}", None, f"item {it.item_id}: extractive QA needs 'context' and 'question'")
-        enc = tok([str(it.fields["question"]).lstrip() for it in items], [str(it.fields["context"]) for it in items],
-                  truncation="only_second", max_length=hp["max_seq_length"],
-                  stride=min(hp["doc_stride"], hp["max_seq_length"] // 4),  # overlap must fit in a window
-                  return_overflowing_tokens=True, return_offsets_mapping=True)
+                raise DataError(
+                    f"{it.task}:{it.language}", None, f"item {it.item_id}: extractive QA needs 'context' and 'question'"
+                )
+        enc = tok(
+            [str(it.fields["question"]).lstrip() for it in items],
+            [str(it.fields["context"]) for it in items],
+            truncation="only_second",
+            max_length=hp["max_seq_length"],
+            stride=min(hp["doc_stride"], hp["max_seq_length"] // 4),  # overlap must fit in a window
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+        )
         mapping = enc["overflow_to_sample_mapping"]
         labels_out, extra = [], []
         for f, b in enumerate(mapping):
@@ -690,7 +769,11 @@ class FineTuneExtractiveQA(_FineTune):
             it = items[b]
             answer = str(it.gold[0]) if isinstance(it.gold, list) else str(it.gold)
             starts = it.fields.get("answer_starts")
-            start_char = int(starts[0]) if isinstance(starts, list) and starts and int(starts[0]) >= 0 else str(it.fields["context"]).find(answer)
+            start_char = (
+                int(starts[0])
+                if isinstance(starts, list) and starts and int(starts[0]) >= 0
+                else str(it.fields["context"]).find(answer)
+            )
             end_char = start_char + len(answer)
             span = (0, 0)
             if start_char >= 0:

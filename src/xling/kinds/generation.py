@@ -6,6 +6,7 @@ XLT); the unit's ``setting`` says which, and with what prompt language and demon
 An answer that cannot be read scores 0 and is recorded with ``status: unparseable`` (or
 ``empty``), never an error; a failed model or translator call is an error row.
 """
+
 from __future__ import annotations
 
 from abc import abstractmethod
@@ -16,7 +17,8 @@ from ..models.base import Backend, Capability, ItemError
 from ..prompts import templates as T
 from ..prompts.lexicon import Lexicon, lexicon
 from ..prompts.protocols import ProtocolOptions, parse_setting, settings
-from ..scoring import answers, qa as squad_metrics
+from ..scoring import answers
+from ..scoring import qa as squad_metrics
 from ..scoring.metrics import METRICS, Metric
 from ..tasks.registry import Task
 from ..types import Item, Prediction, Unit
@@ -54,9 +56,11 @@ class GenerationKind(Kind):
         out = []
         for s in settings(self.options, chat=self.chat):
             if s.protocol in TRANSLATING and not self.supports_translation:
-                raise UserError(f"protocol {s.protocol} is not available for task {task.name!r} (kind {self.name}): "
-                                "its gold answers are spans of the original text",
-                                hint="use --protocol direct or xlt for this task")
+                raise UserError(
+                    f"protocol {s.protocol} is not available for task {task.name!r} (kind {self.name}): "
+                    "its gold answers are spans of the original text",
+                    hint="use --protocol direct or xlt for this task",
+                )
             if s.protocol == "translate-test":
                 self.translation.check(task, languages)
             out += [Unit(task.name, str(s), lang) for lang in languages]
@@ -74,8 +78,11 @@ class GenerationKind(Kind):
             return []
         src = task.spec.source_language
         translated = setting.protocol in TRANSLATING and unit.language != src
-        fields, errors = self.translation.fields(items, setting.protocol, unit.language, src, ctx) if translated else \
-            ([it.fields for it in items], [None] * len(items))
+        fields, errors = (
+            self.translation.fields(items, setting.protocol, unit.language, src, ctx)
+            if translated
+            else ([it.fields for it in items], [None] * len(items))
+        )
         prompt_language = src if translated else unit.language
         lex = setting.prompt.lexicon_for(prompt_language)
         family = T.family_of(task.spec.kind, task.spec.options, task.spec.labels, items[0])
@@ -109,7 +116,9 @@ class GenerationKind(Kind):
                 preds.append(Prediction(it.split, it.item_id, it.parallel_id, None, it.gold, None, err))
                 continue
             if isinstance(out, ItemError):
-                preds.append(Prediction(it.split, it.item_id, it.parallel_id, None, it.gold, None, f"model call failed: {out}"))
+                preds.append(
+                    Prediction(it.split, it.item_id, it.parallel_id, None, it.gold, None, f"model call failed: {out}")
+                )
                 continue
             text = out
             if xlt:
@@ -151,8 +160,17 @@ class GenerationKind(Kind):
 
     # --- scoring -------------------------------------------------------------------------------
     @abstractmethod
-    def score(self, family: str, item: Item, text: str, fields: dict, lex: Lexicon, keys: dict[str, str],
-              language: str, prompt_language: str) -> tuple[answers.Extracted, float, dict]:
+    def score(
+        self,
+        family: str,
+        item: Item,
+        text: str,
+        fields: dict,
+        lex: Lexicon,
+        keys: dict[str, str],
+        language: str,
+        prompt_language: str,
+    ) -> tuple[answers.Extracted, float, dict]:
         """Read the answer from the model's text and score it against the gold."""
 
 
@@ -170,9 +188,13 @@ def read_exemplars(path, task: Task, language: str) -> list[Item]:
         per_lang = raw["MGSM_EXEMPLARS"]
         numbers = raw["EXEMPLAR_NUMBER_ANSWERS"]
     except OSError as exc:
-        raise DataError(path, None, f"cannot read the exemplars file named by options.exemplars: {exc.strerror}") from exc
+        raise DataError(
+            path, None, f"cannot read the exemplars file named by options.exemplars: {exc.strerror}"
+        ) from exc
     except (ValueError, KeyError, TypeError) as exc:
-        raise DataError(path, None, f"not an exemplars file (expected MGSM_EXEMPLARS and EXEMPLAR_NUMBER_ANSWERS): {exc}") from exc
+        raise DataError(
+            path, None, f"not an exemplars file (expected MGSM_EXEMPLARS and EXEMPLAR_NUMBER_ANSWERS): {exc}"
+        ) from exc
     code = task.spec.languages[language]
     if code not in per_lang:
         raise DataError(path, None, f"no exemplars for {code!r} ({language}); it has {', '.join(sorted(per_lang))}")
@@ -180,8 +202,17 @@ def read_exemplars(path, task: Task, language: str) -> list[Item]:
     out = []
     for i, (num, ex) in enumerate(sorted(per_lang[code].items(), key=lambda kv: int(kv[0]))):
         q, a = header.sub("", ex["q"].strip(), count=1), header.sub("", ex["a"].strip(), count=1)
-        out.append(Item(task.name, "exemplars", language, f"exemplar-{num}", f"exemplar-{num}",
-                        {"question": q, "solution": a}, str(numbers[i])))
+        out.append(
+            Item(
+                task.name,
+                "exemplars",
+                language,
+                f"exemplar-{num}",
+                f"exemplar-{num}",
+                {"question": q, "solution": a},
+                str(numbers[i]),
+            )
+        )
     return out
 
 
@@ -266,7 +297,11 @@ class GenerativeQA(GenerationKind):
             return answers.Extracted(None, "empty"), 0.0, {"em": 0.0, "f1": 0.0}
         golds = item.gold if isinstance(item.gold, list) else [item.gold]
         em, f1 = squad_metrics.best_over_golds(answer, [str(g) for g in golds], language, self.scorer)
-        return answers.Extracted(answer, "ok", "first-line"), (em if self.task_metric == "em" else f1), {"em": em, "f1": f1}
+        return (
+            answers.Extracted(answer, "ok", "first-line"),
+            (em if self.task_metric == "em" else f1),
+            {"em": em, "f1": f1},
+        )
 
 
 class GenerativeMath(GenerationKind):
@@ -287,7 +322,9 @@ class GenerativeMath(GenerationKind):
         name = task.spec.options.get("exemplars")
         if not name or k <= 0:
             return super()._demos(task, ctx, language, item, k)
-        demos = ctx.remember(("exemplars", task.name, language), lambda: read_exemplars(task.data_file(name), task, language))
+        demos = ctx.remember(
+            ("exemplars", task.name, language), lambda: read_exemplars(task.data_file(name), task, language)
+        )
         return T.pick_demos(demos, k, item, ctx.seed, (task.name, language, "exemplars"))
 
     def score(self, family, item, text, fields, lex, keys, language, prompt_language):

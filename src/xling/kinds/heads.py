@@ -15,6 +15,7 @@ give the same head up to the optimiser's tolerance (``tests/test_heads.py`` chec
 * zero start; ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` with gtol 1e-4,
   maxiter 2000, maxls 50, ftol 64 eps.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -63,15 +64,16 @@ class LogisticHead:
             raise ValueError(f"C must be positive, not {C!r}")
         self.C, self.max_iter, self.tol = float(C), int(max_iter), float(tol)
 
-    def fit(self, x, labels) -> "LogisticHead":
+    def fit(self, x, labels) -> LogisticHead:
         """Fit on feature rows ``x`` (n, d) and one label per row (strings or any sortable values)."""
         from scipy.optimize import minimize  # lazy: ~50 MB, only when a head is fitted
 
         x = np.asarray(x, dtype=np.float64)
         labels = np.asarray(labels)
         if x.ndim != 2 or len(x) != len(labels):
-            raise ValueError(f"need a 2-d feature array with one row per label, got shape {x.shape} "
-                             f"and {len(labels)} labels")
+            raise ValueError(
+                f"need a 2-d feature array with one row per label, got shape {x.shape} and {len(labels)} labels"
+            )
         if not np.isfinite(x).all():
             raise ValueError("the features contain NaN or infinite values")
         self.classes_, y = np.unique(labels, return_inverse=True)
@@ -81,13 +83,21 @@ class LogisticHead:
         n, d = x.shape
         n_out = 1 if k == 2 else k
         y = y.astype(np.float64) if n_out == 1 else y
-        res = minimize(_loss_grad, np.zeros(n_out * (d + 1)), method="L-BFGS-B", jac=True,
-                       args=(x, y, n_out, 1.0 / (self.C * n)),
-                       options={"maxiter": self.max_iter, "maxls": 50, "gtol": self.tol,
-                                "ftol": 64 * np.finfo(float).eps})
+        res = minimize(
+            _loss_grad,
+            np.zeros(n_out * (d + 1)),
+            method="L-BFGS-B",
+            jac=True,
+            args=(x, y, n_out, 1.0 / (self.C * n)),
+            options={"maxiter": self.max_iter, "maxls": 50, "gtol": self.tol, "ftol": 64 * np.finfo(float).eps},
+        )
         if res.status != 0:
-            warnings.warn(f"the logistic head did not converge in {res.nit} iterations ({res.message}); "
-                          "scale the features or raise max_iter", HeadConvergenceWarning, stacklevel=2)
+            warnings.warn(
+                f"the logistic head did not converge in {res.nit} iterations ({res.message}); "
+                "scale the features or raise max_iter",
+                HeadConvergenceWarning,
+                stacklevel=2,
+            )
         w = res.x.reshape(n_out, d + 1)
         self.coef_, self.intercept_ = w[:, :d].copy(), w[:, d].copy()
         self.n_iter_ = int(res.nit)

@@ -22,6 +22,7 @@ generation kinds use (:class:`xling.kinds.translation.InputTranslation`). Each p
 named like the generation kinds' (``translate-test(apertium)/prompt-en/0-shot``), and runs the
 source language too (untranslated) for its transfer gap.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -75,8 +76,12 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
         return context, [" " + w for w in words.values()]
     choices = f.get("choices")
     if not isinstance(choices, list) or len(choices) < 2:
-        raise DataError(task.spec_path, None, f"item {item.item_id} ({item.language}): field 'choices' must be a list "
-                                              f"of at least 2 answers, got {choices!r}")
+        raise DataError(
+            task.spec_path,
+            None,
+            f"item {item.item_id} ({item.language}): field 'choices' must be a list "
+            f"of at least 2 answers, got {choices!r}",
+        )
     if "premise" in f and f.get("question") in _CONNECTORS:
         context = f"{_drop_final_punct(f['premise'])} {_CONNECTORS[f['question']]}"
         return context, [" " + _lower_first(str(c).strip()) for c in choices]
@@ -99,9 +104,12 @@ def label_words(task: Task) -> dict[str, str]:
         except (UserError, KeyError):
             words = None  # no lexicon words for these labels: the task file must give them
     if not isinstance(words, dict) or not words:
-        raise DataError(task.spec_path, None,
-                        "pair classification by log-likelihood needs options.label_words (label: word)",
-                        hint="e.g. options: {label_words: {entailment: 'True', neutral: 'Neither', contradiction: 'False'}}")
+        raise DataError(
+            task.spec_path,
+            None,
+            "pair classification by log-likelihood needs options.label_words (label: word)",
+            hint="e.g. options: {label_words: {entailment: 'True', neutral: 'Neither', contradiction: 'False'}}",
+        )
     missing = [lab for lab in labels if lab not in words]
     if missing:
         raise DataError(task.spec_path, None, f"options.label_words has no word for label(s) {', '.join(missing)}")
@@ -137,17 +145,30 @@ class LoglikChoice(Kind):
         hint = "add --answer-by generate to run it by generation (where the model can generate), or drop the option"
         bad = [p for p in options.protocols if p not in PROTOCOLS]
         if bad:
-            raise CapabilityError(f"{self.name} by log-likelihood cannot run --protocol {','.join(bad)}: it runs "
-                                  f"{', '.join(PROTOCOLS)}", hint=hint)
+            raise CapabilityError(
+                f"{self.name} by log-likelihood cannot run --protocol {','.join(bad)}: it runs {', '.join(PROTOCOLS)}",
+                hint=hint,
+            )
         if options.prompt_languages != ("en",):
-            raise CapabilityError(f"{self.name} by log-likelihood cannot take --prompt-language "
-                                  f"{','.join(options.prompt_languages)}: {why}", hint=hint)
+            raise CapabilityError(
+                f"{self.name} by log-likelihood cannot take --prompt-language "
+                f"{','.join(options.prompt_languages)}: {why}",
+                hint=hint,
+            )
         if options.shots:
-            raise CapabilityError(f"{self.name} by log-likelihood cannot take --shots {options.shots}: {why}", hint=hint)
-        if "self-translate" in options.protocols and backend is not None and Capability.GENERATE not in backend.capabilities:
-            raise CapabilityError(f"protocol self-translate needs a model that generates (it translates its own input); "
-                                  f"model {backend.spec!r} offers {', '.join(sorted(backend.capabilities))}",
-                                  hint="use --protocol translate-test with a --translator instead")
+            raise CapabilityError(
+                f"{self.name} by log-likelihood cannot take --shots {options.shots}: {why}", hint=hint
+            )
+        if (
+            "self-translate" in options.protocols
+            and backend is not None
+            and Capability.GENERATE not in backend.capabilities
+        ):
+            raise CapabilityError(
+                f"protocol self-translate needs a model that generates (it translates its own input); "
+                f"model {backend.spec!r} offers {', '.join(sorted(backend.capabilities))}",
+                hint="use --protocol translate-test with a --translator instead",
+            )
         chat = bool(options.chat == "auto" and backend is not None and getattr(backend, "chat_template", None))
         self.options = options
         self.translation = InputTranslation(options, chat)  # chat: how self-translate prompts the model
@@ -166,7 +187,9 @@ class LoglikChoice(Kind):
         try:
             gold = int(item.gold)
         except (TypeError, ValueError):
-            raise DataError(task.spec_path, None, f"item {item.item_id}: gold {item.gold!r} is not a choice index") from None
+            raise DataError(
+                task.spec_path, None, f"item {item.item_id}: gold {item.gold!r} is not a choice index"
+            ) from None
         if not 0 <= gold < n_choices:
             raise DataError(task.spec_path, None, f"item {item.item_id}: gold index {gold} outside 0..{n_choices - 1}")
         return gold
@@ -174,16 +197,23 @@ class LoglikChoice(Kind):
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         by = str(task.spec.options.get("normalisation", DEFAULT_NORMALISATION))
         if by not in NORMALISATIONS:
-            raise DataError(task.spec_path, None, f"options.normalisation must be one of {', '.join(NORMALISATIONS)}, not {by!r}")
+            raise DataError(
+                task.spec_path, None, f"options.normalisation must be one of {', '.join(NORMALISATIONS)}, not {by!r}"
+            )
         items = ctx.items(task, unit.language, task.spec.eval_split)
         protocol = parse_setting(unit.setting).protocol
         src = task.spec.source_language
         translated = protocol in TRANSLATING and unit.language != src and bool(items)
-        fields, errors = self.translation.fields(items, protocol, unit.language, src, ctx) if translated else \
-            ([it.fields for it in items], [None] * len(items))
+        fields, errors = (
+            self.translation.fields(items, protocol, unit.language, src, ctx)
+            if translated
+            else ([it.fields for it in items], [None] * len(items))
+        )
         # an item whose input could not be translated is not scored (an error row)
-        built = [None if err else build_requests(dataclasses.replace(it, fields=f), task)
-                 for it, f, err in zip(items, fields, errors, strict=True)]
+        built = [
+            None if err else build_requests(dataclasses.replace(it, fields=f), task)
+            for it, f, err in zip(items, fields, errors, strict=True)
+        ]
         flat = [(b[0], x) for b in built if b for x in b[1]]
         results = ctx.lm().loglik(flat)
         labels = list(label_words(task)) if task.spec.kind == "pair_classification" else None
@@ -206,8 +236,13 @@ class LoglikChoice(Kind):
             pred = {k: [s[k] for s in scores] for k in NORMALISATIONS}
             best = _argmax(pred[by])
             answer = labels[best] if labels else best
-            prediction = {"answer": answer, "by": by, **pred,
-                          "n_tokens": [r.n_tokens for r in res], "greedy": [r.greedy for r in res]}
+            prediction = {
+                "answer": answer,
+                "by": by,
+                **pred,
+                "n_tokens": [r.n_tokens for r in res],
+                "greedy": [r.greedy for r in res],
+            }
             if translated:
                 prediction["input"] = {k: f[k] for k in TEXT_FIELDS if k in f}
             out.append(Prediction(it.split, it.item_id, it.parallel_id, prediction, gold_out, float(best == gold)))

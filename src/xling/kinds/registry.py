@@ -1,4 +1,5 @@
 """Which implementation of a kind runs for a model: the kind modules register in ``KINDS``."""
+
 from __future__ import annotations
 
 from ..errors import CapabilityError, unknown
@@ -7,15 +8,26 @@ from .base import KINDS, Kind
 
 
 def _load_kind_modules() -> None:
-    from . import embedding  # noqa: F401  (each module registers its kinds)
+    # Each module registers its kinds on import, in this order: where two modules register the same
+    # kind (multiple_choice, pair_classification), the first registered is the default (loglik
+    # before generation), so the order is behaviour and isort must not sort it.
+    # isort: off
+    from . import embedding  # noqa: F401
     from . import embedding_pairs, embedding_retrieval  # noqa: F401
     from . import finetune  # noqa: F401
     from . import loglik_choice  # noqa: F401
     from . import generation  # noqa: F401
+    # isort: on
 
 
-def get_kind(name: str, capabilities: frozenset[Capability] | None = None, *, model: str = "", task: str = "",
-             prefer: str | None = None) -> Kind:
+def get_kind(
+    name: str,
+    capabilities: frozenset[Capability] | None = None,
+    *,
+    model: str = "",
+    task: str = "",
+    prefer: str | None = None,
+) -> Kind:
     """The implementation of kind ``name`` for a model with ``capabilities`` (any, when None);
     ``prefer`` (a capability, e.g. ``generate``) picks among several the model could run."""
     _load_kind_modules()
@@ -52,7 +64,8 @@ def make_kind(name: str, backend: Backend, *, model: str = "", task: str = "", p
         kind.configure(options, backend)
     elif not options.is_default() and options != ProtocolOptions(answer_by=options.answer_by):
         raise CapabilityError(
-            f"task {task!r} runs as {type(kind).__name__} ({kind.needs}), which takes no protocol, prompt or shots options",
+            f"task {task!r} runs as {type(kind).__name__} ({kind.needs}),"
+            " which takes no protocol, prompt or shots options",
             hint="add --answer-by generate to run it by generation, or drop --protocol/--prompt-language/--shots",
         )
     return kind

@@ -1,4 +1,5 @@
 """The translation step of translate-test and self-translate, shared by the LLM kinds."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,11 +37,18 @@ class InputTranslation:
         if tb is None or src_of is None:
             return  # a generative translator handles any pair
         src = task.spec.source_language
-        bad = [lang for lang in languages if lang != src and (lang != src_of or getattr(tb, "target_language", None) != src)]
+        bad = [
+            lang
+            for lang in languages
+            if lang != src and (lang != src_of or getattr(tb, "target_language", None) != src)
+        ]
         if bad:
-            raise UserError(f"translator {tb.spec!r} translates {src_of} -> {tb.target_language}; it cannot translate "
-                            f"{', '.join(bad)} -> {src} for task {task.name!r}",
-                            hint=f"restrict --languages to {src_of} (plus the source language), or use a generative model as --translator")
+            raise UserError(
+                f"translator {tb.spec!r} translates {src_of} -> {tb.target_language}; it cannot translate "
+                f"{', '.join(bad)} -> {src} for task {task.name!r}",
+                hint=f"restrict --languages to {src_of} (plus the source language),"
+                " or use a generative model as --translator",
+            )
 
     def translator(self, protocol: str, ctx: Any) -> Translator:
         """The protocol's translator: the evaluated model for self-translate, else ``--translator``
@@ -52,11 +60,15 @@ class InputTranslation:
             else:
                 backend = self.backend
                 if backend is None:
-                    backend = load_translator(self.options.translator, self.options.translator_options, ctx.cache).backend
+                    backend = load_translator(
+                        self.options.translator, self.options.translator_options, ctx.cache
+                    ).backend
                 ctx.memo[key] = Translator(backend, ctx.cache, ctx.stats)
         return ctx.memo[key]
 
-    def fields(self, items: list, protocol: str, language: str, target: str, ctx: Any) -> tuple[list[dict], list[str | None]]:
+    def fields(
+        self, items: list, protocol: str, language: str, target: str, ctx: Any
+    ) -> tuple[list[dict], list[str | None]]:
         """Items' text fields translated from ``language`` into ``target``, and per-item errors
         (a failed or empty translation of any field; such an item must not be scored)."""
         flat: list[tuple[int, str, int | None, str]] = []

@@ -4,10 +4,11 @@ Names and default scripts come from ``langcodes``/``language_data`` (maintained 
 the few choices those packages cannot make for us (which individual language a macrolanguage
 code means in benchmark data, dataset-specific non-standard codes) live in ``data/language_aliases.yaml``.
 """
+
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import langcodes
@@ -65,7 +66,7 @@ def split(code: str) -> tuple[str, str]:
     return lang, script
 
 
-@lru_cache(maxsize=None)
+@cache
 def name(code: str) -> str:
     """English display name, e.g. ``'swh_Latn'`` -> ``'Swahili'``."""
     lang, script = split(code)

@@ -10,12 +10,13 @@ Sources (all maintained packages or cited tables, never hand-typed per-language 
   header for what it covers), and URIEL+'s coarser high/medium/low-resource lists
   (``resource_languages.json``, by glottocode), which fill in where Joshi et al. are silent.
 """
+
 from __future__ import annotations
 
 import csv
 import json
 from dataclasses import asdict, dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata, resources
 
 import langcodes
@@ -37,7 +38,7 @@ class LangInfo:
     script_name: str
     family: str
     glottocode: str | None
-    tier: str            # Joshi et al. class "0".."5", or "unknown"
+    tier: str  # Joshi et al. class "0".."5", or "unknown"
     uriel_resource: str  # URIEL+ "high-resource" / "medium-resource" / "low-resource" / "unknown"
     resource_group: str  # the tier grouping's group: "class 3", "URIEL+ low-resource" or "unknown"
     resource_source: str | None  # where resource_group comes from: JOSHI, URIEL or None
@@ -120,7 +121,7 @@ def resource_group(joshi_class: str, uriel_level: str) -> tuple[str, str | None]
     return UNKNOWN, None
 
 
-@lru_cache(maxsize=None)
+@cache
 def info(code: str) -> LangInfo:
     """Everything known about one canonical language code."""
     code = L.canonical(code)
@@ -129,9 +130,18 @@ def info(code: str) -> LangInfo:
     joshi = tier(code)
     uriel = _uriel_resource().get(g, UNKNOWN) if g else UNKNOWN
     group, source = resource_group(joshi, uriel)
-    return LangInfo(code=code, name=L.name(code), script=script, script_name=script_name(script),
-                    family=family(code), glottocode=g, tier=joshi, uriel_resource=uriel,
-                    resource_group=group, resource_source=source)
+    return LangInfo(
+        code=code,
+        name=L.name(code),
+        script=script,
+        script_name=script_name(script),
+        family=family(code),
+        glottocode=g,
+        tier=joshi,
+        uriel_resource=uriel,
+        resource_group=group,
+        resource_source=source,
+    )
 
 
 def group_of(code: str, by: str) -> str:
@@ -150,12 +160,16 @@ def group_of(code: str, by: str) -> str:
 
 def sources() -> dict[str, str]:
     """Where the metadata comes from, with package versions (recorded in results and reports)."""
+
     def ver(pkg: str) -> str:
         try:
             return metadata.version(pkg)
         except metadata.PackageNotFoundError:
             return "?"
-    return {"names, scripts": f"langcodes {ver('langcodes')}, language_data {ver('language_data')}",
-            "family": f"Glottolog lineage as bundled by urielplus {ver('urielplus')}",
-            "tier": f"{JOSHI} classes (xling/data/joshi2020_classes.yaml); where they are silent, {URIEL} "
-                    f"(resource_languages.json in urielplus {ver('urielplus')}); each language's resource_source names which"}
+
+    return {
+        "names, scripts": f"langcodes {ver('langcodes')}, language_data {ver('language_data')}",
+        "family": f"Glottolog lineage as bundled by urielplus {ver('urielplus')}",
+        "tier": f"{JOSHI} classes (xling/data/joshi2020_classes.yaml); where they are silent, {URIEL} "
+        f"(resource_languages.json in urielplus {ver('urielplus')}); each language's resource_source names which",
+    }

@@ -5,6 +5,7 @@ Needs the ``apertium`` program and the language pair's package (Debian/Ubuntu:
 an Apertium mode such as ``spa-eng``; ``apertium -l`` lists the installed ones. Deterministic:
 the same text always gets the same translation, so responses are cached like any model's.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -26,13 +27,20 @@ class Apertium(Backend):
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
         if shutil.which("apertium") is None:
-            raise UserError("the apertium program is not installed",
-                            hint="run scripts/install-apertium.sh (apt-get install apertium apertium-eng-spa)")
+            raise UserError(
+                "the apertium program is not installed",
+                hint="run scripts/install-apertium.sh (apt-get install apertium apertium-eng-spa)",
+            )
         if not target:
-            raise UserError("apertium needs a language pair, e.g. apertium:spa-eng", hint=f"installed pairs: {', '.join(self.modes) or 'none'}")
+            raise UserError(
+                "apertium needs a language pair, e.g. apertium:spa-eng",
+                hint=f"installed pairs: {', '.join(self.modes) or 'none'}",
+            )
         if target not in self.modes:
-            raise UserError(f"Apertium pair {target!r} is not installed. Installed: {', '.join(self.modes) or 'none'}",
-                            hint="e.g. apt-get install apertium-eng-spa for spa-eng; see `apt-cache search apertium-`")
+            raise UserError(
+                f"Apertium pair {target!r} is not installed. Installed: {', '.join(self.modes) or 'none'}",
+                hint="e.g. apt-get install apertium-eng-spa for spa-eng; see `apt-cache search apertium-`",
+            )
         src, _, tgt = target.partition("-")
         self.source = try_canonical(src)
         self.target_language = try_canonical(tgt.split("_")[0])
@@ -48,8 +56,12 @@ class Apertium(Backend):
         out = subprocess.run(["apertium", "-V"], capture_output=True, text=True, timeout=60)
         pair = ""
         try:
-            pkg = subprocess.run(["dpkg-query", "-W", "-f=${Version}", f"apertium-{'-'.join(sorted(self.target.split('-')))}"],
-                                 capture_output=True, text=True, timeout=60)
+            pkg = subprocess.run(
+                ["dpkg-query", "-W", "-f=${Version}", f"apertium-{'-'.join(sorted(self.target.split('-')))}"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             pair = pkg.stdout.strip()
         except OSError:
             pass
@@ -64,8 +76,10 @@ class Apertium(Backend):
     def translate(self, texts: list[str], source: str, target: str) -> list[str | ItemError]:
         """Translate ``texts`` (one line each) from ``source`` into ``target``."""
         if (self.source, self.target_language) != (try_canonical(source) or source, try_canonical(target) or target):
-            raise UserError(f"apertium:{self.target} translates {self.source} -> {self.target_language}, not {source} -> {target}",
-                            hint="choose the pair for the languages you evaluate, e.g. --languages spa_Latn with apertium:spa-eng")
+            raise UserError(
+                f"apertium:{self.target} translates {self.source} -> {self.target_language}, not {source} -> {target}",
+                hint="choose the pair for the languages you evaluate, e.g. --languages spa_Latn with apertium:spa-eng",
+            )
         out: list[str | ItemError] = []
         for start in range(0, len(texts), _CHUNK):
             out += self._run(texts[start : start + _CHUNK])
@@ -74,8 +88,13 @@ class Apertium(Backend):
     def _run(self, texts: list[str]) -> list[str | ItemError]:
         # Plain-text mode keeps punctuation and line breaks: one input line -> one output line.
         lines = [" ".join(t.split()) for t in texts]
-        res = subprocess.run(["apertium", "-u", self.target], input="\n".join(lines) + "\n",
-                             capture_output=True, text=True, timeout=self.timeout)
+        res = subprocess.run(
+            ["apertium", "-u", self.target],
+            input="\n".join(lines) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=self.timeout,
+        )
         got = res.stdout.split("\n")
         if got and got[-1] == "":
             got = got[:-1]

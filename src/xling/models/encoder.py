@@ -6,6 +6,7 @@ The backend loads the tokenizer and the bare encoder; the fine-tuning kinds
 safetensors only and never runs code from the model repository, unless the user passes
 ``-o trust_remote_code=true`` (which also allows pickled ``.bin`` weights).
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,9 @@ class HFEncoder(Backend):
         known = set(DEFAULTS) | set(LOAD_OPTIONS)
         for key in options:
             if key not in known:
-                raise unknown(f"option for {self.name!r}", key, known, hint="pass -o KEY=VALUE; `xling models` lists them")
+                raise unknown(
+                    f"option for {self.name!r}", key, known, hint="pass -o KEY=VALUE; `xling models` lists them"
+                )
         self.hparams = hyperparameters(options, self.default_pooling)
         self.trust_remote_code = bool(options.get("trust_remote_code", False))
         self.revision = options.get("revision")
@@ -50,7 +53,10 @@ class HFEncoder(Backend):
 
     def _resolve(self, target: str | None) -> str:
         if not target:
-            raise UserError("the encoder backend needs a model: encoder:<local directory or Hub id>", hint="e.g. encoder:xlm-roberta-base")
+            raise UserError(
+                "the encoder backend needs a model: encoder:<local directory or Hub id>",
+                hint="e.g. encoder:xlm-roberta-base",
+            )
         path = Path(target).expanduser()
         if path.is_dir():
             if not (path / "config.json").is_file():
@@ -91,7 +97,7 @@ class HFEncoder(Backend):
             raise UserError(
                 f"cannot load the {what} of {self._source!r}: {str(exc).splitlines()[0]}",
                 hint="give a local model directory with safetensors weights, or a Hub id while online; "
-                     "-o trust_remote_code=true also allows pickled .bin weights and custom code",
+                "-o trust_remote_code=true also allows pickled .bin weights and custom code",
             ) from exc
 
     def load_tokenizer(self):

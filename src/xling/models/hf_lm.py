@@ -18,6 +18,7 @@ continuation. Truncation policy: a context that does not fit the window with its
 keeps its first token (BOS) and its last tokens; the continuation is never cut (an error row if it
 alone does not fit).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -26,9 +27,9 @@ from typing import Any
 
 from ..errors import UserError
 from .base import Backend, Capability, ItemError
-from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .hf_tokenizer import load_tokenizer
 from .lm_common import cut_at_stop, fit_window, split_continuation
+from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .model_files import GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
 
 _OUTPUT_OPTIONS = ("dtype", "max_length", "revision")  # options that change outputs (fingerprint)
@@ -51,11 +52,15 @@ class HFCausalLM(Backend):
         super().__init__(spec, target, options)
         unknown_opts = set(options) - _KNOWN_OPTIONS
         if unknown_opts:
-            raise UserError(f"unknown option(s) for backend 'hf': {', '.join(sorted(unknown_opts))}",
-                            hint="known: " + ", ".join(sorted(_KNOWN_OPTIONS)))
+            raise UserError(
+                f"unknown option(s) for backend 'hf': {', '.join(sorted(unknown_opts))}",
+                hint="known: " + ", ".join(sorted(_KNOWN_OPTIONS)),
+            )
         if not target:
-            raise UserError("backend 'hf' needs a target: a Hub id, a local directory, DIR#FILE.gguf or 'gemma3-270m'",
-                            hint="e.g. hf:gemma3-270m or hf:/models/qwen2.5-0.5b")
+            raise UserError(
+                "backend 'hf' needs a target: a Hub id, a local directory, DIR#FILE.gguf or 'gemma3-270m'",
+                hint="e.g. hf:gemma3-270m or hf:/models/qwen2.5-0.5b",
+            )
         self.source, self.path = self._resolve(target)  # before importing torch: bad paths fail fast
         torch = _torch()
         if options.get("threads"):
@@ -78,12 +83,15 @@ class HFCausalLM(Backend):
         try:
             self.tokenizer = load_tokenizer(self.path, **load_kw)
             # never unpickle weights unless the user trusts the model
-            self.model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, use_safetensors=not trusted or None,
-                                                              **load_kw)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                self.path, dtype=dtype, use_safetensors=not trusted or None, **load_kw
+            )
         except OSError as exc:
-            raise UserError(f"cannot load transformers model {target!r}: {exc}",
-                            hint="give a local directory with config.json + *.safetensors, a Hub id that is in the "
-                                 "local Hugging Face cache, or DIR#FILE.gguf") from exc
+            raise UserError(
+                f"cannot load transformers model {target!r}: {exc}",
+                hint="give a local directory with config.json + *.safetensors, a Hub id that is in the "
+                "local Hugging Face cache, or DIR#FILE.gguf",
+            ) from exc
         except ValueError as exc:
             if needs_remote_code(exc):
                 raise remote_code_error(target, exc) from exc
@@ -91,7 +99,9 @@ class HFCausalLM(Backend):
         self.model.to(self.device).eval()
         self._dtype_name = dtype_name
         self._fingerprint: str | None = None
-        cfg = self.model.config.get_text_config() if hasattr(self.model.config, "get_text_config") else self.model.config
+        cfg = (
+            self.model.config.get_text_config() if hasattr(self.model.config, "get_text_config") else self.model.config
+        )
         self._softcap = getattr(cfg, "final_logit_softcapping", None)
         self._window = int(options.get("max_length") or getattr(cfg, "max_position_embeddings", 0) or 2048)
         self._body = self.model.base_model
@@ -111,8 +121,10 @@ class HFCausalLM(Backend):
         if "#" in target:
             base, _, name = target.partition("#")
             if not name.lower().endswith(".gguf"):
-                raise UserError(f"in {target!r} the part after '#' must name a .gguf file",
-                                hint="hf:DIR#FILE.gguf loads DIR/FILE.gguf (converted once to a float32 directory)")
+                raise UserError(
+                    f"in {target!r} the part after '#' must name a .gguf file",
+                    hint="hf:DIR#FILE.gguf loads DIR/FILE.gguf (converted once to a float32 directory)",
+                )
             return target, str(hf_dir_from_gguf(resolve_gguf(str(Path(base) / name))))
         if target.lower().endswith(".gguf"):
             return target, str(hf_dir_from_gguf(resolve_gguf(target)))
@@ -121,7 +133,9 @@ class HFCausalLM(Backend):
     def fingerprint(self) -> str:
         if self._fingerprint is None:
             path = Path(self.path)
-            weights = dir_fingerprint(path) if path.is_dir() else f"hub:{self.path}@{self.options.get('revision', 'main')}"
+            weights = (
+                dir_fingerprint(path) if path.is_dir() else f"hub:{self.path}@{self.options.get('revision', 'main')}"
+            )
             import transformers
 
             opts = ",".join(f"{k}={self.options[k]}" for k in _OUTPUT_OPTIONS if k in self.options)
@@ -129,8 +143,13 @@ class HFCausalLM(Backend):
         return self._fingerprint
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "path": self.path, "dtype": self._dtype_name, "max_length": self._window,
-                "chat_template": self.chat_template is not None}
+        return {
+            **super().info(),
+            "path": self.path,
+            "dtype": self._dtype_name,
+            "max_length": self._window,
+            "chat_template": self.chat_template is not None,
+        }
 
     @property
     def max_length(self) -> int | None:
@@ -171,15 +190,16 @@ class HFCausalLM(Backend):
             ref = self.model(input_ids=ids).logits[0, -1].float()
             ours = self._logits(self._body(input_ids=ids).last_hidden_state[0, -1:])[0]
         if not torch.allclose(torch.log_softmax(ref, -1), torch.log_softmax(ours, -1), atol=1e-3, rtol=0):
-            raise UserError(f"model {self.spec!r}: its logits are not the output head applied to the last hidden "
-                            "state; xling's fast log-likelihood path cannot serve this architecture")
+            raise UserError(
+                f"model {self.spec!r}: its logits are not the output head applied to the last hidden "
+                "state; xling's fast log-likelihood path cannot serve this architecture"
+            )
 
     # --- log-likelihood ------------------------------------------------------------------------
     def _split(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
         return split_continuation(self._encode, context, continuation, self.tokenizer.eos_token_id)
 
     def loglik(self, requests):
-        torch = _torch()
         results: list[Any] = [None] * len(requests)
         groups: dict[tuple[int, ...], list[tuple[int, list[int]]]] = {}
         for i, (context, continuation) in enumerate(requests):
@@ -222,13 +242,14 @@ class HFCausalLM(Backend):
         ctx_ids = torch.full((len(batch), lc), pad, dtype=torch.long)
         ctx_mask = torch.zeros((len(batch), lc), dtype=torch.long)
         for g, c in enumerate(batch):
-            ctx_ids[g, lc - len(c):] = torch.tensor(c)
-            ctx_mask[g, lc - len(c):] = 1
+            ctx_ids[g, lc - len(c) :] = torch.tensor(c)
+            ctx_mask[g, lc - len(c) :] = 1
         ctx_pos = (ctx_mask.cumsum(-1) - 1).clamp(min=0)
         rows = [(g, i, x) for g, c in enumerate(batch) for i, x in groups[c]]
         with torch.inference_mode():
-            out = self._body(input_ids=ctx_ids.to(dev), attention_mask=ctx_mask.to(dev), position_ids=ctx_pos.to(dev),
-                             use_cache=True)
+            out = self._body(
+                input_ids=ctx_ids.to(dev), attention_mask=ctx_mask.to(dev), position_ids=ctx_pos.to(dev), use_cache=True
+            )
             last = out.last_hidden_state[:, -1]  # predicts each continuation's first token
             lx = max(len(x) for _, _, x in rows) - 1  # continuation tokens fed to the model
             if lx > 0:
@@ -243,8 +264,13 @@ class HFCausalLM(Backend):
                 lengths = torch.tensor([len(batch[g]) for g, _, _ in rows])
                 x_pos = lengths[:, None] + torch.arange(lx)[None, :]
                 mask = torch.cat([ctx_mask[idx.cpu()], x_mask], dim=1)
-                hx = self._body(input_ids=x_ids.to(dev), attention_mask=mask.to(dev), position_ids=x_pos.to(dev),
-                                **{self._cache_arg: cache}, use_cache=True).last_hidden_state
+                hx = self._body(
+                    input_ids=x_ids.to(dev),
+                    attention_mask=mask.to(dev),
+                    position_ids=x_pos.to(dev),
+                    **{self._cache_arg: cache},
+                    use_cache=True,
+                ).last_hidden_state
             # The hidden state that predicts continuation token j of a request depends only on its
             # context and its tokens before j: requests that share both (every choice's first
             # token; choices that start alike) share one row of the output head.
@@ -294,7 +320,9 @@ class HFCausalLM(Backend):
         if max_tokens < 1:
             return [""] * len(prompts)
         if self._window - max_tokens < 1:
-            return [ItemError(f"max_tokens={max_tokens} leaves no room for the prompt in the window of {self._window}")] * len(prompts)
+            return [
+                ItemError(f"max_tokens={max_tokens} leaves no room for the prompt in the window of {self._window}")
+            ] * len(prompts)
         encoded = []
         for i, p in enumerate(prompts):
             ids, cut = fit_window(self._encode(p) or [self.tokenizer.eos_token_id], max_tokens, self._window)
@@ -311,8 +339,8 @@ class HFCausalLM(Backend):
             ids_t = torch.full((len(chunk), lp), pad, dtype=torch.long)
             mask = torch.zeros((len(chunk), lp), dtype=torch.long)
             for r, (_, ids) in enumerate(chunk):
-                ids_t[r, lp - len(ids):] = torch.tensor(ids)
-                mask[r, lp - len(ids):] = 1
+                ids_t[r, lp - len(ids) :] = torch.tensor(ids)
+                mask[r, lp - len(ids) :] = 1
             kw: dict[str, Any] = {"max_new_tokens": max_tokens, "do_sample": False, "pad_token_id": pad}
             if stop:
                 kw.update(stop_strings=list(stop), tokenizer=self.tokenizer)
@@ -322,4 +350,3 @@ class HFCausalLM(Backend):
                 text = self.tokenizer.decode(gen[r, lp:], skip_special_tokens=True)
                 out[i] = cut_at_stop(text, stop)
         return out
-

@@ -10,6 +10,7 @@ in Rust - gives the same pipeline and the same token ids in under half the time 
 configuration holds a setting this loader does not pass on, goes through ``AutoTokenizer`` as
 before: for tokenizers written elsewhere, the class-specific rebuild can differ from the file.
 """
+
 from __future__ import annotations
 
 import json

@@ -16,6 +16,7 @@ Options: ``n_ctx`` (window per slot, default 4096), ``threads`` (default: all co
 ``parallel`` (slots and concurrent requests, default 1), ``n_batch`` (default 512),
 ``timeout``/``deadline``/``retries`` as for ``oai-completions``.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,7 @@ from .openai_lm import OpenAICompletions
 _KNOWN = {"n_ctx", "threads", "parallel", "n_batch", "timeout", "deadline", "retries"}
 
 
-def start_server(gguf: str, *, n_ctx: int = 4096, threads: int | None = None, parallel: int = 1,
-                 n_batch: int = 512):
+def start_server(gguf: str, *, n_ctx: int = 4096, threads: int | None = None, parallel: int = 1, n_batch: int = 512):
     """An in-process llama.cpp server for ``gguf`` on 127.0.0.1 (a random free port).
 
     Returns the ``xllamacpp.Server`` (keep a reference: it stops when collected) and its base URL.
@@ -71,18 +71,28 @@ class LlamaCpp(Backend):
         super().__init__(spec, target, options)
         extra = set(options) - _KNOWN
         if extra:
-            raise UserError(f"unknown option(s) for backend 'llamacpp': {', '.join(sorted(extra))}",
-                            hint="known: " + ", ".join(sorted(_KNOWN)))
+            raise UserError(
+                f"unknown option(s) for backend 'llamacpp': {', '.join(sorted(extra))}",
+                hint="known: " + ", ".join(sorted(_KNOWN)),
+            )
         if not target:
             raise UserError("backend 'llamacpp' needs a GGUF file: llamacpp:<file.gguf> or llamacpp:gemma3-270m")
         self.gguf = resolve_gguf(target)
         self.n_ctx = int(options.get("n_ctx", 4096))
         parallel = int(options.get("parallel", 1))
         self._server, self.base_url = start_server(
-            str(self.gguf), n_ctx=self.n_ctx, threads=options.get("threads"), parallel=parallel,
-            n_batch=int(options.get("n_batch", 512)))
-        api_opts = {"loglik": "llamacpp", "concurrency": parallel, "max_length": self.n_ctx,
-                    **{k: options[k] for k in ("timeout", "deadline", "retries") if k in options}}
+            str(self.gguf),
+            n_ctx=self.n_ctx,
+            threads=options.get("threads"),
+            parallel=parallel,
+            n_batch=int(options.get("n_batch", 512)),
+        )
+        api_opts = {
+            "loglik": "llamacpp",
+            "concurrency": parallel,
+            "max_length": self.n_ctx,
+            **{k: options[k] for k in ("timeout", "deadline", "retries") if k in options},
+        }
         self._api = OpenAICompletions(f"oai-completions:{self.base_url}/v1#gguf", f"{self.base_url}/v1#gguf", api_opts)
         self._fingerprint: str | None = None
 
@@ -94,11 +104,18 @@ class LlamaCpp(Backend):
         if self._fingerprint is None:
             import xllamacpp
 
-            self._fingerprint = f"llamacpp|{file_sha256(self.gguf)}|n_ctx={self.n_ctx}|xllamacpp-{xllamacpp.__version__}|v1"
+            self._fingerprint = (
+                f"llamacpp|{file_sha256(self.gguf)}|n_ctx={self.n_ctx}|xllamacpp-{xllamacpp.__version__}|v1"
+            )
         return self._fingerprint
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "gguf": str(self.gguf), "n_ctx": self.n_ctx, "chat_template": self.chat_template is not None}
+        return {
+            **super().info(),
+            "gguf": str(self.gguf),
+            "n_ctx": self.n_ctx,
+            "chat_template": self.chat_template is not None,
+        }
 
     @property
     def max_length(self) -> int | None:

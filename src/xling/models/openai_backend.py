@@ -10,6 +10,7 @@ exponential backoff (honouring ``Retry-After``); then the batch fails with
 :class:`EmbedError` and its items become error rows. A 4xx answer (bad input) is not retried:
 the batch is bisected so that only the offending text fails.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -30,9 +31,19 @@ from .base import Backend, Capability, EmbedError, RowErrors
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 ROLE_MODES = ("none", "input_type", "prefix")
 DEFAULTS: dict[str, Any] = {
-    "api_key_env": "OPENAI_API_KEY", "concurrency": 4, "request_size": 16, "timeout": 60.0,
-    "max_retries": 5, "backoff": 0.5, "max_backoff": 30.0, "roles": "none", "symmetric": "query",
-    "query_prefix": "query: ", "passage_prefix": "passage: ", "dimensions": None, "max_chars": None,
+    "api_key_env": "OPENAI_API_KEY",
+    "concurrency": 4,
+    "request_size": 16,
+    "timeout": 60.0,
+    "max_retries": 5,
+    "backoff": 0.5,
+    "max_backoff": 30.0,
+    "roles": "none",
+    "symmetric": "query",
+    "query_prefix": "query: ",
+    "passage_prefix": "passage: ",
+    "dimensions": None,
+    "max_chars": None,
 }
 # options that change the vectors, and so belong in the fingerprint
 OUTPUT_OPTIONS = ("roles", "symmetric", "query_prefix", "passage_prefix", "dimensions", "max_chars")
@@ -96,16 +107,21 @@ class OpenAIEmbeddings(Backend):
         super().__init__(spec, target, options)
         unknown_opts = sorted(set(options) - set(DEFAULTS))
         if unknown_opts:
-            raise UserError(f"openai backend: unknown option(s) {', '.join(unknown_opts)}",
-                            hint="known: " + ", ".join(DEFAULTS))
+            raise UserError(
+                f"openai backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS)
+            )
         self.opt = {**DEFAULTS, **options}
         if not target or "#" not in target:
-            raise UserError(f"model spec {spec!r} needs a base URL and a model name: openai:<base-url>#<model>",
-                            hint="e.g. openai:http://127.0.0.1:8000/v1#multilingual-e5-small")
+            raise UserError(
+                f"model spec {spec!r} needs a base URL and a model name: openai:<base-url>#<model>",
+                hint="e.g. openai:http://127.0.0.1:8000/v1#multilingual-e5-small",
+            )
         base, _, model = target.rpartition("#")
         if not model or not base.startswith(("http://", "https://")):
-            raise UserError(f"model spec {spec!r}: expected openai:http(s)://HOST[:PORT]/v1#MODEL",
-                            hint="e.g. openai:https://api.openai.com/v1#text-embedding-3-small")
+            raise UserError(
+                f"model spec {spec!r}: expected openai:http(s)://HOST[:PORT]/v1#MODEL",
+                hint="e.g. openai:https://api.openai.com/v1#text-embedding-3-small",
+            )
         self.base_url = base.rstrip("/")
         add_url_secrets(base)
         self.model = model
@@ -128,8 +144,11 @@ class OpenAIEmbeddings(Backend):
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._has_key = bool(key)
         # Timeouts per phase; the total deadline per request is enforced while reading (below).
-        self._http = httpx.Client(headers=headers, timeout=httpx.Timeout(float(o["timeout"])),
-                                  limits=httpx.Limits(max_connections=int(o["concurrency"])))
+        self._http = httpx.Client(
+            headers=headers,
+            timeout=httpx.Timeout(float(o["timeout"])),
+            limits=httpx.Limits(max_connections=int(o["concurrency"])),
+        )
         self._pool = ThreadPoolExecutor(max_workers=int(o["concurrency"]), thread_name_prefix="xling-openai")
         self._dim: int | None = o["dimensions"]
         self._lock = threading.Lock()
@@ -144,10 +163,15 @@ class OpenAIEmbeddings(Backend):
 
     def info(self) -> dict[str, Any]:
         safe = {k: v for k, v in self.opt.items()}
-        return {"spec": f"openai:{_safe_url(self.base_url)}#{self.model}", "backend": self.name, "options": safe,
-                "model": self.model, "endpoint": _safe_url(self.base_url) + "/embeddings",
-                "api_key": f"from ${self.opt['api_key_env']}" if self._has_key else "none",
-                "long_text_policy": self.LONG_TEXT_POLICY}
+        return {
+            "spec": f"openai:{_safe_url(self.base_url)}#{self.model}",
+            "backend": self.name,
+            "options": safe,
+            "model": self.model,
+            "endpoint": _safe_url(self.base_url) + "/embeddings",
+            "api_key": f"from ${self.opt['api_key_env']}" if self._has_key else "none",
+            "long_text_policy": self.LONG_TEXT_POLICY,
+        }
 
     def _model_role(self, role: str) -> str:
         if role == "symmetric":
@@ -216,8 +240,12 @@ class OpenAIEmbeddings(Backend):
                 else:
                     row_errors.update({start + i: m for i, m in getattr(p, "row_errors", {}).items()})
                 start += len(t)
-            out = np.concatenate([np.full((len(t), dim), np.nan, np.float32) if isinstance(p, EmbedError) else p
-                                  for p, t in zip(parts, (texts[:mid], texts[mid:]))])
+            out = np.concatenate(
+                [
+                    np.full((len(t), dim), np.nan, np.float32) if isinstance(p, EmbedError) else p
+                    for p, t in zip(parts, (texts[:mid], texts[mid:]))
+                ]
+            )
             return RowErrors.of(out, row_errors)
         except EmbedError as exc:
             return exc
@@ -232,7 +260,7 @@ class OpenAIEmbeddings(Backend):
                 last = exc.message
                 if attempt == attempts - 1:
                     break
-                delay = min(float(self.opt["max_backoff"]), float(self.opt["backoff"]) * 2 ** attempt)
+                delay = min(float(self.opt["max_backoff"]), float(self.opt["backoff"]) * 2**attempt)
                 if exc.retry_after is not None:
                     delay = min(float(self.opt["max_backoff"]), max(delay, exc.retry_after))
                 with self._lock:
@@ -264,8 +292,9 @@ class OpenAIEmbeddings(Backend):
         if status in RETRY_STATUS:
             raise _Retryable(f"HTTP {status} from the server", parse_retry_after(resp.headers.get("retry-after")))
         if status in (401, 403):
-            raise EmbedError(f"HTTP {status}: the server refused the credentials "
-                             f"(the key is read from ${self.opt['api_key_env']})")
+            raise EmbedError(
+                f"HTTP {status}: the server refused the credentials (the key is read from ${self.opt['api_key_env']})"
+            )
         if status == 404:
             raise EmbedError(f"HTTP 404: no embeddings endpoint at {_safe_url(url)} or no model {self.model!r}")
         if 400 <= status < 500:

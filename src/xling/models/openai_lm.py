@@ -22,6 +22,7 @@
   (prefix caching is off for these requests, so a result does not depend on earlier requests);
   ``none``: the backend offers generation only.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,11 @@ from .base import Backend, Capability, ItemError
 from .lm_common import cut_at_stop, fit_window, split_continuation
 
 _RETRY_STATUS = {408, 409, 425, 429}
-_FATAL_STATUS = {401: "the server refused the API key", 403: "the API key may not use this model",
-                 404: "the server has no such endpoint or model"}
+_FATAL_STATUS = {
+    401: "the server refused the API key",
+    403: "the API key may not use this model",
+    404: "the server has no such endpoint or model",
+}
 _OUTPUT_OPTIONS = ("loglik", "max_length")
 _KNOWN = {"api_key_env", "concurrency", "retries", "timeout", "deadline", "backoff", "loglik", "max_length"}
 
@@ -63,16 +67,22 @@ class _OpenAIBase(Backend):
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
         if "api_key" in options:
-            raise UserError("an API key is never given as an option (it would be recorded in the results)",
-                            hint="export it in an environment variable and pass -o api_key_env=NAME (default OPENAI_API_KEY)")
+            raise UserError(
+                "an API key is never given as an option (it would be recorded in the results)",
+                hint="export it in an environment variable and pass -o api_key_env=NAME (default OPENAI_API_KEY)",
+            )
         extra = set(options) - _KNOWN
         if extra:
-            raise UserError(f"unknown option(s) for backend {self.name!r}: {', '.join(sorted(extra))}",
-                            hint="known: " + ", ".join(sorted(_KNOWN)))
+            raise UserError(
+                f"unknown option(s) for backend {self.name!r}: {', '.join(sorted(extra))}",
+                hint="known: " + ", ".join(sorted(_KNOWN)),
+            )
         base, sep, model = (target or "").partition("#")
         if not base or not sep or not model:
-            raise UserError(f"model spec {spec!r} needs a base URL and a model: {self.name}:<base-url>#<model>",
-                            hint=f"e.g. {self.name}:http://127.0.0.1:8080/v1#gemma")
+            raise UserError(
+                f"model spec {spec!r} needs a base URL and a model: {self.name}:<base-url>#<model>",
+                hint=f"e.g. {self.name}:http://127.0.0.1:8080/v1#gemma",
+            )
         if not base.startswith(("http://", "https://")):
             raise UserError(f"base URL {base!r} must start with http:// or https://")
         self.base_url = base.rstrip("/")
@@ -90,8 +100,12 @@ class _OpenAIBase(Backend):
         import httpx
 
         self._httpx = httpx
-        self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=self.timeout,
-                                    limits=httpx.Limits(max_connections=self.concurrency))
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=self.timeout,
+            limits=httpx.Limits(max_connections=self.concurrency),
+        )
         self._window = int(options["max_length"]) if options.get("max_length") else None
         self._lock = threading.Lock()
         self.truncated = 0
@@ -102,14 +116,21 @@ class _OpenAIBase(Backend):
         return f"{self.name}|{redact(self.base_url)}|{self.model_name}|{opts}|v1"
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "spec": redact(self.spec), "base_url": redact(self.base_url), "model": self.model_name}
+        return {
+            **super().info(),
+            "spec": redact(self.spec),
+            "base_url": redact(self.base_url),
+            "model": self.model_name,
+        }
 
     @property
     def max_length(self) -> int | None:
         return self._window
 
     # --- HTTP with retries ---------------------------------------------------------------------
-    def _post(self, path: str, body: dict | None, parse: Callable[[dict], Any], client=None, method: str = "POST") -> Any:
+    def _post(
+        self, path: str, body: dict | None, parse: Callable[[dict], Any], client=None, method: str = "POST"
+    ) -> Any:
         """``parse(json)`` of a successful response, or an ItemError after retries. The answer is
         read in pieces so that the total ``deadline`` also bounds a server that sends slowly.
         Server text is redacted (a server may echo the key) before it is cut."""
@@ -121,8 +142,9 @@ class _OpenAIBase(Backend):
                 return ItemError(f"deadline of {self.deadline:g} s passed ({last})")
             wait = None
             try:
-                status, headers, raw = self._fetch(client or self._client, method, path, body, min(self.timeout, left),
-                                                   start + self.deadline)
+                status, headers, raw = self._fetch(
+                    client or self._client, method, path, body, min(self.timeout, left), start + self.deadline
+                )
             except self._httpx.TimeoutException:
                 last = "timed out"
             except _TooSlow:
@@ -132,9 +154,13 @@ class _OpenAIBase(Backend):
             else:
                 text = raw.decode("utf-8", "replace")
                 if status in _FATAL_STATUS:
-                    raise UserError(redact(f"{self.spec}: HTTP {status} from {self.base_url}{path}: "
-                                           f"{_FATAL_STATUS[status]} ({_snippet(text)})"),
-                                    hint="check the base URL, the model name and the API key variable (-o api_key_env)")
+                    raise UserError(
+                        redact(
+                            f"{self.spec}: HTTP {status} from {self.base_url}{path}: "
+                            f"{_FATAL_STATUS[status]} ({_snippet(text)})"
+                        ),
+                        hint="check the base URL, the model name and the API key variable (-o api_key_env)",
+                    )
                 if status in _RETRY_STATUS or status >= 500:
                     last = f"HTTP {status}"
                     wait = _retry_after(headers.get("retry-after"))
@@ -149,7 +175,7 @@ class _OpenAIBase(Backend):
                 break
             with self._lock:
                 self.retried += 1
-            pause = wait if wait is not None else min(30.0, self.backoff * 2 ** attempt)
+            pause = wait if wait is not None else min(30.0, self.backoff * 2**attempt)
             left = self.deadline - (time.monotonic() - start)
             time.sleep(max(0.0, min(pause, left)))
         return ItemError(f"failed after {self.retries + 1} attempts: {last}")
@@ -220,8 +246,13 @@ class OpenAICompletions(_OpenAIBase):
         stop = [s for s in stop if s]
 
         def one(prompt: str):
-            body = {"model": self.model_name, "prompt": prompt, "max_tokens": int(max_tokens),
-                    "temperature": 0, "seed": 0}
+            body = {
+                "model": self.model_name,
+                "prompt": prompt,
+                "max_tokens": int(max_tokens),
+                "temperature": 0,
+                "seed": 0,
+            }
             if stop:
                 body["stop"] = stop[:4]  # OpenAI accepts at most 4; the rest are cut below
             return self._post("/completions", body, lambda d: cut_at_stop(_text(d["choices"][0]["text"]), stop))
@@ -239,16 +270,24 @@ class OpenAICompletions(_OpenAIBase):
         context, continuation = req
         if not continuation:
             return (0.0, 0, True)
-        body = {"model": self.model_name, "prompt": context + continuation, "max_tokens": 0, "echo": True,
-                "logprobs": 1, "temperature": 0}
+        body = {
+            "model": self.model_name,
+            "prompt": context + continuation,
+            "max_tokens": 0,
+            "echo": True,
+            "logprobs": 1,
+            "temperature": 0,
+        }
 
         def parse(d: dict):
             lp = d["choices"][0].get("logprobs") or {}
             offsets, tokens, logps = lp.get("text_offset"), lp.get("tokens"), lp.get("token_logprobs")
             if not offsets or not tokens or logps is None:
-                raise UserError(f"{self.spec}: the server does not return prompt log-probs (echo=true, logprobs=1)",
-                                hint="for a llama.cpp server use -o loglik=llamacpp; otherwise -o loglik=none and a "
-                                     "task answered by generation")
+                raise UserError(
+                    f"{self.spec}: the server does not return prompt log-probs (echo=true, logprobs=1)",
+                    hint="for a llama.cpp server use -o loglik=llamacpp; otherwise -o loglik=none and a "
+                    "task answered by generation",
+                )
             tops = lp.get("top_logprobs") or [None] * len(tokens)
             idx = [i for i, off in enumerate(offsets) if off >= len(context)]
             if not idx:
@@ -273,13 +312,16 @@ class OpenAICompletions(_OpenAIBase):
         """The server's context size (llama.cpp's /props), retried like any request; None when
         the server has no /props (the window is then unknown: -o max_length sets it)."""
         try:
-            out = self._post(f"{self._root}/props", None,
-                             lambda d: int(d["default_generation_settings"]["n_ctx"]), method="GET")
+            out = self._post(
+                f"{self._root}/props", None, lambda d: int(d["default_generation_settings"]["n_ctx"]), method="GET"
+            )
         except UserError:  # 404: not a llama.cpp server
             return None
         if isinstance(out, ItemError):
-            raise UserError(f"{self.spec}: could not read the context size from {self._root}/props ({out})",
-                            hint="check that the server is up, or give the window with -o max_length=N")
+            raise UserError(
+                f"{self.spec}: could not read the context size from {self._root}/props ({out})",
+                hint="check that the server is up, or give the window with -o max_length=N",
+            )
         return out
 
     def _loglik_llamacpp(self, req: tuple[str, str]):
@@ -298,12 +340,18 @@ class OpenAICompletions(_OpenAIBase):
             if cut:
                 with self._lock:
                     self.truncated += 1
-        body = {"model": self.model_name, "prompt": ctx, "max_tokens": len(cont), "temperature": 0,
-                "logprobs": True, "top_logprobs": 1,
-                # no prefix reuse: llama.cpp's numbers depend on how a prompt was split into
-                # batches (measured: 0.2 nats), so each request is computed whole, alike every time
-                "cache_prompt": False,
-                "grammar": "root ::= " + " ".join(f"<[{t}]>" for t in cont)}
+        body = {
+            "model": self.model_name,
+            "prompt": ctx,
+            "max_tokens": len(cont),
+            "temperature": 0,
+            "logprobs": True,
+            "top_logprobs": 1,
+            # no prefix reuse: llama.cpp's numbers depend on how a prompt was split into
+            # batches (measured: 0.2 nats), so each request is computed whole, alike every time
+            "cache_prompt": False,
+            "grammar": "root ::= " + " ".join(f"<[{t}]>" for t in cont),
+        }
 
         def parse(d: dict):
             content = d["choices"][0]["logprobs"]["content"]
@@ -328,12 +376,18 @@ class OpenAIChat(_OpenAIBase):
         stop = [s for s in stop if s]
 
         def one(prompt: str):
-            body = {"model": self.model_name, "messages": [{"role": "user", "content": prompt}],
-                    "max_tokens": int(max_tokens), "temperature": 0, "seed": 0}
+            body = {
+                "model": self.model_name,
+                "messages": [{"role": "user", "content": prompt}],
+                "max_tokens": int(max_tokens),
+                "temperature": 0,
+                "seed": 0,
+            }
             if stop:
                 body["stop"] = stop[:4]
-            return self._post("/chat/completions", body,
-                              lambda d: cut_at_stop(_text(d["choices"][0]["message"]["content"]), stop))
+            return self._post(
+                "/chat/completions", body, lambda d: cut_at_stop(_text(d["choices"][0]["message"]["content"]), stop)
+            )
 
         return self._map(one, list(prompts))
 

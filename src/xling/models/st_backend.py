@@ -3,6 +3,7 @@
 A local path loads offline. ``trust_remote_code`` is off unless the option is given
 (``-o trust_remote_code=true``): a model that needs custom code stops with an error saying so.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -18,8 +19,14 @@ from .base import Backend, Capability
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 
 DEFAULTS: dict[str, Any] = {
-    "trust_remote_code": False, "device": "cpu", "max_seq_length": None, "symmetric": "none",
-    "query_prompt": None, "passage_prompt": None, "per_text": True, "revision": None,
+    "trust_remote_code": False,
+    "device": "cpu",
+    "max_seq_length": None,
+    "symmetric": "none",
+    "query_prompt": None,
+    "passage_prompt": None,
+    "per_text": True,
+    "revision": None,
 }
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".json", ".model", ".txt")
 
@@ -51,11 +58,15 @@ class SentenceTransformerBackend(Backend):
         super().__init__(spec, target, options)
         unknown_opts = sorted(set(options) - set(DEFAULTS))
         if unknown_opts:
-            raise UserError(f"st backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS))
+            raise UserError(
+                f"st backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS)
+            )
         self.opt = {**DEFAULTS, **options}
         if not target:
-            raise UserError("the st backend needs a model: st:<hub-name-or-local-path>",
-                            hint="e.g. st:sentence-transformers/LaBSE or st:/models/my-model")
+            raise UserError(
+                "the st backend needs a model: st:<hub-name-or-local-path>",
+                hint="e.g. st:sentence-transformers/LaBSE or st:/models/my-model",
+            )
         if self.opt["symmetric"] not in ("none", "query", "passage"):
             raise UserError(f"st option symmetric={self.opt['symmetric']!r}: expected none, query or passage")
         from sentence_transformers import SentenceTransformer
@@ -67,8 +78,10 @@ class SentenceTransformerBackend(Backend):
             refuse_unsafe(self._local, "st", trusted)
         try:
             self._model = SentenceTransformer(
-                str(self._local or target), device=str(self.opt["device"]),
-                trust_remote_code=trusted, revision=self.opt["revision"],
+                str(self._local or target),
+                device=str(self.opt["device"]),
+                trust_remote_code=trusted,
+                revision=self.opt["revision"],
                 local_files_only=self._local is not None or os.environ.get("HF_HUB_OFFLINE") == "1",
                 model_kwargs=None if trusted else {"use_safetensors": True},  # never unpickle weights
             )
@@ -76,8 +89,10 @@ class SentenceTransformerBackend(Backend):
             if needs_remote_code(exc):
                 raise remote_code_error(target, exc) from exc
             msg = str(exc).splitlines()[0][:300]
-            hint = ("give a local directory holding a sentence-transformers model with safetensors weights, or a Hub "
-                    "name reachable from here (-o trust_remote_code=true also allows pickled .bin weights)")
+            hint = (
+                "give a local directory holding a sentence-transformers model with safetensors weights, or a Hub "
+                "name reachable from here (-o trust_remote_code=true also allows pickled .bin weights)"
+            )
             raise UserError(f"cannot load sentence-transformers model {target!r}: {msg}", hint=hint) from exc
         if self.opt["max_seq_length"]:
             self._model.max_seq_length = int(self.opt["max_seq_length"])
@@ -85,7 +100,8 @@ class SentenceTransformerBackend(Backend):
         prompts = dict(getattr(self._model, "prompts", {}) or {})
         self._prompts = {
             "query": self.opt["query_prompt"] if self.opt["query_prompt"] is not None else prompts.get("query", ""),
-            "passage": self.opt["passage_prompt"] if self.opt["passage_prompt"] is not None
+            "passage": self.opt["passage_prompt"]
+            if self.opt["passage_prompt"] is not None
             else prompts.get("passage", prompts.get("document", "")),
         }
         self._digest: str | None = None
@@ -108,10 +124,14 @@ class SentenceTransformerBackend(Backend):
         if self._digest is None:
             import sentence_transformers
 
-            opts = ",".join(f"{k}={self.opt[k]}" for k in ("device", "max_seq_length", "trust_remote_code") if self.opt[k])
+            opts = ",".join(
+                f"{k}={self.opt[k]}" for k in ("device", "max_seq_length", "trust_remote_code") if self.opt[k]
+            )
             prompts = hashlib.sha256(repr(sorted(self._prompts.items())).encode()).hexdigest()[:8]
-            self._digest = (f"st/{self.target}/{self._weights_id()}/st{sentence_transformers.__version__}/"
-                            f"max{self.MAX_TOKENS}/prompts:{prompts}/{opts}")
+            self._digest = (
+                f"st/{self.target}/{self._weights_id()}/st{sentence_transformers.__version__}/"
+                f"max{self.MAX_TOKENS}/prompts:{prompts}/{opts}"
+            )
         return self._digest
 
     def _prompt(self, role: str) -> str:
@@ -141,5 +161,11 @@ class SentenceTransformerBackend(Backend):
         return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "model": self.target, "weights": self._weights_id(),
-                "max_seq_length": self.MAX_TOKENS, "prompts": self._prompts, "long_text_policy": "truncate"}
+        return {
+            **super().info(),
+            "model": self.target,
+            "weights": self._weights_id(),
+            "max_seq_length": self.MAX_TOKENS,
+            "prompts": self._prompts,
+            "long_text_policy": "truncate",
+        }

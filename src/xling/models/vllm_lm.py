@@ -13,6 +13,7 @@ prefix is reused as is. Anything else (multi-token continuations, a choice outsi
 takes the exact path: ``prompt_logprobs`` over context + continuation, summing the continuation
 positions. Both paths return raw (unprocessed) log-probabilities, so their numbers agree.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,16 @@ from .lm_common import cut_at_stop, fit_window, split_continuation
 from .load_safety import refuse_unsafe
 from .model_files import GEMMA3_270M, hf_dir_from_gguf, resolve_gguf
 
-_KNOWN = {"tensor_parallel_size", "dtype", "max_length", "gpu_memory_utilization", "revision", "trust_remote_code",
-          "top_logprobs", "seed"}
+_KNOWN = {
+    "tensor_parallel_size",
+    "dtype",
+    "max_length",
+    "gpu_memory_utilization",
+    "revision",
+    "trust_remote_code",
+    "top_logprobs",
+    "seed",
+}
 
 
 class VLLM(Backend):
@@ -39,9 +48,14 @@ class VLLM(Backend):
         super().__init__(spec, target, options)
         bad = set(options) - _KNOWN
         if bad:
-            raise UserError(f"unknown option(s) for backend 'vllm': {', '.join(sorted(bad))}", hint="known: " + ", ".join(sorted(_KNOWN)))
+            raise UserError(
+                f"unknown option(s) for backend 'vllm': {', '.join(sorted(bad))}",
+                hint="known: " + ", ".join(sorted(_KNOWN)),
+            )
         if not target:
-            raise UserError("backend 'vllm' needs a target: a Hub id or a local model directory", hint="e.g. vllm:Qwen/Qwen2.5-7B")
+            raise UserError(
+                "backend 'vllm' needs a target: a Hub id or a local model directory", hint="e.g. vllm:Qwen/Qwen2.5-7B"
+            )
         if target == GEMMA3_270M:  # the offline alias: the GGUF converted once to a transformers directory
             target = str(hf_dir_from_gguf(resolve_gguf(GEMMA3_270M)))
         trusted = bool(options.get("trust_remote_code", False))
@@ -50,19 +64,27 @@ class VLLM(Backend):
             import torch
             import vllm
         except ImportError as exc:
-            raise UserError("backend 'vllm' needs vLLM, which is not installed",
-                            hint="on a machine with a CUDA GPU: pip install 'xling[vllm]'") from exc
+            raise UserError(
+                "backend 'vllm' needs vLLM, which is not installed",
+                hint="on a machine with a CUDA GPU: pip install 'xling[vllm]'",
+            ) from exc
         if not torch.cuda.is_available():
-            raise UserError("backend 'vllm' needs a CUDA GPU and none is visible",
-                            hint="run on a GPU machine, or use hf:<model> (CPU) or llamacpp:<file.gguf>")
+            raise UserError(
+                "backend 'vllm' needs a CUDA GPU and none is visible",
+                hint="run on a GPU machine, or use hf:<model> (CPU) or llamacpp:<file.gguf>",
+            )
         self.top_k = int(options.get("top_logprobs", 20))
         self.llm = vllm.LLM(
-            model=target, tensor_parallel_size=int(options.get("tensor_parallel_size", 1)),
-            dtype=str(options.get("dtype", "auto")), seed=int(options.get("seed", 0)),
-            enable_prefix_caching=True, max_logprobs=max(self.top_k, 1),
+            model=target,
+            tensor_parallel_size=int(options.get("tensor_parallel_size", 1)),
+            dtype=str(options.get("dtype", "auto")),
+            seed=int(options.get("seed", 0)),
+            enable_prefix_caching=True,
+            max_logprobs=max(self.top_k, 1),
             gpu_memory_utilization=float(options.get("gpu_memory_utilization", 0.85)),
             max_model_len=int(options["max_length"]) if options.get("max_length") else None,
-            revision=options.get("revision"), trust_remote_code=trusted,
+            revision=options.get("revision"),
+            trust_remote_code=trusted,
             load_format="auto" if trusted else "safetensors",  # never unpickle weights unless trusted
         )
         self._vllm = vllm
@@ -109,7 +131,7 @@ class VLLM(Backend):
         if cheap:
             params = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, logprobs=self.top_k)
             prompts = [{"prompt_token_ids": self._fit(list(ctx), 1)} for ctx, _ in cheap]
-            for (ctx, idx), res in zip(cheap, self.llm.generate(prompts, params, use_tqdm=False), strict=True):
+            for (_ctx, idx), res in zip(cheap, self.llm.generate(prompts, params, use_tqdm=False), strict=True):
                 top = res.outputs[0].logprobs[0]  # {token_id: Logprob}
                 best = max(top, key=lambda t: top[t].logprob)
                 for i in idx:
@@ -126,7 +148,9 @@ class VLLM(Backend):
                 ctx, cont = split[i]
                 fitted = self._fit(ctx, len(cont))
                 if fitted is None:
-                    out[i] = ItemError(f"continuation of {len(cont)} tokens does not fit the {self._window}-token window")
+                    out[i] = ItemError(
+                        f"continuation of {len(cont)} tokens does not fit the {self._window}-token window"
+                    )
                     continue
                 prompts.append({"prompt_token_ids": fitted + cont})
                 spans.append((i, len(fitted), cont))

@@ -5,9 +5,10 @@ label words (NLI, yes/no), XCOPA connectors, the MGSM answer phrase and native i
 Sections a language's benchmarks do not need may be absent; asking for one then raises a
 :class:`~xling.errors.DataError` that names the file and the missing key.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -89,14 +90,14 @@ class LexiconFile(BaseModel):
         out = {}
         for key, words in value.items():
             if isinstance(key, bool):
-                raise ValueError(f"key {key!r} was read as a boolean: quote it (\"yes\": / \"no\":)")
+                raise ValueError(f'key {key!r} was read as a boolean: quote it ("yes": / "no":)')
             if key not in LABEL_KEYS:
                 raise ValueError(f"unknown label {key!r} (known: {', '.join(LABEL_KEYS)})")
             words = [words] if isinstance(words, (str, bool)) else words
             if not isinstance(words, list) or not words:
                 raise ValueError(f"label {key!r} needs a word or a non-empty list of words")
             if any(isinstance(w, bool) for w in words):
-                raise ValueError(f"a word of label {key!r} was read as a boolean: quote it (\"No\", \"Yes\")")
+                raise ValueError(f'a word of label {key!r} was read as a boolean: quote it ("No", "Yes")')
             out[key] = [_nonempty(w) for w in words]
         for key in ("yes", "no"):
             if key not in out:
@@ -121,8 +122,12 @@ class Lexicon:
         self.language = data.language
 
     def _missing(self, key: str) -> DataError:
-        return DataError(self.path, None, f"no '{key}' for {self.language}",
-                         hint="add it to this file (see prompts/data/README.md), or use --prompt-language en")
+        return DataError(
+            self.path,
+            None,
+            f"no '{key}' for {self.language}",
+            hint="add it to this file (see prompts/data/README.md), or use --prompt-language en",
+        )
 
     def word(self, key: str) -> str:
         value = getattr(self.data.words, key, None)
@@ -173,7 +178,9 @@ class Lexicon:
         try:
             return text.format(**values)
         except KeyError as exc:
-            raise DataError(self.path, None, f"instructions.{key} uses {{{exc.args[0]}}}, which this file does not define") from exc
+            raise DataError(
+                self.path, None, f"instructions.{key} uses {{{exc.args[0]}}}, which this file does not define"
+            ) from exc
 
 
 def _data_dir() -> Path:
@@ -192,7 +199,9 @@ def load_file(path: Path) -> Lexicon:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise DataError(path, mark.line + 1 if mark else None, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        raise DataError(
+            path, mark.line + 1 if mark else None, f"not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from exc
     if not isinstance(raw, dict):
         raise DataError(path, 1, "a prompt file must be a YAML mapping")
     try:
@@ -200,15 +209,21 @@ def load_file(path: Path) -> Lexicon:
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(p) for p in err["loc"])
-        line = next((n for n, ln in enumerate(text.splitlines(), 1)
-                     if err["loc"] and ln.lstrip().startswith(f"{err['loc'][0]}:")), None)
+        line = next(
+            (
+                n
+                for n, ln in enumerate(text.splitlines(), 1)
+                if err["loc"] and ln.lstrip().startswith(f"{err['loc'][0]}:")
+            ),
+            None,
+        )
         raise DataError(path, line, f"key '{key}': {err['msg'].removeprefix('Value error, ')}") from exc
     if data.language != path.stem:
         raise DataError(path, 1, f"language {data.language!r} does not match the file name {path.stem!r}")
     return Lexicon(data, path)
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(language: str) -> Lexicon:
     """The prompt words of a language (any code ``canonical`` understands)."""
     code = try_canonical(language) or language
@@ -218,7 +233,8 @@ def lexicon(language: str) -> Lexicon:
 
         have = available_languages()
         raise UserError(
-            f"no prompt words for language {code!r}.{did_you_mean(code, have)} Languages with prompt files: {', '.join(have)}",
+            f"no prompt words for language {code!r}.{did_you_mean(code, have)}"
+            f" Languages with prompt files: {', '.join(have)}",
             hint=f"write {path.name} under xling/prompts/data (copy eng_Latn.yaml), or use --prompt-language en",
         )
     return load_file(path)

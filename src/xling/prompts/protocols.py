@@ -17,6 +17,7 @@ each setting carries its own source-language reference for the transfer gap.
 Translations go through the response cache (keyed by the translator's fingerprint and the
 exact text and direction), so a translator never sees a text twice.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,10 @@ class ProtocolOptions:
             PromptConfig(prompt_language=pl)
         PromptConfig(shots=self.shots, shot_language=self.shot_language, chat=self.chat)
         if "translate-test" in self.protocols and not self.translator:
-            raise UserError("protocol translate-test needs a translator",
-                            hint="e.g. --translator apertium:spa-eng (scripts/install-apertium.sh), or any generative model spec")
+            raise UserError(
+                "protocol translate-test needs a translator",
+                hint="e.g. --translator apertium:spa-eng (scripts/install-apertium.sh), or any generative model spec",
+            )
         if self.answer_by is not None and self.answer_by not in ANSWER_BY:
             raise UserError(f"--answer-by must be one of {', '.join(ANSWER_BY)}, not {self.answer_by!r}")
 
@@ -101,7 +104,9 @@ class Setting:
         return f"{head}/{self.prompt.tag()}" + ("/chat" if self.chat else "")
 
 
-_SETTING = re.compile(r"^(?P<proto>[a-z-]+)(?:\((?P<tr>[^)]*)\))?/prompt-(?P<pl>\w+)/(?P<k>\d+)-shot(?:-(?P<sl>source|target))?(?P<chat>/chat)?$")
+_SETTING = re.compile(
+    r"^(?P<proto>[a-z-]+)(?:\((?P<tr>[^)]*)\))?/prompt-(?P<pl>\w+)/(?P<k>\d+)-shot(?:-(?P<sl>source|target))?(?P<chat>/chat)?$"
+)
 
 
 def parse_setting(text: str, chat_mode: str = "auto") -> Setting:
@@ -109,8 +114,12 @@ def parse_setting(text: str, chat_mode: str = "auto") -> Setting:
     m = _SETTING.match(text)
     if not m or m["proto"] not in PROTOCOLS:
         raise UserError(f"not a protocol setting: {text!r}", hint="e.g. direct/prompt-en/0-shot")
-    prompt = PromptConfig(prompt_language=m["pl"], shots=int(m["k"]), shot_language=m["sl"] or "source",
-                          chat="auto" if m["chat"] else "off")
+    prompt = PromptConfig(
+        prompt_language=m["pl"],
+        shots=int(m["k"]),
+        shot_language=m["sl"] or "source",
+        chat="auto" if m["chat"] else "off",
+    )
     return Setting(m["proto"], prompt, m["tr"], bool(m["chat"]))
 
 

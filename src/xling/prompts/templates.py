@@ -4,6 +4,7 @@ A prompt is an optional instruction, demonstrations (body + answer) and the test
 rendered as plain text or, when the model has a chat template (and it is not switched off), as
 chat turns (each demonstration a user/assistant pair). Languages differ only in their lexicon.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -34,7 +35,9 @@ class PromptConfig:
 
     def __post_init__(self):
         if self.prompt_language not in PROMPT_LANGUAGES:
-            raise UserError(f"prompt language must be one of {', '.join(PROMPT_LANGUAGES)}, not {self.prompt_language!r}")
+            raise UserError(
+                f"prompt language must be one of {', '.join(PROMPT_LANGUAGES)}, not {self.prompt_language!r}"
+            )
         if self.shot_language not in SHOT_LANGUAGES:
             raise UserError(f"shot language must be one of {', '.join(SHOT_LANGUAGES)}, not {self.shot_language!r}")
         if self.chat not in CHAT_MODES:
@@ -90,6 +93,7 @@ def render(prompt: Prompt, backend: Any, config: PromptConfig) -> tuple[str, boo
 
 # --- families ----------------------------------------------------------------------------------
 
+
 def family_of(kind: str, task_options: dict, labels: Sequence[str] | None, item: Item | None = None) -> str:
     """Which template a task's items use: explicit ``options.prompt_family``, else by kind and labels."""
     fam = task_options.get("prompt_family")
@@ -102,7 +106,11 @@ def family_of(kind: str, task_options: dict, labels: Sequence[str] | None, item:
     if kind == "extractive_qa":
         return "qa"
     if kind == "multiple_choice":
-        if item is not None and str(item.fields.get("question", "")).lower() in ("cause", "effect") and "premise" in item.fields:
+        if (
+            item is not None
+            and str(item.fields.get("question", "")).lower() in ("cause", "effect")
+            and "premise" in item.fields
+        ):
             return "copa"
         return "choice"
     if kind == "pair_classification":
@@ -124,8 +132,10 @@ def label_keys(family: str, task_options: dict, labels: Sequence[str] | None) ->
             return {"1": "yes", "0": "no"}
         if set(labels or ()) == {"paraphrase", "not_paraphrase"}:
             return {"paraphrase": "yes", "not_paraphrase": "no"}
-        raise UserError(f"cannot tell which labels mean yes and no among {sorted(labels or [])}",
-                        hint="set options.prompt_labels, e.g. {'1': 'yes', '0': 'no'}, in the task file")
+        raise UserError(
+            f"cannot tell which labels mean yes and no among {sorted(labels or [])}",
+            hint="set options.prompt_labels, e.g. {'1': 'yes', '0': 'no'}, in the task file",
+        )
     return {}
 
 
@@ -188,8 +198,9 @@ def gold_answer(family: str, item: Item, lex: Lexicon, keys: dict[str, str]) -> 
     raise UserError(f"unknown prompt family {family!r}")
 
 
-def build(family: str, item: Item, fields: dict, lex: Lexicon, demos: Sequence[tuple[Item, dict]],
-          keys: dict[str, str]) -> Prompt:
+def build(
+    family: str, item: Item, fields: dict, lex: Lexicon, demos: Sequence[tuple[Item, dict]], keys: dict[str, str]
+) -> Prompt:
     """A prompt for ``item`` (with ``fields``, possibly translated) and its demonstrations."""
     return Prompt(
         instruction=instruction(family, lex),
@@ -199,8 +210,9 @@ def build(family: str, item: Item, fields: dict, lex: Lexicon, demos: Sequence[t
     )
 
 
-def verbaliser(kind: str, task_options: dict, labels: Sequence[str] | None, language: str,
-               prompt_language: str = "en") -> dict[str, str]:
+def verbaliser(
+    kind: str, task_options: dict, labels: Sequence[str] | None, language: str, prompt_language: str = "en"
+) -> dict[str, str]:
     """Task label -> the word a model should say for it, in English or ``language``'s words
     (for log-likelihood scoring of verbalised labels: XNLI, PAWS-X)."""
     family = family_of(kind, task_options, labels)
@@ -215,6 +227,7 @@ def copa_connector(question: str, language: str, prompt_language: str = "native"
 
 
 # --- demonstrations ----------------------------------------------------------------------------
+
 
 def pick_demos(pool: Sequence[Item], k: int, exclude: Item, seed: int, key: tuple[str, ...]) -> list[Item]:
     """``k`` demonstrations from ``pool``: a seeded permutation (the same for every test item
@@ -234,11 +247,16 @@ XLT_TEMPLATE = (
     "{language} request:\n{body}\n\n"
     "You should retell the request in English.\n"
     "You should think step by step in English to solve it.\n"
-    "Then give the final answer in {language}, in the format \"{final}\".\n"
+    'Then give the final answer in {language}, in the format "{final}".\n'
 )
-XLT_TASKS = {"nli": "natural language inference", "paraphrase": "paraphrase identification",
-             "copa": "commonsense reasoning", "choice": "multiple-choice question answering",
-             "qa": "reading comprehension", "math": "arithmetic reasoning"}
+XLT_TASKS = {
+    "nli": "natural language inference",
+    "paraphrase": "paraphrase identification",
+    "copa": "commonsense reasoning",
+    "choice": "multiple-choice question answering",
+    "qa": "reading comprehension",
+    "math": "arithmetic reasoning",
+}
 
 
 def xlt(family: str, item_fields: dict, language: str, native: Lexicon, instruction_lex: Lexicon) -> Prompt:
@@ -250,5 +268,10 @@ def xlt(family: str, item_fields: dict, language: str, native: Lexicon, instruct
     if task_instruction:
         inner = f"{task_instruction}\n{inner}"
     text = XLT_TEMPLATE.format(task=XLT_TASKS[family], language=language_name(language), body=inner, final=final)
-    return Prompt(instruction=None, demos=[], body=text.rstrip("\n"), answer_prefix="Retelling in English:",
-                  meta={"final_marker": final.removesuffix(" ...")})
+    return Prompt(
+        instruction=None,
+        demos=[],
+        body=text.rstrip("\n"),
+        answer_prefix="Retelling in English:",
+        meta={"final_marker": final.removesuffix(" ...")},
+    )

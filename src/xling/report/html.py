@@ -5,6 +5,7 @@ Figures travel as JSON inside ``<script type="application/json">`` blocks with `
 ``&`` written as ``\\u003c``/``\\u003e``/``\\u0026`` (valid JSON, and no string can close the tag).
 The only scripts on the page are plotly.js and the page's own few lines.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,9 +17,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from ..analysis import consistency as consistency_of, flipped_items, grouped_scores, language_pairs
+from ..analysis import consistency as consistency_of
+from ..analysis import flipped_items, grouped_scores, language_pairs
 from ..errors import XlingError
-from ..languages import codes as L, meta as langmeta
+from ..languages import codes as L
+from ..languages import meta as langmeta
 from ..results import Results
 from ..scoring.metrics import METRICS
 
@@ -40,8 +43,12 @@ def _col(task: str, setting: str) -> str:
 
 
 def _layout(title: str, height: int | None = None, **kw) -> dict:
-    lay = {"title": {"text": title, "font": {"size": 15}}, "font": {"family": FONT, "size": 12},
-           "margin": {"l": 170, "r": 30, "t": 50, "b": 90}, "template": "plotly_white"}
+    lay = {
+        "title": {"text": title, "font": {"size": 15}},
+        "font": {"family": FONT, "size": 12},
+        "margin": {"l": 170, "r": 30, "t": 50, "b": 90},
+        "template": "plotly_white",
+    }
     if height:
         lay["height"] = height
     return lay | kw
@@ -54,10 +61,20 @@ def heatmap(scores: pd.DataFrame) -> go.Figure:
     wide = wide.loc[wide.mean(axis=1).sort_values(ascending=True).index]
     z = wide.to_numpy(dtype=float)
     text = [[("" if np.isnan(v) else f"{v:.1f}") for v in row] for row in z]
-    fig = go.Figure(go.Heatmap(z=z, x=list(wide.columns), y=[_label(c) for c in wide.index], text=text,
-                               texttemplate="%{text}", colorscale="Viridis", zmin=0, zmax=100,
-                               colorbar={"title": {"text": "score"}},
-                               hovertemplate="%{y}<br>%{x}<br>score %{z:.1f}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(wide.columns),
+            y=[_label(c) for c in wide.index],
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Viridis",
+            zmin=0,
+            zmax=100,
+            colorbar={"title": {"text": "score"}},
+            hovertemplate="%{y}<br>%{x}<br>score %{z:.1f}<extra></extra>",
+        )
+    )
     fig.update_layout(_layout("Score by language and task (0-100)", height=max(320, 28 * len(wide) + 160)))
     return fig
 
@@ -65,14 +82,28 @@ def heatmap(scores: pd.DataFrame) -> go.Figure:
 def bars(g: pd.DataFrame, task: str, setting: str, metric: str) -> go.Figure:
     g = g.sort_values("value", ascending=False)
     v = g["value"].to_numpy(dtype=float)
-    fig = go.Figure(go.Bar(
-        x=[_label(c) for c in g["language"]], y=v,
-        error_y={"type": "data", "array": g["ci_high"].to_numpy(dtype=float) - v,
-                 "arrayminus": v - g["ci_low"].to_numpy(dtype=float), "visible": True},
-        customdata=np.stack([g["ci_low"], g["ci_high"], g["n"]], axis=1),
-        hovertemplate="%{x}<br>%{y:.1f} [%{customdata[0]:.1f}, %{customdata[1]:.1f}], n=%{customdata[2]}<extra></extra>"))
-    fig.update_layout(_layout(f"{task} · {setting}: {metric} per language, 95% CI", height=380,
-                              yaxis={"range": [0, 100], "title": {"text": metric}}))
+    fig = go.Figure(
+        go.Bar(
+            x=[_label(c) for c in g["language"]],
+            y=v,
+            error_y={
+                "type": "data",
+                "array": g["ci_high"].to_numpy(dtype=float) - v,
+                "arrayminus": v - g["ci_low"].to_numpy(dtype=float),
+                "visible": True,
+            },
+            customdata=np.stack([g["ci_low"], g["ci_high"], g["n"]], axis=1),
+            hovertemplate="%{x}<br>%{y:.1f} [%{customdata[0]:.1f}, %{customdata[1]:.1f}],"
+            " n=%{customdata[2]}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        _layout(
+            f"{task} · {setting}: {metric} per language, 95% CI",
+            height=380,
+            yaxis={"range": [0, 100], "title": {"text": metric}},
+        )
+    )
     return fig
 
 
@@ -81,12 +112,27 @@ def gap_chart(gaps: pd.DataFrame) -> go.Figure:
     for (task, setting), g in gaps.groupby(["task", "setting"], sort=True):
         g = g.sort_values("gap")
         v = g["gap"].to_numpy(dtype=float)
-        fig.add_trace(go.Bar(name=_col(task, setting), x=[_label(c) for c in g["language"]], y=v,
-                             error_y={"type": "data", "array": g["ci_high"].to_numpy(dtype=float) - v,
-                                      "arrayminus": v - g["ci_low"].to_numpy(dtype=float)},
-                             hovertemplate="%{x}<br>gap %{y:.1f}<extra>%{fullData.name}</extra>"))
-    fig.update_layout(_layout("Transfer gap: source-language score minus target (points, 95% CI)", height=420,
-                              barmode="group", yaxis={"title": {"text": "gap"}}))
+        fig.add_trace(
+            go.Bar(
+                name=_col(task, setting),
+                x=[_label(c) for c in g["language"]],
+                y=v,
+                error_y={
+                    "type": "data",
+                    "array": g["ci_high"].to_numpy(dtype=float) - v,
+                    "arrayminus": v - g["ci_low"].to_numpy(dtype=float),
+                },
+                hovertemplate="%{x}<br>gap %{y:.1f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_layout(
+        _layout(
+            "Transfer gap: source-language score minus target (points, 95% CI)",
+            height=420,
+            barmode="group",
+            yaxis={"title": {"text": "gap"}},
+        )
+    )
     return fig
 
 
@@ -100,14 +146,27 @@ def consistency_matrix(rows: pd.DataFrame, task: str, setting: str) -> go.Figure
         i, j = pos[r.language_a], pos[r.language_b]
         z[i, j] = z[j, i] = r.agreement
         kappa = "–" if pd.isna(r.kappa) else f"{r.kappa:.2f}"
-        info[i][j] = info[j][i] = (f"agree-and-correct {r.agree_correct:.1f}, kappa {kappa}, "
-                                   f"flips {r.flips}, n {r.n}")
+        info[i][j] = info[j][i] = f"agree-and-correct {r.agree_correct:.1f}, kappa {kappa}, flips {r.flips}, n {r.n}"
     labels = [_label(c) for c in langs]
-    fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, customdata=info, colorscale="Blues", zmin=0, zmax=100,
-                               texttemplate="%{z:.0f}", colorbar={"title": {"text": "agree %"}},
-                               hovertemplate="%{y} vs %{x}<br>agreement %{z:.1f}<br>%{customdata}<extra></extra>"))
-    fig.update_layout(_layout(f"{task} · {setting}: prediction agreement between languages (%)",
-                              height=max(360, 30 * len(langs) + 180)))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=labels,
+            y=labels,
+            customdata=info,
+            colorscale="Blues",
+            zmin=0,
+            zmax=100,
+            texttemplate="%{z:.0f}",
+            colorbar={"title": {"text": "agree %"}},
+            hovertemplate="%{y} vs %{x}<br>agreement %{z:.1f}<br>%{customdata}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        _layout(
+            f"{task} · {setting}: prediction agreement between languages (%)", height=max(360, 30 * len(langs) + 180)
+        )
+    )
     return fig
 
 
@@ -115,11 +174,23 @@ def grouped_chart(rows: pd.DataFrame, by: str) -> go.Figure:
     fig = go.Figure()
     rows = rows[~rows["group"].str.startswith("(all")]
     for (task, setting), g in rows.groupby(["task", "setting"], sort=True):
-        fig.add_trace(go.Bar(name=_col(task, setting), x=list(g["group"]), y=list(g["value"]),
-                             customdata=[", ".join(v) for v in g["languages"]],
-                             hovertemplate="%{x}: %{y:.1f}<br>%{customdata}<extra></extra>"))
-    fig.update_layout(_layout(f"Mean score by {by} (uniform over each group's languages)", height=380,
-                              barmode="group", yaxis={"range": [0, 100]}))
+        fig.add_trace(
+            go.Bar(
+                name=_col(task, setting),
+                x=list(g["group"]),
+                y=list(g["value"]),
+                customdata=[", ".join(v) for v in g["languages"]],
+                hovertemplate="%{x}: %{y:.1f}<br>%{customdata}<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        _layout(
+            f"Mean score by {by} (uniform over each group's languages)",
+            height=380,
+            barmode="group",
+            yaxis={"range": [0, 100]},
+        )
+    )
     return fig
 
 
@@ -127,8 +198,9 @@ def _fig_json(fig: go.Figure) -> str:
     return _json_for_script(fig.to_json())
 
 
-def item_texts(results: Results, languages: list[str], data_dir: str | Path | None = None,
-               task_files: tuple[str | Path, ...] = ()) -> tuple[dict, list[str]]:
+def item_texts(
+    results: Results, languages: list[str], data_dir: str | Path | None = None, task_files: tuple[str | Path, ...] = ()
+) -> tuple[dict, list[str]]:
     """{(task, language, item_id): {field: text}} read from the tasks' data; and notes on what
     could not be read (shown in the report, never silently dropped)."""
     from ..tasks import get_task, load_task_file
@@ -190,8 +262,11 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
         add(gap_chart(gaps), "gap")
     sources = {t["name"]: t.get("source_language") for t in run.get("tasks", [])}
     kinds = {t["name"]: t.get("kind") for t in run.get("tasks", [])}
-    cons = pd.DataFrame(analyses["consistency"] if "consistency" in analyses
-                        else consistency_of(pred, seed, sources=sources, kinds=kinds))
+    cons = pd.DataFrame(
+        analyses["consistency"]
+        if "consistency" in analyses
+        else consistency_of(pred, seed, sources=sources, kinds=kinds)
+    )
     if not cons.empty:
         for (task, setting), g in cons.groupby(["task", "setting"], sort=True):
             add(consistency_matrix(g, task, setting), "consistency")
@@ -200,9 +275,18 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
         rows = pd.DataFrame(grouped_scores(results.scores, by))
         if not rows.empty:
             add(grouped_chart(rows, by), f"group-{by}")
-            grouped[by] = [{"task": r.task, "setting": r.setting, "group": r.group, "value": _fmt(r.value),
-                            "range": f"{_fmt(r.min)}–{_fmt(r.max)}", "languages": ", ".join(r.languages),
-                            "weighting": r.weighting} for r in rows.itertuples()]
+            grouped[by] = [
+                {
+                    "task": r.task,
+                    "setting": r.setting,
+                    "group": r.group,
+                    "value": _fmt(r.value),
+                    "range": f"{_fmt(r.min)}–{_fmt(r.max)}",
+                    "languages": ", ".join(r.languages),
+                    "weighting": r.weighting,
+                }
+                for r in rows.itertuples()
+            ]
     metrics = {t["name"]: METRICS.get(t.get("metric")) for t in run.get("tasks", [])}
     pairs = language_pairs(pred, seed, sources=sources, metrics=metrics) if not pred.empty else []
     flips = flipped_items(pred) if not pred.empty else pd.DataFrame()
@@ -213,28 +297,84 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
         for lang in sorted(r.per_language):
             p = r.per_language[lang]
             fields = texts.get((r.task, lang, p["item_id"]), {})
-            per.append({"language": _label(lang), "correct": p["score"] >= 0.5, "prediction": _show(p["prediction"]),
-                        "gold": _show(p["gold"]), "fields": [(k, _show(v)) for k, v in fields.items()]})
-        flip_rows.append({"task": r.task, "setting": r.setting, "parallel_id": str(r.parallel_id),
-                          "correct": ", ".join(r.correct), "wrong": ", ".join(r.wrong), "per": per})
+            per.append(
+                {
+                    "language": _label(lang),
+                    "correct": p["score"] >= 0.5,
+                    "prediction": _show(p["prediction"]),
+                    "gold": _show(p["gold"]),
+                    "fields": [(k, _show(v)) for k, v in fields.items()],
+                }
+            )
+        flip_rows.append(
+            {
+                "task": r.task,
+                "setting": r.setting,
+                "parallel_id": str(r.parallel_id),
+                "correct": ", ".join(r.correct),
+                "wrong": ", ".join(r.wrong),
+                "per": per,
+            }
+        )
     meta = [langmeta.info(c) for c in sorted(set(scores["language"]))] if not scores.empty else []
     return {
-        "run": run, "figs": figs, "sections": sections, "plotly_js": get_plotlyjs(),
-        "scores": [{"task": r.task, "setting": r.setting, "language": _label(r.language), "metric": r.metric,
-                    "value": _fmt(r.value), "ci": f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]", "n": r.n, "errors": r.errors}
-                   for r in scores.itertuples()] if not scores.empty else [],
-        "gaps": [{"task": g["task"], "setting": g["setting"], "language": _label(g["language"]), "source": g["source"],
-                  "reference": g.get("reference_setting", g["setting"]), "gap": _fmt(g["gap"]),
-                  "ci": f"[{_fmt(g['ci_low'])}, {_fmt(g['ci_high'])}]", "n": g["n"]}
-                 for g in analyses.get("transfer_gap", [])],
-        "pairs": [{"task": p["task"], "setting": p["setting"], "a": _label(p["language_a"]), "b": _label(p["language_b"]),
-                   "n": p["n"], "diff": _fmt(p["difference"]), "ci": f"[{_fmt(p['ci_low'])}, {_fmt(p['ci_high'])}]",
-                   "test": p["test"], "p": f"{p['p_value']:.3g}", "p_holm": f"{p['p_holm']:.3g}",
-                   "significant": p["significant"]} for p in pairs],
+        "run": run,
+        "figs": figs,
+        "sections": sections,
+        "plotly_js": get_plotlyjs(),
+        "scores": [
+            {
+                "task": r.task,
+                "setting": r.setting,
+                "language": _label(r.language),
+                "metric": r.metric,
+                "value": _fmt(r.value),
+                "ci": f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
+                "n": r.n,
+                "errors": r.errors,
+            }
+            for r in scores.itertuples()
+        ]
+        if not scores.empty
+        else [],
+        "gaps": [
+            {
+                "task": g["task"],
+                "setting": g["setting"],
+                "language": _label(g["language"]),
+                "source": g["source"],
+                "reference": g.get("reference_setting", g["setting"]),
+                "gap": _fmt(g["gap"]),
+                "ci": f"[{_fmt(g['ci_low'])}, {_fmt(g['ci_high'])}]",
+                "n": g["n"],
+            }
+            for g in analyses.get("transfer_gap", [])
+        ],
+        "pairs": [
+            {
+                "task": p["task"],
+                "setting": p["setting"],
+                "a": _label(p["language_a"]),
+                "b": _label(p["language_b"]),
+                "n": p["n"],
+                "diff": _fmt(p["difference"]),
+                "ci": f"[{_fmt(p['ci_low'])}, {_fmt(p['ci_high'])}]",
+                "test": p["test"],
+                "p": f"{p['p_value']:.3g}",
+                "p_holm": f"{p['p_holm']:.3g}",
+                "significant": p["significant"],
+            }
+            for p in pairs
+        ],
         "n_significant": sum(p["significant"] for p in pairs),
-        "grouped": grouped, "flips": flip_rows, "n_flips": len(flips), "max_flips": MAX_FLIPS,
-        "meta": [m.as_dict() for m in meta], "meta_sources": langmeta.sources(),
-        "tasks": run.get("tasks", []), "notes": notes or [],
+        "grouped": grouped,
+        "flips": flip_rows,
+        "n_flips": len(flips),
+        "max_flips": MAX_FLIPS,
+        "meta": [m.as_dict() for m in meta],
+        "meta_sources": langmeta.sources(),
+        "tasks": run.get("tasks", []),
+        "notes": notes or [],
     }
 
 
@@ -333,7 +473,7 @@ nav a{margin-right:1em}
 })();
 </script>
 </body></html>
-"""
+"""  # noqa: E501 (an HTML template: its lines are the page, not code)
 
 
 def html(results: Results, texts: dict | None = None, notes: list[str] | None = None) -> str:
@@ -341,8 +481,13 @@ def html(results: Results, texts: dict | None = None, notes: list[str] | None = 
     return env.from_string(TEMPLATE).render(**context(results, texts, notes))
 
 
-def write_html(results: Results, path: Path | None = None, *, data_dir: str | Path | None = None,
-               task_files: tuple[str | Path, ...] = ()) -> Path:
+def write_html(
+    results: Results,
+    path: Path | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    task_files: tuple[str | Path, ...] = (),
+) -> Path:
     """Write ``report.html`` (self-contained) into the run directory or ``path``."""
     pred_langs = sorted(set(results.to_pandas()["language"])) if results.scores else []
     texts, notes = item_texts(results, pred_langs, data_dir, task_files)

@@ -1,4 +1,5 @@
 """Reports read results, never models. Markdown here; the HTML report builds on the same tables."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +23,11 @@ def score_table(results: Results) -> pd.DataFrame:
         # the gap is computed on a task's primary metric (its spec's), so it joins only those rows
         primary = {t["name"]: t.get("metric") for t in results.data["run"].get("tasks", [])}
         gaps = gaps.assign(metric=[primary.get(t) for t in gaps["task"]])
-        df = df.merge(gaps[["task", "setting", "language", "metric", "gap", "gap_ci_low", "gap_ci_high"]],
-                      on=["task", "setting", "language", "metric"], how="left")
+        df = df.merge(
+            gaps[["task", "setting", "language", "metric", "gap", "gap_ci_low", "gap_ci_high"]],
+            on=["task", "setting", "language", "metric"],
+            how="left",
+        )
     else:
         df["gap"] = df["gap_ci_low"] = df["gap_ci_high"] = float("nan")
     df.insert(3, "name", [L.name(c) for c in df["language"]])
@@ -45,23 +49,34 @@ def _md_escape(text: str) -> str:
 def markdown(results: Results) -> str:
     """The run as Markdown: per task and setting, a per-language table with CIs and the gap."""
     run = results.data["run"]
-    lines = [f"# xling run `{run['run_id']}`", "",
-             f"- model: `{run['model']['spec']}` (fingerprint `{run['model']['fingerprint']}`)",
-             f"- started {run['started']}, finished {run['finished']}",
-             f"- seed {run['seed']}; {run['statistics']['ci']}; scores on a 0-100 scale",
-             f"- items with errors: {run['errors']}", ""]
+    lines = [
+        f"# xling run `{run['run_id']}`",
+        "",
+        f"- model: `{run['model']['spec']}` (fingerprint `{run['model']['fingerprint']}`)",
+        f"- started {run['started']}, finished {run['finished']}",
+        f"- seed {run['seed']}; {run['statistics']['ci']}; scores on a 0-100 scale",
+        f"- items with errors: {run['errors']}",
+        "",
+    ]
     tasks = {t["name"]: t for t in run["tasks"]}
     table = score_table(results)
     for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
         t = tasks.get(task, {})
-        lines += [f"## {_md_escape(task)} — {_md_escape(setting)}" + (f" — {metric}" if metric != t.get("metric", metric) else ""), "",
-                  f"{t.get('kind', '')}, metric {metric}, licence {t.get('licence', '?')}, "
-                  f"items {t.get('creation', '?')}" + (f"; {t['split_note']}" if t.get("split_note") else ""), "",
-                  "| language | name | score | 95% CI | gap to source | gap CI | n | errors |",
-                  "|---|---|---:|---|---:|---|---:|---:|"]
+        lines += [
+            f"## {_md_escape(task)} — {_md_escape(setting)}"
+            + (f" — {metric}" if metric != t.get("metric", metric) else ""),
+            "",
+            f"{t.get('kind', '')}, metric {metric}, licence {t.get('licence', '?')}, "
+            f"items {t.get('creation', '?')}" + (f"; {t['split_note']}" if t.get("split_note") else ""),
+            "",
+            "| language | name | score | 95% CI | gap to source | gap CI | n | errors |",
+            "|---|---|---:|---|---:|---|---:|---:|",
+        ]
         for r in g.sort_values("value", ascending=False).itertuples():
-            lines.append(f"| {r.language} | {_md_escape(r.name)} | {fmt(r.value)} | {fmt_ci(r.ci_low, r.ci_high)} | "
-                         f"{fmt(r.gap)} | {fmt_ci(r.gap_ci_low, r.gap_ci_high)} | {r.n} | {r.errors} |")
+            lines.append(
+                f"| {r.language} | {_md_escape(r.name)} | {fmt(r.value)} | {fmt_ci(r.ci_low, r.ci_high)} | "
+                f"{fmt(r.gap)} | {fmt_ci(r.gap_ci_low, r.gap_ci_high)} | {r.n} | {r.errors} |"
+            )
         lines.append("")
     lines += _markdown_analyses(results)
     return "\n".join(lines)
@@ -73,38 +88,67 @@ def _markdown_analyses(results: Results) -> list[str]:
     lines = []
     grouped = pd.DataFrame(a.get("grouped_averages", []))
     if not grouped.empty:
-        lines += ["## Grouped averages", "",
-                  "Each group's value is the uniform mean over its languages; the `(all, per …)` row is the uniform "
-                  "mean over groups.", ""]
+        lines += [
+            "## Grouped averages",
+            "",
+            "Each group's value is the uniform mean over its languages; the `(all, per …)` row is the uniform "
+            "mean over groups.",
+            "",
+        ]
         for by, g in grouped.groupby("by", sort=False):
             lines += [f"### by {by}", "", "| task | setting | group | mean | languages |", "|---|---|---|---:|---|"]
             for r in g.itertuples():
-                lines.append(f"| {_md_escape(r.task)} | {_md_escape(r.setting)} | {_md_escape(r.group)} | {fmt(r.value)} | "
-                             f"{', '.join(r.languages)} |")
+                lines.append(
+                    f"| {_md_escape(r.task)} | {_md_escape(r.setting)} | {_md_escape(r.group)} | {fmt(r.value)} | "
+                    f"{', '.join(r.languages)} |"
+                )
             lines.append("")
     cons = pd.DataFrame(a.get("consistency", []))
     if not cons.empty:
-        lines += ["## Cross-lingual consistency", "",
-                  "Per language pair on shared parallel items: agreement of predictions, agree-and-correct, Cohen's "
-                  "kappa (95% bootstrap CIs), and flips (correct in one language, wrong in the other).", "",
-                  "| task | setting | pair | n | agreement | agree & correct | kappa | flips |",
-                  "|---|---|---|---:|---|---|---|---:|"]
+        lines += [
+            "## Cross-lingual consistency",
+            "",
+            "Per language pair on shared parallel items: agreement of predictions, agree-and-correct, Cohen's "
+            "kappa (95% bootstrap CIs), and flips (correct in one language, wrong in the other).",
+            "",
+            "| task | setting | pair | n | agreement | agree & correct | kappa | flips |",
+            "|---|---|---|---:|---|---|---|---:|",
+        ]
         for r in cons.itertuples():
-            kappa = "–" if pd.isna(r.kappa) else f"{r.kappa:.2f}" + (
-                "" if pd.isna(r.kappa_ci_low) else f" [{r.kappa_ci_low:.2f}, {r.kappa_ci_high:.2f}]")
-            lines.append(f"| {_md_escape(r.task)} | {_md_escape(r.setting)} | {r.language_a} – {r.language_b} | {r.n} | "
-                         f"{fmt(r.agreement)} {fmt_ci(r.agreement_ci_low, r.agreement_ci_high)} | "
-                         f"{fmt(r.agree_correct)} {fmt_ci(r.agree_correct_ci_low, r.agree_correct_ci_high)} | {kappa} | {r.flips} |")
+            kappa = (
+                "–"
+                if pd.isna(r.kappa)
+                else f"{r.kappa:.2f}"
+                + ("" if pd.isna(r.kappa_ci_low) else f" [{r.kappa_ci_low:.2f}, {r.kappa_ci_high:.2f}]")
+            )
+            lines.append(
+                f"| {_md_escape(r.task)} | {_md_escape(r.setting)} | {r.language_a} – {r.language_b} | {r.n} | "
+                f"{fmt(r.agreement)} {fmt_ci(r.agreement_ci_low, r.agreement_ci_high)} | "
+                f"{fmt(r.agree_correct)} {fmt_ci(r.agree_correct_ci_low, r.agree_correct_ci_high)} | "
+                f"{kappa} | {r.flips} |"
+            )
         lines.append("")
     for r in a.get("consistency_not_applicable", []):
-        lines += [f"Cross-lingual consistency does not apply to {_md_escape(r['task'])} ({r['kind']}): "
-                  f"{_md_escape(r['reason'])}.", ""]
+        lines += [
+            f"Cross-lingual consistency does not apply to {_md_escape(r['task'])} ({r['kind']}): "
+            f"{_md_escape(r['reason'])}.",
+            "",
+        ]
     meta = a.get("languages", {})
     if meta.get("metadata"):
-        lines += ["## Languages", "", "| code | name | script | family | resource tier (source) |", "|---|---|---|---|---|"]
+        lines += [
+            "## Languages",
+            "",
+            "| code | name | script | family | resource tier (source) |",
+            "|---|---|---|---|---|",
+        ]
         for m in meta["metadata"]:
-            tier = m.get("resource_group", m["tier"]) + (f" ({m['resource_source']})" if m.get("resource_source") else "")
-            lines.append(f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {tier} |")
+            tier = m.get("resource_group", m["tier"]) + (
+                f" ({m['resource_source']})" if m.get("resource_source") else ""
+            )
+            lines.append(
+                f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {tier} |"
+            )
         lines += ["", "Sources: " + "; ".join(f"{k}: {v}" for k, v in meta.get("sources", {}).items()), ""]
     return lines
 

@@ -4,6 +4,7 @@ Both hand every finished unit to the driver's ``on_result``, which writes it to 
 transaction: workers never write the prediction store, so nothing is written twice, and a unit
 whose worker died is simply run again elsewhere.
 """
+
 from __future__ import annotations
 
 import copy
@@ -42,13 +43,22 @@ class WorkerSpec:
     allow_partial_training: bool = False
 
 
-def make_context(backend: Backend, cache: ResponseCache, spec: WorkerSpec,
-                 on_progress: Callable[[int], None] | None = None) -> RunContext:
+def make_context(
+    backend: Backend, cache: ResponseCache, spec: WorkerSpec, on_progress: Callable[[int], None] | None = None
+) -> RunContext:
     """The run context kinds see, with cached clients on ``backend``."""
     client = EmbedClient(backend, cache, batch_size=spec.batch_size, on_progress=on_progress)
-    return RunContext(backend=backend, cache=cache, client=client, stats=client.stats, limit=spec.limit,
-                      seed=spec.seed, batch_size=spec.batch_size, on_progress=on_progress,
-                      allow_partial_training=spec.allow_partial_training)
+    return RunContext(
+        backend=backend,
+        cache=cache,
+        client=client,
+        stats=client.stats,
+        limit=spec.limit,
+        seed=spec.seed,
+        batch_size=spec.batch_size,
+        on_progress=on_progress,
+        allow_partial_training=spec.allow_partial_training,
+    )
 
 
 def run_recorded(kind, unit: Unit, task: Task, ctx: RunContext) -> tuple[list[Prediction], dict]:
@@ -103,8 +113,9 @@ class LocalExecutor:
                 if reporter:
                     reporter.start_unit(unit)
                 if task.name not in kinds:
-                    kinds[task.name] = make_kind(task.spec.kind, self.backend, model=spec.model, task=task.name,
-                                                 protocol=spec.protocol)
+                    kinds[task.name] = make_kind(
+                        task.spec.kind, self.backend, model=spec.model, task=task.name, protocol=spec.protocol
+                    )
                 on_result(unit, *run_recorded(kinds[task.name], unit, task, ctx))
         finally:
             cache.close()
@@ -129,7 +140,9 @@ class RayExecutor:
         try:
             import ray  # noqa: F401
         except ImportError as exc:
-            raise UserError("--executor ray needs Ray, which is not installed", hint="pip install 'xling[ray]'") from exc
+            raise UserError(
+                "--executor ray needs Ray, which is not installed", hint="pip install 'xling[ray]'"
+            ) from exc
         self.address = address
         self.workers = workers
         self.max_retries = max_retries
@@ -141,19 +154,22 @@ class RayExecutor:
         if ray.is_initialized():
             return ray, False
         env = {k: v for k, v in os.environ.items() if k.startswith("XLING_") or k == "PYTHONPATH"}
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                  "runtime_env": {"env_vars": env}}
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "runtime_env": {"env_vars": env}}
         try:
             if self.address in (None, "local"):
                 ray.init(num_cpus=self.workers or os.cpu_count(), **kwargs)
             else:
                 ray.init(address=self.address, **kwargs)
         except Exception as exc:  # Ray raises plain Exception on a local start-up timeout
-            where = "start a local Ray instance" if self.address in (None, "local") else f"reach the Ray cluster at {self.address!r}"
+            where = (
+                "start a local Ray instance"
+                if self.address in (None, "local")
+                else f"reach the Ray cluster at {self.address!r}"
+            )
             raise UserError(
                 f"cannot {where}: {exc}",
                 hint="start one with `ray start --head`, then pass --ray-address auto (or ray://HOST:10001); "
-                     "a busy machine can delay Ray's start-up past its timeout",
+                "a busy machine can delay Ray's start-up past its timeout",
             ) from exc
         return ray, True
 
@@ -204,8 +220,10 @@ class RayExecutor:
                     task.skipped.add(path, line, message)
             submit(actor)
         if failures:
-            raise UnitsFailed(f"{len(failures)} unit(s) failed on every try (the others are stored; rerun to retry):\n  "
-                              + "\n  ".join(failures))
+            raise UnitsFailed(
+                f"{len(failures)} unit(s) failed on every try (the others are stored; rerun to retry):\n  "
+                + "\n  ".join(failures)
+            )
         return total
 
 
@@ -221,8 +239,9 @@ class UnitWorker:
 
     def run(self, task: Task, unit: Unit) -> tuple[list[Prediction], dict, list, dict]:
         if task.name not in self.kinds:
-            self.kinds[task.name] = make_kind(task.spec.kind, self.backend, model=self.spec.model, task=task.name,
-                                              protocol=self.spec.protocol)
+            self.kinds[task.name] = make_kind(
+                task.spec.kind, self.backend, model=self.spec.model, task=task.name, protocol=self.spec.protocol
+            )
         before = copy.deepcopy(self.ctx.stats.as_dict())
         preds, reads = run_recorded(self.kinds[task.name], unit, task, self.ctx)
         delta = _stats_delta(before, self.ctx.stats.as_dict())

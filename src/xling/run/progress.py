@@ -1,4 +1,5 @@
 """A rich progress bar for runs (on stderr, so stdout stays clean for tables and pipes)."""
+
 from __future__ import annotations
 
 from rich.console import Console
@@ -12,8 +13,12 @@ class RichReporter:
 
     def __init__(self, total_units: int, console: Console | None = None):
         self._progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=console or Console(stderr=True), transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console or Console(stderr=True),
+            transient=False,
         )
         self._progress.start()
         self._units = self._progress.add_task("units", total=total_units)

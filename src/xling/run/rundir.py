@@ -5,6 +5,7 @@ into an error naming the file and the fix, before any model loads. :func:`open_r
 takes an exclusive lock (``fcntl.flock`` on ``DIR/.lock``) that the run holds until it ends;
 the kernel drops it when the process dies, even under kill -9, so a stale lock never blocks.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -95,8 +96,11 @@ def open_run_dir(run_dir: str | Path) -> RunLock:
     lock = RunLock(run_dir).acquire()
     store = run_dir / PredictionStore.FILE
     try:
-        check_sqlite(store, f"move {store} away (this run then starts afresh) or pass another --output; "
-                            "the response cache keeps every model answer, so nothing else is lost")
+        check_sqlite(
+            store,
+            f"move {store} away (this run then starts afresh) or pass another --output; "
+            "the response cache keeps every model answer, so nothing else is lost",
+        )
     except UserError:
         lock.release()
         raise
@@ -121,8 +125,10 @@ class RunLock:
             fh.seek(0)
             owner = fh.read().strip() or "?"
             fh.close()
-            raise RunDirInUse(f"{self.run_dir} is in use by pid {owner}",
-                              hint="wait for that run to end (or stop it), or choose another --output") from None
+            raise RunDirInUse(
+                f"{self.run_dir} is in use by pid {owner}",
+                hint="wait for that run to end (or stop it), or choose another --output",
+            ) from None
         fh.truncate(0)
         fh.write(str(os.getpid()))
         fh.flush()

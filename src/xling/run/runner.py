@@ -3,6 +3,7 @@
 The flow runs one way: task spec -> items -> model requests (cached) -> predictions (store)
 -> metrics -> analyses -> results.json -> reports.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,7 +76,12 @@ def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None 
         for code in languages:
             lang = try_canonical(code)
             if lang is None or lang not in every:
-                raise unknown("language", code, every, hint="none of the chosen tasks has it; `xling tasks --language CODE` finds tasks that do")
+                raise unknown(
+                    "language",
+                    code,
+                    every,
+                    hint="none of the chosen tasks has it; `xling tasks --language CODE` finds tasks that do",
+                )
             wanted.append(lang)
     units, per_task = [], {}
     for task in tasks:
@@ -156,7 +162,10 @@ def evaluate(
         raise UserError(f"--max-cell-chars must be at least 1, not {max_cell_chars}")
     data_dir = Path(data_dir) if data_dir else None
     if data_dir is not None and not data_dir.is_dir():
-        raise UserError(f"data directory {str(data_dir)!r} does not exist", hint="pass --data-dir pointing at the folder holding the benchmark releases")
+        raise UserError(
+            f"data directory {str(data_dir)!r} does not exist",
+            hint="pass --data-dir pointing at the folder holding the benchmark releases",
+        )
     task_list = resolve_tasks(tasks, task_files, data_dir)
     for t in task_list:
         t.skip_bad_rows = skip_bad_rows
@@ -168,8 +177,9 @@ def evaluate(
     if output:
         open_run_dir(output)
     backend = load_model(model, model_options)
-    kinds = {t.name: make_kind(t.spec.kind, backend, model=model, task=t.name, protocol=protocol_options)
-             for t in task_list}
+    kinds = {
+        t.name: make_kind(t.spec.kind, backend, model=model, task=t.name, protocol=protocol_options) for t in task_list
+    }
     the_plan = plan(task_list, languages, kinds)
     metric_names = {t.name: kinds[t.name].metrics(t) for t in task_list}
     for t in task_list:
@@ -181,10 +191,13 @@ def evaluate(
     command = redact(command) if command else command
 
     config = {
-        "model": label, "model_options": redact_obj(model_options or {}),
+        "model": label,
+        "model_options": redact_obj(model_options or {}),
         "model_fingerprint": redact(fingerprint),
         "tasks": {t.name: file_sha256(t.spec_path) for t in task_list},
-        "languages": the_plan.languages, "limit": limit, "seed": seed,
+        "languages": the_plan.languages,
+        "limit": limit,
+        "seed": seed,
     }
     if skip_bad_rows:
         config["skip_bad_rows"] = True
@@ -204,7 +217,7 @@ def evaluate(
             hint="choose another --output, or omit it to get a directory named after the run",
         )
     store.start_run(run_id, config)
-    started = datetime.now(timezone.utc).isoformat()
+    started = datetime.now(UTC).isoformat()
 
     done = reusable_units(store, run_id, label, task_list)
     todo = [(task, unit) for task, unit in the_plan.units if unit not in done]
@@ -223,9 +236,16 @@ def evaluate(
         if reporter:
             reporter.advance_unit(unit)
 
-    spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), batch_size, limit, seed,
-                      protocol=None if protocol_options.is_default() else protocol_options.as_config(),
-                      allow_partial_training=allow_partial_training)
+    spec = WorkerSpec(
+        model,
+        dict(model_options or {}),
+        resolve_cache_path(cache_path),
+        batch_size,
+        limit,
+        seed,
+        protocol=None if protocol_options.is_default() else protocol_options.as_config(),
+        allow_partial_training=allow_partial_training,
+    )
     model_info = redact_obj(backend.info())
     try:
         stats = runner.run(todo, spec, on_result, reporter)
@@ -245,11 +265,26 @@ def evaluate(
     store.close()
     write_parquet(frame, run_dir / PARQUET_FILE)
     crash_point("results.parquet_written")
-    data = _results(run_id, config, command, model_info, task_list, records, frame, seed, started,
-                    calls | {"units_resumed": resumed, "units_total": len(the_plan.units),
-                             "long_text_policy": getattr(backend, "LONG_TEXT_POLICY", "none"),
-                             "max_tokens": getattr(backend, "MAX_TOKENS", None)}, limit,
-                    metric_names)
+    data = _results(
+        run_id,
+        config,
+        command,
+        model_info,
+        task_list,
+        records,
+        frame,
+        seed,
+        started,
+        calls
+        | {
+            "units_resumed": resumed,
+            "units_total": len(the_plan.units),
+            "long_text_policy": getattr(backend, "LONG_TEXT_POLICY", "none"),
+            "max_tokens": getattr(backend, "MAX_TOKENS", None),
+        },
+        limit,
+        metric_names,
+    )
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
     data["run"]["allow_partial_training"] = allow_partial_training
     record_no_items(data["run"]["tasks"], task_list)
@@ -303,8 +338,11 @@ def reusable_units(store: PredictionStore, run_id: str, model: str, task_list: l
     file they read unchanged (each file hashed once). Any other unit is computed again, its
     successful model calls served from the response cache."""
     hasher = Hasher(_tasks_by_name(task_list))
-    return {unit for unit, record in store.unit_provenance(run_id, model, clean_only=True).items()
-            if hasher.current(record) and not any(t["failed"] for t in record.get("training", []))}
+    return {
+        unit
+        for unit, record in store.unit_provenance(run_id, model, clean_only=True).items()
+        if hasher.current(record) and not any(t["failed"] for t in record.get("training", []))
+    }
 
 
 def whole_run_calls(invocations: list[dict], this: dict) -> dict:
@@ -337,8 +375,20 @@ def training_sets(records: dict[Unit, dict | None]) -> list[dict]:
     return sorted(sets.values(), key=lambda e: e["data"])
 
 
-def _results(run_id, config, command, model_info: dict, task_list, records: dict, frame: pd.DataFrame, seed, started, calls,
-             limit, metric_names: dict[str, list[str]] | None = None) -> dict:
+def _results(
+    run_id,
+    config,
+    command,
+    model_info: dict,
+    task_list,
+    records: dict,
+    frame: pd.DataFrame,
+    seed,
+    started,
+    calls,
+    limit,
+    metric_names: dict[str, list[str]] | None = None,
+) -> dict:
     from .. import analysis
     from ..results import SCHEMA_VERSION
 
@@ -349,30 +399,66 @@ def _results(run_id, config, command, model_info: dict, task_list, records: dict
             metric = METRICS[name]
             # the first metric keeps the historical seed key; others get their own
             est = metric.estimate(rows, seed, (task, setting, lang) if i == 0 else (task, setting, lang, name))
-            scores.append({"task": task, "setting": setting, "language": lang, "metric": metric.name,
-                           "value": est.value, "ci_low": est.ci_low, "ci_high": est.ci_high, "n": est.n,
-                           "errors": int(rows["error"].notna().sum()), **metric.extras(rows)})
+            scores.append(
+                {
+                    "task": task,
+                    "setting": setting,
+                    "language": lang,
+                    "metric": metric.name,
+                    "value": est.value,
+                    "ci_low": est.ci_low,
+                    "ci_high": est.ci_high,
+                    "n": est.n,
+                    "errors": int(rows["error"].notna().sum()),
+                    **metric.extras(rows),
+                }
+            )
     sources = {t.name: t.spec.source_language for t in task_list}
     return {
         "schema_version": SCHEMA_VERSION,
         "run": {
-            "run_id": run_id, "command": command, "config": config, "seed": seed,
+            "run_id": run_id,
+            "command": command,
+            "config": config,
+            "seed": seed,
             "software": _software(),
             "model": {**model_info, "fingerprint": config["model_fingerprint"]},
-            "data": data_files(records), "training": training_sets(records),
-            "tasks": [{"name": t.name, "kind": t.spec.kind, "metric": t.spec.metric, "licence": t.spec.licence,
-                       "creation": t.spec.creation, "source_language": t.spec.source_language,
-                       "eval_split": t.spec.eval_split, "split_note": t.spec.split_note, "limit": limit,
-                       "source": t.source_info(), "qa_normalisation": scorer_of(t.spec),
-                       "languages_without_data": sorted(set(t.languages) - set(t.available_languages()))}
-                      for t in task_list],
-            "started": started, "finished": datetime.now(timezone.utc).isoformat(),
-            "calls": calls, "errors": int(frame["error"].notna().sum()),
-            "statistics": {"ci": "95% percentile bootstrap over items, 2000 resamples, seeded per score",
-                           "scale": "0-100", "errors_score": 0},
+            "data": data_files(records),
+            "training": training_sets(records),
+            "tasks": [
+                {
+                    "name": t.name,
+                    "kind": t.spec.kind,
+                    "metric": t.spec.metric,
+                    "licence": t.spec.licence,
+                    "creation": t.spec.creation,
+                    "source_language": t.spec.source_language,
+                    "eval_split": t.spec.eval_split,
+                    "split_note": t.spec.split_note,
+                    "limit": limit,
+                    "source": t.source_info(),
+                    "qa_normalisation": scorer_of(t.spec),
+                    "languages_without_data": sorted(set(t.languages) - set(t.available_languages())),
+                }
+                for t in task_list
+            ],
+            "started": started,
+            "finished": datetime.now(UTC).isoformat(),
+            "calls": calls,
+            "errors": int(frame["error"].notna().sum()),
+            "statistics": {
+                "ci": "95% percentile bootstrap over items, 2000 resamples, seeded per score",
+                "scale": "0-100",
+                "errors_score": 0,
+            },
         },
         "scores": scores,
-        "analyses": analysis.run_analyses(frame, scores, sources, seed,
-                                          metrics={t: METRICS[specs[t].metric] for t in specs},
-                                          kinds={t: specs[t].kind for t in specs}),
+        "analyses": analysis.run_analyses(
+            frame,
+            scores,
+            sources,
+            seed,
+            metrics={t: METRICS[specs[t].metric] for t in specs},
+            kinds={t: specs[t].kind for t in specs},
+        ),
     }

@@ -1,11 +1,12 @@
 """The prediction store: one row per (run, model, task, setting, language, item) in SQLite
 inside the run directory. A unit's rows are written in one transaction with its 'done' mark,
 so a crash never leaves a half-written unit and a resumed run never counts an item twice."""
+
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,8 +35,20 @@ CREATE TABLE IF NOT EXISTS invocations (
 """
 UNIT_COLUMNS = ("run_id", "model", "task", "setting", "language", "n_items", "n_errors", "finished", "provenance")
 
-COLUMNS = ["run_id", "model", "task", "setting", "language", "split", "item_id", "parallel_id",
-           "prediction", "gold", "score", "error"]
+COLUMNS = [
+    "run_id",
+    "model",
+    "task",
+    "setting",
+    "language",
+    "split",
+    "item_id",
+    "parallel_id",
+    "prediction",
+    "gold",
+    "score",
+    "error",
+]
 
 
 def _json(value: object) -> str | None:
@@ -71,7 +84,7 @@ class PredictionStore:
         with self._con:
             self._con.execute(
                 "INSERT OR IGNORE INTO runs VALUES (?, ?, ?)",
-                (run_id, json.dumps(config, sort_keys=True), datetime.now(timezone.utc).isoformat()),
+                (run_id, json.dumps(config, sort_keys=True), datetime.now(UTC).isoformat()),
             )
 
     def done_units(self, run_id: str, model: str) -> set[Unit]:
@@ -88,20 +101,37 @@ class PredictionStore:
     def record_invocation(self, run_id: str, invocation: str, started: str, calls: dict) -> None:
         """This invocation's call counters so far (replaced on every call)."""
         with self._con:
-            self._con.execute("INSERT OR REPLACE INTO invocations VALUES (?, ?, ?, ?)",
-                              (run_id, invocation, started, json.dumps(calls, sort_keys=True)))
+            self._con.execute(
+                "INSERT OR REPLACE INTO invocations VALUES (?, ?, ?, ?)",
+                (run_id, invocation, started, json.dumps(calls, sort_keys=True)),
+            )
 
     def invocations(self, run_id: str) -> list[dict]:
         """Every invocation's call counters, oldest first."""
-        rows = self._con.execute("SELECT calls FROM invocations WHERE run_id = ? ORDER BY started, invocation", (run_id,))
+        rows = self._con.execute(
+            "SELECT calls FROM invocations WHERE run_id = ? ORDER BY started, invocation", (run_id,)
+        )
         return [json.loads(r[0]) for r in rows]
 
-    def write_unit(self, run_id: str, model: str, unit: Unit, predictions: Iterable[Prediction],
-                   provenance: dict | None = None) -> None:
+    def write_unit(
+        self, run_id: str, model: str, unit: Unit, predictions: Iterable[Prediction], provenance: dict | None = None
+    ) -> None:
         """All of a unit's predictions, its 'done' mark and what it was computed from, atomically."""
         rows = [
-            (run_id, model, unit.task, unit.setting, unit.language, p.split, p.item_id, p.parallel_id,
-             _json(p.prediction), _json(p.gold), p.score, p.error)
+            (
+                run_id,
+                model,
+                unit.task,
+                unit.setting,
+                unit.language,
+                p.split,
+                p.item_id,
+                p.parallel_id,
+                _json(p.prediction),
+                _json(p.gold),
+                p.score,
+                p.error,
+            )
             for p in predictions
         ]
         key = (run_id, model, unit.task, unit.setting, unit.language)
@@ -114,8 +144,13 @@ class PredictionStore:
             crash_point("store.in_transaction")
             self._con.execute(
                 f"INSERT OR REPLACE INTO units ({','.join(UNIT_COLUMNS)}) VALUES ({','.join('?' * len(UNIT_COLUMNS))})",
-                (*key, len(rows), sum(r[-1] is not None for r in rows), datetime.now(timezone.utc).isoformat(),
-                 None if provenance is None else json.dumps(provenance, ensure_ascii=False, sort_keys=True)),
+                (
+                    *key,
+                    len(rows),
+                    sum(r[-1] is not None for r in rows),
+                    datetime.now(UTC).isoformat(),
+                    None if provenance is None else json.dumps(provenance, ensure_ascii=False, sort_keys=True),
+                ),
             )
         crash_point("store.committed")
 

@@ -5,13 +5,14 @@ language's "the answer is" phrase), option letters and label words (QA scoring:
 Nothing here raises on odd model output: an answer that cannot be read is ``None`` with a
 status (``empty`` / ``unparseable``), which kinds score as wrong and record.
 """
+
 from __future__ import annotations
 
 import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import regex  # Unicode script properties (\p{Script=...}) and \b that works for every script
 
@@ -39,7 +40,7 @@ def ascii_digits(text: str) -> str:
     return _NON_ASCII_DIGIT.sub(_digit, text).translate(_SEP_TABLE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def separators(language: str) -> tuple[str, str]:
     """(decimal, group) symbols of a language's number format, from CLDR (via babel);
     ``('.', ',')`` for a language CLDR does not know."""
@@ -59,7 +60,7 @@ def _locale_code(language: str) -> str:
     return langcodes.Language.get(lang).language  # 'spa' -> 'es' (CLDR uses the shortest code)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _number_pattern(language: str) -> re.Pattern:
     # A plain space groups digits only where the language writes it so (fr, ru: "70 000").
     dec, grp = separators(language)
@@ -112,8 +113,9 @@ def _grouped(tok: str, mark: str) -> bool:
     if len(parts) < 2 or len(parts[-1]) != 3:
         return False
     head, middle = parts[0], parts[1:-1]
-    return (1 <= len(head) <= 3 and all(len(p) == 3 for p in middle)) or \
-        (1 <= len(head) <= 2 and all(len(p) == 2 for p in middle) and bool(middle))
+    return (1 <= len(head) <= 3 and all(len(p) == 3 for p in middle)) or (
+        1 <= len(head) <= 2 and all(len(p) == 2 for p in middle) and bool(middle)
+    )
 
 
 def numbers_in(text: str, language: str = "eng_Latn") -> list[tuple[int, float]]:
@@ -154,10 +156,10 @@ def extract_number(text: str | None, language: str, phrases: list[str]) -> Extra
     norm = ascii_digits(text)
     hits = list(_phrase_pattern(phrases).finditer(norm)) if phrases else []
     for hit in reversed(hits):
-        tail = norm[hit.end():]
+        tail = norm[hit.end() :]
         m = re.match(r"[^\d\n-]{0,16}?(-?\d)", tail)  # ": $", " **", "은 ", "—" before the number
         if m:
-            nums = numbers_in(tail[m.start(1):], language)
+            nums = numbers_in(tail[m.start(1) :], language)
             if nums and nums[0][0] == 0:
                 return Extracted(_clean(nums[0][1]), "ok", "answer-phrase")
     nums = numbers_in(norm, language)
@@ -178,6 +180,7 @@ def numbers_equal(predicted: float | int | None, gold: str | float | int) -> boo
 
 
 # --- option letters and label words ------------------------------------------------------------
+
 
 def extract_choice(text: str | None, letters: list[str], choices: list[str]) -> Extracted:
     """A multiple-choice answer: an option letter (standalone, any of ``letters``), else an
@@ -200,7 +203,7 @@ def extract_choice(text: str | None, letters: list[str], choices: list[str]) -> 
     return Extracted(None, "unparseable")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _letter_pattern(letters: tuple[str, ...]) -> regex.Pattern:
     # A letter standing alone: not part of a word ("A." / "(B)" / "Answer: C" / "أ"), case-sensitive
     # so the English article "a" is not option A.
@@ -231,7 +234,7 @@ def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:
             if w.strip():
                 lookup.setdefault(w.strip().casefold(), set()).add(label)
     lead_in = _LEAD_IN.match(text.strip())
-    for candidate in (text, text.strip()[lead_in.end():] if lead_in else None):
+    for candidate in (text, text.strip()[lead_in.end() :] if lead_in else None):
         if candidate is None:
             continue
         labels = lookup.get(_first_clause(candidate).casefold(), set())

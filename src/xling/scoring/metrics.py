@@ -5,6 +5,7 @@ with a bootstrap CI over items; a :class:`CorpusMetric` is a statistic of the wh
 (Spearman, mining F1) with a bootstrap CI that recomputes the statistic on resampled items; a
 :class:`CountMetric` sums per-item counts (entity F1, token accuracy) and recombines them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -38,8 +39,13 @@ class Metric:
         if self.item_score is None:
             values = rows["score"].to_numpy(dtype=float)
         else:
-            values = np.array([np.nan if _is_error(err) else self.item_score(p, g)
-                               for p, g, err in zip(rows["prediction"], rows["gold"], rows["error"])], dtype=float)
+            values = np.array(
+                [
+                    np.nan if _is_error(err) else self.item_score(p, g)
+                    for p, g, err in zip(rows["prediction"], rows["gold"], rows["error"])
+                ],
+                dtype=float,
+            )
         return np.nan_to_num(values, nan=0.0)
 
     def estimate(self, rows: pd.DataFrame, seed: int, key: tuple[str, ...]) -> Estimate:
@@ -105,6 +111,7 @@ class CorpusMetric(Metric):
         def value(idx: np.ndarray) -> float:
             kept = idx[ok[idx]]  # error rows stay out of the statistic, as in ``estimate``
             return self.value_of(preds[kept], golds[kept])
+
         return value
 
 
@@ -158,6 +165,7 @@ def _ndcg_at_10(rank, gold) -> float:
 def _mrr_at_10(rank, gold) -> float:
     return 0.0 if rank is None or int(rank) > 10 else 1.0 / int(rank)
 
+
 @dataclass(frozen=True)
 class CountMetric(Metric):
     """A statistic of the whole unit built from additive per-item counts (entity F1, token accuracy).
@@ -193,9 +201,11 @@ class CountMetric(Metric):
 
     def _statistic(self, counts: np.ndarray) -> Callable[[np.ndarray], float]:
         """The value (0-1) of the items at indices ``idx``, from their summed counts (mean over seeds)."""
+
         def statistic(idx: np.ndarray) -> float:
             summed = counts[idx].sum(axis=0)  # (seeds, counts)
             return float(np.mean([self.combine(c) for c in summed]))
+
         return statistic
 
     def on_items(self, rows: pd.DataFrame) -> Callable[[np.ndarray], float]:
@@ -238,18 +248,29 @@ METRICS: dict[str, Metric] = {
     for m in [
         Metric("accuracy", "share of items classified correctly, x100"),
         Metric("p@1", "precision at 1: share of sentences whose nearest neighbour is their translation, x100"),
-        CorpusMetric("spearman", "Spearman rank correlation between model similarity and gold score, x100",
-                     statistic=_spearman),
-        CorpusMetric("mining_f1", "BUCC-style F1 of the pairs mined above a margin threshold, x100",
-                     statistic=_mining_f1),
-        Metric("ndcg@10", "nDCG@10 with the item's own passage as the one relevant passage, x100",
-               item_score=_ndcg_at_10),
+        CorpusMetric(
+            "spearman", "Spearman rank correlation between model similarity and gold score, x100", statistic=_spearman
+        ),
+        CorpusMetric(
+            "mining_f1", "BUCC-style F1 of the pairs mined above a margin threshold, x100", statistic=_mining_f1
+        ),
+        Metric(
+            "ndcg@10", "nDCG@10 with the item's own passage as the one relevant passage, x100", item_score=_ndcg_at_10
+        ),
         Metric("mrr@10", "mean reciprocal rank of the relevant passage, cut at 10, x100", item_score=_mrr_at_10),
         Metric("em", "extractive QA exact match after language-aware answer normalisation (MLQA), x100"),
         Metric("f1", "extractive QA token F1 after language-aware normalisation and segmentation (MLQA), x100"),
-        CountMetric("entity_f1", "seqeval micro F1 over the entities of all sentences (IOB2), x100",
-                     counts=_entity_counts, combine=_f1_from_counts),
-        CountMetric("token_accuracy", "share of all tokens (syntactic words) tagged correctly, x100",
-                     counts=_token_counts, combine=lambda c: 0.0 if c[1] == 0 else c[0] / c[1]),
+        CountMetric(
+            "entity_f1",
+            "seqeval micro F1 over the entities of all sentences (IOB2), x100",
+            counts=_entity_counts,
+            combine=_f1_from_counts,
+        ),
+        CountMetric(
+            "token_accuracy",
+            "share of all tokens (syntactic words) tagged correctly, x100",
+            counts=_token_counts,
+            combine=lambda c: 0.0 if c[1] == 0 else c[0] / c[1],
+        ),
     ]
 }

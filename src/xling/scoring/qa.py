@@ -13,6 +13,7 @@ Two scorers (a task's ``options.qa_normalisation``):
 
 EM and bag-of-tokens F1 are each the maximum over the gold answers.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,7 +21,7 @@ import string
 import sys
 import unicodedata
 from collections import Counter
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import regex
@@ -37,7 +38,10 @@ _SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b")
 @lru_cache(maxsize=1)
 def _mlqa_punct() -> frozenset[str]:
     """Every Unicode punctuation character (category P*) and ASCII punctuation."""
-    return frozenset(chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)).startswith("P")) | _SQUAD_PUNCT
+    return (
+        frozenset(chr(i) for i in range(sys.maxunicode + 1) if unicodedata.category(chr(i)).startswith("P"))
+        | _SQUAD_PUNCT
+    )
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +53,7 @@ def _rules() -> dict[str, dict]:
     return raw
 
 
-@lru_cache(maxsize=None)
+@cache
 def rule_for(language: str) -> tuple[re.Pattern | None, str]:
     """(article pattern or None, segmentation) for a canonical code (``zho_Hans``) or ISO 639-3 code."""
     rule = _rules().get(language.split("_")[0], {})
@@ -118,10 +122,13 @@ def token_f1(prediction: str, gold: str, language: str, scorer: str = DEFAULT_SC
     return 2 * precision * recall / (precision + recall)
 
 
-def best_over_golds(prediction: str, golds: list[str], language: str,
-                    scorer: str = DEFAULT_SCORER) -> tuple[float, float]:
+def best_over_golds(
+    prediction: str, golds: list[str], language: str, scorer: str = DEFAULT_SCORER
+) -> tuple[float, float]:
     """(EM, F1) of one prediction: the best over the gold answers (SQuAD/MLQA convention)."""
     if not golds:
         raise ValueError("an extractive-QA item needs at least one gold answer")
-    return (max(exact_match(prediction, g, language, scorer) for g in golds),
-            max(token_f1(prediction, g, language, scorer) for g in golds))
+    return (
+        max(exact_match(prediction, g, language, scorer) for g in golds),
+        max(token_f1(prediction, g, language, scorer) for g in golds),
+    )

@@ -1,4 +1,5 @@
 """Confidence intervals by seeded bootstrap over items (``scipy.stats.bootstrap``)."""
+
 from __future__ import annotations
 
 import zlib
@@ -12,6 +13,7 @@ def _scipy_stats():
     from scipy import stats  # imported on first use: it costs ~1.5 s, and `xling --help` needs none of it
 
     return stats
+
 
 N_RESAMPLES = 2000
 CONFIDENCE = 0.95
@@ -31,8 +33,14 @@ def seed_for(seed: int, *key: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32("\x1f".join(key).encode("utf-8"))])
 
 
-def bootstrap_mean(values: np.ndarray, rng: np.random.Generator, *, scale: float = 1.0,
-                   n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> Estimate:
+def bootstrap_mean(
+    values: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    scale: float = 1.0,
+    n_resamples: int = N_RESAMPLES,
+    confidence: float = CONFIDENCE,
+) -> Estimate:
     """Mean of per-item scores with a percentile bootstrap CI."""
     x = np.asarray(values, dtype=float)
     n = len(x)
@@ -41,43 +49,83 @@ def bootstrap_mean(values: np.ndarray, rng: np.random.Generator, *, scale: float
     mean = float(x.mean())
     if n == 1 or np.all(x == x[0]):
         return Estimate(mean * scale, mean * scale, mean * scale, n)
-    res = _scipy_stats().bootstrap((x,), np.mean, n_resamples=n_resamples, confidence_level=confidence,
-                          method=METHOD, random_state=rng, vectorized=True)
+    res = _scipy_stats().bootstrap(
+        (x,),
+        np.mean,
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method=METHOD,
+        random_state=rng,
+        vectorized=True,
+    )
     ci = res.confidence_interval
     return Estimate(mean * scale, float(ci.low) * scale, float(ci.high) * scale, n)
 
 
-def bootstrap_statistic(n: int, statistic: Callable[[np.ndarray], float], rng: np.random.Generator, *,
-                        n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> Estimate:
+def bootstrap_statistic(
+    n: int,
+    statistic: Callable[[np.ndarray], float],
+    rng: np.random.Generator,
+    *,
+    n_resamples: int = N_RESAMPLES,
+    confidence: float = CONFIDENCE,
+) -> Estimate:
     """Any statistic of a set of items (F1, Spearman...), given as a function of item indices."""
     if n == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), 0)
     value = float(statistic(np.arange(n)))
     if n == 1:
         return Estimate(value, value, value, 1)
-    res = _scipy_stats().bootstrap((np.arange(n),), lambda idx: statistic(idx), n_resamples=n_resamples,
-                          confidence_level=confidence, method=METHOD, random_state=rng, vectorized=False)
+    res = _scipy_stats().bootstrap(
+        (np.arange(n),),
+        lambda idx: statistic(idx),
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method=METHOD,
+        random_state=rng,
+        vectorized=False,
+    )
     ci = res.confidence_interval
     return Estimate(value, float(ci.low), float(ci.high), n)
 
 
-def paired_difference(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, *, scale: float = 1.0,
-                      n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> Estimate:
+def paired_difference(
+    a: np.ndarray,
+    b: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    scale: float = 1.0,
+    n_resamples: int = N_RESAMPLES,
+    confidence: float = CONFIDENCE,
+) -> Estimate:
     """mean(a) - mean(b) over the same items, resampling items jointly (a paired bootstrap)."""
     d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     return bootstrap_mean(d, rng, scale=scale, n_resamples=n_resamples, confidence=confidence)
 
 
-def unpaired_difference(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, *, scale: float = 1.0,
-                        n_resamples: int = N_RESAMPLES, confidence: float = CONFIDENCE) -> Estimate:
+def unpaired_difference(
+    a: np.ndarray,
+    b: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    scale: float = 1.0,
+    n_resamples: int = N_RESAMPLES,
+    confidence: float = CONFIDENCE,
+) -> Estimate:
     """mean(a) - mean(b) for different item sets: both resampled independently."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     value = (a.mean() - b.mean()) * scale
     if len(a) < 2 or len(b) < 2:
         return Estimate(float(value), float(value), float(value), min(len(a), len(b)))
-    res = _scipy_stats().bootstrap((a, b), lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis),
-                          n_resamples=n_resamples, confidence_level=confidence, method=METHOD,
-                          random_state=rng, vectorized=True)
+    res = _scipy_stats().bootstrap(
+        (a, b),
+        lambda x, y, axis=-1: x.mean(axis=axis) - y.mean(axis=axis),
+        n_resamples=n_resamples,
+        confidence_level=confidence,
+        method=METHOD,
+        random_state=rng,
+        vectorized=True,
+    )
     ci = res.confidence_interval
     return Estimate(float(value), float(ci.low) * scale, float(ci.high) * scale, min(len(a), len(b)))
 
@@ -132,15 +180,22 @@ def _mid_p(k: int, n: int) -> float:
     return min(1.0, 2 * float(binom.cdf(k, n, 0.5)) - float(binom.pmf(k, n, 0.5)))
 
 
-def permutation_test(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, *,
-                     n_resamples: int = PERMUTATIONS) -> TestResult:
+def permutation_test(
+    a: np.ndarray, b: np.ndarray, rng: np.random.Generator, *, n_resamples: int = PERMUTATIONS
+) -> TestResult:
     """Two-sided paired permutation test of mean(a - b) (``scipy.stats.permutation_test``, sign flips)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(a) < 2 or np.allclose(a, b):
         return TestResult("paired-permutation", 1.0, len(a), float(np.mean(a - b)) if len(a) else 0.0)
-    res = _scipy_stats().permutation_test((a, b), lambda x, y, axis=-1: np.mean(x - y, axis=axis),
-                                 permutation_type="samples", n_resamples=n_resamples,
-                                 alternative="two-sided", vectorized=True, random_state=rng)
+    res = _scipy_stats().permutation_test(
+        (a, b),
+        lambda x, y, axis=-1: np.mean(x - y, axis=axis),
+        permutation_type="samples",
+        n_resamples=n_resamples,
+        alternative="two-sided",
+        vectorized=True,
+        random_state=rng,
+    )
     return TestResult("paired-permutation", float(res.pvalue), len(a), float(res.statistic))
 
 

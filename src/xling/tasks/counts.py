@@ -4,6 +4,7 @@ Counting streams records without building items; the result is kept in
 ``$XLING_CACHE_DIR/counts.json`` (default ``~/.cache/xling``) under the task spec's and the data
 file's size and mtime, so a second `show` of a 205-language task answers at once.
 """
+
 from __future__ import annotations
 
 import json

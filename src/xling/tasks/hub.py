@@ -5,6 +5,7 @@ points at a folder laid out like the Hub (``<mirror>/<owner>/<name>/`` holding t
 then ``datasets`` reads that folder instead of the network, through the same code path. Tests
 use it; so can users behind a firewall with a copy of the repos.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,15 +46,18 @@ def _class_label_names(features) -> dict[str, Any]:
     return out
 
 
-def iter_hub_rows(hub, language: str, code: str, split: str, *, limit: int | None = None,
-                  variant: str | None = None) -> Iterator[Row]:
+def iter_hub_rows(
+    hub, language: str, code: str, split: str, *, limit: int | None = None, variant: str | None = None
+) -> Iterator[Row]:
     """Rows of one language and split (or union of splits) from the Hub, streamed (reading stops
     at ``limit``)."""
     try:
         import datasets
     except ImportError as exc:
-        raise UserError("loading from the Hugging Face Hub needs the 'datasets' package",
-                        hint="pip install 'xling[hub]', or give --data-dir with a local copy of the release") from exc
+        raise UserError(
+            "loading from the Hugging Face Hub needs the 'datasets' package",
+            hint="pip install 'xling[hub]', or give --data-dir with a local copy of the release",
+        ) from exc
     hub_code = hub.languages.get(language, code)
     config = hub.config.format(lang=hub_code, language=language, variant=variant or "") if hub.config else None
     # a union (train+dev+test) maps part by part; `datasets` concatenates `a+b` splits itself

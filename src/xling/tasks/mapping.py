@@ -11,6 +11,7 @@ a record, by *paths*:
 ``explode: items`` first turns one record holding a list into one record per element: the
 element's keys, the parent's other keys, and ``_index`` (1-based position in the list).
 """
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,7 @@ def _steps(path: str) -> list[str | int | None]:
     steps: list[str | int | None] = []
     pos = 0
     for m in _STEP.finditer(path):
-        if m.start() != pos and path[pos:m.start()] != ".":
+        if m.start() != pos and path[pos : m.start()] != ".":
             raise ValueError(f"bad path {path!r}")
         key, idx = m.groups()
         steps.append(key if key is not None else (None if idx == "*" else int(idx)))
@@ -48,7 +49,7 @@ def _walk(value: Any, steps: list, path: str) -> Any:
         if step is None:
             if not isinstance(value, list):
                 raise MappingError(f"{path!r}: expected a list before [*], found {type(value).__name__}")
-            return [_walk(v, steps[i + 1:], path) for v in value]
+            return [_walk(v, steps[i + 1 :], path) for v in value]
         if isinstance(step, int):
             if not isinstance(value, list) or not -len(value) <= step < len(value):
                 raise MappingError(f"{path!r}: no element [{step}]")
@@ -118,9 +119,18 @@ def _is_empty(v: Any) -> bool:
 class Mapper:
     """Turns rows into (item_id, parallel_id, fields, gold) or BadRows."""
 
-    def __init__(self, *, fields: dict[str, Any], gold: GoldSpec, id_path: Any, parallel: Any,
-                 labels: list[str] | None, label_map: dict[str, str] | None, explode: str | None,
-                 optional: list[str] | None = None):
+    def __init__(
+        self,
+        *,
+        fields: dict[str, Any],
+        gold: GoldSpec,
+        id_path: Any,
+        parallel: Any,
+        labels: list[str] | None,
+        label_map: dict[str, str] | None,
+        explode: str | None,
+        optional: list[str] | None = None,
+    ):
         self.fields = {k: Path_(v) for k, v in fields.items()}
         self.gold = gold
         self.gold_path = Path_(gold.path) if gold.path is not None else None
@@ -165,8 +175,10 @@ class Mapper:
                 if name in self.optional:
                     continue
                 raise
-            if _is_empty(value) or (isinstance(value, list) and any(
-                    v is None or (isinstance(v, str) and (not v or v.isspace())) for v in value)):
+            if _is_empty(value) or (
+                isinstance(value, list)
+                and any(v is None or (isinstance(v, str) and (not v or v.isspace())) for v in value)
+            ):
                 raise MappingError(f"empty text in field {name!r} (from {path.spec!r})")
             fields[name] = value
         gold = self._gold(rec)
@@ -189,7 +201,9 @@ class Mapper:
                 raise MappingError(f"gold {g.path!r} with 'index_of' must be a list")
             hits = [i for i, v in enumerate(value) if v == g.index_of]
             if len(hits) != 1:
-                raise MappingError(f"gold: expected exactly one element of {g.path!r} equal to {g.index_of!r}, found {len(hits)}")
+                raise MappingError(
+                    f"gold: expected exactly one element of {g.path!r} equal to {g.index_of!r}, found {len(hits)}"
+                )
             return hits[0]
         if g.type == "list":
             if not isinstance(value, list):
@@ -198,7 +212,9 @@ class Mapper:
             if self.labels is not None:
                 bad = sorted({v for v in value if v not in self.labels})
                 if bad:
-                    raise MappingError(f"unknown label(s) {', '.join(map(repr, bad))}; expected one of {sorted(self.labels)}")
+                    raise MappingError(
+                        f"unknown label(s) {', '.join(map(repr, bad))}; expected one of {sorted(self.labels)}"
+                    )
             if not value or (self.labels is None and all(not v.strip() for v in value)):
                 raise MappingError(f"empty gold {g.path!r} (no answer given)")
             return value

@@ -1,6 +1,7 @@
 """What a unit's predictions were computed from: every data file it read (with its sha256, or the
 Hub revision) and the size of every training set it used. Noted while the unit runs, stored
 with the unit, and compared with the files as they are now before a resumed run reuses it."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,10 @@ class Reads:
         self.training.update(other.training)
 
     def as_dict(self) -> dict:
-        return {"files": [self.files[k] for k in sorted(self.files)],
-                "training": [self.training[k] for k in sorted(self.training)]}
+        return {
+            "files": [self.files[k] for k in sorted(self.files)],
+            "training": [self.training[k] for k in sorted(self.training)],
+        }
 
 
 _active: ContextVar[tuple[Reads, ...]] = ContextVar("xling_reads", default=())

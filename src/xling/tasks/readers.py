@@ -9,6 +9,7 @@ line, blank line between sentences), ``bitext`` (two line-aligned files).
 
 All text is decoded line by line from bytes, so a bad byte is reported at its line.
 """
+
 from __future__ import annotations
 
 import csv
@@ -69,8 +70,14 @@ def text_lines(path: Path, *, keep_ends: bool = False) -> Iterator[tuple[int, st
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield n, BadRow(n, f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}",
-                            hint="re-save the file as UTF-8")
+            yield (
+                n,
+                BadRow(
+                    n,
+                    f"not valid UTF-8: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}",
+                    hint="re-save the file as UTF-8",
+                ),
+            )
             continue
         if not keep_ends:
             text = text.rstrip("\r\n")
@@ -108,16 +115,23 @@ def read_delimited(
             names = columns or [c.strip() for c in row]
             dupes = sorted({c for c in names if names.count(c) > 1})
             if dupes:
-                raise DataError(path, line, f"duplicate column name(s) {', '.join(map(repr, dupes))} in the header",
-                                hint="rename the columns, or give them with 'columns:' in the task file")
+                raise DataError(
+                    path,
+                    line,
+                    f"duplicate column name(s) {', '.join(map(repr, dupes))} in the header",
+                    hint="rename the columns, or give them with 'columns:' in the task file",
+                )
             continue
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if names is None:
             raise DataError(path, line, "no column names: the file has no header and the task gives no 'columns'")
         if len(row) != len(names):
-            yield BadRow(line, f"expected {len(names)} columns ({', '.join(names)}), found {len(row)}",
-                         hint="check for stray tabs/commas in the text or a wrong 'delimiter'/'quoting'")
+            yield BadRow(
+                line,
+                f"expected {len(names)} columns ({', '.join(names)}), found {len(row)}",
+                hint="check for stray tabs/commas in the text or a wrong 'delimiter'/'quoting'",
+            )
             continue
         yield Row(line, dict(zip(names, row, strict=True)))
 
@@ -152,8 +166,10 @@ def _csv_rows(path: Path, delimiter: str, quoting: str) -> Iterator[tuple[int, l
         except StopIteration:
             return
         except csv.Error as exc:
-            yield state["line"], BadRow(state["line"], f"malformed row: {exc}",
-                                        hint="check the quoting mode ('quoting:' none/minimal)")
+            yield (
+                state["line"],
+                BadRow(state["line"], f"malformed row: {exc}", hint="check the quoting mode ('quoting:' none/minimal)"),
+            )
             start = state["line"] + 1
             continue
         line, start = start, state["line"] + 1
@@ -222,7 +238,9 @@ def _load_json(path: Path) -> tuple[Any, str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise DataError(path, line, f"not valid UTF-8: byte 0x{raw[exc.start]:02x}", hint="re-save the file as UTF-8") from exc
+        raise DataError(
+            path, line, f"not valid UTF-8: byte 0x{raw[exc.start]:02x}", hint="re-save the file as UTF-8"
+        ) from exc
     try:
         return json.loads(text), text
     except json.JSONDecodeError as exc:
@@ -259,8 +277,12 @@ def read_json(path: Path, *, records: str | None = None, **_: Any) -> Iterator[R
             obj = obj[key]
         where = records
     if not isinstance(obj, list):
-        raise DataError(path, None, f"expected a list of records at {where}, found {type(obj).__name__}",
-                        hint="set 'records:' to the key path of the list")
+        raise DataError(
+            path,
+            None,
+            f"expected a list of records at {where}, found {type(obj).__name__}",
+            hint="set 'records:' to the key path of the list",
+        )
     for i, rec in enumerate(obj):
         at = f"{records or ''}[{i}]"
         if not isinstance(rec, dict):
@@ -297,11 +319,16 @@ def read_squad(path: Path, **_: Any) -> Iterator[Row | BadRow]:
                 line = finder.find(json.dumps(str(qa["id"]), ensure_ascii=False)) or finder.find(str(qa["id"]))
                 answers = qa.get("answers", [])
                 if not isinstance(answers, list) or not all(isinstance(a, dict) and "text" in a for a in answers):
-                    yield BadRow(line, f"question {qa['id']!r}: 'answers' must be a list of {{text, answer_start}}", where=at)
+                    yield BadRow(
+                        line, f"question {qa['id']!r}: 'answers' must be a list of {{text, answer_start}}", where=at
+                    )
                     continue
                 record = {
-                    "id": str(qa["id"]), "title": art.get("title", ""), "context": para["context"],
-                    "question": qa["question"], "answers": [a["text"] for a in answers],
+                    "id": str(qa["id"]),
+                    "title": art.get("title", ""),
+                    "context": para["context"],
+                    "question": qa["question"],
+                    "answers": [a["text"] for a in answers],
                     "answer_starts": [a.get("answer_start") for a in answers],
                 }
                 if check and _lone_surrogate(record):
@@ -324,8 +351,18 @@ def read_conllu(path: Path, **_: Any) -> Iterator[Row | BadRow]:
     start = None
 
     def new() -> dict:
-        return {"sent_id": None, "text": None, "comments": {}, "tokens": [], "lemmas": [], "upos": [],
-                "xpos": [], "feats": [], "heads": [], "deprels": []}
+        return {
+            "sent_id": None,
+            "text": None,
+            "comments": {},
+            "tokens": [],
+            "lemmas": [],
+            "upos": [],
+            "xpos": [],
+            "feats": [],
+            "heads": [],
+            "deprels": [],
+        }
 
     def finish():
         if bad is not None:
@@ -410,7 +447,9 @@ def read_token_tags(
             start = n
         cols = text.split(delimiter)
         if len(cols) != width:
-            bad = bad or BadRow(n, f"expected {width} columns ({', '.join(names)}) separated by {sep}, found {len(cols)}")
+            bad = bad or BadRow(
+                n, f"expected {width} columns ({', '.join(names)}) separated by {sep}, found {len(cols)}"
+            )
             continue
         rows.append(cols)
     out = sentence()
@@ -428,8 +467,12 @@ def read_bitext(path: Path, *, pivot_path: Path | None = None, **_: Any) -> Iter
         if a is None or b is None:
             longer, shorter = (path, pivot_path) if b is None else (pivot_path, path)
             n = (a or b)[0]
-            raise DataError(longer, n, f"line-aligned files differ in length: {shorter} ends before line {n}",
-                            hint="each line of one file must be the translation of the same line of the other")
+            raise DataError(
+                longer,
+                n,
+                f"line-aligned files differ in length: {shorter} ends before line {n}",
+                hint="each line of one file must be the translation of the same line of the other",
+            )
         n, ta = a
         _, tb = b
         if isinstance(ta, BadRow):
@@ -464,9 +507,13 @@ def limit_cells(rows: Iterator[Row | BadRow], max_chars: int) -> Iterator[Row | 
         long = _long_cell(row.record, max_chars) if isinstance(row, Row) else None
         if long is not None:
             name, length = long
-            row = BadRow(row.line, f"field {name!r} holds {length:,} characters, over the limit of {max_chars:,}",
-                         row.where, hint=f"check the row for a missing quote or line end; to keep it, pass "
-                                         f"--max-cell-chars {length} (evaluate(max_cell_chars=...))")
+            row = BadRow(
+                row.line,
+                f"field {name!r} holds {length:,} characters, over the limit of {max_chars:,}",
+                row.where,
+                hint=f"check the row for a missing quote or line end; to keep it, pass "
+                f"--max-cell-chars {length} (evaluate(max_cell_chars=...))",
+            )
         yield row
 
 
@@ -479,8 +526,12 @@ def resolved(path: Path) -> Path:
     try:
         return Path(path).resolve()
     except (RuntimeError, OSError) as exc:  # a loop: RuntimeError up to Python 3.12, OSError since
-        raise SymlinkLoop(path, None, f"cannot resolve the path: {exc}",
-                          hint="a symbolic link on the way points back at itself; fix or remove it") from None
+        raise SymlinkLoop(
+            path,
+            None,
+            f"cannot resolve the path: {exc}",
+            hint="a symbolic link on the way points back at itself; fix or remove it",
+        ) from None
 
 
 READERS: dict[str, Reader] = {

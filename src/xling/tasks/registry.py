@@ -6,12 +6,13 @@ Hugging Face Hub. It reads only the files of the languages and splits asked for,
 and stops reading at ``limit``. A split name may be a union, ``train+dev+test``: those splits
 one after the other (each item keeps its own part's split).
 """
+
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -71,7 +72,9 @@ class Task:
         if ref is None:
             return self
         if not isinstance(ref, str) or not ref.strip():
-            raise DataError(self.spec_path, None, f"options.train_task must be a task name or a task YAML path, not {ref!r}")
+            raise DataError(
+                self.spec_path, None, f"options.train_task must be a task name or a task YAML path, not {ref!r}"
+            )
         if ref.endswith((".yaml", ".yml")):
             other = load_task_file(self.spec_path.parent / ref, self.data_dir)
         else:
@@ -79,7 +82,9 @@ class Task:
         other.skip_bad_rows, other.skipped, other.allow_outside = self.skip_bad_rows, self.skipped, self.allow_outside
         other.max_cell_chars = self.max_cell_chars
         if not other.spec.train_split:
-            raise DataError(self.spec_path, None, f"options.train_task: task {other.name!r} has no train_split to train on")
+            raise DataError(
+                self.spec_path, None, f"options.train_task: task {other.name!r} has no train_split to train on"
+            )
         return other
 
     # --- where the data is ----------------------------------------------------------------
@@ -110,11 +115,16 @@ class Task:
             base = self._base_dir()
             if base is None:
                 raise UserError(
-                    f"task {self.name!r} reads its data from a local copy of the release, and no data directory was given",
-                    hint=f"pass --data-dir DIR (or set {DATA_DIR_ENV}); the files are expected under DIR/{local.subdir or ''}",
+                    f"task {self.name!r} reads its data from a local copy of the release,"
+                    " and no data directory was given",
+                    hint=f"pass --data-dir DIR (or set {DATA_DIR_ENV});"
+                    f" the files are expected under DIR/{local.subdir or ''}",
                 )
             if not base.is_dir():
-                raise UserError(f"data directory {str(base)!r} does not exist", hint="pass --data-dir pointing at the folder holding the releases")
+                raise UserError(
+                    f"data directory {str(base)!r} does not exist",
+                    hint="pass --data-dir pointing at the folder holding the releases",
+                )
         return self._confined(base / local.subdir, base) if local.subdir else base
 
     def _confined(self, path: Path, base: Path | None = None) -> Path:
@@ -135,7 +145,11 @@ class Task:
     def check_language(self, language: str) -> str:
         """Canonical code of a language this task has data for (evaluated, or the source's)."""
         lang = try_canonical(language) or language
-        known = set(self.spec.languages) | {self.spec.source_language} | set(self.spec.local.files if self.spec.local else {})
+        known = (
+            set(self.spec.languages)
+            | {self.spec.source_language}
+            | set(self.spec.local.files if self.spec.local else {})
+        )
         if lang not in known:
             raise unknown(f"language for task {self.name!r}", language, self.spec.languages)
         return lang
@@ -157,8 +171,11 @@ class Task:
         for label, lang, code in self.variants():
             if variant in (label, lang, code):
                 return code
-        raise unknown(f"{self.spec.variant.name if self.spec.variant else 'variant'} of task {self.name!r}",
-                      variant, [lab for lab, _, _ in self.variants()])
+        raise unknown(
+            f"{self.spec.variant.name if self.spec.variant else 'variant'} of task {self.name!r}",
+            variant,
+            [lab for lab, _, _ in self.variants()],
+        )
 
     def _pattern(self, language: str, split: str) -> tuple[str, str | None] | None:
         local = self.spec.local
@@ -203,11 +220,16 @@ class Task:
 
     def _format(self, pattern: str, language: str, split: str, variant: str | None) -> str:
         try:
-            return pattern.format(lang=self._code(language), language=language, split=split,
-                                  variant=self._variant_code(variant) or "")
+            return pattern.format(
+                lang=self._code(language), language=language, split=split, variant=self._variant_code(variant) or ""
+            )
         except (KeyError, IndexError) as exc:
-            raise DataError(self.spec_path, None, f"path pattern {pattern!r} uses an unknown placeholder {exc}",
-                            hint="placeholders: {lang} (dataset code), {language} (canonical), {split}, {variant}") from exc
+            raise DataError(
+                self.spec_path,
+                None,
+                f"path pattern {pattern!r} uses an unknown placeholder {exc}",
+                hint="placeholders: {lang} (dataset code), {language} (canonical), {split}, {variant}",
+            ) from exc
 
     def path_for(self, language: str, split: str, variant: str | None = None) -> Path:
         """The file holding one language and (single) split; a clear error listing what exists when
@@ -256,9 +278,11 @@ class Task:
                 pass
         if not out:
             local = self.spec.local
-            raise UserError(f"task {self.name!r}: no language has a {split!r} file under {root}",
-                            hint=f"expected files like {local.path} ({local.format}); is --data-dir the folder holding "
-                                 f"{local.subdir or 'the release'}?")
+            raise UserError(
+                f"task {self.name!r}: no language has a {split!r} file under {root}",
+                hint=f"expected files like {local.path} ({local.format}); is --data-dir the folder holding "
+                f"{local.subdir or 'the release'}?",
+            )
         return out
 
     def with_items(self, languages: list[str]) -> list[str]:
@@ -271,15 +295,20 @@ class Task:
         out = []
         for lang in languages:
             if lang in self._has_items or (
-                    lang not in self.no_items and next(iter(self.iter_items(lang, split, 1)), None) is not None):
+                lang not in self.no_items and next(iter(self.iter_items(lang, split, 1)), None) is not None
+            ):
                 self._has_items.add(lang)
                 out.append(lang)
                 continue
             files = ", ".join(str(p) for p in self.files_for(lang, split))
             if not self.skip_bad_rows:
-                raise DataError(files, None, f"no items for {lang} (an empty file, a header only, or only bad rows)",
-                                hint="restore the file, leave the language out with --languages, or pass "
-                                     "--skip-bad-rows to run the others (the language is listed as without data)")
+                raise DataError(
+                    files,
+                    None,
+                    f"no items for {lang} (an empty file, a header only, or only bad rows)",
+                    hint="restore the file, leave the language out with --languages, or pass "
+                    "--skip-bad-rows to run the others (the language is listed as without data)",
+                )
             self.no_items[lang] = f"{files} holds no items"
         return out
 
@@ -302,29 +331,54 @@ class Task:
     def mapper(self) -> Mapper:
         m = self.spec.mapping(hub=self.uses_hub())
         g = m["gold"]
-        gold = GoldSpec(path=g.path, type=g.type, base=g.base,
-                        **({"index_of": g.index_of} if "index_of" in g.model_fields_set else {})) if g else GoldSpec()
-        return Mapper(fields=m["fields"], gold=gold, id_path=m["id"], parallel=m["parallel_key"],
-                      labels=self.spec.labels, label_map=m["label_map"], explode=m["explode"],
-                      optional=self.spec.optional_fields)
+        gold = (
+            GoldSpec(
+                path=g.path,
+                type=g.type,
+                base=g.base,
+                **({"index_of": g.index_of} if "index_of" in g.model_fields_set else {}),
+            )
+            if g
+            else GoldSpec()
+        )
+        return Mapper(
+            fields=m["fields"],
+            gold=gold,
+            id_path=m["id"],
+            parallel=m["parallel_key"],
+            labels=self.spec.labels,
+            label_map=m["label_map"],
+            explode=m["explode"],
+            optional=self.spec.optional_fields,
+        )
 
-    def _rows(self, language: str, split: str, variant: str | None, limit: int | None) -> tuple[str, Iterator[Row | BadRow]]:
+    def _rows(
+        self, language: str, split: str, variant: str | None, limit: int | None
+    ) -> tuple[str, Iterator[Row | BadRow]]:
         """``(source name, rows)`` of one language/split/variant, local or Hub; rows with an
         over-long cell come as bad rows."""
         source, rows = self._raw_rows(language, split, variant, limit)
         return source, limit_cells(rows, self.max_cell_chars)
 
-    def _raw_rows(self, language: str, split: str, variant: str | None, limit: int | None) -> tuple[str, Iterator[Row | BadRow]]:
+    def _raw_rows(
+        self, language: str, split: str, variant: str | None, limit: int | None
+    ) -> tuple[str, Iterator[Row | BadRow]]:
         if self.uses_hub():
             if self.spec.hub is None:
                 raise UserError(f"task {self.name!r} has no Hub source; pass --data-dir")
             provenance.note_hub(self)
-            return self.spec.hub.id, iter_hub_rows(self.spec.hub, language, self._code(language), split, limit=limit,
-                                                   variant=self._variant_code(variant))
+            return self.spec.hub.id, iter_hub_rows(
+                self.spec.hub, language, self._code(language), split, limit=limit, variant=self._variant_code(variant)
+            )
         local = self.spec.local
         path = self.path_for(language, split, variant)
-        kwargs = {"header": local.header, "columns": local.columns, "quoting": local.quoting,
-                  "records": local.records, **local.options}
+        kwargs = {
+            "header": local.header,
+            "columns": local.columns,
+            "quoting": local.quoting,
+            "records": local.records,
+            **local.options,
+        }
         kwargs["delimiter"] = local.delimiter or ("," if local.format == "csv" else "\t")
         if local.format == "bitext":
             kwargs["pivot_path"] = self._pivot_path(language, split, variant)
@@ -336,8 +390,13 @@ class Task:
     def _bad(self, source: str, row: BadRow) -> None:
         where = f" ({row.where})" if row.where else ""
         if not self.skip_bad_rows:
-            raise DataError(source, row.line, row.message + where,
-                            hint=(row.hint + "; or" if row.hint else "fix the row, or") + " pass --skip-bad-rows to skip (and count) such rows")
+            raise DataError(
+                source,
+                row.line,
+                row.message + where,
+                hint=(row.hint + "; or" if row.hint else "fix the row, or")
+                + " pass --skip-bad-rows to skip (and count) such rows",
+            )
         self.skipped.add(source, row.line, row.message + where)
 
     def count(self, language: str, split: str, variant: str | None = None) -> int:
@@ -354,7 +413,9 @@ class Task:
         """Items of one language and split, in file order (first ``limit`` only)."""
         return list(self.iter_items(language, split, limit, variant))
 
-    def iter_items(self, language: str, split: str, limit: int | None = None, variant: str | None = None) -> Iterator[Item]:
+    def iter_items(
+        self, language: str, split: str, limit: int | None = None, variant: str | None = None
+    ) -> Iterator[Item]:
         """Items streamed from the file; reading stops once ``limit`` items are out.
 
         A union split (``train+dev+test``) yields each part's items in turn, each with its own
@@ -369,15 +430,24 @@ class Task:
         seen: dict[str, str] = {}
         n = 0
         for part in parts:
-            for v in ([lab for lab, _, _ in self.variants()] if every else [variant]):
-                for it in self._iter_part(language, part, None if limit is None else limit - n, v, seen, len(parts) > 1):
+            for v in [lab for lab, _, _ in self.variants()] if every else [variant]:
+                for it in self._iter_part(
+                    language, part, None if limit is None else limit - n, v, seen, len(parts) > 1
+                ):
                     n += 1
                     yield it
                 if limit is not None and n >= limit:
                     return
 
-    def _iter_part(self, language: str, split: str, limit: int | None, variant: str | None,
-                   seen: dict[str, str], union: bool = False) -> Iterator[Item]:
+    def _iter_part(
+        self,
+        language: str,
+        split: str,
+        limit: int | None,
+        variant: str | None,
+        seen: dict[str, str],
+        union: bool = False,
+    ) -> Iterator[Item]:
         """Items of one (single) split and variant; ``seen``: the ids already out -> their split;
         ``union``: the split is one part of a union."""
         mapper = self.mapper()
@@ -407,8 +477,14 @@ class Task:
                 parallel_id = f"{parallel_id}|{label}" if parallel_id is not None else None
             if item_id in seen:
                 where = f" (first in split {seen[item_id]!r} of this union)" if seen[item_id] != split else ""
-                hint = ("the parts of a union split need ids unique across them; a position such as _line repeats "
-                        "in every file: use a column that is unique across splits, or a single split") if where else None
+                hint = (
+                    (
+                        "the parts of a union split need ids unique across them; a position such as _line repeats "
+                        "in every file: use a column that is unique across splits, or a single split"
+                    )
+                    if where
+                    else None
+                )
                 self._bad(source, BadRow(row.line, f"duplicate item id {item_id!r}{where}", row.where, hint))
                 continue
             seen[item_id] = split
@@ -430,7 +506,7 @@ def _catalog() -> dict[str, Path]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spec(path: Path, mtime: float) -> TaskSpec:
     return load_spec(path)
 

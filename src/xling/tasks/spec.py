@@ -3,6 +3,7 @@
 Catalog tasks and users' one-file tasks share this schema (README: "Declare your own benchmark
 in one YAML file"). Validation errors name the file, the line and the offending key.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -225,7 +226,9 @@ class TaskSpec(BaseModel):
             except UserError as exc:
                 raise ValueError(exc.message) from exc
             if code in out:
-                raise ValueError(f"{k!r} and another code both mean {code}; write the canonical code (xxx_Scrp) as the key")
+                raise ValueError(
+                    f"{k!r} and another code both mean {code}; write the canonical code (xxx_Scrp) as the key"
+                )
             out[code] = str(v)
         return out
 
@@ -242,9 +245,11 @@ class TaskSpec(BaseModel):
         check_split(value)
         both = shared_splits(value, info.data.get("eval_split"))
         if both:
-            raise ValueError(f"{'+'.join(both)!r} is both trained on and part of eval_split "
-                             f"{info.data['eval_split']!r}: a model would be tested on its own training items; "
-                             f"drop it from one of the two")
+            raise ValueError(
+                f"{'+'.join(both)!r} is both trained on and part of eval_split "
+                f"{info.data['eval_split']!r}: a model would be tested on its own training items; "
+                f"drop it from one of the two"
+            )
         return value
 
     @field_validator("source_language")
@@ -280,8 +285,14 @@ class TaskSpec(BaseModel):
         legacy_id, legacy_label = fields.pop("id", None), fields.pop("label", None)
         id_path = self.id or legacy_id
         gold = self.gold if self.gold is not None else legacy_label
-        out = {"fields": fields, "gold": gold, "id": id_path, "parallel_key": self.parallel_key,
-               "explode": self.local.explode if self.local else None, "label_map": self.label_map}
+        out = {
+            "fields": fields,
+            "gold": gold,
+            "id": id_path,
+            "parallel_key": self.parallel_key,
+            "explode": self.local.explode if self.local else None,
+            "label_map": self.label_map,
+        }
         if hub and self.hub and self.hub.mapping:
             over = self.hub.mapping.model_dump(exclude_unset=True)
             if "explode" not in over:
@@ -332,7 +343,9 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise DataError(path, mark.line + 1 if mark else None, f"not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        raise DataError(
+            path, mark.line + 1 if mark else None, f"not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from exc
     except RecursionError:
         raise DataError(path, None, "not readable YAML: nested too deeply") from None
     if not isinstance(raw, dict):
@@ -354,11 +367,16 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
             msg = "required key is missing"
             line = _line_of(text, loc[:-1]) if len(loc) > 1 else None
         raise DataError(path, line, f"key '{key}': {msg}") from exc
-    checks = [("metric", spec.metric, known_metrics())] + ([("kind", spec.kind, set(KINDS_VOCABULARY))] if check_kind else [])
+    checks = [("metric", spec.metric, known_metrics())] + (
+        [("kind", spec.kind, set(KINDS_VOCABULARY))] if check_kind else []
+    )
     for key, value, known in checks:
         if value not in known:
-            raise DataError(path, _line_of(text, (key,)),
-                            f"key '{key}': unknown {key} {value!r}.{did_you_mean(value, known)} Known: {', '.join(sorted(known))}")
+            raise DataError(
+                path,
+                _line_of(text, (key,)),
+                f"key '{key}': unknown {key} {value!r}.{did_you_mean(value, known)} Known: {', '.join(sorted(known))}",
+            )
     _check_qa_normalisation(spec, path, text)
     return spec
 
@@ -368,16 +386,29 @@ def _check_qa_normalisation(spec: TaskSpec, path: Path, text: str) -> None:
 
     value = spec.options.get("qa_normalisation")
     if value is not None and value not in SCORERS:
-        raise DataError(path, _line_of(text, ("options", "qa_normalisation")),
-                        f"key 'options.qa_normalisation': unknown scorer {value!r}.{did_you_mean(str(value), SCORERS)} "
-                        f"Allowed: {', '.join(SCORERS)}",
-                        hint="squad: the SQuAD v1.1 script (XQuAD, TyDi QA); mlqa: the MLQA script's per-language rules")
+        raise DataError(
+            path,
+            _line_of(text, ("options", "qa_normalisation")),
+            f"key 'options.qa_normalisation': unknown scorer {value!r}.{did_you_mean(str(value), SCORERS)} "
+            f"Allowed: {', '.join(SCORERS)}",
+            hint="squad: the SQuAD v1.1 script (XQuAD, TyDi QA); mlqa: the MLQA script's per-language rules",
+        )
 
 
 # The kinds a task file may name: exactly the kinds implemented (tests keep the two equal, so a
 # task file is checked without importing the kind modules). Metrics: the scorers may add more.
-KINDS_VOCABULARY = ("classification", "pair_classification", "multiple_choice", "extractive_qa", "math",
-                    "sequence_labelling", "bitext_retrieval", "sts", "many_to_many_retrieval", "retrieval")
+KINDS_VOCABULARY = (
+    "classification",
+    "pair_classification",
+    "multiple_choice",
+    "extractive_qa",
+    "math",
+    "sequence_labelling",
+    "bitext_retrieval",
+    "sts",
+    "many_to_many_retrieval",
+    "retrieval",
+)
 METRICS_VOCABULARY = ("accuracy", "p@1", "f1", "em", "spearman", "entity_f1", "ndcg@10", "mrr@10")
 
 
@@ -403,5 +434,17 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return model
 
 
-__all__ = ["TaskSpec", "LocalSource", "HubSource", "Gold", "Mapping", "Variant", "load_spec", "QUOTING", "GOLD_TYPES",
-           "split_parts", "check_split", "shared_splits"]
+__all__ = [
+    "TaskSpec",
+    "LocalSource",
+    "HubSource",
+    "Gold",
+    "Mapping",
+    "Variant",
+    "load_spec",
+    "QUOTING",
+    "GOLD_TYPES",
+    "split_parts",
+    "check_split",
+    "shared_splits",
+]
