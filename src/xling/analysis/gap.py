@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..scoring.stats import paired_difference, seed_for, unpaired_difference
+from ..scoring.stats import Estimate, paired_difference, seed_for, unpaired_difference
 from .difference import metric_difference
 
 # Where a setting has no source-language rows (translate-test, xx->eng retrieval...), the source
@@ -21,6 +21,21 @@ def reference_setting(settings_with_source: set[str], setting: str) -> str | Non
         if s in settings_with_source:
             return s
     return next(iter(sorted(settings_with_source)), None) if len(settings_with_source) == 1 else None
+
+
+def _gap_row(task: str, setting: str, src: str, lang: str, ref: str, est: Estimate, paired: bool) -> dict:
+    return {
+        "task": task,
+        "setting": setting,
+        "source": src,
+        "language": lang,
+        "reference_setting": ref,
+        "gap": est.value,
+        "ci_low": est.ci_low,
+        "ci_high": est.ci_high,
+        "n": est.n,
+        "paired": paired,
+    }
 
 
 def transfer_gap(
@@ -65,20 +80,7 @@ def transfer_gap(
                 if metric is not None and (not metric.mean_of_items or partly_shared):
                     est, paired = metric_difference(metric, ref_rows, rows, seed_for(seed, "gap", task, setting, lang))
                     if np.isfinite(est.value):  # else no statistic on one side (all failed, constant output)
-                        out.append(
-                            {
-                                "task": task,
-                                "setting": setting,
-                                "source": src,
-                                "language": lang,
-                                "reference_setting": ref,
-                                "gap": est.value,
-                                "ci_low": est.ci_low,
-                                "ci_high": est.ci_high,
-                                "n": est.n,
-                                "paired": paired,
-                            }
-                        )
+                        out.append(_gap_row(task, setting, src, lang, ref, est, paired))
                     continue
                 rng = seed_for(seed, "gap", task, setting, lang)
                 if len(shared):
@@ -87,18 +89,5 @@ def transfer_gap(
                 else:
                     est = unpaired_difference(s.to_numpy(), t.to_numpy(), rng, scale=scale)
                     paired = False
-                out.append(
-                    {
-                        "task": task,
-                        "setting": setting,
-                        "source": src,
-                        "language": lang,
-                        "reference_setting": ref,
-                        "gap": est.value,
-                        "ci_low": est.ci_low,
-                        "ci_high": est.ci_high,
-                        "n": est.n,
-                        "paired": paired,
-                    }
-                )
+                out.append(_gap_row(task, setting, src, lang, ref, est, paired))
     return out

@@ -19,16 +19,10 @@ from ..prompts.lexicon import Lexicon, lexicon
 from ..prompts.protocols import ProtocolOptions, parse_setting, settings
 from ..scoring import answers
 from ..scoring import qa as squad_metrics
-from ..scoring.metrics import METRICS, Metric
 from ..tasks.registry import Task
 from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
-
-# Per-item scores of generative QA are averaged like accuracy; other branches may define the same
-# metrics for extractive QA (setdefault keeps theirs).
-METRICS.setdefault("f1", Metric("f1", "token F1 against the best-matching gold answer, x100"))
-METRICS.setdefault("em", Metric("em", "exact match against any gold answer after normalisation, x100"))
 
 DEMO_POOL = 200  # demonstrations are drawn from the first N items of the demo split (not --limit)
 

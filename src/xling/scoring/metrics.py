@@ -258,8 +258,8 @@ METRICS: dict[str, Metric] = {
             "ndcg@10", "nDCG@10 with the item's own passage as the one relevant passage, x100", item_score=_ndcg_at_10
         ),
         Metric("mrr@10", "mean reciprocal rank of the relevant passage, cut at 10, x100", item_score=_mrr_at_10),
-        Metric("em", "extractive QA exact match after language-aware answer normalisation (MLQA), x100"),
-        Metric("f1", "extractive QA token F1 after language-aware normalisation and segmentation (MLQA), x100"),
+        Metric("em", "QA exact match against any gold answer after the task's normalisation (squad or mlqa), x100"),
+        Metric("f1", "QA token F1 against the best-matching gold answer after the task's normalisation, x100"),
         CountMetric(
             "entity_f1",
             "seqeval micro F1 over the entities of all sentences (IOB2), x100",
