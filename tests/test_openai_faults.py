@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -42,7 +43,8 @@ def server():
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             script.seen.append((body, dict(self.headers)))
-            status, payload, headers, delay = (script.next() + ({}, 0))[:4]
+            reply = script.next()
+            status, payload, headers, delay = reply + ({}, 0)[len(reply) - 2 :]  # headers and delay optional
             time.sleep(delay)
             data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             try:
@@ -165,3 +167,31 @@ def test_bad_specs_and_options(server):
         load_model(f"oai-chat:{server.url}#m", {"temperature": 1})
     lm = make(server, loglik="none")
     assert "loglik" not in lm.capabilities
+
+
+def test_an_http_date_retry_after_is_honoured(server, monkeypatch):
+    from email.utils import format_datetime
+    from types import SimpleNamespace
+
+    from xling.models import openai_lm
+
+    pauses = []
+    monkeypatch.setattr(openai_lm, "time", SimpleNamespace(monotonic=time.monotonic, sleep=pauses.append))
+    when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
+    server.responses = [(429, {"error": "slow down"}, {"Retry-After": when}), (200, completion(" Paris."))]
+    lm = make(server, timeout=60)
+    assert lm.generate(["The capital of France is"], stop=["."], max_tokens=5) == [" Paris"]
+    (pause,) = pauses
+    assert 10 < pause <= 20  # the date's distance, not the 0.01 s backoff
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date():
+    from email.utils import format_datetime
+
+    from xling.models.http import parse_retry_after
+
+    assert parse_retry_after("7") == 7.0 and parse_retry_after("-3") == 0.0
+    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    assert parse_retry_after(format_datetime(datetime(2000, 1, 1, tzinfo=UTC), usegmt=True)) == 0.0
+    later = parse_retry_after(format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True))
+    assert 20 < later <= 30

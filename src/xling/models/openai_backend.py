@@ -13,7 +13,6 @@ the batch is bisected so that only the offending text fails.
 
 from __future__ import annotations
 
-import email.utils
 import os
 import threading
 import time
@@ -27,6 +26,7 @@ import numpy as np
 from ..errors import UserError
 from ..redact import add_secret, add_url_secrets, redact
 from .base import Backend, Capability, EmbedError, RowErrors
+from .http import parse_retry_after
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 ROLE_MODES = ("none", "input_type", "prefix")
@@ -62,21 +62,6 @@ class _BadInput(Exception):
     def __init__(self, message: str):
         self.message = redact(message)
         super().__init__(self.message)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def _safe_url(url: str) -> str:

@@ -37,6 +37,7 @@ from typing import Any
 from ..errors import UserError
 from ..redact import add_secret, add_url_secrets, redact
 from .base import Backend, Capability, ItemError
+from .http import parse_retry_after
 from .lm_common import cut_at_stop, fit_window, split_continuation
 
 _RETRY_STATUS = {408, 409, 425, 429}
@@ -163,7 +164,7 @@ class _OpenAIBase(Backend):
                     )
                 if status in _RETRY_STATUS or status >= 500:
                     last = f"HTTP {status}"
-                    wait = _retry_after(headers.get("retry-after"))
+                    wait = parse_retry_after(headers.get("retry-after"))
                 elif status >= 400:
                     return ItemError(f"HTTP {status}: {_snippet(text)}")
                 else:
@@ -208,15 +209,6 @@ def _positive(options: dict, key: str, default: int) -> int:
     if value < 1:
         raise UserError(f"option {key} must be at least 1, not {value}")
     return value
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: fall back to backoff
 
 
 def _snippet(text: str) -> str:
