@@ -9,7 +9,8 @@ import pytest
 
 from xling.errors import UserError
 from xling.kinds.base import KINDS
-from xling.kinds.registry import _load_kind_modules
+from xling.kinds.registry import _load_kind_modules, get_kind
+from xling.models.base import Capability
 from xling.models.training import DEFAULTS, TRAIN_KEYS, hyperparameters
 from xling.tasks.spec import KINDS_VOCABULARY
 
@@ -28,6 +29,17 @@ def test_folders_import_only_lower_layers_and_no_module_cycles():
 def test_task_file_vocabulary_is_the_registered_kinds():
     _load_kind_modules()
     assert set(KINDS_VOCABULARY) == set(KINDS)
+
+
+def test_the_default_implementation_does_not_depend_on_import_order(monkeypatch):
+    _load_kind_modules()
+    for name in ("multiple_choice", "pair_classification"):
+        monkeypatch.setitem(KINDS, name, list(reversed(KINDS[name])))  # as if imported the other way round
+    both = frozenset({Capability.LOGLIK, Capability.GENERATE})
+    assert get_kind("multiple_choice", both).needs == Capability.LOGLIK
+    assert get_kind("pair_classification", both).needs == Capability.LOGLIK
+    assert get_kind("pair_classification", frozenset(Capability)).needs == Capability.EMBED
+    assert get_kind("multiple_choice", both, prefer="generate").needs == Capability.GENERATE
 
 
 def test_checking_a_task_files_kind_imports_no_kind_module(tmp_path):

@@ -6,18 +6,27 @@ from ..errors import CapabilityError, unknown
 from ..models.base import Backend, Capability
 from .base import KINDS, Kind
 
+# Where a model could run a kind several ways, the default (without --answer-by) is the first of
+# these it offers: trained heads and fine-tuning before log-likelihood, log-likelihood before
+# generation.
+DEFAULT_ORDER = (
+    Capability.EMBED,
+    Capability.FIT_PREDICT,
+    Capability.LOGLIK,
+    Capability.GENERATE,
+    Capability.TRANSLATE,
+)
+
 
 def _load_kind_modules() -> None:
-    # Each module registers its kinds on import, in this order: where two modules register the same
-    # kind (multiple_choice, pair_classification), the first registered is the default (loglik
-    # before generation), so the order is behaviour and isort must not sort it.
-    # isort: off
-    from . import embedding  # noqa: F401
-    from . import embedding_pairs, embedding_retrieval  # noqa: F401
-    from . import finetune  # noqa: F401
-    from . import loglik_choice  # noqa: F401
-    from . import generation  # noqa: F401
-    # isort: on
+    from . import (  # noqa: F401  (each module registers its kinds on import)
+        embedding,
+        embedding_pairs,
+        embedding_retrieval,
+        finetune,
+        generation,
+        loglik_choice,
+    )
 
 
 def get_kind(
@@ -33,7 +42,7 @@ def get_kind(
     _load_kind_modules()
     if name not in KINDS:
         raise unknown("task kind", name, KINDS)
-    impls = KINDS[name]
+    impls = sorted(KINDS[name], key=lambda cls: DEFAULT_ORDER.index(cls.needs))
     if capabilities is None:
         return impls[0]()
     if prefer:
