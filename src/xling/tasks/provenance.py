@@ -10,13 +10,21 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ..errors import UserError
 from ..hashing import file_sha256
 
-if TYPE_CHECKING:
-    from .registry import Task
+
+class Task(Protocol):
+    """What provenance reads of a task (:class:`xling.tasks.registry.Task` has it)."""
+
+    name: str
+    spec: Any
+
+    def root(self) -> Path: ...
+
+    def uses_hub(self) -> bool: ...
 
 
 @dataclass
