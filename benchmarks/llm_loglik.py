@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 import torch  # noqa: E402
 
-from xling.kinds.loglik_choice import build_requests  # noqa: E402
+from xling.kinds.llm.loglik import build_requests  # noqa: E402
 from xling.models import load_model  # noqa: E402
 from xling.tasks import get_task  # noqa: E402
 

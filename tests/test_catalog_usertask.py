@@ -290,7 +290,7 @@ def test_a_head_trained_on_part_of_a_union_eval_split_is_refused(tmp_path):
     union_files(tmp_path, {"train": ["t1", "t2"], "dev": ["d1"], "test": ["x1", "x2", "x3"]})
     p = spec_file(tmp_path, UNION)
     # options.train_split of an embedding head may not be part of the eval split
-    from xling.kinds.embedding import train_split_of
+    from xling.kinds.embedding.heads import train_split_of
 
     p.write_text(p.read_text() + "options: {train_split: train}\n")
     with pytest.raises(

@@ -7,7 +7,7 @@ from scipy import stats as sps
 
 from helpers.embed import EMBED_DATA, TrigramBackend, make_ctx
 from xling.analysis.difference import metric_difference
-from xling.kinds.embedding import nearest, ratio_margin_scores
+from xling.kinds.embedding.vectors import nearest, ratio_margin_scores
 from xling.kinds.registry import get_kind
 from xling.models.base import Capability, EmbedError
 from xling.scoring.metrics import METRICS

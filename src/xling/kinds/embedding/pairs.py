@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError
-from ..models.base import Capability
-from ..tasks.registry import Task
-from ..types import Item, Prediction, Unit
-from .base import Kind, RunContext
-from .embedding import HeadKind, embed, error_row
+from ...errors import DataError
+from ...models.base import Capability
+from ...tasks.registry import Task
+from ...types import Item, Prediction, Unit
+from ..base import Kind, RunContext
+from .heads import HeadKind
+from .vectors import embed, error_row
 
 
 def _pair_vectors(ctx: RunContext, items: list[Item]) -> tuple[np.ndarray, np.ndarray, list[str | None]]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..models.base import Capability
-from ..tasks.registry import Task
-from ..types import Prediction, Unit
-from .base import Kind, RunContext
-from .embedding import embed, error_row, scores_for, scoring_options
+from ...models.base import Capability
+from ...tasks.registry import Task
+from ...types import Prediction, Unit
+from ..base import Kind, RunContext
+from .vectors import embed, error_row, scores_for, scoring_options
 
 
 class ManyToManyRetrieval(Kind):
@@ -90,7 +90,7 @@ class EmbeddingRetrieval(Kind):
         return [first] + [m for m in RANK_METRICS if m != first]
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        from ..scoring.metrics import METRICS
+        from ...scoring.metrics import METRICS
 
         items = ctx.items(task, unit.language, task.spec.eval_split)
         pid_of = [str(it.fields.get("passage_id") or it.fields["passage"]) for it in items]
@@ -104,7 +104,7 @@ class EmbeddingRetrieval(Kind):
         sim = q @ p.T if len(items) else np.zeros((0, len(pids)))
         item_score = METRICS[task.spec.metric].item_score
         if item_score is None:
-            from ..errors import DataError
+            from ...errors import DataError
 
             raise DataError(
                 task.spec_path,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..calls.translate import Translator, load_translator
-from ..errors import UserError
-from ..models.base import Backend, ItemError
-from ..prompts.protocols import ProtocolOptions
+from ...calls.translate import Translator, load_translator
+from ...errors import UserError
+from ...models.base import Backend, ItemError
+from ...prompts.protocols import ProtocolOptions
 
 # Text fields that translate-test / self-translate translate; others (COPA's "cause"/"effect",
 # ids) pass through.
@@ -25,7 +25,7 @@ class InputTranslation:
         self.chat = chat  # self-translate prompts the model through its chat template
         self.backend: Backend | None = None
         if options.translator and "translate-test" in options.protocols:
-            from ..models.registry import load_model
+            from ...models.registry import load_model
 
             self.backend = load_model(options.translator, options.translator_options)
 

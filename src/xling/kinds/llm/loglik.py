@@ -18,7 +18,7 @@ replace it. It is English (``prompt-en``), without demonstrations.
 Protocols (``--protocol``): ``direct``; ``translate-test`` (``--translator``) and ``self-translate``
 (the evaluated model, which must also generate, translates): every text field the requests are
 built from is translated into the task's source language first, through the same step the
-generation kinds use (:class:`xling.kinds.translation.InputTranslation`). Each protocol is its own setting,
+generation kinds use (:class:`xling.kinds.llm.translation.InputTranslation`). Each protocol is its own setting,
 named like the generation kinds' (``translate-test(apertium)/prompt-en/0-shot``), and runs the
 source language too (untranslated) for its transfer gap.
 """
@@ -29,14 +29,14 @@ import dataclasses
 import unicodedata
 from typing import Any
 
-from ..errors import CapabilityError, DataError, UserError
-from ..models.base import Backend, Capability, ItemError
-from ..prompts import templates as T
-from ..prompts.lexicon import lexicon
-from ..prompts.protocols import ProtocolOptions, parse_setting, settings
-from ..tasks.registry import Task
-from ..types import Item, Prediction, Unit
-from .base import Kind, RunContext
+from ...errors import CapabilityError, DataError, UserError
+from ...models.base import Backend, Capability, ItemError
+from ...prompts import templates as T
+from ...prompts.lexicon import lexicon
+from ...prompts.protocols import ProtocolOptions, parse_setting, settings
+from ...tasks.registry import Task
+from ...types import Item, Prediction, Unit
+from ..base import Kind, RunContext
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
 NORMALISATIONS = ("raw", "token", "byte")

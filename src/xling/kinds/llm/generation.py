@@ -12,16 +12,16 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import ClassVar
 
-from ..errors import UserError
-from ..models.base import Backend, Capability, ItemError
-from ..prompts import templates as T
-from ..prompts.lexicon import Lexicon, lexicon
-from ..prompts.protocols import ProtocolOptions, parse_setting, settings
-from ..scoring import answers
-from ..scoring import qa as squad_metrics
-from ..tasks.registry import Task
-from ..types import Item, Prediction, Unit
-from .base import Kind, RunContext
+from ...errors import UserError
+from ...models.base import Backend, Capability, ItemError
+from ...prompts import templates as T
+from ...prompts.lexicon import Lexicon, lexicon
+from ...prompts.protocols import ProtocolOptions, parse_setting, settings
+from ...scoring import answers
+from ...scoring import qa as squad_metrics
+from ...tasks.registry import Task
+from ...types import Item, Prediction, Unit
+from ..base import Kind, RunContext
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
 DEMO_POOL = 200  # demonstrations are drawn from the first N items of the demo split (not --limit)
@@ -175,7 +175,7 @@ def read_exemplars(path, task: Task, language: str) -> list[Item]:
     import json
     import re
 
-    from ..errors import DataError
+    from ...errors import DataError
 
     try:
         raw = json.loads(path.read_text("utf-8"))

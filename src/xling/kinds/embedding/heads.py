@@ -1,4 +1,4 @@
-"""Kinds for embedders: bitext retrieval and classification through a head fitted on embeddings."""
+"""Classification through a logistic head fitted on embeddings (zero-shot from the source language, or in-language)."""
 
 from __future__ import annotations
 
@@ -9,151 +9,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import DataError, UserError
-from ..models.base import Capability
-from ..tasks import provenance
-from ..tasks.registry import Task
-from ..tasks.spec import check_split, shared_splits
-from ..types import Item, Prediction, Unit
-from .base import Kind, RunContext
-from .heads import LogisticHead
-
-
-def _normalise(x: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return x / norms
-
-
-def embed(ctx: RunContext, texts: list[str], role: str) -> tuple[np.ndarray, list[str | None]]:
-    """Unit vectors for ``texts`` (zero rows where the model failed) and per text None or the error."""
-    checked = getattr(ctx.client, "embed_checked", None)
-    if checked is not None:
-        x, errors = checked(texts, role)
-    else:  # a client without per-text errors
-        x = ctx.client.embed(texts, role)
-        errors = [None] * len(texts)
-    x = _normalise(np.asarray(x, dtype=np.float32))
-    bad = ~np.isfinite(x).all(axis=1) if len(x) else np.zeros(0, dtype=bool)
-    errors = [e or ("the model returned a NaN or all-zero vector" if b else None) for e, b in zip(errors, bad)]
-    return np.nan_to_num(x), errors
-
-
-def error_row(it: Item, gold, error: str) -> Prediction:
-    return Prediction(it.split, it.item_id, it.parallel_id, None, gold, None, error)
-
-
-def option(task: Task, key: str, default, kind: type = str):
-    """A task option (``options:`` in the task YAML) of the expected type, or a clear error."""
-    value = task.spec.options.get(key, default)
-    if (
-        value is None
-        or isinstance(value, kind)
-        or (kind is float and isinstance(value, int) and not isinstance(value, bool))
-    ):
-        return value
-    raise DataError(task.spec_path, None, f"options.{key} must be {kind.__name__}, not {value!r}")
-
-
-def ratio_margin_scores(sim: np.ndarray, k: int = 4) -> np.ndarray:
-    """Ratio margin (Artetxe & Schwenk 2019): cos(x,y) / mean of the two k-NN neighbourhood means."""
-    kx = min(k, sim.shape[1])
-    ky = min(k, sim.shape[0])
-    nn_x = -np.sort(-sim, axis=1)[:, :kx].mean(axis=1)
-    nn_y = -np.sort(-sim, axis=0)[:ky, :].mean(axis=0)
-    return sim / ((nn_x[:, None] + nn_y[None, :]) / 2)
-
-
-def scores_for(sim: np.ndarray, scoring: str, k: int = 4) -> np.ndarray:
-    return ratio_margin_scores(sim, k) if scoring == "margin" else sim
-
-
-def nearest(sim: np.ndarray, scoring: str, k: int = 4) -> np.ndarray:
-    """Index of the best target per source row, by ``cosine`` or ``margin``."""
-    return np.argmax(scores_for(sim, scoring, k), axis=1)
-
-
-def scoring_options(task: Task) -> tuple[str, int]:
-    scoring = option(task, "scoring", "margin")
-    if scoring not in ("margin", "cosine"):
-        raise DataError(task.spec_path, None, f"options.scoring must be 'margin' or 'cosine', not {scoring!r}")
-    k = option(task, "k", 4, int)
-    if k < 1:
-        raise DataError(task.spec_path, None, f"options.k must be at least 1, not {k}")
-    return scoring, k
-
-
-class BitextRetrieval(Kind):
-    """Find each sentence's translation among all pivot-language sentences, both directions (P@1).
-
-    The pivot side comes from the item's ``pivot_text`` field (Tatoeba-style pair files) or
-    from the source language's items with the same ``parallel_id`` (FLORES-style parallel data).
-    With ``metric: mining_f1`` the task is scored BUCC-style: a pair is mined when its margin
-    score reaches ``options.threshold``; F1 of the mined pairs against the true ones.
-    """
-
-    name = "bitext_retrieval"
-    needs = Capability.EMBED
-    description = "xx<->pivot sentence retrieval, margin or cosine scoring, P@1 both directions"
-
-    def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        src = task.spec.source_language
-        short = src.split("_")[0]
-        return [Unit(task.name, s, lang) for lang in languages if lang != src for s in (f"xx->{short}", f"{short}->xx")]
-
-    def _pairs(self, unit: Unit, task: Task, ctx: RunContext):
-        split = task.spec.eval_split
-        items = ctx.items(task, unit.language, split)
-        if items and "pivot_text" in items[0].fields:
-            return items, [it.fields["pivot_text"] for it in items], []
-        src_items = {it.parallel_id: it for it in ctx.items(task, task.spec.source_language, split)}
-        kept = [it for it in items if it.parallel_id in src_items]
-        missing = [it for it in items if it.parallel_id not in src_items]
-        return kept, [src_items[it.parallel_id].fields["text"] for it in kept], missing
-
-    def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        items, pivots, missing = self._pairs(unit, task, ctx)
-        scoring, k = scoring_options(task)
-        mining = task.spec.metric == "mining_f1"
-        threshold = option(task, "threshold", 1.06, float)  # LASER's usual ratio-margin threshold
-        if mining and scoring != "margin":
-            raise DataError(task.spec_path, None, "metric mining_f1 needs options.scoring: margin")
-        x, x_err = embed(ctx, [it.fields["text"] for it in items], "symmetric")
-        y, y_err = embed(ctx, pivots, "symmetric")
-        sim = x @ y.T
-        forward = unit.setting.startswith("xx->")
-        scores = scores_for(sim if forward else sim.T, scoring, k)
-        pred = np.argmax(scores, axis=1) if len(items) else np.zeros(0, dtype=int)
-        out = []
-        for i, it in enumerate(items):
-            err = x_err[i] or y_err[i]
-            if err:
-                out.append(error_row(it, it.parallel_id, err))
-                continue
-            j = int(pred[i])
-            if mining:
-                kept = bool(scores[i, j] >= threshold)
-                out.append(
-                    Prediction(
-                        it.split,
-                        it.item_id,
-                        it.parallel_id,
-                        items[j].parallel_id if kept else None,
-                        it.parallel_id,
-                        float(kept and j == i),
-                    )
-                )
-            else:
-                out.append(
-                    Prediction(
-                        it.split, it.item_id, it.parallel_id, items[j].parallel_id, it.parallel_id, float(j == i)
-                    )
-                )
-        out += [error_row(it, it.parallel_id, "no item with this parallel_id in the source language") for it in missing]
-        return out
-
-
-# --- heads on embeddings -------------------------------------------------------------------
+from ...errors import DataError, UserError
+from ...models.base import Capability
+from ...tasks import provenance
+from ...tasks.registry import Task
+from ...tasks.spec import check_split, shared_splits
+from ...types import Item, Prediction, Unit
+from ..base import Kind, RunContext
+from .logistic import LogisticHead
+from .vectors import embed, error_row, option
 
 
 @dataclass(frozen=True)
@@ -268,7 +132,7 @@ def usable_training_rows(ctx: RunContext, errors: list[str | None], where: str) 
 def fit_head(
     task: Task, ctx: RunContext, x: np.ndarray, labels: list, where: str, errors: Sequence[str | None] = ()
 ) -> LogisticHead:
-    """A logistic-regression head (scikit-learn's objective and lbfgs, see :mod:`xling.kinds.heads`:
+    """A logistic-regression head (scikit-learn's objective and lbfgs, see :mod:`xling.kinds.embedding.logistic`:
     deterministic, so the same embeddings give the same head). ``errors``: per training item,
     None or why the model gave it no features."""
     if len(set(labels)) < 2 and any(errors):

@@ -1,0 +1,74 @@
+"""Shared by the embedder kinds: unit vectors with per-text errors, similarity scoring, task options."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import DataError
+from ...tasks.registry import Task
+from ...types import Item, Prediction
+from ..base import RunContext
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return x / norms
+
+
+def embed(ctx: RunContext, texts: list[str], role: str) -> tuple[np.ndarray, list[str | None]]:
+    """Unit vectors for ``texts`` (zero rows where the model failed) and per text None or the error."""
+    checked = getattr(ctx.client, "embed_checked", None)
+    if checked is not None:
+        x, errors = checked(texts, role)
+    else:  # a client without per-text errors
+        x = ctx.client.embed(texts, role)
+        errors = [None] * len(texts)
+    x = _normalise(np.asarray(x, dtype=np.float32))
+    bad = ~np.isfinite(x).all(axis=1) if len(x) else np.zeros(0, dtype=bool)
+    errors = [e or ("the model returned a NaN or all-zero vector" if b else None) for e, b in zip(errors, bad)]
+    return np.nan_to_num(x), errors
+
+
+def error_row(it: Item, gold, error: str) -> Prediction:
+    return Prediction(it.split, it.item_id, it.parallel_id, None, gold, None, error)
+
+
+def option(task: Task, key: str, default, kind: type = str):
+    """A task option (``options:`` in the task YAML) of the expected type, or a clear error."""
+    value = task.spec.options.get(key, default)
+    if (
+        value is None
+        or isinstance(value, kind)
+        or (kind is float and isinstance(value, int) and not isinstance(value, bool))
+    ):
+        return value
+    raise DataError(task.spec_path, None, f"options.{key} must be {kind.__name__}, not {value!r}")
+
+
+def ratio_margin_scores(sim: np.ndarray, k: int = 4) -> np.ndarray:
+    """Ratio margin (Artetxe & Schwenk 2019): cos(x,y) / mean of the two k-NN neighbourhood means."""
+    kx = min(k, sim.shape[1])
+    ky = min(k, sim.shape[0])
+    nn_x = -np.sort(-sim, axis=1)[:, :kx].mean(axis=1)
+    nn_y = -np.sort(-sim, axis=0)[:ky, :].mean(axis=0)
+    return sim / ((nn_x[:, None] + nn_y[None, :]) / 2)
+
+
+def scores_for(sim: np.ndarray, scoring: str, k: int = 4) -> np.ndarray:
+    return ratio_margin_scores(sim, k) if scoring == "margin" else sim
+
+
+def nearest(sim: np.ndarray, scoring: str, k: int = 4) -> np.ndarray:
+    """Index of the best target per source row, by ``cosine`` or ``margin``."""
+    return np.argmax(scores_for(sim, scoring, k), axis=1)
+
+
+def scoring_options(task: Task) -> tuple[str, int]:
+    scoring = option(task, "scoring", "margin")
+    if scoring not in ("margin", "cosine"):
+        raise DataError(task.spec_path, None, f"options.scoring must be 'margin' or 'cosine', not {scoring!r}")
+    k = option(task, "k", 4, int)
+    if k < 1:
+        raise DataError(task.spec_path, None, f"options.k must be at least 1, not {k}")
+    return scoring, k
