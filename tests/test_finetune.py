@@ -59,10 +59,10 @@ def test_frozen_bottom_layers_are_cached_and_give_the_same_model(tiny_model, fin
 def test_split_forward_equals_the_full_forward(tiny_model, attn):
     from transformers import AutoModel
 
-    from xling.kinds.finetune import _Split
+    from xling.kinds.finetune.frozen_bottom import FrozenBottom
 
     enc = AutoModel.from_pretrained(tiny_model, attn_implementation=attn)
-    split = _Split(enc, 1)
+    split = FrozenBottom(enc, 1)
     assert split.works(torch, 0)
     ids = torch.tensor([[2, 7, 8, 9, 3], [2, 10, 3, 0, 0]])
     mask = (ids != 0).long()
@@ -76,9 +76,9 @@ def test_a_split_that_does_not_reproduce_the_model_says_so(tiny_model):
     """A layer stack whose bottom and top cannot be run apart falls back to full passes, loudly."""
     from transformers import AutoModel
 
-    from xling.kinds.finetune import _Split
+    from xling.kinds.finetune.frozen_bottom import FrozenBottom
 
-    split = _Split(AutoModel.from_pretrained(tiny_model), 1)
+    split = FrozenBottom(AutoModel.from_pretrained(tiny_model), 1)
     split.stack = split.stack[::-1]  # the layers in another order: another function
     with pytest.warns(UserWarning, match="freeze_layers=1: .* differs from the full forward pass"):
         assert not split.works(torch, 0)

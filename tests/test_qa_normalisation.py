@@ -15,7 +15,7 @@ import pytest
 
 from helpers import scripted_lm
 from xling.errors import DataError
-from xling.kinds.finetune import FineTuneExtractiveQA
+from xling.kinds.finetune.qa import FineTuneExtractiveQA
 from xling.run.runner import evaluate
 from xling.scoring.qa import best_over_golds, scorer_of
 from xling.tasks import get_task, load_task_file

@@ -19,8 +19,8 @@ DEFAULT_ORDER = (
 
 
 def _load_kind_modules() -> None:
-    from . import finetune  # noqa: F401  (each module registers its kinds on import)
-    from .embedding import bitext, heads, pairs, retrieval  # noqa: F401
+    from .embedding import bitext, heads, pairs, retrieval  # noqa: F401  (each module registers its kinds on import)
+    from .finetune import qa, sentence, tagging  # noqa: F401
     from .llm import generation, loglik  # noqa: F401
 
 

@@ -235,6 +235,12 @@ def _f1_from_counts(c: np.ndarray) -> float:
     return 0.0 if n_pred + n_gold == 0 else 2 * tp / (n_pred + n_gold)
 
 
+def sentence_entity_f1(pred, gold) -> float:
+    """One tagged sentence's entity F1 (seqeval's counting); 1.0 when neither tags an entity."""
+    c = _entity_counts(pred, gold)
+    return 1.0 if c[1] + c[2] == 0 else _f1_from_counts(c)
+
+
 def _token_counts(pred, gold) -> np.ndarray:
     """(correct tokens, tokens) of one tagged sentence."""
     gold = list(gold)

@@ -1,0 +1,100 @@
+"""The fine-tuning kind's interface and the run of one unit: each seed's checkpoint, chosen on
+a dev split, predicts the unit's items; an item's score is the mean over seeds."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from ...models.base import Capability
+from ...types import Item, Prediction, Unit
+from ..base import Kind, RunContext
+from .selection import EpochSelection
+from .trainer import TaskTrainer
+
+if TYPE_CHECKING:
+    from ...tasks import Task
+
+
+@dataclass
+class Features:
+    """Tokenised inputs of a list of items, with what is needed to map outputs back."""
+
+    input_ids: list[list[int]]
+    labels: list[Any]  # per feature: class id, per-token label ids, or (start, end) token positions
+    item_index: list[int]  # feature -> item (QA windows: several features per item)
+    extra: list[Any]  # tagging: word ids; QA: (offsets, context token mask)
+
+
+class FineTuneKind(Kind):
+    """Shared protocol; subclasses define the head, features, decoding and item scores."""
+
+    needs = Capability.FIT_PREDICT
+    head: ClassVar[str]
+
+    def units(self, task: Task, languages: list[str]) -> list[Unit]:
+        return [Unit(task.name, "zero-shot", lang) for lang in languages]
+
+    # -- subclass interface
+    def label_list(self, task: Task, train: list[Item]) -> list[str]:
+        return []
+
+    @abstractmethod
+    def features(self, tok, items: list[Item], labels: list[str], hp: dict, train: bool) -> Features:
+        """Tokenise ``items`` into model inputs (and, with ``train``, their training targets)."""
+
+    @abstractmethod
+    def loss(self, torch, logits, labels: list[Any], width: int):
+        """The training loss of a batch (``width``: its padded length)."""
+
+    @abstractmethod
+    def decode(
+        self, items: list[Item], feats: Features, outputs: list[np.ndarray], labels: list[str], hp: dict
+    ) -> list[Any]:
+        """One prediction per item (label, tag list, answer string) from the head's outputs."""
+
+    @abstractmethod
+    def item_score(self, pred: Any, item: Item, language: str, task: Task) -> float:
+        """An item's score (0..1) under the task's metric."""
+
+    def n_out(self, labels: list[str]) -> int:
+        return len(labels)
+
+    def dev_value(self, preds: list[Any], items: list[Item], language: str, task: Task) -> float:
+        """The number that selects the checkpoint on a dev split (higher is better)."""
+        return float(np.mean([self.item_score(p, it, language, task) for p, it in zip(preds, items, strict=True)]))
+
+    # -- protocol
+    def _fine_tuning(self, task: Task, ctx: RunContext) -> tuple[TaskTrainer, EpochSelection]:
+        def start() -> tuple[TaskTrainer, EpochSelection]:
+            trainer = TaskTrainer(self, task, ctx)
+            return trainer, EpochSelection(trainer)
+
+        return ctx.remember(("finetune", task.name), start)
+
+    def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
+        trainer, selection = self._fine_tuning(task, ctx)
+        items = ctx.items(task, unit.language, task.spec.eval_split)
+        per_seed, epochs = [], []
+        for seed in trainer.seeds:
+            epoch = selection.epoch(seed, unit.language)
+            epochs.append(epoch)
+            per_seed.append(trainer.predict(seed, epoch, items))
+            if ctx.on_progress:
+                ctx.on_progress(len(items))
+        trainer.end_unit()
+        out = []
+        for i, it in enumerate(items):
+            preds = [p[i] for p in per_seed]
+            scores = [self.item_score(p, it, unit.language, task) for p in preds]
+            payload = {
+                "seeds": preds,
+                "scores": scores,
+                "epochs": epochs,
+                "selection": selection.rule_for(unit.language),
+            }
+            out.append(Prediction(it.split, it.item_id, it.parallel_id, payload, it.gold, float(np.mean(scores))))
+        return out
