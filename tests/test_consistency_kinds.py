@@ -41,7 +41,7 @@ def head_label(answer, i, lang):  # kinds/embedding.py HeadKind: the predicted l
     return ["neg", "pos"][answer]
 
 
-def finetuned_label(answer, i, lang):  # kinds/finetune.py: per-seed predictions and scores
+def finetuned_label(answer, i, lang):  # kinds/finetune/protocol.py: per-seed predictions and scores
     label = ["neg", "pos"][answer]
     return {"seeds": [label, label], "scores": [1.0, 0.0], "epochs": [2, 3], "selection": f"source-dev ({lang}/dev)"}
 

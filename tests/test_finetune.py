@@ -216,9 +216,11 @@ def test_embedding_only_model_is_refused_for_tagging(finetune_data, tmp_path):
 def test_unknown_option_is_a_user_error(tiny_model):
     from xling.errors import UserError
     from xling.models import load_model
+    from xling.models.training import DEFAULTS
 
-    with pytest.raises(UserError, match="epoch"):
+    with pytest.raises(UserError, match="'epoch'") as err:
         load_model(f"encoder:{tiny_model}", {"epoch": 2})
+    assert all(key in err.value.message for key in DEFAULTS), err.value.message  # the known hyperparameters
     with pytest.raises(UserError, match="selection"):
         load_model(f"encoder:{tiny_model}", {"selection": "best"})
 
@@ -272,3 +274,20 @@ def test_entity_f1_matches_seqeval():
     assert est.ci_low <= est.value <= est.ci_high and est.n == 5
     acc = METRICS["token_accuracy"].estimate(rows, 0, ("t", "s", "l"))
     assert acc.value == pytest.approx(100 * 8 / 14)
+
+
+def test_sentence_entity_f1_is_seqevals_f1_of_the_sentence():
+    """The per-item score of a tagged sentence; a sentence without entities in gold or prediction scores 1."""
+    from seqeval.metrics import f1_score
+
+    from xling.scoring.metrics import sentence_entity_f1
+
+    for gold, pred in [
+        (["B-PER", "I-PER", "O", "B-LOC"], ["B-PER", "I-PER", "O", "O"]),
+        (["B-LOC", "O"], ["B-LOC", "B-PER"]),
+        (["O", "B-LOC"], ["O", "B-ORG"]),
+        (["B-ORG", "I-ORG"], ["B-ORG", "I-ORG"]),
+    ]:
+        assert sentence_entity_f1(pred, gold) == pytest.approx(f1_score([gold], [pred]))
+    assert sentence_entity_f1(["O", "O"], ["O", "O"]) == 1.0
+    assert sentence_entity_f1(["O", "O"], ["B-PER", "O"]) == 0.0

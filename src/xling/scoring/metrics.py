@@ -61,7 +61,7 @@ class Metric:
 
     def extras(self, rows: pd.DataFrame) -> dict:
         """Extra fields for the score object: ``per_seed`` values when the kind ran several seeds
-        (its predictions are ``{"seeds": [...], "scores": [...]}``, see kinds/finetune.py)."""
+        (its predictions are ``{"seeds": [...], "scores": [...]}``, see kinds/finetune/protocol.py)."""
         per_item = [p.get("scores") if isinstance(p, dict) else None for p in rows["prediction"]]
         if not per_item or any(s is None for s in per_item) or len({len(s) for s in per_item}) != 1:
             return {}
