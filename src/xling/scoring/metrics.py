@@ -9,6 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from .base import CorpusMetric, CountMetric, Metric, _missing
+from .judge import JUDGE_METRICS
+from .mt import MT_METRICS
+from .rouge import ROUGE_METRICS
 
 __all__ = ["METRICS", "Metric", "CorpusMetric", "CountMetric"]
 
@@ -106,5 +109,8 @@ METRICS: dict[str, Metric] = {
             counts=_token_counts,
             combine=lambda c: 0.0 if c[1] == 0 else c[0] / c[1],
         ),
+        *MT_METRICS,
+        *ROUGE_METRICS,
+        *JUDGE_METRICS,
     ]
 }
