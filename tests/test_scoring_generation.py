@@ -160,6 +160,11 @@ def test_sentence_chrf_pp_equals_sacrebleu():
             assert METRICS["chrf++"].sentence_score(h, r, "eng_Latn") == want
 
 
+def test_a_unit_without_rows_has_no_value():
+    est = METRICS["chrf++"].estimate(_rows("eng_Latn", [], []), 0, ("t",))
+    assert np.isnan(est.value) and est.n == 0
+
+
 def test_an_item_without_references_is_an_error():
     with pytest.raises(ValueError, match="no reference"):
         METRICS["chrf++"].estimate(_rows("eng_Latn", ["x"], [[]]), 0, ("t",))

@@ -140,7 +140,7 @@ class SacreBleuMetric(CountMetric):
 
     def _count_matrix(self, rows: pd.DataFrame) -> np.ndarray:
         stats = [self.statistics(p, g, lang) for p, g, lang in self._rows(rows)]
-        return np.asarray(stats, dtype=np.int64).reshape(len(stats), 1, -1)  # one "seed"
+        return np.stack(stats)[:, None, :] if stats else np.zeros((0, 1, 0), dtype=np.int64)  # one "seed"
 
     def _statistic(self, counts: np.ndarray) -> Callable[[np.ndarray], float]:
         return lambda idx: self.score_of(counts[idx, 0].sum(axis=0))
