@@ -76,6 +76,7 @@ def references_of(gold) -> list[str]:
 
 
 def target_language(gold, row_language: str) -> str:
+    """The language the references are in: the gold's own, else the row's."""
     return gold.get("language", row_language) if isinstance(gold, dict) else row_language
 
 
