@@ -1,0 +1,179 @@
+"""The three families of metric: how a unit's per-item rows become one number (0-100 scale).
+
+A :class:`Metric` is the mean of per-item scores (accuracy, P@1, nDCG@10...) with a bootstrap CI
+over items; a :class:`CorpusMetric` is a statistic of the whole set of rows (Spearman, mining F1)
+with a bootstrap CI that recomputes the statistic on resampled items; a :class:`CountMetric` sums
+per-item counts (entity F1, token accuracy, corpus BLEU) and recombines them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from .stats import Estimate, bootstrap_mean, bootstrap_statistic, seed_for
+
+if TYPE_CHECKING:  # pandas and scipy load when scores are computed, after the model has run
+    import pandas as pd
+
+
+def _missing(value) -> bool:
+    """None or NaN (pandas' missing value)."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _is_error(err) -> bool:
+    """A row's ``error`` holds a message."""
+    return not _missing(err)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric that is the mean of per-item scores (accuracy, P@1, EM, token F1...)."""
+
+    # False for metrics of the whole set of rows: a difference of two such values is not the mean
+    # of per-item differences, so paired comparisons recompute the metric (``on_items``).
+    mean_of_items: ClassVar[bool] = True
+
+    name: str
+    description: str
+    scale: float = 100.0
+    # Per-item score from a row's prediction and gold; None: the row's stored ``score``.
+    item_score: Callable[[object, object], float] | None = None
+
+    def item_scores(self, rows: pd.DataFrame) -> np.ndarray:
+        """Per-item scores of the rows; error rows score 0."""
+        if self.item_score is None:
+            values = rows["score"].to_numpy(dtype=float)
+        else:
+            values = np.array(
+                [
+                    np.nan if _is_error(err) else self.item_score(p, g)
+                    for p, g, err in zip(rows["prediction"], rows["gold"], rows["error"])
+                ],
+                dtype=float,
+            )
+        return np.nan_to_num(values, nan=0.0)
+
+    def estimate(self, rows: pd.DataFrame, seed: int, key: tuple[str, ...]) -> Estimate:
+        """Value and bootstrap CI over the unit's scored items (error rows score 0)."""
+        return bootstrap_mean(self.item_scores(rows), seed_for(seed, *key), scale=self.scale)
+
+    def on_items(self, rows: pd.DataFrame) -> Callable[[np.ndarray], float]:
+        """The metric of the rows at positional indices ``idx`` (0-100 scale, as reported):
+        ``on_items(rows)(np.arange(len(rows)))`` is the unit's value, a resample is a bootstrap
+        replicate."""
+        scores = self.item_scores(rows)
+        return lambda idx: float(scores[idx].mean()) * self.scale if len(idx) else float("nan")
+
+    def extras(self, rows: pd.DataFrame) -> dict:
+        """Extra fields for the score object: ``per_seed`` values when the kind ran several seeds
+        (its predictions are ``{"seeds": [...], "scores": [...]}``, see kinds/finetune/protocol.py)."""
+        per_item = [p.get("scores") if isinstance(p, dict) else None for p in rows["prediction"]]
+        if not per_item or any(s is None for s in per_item) or len({len(s) for s in per_item}) != 1:
+            return {}
+        return {"per_seed": [float(v) * self.scale for v in np.asarray(per_item, dtype=float).mean(axis=0)]}
+
+
+@dataclass(frozen=True)
+class CorpusMetric(Metric):
+    """A statistic over all of a unit's rows (``statistic(predictions, golds) -> float`` on 0-1 or
+    -1..1), with a bootstrap CI. Rows with errors have no prediction and are left out of the
+    statistic (they are counted in the score's ``errors``)."""
+
+    mean_of_items: ClassVar[bool] = False
+
+    statistic: Callable[[np.ndarray, np.ndarray], float] | None = None
+
+    def _arrays(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        ok = rows["error"].isna().to_numpy()
+        preds = np.array(list(rows["prediction"][ok]), dtype=object)
+        golds = np.array(list(rows["gold"][ok]), dtype=object)
+        return preds, golds
+
+    def value_of(self, preds: np.ndarray, golds: np.ndarray) -> float:
+        if len(preds) == 0:
+            return float("nan")
+        return float(self.statistic(preds, golds)) * self.scale
+
+    def _resampled(self, preds: np.ndarray, golds: np.ndarray) -> float:
+        """The statistic on a bootstrap resample; where it is undefined there (e.g. every
+        resampled gold equal, possible with few items) it counts as 0, which widens the CI."""
+        v = self.value_of(preds, golds)
+        return 0.0 if np.isnan(v) else v
+
+    def estimate(self, rows: pd.DataFrame, seed: int, key: tuple[str, ...]) -> Estimate:
+        preds, golds = self._arrays(rows)
+        value = self.value_of(preds, golds)
+        if not np.isfinite(value):
+            return Estimate(float("nan"), float("nan"), float("nan"), len(preds))
+        est = bootstrap_statistic(len(preds), lambda idx: self._resampled(preds[idx], golds[idx]), seed_for(seed, *key))
+        return Estimate(value, est.ci_low, est.ci_high, est.n)
+
+    def on_items(self, rows: pd.DataFrame) -> Callable[[np.ndarray], float]:
+        ok = rows["error"].isna().to_numpy()
+        preds = np.array(list(rows["prediction"]), dtype=object)
+        golds = np.array(list(rows["gold"]), dtype=object)
+
+        def value(idx: np.ndarray) -> float:
+            kept = idx[ok[idx]]  # error rows stay out of the statistic, as in ``estimate``
+            return self.value_of(preds[kept], golds[kept])
+
+        return value
+
+
+@dataclass(frozen=True)
+class CountMetric(Metric):
+    """A statistic of the whole unit built from additive per-item counts (entity F1, token accuracy).
+
+    ``counts(prediction, gold)`` turns one item into a vector of additive counts (e.g. true
+    positives, predicted and gold entities); ``combine(summed counts)`` makes the value in 0-1.
+    With several seeds (predictions ``{"seeds": [...]}``) the value is the mean over seeds. The
+    CI resamples items (``stats.bootstrap_statistic``) and recombines their counts.
+    """
+
+    mean_of_items: ClassVar[bool] = False
+
+    counts: Callable[[object, object], np.ndarray] | None = None
+    combine: Callable[[np.ndarray], float] | None = None
+
+    def _count_matrix(self, rows: pd.DataFrame) -> np.ndarray:
+        """(items, seeds, counts); an error row counts its gold with nothing predicted."""
+        preds = list(rows["prediction"])
+        golds = list(rows["gold"])
+        n_seeds = max((len(p["seeds"]) for p in preds if isinstance(p, dict)), default=1)
+        out = []
+        for pred, gold in zip(preds, golds, strict=True):
+            seeds = pred["seeds"] if isinstance(pred, dict) else [pred] * n_seeds
+            out.append([self.counts(s, gold) for s in seeds])
+        return np.asarray(out, dtype=float)
+
+    def estimate(self, rows: pd.DataFrame, seed: int, key: tuple[str, ...]) -> Estimate:
+        counts = self._count_matrix(rows)
+        if counts.size == 0:
+            return Estimate(float("nan"), float("nan"), float("nan"), 0)
+        est = bootstrap_statistic(len(counts), self._statistic(counts), seed_for(seed, *key))
+        return Estimate(est.value * self.scale, est.ci_low * self.scale, est.ci_high * self.scale, est.n)
+
+    def _statistic(self, counts: np.ndarray) -> Callable[[np.ndarray], float]:
+        """The value (0-1) of the items at indices ``idx``, from their summed counts (mean over seeds)."""
+
+        def statistic(idx: np.ndarray) -> float:
+            summed = counts[idx].sum(axis=0)  # (seeds, counts)
+            return float(np.mean([self.combine(c) for c in summed]))
+
+        return statistic
+
+    def on_items(self, rows: pd.DataFrame) -> Callable[[np.ndarray], float]:
+        counts = self._count_matrix(rows)
+        statistic = self._statistic(counts)
+        return lambda idx: statistic(idx) * self.scale if len(idx) else float("nan")
+
+    def extras(self, rows: pd.DataFrame) -> dict:
+        counts = self._count_matrix(rows)
+        if counts.size == 0 or counts.shape[1] < 2:
+            return {}
+        return {"per_seed": [float(self.combine(c)) * self.scale for c in counts.sum(axis=0)]}
