@@ -220,3 +220,16 @@ def test_label_word_is_the_whole_answer(text, langs, expected):
 def test_a_word_two_labels_accept_is_no_answer():
     assert extract_label("Non", {"yes": ["Non"], "no": ["Non", "No"]}).status == "unparseable"
     assert extract_label("No", {"yes": ["Non"], "no": ["Non", "No"]}).answer == "no"
+
+
+def test_strip_thinking_removes_every_span_and_counts_it():
+    from xling.scoring.answers import strip_thinking
+
+    assert strip_thinking("<think>2+2 is 4</think> Answer: 4") == ("Answer: 4", len("<think>2+2 is 4</think>"))
+    # the chat template opened the span in the prompt: only its end is in the generation
+    assert strip_thinking("so it is yes</think>\nyes") == ("yes", len("so it is yes"))
+    # cut off while thinking: no answer at all
+    assert strip_thinking("Sure. <think>let me see") == ("Sure.", len("<think>let me see"))
+    assert strip_thinking("<think>a</think>x<think>b</think>y") == ("xy", 2 * len("<think>a</think>"))
+    assert strip_thinking("plain answer") == ("plain answer", 0)
+    assert strip_thinking("[R]why[/R] ok", (("[R]", "[/R]"),)) == ("ok", len("[R]why[/R]"))

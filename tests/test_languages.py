@@ -46,3 +46,14 @@ def test_names_and_scripts():
     assert name("swh_Latn") == "Swahili"
     assert name("npi_Deva") == "Nepali"
     assert script("amh_Ethi") == "Ethi"
+
+
+def test_output_language_of_one_generation():
+    from xling.languages.identify import output_language
+
+    sw = output_language("Habari ya asubuhi, rafiki yangu. Leo ni siku nzuri sana.", "swh_Latn")
+    assert sw["detected"] == "swh" and sw["wrong_language"] is False and sw["expected"] == "swh"
+    en = output_language("Good morning my friend, today is a very nice day.", "sw")
+    assert en["detected"] == "eng" and en["wrong_language"] is True
+    short = output_language("42 km", "swh_Latn")  # too short to judge: never counted as wrong
+    assert short["wrong_language"] is None and short["detected"] is None

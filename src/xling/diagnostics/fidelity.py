@@ -1,54 +1,20 @@
-"""Output-language fidelity: is a generation in the language it should be in?
+"""Output-language fidelity of a run: is each generation in the language it should be in?
 
-Language ID by CLD3 (``cld3-py``, the maintained wheel of Google's Compact Language Detector v3,
-offline). A generation counts when it has at least ``min_chars`` letters; shorter ones (numbers,
-single words, empty answers) are reported as too short to judge, not as wrong.
+Language ID by :mod:`xling.languages.identify` (CLD3). A generation counts when it has at least
+``min_chars`` letters; shorter ones (numbers, single words, empty answers) are reported as too
+short to judge, not as wrong.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from ..errors import UserError
-from ..languages import codes as L
+from ..languages.identify import MIN_CHARS, base_language, detect, letters
 from ..scoring.stats import bootstrap_mean, seed_for
-
-MIN_CHARS = 20
-
-
-def _detector():
-    try:
-        import gcld3
-    except ImportError as exc:  # pragma: no cover - the test extra installs it
-        raise UserError("output-language fidelity needs cld3-py", hint="pip install 'xling[diagnostics]'") from exc
-    return gcld3.NNetLanguageIdentifier(min_num_bytes=0, max_num_bytes=2000)
-
-
-def letters(text: str) -> int:
-    return sum(unicodedata.category(ch).startswith("L") for ch in text)
-
-
-def base_language(code: str | None) -> str | None:
-    """ISO 639-3 individual language of any code (``'sw'`` -> ``'swh'``, ``'iw'`` -> ``'heb'``)."""
-    if not code:
-        return None
-    c = L.try_canonical(code.split("-")[0])
-    return c.split("_")[0] if c else None
-
-
-def detect(texts: list[str]) -> list[tuple[str | None, float, bool]]:
-    """(ISO 639-3 language, probability, reliable) per text."""
-    det = _detector()
-    out = []
-    for t in texts:
-        r = det.FindLanguage(text=t)
-        out.append((base_language(r.language), float(r.probability), bool(r.is_reliable)))
-    return out
 
 
 def output_language_fidelity(

@@ -246,3 +246,29 @@ def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:
 def _first_clause(text: str) -> str:
     text = _EDGES.sub("", text)
     return _EDGES.sub("", _CLAUSE.match(text).group())
+
+
+THINKING_MARKERS = (("<think>", "</think>"), ("<thinking>", "</thinking>"), ("<|channel|>analysis", "<|end|>"))
+
+
+def strip_thinking(text: str, markers: tuple[tuple[str, str], ...] = THINKING_MARKERS) -> tuple[str, int]:
+    """A reasoning model's answer without its thinking spans, and how many characters they held.
+
+    A span is ``open ... close`` for any marker pair; an unclosed span runs to the end of the
+    text (the model was cut off while thinking: no answer); a ``close`` with no ``open`` before it
+    ends a span that the chat template opened in the prompt."""
+    removed = 0
+    for open_, close in markers:
+        while True:
+            start, end = text.find(open_), text.find(close)
+            if end != -1 and (start == -1 or end < start):  # opened by the template, closed here
+                removed += end
+                text = text[end + len(close) :]
+                continue
+            if start == -1:
+                break
+            stop = text.find(close, start + len(open_))
+            cut = len(text) if stop == -1 else stop + len(close)
+            removed += cut - start
+            text = text[:start] + text[cut:]
+    return text.strip(), removed
