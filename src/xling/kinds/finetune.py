@@ -282,9 +282,8 @@ class _TaskState:
         self.split = None
         self.bottoms: dict[tuple[int, ...], Any] = {}  # frozen-bottom states per input, kept for the unit
         self.keep_bottoms: dict[tuple[int, ...], Any] = {}  # ... for train and dev inputs, kept for the run
-        stats = ctx.stats.__dict__
-        stats.setdefault("finetune_trained", 0)
-        stats.setdefault("finetune_reused", 0)
+        ctx.stats.finetune_trained = ctx.stats.finetune_trained or 0
+        ctx.stats.finetune_reused = ctx.stats.finetune_reused or 0
 
     # -- model
     def _ensure_model(self):
@@ -298,7 +297,7 @@ class _TaskState:
             if self.hp["freeze_layers"] > 0:
                 split = _Split(encoder, self.hp["freeze_layers"])
                 self.split = split if split.works(torch, self.tok.pad_token_id) else None
-            self.ctx.stats.__dict__["frozen_bottom_cached"] = self.split is not None
+            self.ctx.stats.frozen_bottom_cached = self.split is not None
             # the pristine base weights every seed starts from (shared across the run's tasks)
             self.base_state = _memo(
                 self.ctx,
