@@ -44,7 +44,7 @@ class EmbedClient:
         self.fingerprint = backend.fingerprint()
         self.stats = stats or CallStats()
         self.on_progress = on_progress
-        self.calls = CachedCalls(
+        self._calls = CachedCalls(
             cache, self.fingerprint, self.stats, VECTORS, spec=backend.spec, on_progress=on_progress
         )
         self._max_tokens = getattr(backend, "MAX_TOKENS", None)
@@ -63,7 +63,7 @@ class EmbedClient:
         model_role = self.backend.request_role(role)
         keys = [request_key(["embed", model_role, t]) for t in texts]
         unique = dict(zip(keys, texts))  # first text per key; equal keys mean equal texts
-        self.calls.count(model_role, len(texts), len(unique))
+        self._calls.count(model_role, len(texts), len(unique))
         for k, t in unique.items():
             if not t.strip() and k not in self._errors:
                 self._errors[k] = EMPTY_TEXT
@@ -74,9 +74,9 @@ class EmbedClient:
         missing = sorted((k for k in wanted if k not in vectors), key=lambda k: (len(wanted[k]), wanted[k]))
         batches = batches_of(missing, self.batch_size)
         if self._dim is None and self.backend.PROBE_VECTOR_SIZE:  # the probe (in _cached) failed
-            answers = self.calls.refuse(batches, ItemError(self._probe_error))
+            answers = self._calls.refuse(batches, ItemError(self._probe_error))
         else:
-            answers = self.calls.send(batches, wanted, lambda batch: self._embed(batch, role), self._checked)
+            answers = self._calls.send(batches, wanted, lambda batch: self._embed(batch, role), self._checked)
         for k, answer in answers.items():
             if isinstance(answer, ItemError):
                 self._errors[k] = str(answer)
@@ -133,7 +133,7 @@ class EmbedClient:
         size = self._size() if wanted else None
         if size is None:
             return {}
-        return self.calls.lookup(wanted, shape=(size,))
+        return self._calls.lookup(wanted, shape=(size,))
 
     def _size(self) -> int | None:
         """The model's vector size: pinned in the cache, else given (``-o dimensions``), else

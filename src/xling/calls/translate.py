@@ -37,7 +37,7 @@ class Translator:
         self.cache = cache
         self.stats = stats if stats is not None else CallStats()
         self.fingerprint = backend.fingerprint()
-        self.calls = CachedCalls(cache, self.fingerprint, self.stats, TEXT, spec=backend.spec)
+        self._calls = CachedCalls(cache, self.fingerprint, self.stats, TEXT, spec=backend.spec)
         self.max_tokens = max_tokens
         if Capability.TRANSLATE in backend.capabilities:
             self.mode = "translate"
@@ -70,7 +70,7 @@ class Translator:
                 prompts = [self.backend.apply_chat_template([{"role": "user", "content": p}]) for p in prompts]
             outs = self.lm.generate(prompts, stop=["\n"], max_tokens=self.max_tokens)
             return [o if isinstance(o, ItemError) else o.strip() for o in outs]
-        return self.calls.call(
+        return self._calls.call(
             texts,
             key=lambda t: ["translate", source, target, t],
             role="translate",
