@@ -75,7 +75,7 @@ def test_translator_failures_are_counted_and_never_cached(tmp_path):
     translator = Translator(backend, cache, stats)
     out = translator.translate(["ok", "bad!", "ok"], "spa_Latn", "eng_Latn")
     assert out == ["OK", ItemError("no translation"), "OK"]
-    assert (stats.requests, stats.unique, stats.model_calls, stats.failed) == (3, 2, 2, 1)
+    assert (stats.requests, stats.unique, stats.model_calls, stats.batches, stats.failed) == (3, 2, 2, 1, 1)
     assert cache.count("half-v1") == 1
     translator.translate(["ok", "bad!"], "spa_Latn", "eng_Latn")
     assert backend.seen[-1] == ["bad!"] and stats.cache_hits == 1 and stats.failed == 2

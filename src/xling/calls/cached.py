@@ -16,7 +16,7 @@ R = TypeVar("R")  # a request
 V = TypeVar("V")  # its answer
 
 Send = Callable[[list[Any]], Sequence[Any]]  # requests -> one answer (or ItemError) each
-Check = Callable[[list[Any]], list[Any]]  # a batch's answers -> the same, invalid ones turned into ItemErrors
+Check = Callable[[list[Any]], list[Any]]  # a batch's answers -> as the client keeps them (invalid: an ItemError)
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Codec(Generic[V]):
 
     encode: Callable[[V], Any]
     decode: Callable[[Any], V]
-    dtype: str = BYTES
+    dtype: str = BYTES  # raw bytes, or the numpy dtype of an array
 
 
 TEXT: Codec[str] = Codec(lambda text: text.encode("utf-8"), lambda blob: blob.decode("utf-8"))
