@@ -9,7 +9,7 @@ from helpers.embed import EMBED_DATA, TrigramBackend, make_ctx
 from xling.analysis.difference import metric_difference
 from xling.kinds.embedding.vectors import nearest, ratio_margin_scores
 from xling.kinds.registry import get_kind
-from xling.models.base import Capability, EmbedError
+from xling.models.base import Capability, ItemError
 from xling.scoring.metrics import METRICS
 from xling.scoring.stats import seed_for
 from xling.tasks import get_task
@@ -202,7 +202,7 @@ def test_empty_text_and_failed_batch(tmp_path):
     assert ctx.stats.empty == 2
 
     def broken(texts, role):
-        raise EmbedError("HTTP 500 from the server (gave up after 3 attempts)")
+        raise ItemError("HTTP 500 from the server (gave up after 3 attempts)")
 
     backend.embed = broken
     x, errors = ctx.client.embed_checked(["new one", "new two", "hello"], "symmetric")

@@ -8,7 +8,7 @@ import pytest
 from xling.calls.cache import CacheWarning, ResponseCache, request_key
 from xling.calls.embed import EmbedClient
 from xling.calls.lm import LMClient
-from xling.models.base import Backend, Capability, EmbedError
+from xling.models.base import Backend, Capability, ItemError
 
 
 class Embedder(Backend):
@@ -91,7 +91,7 @@ def test_a_server_answering_nan_vectors_to_the_probe_is_blamed_for_them(tmp_path
 class DownEmbedder(Embedder):
     def embed(self, texts, role):
         self.seen += texts
-        raise EmbedError("HTTP 503 from the server (gave up after 6 attempts)")
+        raise ItemError("HTTP 503 from the server (gave up after 6 attempts)")
 
 
 def test_a_failed_probe_is_not_repeated_for_every_batch(tmp_path):

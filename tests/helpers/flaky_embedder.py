@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from helpers.embed import TrigramBackend
-from xling.models.base import RowErrors
+from xling.models.base import ItemError
 
 SERVER_ERROR = "HTTP 503 from the server: upstream overloaded"
 
@@ -25,13 +25,9 @@ class FlakyEmbedder(TrigramBackend):
     def embed(self, texts, role):
         FlakyEmbedder.sent.extend(texts)
         out = super().embed(texts, role)
-        failed = {
-            i: SERVER_ERROR for i, t in enumerate(texts) if t in FlakyEmbedder.fail_once | FlakyEmbedder.fail_always
-        }
+        failing = FlakyEmbedder.fail_once | FlakyEmbedder.fail_always
         FlakyEmbedder.fail_once -= set(texts)
-        for i in failed:
-            out[i] = float("nan")
-        return RowErrors.of(out, failed)
+        return [ItemError(SERVER_ERROR) if t in failing else row for t, row in zip(texts, out)]
 
 
 def register(monkeypatch) -> type[FlakyEmbedder]:

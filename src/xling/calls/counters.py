@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 
 
 @dataclass
@@ -23,6 +24,28 @@ class CallStats:
     probes: int = 0  # requests that learn a server's vector size (once per model and cache)
     failed: int = 0  # texts/requests that failed after the backend's retries (not cached; error rows)
     by_role: dict[str, int] = field(default_factory=dict)
+    # Fine-tuning kinds only (None, and left out of as_dict, when nothing was fine-tuned):
+    finetune_trained: int | None = None  # models trained
+    finetune_reused: int | None = None  # trained models found in the checkpoint cache
+    frozen_bottom_cached: bool | None = None  # whether the frozen bottom layers' outputs were reused
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
+        """The counters in declaration order, without those of work that did not run."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
+
+    def add(self, counts: Mapping[str, object]) -> None:
+        """Add the counters of a worker or an invocation (an :meth:`as_dict`) to these; a flag
+        (``frozen_bottom_cached``) takes the value it has there. Names this version does not
+        count are ignored."""
+        known = {f.name for f in fields(self)}
+        for name, value in counts.items():
+            if name not in known:
+                continue
+            if isinstance(value, dict):
+                bucket = getattr(self, name)
+                for k, v in value.items():
+                    bucket[k] = bucket.get(k, 0) + v
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                setattr(self, name, (getattr(self, name) or 0) + value)
+            else:
+                setattr(self, name, value)

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..crashpoints import crash_point
-from ..models.base import Backend, EmbedError
+from ..models.base import Backend, ItemError
 from .cache import ResponseCache, request_key
+from .cached import CachedCalls, Codec, answers, batches_of
 from .counters import CallStats
 
 EMPTY_TEXT = "empty text: nothing to embed"
@@ -19,16 +19,7 @@ NO_SIZE = (
     "embedding failed: no two answers to a probe text agreed on the model's vector size "
     "(is the server up? -o dimensions=N gives the size)"
 )
-VECTOR = np.dtype(np.float32).str
-
-
-def cached(cache: ResponseCache, model: str, keys, stats: CallStats, **want) -> dict:
-    """``cache.get_many`` that counts hits and damaged entries in ``stats``."""
-    damaged = cache.damaged
-    found = cache.get_many(model, keys, **want)
-    stats.cache_damaged += cache.damaged - damaged
-    stats.cache_hits += len(found)
-    return found
+VECTORS: Codec[np.ndarray] = Codec(lambda vector: vector, lambda vector: vector, dtype=np.dtype(np.float32).str)
 
 
 class EmbedClient:
@@ -53,6 +44,9 @@ class EmbedClient:
         self.fingerprint = backend.fingerprint()
         self.stats = stats or CallStats()
         self.on_progress = on_progress
+        self._calls = CachedCalls(
+            cache, self.fingerprint, self.stats, VECTORS, spec=backend.spec, on_progress=on_progress
+        )
         self._max_tokens = getattr(backend, "MAX_TOKENS", None)
         self._policy = getattr(backend, "LONG_TEXT_POLICY", "none")
         self._measured: set[bytes] = set()  # keys whose length was already counted this run
@@ -69,23 +63,25 @@ class EmbedClient:
         model_role = self.backend.request_role(role)
         keys = [request_key(["embed", model_role, t]) for t in texts]
         unique = dict(zip(keys, texts))  # first text per key; equal keys mean equal texts
-        self.stats.requests += len(texts)
-        self.stats.unique += len(unique)
-        self.stats.by_role[model_role] = self.stats.by_role.get(model_role, 0) + len(texts)
+        self._calls.count(model_role, len(texts), len(unique))
         for k, t in unique.items():
             if not t.strip() and k not in self._errors:
                 self._errors[k] = EMPTY_TEXT
                 self.stats.empty += 1
         self._count_long(unique)
         wanted = {k: t for k, t in unique.items() if self._errors.get(k) != EMPTY_TEXT}
-        found = self._cached(wanted)
-        vectors: dict[bytes, np.ndarray] = dict(found)
-        missing = sorted((k for k in wanted if k not in found), key=lambda k: (len(wanted[k]), wanted[k]))
-        for start in range(0, len(missing), self.batch_size):
-            batch = missing[start : start + self.batch_size]
-            vectors.update(self._call(batch, wanted, role))
-            if self.on_progress:
-                self.on_progress(len(batch))
+        vectors: dict[bytes, np.ndarray] = self._cached(wanted)
+        missing = sorted((k for k in wanted if k not in vectors), key=lambda k: (len(wanted[k]), wanted[k]))
+        batches = batches_of(missing, self.batch_size)
+        if self._dim is None and self.backend.PROBE_VECTOR_SIZE:  # the probe (in _cached) failed
+            answers = self._calls.refuse(batches, ItemError(self._probe_error))
+        else:
+            answers = self._calls.send(batches, wanted, lambda batch: self._embed(batch, role), self._checked)
+        for k, answer in answers.items():
+            if isinstance(answer, ItemError):
+                self._errors[k] = str(answer)
+            else:
+                vectors[k] = answer
         dim = self._dim or 1
         nan = np.full(dim, np.nan, dtype=np.float32)
         rows, errors = [], []
@@ -101,53 +97,43 @@ class EmbedClient:
             return np.zeros((0, dim), dtype=np.float32), []
         return np.stack(rows), errors
 
-    def _call(self, batch: list[bytes], texts: dict[bytes, str], role: str) -> dict[bytes, np.ndarray]:
-        """Embed one batch; cache the valid vectors, remember why the others failed."""
-        if self._dim is None and self.backend.PROBE_VECTOR_SIZE:  # probed once per call, in _cached
-            self.stats.failed += len(batch)
-            self._errors.update(dict.fromkeys(batch, self._probe_error))
-            return {}
-        self.stats.model_calls += len(batch)
-        self.stats.batches += 1
-        try:
-            raw = self.backend.embed([texts[k] for k in batch], role)
-            row_errors = getattr(raw, "row_errors", None) or {}
-            out = np.asarray(raw, dtype=np.float32)
-        except EmbedError as exc:
-            self.stats.failed += len(batch)
-            for k in batch:
-                self._errors[k] = f"embedding failed: {exc.message}"
-            return {}
-        if out.ndim != 2 or out.shape[0] != len(batch):
-            raise RuntimeError(f"backend {self.backend.spec!r} returned {out.shape} vectors for {len(batch)} texts")
-        crash_point("client.mid_batch")
-        vectors = {}
-        for i, (k, vec) in enumerate(zip(batch, out, strict=True)):
-            if i in row_errors:  # the backend says why this text has no vector
-                self.stats.failed += 1
-                self._errors[k] = f"embedding failed: {row_errors[i]}"
-                continue
-            if not np.all(np.isfinite(vec)) or not np.any(vec):
+    def _embed(self, texts: list[str], role: str) -> list[np.ndarray | ItemError]:
+        """The backend's rows for ``texts``, as float32 vectors."""
+        out = self.backend.embed(texts, role)
+        if isinstance(out, list):
+            return [row if isinstance(row, ItemError) else np.asarray(row, dtype=np.float32) for row in out]
+        out = np.asarray(out, dtype=np.float32)
+        if out.ndim != 2 or out.shape[0] != len(texts):
+            raise RuntimeError(f"backend {self.backend.spec!r} returned {out.shape} vectors for {len(texts)} texts")
+        return list(out)
+
+    def _checked(self, answers: list[np.ndarray | ItemError]) -> list[np.ndarray | ItemError]:
+        """A batch's answers with why each failed one failed: the backend's error, a NaN or
+        all-zero vector, a vector of another size than the model's (pinned by its first answer)."""
+        out: list[np.ndarray | ItemError] = []
+        for answer in answers:
+            if isinstance(answer, ItemError):
+                out.append(ItemError(f"embedding failed: {answer}"))
+            elif not np.all(np.isfinite(answer)) or not np.any(answer):
                 self.stats.invalid += 1
-                self._errors[k] = INVALID_VECTOR
-                continue
-            vectors[k] = vec
-        if vectors and self._dim is None:  # a local model's own answer: its size is the model's
-            self._pin(out.shape[1], "first answer")
-        if vectors and out.shape[1] != self._dim:
-            self.stats.invalid += len(vectors)
-            error = WRONG_SIZE.format(got=out.shape[1], size=self._dim, path=self.cache.path)
-            self._errors.update(dict.fromkeys(vectors, error))
-            return {}
-        self.cache.put_many(self.fingerprint, vectors)
-        return vectors
+                out.append(ItemError(INVALID_VECTOR))
+            else:
+                out.append(answer)
+        sizes = [len(a) for a in out if not isinstance(a, ItemError)]
+        if sizes and self._dim is None:  # a local model's own answer: its size is the model's
+            self._pin(sizes[0], "first answer")
+        for i, answer in enumerate(out):
+            if not isinstance(answer, ItemError) and len(answer) != self._dim:
+                self.stats.invalid += 1
+                out[i] = ItemError(WRONG_SIZE.format(got=len(answer), size=self._dim, path=self.cache.path))
+        return out
 
     def _cached(self, wanted: dict[bytes, str]) -> dict[bytes, np.ndarray]:
         """Cached vectors of the pinned size; without a pinned size nothing cached is trusted."""
         size = self._size() if wanted else None
         if size is None:
             return {}
-        return cached(self.cache, self.fingerprint, wanted, self.stats, dtype=VECTOR, shape=(size,))
+        return self._calls.lookup(wanted, shape=(size,))
 
     def _size(self) -> int | None:
         """The model's vector size: pinned in the cache, else given (``-o dimensions``), else
@@ -177,19 +163,20 @@ class EmbedClient:
         wrong = None  # what the last unusable answer was
         for _ in range(tries):
             self.stats.probes += 1
-            try:
-                out = np.asarray(self.backend.embed([PROBE_TEXT], "symmetric"), dtype=np.float32)
-            except EmbedError as exc:
-                self._probe_error = f"embedding failed: {exc.message}"
+            got = answers(lambda texts: self.backend.embed(texts, "symmetric"), [PROBE_TEXT])
+            failed = [a for a in got if isinstance(a, ItemError)]
+            if failed:
+                self._probe_error = f"embedding failed: {failed[0]}"
                 return None
-            if out.ndim != 2 or out.shape[0] != 1:
-                wrong = f"the answer has {out.shape[0] if out.ndim else 0} vectors for 1 text"
-            elif not (np.all(np.isfinite(out)) and np.any(out)):
+            vector = np.asarray(got[0], dtype=np.float32) if len(got) == 1 else None
+            if vector is None or vector.ndim != 1:
+                wrong = f"the answer has {len(got)} vectors for 1 text"
+            elif not (np.all(np.isfinite(vector)) and np.any(vector)):
                 wrong = INVALID_VECTOR
-            elif out.shape[1] in sizes:
-                return out.shape[1]
+            elif len(vector) in sizes:
+                return len(vector)
             else:
-                sizes.append(out.shape[1])
+                sizes.append(len(vector))
         self._probe_error = NO_SIZE if sizes or wrong is None else f"embedding failed: {wrong} (to {tries} probes)"
         return None
 

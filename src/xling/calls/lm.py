@@ -17,9 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from ..models.base import Backend, ItemError
-from .cache import ResponseCache, request_key
+from .cache import ResponseCache
+from .cached import TEXT, CachedCalls, Codec, Send, batches_of
 from .counters import CallStats
-from .embed import cached
 
 
 class LoglikResult(NamedTuple):
@@ -28,6 +28,17 @@ class LoglikResult(NamedTuple):
     logprob: float
     n_tokens: int
     greedy: bool
+
+
+def as_loglik(answer: Sequence) -> LoglikResult:
+    """A backend's ``(logprob, n_tokens, greedy)`` with Python types."""
+    return LoglikResult(float(answer[0]), int(answer[1]), bool(answer[2]))
+
+
+LOGLIK: Codec[LoglikResult] = Codec(
+    lambda res: json.dumps([res.logprob, res.n_tokens, res.greedy]).encode(),
+    lambda blob: as_loglik(json.loads(blob)),
+)
 
 
 class LMClient:
@@ -48,35 +59,21 @@ class LMClient:
         self.batch_size = max(1, int(batch_size))
         self.on_progress = on_progress
         self.fingerprint = backend.fingerprint()
+        calls = {"spec": backend.spec, "on_progress": on_progress}
+        self._logliks = CachedCalls(cache, self.fingerprint, self.stats, LOGLIK, **calls)
+        self._texts = CachedCalls(cache, self.fingerprint, self.stats, TEXT, **calls)
 
     # --- log-likelihood ------------------------------------------------------------------------
     def loglik(self, requests: Sequence[tuple[str, str]]) -> list[LoglikResult | ItemError]:
         """One result per ``(context, continuation)``, in order; failed requests get an ItemError."""
-        requests = [(str(c), str(x)) for c, x in requests]
-        keys = [request_key(["loglik", c, x]) for c, x in requests]
-        unique = dict(zip(keys, requests))
-        self._count("loglik", len(requests), len(unique))
-        found = cached(self.cache, self.fingerprint, unique, self.stats)
-        out: dict[bytes, LoglikResult | ItemError] = {}
-        for k, v in found.items():
-            lp, n, g = json.loads(v)
-            out[k] = LoglikResult(float(lp), int(n), bool(g))
-        missing = [k for k in unique if k not in found]
-        for batch in self._loglik_batches(missing, unique):
-            before = self.backend.truncated
-            results = self.backend.loglik([unique[k] for k in batch])
-            self._after_batch(batch, before, len(results))
-            good = {}
-            for k, r in zip(batch, results, strict=True):
-                if isinstance(r, ItemError):
-                    self.stats.failed += 1
-                    out[k] = r
-                    continue
-                res = LoglikResult(float(r[0]), int(r[1]), bool(r[2]))
-                out[k] = res
-                good[k] = json.dumps([res.logprob, res.n_tokens, res.greedy]).encode()
-            self.cache.put_many(self.fingerprint, good)
-        return [out[k] for k in keys]
+        return self._logliks.call(
+            [(str(c), str(x)) for c, x in requests],
+            key=lambda r: ["loglik", *r],
+            role="loglik",
+            send=self._counting_truncated(self.backend.loglik),
+            batches=self._loglik_batches,
+            check=lambda got: [r if isinstance(r, ItemError) else as_loglik(r) for r in got],
+        )
 
     def _loglik_batches(self, missing: list[bytes], unique: dict[bytes, tuple[str, str]]) -> list[list[bytes]]:
         """Batches of at most ``batch_size`` requests, grouped by context, longest first.
@@ -110,42 +107,30 @@ class LMClient:
         """Greedy continuations, one per prompt; failed prompts get an ItemError."""
         stop = [str(s) for s in stop]
         max_tokens = int(max_tokens)
-        prompts = [str(p) for p in prompts]
-        keys = [request_key(["generate", p, stop, max_tokens]) for p in prompts]
-        unique = dict(zip(keys, prompts))
-        self._count("generate", len(prompts), len(unique))
-        found = cached(self.cache, self.fingerprint, unique, self.stats)
-        out: dict[bytes, str | ItemError] = {k: v.decode("utf-8") for k, v in found.items()}
-        missing = sorted((k for k in unique if k not in found), key=lambda k: (-len(unique[k]), unique[k]))
-        for start in range(0, len(missing), self.batch_size):
-            batch = missing[start : start + self.batch_size]
-            before = self.backend.truncated
-            results = self.backend.generate([unique[k] for k in batch], stop=stop, max_tokens=max_tokens)
-            self._after_batch(batch, before, len(results))
-            good = {}
-            for k, r in zip(batch, results, strict=True):
-                if isinstance(r, ItemError):
-                    self.stats.failed += 1
-                    out[k] = r
-                    continue
-                if not r.strip():
-                    self.stats.empty += 1
-                out[k] = r
-                good[k] = r.encode("utf-8")
-            self.cache.put_many(self.fingerprint, good)
-        return [out[k] for k in keys]
+        return self._texts.call(
+            [str(p) for p in prompts],
+            key=lambda p: ["generate", p, stop, max_tokens],
+            role="generate",
+            send=self._counting_truncated(lambda batch: self.backend.generate(batch, stop=stop, max_tokens=max_tokens)),
+            batches=lambda missing, unique: batches_of(
+                sorted(missing, key=lambda k: (-len(unique[k]), unique[k])), self.batch_size
+            ),
+            check=self._count_empty,
+        )
 
     # --- bookkeeping ---------------------------------------------------------------------------
-    def _count(self, call: str, n: int, n_unique: int) -> None:
-        self.stats.requests += n
-        self.stats.unique += n_unique
-        self.stats.by_role[call] = self.stats.by_role.get(call, 0) + n
+    def _counting_truncated(self, send: Send) -> Send:
+        """``send`` that counts the requests the backend truncated to fit its window."""
 
-    def _after_batch(self, batch: list[bytes], truncated_before: int, n_results: int) -> None:
-        if n_results != len(batch):
-            raise RuntimeError(f"backend {self.backend.spec!r} returned {n_results} results for {len(batch)} requests")
-        self.stats.model_calls += len(batch)
-        self.stats.batches += 1
-        self.stats.truncated += self.backend.truncated - truncated_before
-        if self.on_progress:
-            self.on_progress(len(batch))
+        def counted(batch: list) -> Sequence:
+            before = self.backend.truncated
+            try:
+                return send(batch)
+            finally:
+                self.stats.truncated += self.backend.truncated - before
+
+        return counted
+
+    def _count_empty(self, got: list[str | ItemError]) -> list[str | ItemError]:
+        self.stats.empty += sum(1 for r in got if not isinstance(r, ItemError) and not r.strip())
+        return got

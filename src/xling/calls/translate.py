@@ -8,7 +8,9 @@ from typing import Any
 from ..errors import UserError
 from ..languages.codes import name as language_name
 from ..models.base import Backend, Capability, ItemError
-from .cache import ResponseCache, request_key
+from .cache import ResponseCache
+from .cached import TEXT, CachedCalls, batches_of
+from .counters import CallStats
 
 TRANSLATE_PROMPT = (
     "Translate the following {src} text into {tgt}. Reply with the translation only.\n\n{src}: {text}\n{tgt}:"
@@ -23,7 +25,7 @@ class Translator:
         self,
         backend: Backend,
         cache: ResponseCache,
-        stats: Any = None,
+        stats: CallStats | None = None,
         *,
         lm_client: Any = None,
         max_tokens: int = 256,
@@ -33,8 +35,9 @@ class Translator:
         # An LLM translator is prompted through its chat template when it has one (unless told not to).
         self.chat = bool(getattr(backend, "chat_template", None)) if chat is None else chat
         self.cache = cache
-        self.stats = stats
+        self.stats = stats if stats is not None else CallStats()
         self.fingerprint = backend.fingerprint()
+        self._calls = CachedCalls(cache, self.fingerprint, self.stats, TEXT, spec=backend.spec)
         self.max_tokens = max_tokens
         if Capability.TRANSLATE in backend.capabilities:
             self.mode = "translate"
@@ -43,7 +46,7 @@ class Translator:
             if lm_client is None:
                 from .lm import LMClient
 
-                lm_client = LMClient(backend, cache, stats)
+                lm_client = LMClient(backend, cache, self.stats)
             self.lm = lm_client
         else:
             raise UserError(
@@ -67,28 +70,13 @@ class Translator:
                 prompts = [self.backend.apply_chat_template([{"role": "user", "content": p}]) for p in prompts]
             outs = self.lm.generate(prompts, stop=["\n"], max_tokens=self.max_tokens)
             return [o if isinstance(o, ItemError) else o.strip() for o in outs]
-        keys = [request_key(["translate", source, target, t]) for t in texts]
-        unique = dict(zip(keys, texts))
-        found = self.cache.get_many(self.fingerprint, unique)
-        if self.stats is not None:
-            self.stats.requests += len(texts)
-            self.stats.unique += len(unique)
-            self.stats.cache_hits += len(found)
-            self.stats.by_role["translate"] = self.stats.by_role.get("translate", 0) + len(texts)
-        out: dict[bytes, str | ItemError] = {k: v.decode("utf-8") for k, v in found.items()}
-        missing = [k for k in unique if k not in found]
-        if missing:
-            results = self.backend.translate([unique[k] for k in missing], source, target)
-            if self.stats is not None:
-                self.stats.model_calls += len(missing)
-                self.stats.batches += 1
-            good = {}
-            for k, r in zip(missing, results, strict=True):
-                out[k] = r
-                if not isinstance(r, ItemError):
-                    good[k] = r.encode("utf-8")
-            self.cache.put_many(self.fingerprint, good)
-        return [out[k] for k in keys]
+        return self._calls.call(
+            texts,
+            key=lambda t: ["translate", source, target, t],
+            role="translate",
+            send=lambda batch: self.backend.translate(batch, source, target),
+            batches=lambda missing, _: batches_of(missing, None),
+        )
 
 
 def load_translator(spec: str, options: dict | None, cache: ResponseCache, stats: Any = None) -> Translator:

@@ -20,36 +20,16 @@ class Capability(StrEnum):
 
 
 class ItemError(Exception):
-    """Stands in a backend's output list for one request that failed (after retries); the kind
-    writes an error row for that item. ``str(err)`` says what went wrong."""
+    """How a backend reports a failed request (after its own retries); ``str(err)`` says what
+    went wrong. Returned in place of one request's answer, that request failed; raised by a
+    backend call, every request of the call failed. Failed requests are never cached: the
+    kind writes an error row for each, and a rerun retries them."""
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ItemError) and self.args == other.args
 
     def __hash__(self) -> int:
         return hash(self.args)
-
-
-class EmbedError(Exception):
-    """A backend could not embed a batch (after its own retries). The client turns every text of
-    the batch into an error row with this message; nothing is cached."""
-
-    def __init__(self, message: str):
-        self.message = message
-        super().__init__(message)
-
-
-class RowErrors(np.ndarray):
-    """Vectors of which some rows failed (NaN there): ``row_errors`` maps a row index to why, so
-    that the error row of that text says what happened (not just "NaN vector")."""
-
-    row_errors: dict[int, str]
-
-    @classmethod
-    def of(cls, vectors: np.ndarray, row_errors: dict[int, str]) -> np.ndarray:
-        out = np.asarray(vectors).view(cls)
-        out.row_errors = dict(row_errors)
-        return out
 
 
 class Backend(ABC):
@@ -93,9 +73,9 @@ class Backend(ABC):
                 hint="`xling models` shows which backend offers which capability",
             )
 
-    def embed(self, texts: list[str], role: str) -> np.ndarray:
-        """Unit-normalised or raw float32 vectors, one row per text. A NaN row marks a text the
-        model failed on; :class:`EmbedError` fails the whole batch."""
+    def embed(self, texts: list[str], role: str) -> np.ndarray | list[np.ndarray | ItemError]:
+        """Unit-normalised or raw float32 vectors, one row per text: an array, or a list with an
+        :class:`ItemError` in place of each text that failed. A NaN row marks an invalid vector."""
         raise CapabilityError(f"model {self.spec!r} cannot embed")
 
     def expect_vector_size(self, size: int) -> None:  # noqa: B027 (an optional hook, no-op by default)

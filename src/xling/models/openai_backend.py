@@ -7,7 +7,7 @@ written to results. Requests run ``concurrency`` at a time, ``request_size`` tex
 request has a total deadline (``timeout`` seconds); 429, 5xx, timeouts, connection errors,
 malformed JSON and wrong vector counts or sizes are retried ``max_retries`` times with
 exponential backoff (honouring ``Retry-After``); then the batch fails with
-:class:`EmbedError` and its items become error rows. A 4xx answer (bad input) is not retried:
+:class:`ItemError` and its items become error rows. A 4xx answer (bad input) is not retried:
 the batch is bisected so that only the offending text fails.
 """
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..redact import add_secret, add_url_secrets, redact
-from .base import Backend, Capability, EmbedError, RowErrors
+from .base import Backend, Capability, ItemError
 from .http import parse_retry_after
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -176,26 +176,16 @@ class OpenAIEmbeddings(Backend):
 
     # -- calls ----------------------------------------------------------------------------
 
-    def embed(self, texts: list[str], role: str) -> np.ndarray:
+    def embed(self, texts: list[str], role: str) -> np.ndarray | list[np.ndarray | ItemError]:
         prepared = [self._prepare(t, role) for t in texts]
         size = int(self.opt["request_size"])
         chunks = [prepared[i : i + size] for i in range(0, len(prepared), size)]
         results = list(self._pool.map(lambda c: self._embed_chunk(c, role), chunks))
-        failed = [r for r in results if isinstance(r, EmbedError)]
-        if failed and len(failed) == len(results):
-            raise failed[0]
-        rows, row_errors, start = [], {}, 0
-        for chunk, res in zip(chunks, results):
-            if isinstance(res, EmbedError):  # some requests of the batch failed: NaN rows there
-                rows.append(np.full((len(chunk), self._dim or 1), np.nan, dtype=np.float32))
-                row_errors.update({start + i: res.message for i in range(len(chunk))})
-            else:
-                rows.append(res)
-                row_errors.update({start + i: msg for i, msg in getattr(res, "row_errors", {}).items()})
-            start += len(chunk)
-        dim = max(r.shape[1] for r in rows)
-        out = np.concatenate([r if r.shape[1] == dim else np.full((len(r), dim), np.nan, np.float32) for r in rows])
-        return RowErrors.of(out, row_errors) if row_errors else out
+        if results and all(isinstance(r, ItemError) for r in results):
+            raise results[0]
+        if all(isinstance(r, np.ndarray) for r in results) and len({r.shape[1] for r in results}) == 1:
+            return np.concatenate(results)
+        return _rows(results, chunks)
 
     def _prepare(self, text: str, role: str) -> str:
         limit = self.opt["max_chars"]
@@ -206,33 +196,19 @@ class OpenAIEmbeddings(Backend):
             text = prefix + text
         return text
 
-    def _embed_chunk(self, texts: list[str], role: str) -> np.ndarray | EmbedError:
+    def _embed_chunk(self, texts: list[str], role: str) -> np.ndarray | list[np.ndarray | ItemError] | ItemError:
         """One request with retries; a 4xx is bisected to isolate the text the server refuses."""
         try:
             return self._request_with_retries(texts, role)
         except _BadInput as exc:
             if len(texts) == 1:
-                return EmbedError(exc.message)
-            mid = len(texts) // 2
-            parts = [self._embed_chunk(texts[:mid], role), self._embed_chunk(texts[mid:], role)]
-            if all(isinstance(p, EmbedError) for p in parts):
+                return ItemError(exc.message)
+            halves = [texts[: len(texts) // 2], texts[len(texts) // 2 :]]
+            parts = [self._embed_chunk(half, role) for half in halves]
+            if all(isinstance(p, ItemError) for p in parts):
                 return parts[0]
-            dim = next(p.shape[1] for p in parts if not isinstance(p, EmbedError))
-            row_errors, start = {}, 0
-            for p, t in zip(parts, (texts[:mid], texts[mid:])):
-                if isinstance(p, EmbedError):
-                    row_errors.update({start + i: p.message for i in range(len(t))})
-                else:
-                    row_errors.update({start + i: m for i, m in getattr(p, "row_errors", {}).items()})
-                start += len(t)
-            out = np.concatenate(
-                [
-                    np.full((len(t), dim), np.nan, np.float32) if isinstance(p, EmbedError) else p
-                    for p, t in zip(parts, (texts[:mid], texts[mid:]))
-                ]
-            )
-            return RowErrors.of(out, row_errors)
-        except EmbedError as exc:
+            return _rows(parts, halves)
+        except ItemError as exc:
             return exc
 
     def _request_with_retries(self, texts: list[str], role: str) -> np.ndarray:
@@ -251,7 +227,7 @@ class OpenAIEmbeddings(Backend):
                 with self._lock:
                     self.retries += 1
                 self.sleep(delay)
-        raise EmbedError(f"{last} (gave up after {attempts} attempts)")
+        raise ItemError(f"{last} (gave up after {attempts} attempts)")
 
     def _request(self, texts: list[str], role: str) -> np.ndarray:
         body: dict[str, Any] = {"model": self.model, "input": texts, "encoding_format": "float"}
@@ -277,11 +253,11 @@ class OpenAIEmbeddings(Backend):
         if status in RETRY_STATUS:
             raise _Retryable(f"HTTP {status} from the server", parse_retry_after(resp.headers.get("retry-after")))
         if status in (401, 403):
-            raise EmbedError(
+            raise ItemError(
                 f"HTTP {status}: the server refused the credentials (the key is read from ${self.opt['api_key_env']})"
             )
         if status == 404:
-            raise EmbedError(f"HTTP 404: no embeddings endpoint at {_safe_url(url)} or no model {self.model!r}")
+            raise ItemError(f"HTTP 404: no embeddings endpoint at {_safe_url(url)} or no model {self.model!r}")
         if 400 <= status < 500:
             raise _BadInput(f"HTTP {status}: {_error_message(raw)}")
         if status >= 300:
@@ -309,6 +285,15 @@ class OpenAIEmbeddings(Backend):
     def close(self) -> None:
         self._pool.shutdown(wait=False)
         self._http.close()
+
+
+def _rows(parts: list, chunks: list[list[str]]) -> list[np.ndarray | ItemError]:
+    """One row per text of ``chunks``: a failed chunk's error stands for each of its texts."""
+    return [
+        row
+        for part, chunk in zip(parts, chunks)
+        for row in ([part] * len(chunk) if isinstance(part, ItemError) else part)
+    ]
 
 
 def _error_message(raw: bytes) -> str:

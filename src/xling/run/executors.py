@@ -81,19 +81,6 @@ def _stats_delta(before: dict, after: dict) -> dict:
     return out
 
 
-def merge_stats(total: CallStats, part: dict) -> None:
-    """Add a worker's or an invocation's counters to ``total`` (kinds may add counters of their own)."""
-    for key, value in part.items():
-        if isinstance(value, dict):
-            bucket = total.__dict__.setdefault(key, {})
-            for k, v in value.items():
-                bucket[k] = bucket.get(k, 0) + v
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            setattr(total, key, (getattr(total, key, 0) or 0) + value)
-        else:  # descriptive fields (long_text_policy, max_tokens): the same in every worker
-            setattr(total, key, value)
-
-
 class LocalExecutor:
     """Units one after another in this process, with the already-loaded backend."""
 
@@ -214,7 +201,7 @@ class RayExecutor:
                 cause = getattr(exc, "cause", None) or exc
                 failures.append(f"{unit.task} {unit.setting} {unit.language}: {str(cause).splitlines()[0][:300]}")
             else:
-                merge_stats(total, stats)
+                total.add(stats)
                 on_result(unit, preds, reads)
                 for path, line, message in skipped:  # --skip-bad-rows counts, read on the worker
                     task.skipped.add(path, line, message)

@@ -33,7 +33,7 @@ from ..tasks import Task, get_task, load_task_file
 from ..tasks.provenance import Hasher
 from ..tasks.readers import MAX_CELL_CHARS
 from ..types import Unit
-from .executors import WorkerSpec, make_executor, merge_stats, resolve_cache_path
+from .executors import WorkerSpec, make_executor, resolve_cache_path
 from .rundir import check_cache, open_run_dir, releases_run_dirs
 from .store import PredictionStore
 
@@ -350,7 +350,7 @@ def whole_run_calls(invocations: list[dict], this: dict) -> dict:
     the number of invocations and this invocation's own counters."""
     total = CallStats()
     for calls in invocations:
-        merge_stats(total, calls)
+        total.add(calls)
     return total.as_dict() | {"invocations": len(invocations), "last_invocation": this}
 
 

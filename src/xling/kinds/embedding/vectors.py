@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...calls.embed import INVALID_VECTOR
 from ...errors import DataError
 from ...tasks.registry import Task
 from ...types import Item, Prediction
@@ -26,7 +27,7 @@ def embed(ctx: RunContext, texts: list[str], role: str) -> tuple[np.ndarray, lis
         errors = [None] * len(texts)
     x = _normalise(np.asarray(x, dtype=np.float32))
     bad = ~np.isfinite(x).all(axis=1) if len(x) else np.zeros(0, dtype=bool)
-    errors = [e or ("the model returned a NaN or all-zero vector" if b else None) for e, b in zip(errors, bad)]
+    errors = [e or (INVALID_VECTOR if b else None) for e, b in zip(errors, bad)]
     return np.nan_to_num(x), errors
 
 

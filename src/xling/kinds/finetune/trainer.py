@@ -92,9 +92,8 @@ class TaskTrainer:
             "hp": {k: self.hp[k] for k in TRAIN_KEYS},
         }
         self.bottoms: BottomStates | None = None  # set when the frozen bottom can run apart
-        stats = ctx.stats.__dict__
-        stats.setdefault("finetune_trained", 0)
-        stats.setdefault("finetune_reused", 0)
+        ctx.stats.finetune_trained = ctx.stats.finetune_trained or 0
+        ctx.stats.finetune_reused = ctx.stats.finetune_reused or 0
 
     # -- model
     def _ensure_model(self):
@@ -109,7 +108,7 @@ class TaskTrainer:
                 split = FrozenBottom(encoder, self.hp["freeze_layers"])
                 if split.works(torch, self.tok.pad_token_id):
                     self.bottoms = BottomStates(split, self.tok.pad_token_id, self.ctx.batch_size)
-            self.ctx.stats.__dict__["frozen_bottom_cached"] = self.bottoms is not None
+            self.ctx.stats.frozen_bottom_cached = self.bottoms is not None
             # the pristine base weights every seed starts from (shared across the run's tasks)
             self.base_state = _memo(
                 self.ctx,
