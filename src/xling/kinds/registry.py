@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import CapabilityError, unknown
 from ..models.base import Backend, Capability
 from ..prompts.protocols import ProtocolOptions
 from ..tasks.registry import Task
 from .base import KINDS, Kind
 from .config import RunConfig
+
+if TYPE_CHECKING:
+    from .llm.translation import InputTranslation
 
 # Where a model could run a kind several ways, the default (without --answer-by) is the first of
 # these it offers: trained heads and fine-tuning before log-likelihood, log-likelihood before
@@ -68,7 +73,7 @@ class WorkerKinds:
         self.config = config
         self.model = model
         self._by_task: dict[str, Kind] = {}
-        self._translation = None
+        self._translation: InputTranslation | None = None
 
     def __getitem__(self, task: Task) -> Kind:
         if task.name not in self._by_task:
@@ -90,7 +95,7 @@ class WorkerKinds:
             )
         return kind
 
-    def translation(self):
+    def translation(self) -> InputTranslation:
         """The input translation of translate-test and self-translate, one per worker."""
         if self._translation is None:
             from .llm.translation import InputTranslation
