@@ -355,7 +355,7 @@ def test_default_languages_are_those_with_data_and_the_rest_is_said(shared_data,
     import shutil
 
     from helpers.cli import ROOT
-    from xling.run.runner import plan
+    from xling.run.runner import task_languages
     from xling.tasks import load_task_file
 
     bele = task("belebele", shared_data)
@@ -365,6 +365,6 @@ def test_default_languages_are_those_with_data_and_the_rest_is_said(shared_data,
     ex = tmp_path / "ex"
     shutil.copytree(ROOT / "examples" / "kitchen-intents", ex)
     shutil.rmtree(ex / "data" / "deu_Latn")
-    p = plan([load_task_file(ex / "task.yaml"), task("sib200", shared_data)], None)
-    assert p.languages["kitchen-intents"] == ["eng_Latn", "spa_Latn", "fra_Latn"]
-    assert len(p.languages["sib200"]) == 205
+    languages = task_languages([load_task_file(ex / "task.yaml"), task("sib200", shared_data)], None)
+    assert languages["kitchen-intents"] == ["eng_Latn", "spa_Latn", "fra_Latn"]
+    assert len(languages["sib200"]) == 205

@@ -260,10 +260,10 @@ def test_union_split_reads_parts_in_order_with_limit_across_them(tmp_path):
     # stops at planning, before any model call
     (tmp_path / "dev" / "swh_Latn.tsv").unlink()
     assert t.available_languages() == ["eng_Latn"] and t.splits_of("swh_Latn") == []
-    from xling.run.runner import plan
+    from xling.run.runner import task_languages
 
     with pytest.raises(UserError, match=r"swh_Latn split 'dev'.*dev/swh_Latn.tsv is missing"):
-        plan([t], ["swh_Latn"])
+        task_languages([t], ["swh_Latn"])
     assert len(t.items("swh_Latn", "train+dev+test", limit=3)) == 3  # the limit is reached in train
 
 

@@ -13,7 +13,7 @@ from helpers.cli import xling_cmd
 from xling.calls.cache import ResponseCache
 from xling.calls.counters import CallStats
 from xling.errors import DataError
-from xling.kinds import RunContext
+from xling.kinds import RunConfig, RunContext
 from xling.kinds.llm.loglik import SETTING, build_requests, normalised
 from xling.kinds.registry import get_kind
 from xling.models.base import Backend, Capability, ItemError
@@ -76,9 +76,7 @@ def context(backend, tmp_path):
         cache=ResponseCache(tmp_path / "c.sqlite"),
         client=None,
         stats=stats,
-        limit=None,
-        seed=0,
-        batch_size=4,
+        config=RunConfig(batch_size=4),
     )
 
 

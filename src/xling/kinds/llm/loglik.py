@@ -33,10 +33,11 @@ from ...errors import CapabilityError, DataError, UserError
 from ...models.base import Backend, Capability, ItemError
 from ...prompts import templates as T
 from ...prompts.lexicon import lexicon
-from ...prompts.protocols import ProtocolOptions, parse_setting, settings
+from ...prompts.protocols import Setting, settings
 from ...tasks.registry import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
+from ..config import RunConfig
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
 NORMALISATIONS = ("raw", "token", "byte")
@@ -136,11 +137,12 @@ class LoglikChoice(Kind):
     description = "choices scored by log-likelihood given the item (raw, per-token, per-byte; per-byte primary)"
 
     def __init__(self):
-        self.options = ProtocolOptions()
-        self.translation = InputTranslation(self.options)
+        config = RunConfig()
+        self.configure(config, None, InputTranslation(config.protocol))
 
-    def configure(self, options: ProtocolOptions, backend: Backend | None) -> None:
+    def configure(self, config: RunConfig, backend: Backend | None, translation: InputTranslation) -> None:
         """Take the run's protocols; an option this kind cannot honour is an error naming it."""
+        options = config.protocol
         why = "by log-likelihood the prompt is English, zero-shot, without chat template"
         hint = "add --answer-by generate to run it by generation (where the model can generate), or drop the option"
         bad = [p for p in options.protocols if p not in PROTOCOLS]
@@ -169,13 +171,13 @@ class LoglikChoice(Kind):
                 f"model {backend.spec!r} offers {', '.join(sorted(backend.capabilities))}",
                 hint="use --protocol translate-test with a --translator instead",
             )
-        chat = bool(options.chat == "auto" and backend is not None and getattr(backend, "chat_template", None))
-        self.options = options
-        self.translation = InputTranslation(options, chat)  # chat: how self-translate prompts the model
+        self.translation = translation
+        # the scored prompt is plain text; a unit's setting is the name of one of these
+        self.settings: dict[str, Setting] = {str(s): s for s in settings(options, chat=False)}
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
         out = []
-        for s in settings(self.options, chat=False):  # the scored prompt is plain text
+        for s in self.settings.values():
             if s.protocol == "translate-test":
                 self.translation.check(task, languages)
             out += [Unit(task.name, str(s), lang) for lang in languages]
@@ -201,7 +203,7 @@ class LoglikChoice(Kind):
                 task.spec_path, None, f"options.normalisation must be one of {', '.join(NORMALISATIONS)}, not {by!r}"
             )
         items = ctx.items(task, unit.language, task.spec.eval_split)
-        protocol = parse_setting(unit.setting).protocol
+        protocol = self.settings[unit.setting].protocol
         src = task.spec.source_language
         translated = protocol in TRANSLATING and unit.language != src and bool(items)
         fields, errors = (
