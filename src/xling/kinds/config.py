@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..calls.cached import DEFAULT_BATCH_SIZE
 from ..errors import UserError
 from ..prompts.protocols import ProtocolOptions
-
-DEFAULT_BATCH_SIZE = 32  # texts per model call; never changes a score
 
 
 @dataclass(frozen=True)
