@@ -258,7 +258,7 @@ class _TaskState:
             f"{trainer.name} {self.src} {trainer.spec.train_split}", len(self.train), 0, ctx.allow_partial_training
         )
         self.labels = kind.label_list(task, self.train)
-        self.dev_split = spec.options.get("dev_split", "dev")
+        self.dev_split = spec.options.dev_split
         # epochs are chosen on a dev split that shares no part with what is trained or tested on
         self.dev_clash = shared_splits(self.dev_split, spec.eval_split) + (
             shared_splits(self.dev_split, trainer.spec.train_split) if trainer is task else []

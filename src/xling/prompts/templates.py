@@ -94,9 +94,9 @@ def render(prompt: Prompt, backend: Any, config: PromptConfig) -> tuple[str, boo
 # --- families ----------------------------------------------------------------------------------
 
 
-def family_of(kind: str, task_options: dict, labels: Sequence[str] | None, item: Item | None = None) -> str:
+def family_of(kind: str, task_options, labels: Sequence[str] | None, item: Item | None = None) -> str:
     """Which template a task's items use: explicit ``options.prompt_family``, else by kind and labels."""
-    fam = task_options.get("prompt_family")
+    fam = task_options.prompt_family
     if fam:
         if fam not in FAMILIES:
             raise UserError(f"options.prompt_family {fam!r} is not one of {', '.join(FAMILIES)}")
@@ -120,9 +120,9 @@ def family_of(kind: str, task_options: dict, labels: Sequence[str] | None, item:
     raise UserError(f"no prompt template for task kind {kind!r}", hint="set options.prompt_family in the task file")
 
 
-def label_keys(family: str, task_options: dict, labels: Sequence[str] | None) -> dict[str, str]:
+def label_keys(family: str, task_options, labels: Sequence[str] | None) -> dict[str, str]:
     """Task label -> lexicon label key (``'1' -> 'yes'``); ``options.prompt_labels`` overrides."""
-    explicit = task_options.get("prompt_labels")
+    explicit = task_options.prompt_labels
     if explicit:
         return {str(k): str(v) for k, v in explicit.items()}
     if family == "nli":

@@ -22,6 +22,7 @@ from ..types import Item
 from . import provenance
 from .hub import iter_hub_rows
 from .mapping import GoldSpec, Mapper, MappingError
+from .options import FineTuneOptions
 from .readers import MAX_CELL_CHARS, READERS, BadRow, Row, SkipLog, SymlinkLoop, limit_cells, resolved
 from .spec import TaskSpec, load_spec, split_parts
 
@@ -68,13 +69,10 @@ class Task:
         """The task whose source-language ``train_split`` trains a model for this one: the one
         ``options.train_task`` names (a catalog task, or a task YAML path relative to this
         file), for test-only benchmarks such as PUD; else this task itself."""
-        ref = self.spec.options.get("train_task")
+        options = self.spec.options
+        ref = options.train_task if isinstance(options, FineTuneOptions) else None
         if ref is None:
             return self
-        if not isinstance(ref, str) or not ref.strip():
-            raise DataError(
-                self.spec_path, None, f"options.train_task must be a task name or a task YAML path, not {ref!r}"
-            )
         if ref.endswith((".yaml", ".yml")):
             other = load_task_file(self.spec_path.parent / ref, self.data_dir)
         else:

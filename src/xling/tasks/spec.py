@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical
 from .mapping import GOLD_TYPES, Path_
+from .options import TaskOptions, options_model
 from .readers import QUOTING, READERS
 
 Creation = Literal["native", "human-translated", "machine-translated", "written-for-xling"]
@@ -201,7 +202,7 @@ class TaskSpec(BaseModel):
     homepage: str = ""
     hub: HubSource | None = None
     local: LocalSource | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: TaskOptions = Field(default_factory=TaskOptions)
 
     @field_validator("name")
     @classmethod
@@ -231,6 +232,19 @@ class TaskSpec(BaseModel):
                 )
             out[code] = str(v)
         return out
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _kind_options(cls, value: Any, info) -> Any:
+        """The options as the model of the spec's kind (see :mod:`xling.tasks.options`)."""
+        model = options_model(info.data.get("kind"))
+        return value if isinstance(value, model) else model.model_validate({} if value is None else value)
+
+    @model_validator(mode="after")
+    def _options_of_kind(self):
+        if type(self.options) is TaskOptions:  # the default, made before the kind was known
+            self.options = options_model(self.kind)()
+        return self
 
     @field_validator("eval_split")
     @classmethod
@@ -350,6 +364,8 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         raise DataError(path, None, "not readable YAML: nested too deeply") from None
     if not isinstance(raw, dict):
         raise DataError(path, 1, "a task file must be a YAML mapping (key: value lines)")
+    if check_kind and isinstance(raw.get("kind"), str):  # first: the options a task takes depend on its kind
+        _check_known(path, text, "kind", raw["kind"], set(KINDS_VOCABULARY))
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
@@ -359,7 +375,7 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         line = _line_of(text, loc) if loc else None
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            model = _model_at(loc[:-1])
+            model = _model_at(loc[:-1], raw.get("kind"))
             known = ", ".join(model.model_fields) if model else ""
             msg = f"unknown key{f' (known keys here: {known})' if known else ''}"
             msg += did_you_mean(str(loc[-1]), known.split(", ")) if known else ""
@@ -367,31 +383,16 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
             msg = "required key is missing"
             line = _line_of(text, loc[:-1]) if len(loc) > 1 else None
         raise DataError(path, line, f"key '{key}': {msg}") from exc
-    checks = [("metric", spec.metric, known_metrics())] + (
-        [("kind", spec.kind, set(KINDS_VOCABULARY))] if check_kind else []
-    )
-    for key, value, known in checks:
-        if value not in known:
-            raise DataError(
-                path,
-                _line_of(text, (key,)),
-                f"key '{key}': unknown {key} {value!r}.{did_you_mean(value, known)} Known: {', '.join(sorted(known))}",
-            )
-    _check_qa_normalisation(spec, path, text)
+    _check_known(path, text, "metric", spec.metric, known_metrics())
     return spec
 
 
-def _check_qa_normalisation(spec: TaskSpec, path: Path, text: str) -> None:
-    from ..scoring.qa import SCORERS
-
-    value = spec.options.get("qa_normalisation")
-    if value is not None and value not in SCORERS:
+def _check_known(path: Path, text: str, key: str, value: str, known: set[str]) -> None:
+    if value not in known:
         raise DataError(
             path,
-            _line_of(text, ("options", "qa_normalisation")),
-            f"key 'options.qa_normalisation': unknown scorer {value!r}.{did_you_mean(str(value), SCORERS)} "
-            f"Allowed: {', '.join(SCORERS)}",
-            hint="squad: the SQuAD v1.1 script (XQuAD, TyDi QA); mlqa: the MLQA script's per-language rules",
+            _line_of(text, (key,)),
+            f"key '{key}': unknown {key} {value!r}.{did_you_mean(value, known)} Known: {', '.join(sorted(known))}",
         )
 
 
@@ -418,7 +419,10 @@ def known_metrics() -> set[str]:
     return set(METRICS_VOCABULARY) | set(METRICS)
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
+def _model_at(loc: tuple, kind: object) -> type[BaseModel] | None:
+    """The model of the node at ``loc``; ``kind``: the task's, which decides the options model."""
+    if loc == ("options",):
+        return options_model(kind)
     model: Any = TaskSpec
     for key in loc:
         if not isinstance(key, str):

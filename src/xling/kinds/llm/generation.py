@@ -313,7 +313,7 @@ class GenerativeMath(GenerationKind):
     def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
         """Worked exemplars from ``options.exemplars`` (MGSM's 8 per language) when the task
         names a file; else items of the task's splits."""
-        name = task.spec.options.get("exemplars")
+        name = task.spec.options.exemplars
         if not name or k <= 0:
             return super()._demos(task, ctx, language, item, k)
         demos = ctx.remember(
