@@ -13,9 +13,8 @@ from xling.kinds.registry import get_kind
 from xling.models.base import Capability, EmbedError
 from xling.scoring.metrics import METRICS
 from xling.scoring.stats import seed_for
-from xling.tasks import get_task
+from xling.tasks import Task, get_task
 from xling.tasks.options import options_model
-from xling.tasks.registry import Task
 from xling.tasks.spec import load_spec
 from xling.types import Unit
 

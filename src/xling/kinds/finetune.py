@@ -31,8 +31,7 @@ import numpy as np
 from ..errors import DataError, UserError
 from ..models.base import Capability
 from ..models.training import TRAIN_KEYS
-from ..tasks import provenance
-from ..tasks.registry import Task
+from ..tasks import Task, provenance, training_task
 from ..tasks.spec import shared_splits
 from ..types import Item, Prediction, Unit
 from .base import Kind, RunContext
@@ -241,7 +240,7 @@ class _TaskState:
         set_threads(self.hp["threads"])
         spec = task.spec
         self.src = spec.source_language
-        trainer = task.training_task()
+        trainer = training_task(task)
         if not trainer.spec.train_split:
             raise DataError(
                 task.spec_path,

@@ -6,6 +6,7 @@ in one YAML file"). Validation errors name the file, the line and the offending 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical
-from .mapping import GOLD_TYPES, Path_
+from .mapping import GOLD_TYPES, Gold, Path_
 from .options import TaskOptions, options_model
 from .readers import QUOTING, READERS
 
@@ -57,21 +58,6 @@ def shared_splits(a: str | None, b: str | None) -> list[str]:
         return []
     other = set(split_parts(b))
     return [p for p in split_parts(a) if p in other]
-
-
-class Gold(BaseModel):
-    """Where the gold answer is and what type it has (see ``mapping.GoldSpec``)."""
-
-    model_config = ConfigDict(extra="forbid")
-    path: str | list[str]
-    type: Literal["str", "int", "float", "number", "list", "none"] = "str"
-    base: int = 0
-    index_of: Any = None
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v):
-        return _check_path(v, "gold path")
 
 
 class Mapping(BaseModel):
@@ -216,7 +202,7 @@ class TaskSpec(BaseModel):
     @field_validator("languages", mode="before")
     @classmethod
     def _canonical_languages(cls, value: Any) -> dict[str, str]:
-        if isinstance(value, list):
+        if isinstance(value, list) and not any(isinstance(v, list | dict) for v in value):
             value = {v: v for v in value}
         if not isinstance(value, dict) or not value:
             raise ValueError("languages must be a non-empty list of codes or a mapping canonical: dataset-code")
@@ -291,6 +277,10 @@ class TaskSpec(BaseModel):
         if self.local is None and self.hub is None:
             raise ValueError("a task needs 'local' (files) or 'hub' (a Hugging Face dataset), or both")
         return self
+
+    def legacy_fields(self) -> list[str]:
+        """The keys of ``fields`` in the old spelling: ``fields: {id:, label:}`` for ``id:`` and ``gold:``."""
+        return [k for k in ("id", "label") if k in self.fields]
 
     # --- the mapping, with the legacy `fields: {id:, label:}` spelling folded in -------------
     def mapping(self, hub: bool = False) -> dict:
@@ -384,6 +374,14 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
             line = _line_of(text, loc[:-1]) if len(loc) > 1 else None
         raise DataError(path, line, f"key '{key}': {msg}") from exc
     _check_known(path, text, "metric", spec.metric, known_metrics())
+    if legacy := spec.legacy_fields():
+        new = {"id": "id: <path>", "label": "gold: <path>"}
+        warnings.warn(
+            f"{path}:{_line_of(text, ('fields',))}: {' and '.join(f'fields.{k}' for k in legacy)} is an old spelling"
+            f" that will stop working; write {' and '.join(new[k] for k in legacy)} at the top level instead",
+            FutureWarning,
+            stacklevel=2,
+        )
     return spec
 
 

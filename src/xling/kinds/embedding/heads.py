@@ -11,8 +11,7 @@ import numpy as np
 
 from ...errors import DataError, UserError
 from ...models.base import Capability
-from ...tasks import provenance
-from ...tasks.registry import Task
+from ...tasks import Task, provenance
 from ...tasks.spec import check_split, shared_splits
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext

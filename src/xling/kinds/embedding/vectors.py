@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...tasks.registry import Task
+from ...tasks import Task
 from ...types import Item, Prediction
 from ..base import RunContext
 

@@ -19,7 +19,7 @@ from ...prompts.lexicon import Lexicon, lexicon
 from ...prompts.protocols import ProtocolOptions, parse_setting, settings
 from ...scoring import answers
 from ...scoring import qa as squad_metrics
-from ...tasks.registry import Task
+from ...tasks import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation

@@ -34,8 +34,8 @@ from ...models.base import Backend, Capability, ItemError
 from ...prompts import templates as T
 from ...prompts.lexicon import lexicon
 from ...prompts.protocols import ProtocolOptions, parse_setting, settings
+from ...tasks import Task
 from ...tasks.options import NORMALISATIONS
-from ...tasks.registry import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
