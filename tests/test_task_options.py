@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from xling.errors import DataError
 from xling.tasks import get_task, load_task_file
@@ -11,6 +12,7 @@ from xling.tasks.options import (
     BitextRetrievalOptions,
     ClassificationOptions,
     ExtractiveQAOptions,
+    PairClassificationOptions,
 )
 from xling.tasks.spec import KINDS_VOCABULARY, load_spec
 
@@ -87,3 +89,10 @@ def test_options_come_typed_with_the_old_defaults(tmp_path):
     path, _ = with_options(tmp_path, "{C: 2, in_language: true}")
     loaded = load_spec(path).options
     assert loaded.C == 2.0 and isinstance(loaded.C, float) and loaded.in_language is True
+
+
+def test_label_words_read_yaml_scalars_as_the_text_they_were_written_as():
+    words = PairClassificationOptions.model_validate({"label_words": {0: True, 1: "No"}}).label_words
+    assert words == {"0": "True", "1": "No"}
+    with pytest.raises(ValidationError, match="label_words"):
+        PairClassificationOptions.model_validate({"label_words": {"0": ["Yes"]}})

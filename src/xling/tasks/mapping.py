@@ -98,6 +98,17 @@ class Path_:
         return "".join(out)
 
 
+def check_path(value: Any, what: str) -> Any:
+    """``value`` when it is None or a valid path (see :class:`Path_`), else a ValueError naming ``what``."""
+    if value is None:
+        return value
+    try:
+        Path_(value)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from exc
+    return value
+
+
 GoldType = Literal["str", "int", "float", "number", "list", "none"]
 GOLD_TYPES = get_args(GoldType)
 
@@ -117,11 +128,7 @@ class Gold(BaseModel):
     @field_validator("path")
     @classmethod
     def _path(cls, value: str | list[str]) -> str | list[str]:
-        try:
-            Path_(value)
-        except ValueError as exc:
-            raise ValueError(f"gold path: {exc}") from exc
-        return value
+        return check_path(value, "gold path")
 
 
 def _is_empty(v: Any) -> bool:

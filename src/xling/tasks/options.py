@@ -8,15 +8,26 @@ known keys, like any other key of the spec.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ..errors import did_you_mean
 from ..scoring.qa import DEFAULT_SCORER, SCORERS
 
 Normalisation = Literal["raw", "token", "byte"]
 NORMALISATIONS = get_args(Normalisation)
+
+
+def _scalars_as_text(value: Any) -> Any:
+    """A mapping's scalar keys and values as text (YAML reads ``1`` and ``True`` as numbers and booleans)."""
+    if not isinstance(value, dict):
+        return value
+    scalar = (str, int, float, bool)
+    return {str(k) if isinstance(k, scalar) else k: str(v) if isinstance(v, scalar) else v for k, v in value.items()}
+
+
+TextMap = Annotated[dict[str, str], BeforeValidator(_scalars_as_text)]
 
 
 class TaskOptions(BaseModel):
@@ -61,7 +72,7 @@ class PromptOptions(TaskOptions):
     """The prompt template of an LLM kind."""
 
     prompt_family: str | None = None  # default: by kind and labels
-    prompt_labels: dict[str, str] | None = None  # task label -> lexicon label key
+    prompt_labels: TextMap | None = None  # task label -> lexicon label key
 
 
 class LoglikOptions(PromptOptions):
@@ -75,7 +86,7 @@ class ClassificationOptions(HeadOptions, FineTuneOptions):
 
 
 class PairClassificationOptions(HeadOptions, FineTuneOptions, LoglikOptions):
-    label_words: dict[str, str] | None = None  # label -> verbaliser word
+    label_words: TextMap | None = None  # label -> verbaliser word
     question: str | None = None  # the log-likelihood prompt's question, a format string over fields
 
 

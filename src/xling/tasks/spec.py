@@ -15,21 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical
-from .mapping import GOLD_TYPES, Gold, Path_
+from .mapping import GOLD_TYPES, Gold, check_path
 from .options import TaskOptions, options_model
 from .readers import QUOTING, READERS
 
 Creation = Literal["native", "human-translated", "machine-translated", "written-for-xling"]
-
-
-def _check_path(value: Any, what: str) -> Any:
-    if value is None:
-        return value
-    try:
-        Path_(value)
-    except ValueError as exc:
-        raise ValueError(f"{what}: {exc}") from exc
-    return value
 
 
 def split_parts(split: str) -> list[str]:
@@ -264,13 +254,13 @@ class TaskSpec(BaseModel):
     @classmethod
     def _fields(cls, value: dict) -> dict:
         for k, v in value.items():
-            _check_path(v, f"field {k!r}")
+            check_path(v, f"field {k!r}")
         return value
 
     @field_validator("id", "parallel_key")
     @classmethod
     def _paths(cls, value):
-        return _check_path(value, "path")
+        return check_path(value, "path")
 
     @model_validator(mode="after")
     def _sources(self):
