@@ -12,6 +12,7 @@ from xling.tasks.options import (
     BitextRetrievalOptions,
     ClassificationOptions,
     ExtractiveQAOptions,
+    MultipleChoiceOptions,
     PairClassificationOptions,
 )
 from xling.tasks.spec import KINDS_VOCABULARY, load_spec
@@ -96,3 +97,12 @@ def test_label_words_read_yaml_scalars_as_the_text_they_were_written_as():
     assert words == {"0": "True", "1": "No"}
     with pytest.raises(ValidationError, match="label_words"):
         PairClassificationOptions.model_validate({"label_words": {"0": ["Yes"]}})
+
+
+def test_prompt_templates_read_the_typed_prompt_options():
+    from xling.prompts import templates as T
+
+    assert T.family_of("multiple_choice", MultipleChoiceOptions(prompt_family="nli"), None) == "nli"
+    assert T.family_of("multiple_choice", MultipleChoiceOptions(), None) == "choice"
+    keys = T.label_keys("paraphrase", PairClassificationOptions(prompt_labels={"a": "yes", "b": "no"}), ["a", "b"])
+    assert keys == {"a": "yes", "b": "no"}
