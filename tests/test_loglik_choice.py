@@ -168,10 +168,10 @@ def test_pair_classification_needs_distinct_label_words(tmp_path):
     task.spec.labels = None
     with pytest.raises(DataError, match="label_words"):
         kind.run(Unit("t", SETTING, "eng_Latn"), task, context(LengthLM(), tmp_path))
-    task.spec.options["label_words"] = {"0": "Yes", "1": "Yes"}
+    task.spec.options = task.spec.options.model_copy(update={"label_words": {"0": "Yes", "1": "Yes"}})
     with pytest.raises(DataError, match="same word"):
         kind.run(Unit("t", SETTING, "eng_Latn"), task, context(LengthLM(), tmp_path))
-    task.spec.options["label_words"] = {"0": "Yes", "1": "No"}
+    task.spec.options = task.spec.options.model_copy(update={"label_words": {"0": "Yes", "1": "No"}})
     it = task.items("eng_Latn", "test")[0]
     assert build_requests(it, task) == ("A man sleeps.\nQuestion: A person rests. Yes, No?\nAnswer:", [" Yes", " No"])
 

@@ -8,8 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..models.base import Backend, Capability
-from ..tasks import provenance
-from ..tasks.registry import Task
+from ..tasks import Task, provenance
 from ..types import Item, Prediction, Unit
 from .config import RunConfig
 

