@@ -134,7 +134,7 @@ class LlamaCpp(Backend):
     def chat_template(self) -> str | None:
         if not hasattr(self, "_template"):
             try:
-                props = self._api._client.get(f"{self.base_url}/props").json()
+                props = self._api._http.client.get(f"{self.base_url}/props").json()
                 self._template = props.get("chat_template") or None
             except Exception:  # noqa: BLE001 - a server without /props has no known template
                 self._template = None
@@ -151,6 +151,6 @@ class LlamaCpp(Backend):
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
         if self.chat_template is None:
             return super().apply_chat_template(messages)
-        r = self._api._client.post(f"{self.base_url}/apply-template", json={"messages": messages})
+        r = self._api._http.client.post(f"{self.base_url}/apply-template", json={"messages": messages})
         r.raise_for_status()
         return r.json()["prompt"]
