@@ -33,7 +33,7 @@ from .hf_tokenizer import load_tokenizer
 from .lm_common import cut_at_stop, fit_window, split_continuation
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .model_files import GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
-from .options import TrustOptions, parse_backend_options
+from .options import TrustOptions
 
 _OUTPUT_OPTIONS = ("dtype", "max_length", "revision")  # options that change outputs (fingerprint)
 
@@ -57,10 +57,12 @@ class HFCausalLM(Backend):
 
     name = "hf"
     capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+    Options = HFOptions
+    opt: HFOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        opt = parse_backend_options(HFOptions, self.name, options)
+        opt = self.opt
         if not target:
             raise UserError(
                 "backend 'hf' needs a target: a Hub id, a local directory, DIR#FILE.gguf or 'gemma3-270m'",

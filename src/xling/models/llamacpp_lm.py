@@ -28,7 +28,7 @@ from ..errors import UserError
 from .base import Backend, Capability
 from .model_files import file_sha256, resolve_gguf
 from .openai_lm import OpenAICompletions
-from .options import BackendOptions, parse_backend_options
+from .options import BackendOptions
 
 
 class LlamaCppOptions(BackendOptions):
@@ -78,10 +78,12 @@ class LlamaCpp(Backend):
 
     name = "llamacpp"
     capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+    Options = LlamaCppOptions
+    opt: LlamaCppOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        opt = parse_backend_options(LlamaCppOptions, self.name, options)
+        opt = self.opt
         if not target:
             raise UserError("backend 'llamacpp' needs a GGUF file: llamacpp:<file.gguf> or llamacpp:gemma3-270m")
         self.gguf = resolve_gguf(target)

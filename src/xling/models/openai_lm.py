@@ -39,7 +39,7 @@ from ..redact import add_url_secrets, redact
 from .base import Backend, Capability, ItemError
 from .lm_common import cut_at_stop, fit_window, split_continuation
 from .openai_http import Malformed, OpenAIHttp, RequestFailed
-from .options import HttpOptions, parse_backend_options
+from .options import HttpOptions
 
 _FATAL_STATUS = {
     401: "the server refused the API key",
@@ -63,14 +63,16 @@ class _Failed(Exception):
 
 
 class _OpenAIBase(Backend):
+    Options = LMOptions
+    opt: LMOptions
+
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
-        super().__init__(spec, target, options)
         if "api_key" in options:
             raise UserError(
                 "an API key is never given as an option (it would be recorded in the results)",
                 hint="export it in an environment variable and pass -o api_key_env=NAME (default OPENAI_API_KEY)",
             )
-        self.opt = parse_backend_options(LMOptions, self.name, options)
+        super().__init__(spec, target, options)
         base, sep, model = (target or "").partition("#")
         if not base or not sep or not model:
             raise UserError(

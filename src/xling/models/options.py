@@ -1,8 +1,9 @@
 """Typed ``-o KEY=VALUE`` options of a backend: one pydantic model per backend.
 
-A backend reads its options through :func:`parse_backend_options`; a misspelt or mistyped option
-stops with a :class:`~xling.errors.UserError` that names the option, the backend and the options it
-knows. ``Backend.options`` keeps what the user gave (fingerprints and results.json read it).
+A backend names its model in ``Backend.Options`` and reads the checked values from ``opt``; a
+misspelt or mistyped option stops with a :class:`~xling.errors.UserError` that names the option,
+the backend and the options it knows. ``Backend.options`` keeps what the user gave (fingerprints
+and results.json read it).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import UserError
 
-Options = TypeVar("Options", bound="BackendOptions")
+_Schema = TypeVar("_Schema", bound="BackendOptions")
 
 
 class BackendOptions(BaseModel):
@@ -43,7 +44,7 @@ def as_given(options: BackendOptions, given: dict[str, Any]) -> dict[str, Any]:
     return {**options.model_dump(), **given}
 
 
-def parse_backend_options(schema: type[Options], backend: str, options: dict[str, Any]) -> Options:
+def parse_backend_options(schema: type[_Schema], backend: str, options: dict[str, Any]) -> _Schema:
     """``options`` checked against ``schema``, defaults filled in."""
     try:
         return schema.model_validate(options)

