@@ -21,6 +21,7 @@ URL = "http://127.0.0.1:9/v1#m"
         ("hf:/no/such/model", {"token_buget": 64}, "token_budget"),
         ("vllm:/no/such/model", {"tensor_parallel": 2}, "tensor_parallel_size"),
         ("llamacpp:/no/such.gguf", {"ctx": 512}, "n_ctx"),
+        ("apertium:spa-eng", {"timeot": 5}, "timeout"),
     ],
 )
 def test_a_misspelt_option_is_named_with_the_backend_and_the_known_ones(spec, options, known):

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import CapabilityError
+from ..errors import CapabilityError, UserError
 from .options import BackendOptions, parse_backend_options
 
 
@@ -82,6 +82,12 @@ class Backend(ABC):
         self.options = options
         if self.Options is not None:
             self.opt = parse_backend_options(self.Options, self.name, options)
+
+    def required_target(self, what: str, hint: str | None = None) -> str:
+        """The spec's target; an error saying the backend needs ``what`` when there is none."""
+        if not self.target:
+            raise UserError(f"backend {self.name!r} needs {what}", hint=hint)
+        return self.target
 
     def close(self) -> None:  # noqa: B027 (an optional hook: doing nothing is the default, not abstract)
         """Free what the model holds (memory, connections) once a run is done with it; the

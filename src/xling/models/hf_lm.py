@@ -62,13 +62,12 @@ class HFCausalLM(Backend):
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        opt = self.opt
-        if not target:
-            raise UserError(
-                "backend 'hf' needs a target: a Hub id, a local directory, DIR#FILE.gguf or 'gemma3-270m'",
-                hint="e.g. hf:gemma3-270m or hf:/models/qwen2.5-0.5b",
-            )
+        target = self.required_target(
+            "a target: a Hub id, a local directory, DIR#FILE.gguf or 'gemma3-270m'",
+            hint="e.g. hf:gemma3-270m or hf:/models/qwen2.5-0.5b",
+        )
         self.source, self.path = self._resolve(target)  # before importing torch: bad paths fail fast
+        opt = self.opt
         torch = _torch()
         if opt.threads:
             torch.set_num_threads(opt.threads)

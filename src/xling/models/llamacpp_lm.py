@@ -83,10 +83,8 @@ class LlamaCpp(Backend):
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
+        self.gguf = resolve_gguf(self.required_target("a GGUF file: llamacpp:<file.gguf> or llamacpp:gemma3-270m"))
         opt = self.opt
-        if not target:
-            raise UserError("backend 'llamacpp' needs a GGUF file: llamacpp:<file.gguf> or llamacpp:gemma3-270m")
-        self.gguf = resolve_gguf(target)
         self.n_ctx = opt.n_ctx
         self._server, self.base_url = start_server(
             str(self.gguf), n_ctx=self.n_ctx, threads=opt.threads, parallel=opt.parallel, n_batch=opt.n_batch

@@ -49,11 +49,8 @@ class VLLM(Backend):
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
+        target = self.required_target("a target: a Hub id or a local model directory", hint="e.g. vllm:Qwen/Qwen2.5-7B")
         opt = self.opt
-        if not target:
-            raise UserError(
-                "backend 'vllm' needs a target: a Hub id or a local model directory", hint="e.g. vllm:Qwen/Qwen2.5-7B"
-            )
         if target == GEMMA3_270M:  # the offline alias: the GGUF converted once to a transformers directory
             target = str(hf_dir_from_gguf(resolve_gguf(GEMMA3_270M)))
         trusted = opt.trust_remote_code
