@@ -22,7 +22,9 @@ kind: sts
 metric: spearman
 languages: [eng_Latn, deu_Latn]
 eval_split: test
-fields: {id: id, text1: s1, text2: s2, label: score}
+fields: {text1: s1, text2: s2}
+id: id
+gold: score
 creation: written-for-xling
 licence: CC0-1.0
 local: {root: task-file, format: tsv, path: "data/{language}/{split}.tsv"}

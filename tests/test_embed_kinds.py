@@ -166,7 +166,7 @@ def test_sts_predictions_and_spearman(tmp_path):
 
 
 def test_sts_gold_must_be_numeric(tmp_path):
-    task = task_from("sts", fields={"id": "id", "text1": "s1", "text2": "s2", "label": "s1"})
+    task = task_from("sts", gold="s1")
     with pytest.raises(Exception, match="gold similarity .* is not a number"):
         get_kind("sts", EMBED).run(Unit(task.name, "cosine", "eng_Latn"), task, make_ctx(TrigramBackend(), tmp_path))
 

@@ -19,7 +19,8 @@ metric: accuracy
 languages: [eng_Latn, swh_Latn]
 eval_split: test
 train_split: train
-fields: {text: text, label: label}
+fields: {text: text}
+gold: label
 creation: written-for-xling
 licence: CC0-1.0
 local: {root: task-file, format: tsv, path: "{language}/{split}.tsv"}

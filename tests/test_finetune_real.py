@@ -16,7 +16,9 @@ languages: [eng_Latn, deu_Latn, zho_Hans]
 source_language: eng_Latn
 eval_split: test
 train_split: train
-fields: {id: index_id, text: text, label: category}
+fields: {text: text}
+id: index_id
+gold: category
 labels: [science/technology, travel, politics, sports, health, entertainment, geography]
 parallel_key: index_id
 creation: human-translated

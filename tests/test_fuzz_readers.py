@@ -363,7 +363,9 @@ kind: classification
 metric: accuracy
 languages: [eng_Latn]
 eval_split: test
-fields: {{id: id, text: text, label: topic}}
+fields: {{text: text}}
+id: id
+gold: topic
 labels: [a, b]
 parallel_key: id
 creation: written-for-xling

@@ -22,7 +22,9 @@ languages: [eng_Latn, deu_Latn, swh_Latn]
 source_language: eng_Latn
 eval_split: test
 train_split: train
-fields: {id: id, text: text, label: topic}
+fields: {text: text}
+id: id
+gold: topic
 labels: [sport, food]
 parallel_key: id
 creation: written-for-xling

@@ -12,7 +12,9 @@ metric: accuracy
 languages: [eng_Latn]
 eval_split: test
 train_split: train
-fields: {{id: id, text: text, label: label}}
+fields: {{text: text}}
+id: id
+gold: label
 creation: native
 licence: CC0-1.0
 local:
