@@ -4,10 +4,13 @@ rule (analysis.consistency.CORRECTNESS_RULES)."""
 
 import pandas as pd
 import pytest
+import sacrebleu
 from sklearn.metrics import cohen_kappa_score
 
-from xling.analysis import consistency, flipped_items
+from xling.analysis import consistency, flipped_items, language_pairs
 from xling.analysis.consistency import ANSWERS, CORRECTNESS_RULES, NOT_APPLICABLE, is_correct
+from xling.scoring.metrics import METRICS
+from xling.scoring.mt import sentence_chrf_pp
 
 # per-item scores (0..1, the contract's ``score``) of two languages on eight parallel items
 ENG = [0.62, 0.10, 0.55, 0.49, 0.80, 0.30, 0.51, 0.05]
@@ -104,3 +107,31 @@ def test_error_rows_and_unscored_items_are_left_out():
 def test_every_generation_rule_is_documented_and_no_kind_is_declared_twice():
     assert all(len(rule) > 20 for rule in CORRECTNESS_RULES.values())
     assert not set(CORRECTNESS_RULES) & (set(ANSWERS) | set(NOT_APPLICABLE))
+
+
+def test_paired_tests_between_languages_recompute_corpus_chrf_on_translations():
+    refs = ["the cat sleeps on the mat", "it rains all day", "we eat rice at noon", "the bus is late again"]
+    hyps = {
+        "deu_Latn": ["the cat sleeps on a mat", "it rains all day", "we eat rice at noon", "the bus is late"],
+        "zho_Hans": ["a cat", "rain", "we eat", "bus late"],
+    }
+    rows = [
+        {
+            "task": "t",
+            "setting": "xx->eng_Latn",
+            "language": lang,
+            "item_id": f"{lang}-{i}",
+            "parallel_id": str(i),
+            "prediction": hyp,
+            "gold": {"references": [refs[i]], "language": "eng_Latn"},
+            "score": sentence_chrf_pp(hyp, refs[i]) / 100,
+            "error": None,
+        }
+        for lang, hs in hyps.items()
+        for i, hyp in enumerate(hs)
+    ]
+    (row,) = language_pairs(pd.DataFrame(rows), seed=0, metrics={"t": METRICS["chrf++"]})
+    corpus = {lang: sacrebleu.corpus_chrf(hs, [refs], word_order=2).score for lang, hs in hyps.items()}
+    assert row["score_a"] == pytest.approx(corpus["deu_Latn"]) and row["score_b"] == pytest.approx(corpus["zho_Hans"])
+    assert row["difference"] == pytest.approx(corpus["deu_Latn"] - corpus["zho_Hans"])
+    assert row["test"] == "paired-permutation"
