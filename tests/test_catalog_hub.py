@@ -259,7 +259,7 @@ def test_online_loading_asks_datasets_for_the_pinned_commit(monkeypatch):
         if hub is None or hub.revision is None:
             continue
         language = task.languages[0]
-        list(iter_hub_rows(hub, language, task._code(language), task.spec.eval_split, limit=1))
+        list(iter_hub_rows(hub, language, task.code(language), task.spec.eval_split, limit=1))
         assert calls[-1][0] == hub.id and calls[-1][3] == hub.revision, task.name
     assert len(calls) >= 15
 

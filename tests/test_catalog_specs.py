@@ -80,3 +80,9 @@ def test_every_hub_source_is_pinned_to_a_commit_or_says_why_not():
                 f"{t.name}: hub revision must be a full 40-hex commit sha, got {hub.revision!r}"
             )
             assert "not pinned" not in (hub.note or "").lower(), f"{t.name}: stale 'not pinned' note"
+
+
+def test_catalog_tasks_use_the_current_id_and_gold_spelling():
+    """``id:`` and ``gold:`` at the top level, not the old ``fields: {id:, label:}``."""
+    for t in list_tasks():
+        assert t.spec.legacy_fields() == [], t.name

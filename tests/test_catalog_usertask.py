@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import jsonschema
@@ -14,7 +15,7 @@ import pytest
 from helpers.cli import ROOT, xling_in_process
 from xling.errors import DataError, UserError
 from xling.results import schema
-from xling.tasks import load_task_file
+from xling.tasks import ReadPolicy, load_task_file
 
 EXAMPLE = ROOT / "examples" / "kitchen-intents"
 
@@ -106,7 +107,7 @@ def test_tsv_task_unknown_label_empty_text_and_skip(tmp_path):
     with pytest.raises(DataError) as e:
         t.items("eng_Latn", "test")
     assert e.value.line == 3 and "empty text in field 'text'" in str(e.value) and "--skip-bad-rows" in str(e.value)
-    t.skip_bad_rows = True
+    t = load_task_file(p, policy=ReadPolicy(skip_bad_rows=True))
     items = t.items("en", "test")
     assert [(it.item_id, it.gold) for it in items] == [("1", "pos"), ("4", "neg")]
     [(path, log)] = t.skipped.files.items()
@@ -186,7 +187,7 @@ def test_bitext_and_token_tags_and_csv_tasks(tmp_path):
     with pytest.raises(DataError) as e:
         t.items("eng_Latn", "test")
     assert e.value.line == 2 and "not a number" in str(e.value)
-    t.skip_bad_rows = True
+    t = load_task_file(p, policy=ReadPolicy(skip_bad_rows=True))
     assert [(it.fields["text1"], it.gold) for it in t.items("eng_Latn", "test")] == [("A, b", 4.2)]
 
 
@@ -260,22 +261,23 @@ def test_union_split_reads_parts_in_order_with_limit_across_them(tmp_path):
     # stops at planning, before any model call
     (tmp_path / "dev" / "swh_Latn.tsv").unlink()
     assert t.available_languages() == ["eng_Latn"] and t.splits_of("swh_Latn") == []
-    from xling.run.runner import plan
+    from xling.run.runner import task_languages
 
     with pytest.raises(UserError, match=r"swh_Latn split 'dev'.*dev/swh_Latn.tsv is missing"):
-        plan([t], ["swh_Latn"])
+        task_languages([t], ["swh_Latn"])
     assert len(t.items("swh_Latn", "train+dev+test", limit=3)) == 3  # the limit is reached in train
 
 
 def test_union_split_ids_must_be_unique_across_parts(tmp_path):
     union_files(tmp_path, {"train": ["a1", "a2"], "dev": ["d1"], "test": ["x1", "a2", "x3"]})
-    t = load_task_file(spec_file(tmp_path, UNION))
+    p = spec_file(tmp_path, UNION)
+    t = load_task_file(p)
     with pytest.raises(DataError) as e:
         t.items("eng_Latn", "train+dev+test")
     assert e.value.path.endswith("test/eng_Latn.tsv") and e.value.line == 3, str(e.value)
     assert "duplicate item id 'a2' (first in split 'train' of this union)" in str(e.value)
     assert "unique across" in str(e.value)
-    t.skip_bad_rows = True
+    t = load_task_file(p, policy=ReadPolicy(skip_bad_rows=True))
     assert [it.item_id for it in t.items("eng_Latn", "train+dev+test")] == ["a1", "a2", "d1", "x1", "x3"]
     [(path, log)] = t.skipped.files.items()
     assert path.endswith("test/eng_Latn.tsv") and log["count"] == 1
@@ -366,3 +368,21 @@ def test_report_texts_and_diagnostics_read_a_union_eval_split(tmp_path):
     assert texts[("mine", "swh_Latn", "d1")] == {"text": "swh_Latn dev d1"}
     got = parallel_texts(load_task_file(p), ["eng_Latn", "swh_Latn"])
     assert list(got["eng_Latn"]) == ["t1", "t2", "d1", "x1", "x2"] and got["swh_Latn"]["x2"] == "swh_Latn test x2"
+
+
+def test_the_old_id_and_label_spelling_still_reads_the_same_items_with_a_warning(tmp_path):
+    (tmp_path / "eng_Latn.tsv").write_text("key\ttext\ttopic\nk1\thello\tpos\nk2\tbye\tneg\n", "utf-8")
+    base = (
+        BASE.replace("[eng_Latn, swh_Latn]", "[eng_Latn]")
+        + "local: {root: task-file, format: tsv, path: '{language}.tsv'}\n"
+    )
+    old = spec_file(tmp_path, base + "fields: {id: key, text: text, label: topic}\n")
+    with pytest.warns(FutureWarning, match=rf"{old}:9: fields.id and fields.label .*id: <path> and gold: <path>"):
+        old_items = load_task_file(old).items("eng_Latn", "test")
+    new = spec_file(tmp_path, base + "fields: {text: text}\nid: key\ngold: topic\n", "new.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        new_items = load_task_file(new).items("eng_Latn", "test")
+    rows = [(it.item_id, it.fields, it.gold) for it in old_items]
+    assert rows == [("k1", {"text": "hello"}, "pos"), ("k2", {"text": "bye"}, "neg")]
+    assert [(it.item_id, it.fields, it.gold) for it in new_items] == rows

@@ -13,7 +13,7 @@ from helpers.cli import xling_cmd
 from helpers.fake_embed_server import FakeEmbedServer
 from xling.errors import DataError
 from xling.run.runner import evaluate
-from xling.tasks import load_task_file
+from xling.tasks import ReadPolicy, load_task_file
 
 TASK = """\
 name: tiny-sts-local
@@ -73,17 +73,18 @@ def test_a_symlink_loop_is_a_data_error_naming_the_path(tmp_path, languages, all
 
 
 def test_a_long_cell_is_a_bad_row_with_its_line(tmp_path):
-    task = load_task_file(write_task(tmp_path, "x" * 100_001))
+    path = write_task(tmp_path, "x" * 100_001)
+    task = load_task_file(path)
     assert len(task.items("eng_Latn", "test")) == 4
     with pytest.raises(DataError) as caught:
         task.items("deu_Latn", "test")
     assert caught.value.path.endswith("test.tsv") and caught.value.line == 4  # header + 3 rows
     assert "'s1' holds 100,001 characters, over the limit of 100,000" in str(caught.value)
     assert "--max-cell-chars 100001" in str(caught.value)
-    task.skip_bad_rows = True
+    task = load_task_file(path, policy=ReadPolicy(skip_bad_rows=True))
     assert [it.item_id for it in task.items("deu_Latn", "test")] == ["1", "2", "4"]
     assert task.skipped.total == 1
-    task.max_cell_chars = 100_001
+    task = load_task_file(path, policy=ReadPolicy(max_cell_chars=100_001))
     assert [it.item_id for it in task.items("deu_Latn", "test")] == ["1", "2", "3", "4"]
 
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from xling.errors import DataError, UserError
+from xling.tasks import ReadPolicy, Task
 from xling.tasks.readers import READERS, BadRow, Row
-from xling.tasks.registry import Task
 from xling.tasks.spec import load_spec
 
 settings.register_profile(
@@ -393,7 +393,7 @@ def test_skip_bad_rows_counts_every_row(tmp_path_factory, rows, fmt):
         n_rows += 1
     head = [b"id\ttopic\ttext"] if fmt == "tsv" else []
     (folder / f"eng_Latn.{fmt}").write_bytes(b"\n".join(head + lines) + b"\n")
-    task = Task(load_spec(folder / "task.yaml"), folder / "task.yaml", skip_bad_rows=True)
+    task = Task(load_spec(folder / "task.yaml"), folder / "task.yaml", policy=ReadPolicy(skip_bad_rows=True))
     items = task.items("eng_Latn", "test")
     assert len(items) + task.skipped.total == n_rows
     assert all(it.gold in ("a", "b") for it in items)
@@ -474,6 +474,11 @@ def test_task_file_regressions(tmp_path):
         ("[" * 5000 + "]" * 5000, "nested too deeply"),
         (b"name: x\xff\n", "not UTF-8"),
         ("name: a\x00b\n", "not valid YAML"),
+        (
+            "name: x\ndescription: d\nkind: sts\nmetric: f1\nlanguages: [[]]\ncreation: native\nlicence: x\n"
+            "local: {format: tsv, path: a}\n",
+            "5: key 'languages': languages must be a non-empty list of codes",
+        ),
     ]:
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
         with pytest.raises(DataError, match=message):

@@ -357,3 +357,16 @@ def test_failed_or_empty_translations_are_error_rows_and_not_prompted(tmp_path, 
     assert df.iloc[1]["error"] == "the translator returned nothing for field 'text2'"
     assert not isinstance(df.iloc[2]["error"], str) and df.iloc[2]["prediction"]["input"]["text2"] == "SOMETHING"
     assert len([p for p in lm.seen if p.startswith("Read the premise") and "SOMETHING" in p]) == 1
+
+
+def test_the_output_record_of_one_generation():
+    from xling.kinds.llm.outputs import record
+
+    r = record("<think>hmm</think>\n\nHabari ya asubuhi, rafiki yangu mpendwa.\nmore text", "swh_Latn", first_line=True)
+    assert r["output"] == "Habari ya asubuhi, rafiki yangu mpendwa."
+    assert r["thinking_chars"] == len("<think>hmm</think>")
+    assert r["output_language"]["wrong_language"] is False and "status" not in r
+    assert r["raw"].startswith("<think>")
+    empty = record("  \n ", "swh_Latn")
+    assert empty["status"] == "empty" and empty["output"] == "" and "thinking_chars" not in empty
+    assert "output_language" not in record("42", None)

@@ -13,7 +13,7 @@ from helpers.cli import xling_cmd
 from xling.calls.cache import ResponseCache
 from xling.calls.counters import CallStats
 from xling.errors import DataError
-from xling.kinds import RunContext
+from xling.kinds import RunConfig, RunContext
 from xling.kinds.llm.loglik import SETTING, build_requests, normalised
 from xling.kinds.registry import get_kind
 from xling.models.base import Backend, Capability, ItemError
@@ -76,9 +76,7 @@ def context(backend, tmp_path):
         cache=ResponseCache(tmp_path / "c.sqlite"),
         client=None,
         stats=stats,
-        limit=None,
-        seed=0,
-        batch_size=4,
+        config=RunConfig(batch_size=4),
     )
 
 
@@ -170,10 +168,10 @@ def test_pair_classification_needs_distinct_label_words(tmp_path):
     task.spec.labels = None
     with pytest.raises(DataError, match="label_words"):
         kind.run(Unit("t", SETTING, "eng_Latn"), task, context(LengthLM(), tmp_path))
-    task.spec.options["label_words"] = {"0": "Yes", "1": "Yes"}
+    task.spec.options = task.spec.options.model_copy(update={"label_words": {"0": "Yes", "1": "Yes"}})
     with pytest.raises(DataError, match="same word"):
         kind.run(Unit("t", SETTING, "eng_Latn"), task, context(LengthLM(), tmp_path))
-    task.spec.options["label_words"] = {"0": "Yes", "1": "No"}
+    task.spec.options = task.spec.options.model_copy(update={"label_words": {"0": "Yes", "1": "No"}})
     it = task.items("eng_Latn", "test")[0]
     assert build_requests(it, task) == ("A man sleeps.\nQuestion: A person rests. Yes, No?\nAnswer:", [" Yes", " No"])
 

@@ -173,10 +173,10 @@ def test_an_http_date_retry_after_is_honoured(server, monkeypatch):
     from email.utils import format_datetime
     from types import SimpleNamespace
 
-    from xling.models import openai_lm
+    from xling.models import openai_http
 
     pauses = []
-    monkeypatch.setattr(openai_lm, "time", SimpleNamespace(monotonic=time.monotonic, sleep=pauses.append))
+    monkeypatch.setattr(openai_http, "time", SimpleNamespace(monotonic=time.monotonic, sleep=pauses.append))
     when = format_datetime(datetime.now(UTC) + timedelta(seconds=20), usegmt=True)
     server.responses = [(429, {"error": "slow down"}, {"Retry-After": when}), (200, completion(" Paris."))]
     lm = make(server, timeout=60)

@@ -10,7 +10,7 @@ import numpy as np
 
 from xling.calls.cache import ResponseCache
 from xling.calls.embed import EmbedClient
-from xling.kinds.base import RunContext
+from xling.kinds import RunConfig, RunContext
 from xling.models.base import Backend, Capability
 
 EMBED_DATA = Path(__file__).parents[1] / "data" / "embed"
@@ -56,6 +56,5 @@ class TrigramBackend(Backend):
 def make_ctx(backend: Backend, tmp_path: Path, *, batch_size: int = 4, limit: int | None = None) -> RunContext:
     cache = ResponseCache(tmp_path / "cache.sqlite")
     client = EmbedClient(backend, cache, batch_size=batch_size)
-    return RunContext(
-        backend=backend, cache=cache, client=client, stats=client.stats, limit=limit, seed=0, batch_size=batch_size
-    )
+    config = RunConfig(batch_size=batch_size, limit=limit)
+    return RunContext(backend=backend, cache=cache, client=client, stats=client.stats, config=config)

@@ -12,6 +12,8 @@ from ..models.base import ItemError
 from .cache import BYTES, ResponseCache, request_key
 from .counters import CallStats
 
+DEFAULT_BATCH_SIZE = 32  # texts per model call; never changes a score
+
 R = TypeVar("R")  # a request
 V = TypeVar("V")  # its answer
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..models.base import Backend, ItemError
 from .cache import ResponseCache, request_key
-from .cached import CachedCalls, Codec, answers, batches_of
+from .cached import DEFAULT_BATCH_SIZE, CachedCalls, Codec, answers, batches_of
 from .counters import CallStats
 
 EMPTY_TEXT = "empty text: nothing to embed"
@@ -34,7 +34,7 @@ class EmbedClient:
         backend: Backend,
         cache: ResponseCache,
         *,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         on_progress: Callable[[int], None] | None = None,
         stats: CallStats | None = None,
     ):

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from ..models.base import Backend, ItemError
 from .cache import ResponseCache
-from .cached import TEXT, CachedCalls, Codec, Send, batches_of
+from .cached import DEFAULT_BATCH_SIZE, TEXT, CachedCalls, Codec, Send, batches_of
 from .counters import CallStats
 
 
@@ -50,7 +50,7 @@ class LMClient:
         cache: ResponseCache,
         stats: CallStats | None = None,
         *,
-        batch_size: int = 32,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         on_progress: Callable[[int], None] | None = None,
     ):
         self.backend = backend

@@ -77,10 +77,3 @@ class Translator:
             send=lambda batch: self.backend.translate(batch, source, target),
             batches=lambda missing, _: batches_of(missing, None),
         )
-
-
-def load_translator(spec: str, options: dict | None, cache: ResponseCache, stats: Any = None) -> Translator:
-    """A translator from a model spec (``apertium:spa-eng``, ``hf:...``)."""
-    from ..models.registry import load_model
-
-    return Translator(load_model(spec, options or {}), cache, stats)

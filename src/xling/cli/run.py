@@ -9,6 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from ..kinds.config import DEFAULT_BATCH_SIZE
 from ..tasks.readers import MAX_CELL_CHARS
 from .console import err, out
 from .group import main
@@ -61,7 +62,11 @@ def _split_list(value: str | None) -> list[str] | None:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for bootstrap CIs and anything random.")
 @click.option(
-    "--batch-size", type=int, default=32, show_default=True, help="Texts per model call (never changes scores)."
+    "--batch-size",
+    type=int,
+    default=DEFAULT_BATCH_SIZE,
+    show_default=True,
+    help="Texts per model call (never changes scores).",
 )
 @click.option(
     "--cache",

@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..models.base import Backend, Capability
-from ..tasks import provenance
-from ..tasks.registry import Task
+from ..tasks import Task, provenance
 from ..types import Item, Prediction, Unit
+from .config import RunConfig
 
 
 @dataclass
 class RunContext:
-    """What a unit may use: the backend, cached clients, the run's limit and seed, shared memos.
+    """What a unit may use: the backend, cached clients, the run's configuration, shared memos.
 
     Kinds call models through cached clients (``client`` for embeddings) built on ``cache`` and
     report to the shared ``stats``; ``memo`` holds anything computed once per run (items, heads).
@@ -25,13 +25,26 @@ class RunContext:
     cache: Any  # ResponseCache
     client: Any  # EmbedClient: cached, deduplicated, length-sorted embedding calls
     stats: Any  # CallStats shared by every client of the run
-    limit: int | None
-    seed: int
-    batch_size: int = 32
+    config: RunConfig = field(default_factory=RunConfig)
     on_progress: Callable[[int], None] | None = None
     memo: dict = field(default_factory=dict)
-    allow_partial_training: bool = False  # fit heads on the items that have model outputs when some failed
     _remembered: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def limit(self) -> int | None:
+        return self.config.limit
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    @property
+    def batch_size(self) -> int:
+        return self.config.batch_size
+
+    @property
+    def allow_partial_training(self) -> bool:
+        return self.config.allow_partial_training
 
     def lm(self):
         """The run's cached language-model client (``LMClient``: ``loglik`` and ``generate``)."""

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import CapabilityError, unknown
 from ..models.base import Backend, Capability
+from ..prompts.protocols import ProtocolOptions
+from ..tasks import Task
 from .base import KINDS, Kind
+from .config import RunConfig
+
+if TYPE_CHECKING:
+    from .llm.translation import InputTranslation
 
 # Where a model could run a kind several ways, the default (without --answer-by) is the first of
 # these it offers: trained heads and fine-tuning before log-likelihood, log-likelihood before
@@ -55,21 +63,42 @@ def get_kind(
     )
 
 
-def make_kind(name: str, backend: Backend, *, model: str = "", task: str = "", protocol=None) -> Kind:
-    """The implementation of kind ``name`` for ``backend``, configured with the run's LLM protocol
-    options (:class:`xling.prompts.protocols.ProtocolOptions` or its dict): ``answer_by`` picks between a
-    log-likelihood and a generation implementation; kinds that take options get them, and a kind
-    that cannot honour options it was given is an error."""
-    from ..prompts.protocols import ProtocolOptions
+class WorkerKinds:
+    """The kinds one worker runs: each task's kind built once, for the worker's ``backend`` and the
+    run's configuration. The LLM kinds share one input translation, so a ``--translator`` model
+    loads once per worker."""
 
-    options = protocol if isinstance(protocol, ProtocolOptions) else ProtocolOptions.from_dict(protocol)
-    kind = get_kind(name, backend.capabilities, model=model, task=task, prefer=options.answer_by)
-    if hasattr(kind, "configure"):
-        kind.configure(options, backend)
-    elif not options.is_default() and options != ProtocolOptions(answer_by=options.answer_by):
-        raise CapabilityError(
-            f"task {task!r} runs as {type(kind).__name__} ({kind.needs}),"
-            " which takes no protocol, prompt or shots options",
-            hint="add --answer-by generate to run it by generation, or drop --protocol/--prompt-language/--shots",
-        )
-    return kind
+    def __init__(self, backend: Backend, config: RunConfig, *, model: str = ""):
+        self.backend = backend
+        self.config = config
+        self.model = model
+        self._by_task: dict[str, Kind] = {}
+        self._translation: InputTranslation | None = None
+
+    def __getitem__(self, task: Task) -> Kind:
+        if task.name not in self._by_task:
+            self._by_task[task.name] = self._make(task.spec.kind, task.name)
+        return self._by_task[task.name]
+
+    def _make(self, name: str, task: str) -> Kind:
+        """``answer_by`` picks between a log-likelihood and a generation implementation; kinds that
+        take protocol options get them, and a kind that cannot honour options it was given is an error."""
+        options = self.config.protocol
+        kind = get_kind(name, self.backend.capabilities, model=self.model, task=task, prefer=options.answer_by)
+        if hasattr(kind, "configure"):
+            kind.configure(self.config, self.backend, self.translation())
+        elif options != ProtocolOptions(answer_by=options.answer_by):
+            raise CapabilityError(
+                f"task {task!r} runs as {type(kind).__name__} ({kind.needs}),"
+                " which takes no protocol, prompt or shots options",
+                hint="add --answer-by generate to run it by generation, or drop --protocol/--prompt-language/--shots",
+            )
+        return kind
+
+    def translation(self) -> InputTranslation:
+        """The input translation of translate-test and self-translate, one per worker."""
+        if self._translation is None:
+            from .llm.translation import InputTranslation
+
+            self._translation = InputTranslation(self.config.protocol, self.backend)
+        return self._translation

@@ -13,16 +13,25 @@ import subprocess
 from functools import cached_property
 from typing import Any
 
+from pydantic import Field
+
 from ..errors import UserError
 from ..languages.codes import try_canonical
 from .base import Backend, Capability, ItemError
+from .options import BackendOptions
 
 _CHUNK = 2000  # texts per apertium process
+
+
+class ApertiumOptions(BackendOptions):
+    timeout: float = Field(600.0, gt=0)  # seconds per apertium process
 
 
 class Apertium(Backend):
     name = "apertium"
     capabilities = frozenset({Capability.TRANSLATE})
+    Options = ApertiumOptions
+    opt: ApertiumOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
@@ -44,7 +53,7 @@ class Apertium(Backend):
         src, _, tgt = target.partition("-")
         self.source = try_canonical(src)
         self.target_language = try_canonical(tgt.split("_")[0])
-        self.timeout = float(options.get("timeout", 600))
+        self.timeout = self.opt.timeout
 
     @cached_property
     def modes(self) -> list[str]:

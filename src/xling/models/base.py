@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import CapabilityError
+from ..errors import CapabilityError, UserError
+from .options import BackendOptions, parse_backend_options
 
 
 class Capability(StrEnum):
@@ -50,11 +51,23 @@ class Backend(ABC):
     # Whether the embedding client learns the vector size from probe answers (a server's first
     # answer may be wrong) rather than from the model's first answer (a local model).
     PROBE_VECTOR_SIZE: ClassVar[bool] = False
+    # The ``-o KEY=VALUE`` options the backend accepts, checked into ``opt`` (None: the backend
+    # checks them itself). ``options`` keeps them as given: fingerprints and results read them.
+    Options: ClassVar[type[BackendOptions] | None] = None
+    opt: Any = None
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         self.spec = spec
         self.target = target
         self.options = options
+        if self.Options is not None:
+            self.opt = parse_backend_options(self.Options, self.name, options)
+
+    def required_target(self, what: str, hint: str | None = None) -> str:
+        """The spec's target; an error saying the backend needs ``what`` when there is none."""
+        if not self.target:
+            raise UserError(f"backend {self.name!r} needs {what}", hint=hint)
+        return self.target
 
     def close(self) -> None:  # noqa: B027 (an optional hook: doing nothing is the default, not abstract)
         """Free what the model holds (memory, connections) once a run is done with it; the

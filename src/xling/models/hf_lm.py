@@ -25,15 +25,25 @@ import inspect
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from ..errors import UserError
 from .base import Backend, Capability, ItemError
 from .hf_tokenizer import load_tokenizer
 from .lm_common import cut_at_stop, fit_window, split_continuation
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .model_files import GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
+from .options import TrustOptions
 
 _OUTPUT_OPTIONS = ("dtype", "max_length", "revision")  # options that change outputs (fingerprint)
-_KNOWN_OPTIONS = {"dtype", "max_length", "revision", "trust_remote_code", "threads", "token_budget", "device"}
+
+
+class HFOptions(TrustOptions):
+    dtype: str = "float32"
+    max_length: int | None = Field(None, ge=1)
+    threads: int | None = Field(None, ge=1)
+    token_budget: int = Field(4096, ge=16)
+    device: str = "cpu"
 
 
 def _torch():
@@ -47,38 +57,32 @@ class HFCausalLM(Backend):
 
     name = "hf"
     capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+    Options = HFOptions
+    opt: HFOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        unknown_opts = set(options) - _KNOWN_OPTIONS
-        if unknown_opts:
-            raise UserError(
-                f"unknown option(s) for backend 'hf': {', '.join(sorted(unknown_opts))}",
-                hint="known: " + ", ".join(sorted(_KNOWN_OPTIONS)),
-            )
-        if not target:
-            raise UserError(
-                "backend 'hf' needs a target: a Hub id, a local directory, DIR#FILE.gguf or 'gemma3-270m'",
-                hint="e.g. hf:gemma3-270m or hf:/models/qwen2.5-0.5b",
-            )
+        target = self.required_target(
+            "a target: a Hub id, a local directory, DIR#FILE.gguf or 'gemma3-270m'",
+            hint="e.g. hf:gemma3-270m or hf:/models/qwen2.5-0.5b",
+        )
         self.source, self.path = self._resolve(target)  # before importing torch: bad paths fail fast
+        opt = self.opt
         torch = _torch()
-        if options.get("threads"):
-            torch.set_num_threads(int(options["threads"]))
-        self.token_budget = int(options.get("token_budget", 4096))
-        if self.token_budget < 16:
-            raise UserError(f"option token_budget must be at least 16, not {self.token_budget}")
-        self.device = str(options.get("device", "cpu"))
-        dtype_name = str(options.get("dtype", "float32"))
+        if opt.threads:
+            torch.set_num_threads(opt.threads)
+        self.token_budget = opt.token_budget
+        self.device = opt.device
+        dtype_name = opt.dtype
         dtype = getattr(torch, dtype_name, None)
         if not isinstance(dtype, torch.dtype):
             raise UserError(f"option dtype={dtype_name!r} is not a torch dtype", hint="float32, bfloat16 or float16")
         from transformers import AutoModelForCausalLM
 
-        trusted = bool(options.get("trust_remote_code", False))
+        trusted = opt.trust_remote_code
         load_kw: dict[str, Any] = {"trust_remote_code": trusted}
-        if options.get("revision"):
-            load_kw["revision"] = str(options["revision"])
+        if opt.revision:
+            load_kw["revision"] = opt.revision
         refuse_unsafe(Path(self.path), "hf", trusted)
         try:
             self.tokenizer = load_tokenizer(self.path, **load_kw)
@@ -103,7 +107,7 @@ class HFCausalLM(Backend):
             self.model.config.get_text_config() if hasattr(self.model.config, "get_text_config") else self.model.config
         )
         self._softcap = getattr(cfg, "final_logit_softcapping", None)
-        self._window = int(options.get("max_length") or getattr(cfg, "max_position_embeddings", 0) or 2048)
+        self._window = int(opt.max_length or getattr(cfg, "max_position_embeddings", 0) or 2048)
         self._body = self.model.base_model
         self._head = self.model.get_output_embeddings()
         self.truncated = 0

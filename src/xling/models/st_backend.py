@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -17,17 +17,18 @@ from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
+from .options import TrustOptions, as_given
 
-DEFAULTS: dict[str, Any] = {
-    "trust_remote_code": False,
-    "device": "cpu",
-    "max_seq_length": None,
-    "symmetric": "none",
-    "query_prompt": None,
-    "passage_prompt": None,
-    "per_text": True,
-    "revision": None,
-}
+
+class STOptions(TrustOptions):
+    device: str = "cpu"
+    max_seq_length: int | None = None
+    symmetric: Literal["none", "query", "passage"] = "none"
+    query_prompt: str | None = None
+    passage_prompt: str | None = None
+    per_text: bool = True
+
+
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".json", ".model", ".txt")
 
 
@@ -52,36 +53,30 @@ class SentenceTransformerBackend(Backend):
 
     name = "st"
     capabilities = frozenset({Capability.EMBED})
+    Options = STOptions
+    opt: STOptions
     LONG_TEXT_POLICY = "truncate"
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        unknown_opts = sorted(set(options) - set(DEFAULTS))
-        if unknown_opts:
-            raise UserError(
-                f"st backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS)
-            )
-        self.opt = {**DEFAULTS, **options}
         if not target:
             raise UserError(
                 "the st backend needs a model: st:<hub-name-or-local-path>",
                 hint="e.g. st:sentence-transformers/LaBSE or st:/models/my-model",
             )
-        if self.opt["symmetric"] not in ("none", "query", "passage"):
-            raise UserError(f"st option symmetric={self.opt['symmetric']!r}: expected none, query or passage")
         from sentence_transformers import SentenceTransformer
 
         local = Path(target).expanduser()
         self._local = local if local.is_dir() else None
-        trusted = bool(self.opt["trust_remote_code"])
+        trusted = self.opt.trust_remote_code
         if self._local is not None:
             refuse_unsafe(self._local, "st", trusted)
         try:
             self._model = SentenceTransformer(
                 str(self._local or target),
-                device=str(self.opt["device"]),
+                device=self.opt.device,
                 trust_remote_code=trusted,
-                revision=self.opt["revision"],
+                revision=self.opt.revision,
                 local_files_only=self._local is not None or os.environ.get("HF_HUB_OFFLINE") == "1",
                 model_kwargs=None if trusted else {"use_safetensors": True},  # never unpickle weights
             )
@@ -94,14 +89,14 @@ class SentenceTransformerBackend(Backend):
                 "name reachable from here (-o trust_remote_code=true also allows pickled .bin weights)"
             )
             raise UserError(f"cannot load sentence-transformers model {target!r}: {msg}", hint=hint) from exc
-        if self.opt["max_seq_length"]:
-            self._model.max_seq_length = int(self.opt["max_seq_length"])
+        if self.opt.max_seq_length:
+            self._model.max_seq_length = self.opt.max_seq_length
         self.MAX_TOKENS = int(self._model.max_seq_length) if self._model.max_seq_length else None
         prompts = dict(getattr(self._model, "prompts", {}) or {})
         self._prompts = {
-            "query": self.opt["query_prompt"] if self.opt["query_prompt"] is not None else prompts.get("query", ""),
-            "passage": self.opt["passage_prompt"]
-            if self.opt["passage_prompt"] is not None
+            "query": self.opt.query_prompt if self.opt.query_prompt is not None else prompts.get("query", ""),
+            "passage": self.opt.passage_prompt
+            if self.opt.passage_prompt is not None
             else prompts.get("passage", prompts.get("document", "")),
         }
         self._digest: str | None = None
@@ -112,21 +107,20 @@ class SentenceTransformerBackend(Backend):
         try:
             from huggingface_hub import try_to_load_from_cache
 
-            cached = try_to_load_from_cache(self.target, "config.json", revision=self.opt["revision"])
+            cached = try_to_load_from_cache(self.target, "config.json", revision=self.opt.revision)
             if isinstance(cached, str) and "snapshots" in Path(cached).parts:
                 parts = Path(cached).parts
                 return "rev:" + parts[parts.index("snapshots") + 1]
         except Exception:
             pass
-        return "rev:" + str(self.opt["revision"] or "unknown")
+        return "rev:" + str(self.opt.revision or "unknown")
 
     def fingerprint(self) -> str:
         if self._digest is None:
             import sentence_transformers
 
-            opts = ",".join(
-                f"{k}={self.opt[k]}" for k in ("device", "max_seq_length", "trust_remote_code") if self.opt[k]
-            )
+            given = as_given(self.opt, self.options)
+            opts = ",".join(f"{k}={given[k]}" for k in ("device", "max_seq_length", "trust_remote_code") if given[k])
             prompts = hashlib.sha256(repr(sorted(self._prompts.items())).encode()).hexdigest()[:8]
             self._digest = (
                 f"st/{self.target}/{self._weights_id()}/st{sentence_transformers.__version__}/"
@@ -136,7 +130,7 @@ class SentenceTransformerBackend(Backend):
 
     def _prompt(self, role: str) -> str:
         if role == "symmetric":
-            sym = self.opt["symmetric"]
+            sym = self.opt.symmetric
             return "" if sym == "none" else self._prompts[sym]
         if role not in self._prompts:
             raise ValueError(f"unknown embedding role {role!r}")
@@ -153,7 +147,7 @@ class SentenceTransformerBackend(Backend):
     def embed(self, texts: list[str], role: str) -> np.ndarray:
         prompt = self._prompt(role) or None
         kw = dict(prompt=prompt, convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False)
-        if self.opt["per_text"]:
+        if self.opt.per_text:
             return np.stack([self._model.encode([t], batch_size=1, **kw)[0] for t in texts]).astype(np.float32)
         return np.asarray(self._model.encode(list(texts), batch_size=max(1, len(texts)), **kw), dtype=np.float32)
 

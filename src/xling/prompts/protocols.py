@@ -104,25 +104,6 @@ class Setting:
         return f"{head}/{self.prompt.tag()}" + ("/chat" if self.chat else "")
 
 
-_SETTING = re.compile(
-    r"^(?P<proto>[a-z-]+)(?:\((?P<tr>[^)]*)\))?/prompt-(?P<pl>\w+)/(?P<k>\d+)-shot(?:-(?P<sl>source|target))?(?P<chat>/chat)?$"
-)
-
-
-def parse_setting(text: str, chat_mode: str = "auto") -> Setting:
-    """The inverse of ``str(Setting)``."""
-    m = _SETTING.match(text)
-    if not m or m["proto"] not in PROTOCOLS:
-        raise UserError(f"not a protocol setting: {text!r}", hint="e.g. direct/prompt-en/0-shot")
-    prompt = PromptConfig(
-        prompt_language=m["pl"],
-        shots=int(m["k"]),
-        shot_language=m["sl"] or "source",
-        chat="auto" if m["chat"] else "off",
-    )
-    return Setting(m["proto"], prompt, m["tr"], bool(m["chat"]))
-
-
 def settings(options: ProtocolOptions, *, chat: bool, zero_shot_only: bool = False) -> list[Setting]:
     """The settings a run evaluates: protocols x prompt languages (translated input is read
     with source-language prompts; XLT has English meta-instructions and no demonstrations)."""

@@ -7,7 +7,7 @@ chat turns (each demonstration a user/assistant pair). Languages differ only in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,9 +94,16 @@ def render(prompt: Prompt, backend: Any, config: PromptConfig) -> tuple[str, boo
 # --- families ----------------------------------------------------------------------------------
 
 
-def family_of(kind: str, task_options: dict, labels: Sequence[str] | None, item: Item | None = None) -> str:
+def _task_option(task_options: Any, key: str) -> Any:
+    """A task's ``options.<key>``: from its typed options (:mod:`xling.tasks.options`) or a mapping."""
+    if isinstance(task_options, Mapping):
+        return task_options.get(key)
+    return getattr(task_options, key, None)
+
+
+def family_of(kind: str, task_options: Any, labels: Sequence[str] | None, item: Item | None = None) -> str:
     """Which template a task's items use: explicit ``options.prompt_family``, else by kind and labels."""
-    fam = task_options.get("prompt_family")
+    fam = _task_option(task_options, "prompt_family")
     if fam:
         if fam not in FAMILIES:
             raise UserError(f"options.prompt_family {fam!r} is not one of {', '.join(FAMILIES)}")
@@ -120,9 +127,9 @@ def family_of(kind: str, task_options: dict, labels: Sequence[str] | None, item:
     raise UserError(f"no prompt template for task kind {kind!r}", hint="set options.prompt_family in the task file")
 
 
-def label_keys(family: str, task_options: dict, labels: Sequence[str] | None) -> dict[str, str]:
+def label_keys(family: str, task_options: Any, labels: Sequence[str] | None) -> dict[str, str]:
     """Task label -> lexicon label key (``'1' -> 'yes'``); ``options.prompt_labels`` overrides."""
-    explicit = task_options.get("prompt_labels")
+    explicit = _task_option(task_options, "prompt_labels")
     if explicit:
         return {str(k): str(v) for k, v in explicit.items()}
     if family == "nli":
@@ -211,7 +218,7 @@ def build(
 
 
 def verbaliser(
-    kind: str, task_options: dict, labels: Sequence[str] | None, language: str, prompt_language: str = "en"
+    kind: str, task_options: Any, labels: Sequence[str] | None, language: str, prompt_language: str = "en"
 ) -> dict[str, str]:
     """Task label -> the word a model should say for it, in English or ``language``'s words
     (for log-likelihood scoring of verbalised labels: XNLI, PAWS-X)."""

@@ -18,8 +18,7 @@ from ..calls.cache import ResponseCache, default_cache_path
 from ..calls.counters import CallStats
 from ..calls.embed import EmbedClient
 from ..errors import UserError, XlingError
-from ..kinds import RunContext
-from ..kinds.registry import make_kind
+from ..kinds import RunConfig, RunContext, WorkerKinds
 from ..models import load_model
 from ..models.base import Backend
 from ..tasks import Task, provenance
@@ -31,33 +30,21 @@ OnResult = Callable[[Unit, list[Prediction], dict], None]  # unit, predictions, 
 
 @dataclass(frozen=True)
 class WorkerSpec:
-    """Everything a worker needs to rebuild the model and the run context on its own."""
+    """Everything a worker needs to rebuild the model, its kinds and the run context on its own."""
 
     model: str
     model_options: dict[str, Any]
     cache_path: str
-    batch_size: int
-    limit: int | None
-    seed: int
-    protocol: dict[str, Any] | None = None  # LLM protocol options (xling.prompts.protocols.ProtocolOptions)
-    allow_partial_training: bool = False
+    config: RunConfig
 
 
 def make_context(
-    backend: Backend, cache: ResponseCache, spec: WorkerSpec, on_progress: Callable[[int], None] | None = None
+    backend: Backend, cache: ResponseCache, config: RunConfig, on_progress: Callable[[int], None] | None = None
 ) -> RunContext:
     """The run context kinds see, with cached clients on ``backend``."""
-    client = EmbedClient(backend, cache, batch_size=spec.batch_size, on_progress=on_progress)
+    client = EmbedClient(backend, cache, batch_size=config.batch_size, on_progress=on_progress)
     return RunContext(
-        backend=backend,
-        cache=cache,
-        client=client,
-        stats=client.stats,
-        limit=spec.limit,
-        seed=spec.seed,
-        batch_size=spec.batch_size,
-        on_progress=on_progress,
-        allow_partial_training=spec.allow_partial_training,
+        backend=backend, cache=cache, client=client, stats=client.stats, config=config, on_progress=on_progress
     )
 
 
@@ -82,28 +69,24 @@ def _stats_delta(before: dict, after: dict) -> dict:
 
 
 class LocalExecutor:
-    """Units one after another in this process, with the already-loaded backend."""
+    """Units one after another in this process, with the already-loaded backend and the kinds
+    the runner planned with."""
 
     name = "local"
 
-    def __init__(self, backend: Backend):
-        self.backend = backend
+    def __init__(self, kinds: WorkerKinds):
+        self.kinds = kinds
         self.stats = CallStats()  # this invocation's counters so far
 
     def run(self, jobs: Sequence[Job], spec: WorkerSpec, on_result: OnResult, reporter=None) -> CallStats:
         cache = ResponseCache(Path(spec.cache_path))
-        ctx = make_context(self.backend, cache, spec, reporter.advance_texts if reporter else None)
+        ctx = make_context(self.kinds.backend, cache, spec.config, reporter.advance_texts if reporter else None)
         self.stats = ctx.stats
-        kinds = {}
         try:
             for task, unit in jobs:
                 if reporter:
                     reporter.start_unit(unit)
-                if task.name not in kinds:
-                    kinds[task.name] = make_kind(
-                        task.spec.kind, self.backend, model=spec.model, task=task.name, protocol=spec.protocol
-                    )
-                on_result(unit, *run_recorded(kinds[task.name], unit, task, ctx))
+                on_result(unit, *run_recorded(self.kinds[task], unit, task, ctx))
         finally:
             cache.close()
         return ctx.stats
@@ -221,16 +204,12 @@ class UnitWorker:
         self.spec = spec
         self.backend = load_model(spec.model, spec.model_options)
         self.cache = ResponseCache(Path(spec.cache_path))
-        self.kinds: dict[str, Any] = {}
-        self.ctx = make_context(self.backend, self.cache, spec)
+        self.kinds = WorkerKinds(self.backend, spec.config, model=spec.model)
+        self.ctx = make_context(self.backend, self.cache, spec.config)
 
     def run(self, task: Task, unit: Unit) -> tuple[list[Prediction], dict, list, dict]:
-        if task.name not in self.kinds:
-            self.kinds[task.name] = make_kind(
-                task.spec.kind, self.backend, model=self.spec.model, task=task.name, protocol=self.spec.protocol
-            )
         before = copy.deepcopy(self.ctx.stats.as_dict())
-        preds, reads = run_recorded(self.kinds[task.name], unit, task, self.ctx)
+        preds, reads = run_recorded(self.kinds[task], unit, task, self.ctx)
         delta = _stats_delta(before, self.ctx.stats.as_dict())
         return preds, delta, sorted(task.skipped._seen, key=str), reads
 
@@ -238,10 +217,10 @@ class UnitWorker:
         return os.getpid()
 
 
-def make_executor(name: str, backend: Backend, *, ray_address: str | None = None, workers: int | None = None):
-    """``local`` or ``ray``."""
+def make_executor(name: str, kinds: WorkerKinds, *, ray_address: str | None = None, workers: int | None = None):
+    """``local`` (runs ``kinds`` on their backend, in this process) or ``ray``."""
     if name == "local":
-        return LocalExecutor(backend)
+        return LocalExecutor(kinds)
     if name == "ray":
         return RayExecutor(ray_address, workers)
     raise UserError(f"unknown executor {name!r}", hint="use --executor local (default) or --executor ray")

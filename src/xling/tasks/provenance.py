@@ -17,7 +17,7 @@ from ..hashing import file_sha256
 
 
 class Task(Protocol):
-    """What provenance reads of a task (:class:`xling.tasks.registry.Task` has it)."""
+    """What provenance reads of a task (:class:`xling.tasks.Task` has it)."""
 
     name: str
     spec: Any

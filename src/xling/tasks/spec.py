@@ -6,6 +6,7 @@ in one YAML file"). Validation errors name the file, the line and the offending 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,20 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical
-from .mapping import GOLD_TYPES, Path_
+from .mapping import GOLD_TYPES, Gold, check_path
+from .options import TaskOptions, options_model
 from .readers import QUOTING, READERS
 
 Creation = Literal["native", "human-translated", "machine-translated", "written-for-xling"]
-
-
-def _check_path(value: Any, what: str) -> Any:
-    if value is None:
-        return value
-    try:
-        Path_(value)
-    except ValueError as exc:
-        raise ValueError(f"{what}: {exc}") from exc
-    return value
 
 
 def split_parts(split: str) -> list[str]:
@@ -56,21 +48,6 @@ def shared_splits(a: str | None, b: str | None) -> list[str]:
         return []
     other = set(split_parts(b))
     return [p for p in split_parts(a) if p in other]
-
-
-class Gold(BaseModel):
-    """Where the gold answer is and what type it has (see ``mapping.GoldSpec``)."""
-
-    model_config = ConfigDict(extra="forbid")
-    path: str | list[str]
-    type: Literal["str", "int", "float", "number", "list", "none"] = "str"
-    base: int = 0
-    index_of: Any = None
-
-    @field_validator("path")
-    @classmethod
-    def _path(cls, v):
-        return _check_path(v, "gold path")
 
 
 class Mapping(BaseModel):
@@ -201,7 +178,7 @@ class TaskSpec(BaseModel):
     homepage: str = ""
     hub: HubSource | None = None
     local: LocalSource | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: TaskOptions = Field(default_factory=TaskOptions)
 
     @field_validator("name")
     @classmethod
@@ -215,7 +192,7 @@ class TaskSpec(BaseModel):
     @field_validator("languages", mode="before")
     @classmethod
     def _canonical_languages(cls, value: Any) -> dict[str, str]:
-        if isinstance(value, list):
+        if isinstance(value, list) and not any(isinstance(v, list | dict) for v in value):
             value = {v: v for v in value}
         if not isinstance(value, dict) or not value:
             raise ValueError("languages must be a non-empty list of codes or a mapping canonical: dataset-code")
@@ -231,6 +208,19 @@ class TaskSpec(BaseModel):
                 )
             out[code] = str(v)
         return out
+
+    @field_validator("options", mode="before")
+    @classmethod
+    def _kind_options(cls, value: Any, info) -> Any:
+        """The options as the model of the spec's kind (see :mod:`xling.tasks.options`)."""
+        model = options_model(info.data.get("kind"))
+        return value if isinstance(value, model) else model.model_validate({} if value is None else value)
+
+    @model_validator(mode="after")
+    def _options_of_kind(self):
+        if type(self.options) is TaskOptions:  # the default, made before the kind was known
+            self.options = options_model(self.kind)()
+        return self
 
     @field_validator("eval_split")
     @classmethod
@@ -264,19 +254,23 @@ class TaskSpec(BaseModel):
     @classmethod
     def _fields(cls, value: dict) -> dict:
         for k, v in value.items():
-            _check_path(v, f"field {k!r}")
+            check_path(v, f"field {k!r}")
         return value
 
     @field_validator("id", "parallel_key")
     @classmethod
     def _paths(cls, value):
-        return _check_path(value, "path")
+        return check_path(value, "path")
 
     @model_validator(mode="after")
     def _sources(self):
         if self.local is None and self.hub is None:
             raise ValueError("a task needs 'local' (files) or 'hub' (a Hugging Face dataset), or both")
         return self
+
+    def legacy_fields(self) -> list[str]:
+        """The keys of ``fields`` in the old spelling: ``fields: {id:, label:}`` for ``id:`` and ``gold:``."""
+        return [k for k in ("id", "label") if k in self.fields]
 
     # --- the mapping, with the legacy `fields: {id:, label:}` spelling folded in -------------
     def mapping(self, hub: bool = False) -> dict:
@@ -350,6 +344,8 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         raise DataError(path, None, "not readable YAML: nested too deeply") from None
     if not isinstance(raw, dict):
         raise DataError(path, 1, "a task file must be a YAML mapping (key: value lines)")
+    if check_kind and isinstance(raw.get("kind"), str):  # first: the options a task takes depend on its kind
+        _check_known(path, text, "kind", raw["kind"], set(KINDS_VOCABULARY))
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
@@ -359,7 +355,7 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         line = _line_of(text, loc) if loc else None
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            model = _model_at(loc[:-1])
+            model = _model_at(loc[:-1], raw.get("kind"))
             known = ", ".join(model.model_fields) if model else ""
             msg = f"unknown key{f' (known keys here: {known})' if known else ''}"
             msg += did_you_mean(str(loc[-1]), known.split(", ")) if known else ""
@@ -367,31 +363,24 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
             msg = "required key is missing"
             line = _line_of(text, loc[:-1]) if len(loc) > 1 else None
         raise DataError(path, line, f"key '{key}': {msg}") from exc
-    checks = [("metric", spec.metric, known_metrics())] + (
-        [("kind", spec.kind, set(KINDS_VOCABULARY))] if check_kind else []
-    )
-    for key, value, known in checks:
-        if value not in known:
-            raise DataError(
-                path,
-                _line_of(text, (key,)),
-                f"key '{key}': unknown {key} {value!r}.{did_you_mean(value, known)} Known: {', '.join(sorted(known))}",
-            )
-    _check_qa_normalisation(spec, path, text)
+    _check_known(path, text, "metric", spec.metric, known_metrics())
+    if legacy := spec.legacy_fields():
+        new = {"id": "id: <path>", "label": "gold: <path>"}
+        warnings.warn(
+            f"{path}:{_line_of(text, ('fields',))}: {' and '.join(f'fields.{k}' for k in legacy)} is an old spelling"
+            f" that will stop working; write {' and '.join(new[k] for k in legacy)} at the top level instead",
+            FutureWarning,
+            stacklevel=2,
+        )
     return spec
 
 
-def _check_qa_normalisation(spec: TaskSpec, path: Path, text: str) -> None:
-    from ..scoring.qa import SCORERS
-
-    value = spec.options.get("qa_normalisation")
-    if value is not None and value not in SCORERS:
+def _check_known(path: Path, text: str, key: str, value: str, known: set[str]) -> None:
+    if value not in known:
         raise DataError(
             path,
-            _line_of(text, ("options", "qa_normalisation")),
-            f"key 'options.qa_normalisation': unknown scorer {value!r}.{did_you_mean(str(value), SCORERS)} "
-            f"Allowed: {', '.join(SCORERS)}",
-            hint="squad: the SQuAD v1.1 script (XQuAD, TyDi QA); mlqa: the MLQA script's per-language rules",
+            _line_of(text, (key,)),
+            f"key '{key}': unknown {key} {value!r}.{did_you_mean(value, known)} Known: {', '.join(sorted(known))}",
         )
 
 
@@ -418,7 +407,10 @@ def known_metrics() -> set[str]:
     return set(METRICS_VOCABULARY) | set(METRICS)
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
+def _model_at(loc: tuple, kind: object) -> type[BaseModel] | None:
+    """The model of the node at ``loc``; ``kind``: the task's, which decides the options model."""
+    if loc == ("options",):
+        return options_model(kind)
     model: Any = TaskSpec
     for key in loc:
         if not isinstance(key, str):

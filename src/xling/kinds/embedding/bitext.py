@@ -6,10 +6,10 @@ import numpy as np
 
 from ...errors import DataError
 from ...models.base import Capability
-from ...tasks.registry import Task
+from ...tasks import Task
 from ...types import Prediction, Unit
 from ..base import Kind, RunContext
-from .vectors import embed, error_row, option, scores_for, scoring_options
+from .vectors import embed, error_row, scores_for, scoring_options
 
 
 class BitextRetrieval(Kind):
@@ -44,7 +44,7 @@ class BitextRetrieval(Kind):
         items, pivots, missing = self._pairs(unit, task, ctx)
         scoring, k = scoring_options(task)
         mining = task.spec.metric == "mining_f1"
-        threshold = option(task, "threshold", 1.06, float)  # LASER's usual ratio-margin threshold
+        threshold = task.spec.options.threshold
         if mining and scoring != "margin":
             raise DataError(task.spec_path, None, "metric mining_f1 needs options.scoring: margin")
         x, x_err = embed(ctx, [it.fields["text"] for it in items], "symmetric")

@@ -11,13 +11,12 @@ import numpy as np
 
 from ...errors import DataError, UserError
 from ...models.base import Capability
-from ...tasks import provenance
-from ...tasks.registry import Task
+from ...tasks import Task, provenance
 from ...tasks.spec import check_split, shared_splits
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from .logistic import LogisticHead
-from .vectors import embed, error_row, option
+from .vectors import embed, error_row
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,7 @@ def train_split_of(task: Task) -> str | None:
     """The head's train split (``options.train_split``, else the spec's); an error when it shares a
     part with the eval split (a union such as ``train+dev+test``), which would test the head on
     its own training items."""
-    split = option(task, "train_split", None) or task.spec.train_split
+    split = task.spec.options.train_split or task.spec.train_split
     if split:
         try:
             check_split(split)
@@ -71,7 +70,7 @@ def zero_shot_head(task: Task) -> HeadData:
     says so. A declared train split whose file is missing is an error (when the unit runs), not
     a silent change of protocol.
     """
-    lang = option(task, "train_language", None) or task.spec.source_language
+    lang = task.spec.options.train_language or task.spec.source_language
     lang = task.check_language(lang)
     split = train_split_of(task)
     if split:
@@ -87,11 +86,11 @@ def head_items(task: Task, ctx: RunContext, data: HeadData) -> tuple[list[Item],
     else:  # a train split: --limit does not apply (see RunContext.train_items); options.train_limit does
         items = ctx.train_items(task, data.language, data.split)
     if data.held_out:
-        frac = option(task, "head_fraction", 0.5, float)
+        frac = task.spec.options.head_fraction
         if not 0 < frac < 1:
             raise DataError(task.spec_path, None, f"options.head_fraction must be between 0 and 1, not {frac}")
         items = items[: int(len(items) * frac)]
-    limit = option(task, "train_limit", None, int)
+    limit = task.spec.options.train_limit
     if limit is not None:
         items = items[:limit]
     return items, ({it.parallel_id for it in items} if data.held_out else set())
@@ -150,7 +149,7 @@ def fit_head(
             f"and {len(set(labels))} label(s); it needs at least two labels",
             hint="raise --limit or options.train_limit, or check the train split",
         )
-    head = LogisticHead(C=option(task, "C", 1.0, float), max_iter=2000)
+    head = LogisticHead(C=task.spec.options.C, max_iter=2000)
     head.fit(x, labels)
     return head
 
@@ -172,7 +171,7 @@ class HeadKind(Kind):
         zs = zero_shot_head(task)
         units = [Unit(task.name, zs.setting, lang) for lang in languages]
         split = train_split_of(task)
-        if option(task, "in_language", False, bool) and split:
+        if task.spec.options.in_language and split:
             units += [Unit(task.name, "in-language", lang) for lang in languages if has_split(task, lang, split)]
         return units
 

@@ -7,7 +7,7 @@ import numpy as np
 
 from ...errors import DataError
 from ...models.base import Capability
-from ...tasks.registry import Task
+from ...tasks import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from .heads import HeadKind

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...models.base import Capability
-from ...tasks.registry import Task
+from ...tasks import Task
 from ...types import Prediction, Unit
 from ..base import Kind, RunContext
 from .vectors import embed, error_row, scores_for, scoring_options

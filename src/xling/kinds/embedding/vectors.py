@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...calls.embed import INVALID_VECTOR
-from ...errors import DataError
-from ...tasks.registry import Task
+from ...tasks import Task
 from ...types import Item, Prediction
 from ..base import RunContext
 
@@ -35,18 +34,6 @@ def error_row(it: Item, gold, error: str) -> Prediction:
     return Prediction(it.split, it.item_id, it.parallel_id, None, gold, None, error)
 
 
-def option(task: Task, key: str, default, kind: type = str):
-    """A task option (``options:`` in the task YAML) of the expected type, or a clear error."""
-    value = task.spec.options.get(key, default)
-    if (
-        value is None
-        or isinstance(value, kind)
-        or (kind is float and isinstance(value, int) and not isinstance(value, bool))
-    ):
-        return value
-    raise DataError(task.spec_path, None, f"options.{key} must be {kind.__name__}, not {value!r}")
-
-
 def ratio_margin_scores(sim: np.ndarray, k: int = 4) -> np.ndarray:
     """Ratio margin (Artetxe & Schwenk 2019): cos(x,y) / mean of the two k-NN neighbourhood means."""
     kx = min(k, sim.shape[1])
@@ -66,10 +53,4 @@ def nearest(sim: np.ndarray, scoring: str, k: int = 4) -> np.ndarray:
 
 
 def scoring_options(task: Task) -> tuple[str, int]:
-    scoring = option(task, "scoring", "margin")
-    if scoring not in ("margin", "cosine"):
-        raise DataError(task.spec_path, None, f"options.scoring must be 'margin' or 'cosine', not {scoring!r}")
-    k = option(task, "k", 4, int)
-    if k < 1:
-        raise DataError(task.spec_path, None, f"options.k must be at least 1, not {k}")
-    return scoring, k
+    return task.spec.options.scoring, task.spec.options.k

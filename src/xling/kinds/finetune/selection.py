@@ -21,7 +21,7 @@ class EpochSelection:
     def __init__(self, trainer: TaskTrainer):
         self.trainer = trainer
         spec = trainer.task.spec
-        self.dev_split = spec.options.get("dev_split", "dev")
+        self.dev_split = spec.options.dev_split
         # epochs are chosen on a dev split that shares no part with what is trained or tested on
         train_split = trainer.training_task.spec.train_split
         self.dev_clash = shared_splits(self.dev_split, spec.eval_split) + (

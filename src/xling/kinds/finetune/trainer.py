@@ -16,7 +16,7 @@ import numpy as np
 
 from ...errors import DataError, UserError
 from ...models.training import TRAIN_KEYS
-from ...tasks import provenance
+from ...tasks import provenance, training_task
 from ...types import Item
 from .frozen_bottom import BottomStates, FrozenBottom, freeze
 from .heads import head_module, pad_batch
@@ -60,7 +60,7 @@ class TaskTrainer:
         self.hp = dict(backend.hparams)
         set_threads(self.hp["threads"])
         self.src = task.spec.source_language
-        self.training_task = trainer = task.training_task()
+        self.training_task = trainer = training_task(task)
         if not trainer.spec.train_split:
             raise DataError(
                 task.spec_path,

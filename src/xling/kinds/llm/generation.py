@@ -16,12 +16,13 @@ from ...errors import UserError
 from ...models.base import Backend, Capability, ItemError
 from ...prompts import templates as T
 from ...prompts.lexicon import Lexicon, lexicon
-from ...prompts.protocols import ProtocolOptions, parse_setting, settings
+from ...prompts.protocols import Setting, settings
 from ...scoring import answers
 from ...scoring import qa as squad_metrics
-from ...tasks.registry import Task
+from ...tasks import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
+from ..config import RunConfig
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
 DEMO_POOL = 200  # demonstrations are drawn from the first N items of the demo split (not --limit)
@@ -35,20 +36,19 @@ class GenerationKind(Kind):
     supports_translation: ClassVar[bool] = True
 
     def __init__(self):
-        self.options = ProtocolOptions()
-        self.chat = False
-        self.translation = InputTranslation(self.options)
+        config = RunConfig()
+        self.configure(config, None, InputTranslation(config.protocol))
 
     # --- planning ------------------------------------------------------------------------------
-    def configure(self, options: ProtocolOptions, backend: Backend | None) -> None:
+    def configure(self, config: RunConfig, backend: Backend | None, translation: InputTranslation) -> None:
         """Take the run's protocol options; ``backend`` tells whether a chat template applies."""
-        self.options = options
-        self.chat = bool(options.chat == "auto" and backend is not None and getattr(backend, "chat_template", None))
-        self.translation = InputTranslation(options, self.chat)
+        self.translation = translation
+        # a unit's setting is the name of one of these
+        self.settings: dict[str, Setting] = {str(s): s for s in settings(config.protocol, chat=translation.chat)}
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
         out = []
-        for s in settings(self.options, chat=self.chat):
+        for s in self.settings.values():
             if s.protocol in TRANSLATING and not self.supports_translation:
                 raise UserError(
                     f"protocol {s.protocol} is not available for task {task.name!r} (kind {self.name}): "
@@ -65,7 +65,7 @@ class GenerationKind(Kind):
 
     # --- running ------------------------------------------------------------------------------
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        setting = parse_setting(unit.setting)
+        setting = self.settings[unit.setting]
         self.task_metric = task.spec.metric
         items = ctx.items(task, unit.language, task.spec.eval_split)
         if not items:
@@ -313,7 +313,7 @@ class GenerativeMath(GenerationKind):
     def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
         """Worked exemplars from ``options.exemplars`` (MGSM's 8 per language) when the task
         names a file; else items of the task's splits."""
-        name = task.spec.options.get("exemplars")
+        name = task.spec.options.exemplars
         if not name or k <= 0:
             return super()._demos(task, ctx, language, item, k)
         demos = ctx.remember(

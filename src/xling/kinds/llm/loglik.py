@@ -33,14 +33,14 @@ from ...errors import CapabilityError, DataError, UserError
 from ...models.base import Backend, Capability, ItemError
 from ...prompts import templates as T
 from ...prompts.lexicon import lexicon
-from ...prompts.protocols import ProtocolOptions, parse_setting, settings
-from ...tasks.registry import Task
+from ...prompts.protocols import Setting, settings
+from ...tasks import Task
+from ...tasks.options import NORMALISATIONS
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
+from ..config import RunConfig
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
-NORMALISATIONS = ("raw", "token", "byte")
-DEFAULT_NORMALISATION = "byte"
 SETTING = "direct/prompt-en/0-shot"  # protocol / prompt language / demonstrations
 PROTOCOLS = ("direct", *TRANSLATING)
 
@@ -71,7 +71,7 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
     f = item.fields
     if task.spec.kind == "pair_classification":
         words = label_words(task)
-        question = task.spec.options.get("question", "{text2} " + ", ".join(words.values()) + "?")
+        question = task.spec.options.question or "{text2} " + ", ".join(words.values()) + "?"
         context = f"{f['text1'].strip()}\nQuestion: {question.format(**f).strip()}\nAnswer:"
         return context, [" " + w for w in words.values()]
     choices = f.get("choices")
@@ -94,7 +94,7 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
 def label_words(task: Task) -> dict[str, str]:
     """The task's label -> verbaliser word mapping: task option ``label_words``, else the English
     prompt lexicon's words for NLI labels (entailment/neutral/contradiction) or yes/no labels."""
-    words = task.spec.options.get("label_words")
+    words = task.spec.options.label_words
     labels = task.spec.labels or []
     if words is None and labels:
         try:
@@ -136,11 +136,12 @@ class LoglikChoice(Kind):
     description = "choices scored by log-likelihood given the item (raw, per-token, per-byte; per-byte primary)"
 
     def __init__(self):
-        self.options = ProtocolOptions()
-        self.translation = InputTranslation(self.options)
+        config = RunConfig()
+        self.configure(config, None, InputTranslation(config.protocol))
 
-    def configure(self, options: ProtocolOptions, backend: Backend | None) -> None:
+    def configure(self, config: RunConfig, backend: Backend | None, translation: InputTranslation) -> None:
         """Take the run's protocols; an option this kind cannot honour is an error naming it."""
+        options = config.protocol
         why = "by log-likelihood the prompt is English, zero-shot, without chat template"
         hint = "add --answer-by generate to run it by generation (where the model can generate), or drop the option"
         bad = [p for p in options.protocols if p not in PROTOCOLS]
@@ -169,13 +170,13 @@ class LoglikChoice(Kind):
                 f"model {backend.spec!r} offers {', '.join(sorted(backend.capabilities))}",
                 hint="use --protocol translate-test with a --translator instead",
             )
-        chat = bool(options.chat == "auto" and backend is not None and getattr(backend, "chat_template", None))
-        self.options = options
-        self.translation = InputTranslation(options, chat)  # chat: how self-translate prompts the model
+        self.translation = translation
+        # the scored prompt is plain text; a unit's setting is the name of one of these
+        self.settings: dict[str, Setting] = {str(s): s for s in settings(options, chat=False)}
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
         out = []
-        for s in settings(self.options, chat=False):  # the scored prompt is plain text
+        for s in self.settings.values():
             if s.protocol == "translate-test":
                 self.translation.check(task, languages)
             out += [Unit(task.name, str(s), lang) for lang in languages]
@@ -195,13 +196,9 @@ class LoglikChoice(Kind):
         return gold
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        by = str(task.spec.options.get("normalisation", DEFAULT_NORMALISATION))
-        if by not in NORMALISATIONS:
-            raise DataError(
-                task.spec_path, None, f"options.normalisation must be one of {', '.join(NORMALISATIONS)}, not {by!r}"
-            )
+        by = task.spec.options.normalisation
         items = ctx.items(task, unit.language, task.spec.eval_split)
-        protocol = parse_setting(unit.setting).protocol
+        protocol = self.settings[unit.setting].protocol
         src = task.spec.source_language
         translated = protocol in TRANSLATING and unit.language != src and bool(items)
         fields, errors = (

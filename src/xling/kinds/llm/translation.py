@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...calls.translate import Translator, load_translator
+from ...calls.lm import LMClient
+from ...calls.translate import Translator
 from ...errors import UserError
-from ...models.base import Backend, ItemError
+from ...models.base import Backend, Capability, ItemError
 from ...prompts.protocols import ProtocolOptions
 
 # Text fields that translate-test / self-translate translate; others (COPA's "cause"/"effect",
@@ -17,22 +18,31 @@ TRANSLATING = ("translate-test", "self-translate")
 
 class InputTranslation:
     """The translation step of translate-test and self-translate, shared by the LLM kinds
-    (by generation and by log-likelihood): which translator a protocol uses, whether it can
-    translate the run's languages, and items' text fields translated with per-item errors."""
+    (by generation and by log-likelihood) of one worker: which translator a protocol uses, whether
+    it can translate the run's languages, and items' text fields translated with per-item errors.
 
-    def __init__(self, options: ProtocolOptions, chat: bool = False):
+    The ``--translator`` model loads on first use, once for every task and kind that share this object.
+    """
+
+    def __init__(self, options: ProtocolOptions, backend: Backend | None = None):
         self.options = options
-        self.chat = chat  # self-translate prompts the model through its chat template
-        self.backend: Backend | None = None
-        if options.translator and "translate-test" in options.protocols:
+        # self-translate prompts the evaluated model through its chat template, as the kinds do
+        self.chat = bool(options.chat == "auto" and backend is not None and getattr(backend, "chat_template", None))
+        self._model: Backend | None = None
+
+    @property
+    def model(self) -> Backend | None:
+        """The translate-test translator (``--translator``), loaded on first use; None without one."""
+        if self._model is None and self.options.translator and "translate-test" in self.options.protocols:
             from ...models.registry import load_model
 
-            self.backend = load_model(options.translator, options.translator_options)
+            self._model = load_model(self.options.translator, self.options.translator_options)
+        return self._model
 
     def check(self, task: Any, languages: list[str]) -> None:
         """A fixed-pair translator (Apertium) must translate every non-source language into the
         task's source language."""
-        tb = self.backend
+        tb = self.model
         src_of = getattr(tb, "source", None)
         if tb is None or src_of is None:
             return  # a generative translator handles any pair
@@ -52,18 +62,19 @@ class InputTranslation:
 
     def translator(self, protocol: str, ctx: Any) -> Translator:
         """The protocol's translator: the evaluated model for self-translate, else ``--translator``
-        (one per run context, so its response cache and statistics are shared)."""
+        (one per run context, so its response cache and statistics are shared); a generative
+        translator is called in batches of the run's ``--batch-size``."""
         key = ("translator", protocol)
         if key not in ctx.memo:
             if protocol == "self-translate":
                 ctx.memo[key] = Translator(ctx.backend, ctx.cache, ctx.stats, lm_client=ctx.lm(), chat=self.chat)
             else:
-                backend = self.backend
-                if backend is None:
-                    backend = load_translator(
-                        self.options.translator, self.options.translator_options, ctx.cache
-                    ).backend
-                ctx.memo[key] = Translator(backend, ctx.cache, ctx.stats)
+                model = self.model
+                assert model is not None, "ProtocolOptions requires --translator for translate-test"
+                lm = None
+                if Capability.GENERATE in model.capabilities:
+                    lm = LMClient(model, ctx.cache, ctx.stats, batch_size=ctx.batch_size)
+                ctx.memo[key] = Translator(model, ctx.cache, ctx.stats, lm_client=lm)
         return ctx.memo[key]
 
     def fields(

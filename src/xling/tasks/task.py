@@ -1,10 +1,9 @@
-"""The catalog of tasks (one YAML per benchmark under ``catalog/``) and user task files.
+"""A :class:`Task`: a spec bound to where its data is.
 
-A :class:`Task` binds a spec to where its data is: a local copy of the release (``--data-dir``,
-``$XLING_DATA_DIR``, or files next to a task YAML) or, when no data directory is given, the
-Hugging Face Hub. It reads only the files of the languages and splits asked for, streams them,
-and stops reading at ``limit``. A split name may be a union, ``train+dev+test``: those splits
-one after the other (each item keeps its own part's split).
+The data is a local copy of the release (``--data-dir``, ``$XLING_DATA_DIR``, or files next to a
+task YAML) or, when no data directory is given, the Hugging Face Hub. A task finds the files of
+the languages and splits asked for (a split may be a union, ``train+dev+test``), keeps them inside
+their data directory, and reads their items through :mod:`xling.tasks.loading`.
 """
 
 from __future__ import annotations
@@ -12,18 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 
 from ..errors import DataError, UserError, unknown
 from ..languages.codes import canonical, try_canonical
 from ..types import Item
-from . import provenance
-from .hub import iter_hub_rows
-from .mapping import GoldSpec, Mapper, MappingError
-from .readers import MAX_CELL_CHARS, READERS, BadRow, Row, SkipLog, SymlinkLoop, limit_cells, resolved
-from .spec import TaskSpec, load_spec, split_parts
+from . import loading, provenance
+from .policy import DEFAULT_POLICY, ReadPolicy
+from .readers import SkipLog, SymlinkLoop, resolved
+from .spec import TaskSpec, split_parts
 
 DATA_DIR_ENV = "XLING_DATA_DIR"
 
@@ -34,21 +31,16 @@ class OutsideDataDir(UserError):
 
 @dataclass
 class Task:
-    """A task spec bound to where its files are.
-
-    ``skip_bad_rows``: malformed rows are counted in ``skipped`` (per file) instead of stopping
-    the run at the first one. ``max_cell_chars``: a longer cell makes its row a bad row.
-    """
+    """A task spec bound to where its files are, read under a :class:`ReadPolicy`; the rows that
+    policy skips are counted in ``skipped`` (per file)."""
 
     spec: TaskSpec
     spec_path: Path
     data_dir: Path | None = None
+    policy: ReadPolicy = DEFAULT_POLICY
+    skipped: SkipLog = field(default_factory=SkipLog)
     no_items: dict[str, str] = field(default_factory=dict, init=False)  # language -> why it was left out
     _has_items: set[str] = field(default_factory=set, init=False, repr=False)  # languages seen to have items
-    skip_bad_rows: bool = False
-    skipped: SkipLog = field(default_factory=SkipLog)
-    allow_outside: bool = False  # let a task file read outside the data directory it names
-    max_cell_chars: int = MAX_CELL_CHARS
 
     def __post_init__(self):
         self.spec_path = Path(self.spec_path)
@@ -63,29 +55,6 @@ class Task:
     def languages(self) -> list[str]:
         """The languages the task is evaluated in."""
         return list(self.spec.languages)
-
-    def training_task(self) -> Task:
-        """The task whose source-language ``train_split`` trains a model for this one: the one
-        ``options.train_task`` names (a catalog task, or a task YAML path relative to this
-        file), for test-only benchmarks such as PUD; else this task itself."""
-        ref = self.spec.options.get("train_task")
-        if ref is None:
-            return self
-        if not isinstance(ref, str) or not ref.strip():
-            raise DataError(
-                self.spec_path, None, f"options.train_task must be a task name or a task YAML path, not {ref!r}"
-            )
-        if ref.endswith((".yaml", ".yml")):
-            other = load_task_file(self.spec_path.parent / ref, self.data_dir)
-        else:
-            other = get_task(ref, self.data_dir)
-        other.skip_bad_rows, other.skipped, other.allow_outside = self.skip_bad_rows, self.skipped, self.allow_outside
-        other.max_cell_chars = self.max_cell_chars
-        if not other.spec.train_split:
-            raise DataError(
-                self.spec_path, None, f"options.train_task: task {other.name!r} has no train_split to train on"
-            )
-        return other
 
     # --- where the data is ----------------------------------------------------------------
     def _base_dir(self) -> Path | None:
@@ -131,7 +100,7 @@ class Task:
         """``path``, or an error when it leaves the data directory (``..``, absolute paths,
         symlinks out) and the user did not pass --allow-outside-data-dir."""
         real = resolved(path)
-        if self.allow_outside:
+        if self.policy.allow_outside:
             return path
         if base is None:
             base = self.root()
@@ -154,7 +123,7 @@ class Task:
             raise unknown(f"language for task {self.name!r}", language, self.spec.languages)
         return lang
 
-    def _code(self, language: str) -> str:
+    def code(self, language: str) -> str:
         return self.spec.languages.get(language) or language.split("_")[0]
 
     def variants(self) -> list[tuple[str, str, str]]:
@@ -165,7 +134,7 @@ class Task:
         langs = self.spec.languages if v.languages == "same" else {canonical(k): c for k, c in v.languages.items()}
         return [(f"{v.name}={lang}", lang, code) for lang, code in langs.items()]
 
-    def _variant_code(self, variant: str | None) -> str | None:
+    def variant_code(self, variant: str | None) -> str | None:
         if variant is None:
             return None
         for label, lang, code in self.variants():
@@ -215,13 +184,13 @@ class Task:
         if self.spec.variant is not None and variant is None:
             return [p for label, _, _ in self.variants() for p in self.files_for(language, split, label)]
         path = self.path_for(language, split, variant)
-        pivot = self._pivot_path(language, split, variant)
+        pivot = self.pivot_path(language, split, variant)
         return [path] + ([pivot] if pivot else [])
 
     def _format(self, pattern: str, language: str, split: str, variant: str | None) -> str:
         try:
             return pattern.format(
-                lang=self._code(language), language=language, split=split, variant=self._variant_code(variant) or ""
+                lang=self.code(language), language=language, split=split, variant=self.variant_code(variant) or ""
             )
         except (KeyError, IndexError) as exc:
             raise DataError(
@@ -250,7 +219,7 @@ class Task:
             )
         return path
 
-    def _pivot_path(self, language: str, split: str, variant: str | None) -> Path | None:
+    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | None:
         pat = self._pattern(language, split)
         if not pat or not pat[1]:
             return None
@@ -301,7 +270,7 @@ class Task:
                 out.append(lang)
                 continue
             files = ", ".join(str(p) for p in self.files_for(lang, split))
-            if not self.skip_bad_rows:
+            if not self.policy.skip_bad_rows:
                 raise DataError(
                     files,
                     None,
@@ -327,87 +296,10 @@ class Task:
             return {"hub": h.id, "config": h.config, "revision": h.revision}
         return {"local": str(self.root()), "format": self.spec.local.format}
 
-    # --- reading ----------------------------------------------------------------------------
-    def mapper(self) -> Mapper:
-        m = self.spec.mapping(hub=self.uses_hub())
-        g = m["gold"]
-        gold = (
-            GoldSpec(
-                path=g.path,
-                type=g.type,
-                base=g.base,
-                **({"index_of": g.index_of} if "index_of" in g.model_fields_set else {}),
-            )
-            if g
-            else GoldSpec()
-        )
-        return Mapper(
-            fields=m["fields"],
-            gold=gold,
-            id_path=m["id"],
-            parallel=m["parallel_key"],
-            labels=self.spec.labels,
-            label_map=m["label_map"],
-            explode=m["explode"],
-            optional=self.spec.optional_fields,
-        )
-
-    def _rows(
-        self, language: str, split: str, variant: str | None, limit: int | None
-    ) -> tuple[str, Iterator[Row | BadRow]]:
-        """``(source name, rows)`` of one language/split/variant, local or Hub; rows with an
-        over-long cell come as bad rows."""
-        source, rows = self._raw_rows(language, split, variant, limit)
-        return source, limit_cells(rows, self.max_cell_chars)
-
-    def _raw_rows(
-        self, language: str, split: str, variant: str | None, limit: int | None
-    ) -> tuple[str, Iterator[Row | BadRow]]:
-        if self.uses_hub():
-            if self.spec.hub is None:
-                raise UserError(f"task {self.name!r} has no Hub source; pass --data-dir")
-            provenance.note_hub(self)
-            return self.spec.hub.id, iter_hub_rows(
-                self.spec.hub, language, self._code(language), split, limit=limit, variant=self._variant_code(variant)
-            )
-        local = self.spec.local
-        path = self.path_for(language, split, variant)
-        kwargs = {
-            "header": local.header,
-            "columns": local.columns,
-            "quoting": local.quoting,
-            "records": local.records,
-            **local.options,
-        }
-        kwargs["delimiter"] = local.delimiter or ("," if local.format == "csv" else "\t")
-        if local.format == "bitext":
-            kwargs["pivot_path"] = self._pivot_path(language, split, variant)
-        for p in (path, kwargs.get("pivot_path")):
-            if p is not None:
-                provenance.note_file(self, p)
-        return str(path), READERS[local.format](path, **kwargs)
-
-    def _bad(self, source: str, row: BadRow) -> None:
-        where = f" ({row.where})" if row.where else ""
-        if not self.skip_bad_rows:
-            raise DataError(
-                source,
-                row.line,
-                row.message + where,
-                hint=(row.hint + "; or" if row.hint else "fix the row, or")
-                + " pass --skip-bad-rows to skip (and count) such rows",
-            )
-        self.skipped.add(source, row.line, row.message + where)
-
+    # --- reading (see :mod:`xling.tasks.loading`) ----------------------------------------------
     def count(self, language: str, split: str, variant: str | None = None) -> int:
         """Records of one language and split (after ``explode``), without building items: fast."""
-        language = self.check_language(language)
-        if len(parts := split_parts(split)) > 1:
-            return sum(self.count(language, part, variant) for part in parts)
-        if self.spec.variant is not None and variant is None:
-            return sum(self.count(language, split, lab) for lab, _, _ in self.variants())
-        _, rows = self._rows(language, split, variant, None)
-        return sum(1 for r in self.mapper().rows(rows) if isinstance(r, Row))
+        return loading.count(self, language, split, variant)
 
     def items(self, language: str, split: str, limit: int | None = None, variant: str | None = None) -> list[Item]:
         """Items of one language and split, in file order (first ``limit`` only)."""
@@ -416,124 +308,9 @@ class Task:
     def iter_items(
         self, language: str, split: str, limit: int | None = None, variant: str | None = None
     ) -> Iterator[Item]:
-        """Items streamed from the file; reading stops once ``limit`` items are out.
-
-        A union split (``train+dev+test``) yields each part's items in turn, each with its own
-        part's ``split``; ``limit`` counts across the parts, and an item id seen in an earlier part
-        is a duplicate (a bad row); ids the task does not declare (line numbers, JSON paths) are
-        prefixed with the part, ``test/12``. For a task with a variant axis (MLQA question language) and no
-        ``variant``, the items of every variant follow one another; each carries
-        ``fields[<axis>_language]`` and an id suffixed ``|<axis>=<language>`` so that ids stay unique."""
-        language = self.check_language(language)
-        every = self.spec.variant is not None and variant is None
-        parts = split_parts(split)
-        seen: dict[str, str] = {}
-        n = 0
-        for part in parts:
-            for v in [lab for lab, _, _ in self.variants()] if every else [variant]:
-                for it in self._iter_part(
-                    language, part, None if limit is None else limit - n, v, seen, len(parts) > 1
-                ):
-                    n += 1
-                    yield it
-                if limit is not None and n >= limit:
-                    return
-
-    def _iter_part(
-        self,
-        language: str,
-        split: str,
-        limit: int | None,
-        variant: str | None,
-        seen: dict[str, str],
-        union: bool = False,
-    ) -> Iterator[Item]:
-        """Items of one (single) split and variant; ``seen``: the ids already out -> their split;
-        ``union``: the split is one part of a union."""
-        mapper = self.mapper()
-        source, rows = self._rows(language, split, variant, limit)
-        label = next((lab for lab, lang, code in self.variants() if variant in (lab, lang, code)), None)
-        n = 0
-        for row in mapper.rows(rows):
-            if limit is not None and n >= limit:
-                return
-            if isinstance(row, BadRow):
-                self._bad(source, row)
-                continue
-            row.record.setdefault("_line", row.line)  # path `_line`: the record's line (or Hub row)
-            try:
-                item_id, parallel_id, fields, gold = mapper.item_parts(row)
-            except MappingError as exc:
-                self._bad(source, BadRow(row.line, str(exc), row.where))
-                continue
-            if item_id is None:  # JSON records: their JSON path (unique); line-based: the line
-                item_id = row.where or (str(row.line) if row.line is not None else str(n))
-                if union:
-                    item_id = f"{split}/{item_id}"
-            if label is not None:
-                axis, _, vlang = label.partition("=")
-                fields[f"{axis}_language"] = vlang
-                item_id = f"{item_id}|{label}"
-                parallel_id = f"{parallel_id}|{label}" if parallel_id is not None else None
-            if item_id in seen:
-                where = f" (first in split {seen[item_id]!r} of this union)" if seen[item_id] != split else ""
-                hint = (
-                    (
-                        "the parts of a union split need ids unique across them; a position such as _line repeats "
-                        "in every file: use a column that is unique across splits, or a single split"
-                    )
-                    if where
-                    else None
-                )
-                self._bad(source, BadRow(row.line, f"duplicate item id {item_id!r}{where}", row.where, hint))
-                continue
-            seen[item_id] = split
-            if parallel_id is None:
-                parallel_id = f"{language}:{item_id}"  # not parallel: unique per language
-            n += 1
-            yield Item(self.name, split, language, item_id, parallel_id, fields, gold)
+        """Items streamed from the file; reading stops once ``limit`` items are out (see
+        :func:`xling.tasks.loading.iter_items` for unions and variants)."""
+        return loading.iter_items(self, language, split, limit, variant)
 
 
-def _catalog_dir() -> Path:
-    return Path(str(resources.files("xling.tasks"))) / "catalog"
-
-
-@lru_cache(maxsize=1)
-def _catalog() -> dict[str, Path]:
-    out = {}
-    for p in sorted(_catalog_dir().glob("*.yaml")):
-        out[p.stem] = p
-    return out
-
-
-@cache
-def _spec(path: Path, mtime: float) -> TaskSpec:
-    return load_spec(path)
-
-
-def _load(path: Path) -> TaskSpec:
-    return _spec(path, path.stat().st_mtime)
-
-
-def list_tasks(data_dir: Path | None = None) -> list[Task]:
-    """Every catalog task."""
-    return [Task(_load(p), p, data_dir) for p in _catalog().values()]
-
-
-def get_task(name: str, data_dir: Path | None = None) -> Task:
-    """A catalog task by name."""
-    cat = _catalog()
-    if name not in cat:
-        raise unknown("task", name, cat, hint="`xling tasks` lists them; --task-file FILE runs your own")
-    return Task(_load(cat[name]), cat[name], data_dir)
-
-
-def load_task_file(path: str | Path, data_dir: Path | None = None) -> Task:
-    """A user task declared in one YAML file."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"task file {str(path)!r} does not exist")
-    return Task(load_spec(path, check_kind=True), path, data_dir)
-
-
-__all__ = ["Task", "get_task", "list_tasks", "load_task_file", "canonical"]
+__all__ = ["Task", "OutsideDataDir", "DATA_DIR_ENV"]

@@ -1,0 +1,27 @@
+"""The run's configuration: resolved once, then handed as one object to executors, workers and kinds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..calls.cached import DEFAULT_BATCH_SIZE
+from ..errors import UserError
+from ..prompts.protocols import ProtocolOptions
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How a run's units run: LLM protocol options, batch size, ``--limit``, seed and whether
+    heads may be fitted on partial training outputs. Frozen and picklable (Ray workers get a copy)."""
+
+    protocol: ProtocolOptions = field(default_factory=ProtocolOptions)
+    batch_size: int = DEFAULT_BATCH_SIZE
+    limit: int | None = None
+    seed: int = 0
+    allow_partial_training: bool = False  # fit heads on the items that have model outputs when some failed
+
+    def __post_init__(self):
+        if self.limit is not None and self.limit < 1:
+            raise UserError(f"--limit must be at least 1, not {self.limit}")
+        if self.batch_size < 1:
+            raise UserError(f"--batch-size must be at least 1, not {self.batch_size}")

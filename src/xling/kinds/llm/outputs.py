@@ -1,0 +1,35 @@
+"""What every generation kind records of one model output (the per-item prediction contract).
+
+``record(raw, expected_language)`` -> ``{"output": scored text, "raw": model text,
+"output_language": {...}, "thinking_chars": n, "status": "empty"}``: thinking spans removed
+(:func:`xling.scoring.answers.strip_thinking`), the language of free text identified
+(:func:`xling.languages.identify.output_language`), an empty or whitespace output marked.
+Kinds add their own fields (the extracted answer, the references, the demonstrations used).
+"""
+
+from __future__ import annotations
+
+from ...languages.identify import output_language
+from ...scoring.answers import THINKING_MARKERS, strip_thinking
+
+
+def record(
+    raw: str,
+    expected_language: str | None,
+    *,
+    markers: tuple[tuple[str, str], ...] = THINKING_MARKERS,
+    first_line: bool = False,
+) -> dict:
+    """The contract fields of one generation; ``expected_language`` None: not free text (no LID);
+    ``first_line``: only the first non-empty line is the answer (plain models run on)."""
+    text, thinking = strip_thinking(raw, markers)
+    if first_line:
+        text = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    out: dict = {"output": text, "raw": raw}
+    if expected_language is not None:
+        out["output_language"] = output_language(text, expected_language)
+    if thinking:
+        out["thinking_chars"] = thinking
+    if not text.strip():
+        out["status"] = "empty"
+    return out

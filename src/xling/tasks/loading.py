@@ -1,0 +1,176 @@
+"""Reading a task's items: rows of the local files or the Hub, through the task's mapping, one
+:class:`~xling.types.Item` each. A union split (``train+dev+test``) reads its parts in turn, a task
+with a variant axis reads every variant; a bad row stops the run, or is counted in the task's
+skipped-row log under ``skip_bad_rows``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from ..errors import DataError, UserError
+from ..types import Item
+from . import provenance
+from .hub import iter_hub_rows
+from .mapping import Mapper, MappingError
+from .readers import READERS, BadRow, Row, limit_cells
+from .spec import split_parts
+
+if TYPE_CHECKING:
+    from .task import Task
+
+
+def mapper_of(task: Task) -> Mapper:
+    """The record -> item mapping of the source the task reads (local, or the Hub's override)."""
+    m = task.spec.mapping(hub=task.uses_hub())
+    return Mapper(
+        fields=m["fields"],
+        gold=m["gold"],
+        id_path=m["id"],
+        parallel=m["parallel_key"],
+        labels=task.spec.labels,
+        label_map=m["label_map"],
+        explode=m["explode"],
+        optional=task.spec.optional_fields,
+    )
+
+
+def _rows(
+    task: Task, language: str, split: str, variant: str | None, limit: int | None
+) -> tuple[str, Iterator[Row | BadRow]]:
+    """``(source name, rows)`` of one language/split/variant, local or Hub; rows with an
+    over-long cell come as bad rows."""
+    source, rows = _raw_rows(task, language, split, variant, limit)
+    return source, limit_cells(rows, task.policy.max_cell_chars)
+
+
+def _raw_rows(
+    task: Task, language: str, split: str, variant: str | None, limit: int | None
+) -> tuple[str, Iterator[Row | BadRow]]:
+    if task.uses_hub():
+        if task.spec.hub is None:
+            raise UserError(f"task {task.name!r} has no Hub source; pass --data-dir")
+        provenance.note_hub(task)
+        return task.spec.hub.id, iter_hub_rows(
+            task.spec.hub, language, task.code(language), split, limit=limit, variant=task.variant_code(variant)
+        )
+    local = task.spec.local
+    path = task.path_for(language, split, variant)
+    kwargs = {
+        "header": local.header,
+        "columns": local.columns,
+        "quoting": local.quoting,
+        "records": local.records,
+        **local.options,
+    }
+    kwargs["delimiter"] = local.delimiter or ("," if local.format == "csv" else "\t")
+    if local.format == "bitext":
+        kwargs["pivot_path"] = task.pivot_path(language, split, variant)
+    for p in (path, kwargs.get("pivot_path")):
+        if p is not None:
+            provenance.note_file(task, p)
+    return str(path), READERS[local.format](path, **kwargs)
+
+
+def _bad(task: Task, source: str, row: BadRow) -> None:
+    where = f" ({row.where})" if row.where else ""
+    if not task.policy.skip_bad_rows:
+        raise DataError(
+            source,
+            row.line,
+            row.message + where,
+            hint=(row.hint + "; or" if row.hint else "fix the row, or")
+            + " pass --skip-bad-rows to skip (and count) such rows",
+        )
+    task.skipped.add(source, row.line, row.message + where)
+
+
+def count(task: Task, language: str, split: str, variant: str | None = None) -> int:
+    """Records of one language and split (after ``explode``), without building items: fast."""
+    language = task.check_language(language)
+    if len(parts := split_parts(split)) > 1:
+        return sum(count(task, language, part, variant) for part in parts)
+    if task.spec.variant is not None and variant is None:
+        return sum(count(task, language, split, lab) for lab, _, _ in task.variants())
+    _, rows = _rows(task, language, split, variant, None)
+    return sum(1 for r in mapper_of(task).rows(rows) if isinstance(r, Row))
+
+
+def iter_items(
+    task: Task, language: str, split: str, limit: int | None = None, variant: str | None = None
+) -> Iterator[Item]:
+    """Items streamed from the file; reading stops once ``limit`` items are out.
+
+    A union split (``train+dev+test``) yields each part's items in turn, each with its own
+    part's ``split``; ``limit`` counts across the parts, and an item id seen in an earlier part
+    is a duplicate (a bad row); ids the task does not declare (line numbers, JSON paths) are
+    prefixed with the part, ``test/12``. For a task with a variant axis (MLQA question language) and no
+    ``variant``, the items of every variant follow one another; each carries
+    ``fields[<axis>_language]`` and an id suffixed ``|<axis>=<language>`` so that ids stay unique."""
+    language = task.check_language(language)
+    every = task.spec.variant is not None and variant is None
+    parts = split_parts(split)
+    seen: dict[str, str] = {}
+    n = 0
+    for part in parts:
+        for v in [lab for lab, _, _ in task.variants()] if every else [variant]:
+            for it in _iter_part(task, language, part, None if limit is None else limit - n, v, seen, len(parts) > 1):
+                n += 1
+                yield it
+            if limit is not None and n >= limit:
+                return
+
+
+def _iter_part(
+    task: Task,
+    language: str,
+    split: str,
+    limit: int | None,
+    variant: str | None,
+    seen: dict[str, str],
+    union: bool = False,
+) -> Iterator[Item]:
+    """Items of one (single) split and variant; ``seen``: the ids already out -> their split;
+    ``union``: the split is one part of a union."""
+    mapper = mapper_of(task)
+    source, rows = _rows(task, language, split, variant, limit)
+    label = next((lab for lab, lang, code in task.variants() if variant in (lab, lang, code)), None)
+    n = 0
+    for row in mapper.rows(rows):
+        if limit is not None and n >= limit:
+            return
+        if isinstance(row, BadRow):
+            _bad(task, source, row)
+            continue
+        row.record.setdefault("_line", row.line)  # path `_line`: the record's line (or Hub row)
+        try:
+            item_id, parallel_id, fields, gold = mapper.item_parts(row)
+        except MappingError as exc:
+            _bad(task, source, BadRow(row.line, str(exc), row.where))
+            continue
+        if item_id is None:  # JSON records: their JSON path (unique); line-based: the line
+            item_id = row.where or (str(row.line) if row.line is not None else str(n))
+            if union:
+                item_id = f"{split}/{item_id}"
+        if label is not None:
+            axis, _, vlang = label.partition("=")
+            fields[f"{axis}_language"] = vlang
+            item_id = f"{item_id}|{label}"
+            parallel_id = f"{parallel_id}|{label}" if parallel_id is not None else None
+        if item_id in seen:
+            where = f" (first in split {seen[item_id]!r} of this union)" if seen[item_id] != split else ""
+            hint = (
+                (
+                    "the parts of a union split need ids unique across them; a position such as _line repeats "
+                    "in every file: use a column that is unique across splits, or a single split"
+                )
+                if where
+                else None
+            )
+            _bad(task, source, BadRow(row.line, f"duplicate item id {item_id!r}{where}", row.where, hint))
+            continue
+        seen[item_id] = split
+        if parallel_id is None:
+            parallel_id = f"{language}:{item_id}"  # not parallel: unique per language
+        n += 1
+        yield Item(task.name, split, language, item_id, parallel_id, fields, gold)
