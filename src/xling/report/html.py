@@ -195,15 +195,7 @@ def generation_bars(section: dict) -> go.Figure:
                 hovertemplate="%{x}<br>%{y:.1f}<extra>%{fullData.name}</extra>",
             )
         )
-    fig.update_layout(
-        _layout(
-            f"{section['task']} · {section['setting']}: metrics per language, 95% CI",
-            height=400,
-            barmode="group",
-            yaxis={"range": [0, 100]},
-        )
-    )
-    return fig
+    return _grouped_0_100(fig, f"{section['task']} · {section['setting']}: metrics per language, 95% CI", 400)
 
 
 def _clip(text: str) -> str:
@@ -260,14 +252,12 @@ def grouped_chart(rows: pd.DataFrame, by: str) -> go.Figure:
                 hovertemplate="%{x}: %{y:.1f}<br>%{customdata}<extra></extra>",
             )
         )
-    fig.update_layout(
-        _layout(
-            f"Mean score by {by} (uniform over each group's languages)",
-            height=380,
-            barmode="group",
-            yaxis={"range": [0, 100]},
-        )
-    )
+    return _grouped_0_100(fig, f"Mean score by {by} (uniform over each group's languages)", 380)
+
+
+def _grouped_0_100(fig: go.Figure, title: str, height: int) -> go.Figure:
+    """Grouped bars on the 0-100 score axis."""
+    fig.update_layout(_layout(title, height=height, barmode="group", yaxis={"range": [0, 100]}))
     return fig
 
 
