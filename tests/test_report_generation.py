@@ -69,7 +69,8 @@ def classification_rows():
             "language": lang,
             "item_id": f"t-{lang}-{i}",
             "parallel_id": str(i),
-            "prediction": {"answer": "sport", "status": "ok", "via": "label-word", "raw": " sport"},
+            # a label generated and extracted: the contract's output and raw text, but no free text
+            "prediction": {"answer": "sport", "output": "sport", "status": "ok", "via": "label-word", "raw": " sport"},
             "gold": "sport" if i else "food",
             "score": 1.0 if i else 0.0,
             "error": None,

@@ -2,8 +2,9 @@
 and the max-tokens-hit count of the score rows, and sample outputs beside their references and
 inputs.
 
-A task counts as generation when its predictions follow the generation contract: a dict holding
-the scored ``output`` and the model's ``raw`` text (see kinds/llm/generation.py).
+A task counts as generation when its predictions follow the generation contract for free text: a
+dict holding the scored ``output``, the model's ``raw`` text and the ``output_language`` found in
+it (see kinds/llm/generation.py); a label or number extracted from a generation is not free text.
 """
 
 from __future__ import annotations
@@ -16,16 +17,16 @@ SAMPLES_PER_LANGUAGE = 5  # parallel items shown per language in the sample brow
 MAX_SAMPLES = 600  # sample rows in the whole report
 
 
-def _is_output(prediction) -> bool:
-    return isinstance(prediction, dict) and "output" in prediction and "raw" in prediction
+def _is_free_text(prediction) -> bool:
+    return isinstance(prediction, dict) and {"output", "raw", "output_language"} <= prediction.keys()
 
 
 def generation_tasks(pred: pd.DataFrame) -> set[str]:
-    """Tasks whose scored predictions all follow the generation contract."""
+    """Tasks whose scored predictions all follow the generation contract for free text."""
     if pred.empty:
         return set()
     ok = pred[pred["error"].isna()]
-    return {task for task, g in ok.groupby("task") if all(_is_output(p) for p in g["prediction"])}
+    return {task for task, g in ok.groupby("task") if all(_is_free_text(p) for p in g["prediction"])}
 
 
 def _number(value) -> float | None:
