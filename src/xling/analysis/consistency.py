@@ -15,6 +15,14 @@ number, not the whole stored record (a log-likelihood record also holds per-choi
 never repeat across languages). An answer that could not be read agrees with nothing. Kinds whose
 answers cannot be compared across languages (tags of differently tokenised sentences, spans of
 each language's own text) get no rows; :func:`not_applicable` says why.
+
+Generation kinds (:data:`CORRECTNESS_RULES`) write free text: a translation, summary or answer in
+one language is never the same string as in another, so what two languages are compared on is
+whether each got the item right. Agreement is then agreement on correctness (both right or both
+wrong), agree-and-correct is both right, kappa is Cohen's kappa of the two correctness vectors,
+and flips are items right in one language and wrong in the other; the rule that makes an item
+right is the kind's (:data:`CORRECTNESS_RULES`). The paired tests between languages
+(``analysis.significance``) use the per-item scores themselves.
 """
 
 from __future__ import annotations
@@ -53,7 +61,7 @@ def _number(prediction):
         return answer
 
 
-# What each kind declares as its answer (every kind is here or in NOT_APPLICABLE).
+# What each kind declares as its answer (every kind is here, in NOT_APPLICABLE or in CORRECTNESS_RULES).
 ANSWERS: dict[str, Callable[[object], object]] = {
     "classification": _choice,
     "pair_classification": _choice,
@@ -71,6 +79,47 @@ NOT_APPLICABLE: dict[str, str] = {
     "retrieval": "a prediction is the rank of the relevant passage among the language's own passages, "
     "not an answer shared across languages",
 }
+
+
+# How an item of a generation kind counts as correct; ``score`` is the contract's per-item 0..1 value.
+CORRECTNESS_RULES: dict[str, str] = {
+    "translation": "sentence chrF++ against the reference(s) is at least 50 (per-item score chrF++/100 >= 0.5)",
+    "summarization": "the item's score on the task's primary metric (ROUGE F-measure, 0..1) is at least 0.5",
+    "generative_qa": "token F1 with the best gold answer or alias is at least 0.5, or the answer is an exact "
+    "match (EM) of one",
+    "open_ended": "the judge's rating rescaled to 0..1 is at least 0.5 (the upper half of the judge's scale)",
+}
+
+
+def _score_at_least_half(prediction, score: float) -> bool:
+    return score >= CORRECT_AT
+
+
+def _f1_or_exact(prediction, score: float) -> bool:
+    """QA: F1 >= 0.5, or an exact match the kind recorded as ``em``."""
+    return score >= CORRECT_AT or (isinstance(prediction, dict) and bool(prediction.get("em")))
+
+
+CORRECT: dict[str, Callable[[object, float], bool]] = {"generative_qa": _f1_or_exact}
+
+
+def is_correct(prediction, score: float, kind: str | None = None) -> bool:
+    """Whether a scored item counts as right for the consistency and flip analyses."""
+    return CORRECT.get(kind, _score_at_least_half)(prediction, score)
+
+
+def _correct_table(p: pd.DataFrame, s: pd.DataFrame, kind: str | None) -> np.ndarray:
+    """The (items x languages) correctness of a setting's wide prediction and score tables; a
+    missing cell is not correct."""
+    scores = np.nan_to_num(s.to_numpy(dtype=float), nan=-1.0)
+    rule = CORRECT.get(kind)
+    if rule is None:
+        return scores >= CORRECT_AT
+    preds = p.to_numpy()
+    return np.array(
+        [[score >= 0 and rule(pred, score) for pred, score in zip(pr, sr)] for pr, sr in zip(preds, scores)],
+        dtype=bool,
+    ).reshape(scores.shape)
 
 
 def not_applicable(pred: pd.DataFrame, kinds: dict[str, str] | None) -> list[dict]:
@@ -250,9 +299,12 @@ def consistency(
         langs = list(p.columns)
         src = (sources or {}).get(task)
         valid = p.notna().to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
-        codes, _ = pd.factorize(pd.Series(_answer_keys(p, valid, ANSWERS.get(kind, _choice))))
-        codes = codes.reshape(p.shape).astype(np.int64)
-        correct = np.nan_to_num(s.to_numpy(dtype=float), nan=-1.0) >= CORRECT_AT
+        correct = _correct_table(p, s, kind)
+        if kind in CORRECTNESS_RULES:  # free text: languages are compared on being right
+            codes = correct.astype(np.int64)
+        else:
+            codes, _ = pd.factorize(pd.Series(_answer_keys(p, valid, ANSWERS.get(kind, _choice))))
+            codes = codes.reshape(p.shape).astype(np.int64)
         both = valid[:, :, None] & valid[:, None, :]
         same = (codes[:, :, None] == codes[:, None, :]) & both
         n_pair = both.sum(axis=0)
@@ -287,6 +339,8 @@ def consistency(
                 "correct_only_first": int(only_first[i, j]),
                 "correct_only_second": int(only_second[i, j]),
             }
+            if kind in CORRECTNESS_RULES:
+                row["compared"] = "correctness"
             if cis:
                 row |= {key: v for key, v in cis.items() if key.endswith(("_ci_low", "_ci_high"))}
             else:
@@ -299,20 +353,30 @@ def consistency(
     return out
 
 
-def flipped_items(pred: pd.DataFrame) -> pd.DataFrame:
-    """Items (per task, setting, parallel_id) correct in some languages and wrong in others.
+def flipped_items(pred: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.DataFrame:
+    """Items (per task, setting, parallel_id) correct in some languages and wrong in others
+    (correct: :func:`is_correct` under the task's kind from ``kinds``).
 
     Columns: task, setting, parallel_id, correct (languages), wrong (languages), and
-    ``per_language``: {language: {prediction, gold, score, item_id}}.
+    ``per_language``: {language: {prediction, gold, score, correct, item_id}} (``correct`` None
+    where the item has no score).
     """
     rows = []
     ok = pred[pred["error"].isna()]
     for (task, setting, pid), g in ok.groupby(["task", "setting", "parallel_id"], sort=True):
-        correct = sorted(g.loc[g["score"] >= CORRECT_AT, "language"])
-        wrong = sorted(g.loc[g["score"] < CORRECT_AT, "language"])
+        kind = (kinds or {}).get(task)
+        right = {r.language: is_correct(r.prediction, r.score, kind) for r in g.itertuples() if pd.notna(r.score)}
+        correct = sorted(lang for lang, c in right.items() if c)
+        wrong = sorted(lang for lang, c in right.items() if not c)
         if correct and wrong:
             per = {
-                r.language: {"prediction": r.prediction, "gold": r.gold, "score": float(r.score), "item_id": r.item_id}
+                r.language: {
+                    "prediction": r.prediction,
+                    "gold": r.gold,
+                    "score": float(r.score),
+                    "correct": right.get(r.language),
+                    "item_id": r.item_id,
+                }
                 for r in g.itertuples()
             }
             rows.append(

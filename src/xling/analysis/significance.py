@@ -65,8 +65,11 @@ def language_pairs(
                 row = compare_by_items(both[la].to_numpy(), both[lb].to_numpy(), rng, scale)
             else:
                 rows = g.set_index(["language", "parallel_id"])
+                # the language stays a column: a metric may depend on it (BLEU's tokenizer)
                 row = compare_by_metric(
-                    metric, *(rows.loc[lang].loc[both.index].reset_index() for lang in (la, lb)), rng
+                    metric,
+                    *(rows.loc[lang].loc[both.index].reset_index().assign(language=lang) for lang in (la, lb)),
+                    rng,
                 )
             out.append({"task": task, "setting": setting, "language_a": la, "language_b": lb, "n": len(both), **row})
     return correct(out, alpha)

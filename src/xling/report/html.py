@@ -19,14 +19,17 @@ from plotly.offline import get_plotlyjs
 
 from ..analysis import consistency as consistency_of
 from ..analysis import flipped_items, grouped_scores, language_pairs
+from ..analysis.consistency import CORRECTNESS_RULES
 from ..errors import XlingError
 from ..languages import codes as L
 from ..languages import meta as langmeta
 from ..results import Results
 from ..scoring.metrics import METRICS
+from . import generation as gen
 
 REPORT_HTML = "report.html"
 MAX_FLIPS = 400  # flipped items listed in the browser (the count of all is shown)
+MAX_SAMPLE_CHARS = 2000  # longer generation texts are cut in the sample browser (the length is shown)
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', sans-serif"
 
 
@@ -137,6 +140,7 @@ def gap_chart(gaps: pd.DataFrame) -> go.Figure:
 
 
 def consistency_matrix(rows: pd.DataFrame, task: str, setting: str) -> go.Figure:
+    on_correctness = "compared" in rows and (rows["compared"] == "correctness").any()
     langs = sorted(set(rows["language_a"]) | set(rows["language_b"]))
     pos = {c: i for i, c in enumerate(langs)}
     z = np.full((len(langs), len(langs)), np.nan)
@@ -164,10 +168,75 @@ def consistency_matrix(rows: pd.DataFrame, task: str, setting: str) -> go.Figure
     )
     fig.update_layout(
         _layout(
-            f"{task} · {setting}: prediction agreement between languages (%)", height=max(360, 30 * len(langs) + 180)
+            f"{task} · {setting}: {'agreement on correctness' if on_correctness else 'prediction agreement'}"
+            " between languages (%)",
+            height=max(360, 30 * len(langs) + 180),
         )
     )
     return fig
+
+
+def generation_bars(section: dict) -> go.Figure:
+    """Every metric of a generation (task, setting) per language, 95% CIs (one bar group per language)."""
+    rows = section["languages"]
+    x = [_label(r["language"]) for r in rows]
+    fig = go.Figure()
+    for metric in section["metrics"]:
+        v, lo, hi = (
+            np.array([np.nan if r["metrics"][metric][k] is None else r["metrics"][metric][k] for r in rows])
+            for k in range(3)
+        )
+        fig.add_trace(
+            go.Bar(
+                name=metric,
+                x=x,
+                y=v,
+                error_y={"type": "data", "array": hi - v, "arrayminus": v - lo, "visible": True},
+                hovertemplate="%{x}<br>%{y:.1f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    return _grouped_0_100(fig, f"{section['task']} · {section['setting']}: metrics per language, 95% CI", 400)
+
+
+def _clip(text: str) -> str:
+    if len(text) <= MAX_SAMPLE_CHARS:
+        return text
+    return f"{text[:MAX_SAMPLE_CHARS]}… [{len(text)} characters in all]"
+
+
+def generation_view(section: dict) -> dict:
+    """A generation section (report.generation.sections) as the template shows it."""
+    languages = [
+        {
+            "language": _label(r["language"]),
+            "metrics": [
+                (_fmt(v), f"[{_fmt(lo)}, {_fmt(hi)}]") for v, lo, hi in (r["metrics"][m] for m in section["metrics"])
+            ],
+            "wrong_language": "–" if r["wrong_language_rate"] is None else f"{100 * r['wrong_language_rate']:.1f}%",
+            "max_tokens_hit": "–" if r["max_tokens_hit"] is None else r["max_tokens_hit"],
+            "n": r["n"],
+            "errors": r["errors"],
+        }
+        for r in section["languages"]
+    ]
+    samples = [
+        s
+        | {
+            "language": _label(s["language"]),
+            "fields": [(k, _clip(v)) for k, v in s["fields"]],
+            "output": _clip(s["output"]),
+            "raw": None if s["raw"] is None else _clip(s["raw"]),
+            "references": [_clip(r) for r in s["references"]],
+        }
+        for s in section["samples"]
+    ]
+    return {
+        "task": section["task"],
+        "setting": section["setting"],
+        "metrics": section["metrics"],
+        "languages": languages,
+        "samples": samples,
+    }
 
 
 def grouped_chart(rows: pd.DataFrame, by: str) -> go.Figure:
@@ -183,14 +252,12 @@ def grouped_chart(rows: pd.DataFrame, by: str) -> go.Figure:
                 hovertemplate="%{x}: %{y:.1f}<br>%{customdata}<extra></extra>",
             )
         )
-    fig.update_layout(
-        _layout(
-            f"Mean score by {by} (uniform over each group's languages)",
-            height=380,
-            barmode="group",
-            yaxis={"range": [0, 100]},
-        )
-    )
+    return _grouped_0_100(fig, f"Mean score by {by} (uniform over each group's languages)", 380)
+
+
+def _grouped_0_100(fig: go.Figure, title: str, height: int) -> go.Figure:
+    """Grouped bars on the 0-100 score axis."""
+    fig.update_layout(_layout(title, height=height, barmode="group", yaxis={"range": [0, 100]}))
     return fig
 
 
@@ -253,10 +320,16 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
         figs.append(_fig_json(fig))
         sections.setdefault(section, []).append(len(figs) - 1)
 
+    generation = gen.sections(scores, pred, texts)
+    generation_tasks = {s["task"] for s in generation}
     if not scores.empty:
         add(heatmap(scores), "heatmap")
         for (task, setting), g in scores.groupby(["task", "setting"], sort=True):
+            if task in generation_tasks:  # the primary metric here; every metric in the generation section
+                g = g[g["metric"] == g["metric"].iloc[0]]
             add(bars(g, task, setting, g["metric"].iloc[0]), "bars")
+    for section in generation:
+        add(generation_bars(section), "generation")
     gaps = pd.DataFrame(analyses.get("transfer_gap", []))
     if not gaps.empty:
         add(gap_chart(gaps), "gap")
@@ -289,7 +362,7 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
             ]
     metrics = {t["name"]: METRICS.get(t.get("metric")) for t in run.get("tasks", [])}
     pairs = language_pairs(pred, seed, sources=sources, metrics=metrics) if not pred.empty else []
-    flips = flipped_items(pred) if not pred.empty else pd.DataFrame()
+    flips = flipped_items(pred, kinds=kinds) if not pred.empty else pd.DataFrame()
     texts = texts or {}
     flip_rows = []
     for r in flips.head(MAX_FLIPS).itertuples():
@@ -300,7 +373,7 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
             per.append(
                 {
                     "language": _label(lang),
-                    "correct": p["score"] >= 0.5,
+                    "correct": bool(p["correct"]),
                     "prediction": _show(p["prediction"]),
                     "gold": _show(p["gold"]),
                     "fields": [(k, _show(v)) for k, v in fields.items()],
@@ -369,6 +442,8 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
         "n_significant": sum(p["significant"] for p in pairs),
         "grouped": grouped,
         "flips": flip_rows,
+        "generation": [generation_view(s) for s in generation],
+        "correctness_rules": [(t, CORRECTNESS_RULES[k]) for t, k in sorted(kinds.items()) if k in CORRECTNESS_RULES],
         "n_flips": len(flips),
         "max_flips": MAX_FLIPS,
         "meta": [m.as_dict() for m in meta],
@@ -389,7 +464,7 @@ h1{font-size:1.5em} h2{margin-top:2em;border-bottom:1px solid #ddd;padding-botto
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0} td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left;vertical-align:top}
 th{background:#f4f4f4} td.num{text-align:right} .sig{font-weight:bold;color:#a40000} .ok{color:#1a7f37} .bad{color:#a40000}
 .fig{min-height:300px} .note{color:#666;font-size:.9em} details{margin:.3em 0} code{background:#f4f4f4;padding:0 .2em}
-.fields{white-space:pre-wrap;word-break:break-word} #flipfilter{width:30em;padding:.3em}
+.fields{white-space:pre-wrap;word-break:break-word} #flipfilter,#samplefilter{width:30em;padding:.3em}
 nav a{margin-right:1em}
 </style></head><body>
 <h1>xling run <code>{{ run.run_id }}</code></h1>
@@ -400,7 +475,7 @@ nav a{margin-right:1em}
 {% for t in tasks %}<li>task <b>{{ t.name }}</b>: {{ t.kind }}, metric {{ t.metric }}, licence {{ t.licence }}, items {{ t.creation }}{% if t.split_note %}; {{ t.split_note }}{% endif %}</li>{% endfor %}
 </ul>
 {% for n in notes %}<p class="note">{{ n }}</p>{% endfor %}
-<nav><a href="#heatmap">heatmap</a><a href="#bars">per language</a><a href="#gap">transfer gap</a><a href="#consistency">consistency</a><a href="#groups">groups</a><a href="#pairs">paired tests</a><a href="#flips">flipped items</a><a href="#languages">languages</a></nav>
+<nav><a href="#heatmap">heatmap</a><a href="#bars">per language</a>{% if generation %}<a href="#generation">generation</a>{% endif %}<a href="#gap">transfer gap</a><a href="#consistency">consistency</a><a href="#groups">groups</a><a href="#pairs">paired tests</a><a href="#flips">flipped items</a><a href="#languages">languages</a></nav>
 
 <h2 id="heatmap">Language × task</h2>
 {% for i in sections.get('heatmap', []) %}<div class="fig" id="fig-{{ i }}"></div>{% endfor %}
@@ -411,6 +486,27 @@ nav a{margin-right:1em}
 {% for s in scores %}<tr><td>{{ s.task }}</td><td>{{ s.setting }}</td><td>{{ s.language }}</td><td>{{ s.metric }}</td><td class="num">{{ s.value }}</td><td>{{ s.ci }}</td><td class="num">{{ s.n }}</td><td class="num">{{ s.errors }}</td></tr>{% endfor %}
 </table></details>
 
+{% if generation %}
+<h2 id="generation">Generation</h2>
+<p class="note">Every metric per language with its 95% CI; wrong language: share of the outputs long enough to identify (CLD3) that are not in the expected language; max tokens hit: generations cut by the token limit. The sample browser shows the first parallel items in every language: inputs, the scored output (and the model's raw text where thinking spans or extra lines were removed), the references. Type to filter.</p>
+{% for i in sections.get('generation', []) %}<div class="fig" id="fig-{{ i }}"></div>{% endfor %}
+<input id="samplefilter" type="search" placeholder="filter sample outputs…">
+{% for g in generation %}
+<h3>{{ g.task }} · {{ g.setting }}</h3>
+<table><tr><th>language</th>{% for m in g.metrics %}<th>{{ m }}</th><th>95% CI</th>{% endfor %}<th>wrong language</th><th>max tokens hit</th><th>n</th><th>errors</th></tr>
+{% for r in g.languages %}<tr><td>{{ r.language }}</td>{% for v, ci in r.metrics %}<td class="num">{{ v }}</td><td>{{ ci }}</td>{% endfor %}<td class="num">{{ r.wrong_language }}</td><td class="num">{{ r.max_tokens_hit }}</td><td class="num">{{ r.n }}</td><td class="num">{{ r.errors }}</td></tr>{% endfor %}
+</table>
+<details><summary>sample outputs ({{ g.samples|length }})</summary><table class="samples"><tr><th>parallel id</th><th>language</th><th>score</th><th>output language</th><th>input</th><th>output</th><th>references</th></tr>
+{% for x in g.samples %}<tr class="sample"><td>{{ x.parallel_id }}</td><td>{{ x.language }}<br><span class="note">{{ x.item_id }}</span></td><td class="num">{{ x.score if x.score is not none else "–" }}</td>
+<td class="{{ 'bad' if x.wrong_language else '' }}">{{ x.detected or "–" }}{% for f in x.flags %}<br><span class="note">{{ f }}</span>{% endfor %}</td>
+<td class="fields">{% for k, v in x.fields %}<b>{{ k }}</b>: {{ v }}
+{% endfor %}</td><td class="fields">{{ x.output }}{% if x.raw is not none %}<details><summary>raw generation</summary>{{ x.raw }}</details>{% endif %}</td>
+<td class="fields">{% for r in x.references %}{{ r }}{% if not loop.last %}
+<hr>{% endif %}{% endfor %}</td></tr>{% endfor %}
+</table></details>
+{% endfor %}
+{% endif %}
+
 <h2 id="gap">Transfer gap</h2>
 <p class="note">Source-language score minus the target's; paired bootstrap over items sharing a parallel id. Where a setting has no source-language rows, the source's score under the reference setting is used.</p>
 {% for i in sections.get('gap', []) %}<div class="fig" id="fig-{{ i }}"></div>{% endfor %}
@@ -419,7 +515,7 @@ nav a{margin-right:1em}
 </table></details>
 
 <h2 id="consistency">Cross-lingual consistency</h2>
-<p class="note">Per pair of languages on shared parallel items: how often the predictions agree (cell), agree and are both correct, and Cohen's kappa (hover).</p>
+<p class="note">Per pair of languages on shared parallel items: how often the predictions agree (cell), agree and are both correct, and Cohen's kappa (hover). {% if correctness_rules %}Generation tasks are compared on correctness, since free text in two languages is never the same string: {% for task, rule in correctness_rules %}{{ task }}: an item is correct when {{ rule }}{{ "; " if not loop.last else "." }}{% endfor %}{% endif %}</p>
 {% for i in sections.get('consistency', []) %}<div class="fig" id="fig-{{ i }}"></div>{% endfor %}
 
 <h2 id="groups">Grouped views</h2>
@@ -463,13 +559,18 @@ nav a{margin-right:1em}
     var spec = JSON.parse(document.getElementById(div.id + "-data").textContent);
     Plotly.newPlot(div, spec.data, spec.layout, {responsive: true, displaylogo: false, typesetMath: false});
   });
-  var box = document.getElementById("flipfilter");
-  box.addEventListener("input", function () {
-    var q = box.value.toLowerCase();
-    document.querySelectorAll("#fliptable tr.flip").forEach(function (tr) {
-      tr.style.display = tr.textContent.toLowerCase().indexOf(q) >= 0 ? "" : "none";
+  function filter(boxId, rows) {
+    var box = document.getElementById(boxId);
+    if (!box) return;
+    box.addEventListener("input", function () {
+      var q = box.value.toLowerCase();
+      document.querySelectorAll(rows).forEach(function (tr) {
+        tr.style.display = tr.textContent.toLowerCase().indexOf(q) >= 0 ? "" : "none";
+      });
     });
-  });
+  }
+  filter("flipfilter", "#fliptable tr.flip");
+  filter("samplefilter", "table.samples tr.sample");
 })();
 </script>
 </body></html>

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..analysis.consistency import CORRECTNESS_RULES
 from ..languages import codes as L
 from ..results import Results
 
@@ -46,6 +47,17 @@ def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# Columns the score rows of generation tasks carry: (column, header, how a value is shown)
+GENERATION_COLUMNS = (
+    ("wrong_language_rate", "wrong language", lambda v: f"{100 * v:.1f}%"),
+    ("max_tokens_hit", "max tokens hit", lambda v: str(int(v))),
+)
+
+
+def _generation_columns(rows: pd.DataFrame) -> list[tuple]:
+    return [c for c in GENERATION_COLUMNS if c[0] in rows and rows[c[0]].notna().any()]
+
+
 def markdown(results: Results) -> str:
     """The run as Markdown: per task and setting, a per-language table with CIs and the gap."""
     run = results.data["run"]
@@ -62,6 +74,7 @@ def markdown(results: Results) -> str:
     table = score_table(results)
     for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
         t = tasks.get(task, {})
+        extra = _generation_columns(g)
         lines += [
             f"## {_md_escape(task)} — {_md_escape(setting)}"
             + (f" — {metric}" if metric != t.get("metric", metric) else ""),
@@ -69,13 +82,15 @@ def markdown(results: Results) -> str:
             f"{t.get('kind', '')}, metric {metric}, licence {t.get('licence', '?')}, "
             f"items {t.get('creation', '?')}" + (f"; {t['split_note']}" if t.get("split_note") else ""),
             "",
-            "| language | name | score | 95% CI | gap to source | gap CI | n | errors |",
-            "|---|---|---:|---|---:|---|---:|---:|",
+            "| language | name | score | 95% CI | gap to source | gap CI | n | errors |"
+            + "".join(f" {header} |" for _, header, _ in extra),
+            "|---|---|---:|---|---:|---|---:|---:|" + "---:|" * len(extra),
         ]
         for r in g.sort_values("value", ascending=False).itertuples():
             lines.append(
                 f"| {r.language} | {_md_escape(r.name)} | {fmt(r.value)} | {fmt_ci(r.ci_low, r.ci_high)} | "
                 f"{fmt(r.gap)} | {fmt_ci(r.gap_ci_low, r.gap_ci_high)} | {r.n} | {r.errors} |"
+                + "".join(f" {'–' if pd.isna(getattr(r, col)) else show(getattr(r, col))} |" for col, _, show in extra)
             )
         lines.append("")
     lines += _markdown_analyses(results)
@@ -128,6 +143,16 @@ def _markdown_analyses(results: Results) -> list[str]:
                 f"{kappa} | {r.flips} |"
             )
         lines.append("")
+        kinds = {t["name"]: t.get("kind") for t in results.data["run"].get("tasks", [])}
+        rules = {t: CORRECTNESS_RULES[k] for t, k in sorted(kinds.items()) if k in CORRECTNESS_RULES}
+        if "compared" in cons and rules:
+            lines += [
+                "Generation tasks are compared on correctness (agreement: both right or both wrong), since free "
+                "text in two languages is never the same string:",
+                "",
+                *(f"- {_md_escape(t)}: an item is correct when {rule}" for t, rule in rules.items()),
+                "",
+            ]
     for r in a.get("consistency_not_applicable", []):
         lines += [
             f"Cross-lingual consistency does not apply to {_md_escape(r['task'])} ({r['kind']}): "
