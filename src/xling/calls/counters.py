@@ -23,6 +23,7 @@ class CallStats:
     cache_damaged: int = 0  # cache entries that failed their checksum or size check (recomputed)
     probes: int = 0  # requests that learn a server's vector size (once per model and cache)
     failed: int = 0  # texts/requests that failed after the backend's retries (not cached; error rows)
+    max_tokens_hit: int = 0  # generations that reached their token limit (perhaps cut off)
     by_role: dict[str, int] = field(default_factory=dict)
     # Fine-tuning kinds only (None, and left out of as_dict, when nothing was fine-tuned):
     finetune_trained: int | None = None  # models trained

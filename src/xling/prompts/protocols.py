@@ -28,6 +28,7 @@ from .templates import PromptConfig
 
 PROTOCOLS = ("direct", "translate-test", "self-translate", "xlt")
 ANSWER_BY = ("loglik", "generate")
+GENERATION_OPTIONS = ("system_prompt", "thinking_markers", "wrong_language_zero")
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,22 @@ class ProtocolOptions:
     translator: str | None = None
     translator_options: dict = field(default_factory=dict)
     answer_by: str | None = None  # which implementation of a kind: by log-likelihood or by generation
+    # Generation kinds: the chat's system turn (or a plain model's first paragraph), thinking-span
+    # markers removed besides the default ones, and whether an output in the wrong language scores 0.
+    system_prompt: str | None = None
+    thinking_markers: tuple[tuple[str, str], ...] = ()
+    wrong_language_zero: bool = False
 
     def __post_init__(self):
+        object.__setattr__(self, "thinking_markers", tuple(tuple(m) for m in self.thinking_markers))
+        for pair in self.thinking_markers:
+            if len(pair) != 2 or not all(isinstance(m, str) and m for m in pair):
+                raise UserError(
+                    f"thinking markers must be pairs of non-empty strings OPEN,CLOSE, not {pair!r}",
+                    hint="e.g. --thinking-markers '<reasoning>,</reasoning>'",
+                )
+        if self.system_prompt is not None and not self.system_prompt.strip():
+            raise UserError("--system-prompt is empty", hint="leave it out to send no system turn")
         for p in self.protocols:
             if p not in PROTOCOLS:
                 from ..errors import unknown
@@ -70,6 +85,9 @@ class ProtocolOptions:
                 raw[key] = tuple(v.strip() for v in raw[key].split(",") if v.strip())
             elif raw.get(key) is not None:
                 raw[key] = tuple(raw[key])
+        markers = raw.get("thinking_markers")
+        if markers is not None:
+            raw["thinking_markers"] = tuple(_marker_pair(m) for m in ([markers] if isinstance(markers, str) else markers))
         raw = {k: v for k, v in raw.items() if v is not None}
         known = set(cls.__dataclass_fields__)
         extra = sorted(set(raw) - known)
@@ -78,11 +96,26 @@ class ProtocolOptions:
         return cls(**raw)
 
     def as_config(self) -> dict:
-        """What enters the run's configuration (and so its hash and results.json)."""
-        return asdict(self) | {"protocols": list(self.protocols), "prompt_languages": list(self.prompt_languages)}
+        """What enters the run's configuration (and so its hash and results.json); the generation
+        options only when set, so that runs made before they existed keep their run id."""
+        out = asdict(self) | {"protocols": list(self.protocols), "prompt_languages": list(self.prompt_languages)}
+        for name in GENERATION_OPTIONS:
+            if out[name] == self.__dataclass_fields__[name].default:
+                del out[name]
+        if self.thinking_markers:
+            out["thinking_markers"] = [list(m) for m in self.thinking_markers]
+        return out
 
     def is_default(self) -> bool:
         return self == ProtocolOptions()
+
+
+def _marker_pair(value) -> tuple:
+    """``"OPEN,CLOSE"`` (as ``--thinking-markers`` takes it) or a pair -> ``(open, close)``."""
+    if isinstance(value, str):
+        open_, sep, close = value.partition(",")
+        return (open_.strip(), close.strip()) if sep else (value,)
+    return tuple(value)
 
 
 def translator_label(spec: str | None) -> str:

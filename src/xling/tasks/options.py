@@ -128,6 +128,25 @@ class RetrievalOptions(SimilarityOptions):
     pass
 
 
+class TranslationOptions(TaskOptions):
+    """Machine translation: the directions (``SOURCE->TARGET``, ``xx`` the unit's language) and
+    the split demonstrations come from."""
+
+    directions: list[str] | None = None  # default: eng_Latn->xx and xx->eng_Latn
+    demo_split: str = "dev"
+
+    @field_validator("directions")
+    @classmethod
+    def _directions(cls, value: list[str] | None) -> list[str] | None:
+        for d in value or []:
+            source, sep, target = (part.strip() for part in d.partition("->"))
+            if not sep or not source or not target or "xx" not in (source, target):
+                raise ValueError(f"direction {d!r} must be SOURCE->TARGET with xx (the unit's language) on one side")
+        if value is not None and not value:
+            raise ValueError("must list at least one direction, e.g. [eng_Latn->xx]")
+        return value
+
+
 OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
     "classification": ClassificationOptions,
     "pair_classification": PairClassificationOptions,
@@ -139,6 +158,7 @@ OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
     "sts": STSOptions,
     "many_to_many_retrieval": RetrievalOptions,
     "retrieval": RetrievalOptions,
+    "translation": TranslationOptions,
 }
 
 
@@ -163,6 +183,7 @@ __all__ = [
     "BitextRetrievalOptions",
     "STSOptions",
     "RetrievalOptions",
+    "TranslationOptions",
     "OPTIONS_BY_KIND",
     "NORMALISATIONS",
     "options_model",

@@ -19,9 +19,11 @@ def record(
     *,
     markers: tuple[tuple[str, str], ...] = THINKING_MARKERS,
     first_line: bool = False,
+    max_tokens_hit: bool = False,
 ) -> dict:
     """The contract fields of one generation; ``expected_language`` None: not free text (no LID);
-    ``first_line``: only the first non-empty line is the answer (plain models run on)."""
+    ``first_line``: only the first non-empty line is the answer (plain models run on);
+    ``max_tokens_hit``: the generation reached its token limit (flagged in the record)."""
     text, thinking = strip_thinking(raw, markers)
     if first_line:
         text = next((line.strip() for line in text.splitlines() if line.strip()), "")
@@ -30,6 +32,13 @@ def record(
         out["output_language"] = output_language(text, expected_language)
     if thinking:
         out["thinking_chars"] = thinking
+    if max_tokens_hit:
+        out["max_tokens_hit"] = True
     if not text.strip():
         out["status"] = "empty"
     return out
+
+
+def wrong_language(record: dict) -> bool:
+    """Whether a record's output was identified as another language than the expected one."""
+    return bool((record.get("output_language") or {}).get("wrong_language"))
