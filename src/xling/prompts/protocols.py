@@ -87,7 +87,8 @@ class ProtocolOptions:
                 raw[key] = tuple(raw[key])
         markers = raw.get("thinking_markers")
         if markers is not None:
-            raw["thinking_markers"] = tuple(_marker_pair(m) for m in ([markers] if isinstance(markers, str) else markers))
+            pairs = [markers] if isinstance(markers, str) else markers
+            raw["thinking_markers"] = tuple(_marker_pair(m) for m in pairs)
         raw = {k: v for k, v in raw.items() if v is not None}
         known = set(cls.__dataclass_fields__)
         extra = sorted(set(raw) - known)

@@ -184,9 +184,8 @@ def output_extras(rows: pd.DataFrame) -> dict:
     ``raw`` text): ``max_tokens_hit``, how many reached their token limit, and, where outputs had
     their language identified, ``wrong_language_rate``, the share of the judged ones (long enough
     to identify) in another language than expected (None when none could be judged)."""
-    preds = [
-        p for p, err in zip(rows["prediction"], rows["error"]) if isinstance(p, dict) and "raw" in p and not _is_error(err)
-    ]
+    rows_of = zip(rows["prediction"], rows["error"])
+    preds = [p for p, err in rows_of if isinstance(p, dict) and "raw" in p and not _is_error(err)]
     if not preds:
         return {}
     out: dict = {"max_tokens_hit": sum(bool(p.get("max_tokens_hit")) for p in preds)}

@@ -1,7 +1,8 @@
 """Machine-translation metrics through sacreBLEU: chrF++ (the primary one), chrF and BLEU.
 
 What a translation kind stores: the prediction is the hypothesis string or a generation record
-whose ``output`` is the hypothesis (``None`` on an error row; see :func:`hypothesis_text`), the gold the reference string or a list of references. The target language is the row's
+whose ``output`` is the hypothesis (``None`` on an error row; see :func:`hypothesis_text`), the
+gold the reference string or a list of references. The target language is the row's
 ``language`` unless the gold names it (for a direction into another language than the unit's):
 ``{"references": [...], "language": "eng_Latn"}`` (:func:`translation_gold` builds it).
 

@@ -19,8 +19,8 @@ from ...prompts import templates as T
 from ...prompts.lexicon import Lexicon, lexicon
 from ...prompts.protocols import Setting, settings
 from ...scoring import answers
-from ...scoring.answers import THINKING_MARKERS, strip_thinking
 from ...scoring import qa as squad_metrics
+from ...scoring.answers import THINKING_MARKERS, strip_thinking
 from ...tasks import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext

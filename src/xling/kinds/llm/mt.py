@@ -112,7 +112,8 @@ class TranslationKind(Kind):
         split = task.spec.eval_split
         items = ctx.items(task, unit.language, split)
         # the other language's sentences are looked up whole: --limit counts the unit's items
-        other = {it.parallel_id: it for it in ctx.train_items(task, target if source == unit.language else source, split)}
+        partner_language = target if source == unit.language else source
+        other = {it.parallel_id: it for it in ctx.train_items(task, partner_language, split)}
         pairs = []
         for it in items:
             partner = other.get(it.parallel_id)
@@ -138,9 +139,8 @@ class TranslationKind(Kind):
             if self.output.wrong_language_zero and outputs.wrong_language(record):
                 record["zeroed"] = "wrong language"
             score = 0.0 if record.get("zeroed") else CHRF_PP.sentence_score(record["output"], gold, target) / 100
-            preds.append(
-                Prediction(it.split, it.item_id, it.parallel_id, record | {"source": _text(src_item)} | meta, gold, score)
-            )
+            record |= {"source": _text(src_item)} | meta
+            preds.append(Prediction(it.split, it.item_id, it.parallel_id, record, gold, score))
         return preds
 
     @staticmethod
@@ -167,14 +167,14 @@ class GenerativeTranslation(TranslationKind):
         demo_pool = self._demo_pool(task, ctx, source, target) if self.shots else []
         instruction = f"Translate the following sentence from {language_name(source)} to {language_name(target)}."
         src_label, tgt_label = f"{language_name(source)}:", f"{language_name(target)}:"
-        by_source = dict(demo_pool)
+        translation_of = {s.item_id: t for s, t in demo_pool}
         config = T.PromptConfig(chat="auto" if self.chat else "off")
         prompts, metas = [], []
         for it in sources:
-            demos = T.pick_demos(list(by_source), self.shots, it, ctx.seed, (task.name, source, target))
+            demos = T.pick_demos([s for s, _ in demo_pool], self.shots, it, ctx.seed, (task.name, source, target))
             prompt = T.Prompt(
                 instruction,
-                [(f"{src_label} {_text(d)}", _text(by_source[d])) for d in demos],
+                [(f"{src_label} {_text(d)}", _text(translation_of[d.item_id])) for d in demos],
                 f"{src_label} {_text(it)}",
                 tgt_label,
             )
