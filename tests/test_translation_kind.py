@@ -293,3 +293,98 @@ def test_apertium_translates_only_the_direction_it_offers(tmp_path, apertium, sh
     assert record["output_language"]["expected"] == "eng" and record["output"]
     with pytest.raises(UserError, match="translates none"):
         run(tmp_path, ["flores"], ["fra_Latn"], 3, model="apertium:spa-eng", name="fra")
+
+
+def test_score_row_extras_count_only_judged_outputs_of_answered_rows():
+    import pandas as pd
+
+    from xling.scoring.base import output_extras
+
+    def lid(wrong):
+        return {"detected": None, "probability": None, "expected": "swh", "wrong_language": wrong}
+
+    rows = pd.DataFrame(
+        {
+            "prediction": [
+                {"output": "a", "raw": "a", "output_language": lid(True), "max_tokens_hit": True},
+                {"output": "b", "raw": "b", "output_language": lid(False)},
+                {"output": "c", "raw": "c", "output_language": lid(None)},  # too short to judge
+                None,
+            ],
+            "error": [None, None, None, "model call failed: boom"],
+        }
+    )
+    assert output_extras(rows) == {"max_tokens_hit": 1, "wrong_language_rate": 0.5}
+    unjudged = rows.iloc[[2, 3]]
+    assert output_extras(unjudged) == {"max_tokens_hit": 0, "wrong_language_rate": None}
+    answers = pd.DataFrame({"prediction": [{"answer": 1, "status": "ok"}], "error": [None]})  # not a generation
+    assert output_extras(answers) == {}
+
+
+def test_mt_metrics_read_a_record_output_and_score_a_zeroed_one_as_empty():
+    from xling.scoring.mt import CHRF_PP, hypothesis_text
+
+    record = {"output": "Habari ya asubuhi", "raw": "<think>x</think>Habari ya asubuhi\nmore"}
+    assert hypothesis_text(record) == "Habari ya asubuhi" and hypothesis_text(None) == ""
+    assert CHRF_PP.sentence_score(record, "Habari ya asubuhi", "swh_Latn") == 100.0
+    assert CHRF_PP.sentence_score(record | {"zeroed": "wrong language"}, "Habari ya asubuhi", "swh_Latn") == 0.0
+
+
+def flores_plus_repo(root, rows_by_language):
+    """FLORES+ as the Hub holds it: ``{dev,devtest}/<lang>.parquet`` and one README config per language."""
+    datasets = pytest.importorskip("datasets")
+    repo = root / "openlanguagedata" / "flores_plus"
+    configs = []
+    for lang, splits in rows_by_language.items():
+        configs.append(f"- config_name: {lang}\n  data_files:\n")
+        for split, texts in splits.items():
+            (repo / split).mkdir(parents=True, exist_ok=True)
+            n = len(texts)
+            rows = {
+                "id": list(range(1, n + 1)),
+                "iso_639_3": [lang.split("_")[0]] * n,
+                "iso_15924": [lang.split("_")[1]] * n,
+                "glottocode": ["stan1293"] * n,
+                "text": texts,
+                "url": ["https://en.wikinews.org/wiki/x"] * n,
+                "domain": ["wikinews"] * n,
+                "topic": ["science"] * n,
+                "has_image": [0] * n,
+                "has_hyperlink": [0] * n,
+                "last_updated": ["1.0"] * n,
+            }
+            datasets.Dataset.from_dict(rows).to_parquet(str(repo / split / f"{lang}.parquet"))
+            configs.append(f"  - split: {split}\n    path: {split}/{lang}.parquet\n")
+    (repo / "README.md").write_text("---\nconfigs:\n" + "".join(configs) + "---\n")
+
+
+def test_flores_plus_from_the_hub_pairs_devtest_sentences_by_id(tmp_path, monkeypatch, lm):
+    from xling import evaluate
+
+    root = tmp_path / "hub"
+    monkeypatch.setenv("XLING_HUB_MIRROR", str(root))
+    monkeypatch.delenv("XLING_DATA_DIR", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    english = ["The cat sleeps on the warm roof.", "Rain fell on the town all night."]
+    swahili = ["Paka analala juu ya paa lenye joto.", "Mvua ilinyesha mjini usiku kucha."]
+    flores_plus_repo(
+        root,
+        {
+            "eng_Latn": {"dev": ["Good morning to everyone here.", "We sell fresh bread."], "devtest": english},
+            "swh_Latn": {"dev": ["Habari za asubuhi kwa wote hapa.", "Tunauza mkate mbichi."], "devtest": swahili},
+        },
+    )
+    task = get_task("flores")
+    assert task.uses_hub()
+    items = task.items("swh_Latn", "test")
+    assert [(it.parallel_id, it.fields["text"]) for it in items] == [("1", swahili[0]), ("2", swahili[1])]
+    assert task.items("swh_Latn", "dev")[1].fields["text"] == "Tunauza mkate mbichi."
+    reference = dict(zip(english, swahili)) | dict(zip(swahili, english))
+    lm.script = staticmethod(lambda p: " " + reference[source_line_of(p).split(": ", 1)[1]])
+    res = evaluate("scripted", tasks=["flores"], languages=["swh_Latn"], output=tmp_path / "run", protocol={"shots": 1})
+    df = res.to_pandas()
+    assert (df.query("metric == 'chrf++'")["value"] == 100.0).all() and (df["n"] == 2).all()
+    dev = ["Good morning", "Habari za asubuhi", "We sell fresh bread.", "Tunauza mkate"]
+    assert len(lm.seen) == 4 and all(any(d in p for d in dev) for p in lm.seen)  # demonstrations from dev

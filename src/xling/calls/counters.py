@@ -23,12 +23,13 @@ class CallStats:
     cache_damaged: int = 0  # cache entries that failed their checksum or size check (recomputed)
     probes: int = 0  # requests that learn a server's vector size (once per model and cache)
     failed: int = 0  # texts/requests that failed after the backend's retries (not cached; error rows)
-    max_tokens_hit: int = 0  # generations that reached their token limit (perhaps cut off)
     by_role: dict[str, int] = field(default_factory=dict)
     # Fine-tuning kinds only (None, and left out of as_dict, when nothing was fine-tuned):
     finetune_trained: int | None = None  # models trained
     finetune_reused: int | None = None  # trained models found in the checkpoint cache
     frozen_bottom_cached: bool | None = None  # whether the frozen bottom layers' outputs were reused
+    # Generation kinds only (None when nothing was generated):
+    max_tokens_hit: int | None = None  # generations that reached their token limit (perhaps cut off)
 
     def as_dict(self) -> dict:
         """The counters in declaration order, without those of work that did not run."""

@@ -139,7 +139,8 @@ class LMClient:
                 continue
             n = self.backend.generated_tokens(text) if text else 0
             out.append(Generation(text, n is not None and n >= int(max_tokens)))
-        self.stats.max_tokens_hit += sum(isinstance(g, Generation) and g.max_tokens_hit for g in out)
+        hits = sum(isinstance(g, Generation) and g.max_tokens_hit for g in out)
+        self.stats.max_tokens_hit = (self.stats.max_tokens_hit or 0) + hits
         return out
 
     # --- bookkeeping ---------------------------------------------------------------------------
