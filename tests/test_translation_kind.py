@@ -358,19 +358,13 @@ def flores_plus_repo(root, rows_by_language):
     (repo / "README.md").write_text("---\nconfigs:\n" + "".join(configs) + "---\n")
 
 
-def test_flores_plus_from_the_hub_pairs_devtest_sentences_by_id(tmp_path, monkeypatch, lm):
+def test_flores_plus_from_the_hub_pairs_devtest_sentences_by_id(tmp_path, mirror, lm):
     from xling import evaluate
 
-    root = tmp_path / "hub"
-    monkeypatch.setenv("XLING_HUB_MIRROR", str(root))
-    monkeypatch.delenv("XLING_DATA_DIR", raising=False)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     english = ["The cat sleeps on the warm roof.", "Rain fell on the town all night."]
     swahili = ["Paka analala juu ya paa lenye joto.", "Mvua ilinyesha mjini usiku kucha."]
     flores_plus_repo(
-        root,
+        mirror,
         {
             "eng_Latn": {"dev": ["Good morning to everyone here.", "We sell fresh bread."], "devtest": english},
             "swh_Latn": {"dev": ["Habari za asubuhi kwa wote hapa.", "Tunauza mkate mbichi."], "devtest": swahili},
