@@ -10,7 +10,6 @@ An answer that cannot be read scores 0 and is recorded with ``status: unparseabl
 from __future__ import annotations
 
 from abc import abstractmethod
-from dataclasses import dataclass
 from typing import ClassVar
 
 from ...errors import UserError
@@ -20,29 +19,15 @@ from ...prompts.lexicon import Lexicon, lexicon
 from ...prompts.protocols import Setting, settings
 from ...scoring import answers
 from ...scoring import qa as squad_metrics
-from ...scoring.answers import THINKING_MARKERS, strip_thinking
+from ...scoring.answers import strip_thinking
 from ...tasks import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from ..config import RunConfig
+from .outputs import OutputOptions
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
 DEMO_POOL = 200  # demonstrations are drawn from the first N items of the demo split (not --limit)
-
-
-@dataclass(frozen=True)
-class OutputOptions:
-    """The run's options for every generation: the system prompt, the thinking-span markers
-    (the defaults and the user's) and whether a wrong-language output scores 0."""
-
-    system_prompt: str | None = None
-    markers: tuple[tuple[str, str], ...] = THINKING_MARKERS
-    wrong_language_zero: bool = False
-
-    @classmethod
-    def of(cls, config: RunConfig) -> OutputOptions:
-        p = config.protocol
-        return cls(p.system_prompt, THINKING_MARKERS + p.thinking_markers, p.wrong_language_zero)
 
 
 class GenerationKind(Kind):

@@ -28,7 +28,7 @@ from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from ..config import RunConfig
 from . import outputs
-from .generation import OutputOptions
+from .outputs import OutputOptions
 
 UNIT_LANGUAGE = "xx"  # stands for the unit's language in a direction
 DEFAULT_DIRECTIONS = ("eng_Latn->xx", "xx->eng_Latn")
@@ -136,9 +136,8 @@ class TranslationKind(Kind):
             record = outputs.record(
                 out.text, target, markers=self.output.markers, first_line=True, max_tokens_hit=out.max_tokens_hit
             )
-            if self.output.wrong_language_zero and outputs.wrong_language(record):
-                record["zeroed"] = "wrong language"
-            score = 0.0 if record.get("zeroed") else CHRF_PP.sentence_score(record["output"], gold, target) / 100
+            zeroed = self.output.zeroes(record)
+            score = 0.0 if zeroed else CHRF_PP.sentence_score(record["output"], gold, target) / 100
             record |= {"source": _text(src_item)} | meta
             preds.append(Prediction(it.split, it.item_id, it.parallel_id, record, gold, score))
         return preds
