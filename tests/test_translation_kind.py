@@ -400,3 +400,11 @@ def test_gemma_translates_flores_both_ways_with_real_scores_and_output_languages
     assert df["wrong_language_rate"].dropna().between(0, 1).all()
     again = run(tmp_path, ["flores"], langs, 5, model="hf:gemma3-270m", model_options={"threads": 2}, batch_size=2)
     assert again.data["run"]["calls"]["last_invocation"]["model_calls"] == 0  # resumed from the store
+
+
+def test_a_system_prompt_is_refused_where_choices_are_scored_by_log_likelihood(tmp_path, monkeypatch, shared_data):
+    from xling.errors import CapabilityError
+
+    scripted_lm.register_both(monkeypatch)
+    with pytest.raises(CapabilityError, match="--system-prompt"):
+        run(tmp_path, ["xcopa"], ["swh_Latn"], 2, {"system_prompt": "Be brief."}, model="scripted-loglik")
