@@ -408,3 +408,13 @@ def test_a_system_prompt_is_refused_where_choices_are_scored_by_log_likelihood(t
     scripted_lm.register_both(monkeypatch)
     with pytest.raises(CapabilityError, match="--system-prompt"):
         run(tmp_path, ["xcopa"], ["swh_Latn"], 2, {"system_prompt": "Be brief."}, model="scripted-loglik")
+
+
+def test_the_directions_run_option_replaces_the_task_directions_and_is_recorded(tmp_path, lm, sentences):
+    lm.script = staticmethod(translator(sentences))
+    res = run(tmp_path, ["flores"], ["swh_Latn"], 2, {"directions": "fra_Latn->xx"})
+    assert set(res.to_pandas()["setting"]) == {"fra_Latn->xx/prompt-en/0-shot"}
+    assert res.data["run"]["config"]["protocol"]["directions"] == ["fra_Latn->xx"]
+    assert "Translate the following sentence from French to Swahili." in {p.split("\n")[0] for p in lm.seen}
+    with pytest.raises(UserError, match="xx"):
+        run(tmp_path, ["flores"], ["swh_Latn"], 2, {"directions": "eng_Latn->fra_Latn"}, name="bad")

@@ -18,6 +18,7 @@ PROTOCOL_OPTIONS = (
     "system_prompt",
     "thinking_markers",
     "wrong_language_zero",
+    "directions",
 )
 
 
@@ -82,6 +83,12 @@ def protocol_options(f):
             help="Generation: score an output whose identified language is not the expected one as 0 "
             "(default: scored as it is; each score row carries wrong_language_rate either way).",
         ),
+        click.option(
+            "--directions",
+            metavar="SRC->TGT[,..]",
+            help="Translation tasks: run these directions instead of the task's, xx standing for each language "
+            "(e.g. 'xx->eng_Latn' or 'fra_Latn->xx'; default eng_Latn->xx,xx->eng_Latn).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -105,6 +112,7 @@ def protocol_from_cli(kwargs: dict) -> dict | None:
         "system_prompt": values["system_prompt"],
         "thinking_markers": values["thinking_markers"] or None,
         "wrong_language_zero": values["wrong_language_zero"],
+        "directions": values["directions"],
     }
     out = {k: v for k, v in out.items() if v is not None}
     return out or None

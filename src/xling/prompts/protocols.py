@@ -24,11 +24,13 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from ..errors import UserError
+from ..languages.codes import canonical
 from .templates import PromptConfig
 
 PROTOCOLS = ("direct", "translate-test", "self-translate", "xlt")
 ANSWER_BY = ("loglik", "generate")
-GENERATION_OPTIONS = ("system_prompt", "thinking_markers", "wrong_language_zero")
+GENERATION_OPTIONS = ("system_prompt", "thinking_markers", "wrong_language_zero", "directions")
+UNIT_LANGUAGE = "xx"  # in a translation direction: the unit's language
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,12 @@ class ProtocolOptions:
     system_prompt: str | None = None
     thinking_markers: tuple[tuple[str, str], ...] = ()
     wrong_language_zero: bool = False
+    directions: tuple[str, ...] = ()  # translation tasks: these directions instead of the task's
 
     def __post_init__(self):
         object.__setattr__(self, "thinking_markers", tuple(tuple(m) for m in self.thinking_markers))
+        for d in self.directions:
+            split_direction(d)
         for pair in self.thinking_markers:
             if len(pair) != 2 or not all(isinstance(m, str) and m for m in pair):
                 raise UserError(
@@ -80,7 +85,7 @@ class ProtocolOptions:
     @classmethod
     def from_dict(cls, raw: dict | None) -> ProtocolOptions:
         raw = dict(raw or {})
-        for key in ("protocols", "prompt_languages"):
+        for key in ("protocols", "prompt_languages", "directions"):
             if isinstance(raw.get(key), str):
                 raw[key] = tuple(v.strip() for v in raw[key].split(",") if v.strip())
             elif raw.get(key) is not None:
@@ -105,10 +110,23 @@ class ProtocolOptions:
                 del out[name]
         if self.thinking_markers:
             out["thinking_markers"] = [list(m) for m in self.thinking_markers]
+        if self.directions:
+            out["directions"] = list(self.directions)
         return out
 
     def is_default(self) -> bool:
         return self == ProtocolOptions()
+
+
+def split_direction(text: str) -> tuple[str, str]:
+    """``SOURCE->TARGET`` -> (source, target): canonical tags, ``xx`` (the unit's language) on one side."""
+    source, sep, target = (part.strip() for part in str(text).partition("->"))
+    if not sep or UNIT_LANGUAGE not in (source, target) or not source or not target:
+        raise UserError(
+            f"translation direction {text!r} must be SOURCE->TARGET with {UNIT_LANGUAGE} (each language) on one side",
+            hint="e.g. eng_Latn->xx, xx->eng_Latn or fra_Latn->xx",
+        )
+    return tuple(side if side == UNIT_LANGUAGE else canonical(side) for side in (source, target))
 
 
 def _marker_pair(value) -> tuple:

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from ..errors import did_you_mean
+from ..errors import UserError, did_you_mean
+from ..prompts.protocols import split_direction
 from ..scoring.qa import DEFAULT_SCORER, SCORERS
 
 Normalisation = Literal["raw", "token", "byte"]
@@ -138,12 +139,13 @@ class TranslationOptions(TaskOptions):
     @field_validator("directions")
     @classmethod
     def _directions(cls, value: list[str] | None) -> list[str] | None:
-        for d in value or []:
-            source, sep, target = (part.strip() for part in d.partition("->"))
-            if not sep or not source or not target or "xx" not in (source, target):
-                raise ValueError(f"direction {d!r} must be SOURCE->TARGET with xx (the unit's language) on one side")
         if value is not None and not value:
             raise ValueError("must list at least one direction, e.g. [eng_Latn->xx]")
+        for d in value or []:
+            try:
+                split_direction(d)
+            except UserError as exc:
+                raise ValueError(exc.message) from exc
         return value
 
 

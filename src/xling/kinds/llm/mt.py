@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from ...calls.lm import Generation
 from ...calls.translate import Translator
 from ...errors import UserError
-from ...languages.codes import canonical
 from ...languages.codes import name as language_name
 from ...models.base import Backend, Capability, ItemError
 from ...prompts import templates as T
+from ...prompts.protocols import UNIT_LANGUAGE, split_direction
 from ...scoring.mt import CHRF_PP, translation_gold
 from ...tasks import Task
 from ...types import Item, Prediction, Unit
@@ -30,7 +30,6 @@ from ..config import RunConfig
 from . import outputs
 from .outputs import OutputOptions
 
-UNIT_LANGUAGE = "xx"  # stands for the unit's language in a direction
 DEFAULT_DIRECTIONS = ("eng_Latn->xx", "xx->eng_Latn")
 
 
@@ -43,10 +42,7 @@ class Direction:
 
     @classmethod
     def parse(cls, text: str) -> Direction:
-        source, sep, target = (part.strip() for part in text.partition("->"))
-        if not sep or not source or not target:
-            raise UserError(f"translation direction {text!r} is not SOURCE->TARGET", hint="e.g. eng_Latn->xx")
-        return cls(*(side if side == UNIT_LANGUAGE else canonical(side) for side in (source, target)))
+        return cls(*split_direction(text))
 
     def __str__(self) -> str:
         return f"{self.source}->{self.target}"
@@ -71,6 +67,7 @@ class TranslationKind(Kind):
                 hint="drop --protocol/--prompt-language for translation tasks",
             )
         self.backend = backend
+        self.run_directions = protocol.directions
         self.shots = protocol.shots
         self.chat = protocol.chat == "auto" and bool(getattr(backend, "chat_template", None))
         self.output = OutputOptions.of(config)
@@ -79,8 +76,9 @@ class TranslationKind(Kind):
         return f"{direction}/prompt-en/{self.shots}-shot" + ("/chat" if self.chat else "")
 
     def directions(self, task: Task) -> dict[str, Direction]:
-        """The task's directions by the setting that names them."""
-        directions = [Direction.parse(d) for d in task.spec.options.directions or DEFAULT_DIRECTIONS]
+        """The run's (``--directions``) or else the task's directions, by the setting that names them."""
+        listed = self.run_directions or task.spec.options.directions or DEFAULT_DIRECTIONS
+        directions = [Direction.parse(d) for d in listed]
         return {self.setting(d): d for d in directions}
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
