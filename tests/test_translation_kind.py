@@ -418,3 +418,24 @@ def test_the_directions_run_option_replaces_the_task_directions_and_is_recorded(
     assert "Translate the following sentence from French to Swahili." in {p.split("\n")[0] for p in lm.seen}
     with pytest.raises(UserError, match="xx"):
         run(tmp_path, ["flores"], ["swh_Latn"], 2, {"directions": "eng_Latn->fra_Latn"}, name="bad")
+
+
+def test_a_sentence_without_its_translation_is_an_error_row_that_still_scores(tmp_path, lm, sentences, shared_data):
+    task = get_task("flores", shared_data)
+    lines = task.data_file("annotated/eng_Latn/test.tsv").read_text(encoding="utf-8").splitlines()
+    root = tmp_path / "data" / "sib200" / "annotated"
+    for lang, kept in (("eng_Latn", lines[:1] + lines[2:4]), ("swh_Latn", None)):
+        (root / lang).mkdir(parents=True)
+        source = task.data_file(f"annotated/{lang}/test.tsv").read_text(encoding="utf-8").splitlines()
+        (root / lang / "test.tsv").write_text("\n".join(kept or source[:4]) + "\n", encoding="utf-8")
+    lm.script = staticmethod(translator(sentences))
+    from xling import evaluate
+
+    res = evaluate(
+        "scripted", tasks=["flores"], languages=["swh_Latn"], data_dir=tmp_path / "data", output=tmp_path / "r"
+    )
+    rows = preds(res, language="swh_Latn")
+    missing = rows[rows["error"].notna()]
+    assert len(missing) == 2 and set(missing["error"].str.extract(r"no (\w+) sentence")[0]) == {"eng_Latn"}
+    scores = res.to_pandas().query("language == 'swh_Latn' and metric == 'chrf++'")
+    assert (scores["errors"] == 1).all() and (scores["n"] == 3).all()

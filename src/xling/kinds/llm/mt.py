@@ -121,12 +121,12 @@ class TranslationKind(Kind):
         translated = iter(self.translate([s for _, s in todo], source, target, task, ctx))
         preds = []
         for it, src_item, tgt_item in pairs:
+            reference = "" if tgt_item is None else _text(tgt_item)  # none: the error row adds nothing to the corpus
+            gold = reference if target == unit.language else translation_gold(reference, target)
             if src_item is None or tgt_item is None:
                 missing = target if tgt_item is None else source
-                preds.append(self._error(it, None, f"no {missing} sentence with parallel id {it.parallel_id!r}"))
+                preds.append(self._error(it, gold, f"no {missing} sentence with parallel id {it.parallel_id!r}"))
                 continue
-            reference = _text(tgt_item)
-            gold = reference if target == unit.language else translation_gold(reference, target)
             out, meta = next(translated)
             if isinstance(out, ItemError):
                 preds.append(self._error(it, gold, f"model call failed: {out}"))
