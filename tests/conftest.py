@@ -24,6 +24,18 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def mirror(tmp_path, monkeypatch):
+    """An offline folder laid out like the Hugging Face Hub ($XLING_HUB_MIRROR), no data directory."""
+    root = tmp_path / "hub"
+    monkeypatch.setenv("XLING_HUB_MIRROR", str(root))
+    monkeypatch.delenv("XLING_DATA_DIR", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    return root
+
+
+@pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip("../shared/data is absent")

@@ -231,6 +231,7 @@ def test_kinds_fields_follow_the_shared_vocabulary(shared_data):
         "bitext_retrieval": {"text"},
         "sts": {"text1", "text2"},
         "many_to_many_retrieval": {"text"},
+        "translation": {"text"},
     }
     for t in list_tasks(shared_data):
         lang = t.languages[0] if t.name != "belebele" else "eng_Latn"

@@ -24,17 +24,6 @@ def hub_repo(root, repo, config, split, rows, features):
     )
 
 
-@pytest.fixture
-def mirror(tmp_path, monkeypatch):
-    root = tmp_path / "hub"
-    monkeypatch.setenv("XLING_HUB_MIRROR", str(root))
-    monkeypatch.delenv("XLING_DATA_DIR", raising=False)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    return root
-
-
 def test_xnli_from_hub_layout_class_labels_and_limit(mirror):
     f = Features(
         {

@@ -81,3 +81,23 @@ def test_generate_keys_include_stop_and_max_tokens(tmp_path):
     assert client.generate(["abc"], stop=["\n"], max_tokens=3) == ["cba"]  # another request
     assert client.generate(["abc"], stop=["."], max_tokens=2) == ["cb"]
     assert len(lm.seen) == 3
+
+
+class CharTokenLM(CountingLM):
+    """Generates the reversed prompt, cut at ``max_tokens`` characters; one token a character."""
+
+    def generated_tokens(self, text):
+        return len(text)
+
+
+def test_generations_flag_texts_that_reach_the_token_limit_and_leave_the_cache_as_text(tmp_path):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    client = LMClient(CharTokenLM(), cache)
+    out = client.generations(["abcdef", "abc", "empty", "x\x00"], max_tokens=4)
+    assert [(g.text, g.max_tokens_hit) for g in out[:3]] == [("fedc", True), ("cba", False), ("", False)]
+    assert out[3] == ItemError("boom") and client.stats.max_tokens_hit == 1
+    plain = LMClient(CountingLM(), cache)  # the same fingerprint: the cached entries are the texts
+    assert plain.generate(["abcdef", "abc"], max_tokens=4) == ["fedc", "cba"] and plain.stats.model_calls == 0
+    unknown = LMClient(CountingLM(), cache).generations(["abcdef"], max_tokens=4)
+    assert unknown[0].max_tokens_hit is False  # a backend that cannot count its tokens flags nothing
+    assert LMClient(CountingLM(), cache).stats.as_dict().get("max_tokens_hit") is None

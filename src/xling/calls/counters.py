@@ -28,6 +28,8 @@ class CallStats:
     finetune_trained: int | None = None  # models trained
     finetune_reused: int | None = None  # trained models found in the checkpoint cache
     frozen_bottom_cached: bool | None = None  # whether the frozen bottom layers' outputs were reused
+    # Generation kinds only (None when nothing was generated):
+    max_tokens_hit: int | None = None  # generations that reached their token limit (perhaps cut off)
 
     def as_dict(self) -> dict:
         """The counters in declaration order, without those of work that did not run."""

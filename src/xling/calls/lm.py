@@ -22,6 +22,13 @@ from .cached import DEFAULT_BATCH_SIZE, TEXT, CachedCalls, Codec, Send, batches_
 from .counters import CallStats
 
 
+class Generation(NamedTuple):
+    """One generated text and whether it reached the token limit (it may have been cut off)."""
+
+    text: str
+    max_tokens_hit: bool
+
+
 class LoglikResult(NamedTuple):
     """Sum of the continuation's token log-probs, its token count, whether greedy decoding yields it."""
 
@@ -117,6 +124,24 @@ class LMClient:
             ),
             check=self._count_empty,
         )
+
+    def generations(
+        self, prompts: Sequence[str], *, stop: Sequence[str] = (), max_tokens: int = 256
+    ) -> list[Generation | ItemError]:
+        """:meth:`generate`, each text flagged when it reached ``max_tokens`` (counted in
+        ``stats.max_tokens_hit``). The flag is the backend's token count of the text
+        (:meth:`~xling.models.base.Backend.generated_tokens`), computed from the cached text, so
+        cache entries stay as they are; a backend that cannot count flags nothing."""
+        out: list[Generation | ItemError] = []
+        for text in self.generate(prompts, stop=stop, max_tokens=max_tokens):
+            if isinstance(text, ItemError):
+                out.append(text)
+                continue
+            n = self.backend.generated_tokens(text) if text else 0
+            out.append(Generation(text, n is not None and n >= int(max_tokens)))
+        hits = sum(isinstance(g, Generation) and g.max_tokens_hit for g in out)
+        self.stats.max_tokens_hit = (self.stats.max_tokens_hit or 0) + hits
+        return out
 
     # --- bookkeeping ---------------------------------------------------------------------------
     def _counting_truncated(self, send: Send) -> Send:

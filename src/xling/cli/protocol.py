@@ -15,6 +15,10 @@ PROTOCOL_OPTIONS = (
     "translator",
     "translator_option",
     "answer_by",
+    "system_prompt",
+    "thinking_markers",
+    "wrong_language_zero",
+    "directions",
 )
 
 
@@ -59,6 +63,32 @@ def protocol_options(f):
             type=click.Choice(list(ANSWER_BY)),
             help="For a model that can do both: multiple choice / classification by log-likelihood or by generation.",
         ),
+        click.option(
+            "--system-prompt",
+            metavar="TEXT",
+            help="Generation: the system turn of a chat model (a plain model gets it as the prompt's first "
+            "paragraph); recorded in the run config.",
+        ),
+        click.option(
+            "--thinking-markers",
+            multiple=True,
+            metavar="OPEN,CLOSE",
+            help="Generation: remove OPEN...CLOSE spans (a reasoning model's thinking) before scoring, besides "
+            "<think>...</think> and the other default markers; their length is stored (repeatable).",
+        ),
+        click.option(
+            "--wrong-language-zero",
+            is_flag=True,
+            default=None,
+            help="Generation: score an output whose identified language is not the expected one as 0 "
+            "(default: scored as it is; each score row carries wrong_language_rate either way).",
+        ),
+        click.option(
+            "--directions",
+            metavar="SRC->TGT[,..]",
+            help="Translation tasks: run these directions instead of the task's, xx standing for each language "
+            "(e.g. 'xx->eng_Latn' or 'fra_Latn->xx'; default eng_Latn->xx,xx->eng_Latn).",
+        ),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -79,6 +109,10 @@ def protocol_from_cli(kwargs: dict) -> dict | None:
         "translator": values["translator"],
         "translator_options": parse_options(values["translator_option"]) if values["translator_option"] else None,
         "answer_by": values["answer_by"],
+        "system_prompt": values["system_prompt"],
+        "thinking_markers": values["thinking_markers"] or None,
+        "wrong_language_zero": values["wrong_language_zero"],
+        "directions": values["directions"],
     }
     out = {k: v for k, v in out.items() if v is not None}
     return out or None

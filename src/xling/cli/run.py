@@ -24,6 +24,8 @@ Examples:
   xling run --executor ray --ray-address auto  # on a running Ray cluster
   xling run -m MODEL -t xnli -l spa_Latn -p direct,translate-test --translator apertium:spa-eng
   xling run -m MODEL -t mgsm --prompt-language en,native --shots 3 --shot-language target
+  xling run -m hf:gemma3-270m -t flores -l swh_Latn,hin_Deva --shots 3 --limit 100
+  xling run -m MODEL -t flores --directions 'xx->eng_Latn' --thinking-markers '<reasoning>,</reasoning>'
 \b
 The same command resumes an interrupted run (its directory is named after the
 configuration) and reuses every cached model response.

@@ -82,9 +82,12 @@ class Apertium(Backend):
     def info(self) -> dict[str, Any]:
         return super().info() | {"version": self.version}
 
+    def translates(self, source: str, target: str) -> bool:
+        return (self.source, self.target_language) == (try_canonical(source) or source, try_canonical(target) or target)
+
     def translate(self, texts: list[str], source: str, target: str) -> list[str | ItemError]:
         """Translate ``texts`` (one line each) from ``source`` into ``target``."""
-        if (self.source, self.target_language) != (try_canonical(source) or source, try_canonical(target) or target):
+        if not self.translates(source, target):
             raise UserError(
                 f"apertium:{self.target} translates {self.source} -> {self.target_language}, not {source} -> {target}",
                 hint="choose the pair for the languages you evaluate, e.g. --languages spa_Latn with apertium:spa-eng",

@@ -117,6 +117,16 @@ class Backend(ABC):
         that failed gets an :class:`ItemError` in its place."""
         raise CapabilityError(f"model {self.spec!r} cannot generate text")
 
+    def generated_tokens(self, text: str) -> int | None:
+        """How many tokens the model generated to write ``text`` (re-tokenised without the
+        model's prefix), or None when the backend cannot tell; a generation that reaches the
+        ``max_tokens`` it was given hit the limit (see :meth:`xling.calls.lm.LMClient.generations`)."""
+        return None
+
+    def translates(self, source: str, target: str) -> bool:
+        """Whether a translator (capability ``translate``) translates ``source`` into ``target``."""
+        return Capability.TRANSLATE in self.capabilities
+
     @property
     def max_length(self) -> int | None:
         """The context window in tokens (prompt plus continuation), or None if unknown."""

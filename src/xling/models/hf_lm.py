@@ -171,6 +171,9 @@ class HFCausalLM(Backend):
     def token_count(self, text: str) -> int | None:
         return len(self._encode(text))
 
+    def generated_tokens(self, text: str) -> int | None:
+        return len(self._encode(text, False))
+
     def _encode(self, text: str, special: bool = True) -> list[int]:
         """Token ids; ``special`` adds the model's prefix (BOS) unless the text already has it."""
         bos = self.tokenizer.bos_token

@@ -27,7 +27,7 @@ from pydantic import Field
 from ..errors import UserError
 from .base import Backend, Capability
 from .model_files import file_sha256, resolve_gguf
-from .openai_lm import OpenAICompletions
+from .openai_lm import OpenAICompletions, _Failed
 from .options import BackendOptions
 
 
@@ -131,6 +131,12 @@ class LlamaCpp(Backend):
 
     def token_count(self, text: str) -> int | None:
         return len(self._api._tokenize(text, True))
+
+    def generated_tokens(self, text: str) -> int | None:
+        try:
+            return len(self._api._tokenize(text, False))
+        except _Failed:  # the server could not tokenise it: whether it hit the limit is not known
+            return None
 
     @property
     def chat_template(self) -> str | None:

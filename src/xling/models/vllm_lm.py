@@ -107,6 +107,9 @@ class VLLM(Backend):
     def token_count(self, text: str) -> int | None:
         return len(self.tokenizer.encode(text, add_special_tokens=False))
 
+    def generated_tokens(self, text: str) -> int | None:
+        return self.token_count(text)
+
     def _encode(self, text: str, special: bool = True) -> list[int]:
         return self.tokenizer.encode(text, add_special_tokens=special)
 

@@ -24,10 +24,13 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from ..errors import UserError
+from ..languages.codes import canonical
 from .templates import PromptConfig
 
 PROTOCOLS = ("direct", "translate-test", "self-translate", "xlt")
 ANSWER_BY = ("loglik", "generate")
+GENERATION_OPTIONS = ("system_prompt", "thinking_markers", "wrong_language_zero", "directions")
+UNIT_LANGUAGE = "xx"  # in a translation direction: the unit's language
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,25 @@ class ProtocolOptions:
     translator: str | None = None
     translator_options: dict = field(default_factory=dict)
     answer_by: str | None = None  # which implementation of a kind: by log-likelihood or by generation
+    # Generation kinds: the chat's system turn (or a plain model's first paragraph), thinking-span
+    # markers removed besides the default ones, and whether an output in the wrong language scores 0.
+    system_prompt: str | None = None
+    thinking_markers: tuple[tuple[str, str], ...] = ()
+    wrong_language_zero: bool = False
+    directions: tuple[str, ...] = ()  # translation tasks: these directions instead of the task's
 
     def __post_init__(self):
+        object.__setattr__(self, "thinking_markers", tuple(tuple(m) for m in self.thinking_markers))
+        for d in self.directions:
+            split_direction(d)
+        for pair in self.thinking_markers:
+            if len(pair) != 2 or not all(isinstance(m, str) and m for m in pair):
+                raise UserError(
+                    f"thinking markers must be pairs of non-empty strings OPEN,CLOSE, not {pair!r}",
+                    hint="e.g. --thinking-markers '<reasoning>,</reasoning>'",
+                )
+        if self.system_prompt is not None and not self.system_prompt.strip():
+            raise UserError("--system-prompt is empty", hint="leave it out to send no system turn")
         for p in self.protocols:
             if p not in PROTOCOLS:
                 from ..errors import unknown
@@ -65,11 +85,15 @@ class ProtocolOptions:
     @classmethod
     def from_dict(cls, raw: dict | None) -> ProtocolOptions:
         raw = dict(raw or {})
-        for key in ("protocols", "prompt_languages"):
+        for key in ("protocols", "prompt_languages", "directions"):
             if isinstance(raw.get(key), str):
                 raw[key] = tuple(v.strip() for v in raw[key].split(",") if v.strip())
             elif raw.get(key) is not None:
                 raw[key] = tuple(raw[key])
+        markers = raw.get("thinking_markers")
+        if markers is not None:
+            pairs = [markers] if isinstance(markers, str) else markers
+            raw["thinking_markers"] = tuple(_marker_pair(m) for m in pairs)
         raw = {k: v for k, v in raw.items() if v is not None}
         known = set(cls.__dataclass_fields__)
         extra = sorted(set(raw) - known)
@@ -78,11 +102,39 @@ class ProtocolOptions:
         return cls(**raw)
 
     def as_config(self) -> dict:
-        """What enters the run's configuration (and so its hash and results.json)."""
-        return asdict(self) | {"protocols": list(self.protocols), "prompt_languages": list(self.prompt_languages)}
+        """What enters the run's configuration (and so its hash and results.json); the generation
+        options only when set, so that runs made before they existed keep their run id."""
+        out = asdict(self) | {"protocols": list(self.protocols), "prompt_languages": list(self.prompt_languages)}
+        for name in GENERATION_OPTIONS:
+            if out[name] == self.__dataclass_fields__[name].default:
+                del out[name]
+        if self.thinking_markers:
+            out["thinking_markers"] = [list(m) for m in self.thinking_markers]
+        if self.directions:
+            out["directions"] = list(self.directions)
+        return out
 
     def is_default(self) -> bool:
         return self == ProtocolOptions()
+
+
+def split_direction(text: str) -> tuple[str, str]:
+    """``SOURCE->TARGET`` -> (source, target): canonical tags, ``xx`` (the unit's language) on one side."""
+    source, sep, target = (part.strip() for part in str(text).partition("->"))
+    if not sep or UNIT_LANGUAGE not in (source, target) or not source or not target:
+        raise UserError(
+            f"translation direction {text!r} must be SOURCE->TARGET with {UNIT_LANGUAGE} (each language) on one side",
+            hint="e.g. eng_Latn->xx, xx->eng_Latn or fra_Latn->xx",
+        )
+    return tuple(side if side == UNIT_LANGUAGE else canonical(side) for side in (source, target))
+
+
+def _marker_pair(value) -> tuple:
+    """``"OPEN,CLOSE"`` (as ``--thinking-markers`` takes it) or a pair -> ``(open, close)``."""
+    if isinstance(value, str):
+        open_, sep, close = value.partition(",")
+        return (open_.strip(), close.strip()) if sep else (value,)
+    return tuple(value)
 
 
 def translator_label(spec: str | None) -> str:

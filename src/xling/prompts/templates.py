@@ -83,12 +83,14 @@ class Prompt:
         return msgs
 
 
-def render(prompt: Prompt, backend: Any, config: PromptConfig) -> tuple[str, bool]:
-    """(prompt text, whether the chat template was applied)."""
+def render(prompt: Prompt, backend: Any, config: PromptConfig, system: str | None = None) -> tuple[str, bool]:
+    """(prompt text, whether the chat template was applied); ``system``: the chat's system turn,
+    or the first paragraph of a plain prompt."""
     if config.chat == "auto" and getattr(backend, "chat_template", None):
-        text = backend.apply_chat_template(prompt.messages())
+        turns = [{"role": "system", "content": system}] if system else []
+        text = backend.apply_chat_template(turns + prompt.messages())
         return text + f"{prompt.answer_prefix}", True
-    return prompt.text(), False
+    return (f"{system}\n\n" if system else "") + prompt.text(), False
 
 
 # --- families ----------------------------------------------------------------------------------

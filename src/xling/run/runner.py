@@ -26,6 +26,7 @@ from ..languages.codes import try_canonical
 from ..models import load_model
 from ..prompts.protocols import ProtocolOptions
 from ..redact import redact, redact_obj
+from ..scoring.base import output_extras
 from ..scoring.metrics import METRICS
 from ..scoring.qa import scorer_of
 from ..tasks import DEFAULT_POLICY, ReadPolicy, Task, get_task, load_task_file, training_task
@@ -227,6 +228,9 @@ def evaluate(
 
     spec = WorkerSpec(model, dict(model_options or {}), resolve_cache_path(cache_path), run_config)
     model_info = redact_obj(backend.info())
+    template = backend.chat_template
+    if template is not None:  # the prompts a chat model saw depend on it
+        model_info["chat_template_sha256"] = hashlib.sha256(template.encode("utf-8")).hexdigest()
     try:
         stats = runner.run(todo, spec, on_result, reporter)
     finally:
@@ -391,6 +395,7 @@ def _results(
                     "n": est.n,
                     "errors": int(rows["error"].notna().sum()),
                     **metric.extras(rows),
+                    **output_extras(rows),
                 }
             )
     sources = {t.name: t.spec.source_language for t in task_list}

@@ -177,3 +177,20 @@ class CountMetric(Metric):
         if counts.size == 0 or counts.shape[1] < 2:
             return {}
         return {"per_seed": [float(self.combine(c)) * self.scale for c in counts.sum(axis=0)]}
+
+
+def output_extras(rows: pd.DataFrame) -> dict:
+    """What a score row says about a unit's generations (predictions that keep the model's
+    ``raw`` text): ``max_tokens_hit``, how many reached their token limit, and, where outputs had
+    their language identified, ``wrong_language_rate``, the share of the judged ones (long enough
+    to identify) in another language than expected (None when none could be judged)."""
+    rows_of = zip(rows["prediction"], rows["error"])
+    preds = [p for p, err in rows_of if isinstance(p, dict) and "raw" in p and not _is_error(err)]
+    if not preds:
+        return {}
+    out: dict = {"max_tokens_hit": sum(bool(p.get("max_tokens_hit")) for p in preds)}
+    identified = [p["output_language"] for p in preds if isinstance(p.get("output_language"), dict)]
+    if identified:
+        judged = [bool(o["wrong_language"]) for o in identified if o.get("wrong_language") is not None]
+        out["wrong_language_rate"] = float(np.mean(judged)) if judged else None
+    return out

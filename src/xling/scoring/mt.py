@@ -1,7 +1,8 @@
 """Machine-translation metrics through sacreBLEU: chrF++ (the primary one), chrF and BLEU.
 
-What a translation kind stores: the prediction is the hypothesis string (``None`` on an error
-row), the gold the reference string or a list of references. The target language is the row's
+What a translation kind stores: the prediction is the hypothesis string or a generation record
+whose ``output`` is the hypothesis (``None`` on an error row; see :func:`hypothesis_text`), the
+gold the reference string or a list of references. The target language is the row's
 ``language`` unless the gold names it (for a direction into another language than the unit's):
 ``{"references": [...], "language": "eng_Latn"}`` (:func:`translation_gold` builds it).
 
@@ -63,6 +64,14 @@ def bleu_tokenizer(language: str) -> str:
     return "char" if code in WITHOUT_SPACES else "13a"
 
 
+def hypothesis_text(prediction) -> str:
+    """The text a prediction scores: the string itself, or a generation record's ``output``
+    (empty when the record was scored as 0, e.g. for being in the wrong language; an error row: empty)."""
+    if isinstance(prediction, dict):
+        return "" if prediction.get("zeroed") else str(prediction.get("output") or "")
+    return "" if _missing(prediction) else str(prediction)
+
+
 def translation_gold(references: str | list[str], language: str) -> dict:
     """A gold that names its target language (for a direction out of the unit's language)."""
     return {"references": [references] if isinstance(references, str) else list(references), "language": language}
@@ -113,7 +122,7 @@ class SacreBleuMetric(CountMetric):
 
     def statistics(self, hypothesis, gold, language: str) -> np.ndarray:
         """One sentence's sufficient statistics against its references (an error row: no hypothesis)."""
-        hyp = "" if _missing(hypothesis) else str(hypothesis)
+        hyp = hypothesis_text(hypothesis)
         refs = references_of(gold)
         if not refs:
             raise ValueError(f"{self.name}: an item has no reference translation")

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from ..errors import did_you_mean
+from ..errors import UserError, did_you_mean
+from ..prompts.protocols import split_direction
 from ..scoring.qa import DEFAULT_SCORER, SCORERS
 
 Normalisation = Literal["raw", "token", "byte"]
@@ -128,6 +129,26 @@ class RetrievalOptions(SimilarityOptions):
     pass
 
 
+class TranslationOptions(TaskOptions):
+    """Machine translation: the directions (``SOURCE->TARGET``, ``xx`` the unit's language) and
+    the split demonstrations come from."""
+
+    directions: list[str] | None = None  # default: eng_Latn->xx and xx->eng_Latn
+    demo_split: str = "dev"
+
+    @field_validator("directions")
+    @classmethod
+    def _directions(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("must list at least one direction, e.g. [eng_Latn->xx]")
+        for d in value or []:
+            try:
+                split_direction(d)
+            except UserError as exc:
+                raise ValueError(exc.message) from exc
+        return value
+
+
 OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
     "classification": ClassificationOptions,
     "pair_classification": PairClassificationOptions,
@@ -139,6 +160,7 @@ OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
     "sts": STSOptions,
     "many_to_many_retrieval": RetrievalOptions,
     "retrieval": RetrievalOptions,
+    "translation": TranslationOptions,
 }
 
 
@@ -163,6 +185,7 @@ __all__ = [
     "BitextRetrievalOptions",
     "STSOptions",
     "RetrievalOptions",
+    "TranslationOptions",
     "OPTIONS_BY_KIND",
     "NORMALISATIONS",
     "options_model",

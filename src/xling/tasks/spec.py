@@ -397,6 +397,7 @@ KINDS_VOCABULARY = (
     "sts",
     "many_to_many_retrieval",
     "retrieval",
+    "translation",
 )
 METRICS_VOCABULARY = ("accuracy", "p@1", "f1", "em", "spearman", "entity_f1", "ndcg@10", "mrr@10")
 

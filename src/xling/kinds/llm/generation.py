@@ -19,10 +19,12 @@ from ...prompts.lexicon import Lexicon, lexicon
 from ...prompts.protocols import Setting, settings
 from ...scoring import answers
 from ...scoring import qa as squad_metrics
+from ...scoring.answers import strip_thinking
 from ...tasks import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from ..config import RunConfig
+from .outputs import OutputOptions
 from .translation import TEXT_FIELDS, TRANSLATING, InputTranslation
 
 DEMO_POOL = 200  # demonstrations are drawn from the first N items of the demo split (not --limit)
@@ -43,6 +45,7 @@ class GenerationKind(Kind):
     def configure(self, config: RunConfig, backend: Backend | None, translation: InputTranslation) -> None:
         """Take the run's protocol options; ``backend`` tells whether a chat template applies."""
         self.translation = translation
+        self.output = OutputOptions.of(config)
         # a unit's setting is the name of one of these
         self.settings: dict[str, Setting] = {str(s): s for s in settings(config.protocol, chat=translation.chat)}
 
@@ -96,13 +99,15 @@ class GenerationKind(Kind):
                 p = T.build(fam, it, f, lex, [(d, d.fields) for d in demos], keys)
                 if demos:
                     p.meta["demos"] = [f"{d.language}/{d.split}/{d.item_id}" for d in demos]
-            text, _ = T.render(p, ctx.backend, T.PromptConfig(chat="auto" if setting.chat else "off"))
+            text, _ = T.render(
+                p, ctx.backend, T.PromptConfig(chat="auto" if setting.chat else "off"), self.output.system_prompt
+            )
             prompts.append(text)
             metas.append((fam, p))
         xlt = setting.protocol == "xlt"
         stop = ["\n\n\n"] if xlt else self.stop(lex, setting.chat)
         sent = [p for p in prompts if p is not None]
-        got = iter(ctx.lm().generate(sent, stop=stop, max_tokens=384 if xlt else self.max_tokens))
+        got = iter(ctx.lm().generations(sent, stop=stop, max_tokens=384 if xlt else self.max_tokens))
         outs = [None if p is None else next(got) for p in prompts]
         preds = []
         for it, f, err, out, (fam, p) in zip(items, fields, errors, outs, metas, strict=True):
@@ -114,14 +119,18 @@ class GenerationKind(Kind):
                     Prediction(it.split, it.item_id, it.parallel_id, None, it.gold, None, f"model call failed: {out}")
                 )
                 continue
-            text = out
+            text, thinking = strip_thinking(out.text, self.output.markers)
             if xlt:
-                text = _after_last(out, [p.meta["final_marker"], "Answer:", "Final answer:"])
+                text = _after_last(text, [p.meta["final_marker"], "Answer:", "Final answer:"])
             if fam != "math":
                 text = _first_line(text)  # the answer line; what a model adds after it is not read
             score_lex = lexicon(unit.language) if xlt else lex  # XLT answers in the item's language
             ex, score, extra = self.score(fam, it, text, f, score_lex, keys, unit.language, prompt_language)
-            record = ex.as_dict(out) | extra
+            record = ex.as_dict(out.text) | extra
+            if thinking:
+                record["thinking_chars"] = thinking
+            if out.max_tokens_hit:
+                record["max_tokens_hit"] = True
             if "demos" in p.meta:
                 record["demos"] = p.meta["demos"]
             if translated:

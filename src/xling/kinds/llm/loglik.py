@@ -160,6 +160,8 @@ class LoglikChoice(Kind):
             raise CapabilityError(
                 f"{self.name} by log-likelihood cannot take --shots {options.shots}: {why}", hint=hint
             )
+        if options.system_prompt:
+            raise CapabilityError(f"{self.name} by log-likelihood cannot take --system-prompt: {why}", hint=hint)
         if (
             "self-translate" in options.protocols
             and backend is not None
