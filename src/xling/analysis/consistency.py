@@ -78,8 +78,6 @@ NOT_APPLICABLE: dict[str, str] = {
     "sts": "a prediction is a similarity score, not a categorical answer two languages can agree on",
     "retrieval": "a prediction is the rank of the relevant passage among the language's own passages, "
     "not an answer shared across languages",
-    "translation": "a prediction is free text in its own target language: two languages' translations are "
-    "different strings; their per-item chrF++ feeds the paired tests instead",
 }
 
 
