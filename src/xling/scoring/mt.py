@@ -1,9 +1,10 @@
 """Machine-translation metrics through sacreBLEU: chrF++ (the primary one), chrF and BLEU.
 
-What a translation kind stores: the prediction is the hypothesis string (``None`` on an error
-row), the gold the reference string or a list of references. The target language is the row's
-``language`` unless the gold names it (for a direction into another language than the unit's):
-``{"references": [...], "language": "eng_Latn"}`` (:func:`translation_gold` builds it).
+What a translation kind stores: the prediction is the hypothesis string or a generation kind's
+record of it (its ``output``; ``None`` on an error row), the gold the reference string or a list
+of references. The target language is the row's ``language`` unless the gold names it (for a
+direction into another language than the unit's): ``{"references": [...], "language": "eng_Latn"}``
+(:func:`translation_gold` builds it).
 
 Each metric is a corpus statistic built from additive per-sentence statistics, exactly as
 sacreBLEU's own paired bootstrap does: per item the sentence's sufficient statistics (n-gram
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..languages.codes import script
-from .base import CountMetric, _missing
+from .base import CountMetric, generated_text
 from .scripts import HAN, JAPANESE, WITHOUT_SPACES
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class SacreBleuMetric(CountMetric):
 
     def statistics(self, hypothesis, gold, language: str) -> np.ndarray:
         """One sentence's sufficient statistics against its references (an error row: no hypothesis)."""
-        hyp = "" if _missing(hypothesis) else str(hypothesis)
+        hyp = generated_text(hypothesis) or ""
         refs = references_of(gold)
         if not refs:
             raise ValueError(f"{self.name}: an item has no reference translation")
