@@ -68,11 +68,15 @@ class HubSource(BaseModel):
     ``config`` may contain ``{lang}`` (the language's hub code: ``languages`` below, else the
     local code) and ``{language}`` (canonical). ``filter`` keeps rows whose ``path`` starts with
     ``startswith`` (same placeholders) — for hubs that put all languages in one config.
+    ``data_dir`` (same placeholders, and ``{variant}``) reads one folder of the repo instead of a
+    config: the Hub's Parquet export (``refs/convert/parquet``: ``<config>/<split>/0000.parquet``)
+    of a dataset whose main branch holds a loading script, which ``datasets`` no longer runs.
     """
 
     model_config = ConfigDict(extra="forbid")
     id: str
     config: str | None = None
+    data_dir: str | None = None
     revision: str | None = None
     split_map: dict[str, str] = Field(default_factory=dict)
     languages: dict[str, str] = Field(default_factory=dict)
