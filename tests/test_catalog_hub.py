@@ -9,6 +9,7 @@ import pytest
 datasets = pytest.importorskip("datasets")
 from datasets import ClassLabel, Dataset, Features, Sequence, Value  # noqa: E402
 
+from helpers.hub_mirror import offline_mirror  # noqa: E402
 from xling.tasks import get_task  # noqa: E402
 
 
@@ -26,13 +27,7 @@ def hub_repo(root, repo, config, split, rows, features):
 
 @pytest.fixture
 def mirror(tmp_path, monkeypatch):
-    root = tmp_path / "hub"
-    monkeypatch.setenv("XLING_HUB_MIRROR", str(root))
-    monkeypatch.delenv("XLING_DATA_DIR", raising=False)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    return root
+    return offline_mirror(tmp_path, monkeypatch)
 
 
 def test_xnli_from_hub_layout_class_labels_and_limit(mirror):

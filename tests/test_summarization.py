@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from helpers import scripted_lm
+from helpers.hub_mirror import offline_mirror
 from xling import evaluate
 from xling.errors import UserError
 from xling.models.base import ItemError
@@ -35,13 +36,7 @@ def parquet_export(root, repo, folder, split, rows: dict):
 
 @pytest.fixture
 def mirror(tmp_path, monkeypatch):
-    root = tmp_path / "hub"
-    monkeypatch.setenv("XLING_HUB_MIRROR", str(root))
-    monkeypatch.delenv("XLING_DATA_DIR", raising=False)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    return root
+    return offline_mirror(tmp_path, monkeypatch)
 
 
 @pytest.fixture
