@@ -67,6 +67,9 @@ NOT_APPLICABLE: dict[str, str] = {
     "in different languages: tags do not align across languages",
     "extractive_qa": "an answer is a span of the language's own context: answers in two languages are "
     "different strings even when they mean the same",
+    "generative_qa": "an answer is free text in the question's language: answers in two languages are "
+    "different strings even when they mean the same",
+    "summarization": "a summary is free text in its own language, not an answer two languages can agree on",
     "sts": "a prediction is a similarity score, not a categorical answer two languages can agree on",
     "retrieval": "a prediction is the rank of the relevant passage among the language's own passages, "
     "not an answer shared across languages",
