@@ -221,7 +221,7 @@ def test_online_loading_asks_datasets_for_the_pinned_commit(monkeypatch):
     monkeypatch.delenv("XLING_DATA_DIR", raising=False)
     calls = []
 
-    def fake_load_dataset(path, name=None, *, split, revision, streaming):
+    def fake_load_dataset(path, name=None, *, split, revision, streaming, data_dir=None):
         calls.append((path, name, split, revision, streaming))
         return Dataset.from_dict(
             {"premise": ["p"], "hypothesis": ["h"], "label": [0]},

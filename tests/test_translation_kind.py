@@ -322,10 +322,12 @@ def test_score_row_extras_count_only_judged_outputs_of_answered_rows():
 
 
 def test_mt_metrics_read_a_record_output_and_score_a_zeroed_one_as_empty():
-    from xling.scoring.mt import CHRF_PP, hypothesis_text
+    from xling.scoring.base import generated_text
+    from xling.scoring.mt import CHRF_PP
 
     record = {"output": "Habari ya asubuhi", "raw": "<think>x</think>Habari ya asubuhi\nmore"}
-    assert hypothesis_text(record) == "Habari ya asubuhi" and hypothesis_text(None) == ""
+    assert generated_text(record) == "Habari ya asubuhi" and generated_text(None) is None
+    assert generated_text(record | {"zeroed": "wrong language"}) == ""
     assert CHRF_PP.sentence_score(record, "Habari ya asubuhi", "swh_Latn") == 100.0
     assert CHRF_PP.sentence_score(record | {"zeroed": "wrong language"}, "Habari ya asubuhi", "swh_Latn") == 0.0
 

@@ -44,6 +44,8 @@ class Words(BaseModel):
     premise: str | None = None
     hypothesis: str | None = None
     sentence: str | None = None
+    article: str | None = None
+    summary: str | None = None
 
 
 class Connectors(BaseModel):
@@ -67,6 +69,8 @@ class Instructions(BaseModel):
     copa_cause: str | None = None
     copa_effect: str | None = None
     math: str | None = None
+    open_qa: str | None = None  # closed-book QA: no context passage
+    summary: str | None = None  # "{language}": the summary's language, by name
 
 
 class LexiconFile(BaseModel):

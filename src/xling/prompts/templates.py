@@ -20,7 +20,7 @@ from .lexicon import Lexicon, lexicon
 PROMPT_LANGUAGES = ("en", "native")
 SHOT_LANGUAGES = ("source", "target")
 CHAT_MODES = ("auto", "off")
-FAMILIES = ("nli", "paraphrase", "copa", "choice", "qa", "math")
+FAMILIES = ("nli", "paraphrase", "copa", "choice", "qa", "math", "open_qa", "summary")
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 
 
@@ -114,6 +114,10 @@ def family_of(kind: str, task_options: Any, labels: Sequence[str] | None, item: 
         return "math"
     if kind == "extractive_qa":
         return "qa"
+    if kind == "generative_qa":
+        return "open_qa"
+    if kind == "summarization":
+        return "summary"
     if kind == "multiple_choice":
         if (
             item is not None
@@ -177,18 +181,25 @@ def body(family: str, item_fields: dict, lex: Lexicon) -> str:
         return "\n".join(parts)
     if family == "qa":
         return f"{lex.word('context')}: {f['context']}\n{lex.word('question')}: {f['question']}"
+    if family == "open_qa":
+        return f"{lex.word('question')}: {f['question']}"
+    if family == "summary":
+        return f"{lex.word('article')}: {f['text']}"
     if family == "math":
         return f"{lex.word('question')}: {f['question']}"
     raise UserError(f"unknown prompt family {family!r}")
 
 
-def instruction(family: str, lex: Lexicon) -> str | None:
+def instruction(family: str, lex: Lexicon, **fill: str) -> str | None:
+    """The family's instruction; ``fill``: values for its placeholders (a summary's ``language``)."""
     if family == "copa":
         return None  # the question line of each item carries it
-    return lex.instruction(family)
+    return lex.instruction(family, **fill)
 
 
 def answer_prefix(family: str, lex: Lexicon) -> str:
+    if family == "summary":
+        return f"{lex.word('summary')}:"
     return f"{lex.step_by_step}:" if family == "math" else f"{lex.word('answer')}:"
 
 
@@ -198,7 +209,7 @@ def gold_answer(family: str, item: Item, lex: Lexicon, keys: dict[str, str]) -> 
         return lex.label(keys[str(item.gold)])
     if family in ("copa", "choice"):
         return lex.option_letters[int(item.gold)]
-    if family == "qa":
+    if family in ("qa", "open_qa", "summary"):
         golds = item.gold if isinstance(item.gold, list) else [item.gold]
         return str(golds[0])
     if family == "math":
@@ -210,9 +221,11 @@ def gold_answer(family: str, item: Item, lex: Lexicon, keys: dict[str, str]) -> 
 def build(
     family: str, item: Item, fields: dict, lex: Lexicon, demos: Sequence[tuple[Item, dict]], keys: dict[str, str]
 ) -> Prompt:
-    """A prompt for ``item`` (with ``fields``, possibly translated) and its demonstrations."""
+    """A prompt for ``item`` (with ``fields``, possibly translated) and its demonstrations; a
+    summary is asked for in ``fields["summary_language"]`` (cross-lingual) or the item's language."""
+    fill = {"language": language_name(fields.get("summary_language") or item.language)} if family == "summary" else {}
     return Prompt(
-        instruction=instruction(family, lex),
+        instruction=instruction(family, lex, **fill),
         demos=[(body(family, f, lex), gold_answer(family, d, lex, keys)) for d, f in demos],
         body=body(family, fields, lex),
         answer_prefix=answer_prefix(family, lex),

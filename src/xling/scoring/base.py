@@ -30,6 +30,21 @@ def _is_error(err) -> bool:
     return not _missing(err)
 
 
+def generated_text(prediction) -> str | None:
+    """The scored text of a generation: a generation kind's record (``{"output": ...}``) gives its
+    ``output`` (empty when the record was scored as 0, e.g. for being in the wrong language); a
+    plain string is itself; an error row's missing prediction is None."""
+    if _missing(prediction):
+        return None
+    if isinstance(prediction, dict):
+        return "" if prediction.get("zeroed") else prediction.get("output")
+    return str(prediction)
+
+
+def _or_stored(value: float | None, stored: float) -> float:
+    return stored if value is None else value
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric that is the mean of per-item scores (accuracy, P@1, EM, token F1...)."""
@@ -41,18 +56,20 @@ class Metric:
     name: str
     description: str
     scale: float = 100.0
-    # Per-item score from a row's prediction and gold; None: the row's stored ``score``.
-    item_score: Callable[[object, object], float] | None = None
+    # Per-item score from a row's prediction and gold; None (or an item_score that returns None
+    # for a row): the row's stored ``score``.
+    item_score: Callable[[object, object], float | None] | None = None
 
     def item_scores(self, rows: pd.DataFrame) -> np.ndarray:
         """Per-item scores of the rows; error rows score 0."""
+        stored = rows["score"].to_numpy(dtype=float)
         if self.item_score is None:
-            values = rows["score"].to_numpy(dtype=float)
+            values = stored
         else:
             values = np.array(
                 [
-                    np.nan if _is_error(err) else self.item_score(p, g)
-                    for p, g, err in zip(rows["prediction"], rows["gold"], rows["error"])
+                    np.nan if _is_error(err) else _or_stored(self.item_score(p, g), s)
+                    for p, g, err, s in zip(rows["prediction"], rows["gold"], rows["error"], stored)
                 ],
                 dtype=float,
             )

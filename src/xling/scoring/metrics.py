@@ -35,6 +35,16 @@ def _present(value) -> bool:
     return not (_missing(value) or value == "")
 
 
+def _qa_part(key: str):
+    """A QA row's ``em`` or ``f1`` from its prediction record (generation kinds store both);
+    None for rows that store only the task metric's value as their score."""
+
+    def item_score(prediction, gold) -> float | None:
+        return prediction.get(key) if isinstance(prediction, dict) else None
+
+    return item_score
+
+
 def _mining_f1(preds: np.ndarray, golds: np.ndarray) -> float:
     """BUCC-style F1 of mined pairs: a prediction is the mined target id (None: no pair kept),
     gold the true target id (None: the sentence has no translation)."""
@@ -101,8 +111,16 @@ METRICS: dict[str, Metric] = {
             "ndcg@10", "nDCG@10 with the item's own passage as the one relevant passage, x100", item_score=_ndcg_at_10
         ),
         Metric("mrr@10", "mean reciprocal rank of the relevant passage, cut at 10, x100", item_score=_mrr_at_10),
-        Metric("em", "QA exact match against any gold answer after the task's normalisation (squad or mlqa), x100"),
-        Metric("f1", "QA token F1 against the best-matching gold answer after the task's normalisation, x100"),
+        Metric(
+            "em",
+            "QA exact match against any gold answer after the task's normalisation (squad or mlqa), x100",
+            item_score=_qa_part("em"),
+        ),
+        Metric(
+            "f1",
+            "QA token F1 against the best-matching gold answer after the task's normalisation, x100",
+            item_score=_qa_part("f1"),
+        ),
         CountMetric(
             "entity_f1",
             "seqeval micro F1 over the entities of all sentences (IOB2), x100",

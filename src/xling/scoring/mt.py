@@ -1,7 +1,7 @@
 """Machine-translation metrics through sacreBLEU: chrF++ (the primary one), chrF and BLEU.
 
 What a translation kind stores: the prediction is the hypothesis string or a generation record
-whose ``output`` is the hypothesis (``None`` on an error row; see :func:`hypothesis_text`), the
+whose ``output`` is the hypothesis (``None`` on an error row; :func:`.base.generated_text`), the
 gold the reference string or a list of references. The target language is the row's
 ``language`` unless the gold names it (for a direction into another language than the unit's):
 ``{"references": [...], "language": "eng_Latn"}`` (:func:`translation_gold` builds it).
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..languages.codes import script
-from .base import CountMetric, _missing
+from .base import CountMetric, generated_text
 from .scripts import HAN, JAPANESE, WITHOUT_SPACES
 
 if TYPE_CHECKING:
@@ -62,14 +62,6 @@ def bleu_tokenizer(language: str) -> str:
     if code in JAPANESE:
         return "ja-mecab" if _mecab_available() else "char"
     return "char" if code in WITHOUT_SPACES else "13a"
-
-
-def hypothesis_text(prediction) -> str:
-    """The text a prediction scores: the string itself, or a generation record's ``output``
-    (empty when the record was scored as 0, e.g. for being in the wrong language; an error row: empty)."""
-    if isinstance(prediction, dict):
-        return "" if prediction.get("zeroed") else str(prediction.get("output") or "")
-    return "" if _missing(prediction) else str(prediction)
 
 
 def translation_gold(references: str | list[str], language: str) -> dict:
@@ -122,7 +114,7 @@ class SacreBleuMetric(CountMetric):
 
     def statistics(self, hypothesis, gold, language: str) -> np.ndarray:
         """One sentence's sufficient statistics against its references (an error row: no hypothesis)."""
-        hyp = hypothesis_text(hypothesis)
+        hyp = generated_text(hypothesis) or ""
         refs = references_of(gold)
         if not refs:
             raise ValueError(f"{self.name}: an item has no reference translation")

@@ -31,6 +31,7 @@ _CJK = re.compile(r"[\u4e00-\u9fa5]")
 SEGMENTATIONS = ("whitespace", "mixed", "character")
 SCORERS = ("squad", "mlqa")
 DEFAULT_SCORER = "mlqa"  # for a task that does not name one: language-aware
+QA_KINDS = ("extractive_qa", "generative_qa")  # the task kinds scored by EM/F1
 _SQUAD_PUNCT = frozenset(string.punctuation)
 _SQUAD_ARTICLES = re.compile(r"\b(a|an|the)\b")
 
@@ -78,7 +79,7 @@ def _mixed_segmentation(text: str) -> list[str]:
 
 def scorer_of(spec) -> str | None:
     """The answer normalisation a task's QA scores use (``None`` for a task that is not QA)."""
-    if spec.kind != "extractive_qa":
+    if spec.kind not in QA_KINDS:
         return None
     return spec.options.qa_normalisation
 

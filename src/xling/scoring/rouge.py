@@ -15,7 +15,8 @@ languages, and their ROUGE moves with their dictionaries, so xling scores charac
 and the same rule for every such script, but not comparable with XL-Sum's published numbers for
 those languages.
 
-A prediction is the generated text (``None`` on an error row, which scores 0), the gold the
+A prediction is the generated text or a generation kind's record of it (its ``output``; ``None``
+on an error row, which scores 0), the gold the
 reference text or a list of references (the best F1 over them counts, as ``score_multi`` does).
 """
 
@@ -26,7 +27,7 @@ from functools import cache, partial
 
 import regex
 
-from .base import Metric, _missing
+from .base import Metric, generated_text
 from .scripts import UNICODE_WITHOUT_SPACES
 
 ROUGE_TYPES = ("rouge1", "rouge2", "rougeL")
@@ -76,11 +77,13 @@ def _scorer():
 
 
 def rouge_f1(prediction, gold, rouge_type: str) -> float:
-    """ROUGE F1 (0-1) of one prediction against its reference(s); 0 for no prediction."""
-    if _missing(prediction):
+    """ROUGE F1 (0-1) of one prediction (its text, or a generation record's ``output``) against its
+    reference(s); 0 for no prediction."""
+    text = generated_text(prediction)
+    if text is None:
         return 0.0
     references = [gold] if isinstance(gold, str) else list(gold)
-    return float(_scorer().score_multi(references, str(prediction))[rouge_type].fmeasure)
+    return float(_scorer().score_multi(references, text)[rouge_type].fmeasure)
 
 
 ROUGE_METRICS = tuple(

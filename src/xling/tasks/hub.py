@@ -60,14 +60,18 @@ def iter_hub_rows(
         ) from exc
     hub_code = hub.languages.get(language, code)
     config = hub.config.format(lang=hub_code, language=language, variant=variant or "") if hub.config else None
+    folder = {}
+    if hub.data_dir:
+        folder["data_dir"] = hub.data_dir.format(lang=hub_code, language=language, variant=variant or "")
     # a union (train+dev+test) maps part by part; `datasets` concatenates `a+b` splits itself
     hub_split = "+".join(hub.split_map.get(part, part) for part in split.split("+"))
     path, revision = hub_location(hub)
     try:
-        ds = datasets.load_dataset(path, config, split=hub_split, revision=revision, streaming=True)
+        ds = datasets.load_dataset(path, config, split=hub_split, revision=revision, streaming=True, **folder)
     except (FileNotFoundError, ValueError, ConnectionError, OSError) as exc:
+        where = f"folder {folder['data_dir']!r}" if folder else f"config {config!r}"
         raise UserError(
-            f"cannot load {hub.id} (config {config!r}, split {hub_split!r}) from the Hugging Face Hub: {exc}",
+            f"cannot load {hub.id} ({where}, split {hub_split!r}) from the Hugging Face Hub: {exc}",
             hint="offline? pass --data-dir with a local copy of the release (`xling tasks show NAME` shows its layout)",
         ) from exc
     labels = _class_label_names(getattr(ds, "features", None))

@@ -69,7 +69,11 @@ def _raw_rows(
     for p in (path, kwargs.get("pivot_path")):
         if p is not None:
             provenance.note_file(task, p)
-    return str(path), READERS[local.format](path, **kwargs)
+    rows = READERS[local.format](path, **kwargs)
+    if local.filter is not None:
+        flt, code = local.filter, task.code(language)
+        rows = (r for r in rows if isinstance(r, BadRow) or flt.keeps(r.record, code, language))
+    return str(path), rows
 
 
 def _bad(task: Task, source: str, row: BadRow) -> None:

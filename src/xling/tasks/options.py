@@ -95,7 +95,9 @@ class MultipleChoiceOptions(LoglikOptions):
     pass
 
 
-class ExtractiveQAOptions(FineTuneOptions, PromptOptions):
+class QAScoringOptions(TaskOptions):
+    """How QA answers are compared with the gold ones (EM/F1)."""
+
     qa_normalisation: str = DEFAULT_SCORER
 
     @field_validator("qa_normalisation")
@@ -107,6 +109,21 @@ class ExtractiveQAOptions(FineTuneOptions, PromptOptions):
                 " (squad: the SQuAD v1.1 script; mlqa: the MLQA script's per-language rules)"
             )
         return value
+
+
+class ExtractiveQAOptions(FineTuneOptions, PromptOptions, QAScoringOptions):
+    pass
+
+
+class GenerativeQAOptions(PromptOptions, QAScoringOptions):
+    """Closed-book QA by generation."""
+
+
+class SummarizationOptions(PromptOptions):
+    """Summaries by generation. ``max_article_chars``: the article is cut to its first N
+    characters before prompting (None: never cut); each prediction records the cut."""
+
+    max_article_chars: int | None = Field(4000, ge=1)
 
 
 class MathOptions(PromptOptions):
@@ -154,6 +171,8 @@ OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
     "pair_classification": PairClassificationOptions,
     "multiple_choice": MultipleChoiceOptions,
     "extractive_qa": ExtractiveQAOptions,
+    "generative_qa": GenerativeQAOptions,
+    "summarization": SummarizationOptions,
     "math": MathOptions,
     "sequence_labelling": SequenceLabellingOptions,
     "bitext_retrieval": BitextRetrievalOptions,
@@ -179,7 +198,10 @@ __all__ = [
     "ClassificationOptions",
     "PairClassificationOptions",
     "MultipleChoiceOptions",
+    "QAScoringOptions",
     "ExtractiveQAOptions",
+    "GenerativeQAOptions",
+    "SummarizationOptions",
     "MathOptions",
     "SequenceLabellingOptions",
     "BitextRetrievalOptions",

@@ -68,11 +68,15 @@ class HubSource(BaseModel):
     ``config`` may contain ``{lang}`` (the language's hub code: ``languages`` below, else the
     local code) and ``{language}`` (canonical). ``filter`` keeps rows whose ``path`` starts with
     ``startswith`` (same placeholders) — for hubs that put all languages in one config.
+    ``data_dir`` (same placeholders, and ``{variant}``) reads one folder of the repo instead of a
+    config: the Hub's Parquet export (``refs/convert/parquet``: ``<config>/<split>/0000.parquet``)
+    of a dataset whose main branch holds a loading script, which ``datasets`` no longer runs.
     """
 
     model_config = ConfigDict(extra="forbid")
     id: str
     config: str | None = None
+    data_dir: str | None = None
     revision: str | None = None
     split_map: dict[str, str] = Field(default_factory=dict)
     languages: dict[str, str] = Field(default_factory=dict)
@@ -91,6 +95,29 @@ class HubSource(BaseModel):
         return value
 
 
+class RowFilter(BaseModel):
+    """Keep the rows whose top-level ``path`` equals ``equals`` or starts with ``startswith``; both
+    may hold ``{lang}`` (the dataset's code of the language) and ``{language}`` (canonical). For a
+    release that keeps every language in one file (XOR-TyDi's ``lang`` column)."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    equals: str | None = None
+    startswith: str | None = None
+
+    @model_validator(mode="after")
+    def _one_test(self):
+        if (self.equals is None) == (self.startswith is None):
+            raise ValueError("a filter needs exactly one of 'equals' and 'startswith'")
+        return self
+
+    def keeps(self, record: dict, code: str, language: str) -> bool:
+        value = str(record.get(self.path, ""))
+        if self.equals is not None:
+            return value == self.equals.format(lang=code, language=language)
+        return value.startswith(self.startswith.format(lang=code, language=language))
+
+
 class LocalSource(BaseModel):
     """The release's file layout, relative to a data root.
 
@@ -98,7 +125,8 @@ class LocalSource(BaseModel):
     ``{split}`` and, for tasks with a variant axis, ``{variant}``. ``root`` is ``data-dir`` (the
     user's ``--data-dir``), ``task-file`` (next to the YAML) or ``package:<pkg>/<dir>``.
     ``files`` overrides the path for single languages and splits (``{eng_Latn: {train: ...}}``);
-    a language listed there has exactly those splits.
+    a language listed there has exactly those splits. ``filter`` keeps one language's rows of a
+    file shared by all (:class:`RowFilter`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -114,6 +142,7 @@ class LocalSource(BaseModel):
     records: str | None = None
     explode: str | None = None
     files: dict[str, dict[str, str]] = Field(default_factory=dict)
+    filter: RowFilter | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("format")
@@ -391,6 +420,8 @@ KINDS_VOCABULARY = (
     "pair_classification",
     "multiple_choice",
     "extractive_qa",
+    "generative_qa",
+    "summarization",
     "math",
     "sequence_labelling",
     "bitext_retrieval",

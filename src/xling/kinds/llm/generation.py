@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import ClassVar
 
+from ...calls.lm import Generation
 from ...errors import UserError
 from ...models.base import Backend, Capability, ItemError
 from ...prompts import templates as T
@@ -36,6 +37,7 @@ class GenerationKind(Kind):
     needs = Capability.GENERATE
     max_tokens: ClassVar[int] = 24
     supports_translation: ClassVar[bool] = True
+    supports_xlt: ClassVar[bool] = True
 
     def __init__(self):
         config = RunConfig()
@@ -57,6 +59,12 @@ class GenerationKind(Kind):
                     f"protocol {s.protocol} is not available for task {task.name!r} (kind {self.name}): "
                     "its gold answers are spans of the original text",
                     hint="use --protocol direct or xlt for this task",
+                )
+            if s.protocol == "xlt" and not self.supports_xlt:
+                raise UserError(
+                    f"protocol xlt is not available for task {task.name!r} (kind {self.name}): "
+                    "its answers are free text in the item's language",
+                    hint="use --protocol direct for this task",
                 )
             if s.protocol == "translate-test":
                 self.translation.check(task, languages)
@@ -80,6 +88,7 @@ class GenerationKind(Kind):
             if translated
             else ([it.fields for it in items], [None] * len(items))
         )
+        fields = [f if err is not None else self.prepare(f) for f, err in zip(fields, errors, strict=True)]
         prompt_language = src if translated else unit.language
         lex = setting.prompt.lexicon_for(prompt_language)
         family = T.family_of(task.spec.kind, task.spec.options, task.spec.labels, items[0])
@@ -119,14 +128,21 @@ class GenerationKind(Kind):
                     Prediction(it.split, it.item_id, it.parallel_id, None, it.gold, None, f"model call failed: {out}")
                 )
                 continue
-            text, thinking = strip_thinking(out.text, self.output.markers)
-            if xlt:
-                text = _after_last(text, [p.meta["final_marker"], "Answer:", "Final answer:"])
-            if fam != "math":
-                text = _first_line(text)  # the answer line; what a model adds after it is not read
+            read = self.read(out, it, f, unit.language)
+            thinking = 0
+            if read is not None:
+                text = read["output"]
+            else:
+                text, thinking = strip_thinking(out.text, self.output.markers)
+                if xlt:
+                    text = _after_last(text, [p.meta["final_marker"], "Answer:", "Final answer:"])
+                if fam != "math":
+                    text = _first_line(text)  # the answer line; what a model adds after it is not read
             score_lex = lexicon(unit.language) if xlt else lex  # XLT answers in the item's language
             ex, score, extra = self.score(fam, it, text, f, score_lex, keys, unit.language, prompt_language)
-            record = ex.as_dict(out.text) | extra
+            record = (ex.as_dict(out.text) if read is None else read) | extra
+            if read is not None and self.output.zeroes(record):
+                score = 0.0
             if thinking:
                 record["thinking_chars"] = thinking
             if out.max_tokens_hit:
@@ -137,6 +153,16 @@ class GenerationKind(Kind):
                 record["input"] = {k: f[k] for k in TEXT_FIELDS if k in f}
             preds.append(Prediction(it.split, it.item_id, it.parallel_id, record, it.gold, score))
         return preds
+
+    def prepare(self, fields: dict) -> dict:
+        """An item's fields as the prompt shows them (a kind may shorten a long text)."""
+        return fields
+
+    def read(self, out: Generation, item: Item, fields: dict, language: str) -> dict | None:
+        """The record of a free-text output (:func:`.outputs.record` with the run's thinking markers:
+        ``output`` is what ``score`` gets); None: the answer is read from the raw text by its
+        family's rule (answer line, XLT marker) and recorded as the extracted answer."""
+        return None
 
     def stop(self, lex: Lexicon, chat: bool) -> list[str]:
         """Plain prompts stop at the end of the answer line; a chat model ends its own turn (and
