@@ -231,6 +231,8 @@ def test_kinds_fields_follow_the_shared_vocabulary(shared_data):
         "bitext_retrieval": {"text"},
         "sts": {"text1", "text2"},
         "many_to_many_retrieval": {"text"},
+        "open_ended": {"turns", "category"},
+        "judge_validity": {"instruction", "response", "reference", "rubric"},
     }
     for t in list_tasks(shared_data):
         lang = t.languages[0] if t.name != "belebele" else "eng_Latn"
