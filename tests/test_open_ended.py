@@ -35,6 +35,13 @@ def _prompts(lang: str) -> list[dict]:
         return {"name": name, "type": "single", "system_prompt": f"{SYSTEM[lang]} {name}", "prompt_template": template}
 
     return [
+        one("pair-v2", "Q: {question}\nA: {answer_a}\nB: {answer_b}"),
+        one("pair-math-v1", "Q: {question}\nREF: {ref_answer_1}\nA: {answer_a}\nB: {answer_b}"),
+        one("pair-v2-multi-turn", "A1: {answer_a_1}\nA2: {answer_a_2}\nB1: {answer_b_1}\nB2: {answer_b_2}"),
+        one(
+            "pair-math-v1-multi-turn",
+            "REF2: {ref_answer_2}\nA1: {answer_a_1}\nA2: {answer_a_2}\nB1: {answer_b_1}\nB2: {answer_b_2}",
+        ),
         one("single-v1", "Q: {question}\nA: {answer}"),
         one("single-math-v1", "Q: {question}\nREF: {ref_answer_1}\nA: {answer}"),
         one("single-v1-multi-turn", "Q1: {question_1}\nA1: {answer_1}\nQ2: {question_2}\nA2: {answer_2}"),
@@ -338,3 +345,52 @@ def test_cia_recon_reader_on_the_release(shared_data):
     assert sum("response" in it.fields for it in items) == 2473  # the release leaves 27 cells empty
     assert {it.gold for it in items} == {1.0, 2.0, 3.0, 4.0, 5.0}
     assert {it.split for it in items} == {"biggen", "remaining"}
+
+
+# --- pairwise between two runs -------------------------------------------------------------------
+def test_pairwise_judges_both_orders_and_counts_inconsistent_verdicts(tmp_path, mt_bench, lm):
+    from click.testing import CliRunner
+
+    from xling.cli import main
+
+    lm.script = script(answer=lambda p: "GOOD answer")
+    run(tmp_path, mt_bench, name="a")
+    lm.script = script(answer=lambda p: "poor answer")
+    evaluate(
+        "scripted",
+        tasks=["mt_bench_x"],
+        languages=["eng_Latn"],
+        data_dir=mt_bench,
+        output=tmp_path / "b",
+        model_options={"variant": "b"},
+        judge={"spec": "scripted"},
+    )
+
+    def verdict(p):
+        if "pair-math" in p:
+            return "Both fine. [[A]]"  # always the first answer: position bias
+        first = p.split("A: ", 1)[1] if "A: " in p else p.split("A1: ", 1)[1]
+        return "[[A]]" if first.startswith("GOOD") else "[[B]]"
+
+    lm.script = script(verdict=verdict)
+    lm.seen.clear()
+    got = CliRunner().invoke(
+        main,
+        ["judge", "--pairwise", str(tmp_path / "a"), str(tmp_path / "b"), "--judge", "scripted"]
+        + ["--data-dir", str(mt_bench)],
+    )
+    assert got.exit_code == 0, got.output
+    result = json.loads((tmp_path / "a" / "pairwise.json").read_text())
+    assert [(t["turn"], t["wins"], t["ties"], t["losses"], t["inconsistent"]) for t in result["tallies"]] == [
+        (1, 1, 1, 0, 1),
+        (2, 1, 1, 0, 1),
+    ]
+    assert result["tallies"][0]["win_rate"] == pytest.approx(0.75)
+    judged = [p for p in lm.seen if p.startswith("Judge (en). pair-v2\n")]
+    assert sorted(judged) == [
+        "Judge (en). pair-v2\n\nQ: Write a poem about rain.\nA: GOOD answer\nB: poor answer",
+        "Judge (en). pair-v2\n\nQ: Write a poem about rain.\nA: poor answer\nB: GOOD answer",
+    ]
+    assert any("REF: five" in p for p in lm.seen)
+    math = next(d for d in result["details"] if d["item_id"] == "2_EN" and d["turn"] == 1)
+    assert (math["a_first"], math["a_second"]) == ("A", "A")

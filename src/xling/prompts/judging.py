@@ -120,6 +120,31 @@ def single_values(questions: list[str], answers: list[str], references: list[str
     }
 
 
+def pair_prompt_name(category: str, turn: int) -> str:
+    """MT-Bench's pairwise prompt for a category and turn (1 or 2)."""
+    name = "pair-math-v1" if category in REFERENCE_CATEGORIES else "pair-v2"
+    return name if turn == 1 else f"{name}-multi-turn"
+
+
+def pair_values(
+    questions: list[str], answers_a: list[str], answers_b: list[str], references: list[str] | None, turn: int
+) -> dict:
+    """The fields of MT-Bench's pairwise templates for ``turn``: assistant A's and B's answers."""
+    refs = list(references or []) + ["", ""]
+    if turn == 1:
+        return {"question": questions[0], "answer_a": answers_a[0], "answer_b": answers_b[0], "ref_answer_1": refs[0]}
+    return {
+        "question_1": questions[0],
+        "question_2": questions[1],
+        "answer_a_1": answers_a[0],
+        "answer_a_2": answers_a[1],
+        "answer_b_1": answers_b[0],
+        "answer_b_2": answers_b[1],
+        "ref_answer_1": refs[0],
+        "ref_answer_2": refs[1],
+    }
+
+
 RUBRIC_PROMPT = JudgePrompt(
     "rubric-v1",
     "You are a fair judge assistant tasked with providing clear, objective feedback based on specific criteria, "

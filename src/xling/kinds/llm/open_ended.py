@@ -179,8 +179,7 @@ class OpenEnded(Kind):
         )
 
     def _prompts_file(self, task: Task, language: str) -> Path:
-        lang = task.spec.source_language if self.judge.options.language == "en" else language
-        return task.data_file(task.spec.options.judge_prompts.format(lang=task.code(lang)))
+        return judge_prompts_file(task, language, self.judge.options.language)
 
     def _references(self, task: Task, language: str, items: list[Item], ctx: RunContext) -> dict[str, list[str]]:
         """Reference answers by item id: the ``references`` file's (MT-Bench's
@@ -192,6 +191,12 @@ class OpenEnded(Kind):
             path = name.format(lang=task.code(language))
             from_file = ctx.remember(("references", task.name, path), lambda: read_references(task.data_file(path)))
         return {it.item_id: refs for it in items if (refs := from_file.get(it.item_id) or it.fields.get("reference"))}
+
+
+def judge_prompts_file(task: Task, language: str, judge_language: str) -> Path:
+    """The task's judge prompts for items in ``language``: the source language's (``en``) or its own (``native``)."""
+    lang = task.spec.source_language if judge_language == "en" else language
+    return task.data_file(task.spec.options.judge_prompts.format(lang=task.code(lang)))
 
 
 def read_references(path: Path) -> dict[str, list[str]]:
