@@ -1,0 +1,86 @@
+"""MT-Bench-X end to end with a real judge: llama.cpp's server (started by the project's own
+``python -m xling.models.serve_llamacpp``) serving Gemma-3-270M, as both the answering model and
+the judge, through ``oai-chat:``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import yaml
+
+from xling import evaluate
+from xling.tasks import get_task
+
+pytest.importorskip("xllamacpp")
+pytestmark = [pytest.mark.slow, pytest.mark.data]
+
+
+@pytest.fixture(scope="module")
+def judge_server(gemma_gguf):
+    """``scripts/serve-llamacpp.sh``'s server on a free port; its ``/v1`` URL."""
+    from conftest import _free_port
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xling.models.serve_llamacpp", str(gemma_gguf), "--port", str(port)]
+        + ["--n-ctx", "2048", "--threads", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            pytest.fail(f"the llama.cpp server exited at start: {proc.stdout.read()}")
+    else:
+        proc.kill()
+        pytest.fail("the llama.cpp server did not start within 180 s")
+    yield f"http://127.0.0.1:{port}/v1"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_mt_bench_x_judged_by_a_real_llamacpp_server(tmp_path, shared_data, judge_server):
+    spec = yaml.safe_load(get_task("mt_bench_x").spec_path.read_text("utf-8"))
+    spec["options"] |= {"max_tokens": 24, "judge_max_tokens": 48}  # short answers and verdicts: CPU time
+    task_file = tmp_path / "mt_bench_x.yaml"
+    task_file.write_text(yaml.safe_dump(spec), "utf-8")
+    model = f"oai-chat:{judge_server}#gemma"
+
+    def once(name):
+        return evaluate(
+            model,
+            task_files=[task_file],
+            languages=["deu_Latn"],
+            limit=1,
+            data_dir=shared_data,
+            output=tmp_path / name,
+            judge={"spec": model, "language": "native"},
+        )
+
+    res = once("a")
+    df = res.predictions()
+    assert set(df["language"]) == {"eng_Latn", "deu_Latn"} and len(df) == 2
+    for row in df.itertuples():
+        assert len(row.prediction["turns"]) == 2 and all(t["raw"] for t in row.prediction["turns"])
+        replies = row.prediction["judge"]["replies"]
+        assert all(isinstance(r, str) for r in replies)
+        if row.error is None or row.error != row.error:  # scored: both turns rated 1-10
+            assert all(1 <= r <= 10 for r in row.prediction["ratings"]) and 0 < row.score <= 1
+        else:
+            assert "the judge gave no rating" in row.error or "outside 1-10" in row.error
+    data = json.loads((res.run_dir / "results.json").read_text())
+    judge = data["run"]["tasks"][0]["judge"]
+    assert judge["spec"] == model and set(judge["prompts_sha256"]) == {"eng_Latn", "deu_Latn"}
+    again = json.loads((once("b").run_dir / "results.json").read_text())["run"]["calls"]
+    assert again["model_calls"] == 0 and again["cache_hits"] == again["unique"]  # answers and verdicts cached
