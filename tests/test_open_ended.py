@@ -155,6 +155,17 @@ def test_judge_language_native_uses_the_items_language_prompts_en_the_english_on
     assert set(res.predictions()["setting"]) == {"judge-single/prompt-en"}
 
 
+def test_output_language_is_identified_over_both_turns(tmp_path, mt_bench, lm):
+    english = "The rain falls softly on the quiet town and the children watch it from the window."
+    german = "Der Regen fällt leise auf die ruhige Stadt und die Kinder sehen ihm vom Fenster aus zu."
+    lm.script = script(answer=lambda p: german if "rhyme" in p or "Reimen" in p else english)
+    df = by_id(run(tmp_path, mt_bench, ["deu_Latn"]))
+    en, de = df.loc["1_EN", "prediction"], df.loc["1_DE", "prediction"]
+    assert en["output_language"]["expected"] == "eng" and de["output_language"]["expected"] == "deu"
+    assert [t["output_language"]["detected"] for t in de["turns"]] == ["eng", "deu"]
+    assert de["output_language"]["wrong_language"] is not None
+
+
 def test_score_is_the_mean_turn_rating_over_ten(tmp_path, mt_bench, lm):
     lm.script = script(verdict=lambda p: "[[9]]" if "Now make it rhyme" in p else "Rating: 6/10")
     df = by_id(run(tmp_path, mt_bench))

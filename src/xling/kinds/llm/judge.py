@@ -26,19 +26,23 @@ class Judge:
         self.options = options
         self._backend: Backend | None = None
 
+    def check(self, task: str) -> None:
+        """A UserError when the run names no judge, a CapabilityError when its backend cannot
+        generate text: before any model is loaded or called."""
+        from ...models.registry import BACKENDS, parse_model_spec
+
+        spec = check_judge_given(self.options, task)
+        offers = BACKENDS[parse_model_spec(spec)[0]].capabilities
+        _require_generate(spec, offers)
+
     def backend(self, task: str) -> Backend:
-        """The judge model; a CapabilityError when it cannot generate text."""
+        """The judge model, loaded on first use."""
         if self._backend is None:
             from ...models.registry import load_model
 
             spec = check_judge_given(self.options, task)
             backend = load_model(spec, self.options.options)
-            if Capability.GENERATE not in backend.capabilities:
-                have = ", ".join(sorted(backend.capabilities)) or "nothing"
-                raise CapabilityError(
-                    f"judge {spec!r} cannot generate text (it offers {have}); a judge writes its verdict",
-                    hint="name a generate-capable model as --judge (oai-chat:, hf:, llamacpp:)",
-                )
+            _require_generate(spec, backend.capabilities)
             self._backend = backend
         return self._backend
 
@@ -55,6 +59,15 @@ class Judge:
         """What a prediction records of the judge."""
         backend = self.backend(task)
         return {"spec": backend.spec, "fingerprint": backend.fingerprint(), "language": self.options.language}
+
+
+def _require_generate(spec: str, offers) -> None:
+    if Capability.GENERATE not in offers:
+        have = ", ".join(sorted(offers)) or "nothing"
+        raise CapabilityError(
+            f"judge {spec!r} cannot generate text (it offers {have}); a judge writes its verdict",
+            hint="name a generate-capable model as --judge (oai-chat:, hf:, llamacpp:)",
+        )
 
 
 def render(backend: Backend, request: str) -> str:

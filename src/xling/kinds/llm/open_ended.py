@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 from ...errors import DataError
+from ...languages.identify import output_language
 from ...models.base import Capability, ItemError
 from ...prompts import judging
 from ...tasks import Task
@@ -49,12 +50,14 @@ class OpenEnded(Kind):
         self.setting = f"judge-{config.judge.mode}/prompt-{config.judge.language}"
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        self.judge.backend(task.name)  # a missing judge, or one that cannot generate, stops the run here
+        self.judge.check(task.name)  # a missing judge, or one that cannot generate, stops the run here
         return [Unit(task.name, self.setting, lang) for lang in languages]
 
     def recorded(self, task: Task, languages: list[str]) -> dict:
-        """The judge (spec, fingerprint, mode, prompt language) and the sha256 of every judge prompt used."""
-        judge = self.judge.info(task.name) | {"mode": self.judge.options.mode}
+        """The judge (spec, mode, prompt language) and the sha256 of every judge prompt used; its
+        fingerprint is in every prediction (``judge.fingerprint``)."""
+        options = self.judge.options
+        judge = {"spec": options.spec, "language": options.language, "mode": options.mode}
         if self.judge.options.mode == "rubric":
             judge["prompts_sha256"] = {judging.RUBRIC_PROMPT.name: judging.RUBRIC_PROMPT.sha256}
         else:
@@ -95,7 +98,7 @@ class OpenEnded(Kind):
         )
         info = self.judge.info(task.name)
         return [
-            self._prediction(it, answers[i], failed[i], references.get(it.item_id), replies, i, info)
+            self._prediction(it, unit.language, answers[i], failed[i], references.get(it.item_id), replies, i, info)
             for i, it in enumerate(items)
         ]
 
@@ -125,7 +128,7 @@ class OpenEnded(Kind):
             raise DataError(self._prompts_file(task, language), None, f"no judge prompt {name!r}")
         return prompts[name].render(**judging.single_values(questions, outputs, references, turn + 1))
 
-    def _prediction(self, item, answers, failed, references, replies, i, info) -> Prediction:
+    def _prediction(self, item, language, answers, failed, references, replies, i, info) -> Prediction:
         scale = SCALES[self.judge.options.mode]
         outputs = [a["output"] for a in answers]
         pred = {
@@ -135,10 +138,8 @@ class OpenEnded(Kind):
             "category": item.fields.get("category"),
             "judge": info | {"mode": self.judge.options.mode, "scale": scale},
         }
-        if any("output_language" in a for a in answers):
-            pred["output_language"] = answers[0]["output_language"] | {
-                "turns": [a.get("output_language") for a in answers]
-            }
+        if answers:
+            pred["output_language"] = output_language(pred["output"], language)
         thinking = sum(a.get("thinking_chars", 0) for a in answers)
         if thinking:
             pred["thinking_chars"] = thinking
