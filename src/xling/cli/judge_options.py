@@ -7,6 +7,16 @@ import click
 JUDGE_OPTIONS = ("judge", "judge_option", "judge_language", "judge_mode")
 
 
+JUDGE_OPTION = click.option(
+    "--judge-option", multiple=True, metavar="KEY=VALUE", help="Judge backend option (repeatable)."
+)
+JUDGE_LANGUAGE = click.option(
+    "--judge-language",
+    type=click.Choice(["en", "native"]),
+    help="Judge prompts in English or in each item's language (default en).",
+)
+
+
 def judge_options(f):
     """Decorate a click command with the judge options (read back with :func:`judge_from_cli`)."""
     opts = [
@@ -15,12 +25,8 @@ def judge_options(f):
             metavar="SPEC",
             help="LLM judge of judged tasks: any generate-capable model, e.g. oai-chat:http://127.0.0.1:8080/v1#gemma.",
         ),
-        click.option("--judge-option", multiple=True, metavar="KEY=VALUE", help="Judge backend option (repeatable)."),
-        click.option(
-            "--judge-language",
-            type=click.Choice(["en", "native"]),
-            help="Judge prompts in English or in each item's language (default en).",
-        ),
+        JUDGE_OPTION,
+        JUDGE_LANGUAGE,
         click.option(
             "--judge-mode",
             type=click.Choice(["single", "rubric"]),

@@ -32,14 +32,14 @@ class JudgeValidity(Kind):
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
         return [Unit(task.name, "judge-rubric/prompt-en", lang) for lang in languages]
 
-    def metrics(self, task: Task) -> list[str]:
-        return [task.spec.metric, *(m for m in METRICS if m != task.spec.metric)]
-
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         items = [it for it in ctx.items(task, unit.language, task.spec.eval_split) if it.fields.get("response")]
         prompts = [render(ctx.backend, request(it)) for it in items]
         replies = ctx.lm().generate(prompts, stop=[], max_tokens=task.spec.options.max_tokens)
         return [_prediction(it, reply) for it, reply in zip(items, replies, strict=True)]
+
+    def metrics(self, task: Task) -> list[str]:
+        return [task.spec.metric, *(m for m in METRICS if m != task.spec.metric)]
 
 
 def request(item: Item) -> str:
