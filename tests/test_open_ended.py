@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +16,7 @@ from xling import evaluate
 from xling.errors import CapabilityError, UserError
 from xling.models.base import ItemError
 from xling.prompts.judging import JudgeOptions, rubric_text
+from xling.results import schema
 
 QUESTIONS = {
     "EN": [
@@ -235,6 +237,7 @@ def test_results_record_the_judge_its_language_and_prompt_hashes(tmp_path, mt_be
     lm.script = script()
     res = run(tmp_path, mt_bench, ["eng_Latn", "deu_Latn"], language="native")
     data = json.loads((res.run_dir / "results.json").read_text())
+    jsonschema.validate(data, schema())
     assert data["run"]["config"]["judge"] == {"spec": "scripted", "options": {}, "language": "native", "mode": "single"}
     judge = next(t for t in data["run"]["tasks"] if t["name"] == "mt_bench_x")["judge"]
     assert judge["spec"] == "scripted" and judge["language"] == "native"
