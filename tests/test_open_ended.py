@@ -218,6 +218,12 @@ def test_a_judge_that_cannot_generate_stops_the_run_before_any_call(tmp_path, mt
     assert lm.seen == []
 
 
+def test_protocol_options_that_do_not_apply_are_an_error(tmp_path, mt_bench, lm):
+    with pytest.raises(UserError, match="open-ended tasks take no --protocol"):
+        evaluate("scripted", tasks=["mt_bench_x"], data_dir=mt_bench, protocol={"shots": 2}, judge={"spec": "scripted"})
+    assert lm.seen == []
+
+
 def test_no_judge_is_a_clear_error(tmp_path, mt_bench, lm):
     with pytest.raises(UserError, match="graded by an LLM judge and the run names none"):
         run(tmp_path, mt_bench, judge=None)

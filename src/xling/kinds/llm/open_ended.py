@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ...errors import DataError
+from ...errors import DataError, UserError
 from ...languages.identify import output_language
 from ...models.base import Capability, ItemError
 from ...prompts import judging
+from ...prompts.protocols import ProtocolOptions
 from ...tasks import Task
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
@@ -44,7 +45,14 @@ class OpenEnded(Kind):
         self.configure(RunConfig(), None, None)
 
     def configure(self, config: RunConfig, backend, translation) -> None:
-        """Take the run's judge and whether the model's chat template is used."""
+        """Take the run's judge and whether the model's chat template is used; the other protocol
+        options (translation, prompt language, shots) do not apply to open-ended answers."""
+        p = config.protocol
+        if p != ProtocolOptions(chat=p.chat, answer_by=p.answer_by):
+            raise UserError(
+                "open-ended tasks take no --protocol, --prompt-language, --shots or --translator",
+                hint="the questions are asked as they are; --no-chat-template and the --judge options apply",
+            )
         self.judge = Judge(config.judge)
         self.chat = config.protocol.chat == "auto"
         self.setting = f"judge-{config.judge.mode}/prompt-{config.judge.language}"
