@@ -108,6 +108,7 @@ def test_turn_two_sees_the_models_own_turn_one_answer(tmp_path, mt_bench, lm):
         "### User:\nWrite a poem about rain.\n\n### Assistant:\nANSWER-1\n\n"
         "### User:\nNow make it rhyme.\n\n### Assistant:\n"
     ]
+    assert lm.stops[0] == ["### User:"]  # a plain model's answer ends where it would write the next user turn
     pred = by_id(res).loc["1_EN", "prediction"]
     assert [t["output"] for t in pred["turns"]] == ["ANSWER-1", "ANSWER-2"]
     assert pred["output"] == "ANSWER-1\n\nANSWER-2" and pred["raw"] == "ANSWER-1\n\nANSWER-2"
@@ -116,6 +117,7 @@ def test_turn_two_sees_the_models_own_turn_one_answer(tmp_path, mt_bench, lm):
 def test_a_chat_model_gets_both_turns_through_its_template(tmp_path, mt_bench, lm):
     lm.script = script(answer=lambda p: "A2" if "rhyme" in p else "A1")
     run(tmp_path, mt_bench, model_options={"chat": True})
+    assert lm.stops[0] == []
     assert (
         "<user>Write a poem about rain.</user><assistant>A1</assistant><user>Now make it rhyme.</user><assistant>"
         in lm.seen

@@ -212,13 +212,16 @@ def rubric_request(instruction: str, response: str, reference: str, rubric: str 
     )
 
 
+PLAIN_USER_TURN = "### User:"  # where a model writing in the plain format starts a turn that is not its own
+
+
 def plain_conversation(turns: list[tuple[str, str | None]]) -> str:
     """A conversation for a model without a chat template, in the transcript format of MT-Bench's
     judge prompts: ``### User:`` / ``### Assistant:`` blocks; the last turn's answer is left open
     (``None``) for the model to write."""
     parts = []
     for question, answer in turns:
-        parts.append(f"### User:\n{question}\n\n### Assistant:\n")
+        parts.append(f"{PLAIN_USER_TURN}\n{question}\n\n### Assistant:\n")
         if answer is not None:
             parts.append(f"{answer}\n\n")
     return "".join(parts)

@@ -87,7 +87,8 @@ class OpenEnded(Kind):
         for turn in range(max(len(it.fields["turns"]) for it in items)):
             todo = [i for i, it in enumerate(items) if failed[i] is None and turn < len(it.fields["turns"])]
             prompts = [self._conversation(items[i], answers[i], turn, ctx) for i in todo]
-            for i, out in zip(todo, ctx.lm().generate(prompts, stop=[], max_tokens=opts.max_tokens), strict=True):
+            got = ctx.lm().generate(prompts, stop=self._stop(ctx), max_tokens=opts.max_tokens)
+            for i, out in zip(todo, got, strict=True):
                 if isinstance(out, ItemError):
                     failed[i] = f"model call failed (turn {turn + 1}): {out}"
                 else:
@@ -110,11 +111,19 @@ class OpenEnded(Kind):
             for i, it in enumerate(items)
         ]
 
+    def _chat(self, ctx: RunContext) -> bool:
+        return self.chat and bool(getattr(ctx.backend, "chat_template", None))
+
+    def _stop(self, ctx: RunContext) -> list[str]:
+        """A chat model ends its own turn; in the plain format an answer ends where the model
+        would start the next user turn."""
+        return [] if self._chat(ctx) else [judging.PLAIN_USER_TURN]
+
     def _conversation(self, item: Item, answers: list[dict], turn: int, ctx: RunContext) -> str:
         """The model's prompt for ``turn``: the earlier turns with its own answers, then the question."""
         turns = [(q, a["output"]) for q, a in zip(item.fields["turns"][:turn], answers, strict=True)]
         turns.append((item.fields["turns"][turn], None))
-        if self.chat and getattr(ctx.backend, "chat_template", None):
+        if self._chat(ctx):
             return ctx.backend.apply_chat_template(judging.conversation_messages(turns))
         return judging.plain_conversation(turns)
 
