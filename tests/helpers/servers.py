@@ -1,4 +1,4 @@
-"""Waiting for a server the tests started in a subprocess."""
+"""Servers the tests start in a subprocess: a free port for one, and waiting until it answers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ import time
 
 import httpx
 import pytest
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_until_healthy(proc: subprocess.Popen, health_url: str, name: str, timeout: float = 120) -> None:
