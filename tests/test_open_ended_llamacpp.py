@@ -57,11 +57,13 @@ def test_mt_bench_x_judged_by_a_real_llamacpp_server(tmp_path, shared_data, judg
     df = res.predictions()
     assert set(df["language"]) == {"eng_Latn", "deu_Latn"} and len(df) == 2
     for row in df.itertuples():
-        assert len(row.prediction["turns"]) == 2 and all(t["raw"] for t in row.prediction["turns"])
+        turns = row.prediction["turns"]
+        assert len(turns) == 2 and all(isinstance(t["raw"], str) for t in turns)
         replies = row.prediction["judge"]["replies"]
-        assert all(isinstance(r, str) for r in replies)
-        if row.error is None or row.error != row.error:  # scored: both turns rated 1-10
-            assert all(1 <= r <= 10 for r in row.prediction["ratings"]) and 0 < row.score <= 1
+        # an empty answer is not judged (no reply) and rates 0; every other turn has the judge's text
+        assert [r is None for r in replies] == [t.get("status") == "empty" for t in turns]
+        if row.error is None or row.error != row.error:  # scored: each turn rated 1-10, or 0 when empty
+            assert all(r == 0 or 1 <= r <= 10 for r in row.prediction["ratings"]) and 0 <= row.score <= 1
         else:
             assert "the judge gave no rating" in row.error or "outside 1-10" in row.error
     data = json.loads((res.run_dir / "results.json").read_text())
