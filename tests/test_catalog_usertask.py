@@ -144,6 +144,24 @@ def test_nested_jsonl_lists_templates_and_explode(tmp_path):
     assert items[0].fields["passage"] == "A short passage."
 
 
+def test_explode_a_list_of_columns_and_optional_fields_left_empty(tmp_path):
+    (tmp_path / "eng_Latn.tsv").write_text("id\tnote\tgood\tbad\nq1\t\tyes\tno\nq2\tseen\tfine\t\n")
+    p = spec_file(
+        tmp_path,
+        BASE + "fields: {text: value, note: note}\noptional_fields: [note]\n"
+        "gold: {path: _index, type: int}\nid: '{id}#{_index}'\n"
+        "local: {root: task-file, format: tsv, path: '{language}.tsv', explode: [good, bad]}\n",
+    )
+    task = load_task_file(p, policy=ReadPolicy(skip_bad_rows=True))
+    items = task.items("eng_Latn", "test")
+    assert [(it.item_id, it.fields, it.gold) for it in items] == [
+        ("q1#1", {"text": "yes"}, 1),
+        ("q1#2", {"text": "no"}, 2),
+        ("q2#1", {"text": "fine", "note": "seen"}, 1),
+    ]
+    assert task.skipped.files  # q2's empty "bad" cell: a required field left empty is still a bad row
+
+
 def test_bitext_and_token_tags_and_csv_tasks(tmp_path):
     (tmp_path / "swh.txt").write_text("Habari\nAsante\n")
     (tmp_path / "eng.txt").write_text("Hello\nThank you\n")

@@ -69,6 +69,7 @@ ANSWERS: dict[str, Callable[[object], object]] = {
     "math": _number,
     "bitext_retrieval": _choice,
     "many_to_many_retrieval": _choice,
+    "judge_validity": _number,  # the judge's rating of the same response, in each language
 }
 NOT_APPLICABLE: dict[str, str] = {
     "sequence_labelling": "a prediction is one tag per token, and parallel sentences have different tokens "
@@ -78,6 +79,8 @@ NOT_APPLICABLE: dict[str, str] = {
     "sts": "a prediction is a similarity score, not a categorical answer two languages can agree on",
     "retrieval": "a prediction is the rank of the relevant passage among the language's own passages, "
     "not an answer shared across languages",
+    "open_ended": "an answer is free text in the language's own words; the per-item judge score feeds the "
+    "paired tests and flips instead",
 }
 
 

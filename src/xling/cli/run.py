@@ -13,6 +13,7 @@ from ..kinds.config import DEFAULT_BATCH_SIZE
 from ..tasks.readers import MAX_CELL_CHARS
 from .console import err, out
 from .group import main
+from .judge_options import judge_from_cli, judge_options
 from .protocol import protocol_from_cli, protocol_options
 
 EPILOG_RUN = """\b
@@ -112,6 +113,7 @@ def _split_list(value: str | None) -> list[str] | None:
     "some failed (counted in results.json run.training) instead of stopping.",
 )
 @protocol_options
+@judge_options
 def run(
     model,
     model_option,
@@ -154,6 +156,7 @@ def run(
         command=shlex.join(["xling", *sys.argv[1:]]),
         progress=None if quiet else (lambda n: RichReporter(n, err)),
         protocol=protocol_from_cli(kw),
+        judge=judge_from_cli(kw),
         executor=executor,
         ray_address=ray_address,
         workers=workers,

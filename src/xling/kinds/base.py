@@ -109,6 +109,11 @@ class Kind(ABC):
         """The setting whose source-language score is the reference for transfer gaps."""
         return setting
 
+    def recorded(self, task: Task, languages: list[str]) -> dict:
+        """What results.json records of how this kind ran the task, beside the task's entry
+        (e.g. the judge and the hashes of its prompts); nothing by default."""
+        return {}
+
 
 # A kind name may have one implementation per capability: `classification` runs as a head on
 # embeddings for an embedder, as fine-tuning for a fit/predict encoder, as verbalised multiple

@@ -6,19 +6,22 @@ from dataclasses import dataclass, field
 
 from ..calls.cached import DEFAULT_BATCH_SIZE
 from ..errors import UserError
+from ..prompts.judging import JudgeOptions
 from ..prompts.protocols import ProtocolOptions
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """How a run's units run: LLM protocol options, batch size, ``--limit``, seed and whether
-    heads may be fitted on partial training outputs. Frozen and picklable (Ray workers get a copy)."""
+    """How a run's units run: LLM protocol options, batch size, ``--limit``, seed, whether
+    heads may be fitted on partial training outputs, and the LLM judge of judged kinds. Frozen and
+    picklable (Ray workers get a copy)."""
 
     protocol: ProtocolOptions = field(default_factory=ProtocolOptions)
     batch_size: int = DEFAULT_BATCH_SIZE
     limit: int | None = None
     seed: int = 0
     allow_partial_training: bool = False  # fit heads on the items that have model outputs when some failed
+    judge: JudgeOptions = field(default_factory=JudgeOptions)
 
     def __post_init__(self):
         if self.limit is not None and self.limit < 1:

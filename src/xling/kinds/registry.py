@@ -29,7 +29,7 @@ DEFAULT_ORDER = (
 def _load_kind_modules() -> None:
     from .embedding import bitext, heads, pairs, retrieval  # noqa: F401  (each module registers its kinds on import)
     from .finetune import qa, sentence, tagging  # noqa: F401
-    from .llm import generation, loglik, mt, open_qa, summarization  # noqa: F401
+    from .llm import generation, judge_validity, loglik, mt, open_ended, open_qa, summarization  # noqa: F401
 
 
 def get_kind(

@@ -42,8 +42,10 @@ class LlamaCppOptions(BackendOptions):
     retries: int | None = None
 
 
-def start_server(gguf: str, *, n_ctx: int = 4096, threads: int | None = None, parallel: int = 1, n_batch: int = 512):
-    """An in-process llama.cpp server for ``gguf`` on 127.0.0.1 (a random free port).
+def start_server(
+    gguf: str, *, n_ctx: int = 4096, threads: int | None = None, parallel: int = 1, n_batch: int = 512, port: int = 0
+):
+    """An in-process llama.cpp server for ``gguf`` on 127.0.0.1 (``port``; 0: a random free one).
 
     Returns the ``xllamacpp.Server`` (keep a reference: it stops when collected) and its base URL.
     """
@@ -63,7 +65,7 @@ def start_server(gguf: str, *, n_ctx: int = 4096, threads: int | None = None, pa
     params.cpuparams.poll = 0
     params.cpuparams_batch.poll = 0
     params.hostnames = ["127.0.0.1"]  # loopback only
-    params.port = 0  # any free port
+    params.port = int(port)
     params.verbosity = -1
     params.warmup = False
     try:

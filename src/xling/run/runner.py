@@ -24,6 +24,7 @@ from ..hashing import file_sha256
 from ..kinds import DEFAULT_BATCH_SIZE, RunConfig, WorkerKinds
 from ..languages.codes import try_canonical
 from ..models import load_model
+from ..prompts.judging import JudgeOptions
 from ..prompts.protocols import ProtocolOptions
 from ..redact import redact, redact_obj
 from ..scoring.base import output_extras
@@ -137,6 +138,7 @@ def evaluate(
     protocol: dict[str, Any] | None = None,
     max_cell_chars: int = MAX_CELL_CHARS,
     allow_partial_training: bool = False,
+    judge: dict[str, Any] | None = None,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
@@ -149,9 +151,16 @@ def evaluate(
     ``max_cell_chars``: a data row with a longer cell is a bad row (default 100,000 characters).
     ``allow_partial_training`` fits heads on the training items that have model outputs when
     some failed (counted in results.json ``run.training``) instead of failing the unit.
+    ``judge`` holds the LLM judge of judged tasks (:class:`xling.prompts.judging.JudgeOptions`:
+    spec, options, language, mode).
     """
     run_config = RunConfig(
-        ProtocolOptions.from_dict(protocol), batch_size, limit, seed, allow_partial_training=allow_partial_training
+        ProtocolOptions.from_dict(protocol),
+        batch_size,
+        limit,
+        seed,
+        allow_partial_training=allow_partial_training,
+        judge=JudgeOptions.from_dict(judge),
     )
     if max_cell_chars < 1:
         raise UserError(f"--max-cell-chars must be at least 1, not {max_cell_chars}")
@@ -195,6 +204,8 @@ def evaluate(
         config["max_cell_chars"] = max_cell_chars
     if not run_config.protocol.is_default():
         config["protocol"] = run_config.protocol.as_config()
+    if not run_config.judge.is_default():
+        config["judge"] = redact_obj(run_config.judge.as_config())
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     run_dir = Path(output) if output else Path("runs") / f"{_slug(label)}-{run_id[:10]}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -269,6 +280,8 @@ def evaluate(
         limit,
         metric_names,
     )
+    for entry, task in zip(data["run"]["tasks"], task_list, strict=True):
+        entry.update(redact_obj(kinds[task].recorded(task, languages_of[task.name])))
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
     data["run"]["allow_partial_training"] = allow_partial_training
     record_no_items(data["run"]["tasks"], task_list)

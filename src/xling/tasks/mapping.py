@@ -9,7 +9,9 @@ a record, by *paths*:
 - a template with braces joins several (``"{link}#{question_number}"``), for ids.
 
 ``explode: items`` first turns one record holding a list into one record per element: the
-element's keys, the parent's other keys, and ``_index`` (1-based position in the list).
+element's keys, the parent's other keys, and ``_index`` (1-based position in the list). A list
+of paths (``explode: [score_1_response, score_2_response]``) explodes those columns of a flat
+record: each becomes a record's ``value``.
 """
 
 from __future__ import annotations
@@ -147,7 +149,7 @@ class Mapper:
         parallel: Any,
         labels: list[str] | None,
         label_map: dict[str, str] | None,
-        explode: str | None,
+        explode: str | list[str] | None,
         optional: list[str] | None = None,
     ):
         self.fields = {k: Path_(v) for k, v in fields.items()}
@@ -177,11 +179,14 @@ class Mapper:
             if not isinstance(elems, list):
                 yield BadRow(row.line, f"'explode: {self.explode.spec}' must name a list", row.where)
                 continue
-            parent = {k: v for k, v in row.record.items() if k != self.explode.spec}
+            spec = self.explode.spec
+            listed = spec if isinstance(spec, list) else [spec]
+            parent = {k: v for k, v in row.record.items() if k not in listed}
             for i, el in enumerate(elems, 1):
                 rec = {**parent, **el} if isinstance(el, dict) else {**parent, "value": el}
                 rec["_index"] = i
-                yield Row(row.line, rec, f"{row.where or ''}{self.explode.spec}[{i - 1}]")
+                part = listed[i - 1] if isinstance(spec, list) else f"{spec}[{i - 1}]"
+                yield Row(row.line, rec, f"{row.where or ''}{part}")
 
     def item_parts(self, row: Row) -> tuple[str | None, str | None, dict, Any]:
         """``(item_id, parallel_id, fields, gold)``; raises MappingError on a bad record."""
@@ -194,6 +199,8 @@ class Mapper:
                 if name in self.optional:
                     continue
                 raise
+            if _is_empty(value) and name in self.optional:
+                continue
             if _is_empty(value) or (
                 isinstance(value, list)
                 and any(v is None or (isinstance(v, str) and (not v or v.isspace())) for v in value)

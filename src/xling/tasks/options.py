@@ -166,6 +166,22 @@ class TranslationOptions(TaskOptions):
         return value
 
 
+class OpenEndedOptions(TaskOptions):
+    """Multi-turn answers graded by an LLM judge; ``{lang}`` in a path is the item language's dataset code."""
+
+    judge_prompts: str = "judge_prompts.jsonl"  # the release's judge prompts (MT-Bench's JSON lines)
+    references: str | None = None  # reference answers (MT-Bench's reference_answer/gpt-4.jsonl)
+    rubric: str | None = None  # the rubric of --judge-mode rubric (default: a general helpfulness rubric)
+    max_tokens: int = Field(512, ge=1)  # per answer
+    judge_max_tokens: int = Field(512, ge=1)  # per verdict
+
+
+class JudgeValidityOptions(TaskOptions):
+    """The evaluated model as a judge, rating responses against a rubric and a reference answer."""
+
+    max_tokens: int = Field(512, ge=1)  # per verdict
+
+
 OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
     "classification": ClassificationOptions,
     "pair_classification": PairClassificationOptions,
@@ -180,6 +196,8 @@ OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
     "many_to_many_retrieval": RetrievalOptions,
     "retrieval": RetrievalOptions,
     "translation": TranslationOptions,
+    "open_ended": OpenEndedOptions,
+    "judge_validity": JudgeValidityOptions,
 }
 
 
@@ -208,6 +226,8 @@ __all__ = [
     "STSOptions",
     "RetrievalOptions",
     "TranslationOptions",
+    "OpenEndedOptions",
+    "JudgeValidityOptions",
     "OPTIONS_BY_KIND",
     "NORMALISATIONS",
     "options_model",

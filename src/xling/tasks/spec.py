@@ -58,7 +58,7 @@ class Mapping(BaseModel):
     gold: str | Gold | None = None
     id: str | None = None
     parallel_key: str | None = None
-    explode: str | None = None
+    explode: str | list[str] | None = None
     label_map: dict[str, str] | None = None
 
 
@@ -140,7 +140,7 @@ class LocalSource(BaseModel):
     delimiter: str | None = None
     quoting: Literal["none", "minimal", "all"] = "none"
     records: str | None = None
-    explode: str | None = None
+    explode: str | list[str] | None = None
     files: dict[str, dict[str, str]] = Field(default_factory=dict)
     filter: RowFilter | None = None
     options: dict[str, Any] = Field(default_factory=dict)
@@ -199,7 +199,7 @@ class TaskSpec(BaseModel):
     parallel_key: str | None = None
     labels: list[str] | None = None
     label_map: dict[str, str] | None = None
-    optional_fields: list[str] = Field(default_factory=list)
+    optional_fields: list[str] = Field(default_factory=list)  # fields a record may lack or leave empty
     variant: Variant | None = None
     creation: Creation
     licence: str
@@ -429,6 +429,8 @@ KINDS_VOCABULARY = (
     "many_to_many_retrieval",
     "retrieval",
     "translation",
+    "open_ended",
+    "judge_validity",
 )
 METRICS_VOCABULARY = ("accuracy", "p@1", "f1", "em", "spearman", "entity_f1", "ndcg@10", "mrr@10")
 
