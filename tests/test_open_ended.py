@@ -163,6 +163,25 @@ def test_output_language_is_identified_over_both_turns(tmp_path, mt_bench, lm):
     assert de["output_language"]["wrong_language"] is not None
 
 
+def test_wrong_language_zero_scores_an_answer_in_another_language_as_zero(tmp_path, mt_bench, lm):
+    english = "The rain falls softly on the quiet town and the children watch it from the window."
+    lm.script = script(answer=lambda p: english, verdict=lambda p: "Rating: [[8]]")
+    kept = by_id(run(tmp_path, mt_bench, ["deu_Latn"]))
+    assert kept.loc["1_DE", "score"] == pytest.approx(0.8)  # off by default: the judge's rating stands
+    res = evaluate(
+        "scripted",
+        tasks=["mt_bench_x"],
+        languages=["deu_Latn"],
+        data_dir=mt_bench,
+        output=tmp_path / "zeroed",
+        judge={"spec": "scripted"},
+        protocol={"wrong_language_zero": True},
+    )
+    df = by_id(res)
+    assert df.loc["1_DE", "score"] == 0.0 and df.loc["1_DE", "prediction"]["zeroed"] == "wrong language"
+    assert df.loc["1_EN", "score"] == pytest.approx(0.8)  # English answers to English questions keep theirs
+
+
 def test_score_is_the_mean_turn_rating_over_ten(tmp_path, mt_bench, lm):
     lm.script = script(verdict=lambda p: "[[9]]" if "Now make it rhyme" in p else "Rating: 6/10")
     df = by_id(run(tmp_path, mt_bench))

@@ -79,8 +79,6 @@ NOT_APPLICABLE: dict[str, str] = {
     "sts": "a prediction is a similarity score, not a categorical answer two languages can agree on",
     "retrieval": "a prediction is the rank of the relevant passage among the language's own passages, "
     "not an answer shared across languages",
-    "open_ended": "an answer is free text in the language's own words; the per-item judge score feeds the "
-    "paired tests and flips instead",
 }
 
 

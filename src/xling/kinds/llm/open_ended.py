@@ -29,7 +29,7 @@ from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from ..config import RunConfig
 from .judge import Judge, read_verdict
-from .outputs import record
+from .outputs import OutputOptions, record
 
 SCALES = {"single": judging.SINGLE_SCALE, "rubric": judging.RUBRIC_SCALE}
 
@@ -48,11 +48,19 @@ class OpenEnded(Kind):
         """Take the run's judge and whether the model's chat template is used; the other protocol
         options (translation, prompt language, shots) do not apply to open-ended answers."""
         p = config.protocol
-        if p != ProtocolOptions(chat=p.chat, answer_by=p.answer_by):
+        applicable = ProtocolOptions(
+            chat=p.chat,
+            answer_by=p.answer_by,
+            thinking_markers=p.thinking_markers,
+            wrong_language_zero=p.wrong_language_zero,
+        )
+        if p != applicable:
             raise UserError(
-                "open-ended tasks take no --protocol, --prompt-language, --shots or --translator",
-                hint="the questions are asked as they are; --no-chat-template and the --judge options apply",
+                "open-ended tasks take no --protocol, --prompt-language, --shots, --translator or --system-prompt",
+                hint="the questions are asked as they are; --no-chat-template, --thinking-markers,"
+                " --wrong-language-zero and the --judge options apply",
             )
+        self.output = OutputOptions.of(config)
         self.judge = Judge(config.judge)
         self.chat = config.protocol.chat == "auto"
         self.setting = f"judge-{config.judge.mode}/prompt-{config.judge.language}"
@@ -87,12 +95,14 @@ class OpenEnded(Kind):
         for turn in range(max(len(it.fields["turns"]) for it in items)):
             todo = [i for i, it in enumerate(items) if failed[i] is None and turn < len(it.fields["turns"])]
             prompts = [self._conversation(items[i], answers[i], turn, ctx) for i in todo]
-            got = ctx.lm().generate(prompts, stop=self._stop(ctx), max_tokens=opts.max_tokens)
+            got = ctx.lm().generations(prompts, stop=self._stop(ctx), max_tokens=opts.max_tokens)
             for i, out in zip(todo, got, strict=True):
                 if isinstance(out, ItemError):
                     failed[i] = f"model call failed (turn {turn + 1}): {out}"
                 else:
-                    answers[i].append(record(out, unit.language))
+                    answers[i].append(
+                        record(out.text, unit.language, markers=self.output.markers, max_tokens_hit=out.max_tokens_hit)
+                    )
         requests = {}  # (item index, turn) -> the judge's request
         for i, it in enumerate(items):
             if failed[i] is None:
@@ -160,6 +170,8 @@ class OpenEnded(Kind):
         thinking = sum(a.get("thinking_chars", 0) for a in answers)
         if thinking:
             pred["thinking_chars"] = thinking
+        if any(a.get("max_tokens_hit") for a in answers):
+            pred["max_tokens_hit"] = True
         if answers and all(a.get("status") == "empty" for a in answers):
             pred["status"] = "empty"
         gold = list(references) if references else None
@@ -185,7 +197,7 @@ class OpenEnded(Kind):
         if errors:
             return Prediction(item.split, item.item_id, item.parallel_id, pred, gold, None, "; ".join(errors))
         pred["ratings"] = ratings
-        score = sum(ratings) / (scale * len(ratings))
+        score = 0.0 if self.output.zeroes(pred) else sum(ratings) / (scale * len(ratings))
         return Prediction(item.split, item.item_id, item.parallel_id, pred, gold, score)
 
     # --- the release's judge prompts and reference answers -------------------------------------
