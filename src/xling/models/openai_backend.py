@@ -66,7 +66,7 @@ def _safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), "", ""))
 
 
-class OpenAIEmbeddings(Backend):
+class OpenAIEmbeddings(Backend, name="openai", capabilities={Capability.EMBED}, options=EmbeddingOptions):
     """Embeddings from any server that speaks the OpenAI ``/v1/embeddings`` API.
 
     Roles (``roles`` option): ``none`` sends texts as they are (every role shares one vector);
@@ -77,9 +77,6 @@ class OpenAIEmbeddings(Backend):
     ``calls.truncated``); without it the server's own policy applies.
     """
 
-    name = "openai"
-    capabilities = frozenset({Capability.EMBED})
-    Options = EmbeddingOptions
     opt: EmbeddingOptions
     PROBE_VECTOR_SIZE = True
 

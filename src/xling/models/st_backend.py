@@ -42,7 +42,7 @@ def directory_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-class SentenceTransformerBackend(Backend):
+class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EMBED}, options=STOptions):
     """Roles: ``query``/``passage`` use the model's own prompts of those names (``document`` for
     passages) when it defines them, else ``query_prompt``/``passage_prompt``; ``symmetric`` uses
     no prompt unless ``symmetric=query|passage``. Over-long texts are truncated to the model's
@@ -51,9 +51,6 @@ class SentenceTransformerBackend(Backend):
     batch neighbours' padding and scores are identical for any ``--batch-size``; ``per_text=false``
     batches (faster; vectors may then differ in the last float bits between batch sizes)."""
 
-    name = "st"
-    capabilities = frozenset({Capability.EMBED})
-    Options = STOptions
     opt: STOptions
     LONG_TEXT_POLICY = "truncate"
 

@@ -46,13 +46,10 @@ class USEOptions(BackendOptions):
     threads: int = Field(1, ge=1)
 
 
-class UniversalSentenceEncoder(Backend):
+class UniversalSentenceEncoder(Backend, name="use", capabilities={Capability.EMBED}, options=USEOptions):
     """``use`` — options: ``denoise`` (replace numbers by a placeholder before embedding; changes
     vectors, so it is in the fingerprint), ``threads`` (BLAS threads; does not change vectors)."""
 
-    name = "use"
-    capabilities = frozenset({Capability.EMBED})
-    Options = USEOptions
     opt: USEOptions
     LONG_TEXT_POLICY = "none"
 

@@ -39,12 +39,9 @@ class VLLMOptions(TrustOptions):
     seed: int = 0
 
 
-class VLLM(Backend):
+class VLLM(Backend, name="vllm", capabilities={Capability.LOGLIK, Capability.GENERATE}, options=VLLMOptions):
     """A vLLM engine in-process on the GPU(s)."""
 
-    name = "vllm"
-    capabilities = frozenset({Capability.LOGLIK, Capability.GENERATE})
-    Options = VLLMOptions
     opt: VLLMOptions
 
     def __init__(self, spec: str, target: str | None, options: dict[str, Any]):

@@ -42,9 +42,7 @@ class EmbeddingSTS(Kind):
     name = "sts"
     needs = Capability.EMBED
     description = "cosine similarity vs gold score, Spearman x 100"
-
-    def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        return [Unit(task.name, "cosine", lang) for lang in languages]
+    setting = "cosine"
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         items = ctx.items(task, unit.language, task.spec.eval_split)

@@ -81,9 +81,7 @@ class EmbeddingRetrieval(Kind):
     name = "retrieval"
     needs = Capability.EMBED
     description = "query -> passage retrieval with query/passage roles, nDCG@10 and MRR@10"
-
-    def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        return [Unit(task.name, "query->passage", lang) for lang in languages]
+    setting = "query->passage"
 
     def metrics(self, task: Task) -> list[str]:
         first = task.spec.metric

@@ -33,10 +33,8 @@ class FineTuneKind(Kind):
     """Shared protocol; subclasses define the head, features, decoding and item scores."""
 
     needs = Capability.FIT_PREDICT
+    setting = "zero-shot"
     head: ClassVar[str]
-
-    def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        return [Unit(task.name, "zero-shot", lang) for lang in languages]
 
     # -- subclass interface
     def label_list(self, task: Task, train: list[Item]) -> list[str]:

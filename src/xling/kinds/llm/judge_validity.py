@@ -28,9 +28,7 @@ class JudgeValidity(Kind):
     name = "judge_validity"
     needs = Capability.GENERATE
     description = "the model as an LLM judge: rubric ratings 1-5 correlated with gold ratings"
-
-    def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        return [Unit(task.name, "judge-rubric/prompt-en", lang) for lang in languages]
+    setting = "judge-rubric/prompt-en"
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         items = [it for it in ctx.items(task, unit.language, task.spec.eval_split) if it.fields.get("response")]
