@@ -120,6 +120,10 @@ def write_synthetic_data(root: Path) -> Path:
 
 
 def write_task(tmp_path, name, kind, metric, fields, local, **extra):
+    """A task file; ``fields`` may name the id and label (``{"id": ..., "label": ...}``): they are
+    written as the top-level ``id:`` and ``gold:``."""
+    fields = dict(fields)
+    top = {k: v for k, v in (("id", fields.pop("id", None)), ("gold", fields.pop("label", None))) if v is not None}
     spec = {
         "name": name,
         "description": "synthetic",
@@ -130,6 +134,7 @@ def write_task(tmp_path, name, kind, metric, fields, local, **extra):
         "eval_split": "test",
         "train_split": "train",
         "fields": fields,
+        **top,
         "creation": "written-for-xling",
         "licence": "CC0-1.0",
         "local": local,
