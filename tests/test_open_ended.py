@@ -124,6 +124,26 @@ def test_a_chat_model_gets_both_turns_through_its_template(tmp_path, mt_bench, l
     )
 
 
+def test_the_system_prompt_opens_the_conversation_not_the_judge_prompt(tmp_path, mt_bench, lm):
+    lm.script = script(answer=lambda p: "A2" if "rhyme" in p else "A1")
+    for name, options in (("plain", None), ("chat", {"chat": True})):
+        lm.seen.clear()
+        evaluate(
+            "scripted",
+            tasks=["mt_bench_x"],
+            languages=["eng_Latn"],
+            data_dir=mt_bench,
+            output=tmp_path / name,
+            model_options=options,
+            judge={"spec": "scripted"},
+            protocol={"system_prompt": "Be brief."},
+        )
+        answers = [p for p in lm.seen if not is_judge(p)]
+        want = "<system>Be brief.</system><user>" if options else "Be brief.\n\n### User:\n"
+        assert answers and all(p.startswith(want) for p in answers), (name, answers[:1])
+        assert not any("Be brief." in p for p in lm.seen if is_judge(p))
+
+
 def test_judge_prompt_by_category_and_turn_with_the_reference_answers(tmp_path, mt_bench, lm):
     lm.script = script(answer=lambda p: "B" if "times 4" in p else "A")
     run(tmp_path, mt_bench)

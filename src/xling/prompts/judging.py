@@ -215,11 +215,11 @@ def rubric_request(instruction: str, response: str, reference: str, rubric: str 
 PLAIN_USER_TURN = "### User:"  # where a model writing in the plain format starts a turn that is not its own
 
 
-def plain_conversation(turns: list[tuple[str, str | None]]) -> str:
+def plain_conversation(turns: list[tuple[str, str | None]], system: str | None = None) -> str:
     """A conversation for a model without a chat template, in the transcript format of MT-Bench's
     judge prompts: ``### User:`` / ``### Assistant:`` blocks; the last turn's answer is left open
-    (``None``) for the model to write."""
-    parts = []
+    (``None``) for the model to write; ``system`` (the run's system prompt) comes first."""
+    parts = [f"{system}\n\n"] if system else []
     for question, answer in turns:
         parts.append(f"{PLAIN_USER_TURN}\n{question}\n\n### Assistant:\n")
         if answer is not None:
@@ -227,9 +227,10 @@ def plain_conversation(turns: list[tuple[str, str | None]]) -> str:
     return "".join(parts)
 
 
-def conversation_messages(turns: list[tuple[str, str | None]]) -> list[dict[str, str]]:
-    """The chat messages of a conversation whose last answer is still to be written."""
-    out = []
+def conversation_messages(turns: list[tuple[str, str | None]], system: str | None = None) -> list[dict[str, str]]:
+    """The chat messages of a conversation whose last answer is still to be written, after the
+    run's system prompt when there is one."""
+    out = [{"role": "system", "content": system}] if system else []
     for question, answer in turns:
         out.append({"role": "user", "content": question})
         if answer is not None:

@@ -53,12 +53,13 @@ class OpenEnded(Kind):
             answer_by=p.answer_by,
             thinking_markers=p.thinking_markers,
             wrong_language_zero=p.wrong_language_zero,
+            system_prompt=p.system_prompt,
         )
         if p != applicable:
             raise UserError(
-                "open-ended tasks take no --protocol, --prompt-language, --shots, --translator or --system-prompt",
-                hint="the questions are asked as they are; --no-chat-template, --thinking-markers,"
-                " --wrong-language-zero and the --judge options apply",
+                "open-ended tasks take no --protocol, --prompt-language, --shots or --translator",
+                hint="the questions are asked as they are; --no-chat-template, --system-prompt,"
+                " --thinking-markers, --wrong-language-zero and the --judge options apply",
             )
         self.output = OutputOptions.of(config)
         self.judge = Judge(config.judge)
@@ -133,9 +134,10 @@ class OpenEnded(Kind):
         """The model's prompt for ``turn``: the earlier turns with its own answers, then the question."""
         turns = [(q, a["output"]) for q, a in zip(item.fields["turns"][:turn], answers, strict=True)]
         turns.append((item.fields["turns"][turn], None))
+        system = self.output.system_prompt
         if self._chat(ctx):
-            return ctx.backend.apply_chat_template(judging.conversation_messages(turns))
-        return judging.plain_conversation(turns)
+            return ctx.backend.apply_chat_template(judging.conversation_messages(turns, system))
+        return judging.plain_conversation(turns, system)
 
     def _request(self, task, language, item, answers, references, turn, ctx) -> str:
         questions = list(item.fields["turns"])
