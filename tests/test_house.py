@@ -98,3 +98,17 @@ def test_the_in_process_cli_answers_as_the_command_does(args):
     here = xling_in_process(*args)
     typed = [text.replace("python -m xling", "xling") for text in (real.stdout, real.stderr)]
     assert (here.returncode, here.stdout, here.stderr) == (real.returncode, *typed)
+
+
+def test_a_kind_without_a_setting_or_units_is_refused_when_declared():
+    from xling.kinds.base import KINDS, Kind
+
+    with pytest.raises(TypeError, match="declares neither a setting nor its own units"):
+
+        class Unplanned(Kind):  # noqa: F841
+            name = "unplanned-test-kind"
+
+            def run(self, unit, task, ctx):
+                return []
+
+    assert "unplanned-test-kind" not in KINDS

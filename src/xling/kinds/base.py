@@ -87,19 +87,19 @@ class Kind(ABC):
     needs: ClassVar[Capability]
     description: ClassVar[str] = ""
 
+    #: The one setting of a kind that runs each language once; a kind with several plans its own units.
+    setting: ClassVar[str | None] = None
+
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if getattr(cls, "name", None):
+            if cls.units is Kind.units and cls.setting is None:
+                raise TypeError(f"kind {cls.__name__} ({cls.name}) declares neither a setting nor its own units()")
             KINDS.setdefault(cls.name, []).append(cls)
-
-    #: The one setting of a kind that runs each language once; a kind with several plans its own units.
-    setting: ClassVar[str | None] = None
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
         """The units of work this task has for the requested languages (by default one per
         language, in the kind's ``setting``)."""
-        if self.setting is None:
-            raise NotImplementedError(f"{type(self).__name__} declares neither a setting nor its units")
         return [Unit(task.name, self.setting, lang) for lang in languages]
 
     @abstractmethod

@@ -6,21 +6,38 @@ skipped-row log under ``skip_bad_rows``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 from ..errors import DataError, UserError
 from ..types import Item
 from . import provenance
 from .hub import iter_hub_rows
 from .mapping import Mapper, MappingError
-from .readers import READERS, BadRow, Row, limit_cells
-from .spec import split_parts
-
-if TYPE_CHECKING:
-    from .task import Task
+from .policy import ReadPolicy
+from .readers import READERS, BadRow, Row, SkipLog, limit_cells
+from .spec import TaskSpec, split_parts
 
 
-def mapper_of(task: Task) -> Mapper:
+class ReadableTask(Protocol):
+    """What reading needs of a task (:class:`xling.tasks.task.Task`, which calls these functions)."""
+
+    spec: TaskSpec
+    policy: ReadPolicy
+    skipped: SkipLog
+
+    @property
+    def name(self) -> str: ...
+    def uses_hub(self) -> bool: ...
+    def check_language(self, language: str) -> str: ...
+    def code(self, language: str) -> str: ...
+    def variants(self) -> list[tuple[str, str, str]]: ...
+    def variant_code(self, variant: str | None) -> str | None: ...
+    def path_for(self, language: str, split: str, variant: str | None = None) -> Path: ...
+    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | None: ...
+
+
+def mapper_of(task: ReadableTask) -> Mapper:
     """The record -> item mapping of the source the task reads (local, or the Hub's override)."""
     m = task.spec.mapping(hub=task.uses_hub())
     return Mapper(
@@ -36,7 +53,7 @@ def mapper_of(task: Task) -> Mapper:
 
 
 def _rows(
-    task: Task, language: str, split: str, variant: str | None, limit: int | None
+    task: ReadableTask, language: str, split: str, variant: str | None, limit: int | None
 ) -> tuple[str, Iterator[Row | BadRow]]:
     """``(source name, rows)`` of one language/split/variant, local or Hub; rows with an
     over-long cell come as bad rows."""
@@ -45,7 +62,7 @@ def _rows(
 
 
 def _raw_rows(
-    task: Task, language: str, split: str, variant: str | None, limit: int | None
+    task: ReadableTask, language: str, split: str, variant: str | None, limit: int | None
 ) -> tuple[str, Iterator[Row | BadRow]]:
     if task.uses_hub():
         if task.spec.hub is None:
@@ -76,7 +93,7 @@ def _raw_rows(
     return str(path), rows
 
 
-def _bad(task: Task, source: str, row: BadRow) -> None:
+def _bad(task: ReadableTask, source: str, row: BadRow) -> None:
     where = f" ({row.where})" if row.where else ""
     if not task.policy.skip_bad_rows:
         raise DataError(
@@ -89,7 +106,7 @@ def _bad(task: Task, source: str, row: BadRow) -> None:
     task.skipped.add(source, row.line, row.message + where)
 
 
-def count(task: Task, language: str, split: str, variant: str | None = None) -> int:
+def count(task: ReadableTask, language: str, split: str, variant: str | None = None) -> int:
     """Records of one language and split (after ``explode``), without building items: fast."""
     language = task.check_language(language)
     if len(parts := split_parts(split)) > 1:
@@ -101,7 +118,7 @@ def count(task: Task, language: str, split: str, variant: str | None = None) -> 
 
 
 def iter_items(
-    task: Task, language: str, split: str, limit: int | None = None, variant: str | None = None
+    task: ReadableTask, language: str, split: str, limit: int | None = None, variant: str | None = None
 ) -> Iterator[Item]:
     """Items streamed from the file; reading stops once ``limit`` items are out.
 
@@ -126,7 +143,7 @@ def iter_items(
 
 
 def _iter_part(
-    task: Task,
+    task: ReadableTask,
     language: str,
     split: str,
     limit: int | None,

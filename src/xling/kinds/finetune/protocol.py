@@ -3,9 +3,7 @@ a dev split, predicts the unit's items; an item's score is the mean over seeds."
 
 from __future__ import annotations
 
-from abc import abstractmethod
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,53 +11,18 @@ from ...models.base import Capability
 from ...types import Item, Prediction, Unit
 from ..base import Kind, RunContext
 from .selection import EpochSelection
+from .task_head import TaskHead
 from .trainer import TaskTrainer
 
 if TYPE_CHECKING:
     from ...tasks import Task
 
 
-@dataclass
-class Features:
-    """Tokenised inputs of a list of items, with what is needed to map outputs back."""
-
-    input_ids: list[list[int]]
-    labels: list[Any]  # per feature: class id, per-token label ids, or (start, end) token positions
-    item_index: list[int]  # feature -> item (QA windows: several features per item)
-    extra: list[Any]  # tagging: word ids; QA: (offsets, context token mask)
-
-
-class FineTuneKind(Kind):
+class FineTuneKind(TaskHead, Kind):
     """Shared protocol; subclasses define the head, features, decoding and item scores."""
 
     needs = Capability.FIT_PREDICT
     setting = "zero-shot"
-    head: ClassVar[str]
-
-    # -- subclass interface
-    def label_list(self, task: Task, train: list[Item]) -> list[str]:
-        return []
-
-    @abstractmethod
-    def features(self, tok, items: list[Item], labels: list[str], hp: dict, train: bool) -> Features:
-        """Tokenise ``items`` into model inputs (and, with ``train``, their training targets)."""
-
-    @abstractmethod
-    def loss(self, torch, logits, labels: list[Any], width: int):
-        """The training loss of a batch (``width``: its padded length)."""
-
-    @abstractmethod
-    def decode(
-        self, items: list[Item], feats: Features, outputs: list[np.ndarray], labels: list[str], hp: dict
-    ) -> list[Any]:
-        """One prediction per item (label, tag list, answer string) from the head's outputs."""
-
-    @abstractmethod
-    def item_score(self, pred: Any, item: Item, language: str, task: Task) -> float:
-        """An item's score (0..1) under the task's metric."""
-
-    def n_out(self, labels: list[str]) -> int:
-        return len(labels)
 
     def dev_value(self, preds: list[Any], items: list[Item], language: str, task: Task) -> float:
         """The number that selects the checkpoint on a dev split (higher is better)."""

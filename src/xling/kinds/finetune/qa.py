@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ...errors import DataError
 from ...scoring.qa import best_over_golds, scorer_of
-from .protocol import Features, FineTuneKind
+from .protocol import FineTuneKind
+from .task_head import Features
 
 
 class FineTuneExtractiveQA(FineTuneKind):

@@ -8,7 +8,8 @@ import numpy as np
 
 from ...errors import DataError
 from ...types import Item
-from .protocol import Features, FineTuneKind
+from .protocol import FineTuneKind
+from .task_head import Features
 
 if TYPE_CHECKING:
     from ...tasks import Task

@@ -8,7 +8,8 @@ import numpy as np
 
 from ...errors import DataError
 from ...scoring.metrics import METRICS, sentence_entity_f1
-from .protocol import Features, FineTuneKind
+from .protocol import FineTuneKind
+from .task_head import Features
 
 
 class FineTuneSequenceLabelling(FineTuneKind):

@@ -20,11 +20,11 @@ from ...tasks import provenance, training_task
 from ...types import Item
 from .frozen_bottom import BottomStates, FrozenBottom, freeze
 from .heads import head_module, pad_batch
+from .task_head import TaskHead
 
 if TYPE_CHECKING:
     from ...tasks import Task
     from ..base import RunContext
-    from .protocol import FineTuneKind
 
 FINETUNE_DIR_ENV = "XLING_FINETUNE_DIR"
 
@@ -49,7 +49,7 @@ def items_digest(items: list[Item]) -> str:
 class TaskTrainer:
     """One task's fine-tuning for one run: data, tokenizer, the model, cached checkpoints."""
 
-    def __init__(self, kind: FineTuneKind, task: Task, ctx: RunContext):
+    def __init__(self, kind: TaskHead, task: Task, ctx: RunContext):
         from ...models.encoder import HFEncoder
         from ...models.training import set_threads
 
