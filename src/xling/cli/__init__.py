@@ -1,10 +1,9 @@
-"""The command line: ``xling run | tasks | models | report | compare | diagnose``."""
+"""The command line: ``xling run | tasks | models | report | compare | judge | diagnose``.
 
-from . import catalog, judge, report, run  # noqa: F401  (each module adds its commands to the group)
+Each command's module is imported when the command is used (``group.COMMANDS``).
+"""
+
 from .console import err, out
-from .diagnose import diagnose
 from .group import main
-
-main.add_command(diagnose)
 
 __all__ = ["err", "main", "out"]

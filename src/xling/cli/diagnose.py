@@ -11,6 +11,7 @@ from rich.table import Table
 
 from ..errors import UserError
 from .console import out
+from .group import main
 
 
 def _languages(task, languages: str | None, pivot: str | None = None) -> list[str]:
@@ -92,7 +93,7 @@ def _apply(opts):
     return deco
 
 
-@click.group()
+@main.group()
 def diagnose():
     """Diagnostics: output-language fidelity, tokenizer fertility, translation artefacts,
     MEXA alignment, contamination. Methods and limits: docs/diagnostics.md."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import signal
 import sys
 import threading
@@ -23,9 +24,48 @@ def _on_sigterm(signum, frame) -> None:
     raise Terminated()
 
 
+#: Every command: the module of ``xling.cli`` that defines it, imported only when the command is
+#: used (so ``xling --help`` imports no model, task or analysis code), and its one-line help.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "compare": ("report", "Compare runs on the same items: paired tests per task, setting and language."),
+    "diagnose": (
+        "diagnose",
+        "Diagnostics: output-language fidelity, tokenizer fertility, translation artefacts, "
+        "MEXA alignment, contamination.",
+    ),
+    "judge": ("judge", "Judge run A against run B on the items both answered, in both answer orders."),
+    "models": ("catalog", "List model backends, their spec syntax and capabilities."),
+    "report": ("report", "Write report.md and a self-contained report.html for a run directory."),
+    "run": ("run", "Evaluate a model and write a run directory (results.json, predictions, report.md)."),
+    "tasks": ("catalog", "List catalog tasks, or `xling tasks show NAME` for one task's metadata."),
+}
+
+
 class Cli(click.Group):
     """Turns XlingError into a short message and exit code 2 (no traceback unless --debug);
-    Ctrl-C exits with 130, SIGTERM with 143. Every text shown is redacted (no API keys)."""
+    Ctrl-C exits with 130, SIGTERM with 143. Every text shown is redacted (no API keys).
+    Commands load on first use (``COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"{__package__}.{COMMANDS[cmd_name][0]}")
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None:
+                rows.append((name, click.utils.make_default_short_help(COMMANDS[name][1], limit)))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         main_thread = threading.current_thread() is threading.main_thread()

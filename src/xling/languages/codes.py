@@ -11,12 +11,19 @@ import re
 from functools import cache, lru_cache
 from importlib import resources
 
-import langcodes
 import yaml
 
 from ..errors import UserError
 
 _CANONICAL = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}$")
+
+
+def _langcodes():
+    """The ``langcodes`` module, imported when a code is not canonical yet or a name is asked for
+    (its data tables take a noticeable part of a second to load)."""
+    import langcodes
+
+    return langcodes
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +44,7 @@ def canonical(code: str) -> str:
     if key in al["codes"]:
         return al["codes"][key]
     try:
-        lang = langcodes.Language.get(key)
+        lang = _langcodes().Language.get(key)
         full = lang.maximize()
         alpha3 = lang.to_alpha3()
     except (LookupError, ValueError) as exc:
@@ -71,7 +78,7 @@ def name(code: str) -> str:
     """English display name, e.g. ``'swh_Latn'`` -> ``'Swahili'``."""
     lang, script = split(code)
     try:
-        return langcodes.Language.get(lang).display_name().replace(" (individual language)", "")
+        return _langcodes().Language.get(lang).display_name().replace(" (individual language)", "")
     except (LookupError, ValueError):
         return lang
 

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 from functools import cache, lru_cache
 from importlib import metadata, resources
 
-import langcodes
 import yaml
 
 from . import codes as L
@@ -106,7 +105,7 @@ def tier(code: str) -> str:
 
 def script_name(script: str) -> str:
     try:
-        return langcodes.Language.get(f"und-{script}").script_name()
+        return L._langcodes().Language.get(f"und-{script}").script_name()
     except (LookupError, ValueError):
         return script
 

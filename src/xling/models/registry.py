@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError, unknown
-from .base import Backend
+
+if TYPE_CHECKING:
+    from .base import Backend
 
 
 @dataclass(frozen=True)

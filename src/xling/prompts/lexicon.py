@@ -16,6 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from .. import yamlio
 from ..errors import DataError, UserError
 from ..languages.codes import try_canonical
 
@@ -200,7 +201,7 @@ def load_file(path: Path) -> Lexicon:
     """Read and validate one language file; errors name the file, line and key."""
     text = path.read_text("utf-8")
     try:
-        raw = yaml.safe_load(text)
+        raw = yamlio.load_packaged(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataError(

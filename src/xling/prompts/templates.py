@@ -13,7 +13,6 @@ from typing import Any
 
 from ..errors import DataError, UserError
 from ..languages.codes import name as language_name
-from ..scoring.stats import seed_for
 from ..types import Item
 from .lexicon import Lexicon, lexicon
 
@@ -258,6 +257,8 @@ def pick_demos(pool: Sequence[Item], k: int, exclude: Item, seed: int, key: tupl
     if k <= 0:
         return []
     ordered = sorted(pool, key=lambda it: it.item_id)
+    from ..scoring.stats import seed_for  # numpy: not needed to list or validate tasks
+
     order = [ordered[i] for i in seed_for(seed, "demos", *key).permutation(len(ordered))]
     return [it for it in order if it.parallel_id != exclude.parallel_id and it.item_id != exclude.item_id][:k]
 

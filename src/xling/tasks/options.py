@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from ..errors import UserError, did_you_mean
-from ..prompts.protocols import split_direction
 from ..scoring.qa import DEFAULT_SCORER, SCORERS
 
 Normalisation = Literal["raw", "token", "byte"]
@@ -156,6 +155,8 @@ class TranslationOptions(TaskOptions):
     @field_validator("directions")
     @classmethod
     def _directions(cls, value: list[str] | None) -> list[str] | None:
+        from ..prompts.protocols import split_direction  # the prompt templates: only for tasks that translate
+
         if value is not None and not value:
             raise ValueError("must list at least one direction, e.g. [eng_Latn->xx]")
         for d in value or []:

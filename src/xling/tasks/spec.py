@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .. import yamlio
 from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical
 from .mapping import GOLD_TYPES, Gold, check_path
@@ -328,6 +329,9 @@ class TaskSpec(BaseModel):
         return out
 
 
+CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
+
+
 def _line_of(text: str, loc: tuple) -> int | None:
     """The line of the YAML node at ``loc`` (keys and list indices), or of its nearest parent."""
     try:
@@ -354,8 +358,9 @@ def _line_of(text: str, loc: tuple) -> int | None:
 def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
     """Read and validate one task YAML; errors name the file, the line and the offending key.
 
-    ``check_kind`` also checks ``kind`` against the kinds that exist (users' task files; catalog
-    files are checked by tests)."""
+    ``check_kind`` also checks ``kind`` and ``metric`` against the kinds and metrics that exist
+    (users' task files; catalog files are checked by tests, so listing the catalog imports no
+    scorer)."""
     try:
         text = Path(path).read_text("utf-8")
     except OSError as exc:
@@ -363,7 +368,7 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
     except UnicodeDecodeError as exc:
         raise DataError(path, None, "task file is not UTF-8 text") from exc
     try:
-        raw = yaml.safe_load(text)
+        raw = yamlio.load_packaged(text) if Path(path).resolve().parent == CATALOG_DIR else yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise DataError(
@@ -392,7 +397,8 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
             msg = "required key is missing"
             line = _line_of(text, loc[:-1]) if len(loc) > 1 else None
         raise DataError(path, line, f"key '{key}': {msg}") from exc
-    _check_known(path, text, "metric", spec.metric, known_metrics())
+    if check_kind:
+        _check_known(path, text, "metric", spec.metric, known_metrics())
     if legacy := spec.legacy_fields():
         new = {"id": "id: <path>", "label": "gold: <path>"}
         warnings.warn(
