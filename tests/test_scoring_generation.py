@@ -319,3 +319,12 @@ def test_new_metric_names_are_registered_and_accepted_by_task_files():
     assert names <= set(METRICS)
     assert names <= known_metrics()
     assert sum(m.name == "spearman" for m in METRICS.values()) == 1
+
+
+@pytest.mark.parametrize("name", ["pearson", "kendall", "spearman"])
+def test_a_correlation_of_two_items_is_not_reported(name):
+    """Two points always correlate at +1 or -1: a judge that rated two items has no measured validity."""
+    two = METRICS[name].estimate(_rows("eng_Latn", [5, 2], [2, 5]), 0, ("t",))
+    assert np.isnan(two.value) and two.n == 2
+    three = METRICS[name].estimate(_rows("eng_Latn", [5, 2, 4], [2, 5, 3]), 0, ("t",))
+    assert three.value == pytest.approx(-100.0)

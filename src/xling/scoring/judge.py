@@ -141,22 +141,26 @@ def _agrees(prediction, gold) -> float:
     return 0.0 if _missing(prediction) or _missing(gold) else float(prediction == gold)
 
 
-def _undefined(x: np.ndarray, y: np.ndarray) -> bool:
-    """A correlation needs two items and some variation on both sides."""
-    return len(x) < 2 or bool(np.all(x == x[0])) or bool(np.all(y == y[0]))
+#: Fewer items give no correlation worth reporting: two points always correlate at +1 or -1.
+MIN_CORRELATION_ITEMS = 3
+
+
+def correlation_undefined(x: np.ndarray, y: np.ndarray) -> bool:
+    """A correlation needs ``MIN_CORRELATION_ITEMS`` items and some variation on both sides."""
+    return len(x) < MIN_CORRELATION_ITEMS or bool(np.all(x == x[0])) or bool(np.all(y == y[0]))
 
 
 def _pearson(preds: np.ndarray, golds: np.ndarray) -> float:
     """Pearson's r (= ``scipy.stats.pearsonr``; numpy's is faster in the bootstrap's thousands of calls)."""
     x, y = preds.astype(float), golds.astype(float)
-    return float("nan") if _undefined(x, y) else float(np.corrcoef(x, y)[0, 1])
+    return float("nan") if correlation_undefined(x, y) else float(np.corrcoef(x, y)[0, 1])
 
 
 def _kendall(preds: np.ndarray, golds: np.ndarray) -> float:
     from scipy.stats import kendalltau
 
     x, y = preds.astype(float), golds.astype(float)
-    return float("nan") if _undefined(x, y) else float(kendalltau(x, y).statistic)
+    return float("nan") if correlation_undefined(x, y) else float(kendalltau(x, y).statistic)
 
 
 JUDGE_METRICS = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import CorpusMetric, CountMetric, Metric, _missing
-from .judge import JUDGE_METRICS
+from .judge import JUDGE_METRICS, correlation_undefined
 from .mt import MT_METRICS
 from .rouge import ROUGE_METRICS
 
@@ -20,7 +20,7 @@ def _spearman(preds: np.ndarray, golds: np.ndarray) -> float:
     """Pearson correlation of average ranks (= scipy.stats.spearmanr, without its per-call checks:
     the bootstrap calls this thousands of times)."""
     x, y = preds.astype(float), golds.astype(float)
-    if len(x) < 2 or np.all(x == x[0]) or np.all(y == y[0]):
+    if correlation_undefined(x, y):
         return float("nan")
     from scipy.stats import rankdata
 
