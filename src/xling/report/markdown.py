@@ -118,6 +118,7 @@ def _markdown_analyses(results: Results) -> list[str]:
                     f"{', '.join(r.languages)} |"
                 )
             lines.append("")
+    lines += _markdown_slices(a)
     cons = pd.DataFrame(a.get("consistency", []))
     if not cons.empty:
         lines += [
@@ -175,6 +176,49 @@ def _markdown_analyses(results: Results) -> list[str]:
                 f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {tier} |"
             )
         lines += ["", "Sources: " + "; ".join(f"{k}: {v}" for k, v in meta.get("sources", {}).items()), ""]
+    return lines
+
+
+def _markdown_slices(a: dict) -> list[str]:
+    """Scores per slice value of item metadata with the gap to the source language, and the mean
+    over tasks by how their items were made (when the run has tasks made in more than one way)."""
+    lines = []
+    gaps = {(g["task"], g["setting"], g["slice"], g["value"], g["language"]): g for g in a.get("slice_gaps", [])}
+    if a.get("slices"):
+        lines += [
+            "## Slices",
+            "",
+            "Scores on the items of each value of a task's `slices` fields (95% bootstrap CIs) and the gap to the "
+            "source language on the same slice, paired over parallel items.",
+            "",
+            "| task | setting | slice | language | score | n | gap to source |",
+            "|---|---|---|---|---|---:|---|",
+        ]
+        for r in a["slices"]:
+            g = gaps.get((r["task"], r["setting"], r["slice"], r["value"], r["language"]))
+            gap = "–" if g is None else f"{fmt(g['gap'])} {fmt_ci(g['ci_low'], g['ci_high'])} (n={g['n']})"
+            lines.append(
+                f"| {_md_escape(r['task'])} | {_md_escape(r['setting'])} | "
+                f"{_md_escape(r['slice'])} = {_md_escape(r['value'])} | {r['language']} | "
+                f"{fmt(r['score'])} {fmt_ci(r['ci_low'], r['ci_high'])} | {r['n']} | {gap} |"
+            )
+        lines.append("")
+    creation = a.get("by_creation", [])
+    if len({r["creation"] for r in creation}) > 1:
+        lines += [
+            "## By how the items were made",
+            "",
+            "Uniform mean of each language's task scores over the tasks whose items were made that way.",
+            "",
+            "| setting | language | creation | mean | tasks |",
+            "|---|---|---|---:|---|",
+            *(
+                f"| {_md_escape(r['setting'])} | {r['language']} | {r['creation']} | {fmt(r['value'])} | "
+                f"{', '.join(r['tasks'])} |"
+                for r in creation
+            ),
+            "",
+        ]
     return lines
 
 

@@ -372,6 +372,22 @@ def training_sets(records: dict[Unit, dict | None]) -> list[dict]:
     return sorted(sets.values(), key=lambda e: e["data"])
 
 
+def _slice_table(task_list, frame: pd.DataFrame) -> pd.DataFrame:
+    """The slice values of the evaluated items of every task that declares ``slices``."""
+    import pandas as pd
+
+    from ..analysis import SLICE_COLUMNS
+    from ..tasks.slices import slice_rows
+
+    rows = [
+        row
+        for t in task_list
+        if t.spec.slices and not frame.empty
+        for row in slice_rows(t, sorted(set(frame.loc[frame["task"] == t.name, "language"])))
+    ]
+    return pd.DataFrame(rows, columns=SLICE_COLUMNS)
+
+
 def _results(
     run_id,
     config,
@@ -458,5 +474,7 @@ def _results(
             seed,
             metrics={t: METRICS[specs[t].metric] for t in specs},
             kinds={t: specs[t].kind for t in specs},
+            slices=_slice_table(task_list, frame),
+            creations={t: specs[t].creation for t in specs},
         ),
     }
