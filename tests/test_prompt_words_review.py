@@ -1,0 +1,109 @@
+"""Prompt words against native-written references: the recorded lighteval facts and CLDR's "or"
+word; planted disagreements are found, files earn the status they declare, and the checker
+command lists every disagreement."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from helpers.cli import xling_in_process
+from xling.prompts import available_languages, lexicon
+from xling.prompts.lexicon import load_file
+from xling.prompts.review import (
+    CLDR,
+    LIGHTEVAL,
+    cldr_or,
+    earned_status,
+    findings,
+    lighteval_words,
+    summary,
+    word_status,
+)
+
+DATA = Path(lexicon("deu_Latn").path).parent
+
+
+def planted(tmp_path, lang: str, old: str, new: str):
+    """A copy of ``lang``'s file with one word replaced."""
+    text = (DATA / f"{lang}.yaml").read_text("utf-8")
+    assert old in text
+    path = tmp_path / f"{lang}.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return load_file(path)
+
+
+def test_the_recorded_reference_names_its_source_and_licence():
+    ref = lighteval_words()
+    assert "060c3ae1f37e8e2b98b2e54d9e1fe2e122fd5cba" in ref["url"] and ref["licence"].startswith("MIT")
+    assert ref["words"]["deu_Latn"]["labels.no"] == "nein"
+
+
+def test_cldr_gives_the_or_word():
+    assert (cldr_or("deu_Latn"), cldr_or("rus_Cyrl"), cldr_or("zho_Hans")) == ("oder", "или", "或")
+
+
+def test_a_planted_wrong_word_is_a_disagreement_with_the_reference(tmp_path):
+    lex = planted(tmp_path, "deu_Latn", '"no": ["Nein"', '"no": ["Nö"')
+    (f,) = [f for f in findings(lex) if not f.agrees and not f.explained]
+    assert (f.key, f.word, f.reference, f.source) == ("labels.no", "Nö", "nein", LIGHTEVAL)
+    assert word_status(lex)["labels.no"]["status"] == "disagrees"
+    assert earned_status(lex) == "draft"  # a checked file loses its status
+    assert earned_status(lexicon("deu_Latn")) == "checked"
+
+
+def test_a_planted_or_word_is_a_disagreement_with_cldr(tmp_path):
+    lex = planted(tmp_path, "deu_Latn", "{neutral} oder {contradiction}", "{neutral} und {contradiction}")
+    (f,) = [f for f in findings(lex) if not f.agrees and not f.explained]
+    assert (f.key, f.word, f.reference, f.source) == ("instructions.nli", "und", "oder", CLDR)
+
+
+def test_a_reason_in_review_differs_explains_a_disagreement_without_checking_the_word():
+    lex = lexicon("spa_Latn")
+    (f,) = [f for f in findings(lex) if f.key == "labels.yes"]
+    assert not f.agrees and "Italian" in f.explained
+    assert word_status(lex)["labels.yes"]["status"] == "disagrees"
+    assert earned_status(lex) == "draft"  # yes is not confirmed by any reference
+
+
+def test_words_no_reference_covers_are_drafts():
+    ref = copy.deepcopy(lighteval_words())
+    del ref["words"]["deu_Latn"]
+    status = word_status(lexicon("deu_Latn"), ref)
+    assert status["words.question"]["status"] == "draft"
+    assert status["instructions.choice"]["status"] == "draft"
+    assert status["instructions.nli"] == {
+        "word": lexicon("deu_Latn").data.instructions.nli,
+        "status": "checked",
+        "source": CLDR,
+    }
+    assert earned_status(lexicon("deu_Latn"), ref) == "draft"
+
+
+@pytest.mark.parametrize("lang", available_languages())
+def test_every_file_declares_the_status_its_comparisons_earn(lang):
+    lex = lexicon(lang)
+    assert lex.data.review.status == earned_status(lex)
+    assert all(f.agrees or f.explained for f in findings(lex)), "a disagreement needs a reason in review.differs"
+
+
+def test_summary_records_the_words_and_their_status():
+    s = summary(lexicon("deu_Latn"))
+    assert s["file"] == "deu_Latn.yaml" and s["status"] == "checked"
+    assert s["words"]["labels.yes"] == {"word": "Ja", "status": "checked", "source": LIGHTEVAL}
+
+
+def test_the_checker_lists_every_disagreement_and_fails_on_an_unexplained_one(monkeypatch):
+    res = xling_in_process("prompt-words")
+    assert res.returncode == 0, res.stdout
+    assert "spa_Latn labels.yes: xling 'Sí', lighteval translation literals 'sì' — explained" in res.stdout
+    assert "Languages of LLM tasks without a prompt file" in res.stdout
+    ref = copy.deepcopy(lighteval_words())
+    ref["words"]["deu_Latn"]["words.answer"] = "Erwiderung"
+    monkeypatch.setattr("xling.prompts.review.lighteval_words", lambda: ref)
+    res = xling_in_process("prompt-words", "-l", "deu")
+    assert res.returncode == 1
+    assert "deu_Latn words.answer: xling 'Antwort', lighteval translation literals 'Erwiderung'" in res.stdout
+    assert "no reason in review.differs" in res.stdout and "draft (differs from the file)" in res.stdout
