@@ -107,3 +107,57 @@ def test_the_checker_lists_every_disagreement_and_fails_on_an_unexplained_one(mo
     assert res.returncode == 1
     assert "deu_Latn words.answer: xling 'Antwort', lighteval translation literals 'Erwiderung'" in res.stdout
     assert "no reason in review.differs" in res.stdout and "draft (differs from the file)" in res.stdout
+
+
+TASK = """\
+name: mc
+description: multiple choice
+kind: multiple_choice
+metric: accuracy
+languages: [eng_Latn, spa_Latn]
+fields: {question: question, choices: choices}
+gold: {path: answer, type: int}
+id: id
+parallel_key: id
+creation: human-translated
+licence: CC0-1.0
+local: {format: jsonl, path: "{language}.jsonl"}
+"""
+
+
+def test_a_run_records_and_reports_the_prompt_words_of_each_language(tmp_path, monkeypatch):
+    import json
+
+    from helpers import scripted_lm
+    from xling import evaluate
+
+    lm = scripted_lm.register(monkeypatch)
+    lm.script = staticmethod(lambda prompt: "A")
+    for lang in ("eng_Latn", "spa_Latn"):
+        rows = [{"id": f"i{i}", "question": f"q{i}?", "choices": ["x", "y"], "answer": 0} for i in range(3)]
+        (tmp_path / f"{lang}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "mc.yaml").write_text(TASK, encoding="utf-8")
+    res = evaluate(
+        "scripted",
+        task_files=[tmp_path / "mc.yaml"],
+        data_dir=tmp_path,
+        output=tmp_path / "run",
+        cache_path=tmp_path / "c.sqlite",
+        protocol={"prompt_languages": ["en", "native"]},
+    )
+    rows = {(r["language"], r["prompt_language"]): r for r in res.data["run"]["prompt_words"]}
+    assert set(rows) == {(lang, pl) for lang in ("eng_Latn", "spa_Latn") for pl in ("en", "native")}
+    spa = rows[("spa_Latn", "native")]
+    assert (spa["file"], spa["status"], spa["tasks"]) == ("spa_Latn.yaml", "draft", ["mc"])
+    assert spa["words"]["labels.yes"] == {
+        "word": "Sí",
+        "status": "disagrees",
+        "source": "lighteval translation literals: 'sì'",
+    }
+    assert rows[("spa_Latn", "en")]["file"] == "eng_Latn.yaml" and rows[("spa_Latn", "en")]["status"] == "checked"
+    report = (tmp_path / "run" / "report.md").read_text("utf-8")
+    assert "## Prompt words" in report
+    assert (
+        "| spa_Latn | native | spa_Latn.yaml (draft) | Pregunta (checked) | Respuesta (checked) | Sí (disagrees) / No"
+        " (checked) |" in report
+    )

@@ -10,15 +10,11 @@ from rich.table import Table
 from .console import out
 from .group import main
 
-# kinds whose LLM implementations build prompts and read answers with the per-language words
-PROMPT_KINDS = frozenset(
-    {"multiple_choice", "pair_classification", "extractive_qa", "math", "generative_qa", "summarization"}
-)
-
 
 def uncovered_languages() -> dict[str, list[str]]:
     """Languages of the catalog's prompt-word tasks without a prompt file -> those tasks."""
     from ..prompts import available_languages
+    from ..prompts.review import PROMPT_KINDS
     from ..tasks import list_tasks
 
     have = set(available_languages())

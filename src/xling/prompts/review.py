@@ -26,6 +26,10 @@ CLDR = "CLDR list patterns (babel)"
 WORD_KEYS = ("words.question", "words.answer", "labels.yes", "labels.no", "connectors.cause", "connectors.effect")
 # a file is `checked` only when a reference agrees with each of these
 CHECKED_NEEDS = ("words.question", "words.answer", "labels.yes", "labels.no")
+# kinds whose LLM implementations build prompts and read answers with these words
+PROMPT_KINDS = frozenset(
+    {"multiple_choice", "pair_classification", "extractive_qa", "math", "generative_qa", "summarization"}
+)
 # instruction -> the two labels it offers last, joined by the language's "or"
 OR_PHRASES = {"instructions.nli": ("neutral", "contradiction"), "instructions.paraphrase": ("yes", "no")}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -94,6 +95,7 @@ def markdown(results: Results) -> str:
             )
         lines.append("")
     lines += _markdown_analyses(results)
+    lines += _markdown_prompt_words(results.data["run"].get("prompt_words", []))
     return "\n".join(lines)
 
 
@@ -220,6 +222,37 @@ def _markdown_slices(a: dict) -> list[str]:
             "",
         ]
     return lines
+
+
+def _word(words: dict, key: str) -> str:
+    return f"{_md_escape(words[key]['word'])} ({words[key]['status']})" if key in words else "–"
+
+
+def _markdown_prompt_words(rows: list[dict]) -> list[str]:
+    """The prompt words each language's LLM scores were computed with, and their review status."""
+    if not rows:
+        return []
+    lines = [
+        "## Prompt words",
+        "",
+        "The words each language's prompts were built with (`--prompt-language`: en or native), from "
+        "`xling/prompts/data/<file>`, with the file's status and each word's: checked against a reference written "
+        "by native speakers (lighteval's translation literals, CLDR), disagrees with one, or draft.",
+        "",
+        "| language | prompt language | file (status) | question | answer | yes / no | option letters | "
+        "words checked / disagree / draft | tasks |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        words = r.get("words", {})
+        w = partial(_word, words)
+        counts = [sum(v["status"] == s for v in words.values()) for s in ("checked", "disagrees", "draft")]
+        lines.append(
+            f"| {r['language']} | {r['prompt_language']} | {r['file'] or 'no file'} ({r['status']}) | "
+            f"{w('words.question')} | {w('words.answer')} | {w('labels.yes')} / {w('labels.no')} | "
+            f"{' '.join(r['option_letters'])} | {' / '.join(map(str, counts))} | {', '.join(r['tasks'])} |"
+        )
+    return [*lines, ""]
 
 
 def write_markdown(results: Results, path: Path | None = None) -> Path:
