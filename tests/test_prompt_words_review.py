@@ -89,6 +89,23 @@ def test_every_file_declares_the_status_its_comparisons_earn(lang):
     assert all(f.agrees or f.explained for f in findings(lex)), "a disagreement needs a reason in review.differs"
 
 
+GLOBAL_MMLU = (
+    "am ar bn cs de el en es fa fil fr ha he hi id ig it ja ko ky lt mg ms ne nl ny pl pt ro ru si sn so sr sv sw te"
+    " tr uk vi yo zh"
+).split()
+
+
+@pytest.mark.parametrize("code", GLOBAL_MMLU)
+def test_every_global_mmlu_language_has_the_words_multiple_choice_needs(code):
+    lex = lexicon(code)
+    assert lex.instruction("choice") and lex.word("question") and lex.word("answer")
+    assert len(lex.option_letters) >= 4
+
+
+def test_english_letters_cover_mmlu_prox_ten_options():
+    assert lexicon("eng_Latn").option_letters[:10] == list("ABCDEFGHIJ")
+
+
 def test_summary_records_the_words_and_their_status():
     s = summary(lexicon("deu_Latn"))
     assert s["file"] == "deu_Latn.yaml" and s["status"] == "checked"
