@@ -170,3 +170,26 @@ def test_creation_averages_each_languages_tasks_by_how_their_items_were_made():
     metrics = {t: METRICS["accuracy"] for t in creations}
     rows = {r["creation"]: (r["value"], r["tasks"]) for r in by_creation(scores, creations, metrics)}
     assert rows == {"native": (70.0, ["a", "b"]), "machine-translated": (30.0, ["c"])}
+
+
+def test_a_slice_must_also_be_a_field_of_the_hub_mapping(tmp_path):
+    hub = "hub:\n  id: org/data\n  mapping:\n    fields: {question: q, choices: c}\n"
+    path, _ = write_task(tmp_path, "slices: [cultural_label]")
+    path.write_text(path.read_text("utf-8") + hub, encoding="utf-8")
+    with pytest.raises(
+        UserError, match=r"slice 'cultural_label' is not an item field: declare it in hub.mapping.fields"
+    ):
+        load_task_file(path)
+
+
+def test_slice_values_as_labels():
+    from xling.tasks.slices import MISSING, slice_value
+
+    assert [slice_value(v) for v in ("CS", None, "", [], ["a", "b"], 3)] == [
+        "CS",
+        MISSING,
+        MISSING,
+        MISSING,
+        "a|b",
+        "3",
+    ]

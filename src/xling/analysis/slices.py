@@ -4,7 +4,6 @@ parallel items; and across tasks, the mean score by how the items were made (``c
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from ..scoring.metrics import METRICS, Metric
@@ -67,17 +66,14 @@ def by_creation(scores: list[dict], creations: dict[str, str], metrics: dict | N
     primary = {t: m.name for t, m in (metrics or {}).items()}
     df = df[[primary.get(t, m) == m for t, m in zip(df["task"], df["metric"], strict=True)]]
     df = df[df["task"].isin(list(creations))].assign(creation=lambda d: d["task"].map(creations))
-    out = []
-    for (setting, lang, creation), g in df.groupby(["setting", "language", "creation"], sort=True):
-        vals = g["value"].astype(float)
-        out.append(
-            {
-                "setting": setting,
-                "language": lang,
-                "creation": creation,
-                "value": float(np.nanmean(vals)) if vals.notna().any() else float("nan"),
-                "tasks": sorted(g["task"]),
-                "weighting": "uniform over tasks",
-            }
-        )
-    return out
+    return [
+        {
+            "setting": setting,
+            "language": lang,
+            "creation": creation,
+            "value": float(g["value"].astype(float).mean()),  # NaN (a failed score) skipped; all NaN: NaN
+            "tasks": sorted(g["task"]),
+            "weighting": "uniform over tasks",
+        }
+        for (setting, lang, creation), g in df.groupby(["setting", "language", "creation"], sort=True)
+    ]
