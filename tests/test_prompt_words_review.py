@@ -145,8 +145,12 @@ local: {format: jsonl, path: "{language}.jsonl"}
 def test_a_run_records_and_reports_the_prompt_words_of_each_language(tmp_path, monkeypatch):
     import json
 
+    import jsonschema
+
     from helpers import scripted_lm
     from xling import evaluate
+    from xling.report.html import html
+    from xling.results import schema
 
     lm = scripted_lm.register(monkeypatch)
     lm.script = staticmethod(lambda prompt: "A")
@@ -162,6 +166,7 @@ def test_a_run_records_and_reports_the_prompt_words_of_each_language(tmp_path, m
         cache_path=tmp_path / "c.sqlite",
         protocol={"prompt_languages": ["en", "native"]},
     )
+    jsonschema.validate(res.data, schema())
     rows = {(r["language"], r["prompt_language"]): r for r in res.data["run"]["prompt_words"]}
     assert set(rows) == {(lang, pl) for lang in ("eng_Latn", "spa_Latn") for pl in ("en", "native")}
     spa = rows[("spa_Latn", "native")]
@@ -172,6 +177,8 @@ def test_a_run_records_and_reports_the_prompt_words_of_each_language(tmp_path, m
         "source": "lighteval translation literals: 'sì'",
     }
     assert rows[("spa_Latn", "en")]["file"] == "eng_Latn.yaml" and rows[("spa_Latn", "en")]["status"] == "checked"
+    page = html(res)
+    assert '<b>labels.yes</b>: Sí <span class="bad">(disagrees: lighteval translation literals: &#39;sì&#39;)' in page
     report = (tmp_path / "run" / "report.md").read_text("utf-8")
     assert "## Prompt words" in report
     assert (

@@ -442,6 +442,7 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
         ],
         "n_significant": sum(p["significant"] for p in pairs),
         "slices": _slice_rows(analyses),
+        "prompt_words": run.get("prompt_words", []),
         "by_creation": creation if len({r["creation"] for r in creation}) > 1 else [],
         "grouped": grouped,
         "flips": flip_rows,
@@ -500,7 +501,7 @@ nav a{margin-right:1em}
 {% for t in tasks %}<li>task <b>{{ t.name }}</b>: {{ t.kind }}, metric {{ t.metric }}, licence {{ t.licence }}, items {{ t.creation }}{% if t.split_note %}; {{ t.split_note }}{% endif %}</li>{% endfor %}
 </ul>
 {% for n in notes %}<p class="note">{{ n }}</p>{% endfor %}
-<nav><a href="#heatmap">heatmap</a><a href="#bars">per language</a>{% if generation %}<a href="#generation">generation</a>{% endif %}<a href="#gap">transfer gap</a><a href="#consistency">consistency</a>{% if slices %}<a href="#slices">slices</a>{% endif %}<a href="#groups">groups</a><a href="#pairs">paired tests</a><a href="#flips">flipped items</a><a href="#languages">languages</a></nav>
+<nav><a href="#heatmap">heatmap</a><a href="#bars">per language</a>{% if generation %}<a href="#generation">generation</a>{% endif %}<a href="#gap">transfer gap</a><a href="#consistency">consistency</a>{% if slices %}<a href="#slices">slices</a>{% endif %}<a href="#groups">groups</a><a href="#pairs">paired tests</a><a href="#flips">flipped items</a>{% if prompt_words %}<a href="#prompt-words">prompt words</a>{% endif %}<a href="#languages">languages</a></nav>
 
 <h2 id="heatmap">Language × task</h2>
 {% for i in sections.get('heatmap', []) %}<div class="fig" id="fig-{{ i }}"></div>{% endfor %}
@@ -581,6 +582,13 @@ nav a{margin-right:1em}
 {% endfor %}<b>prediction</b>: {{ p.prediction }}
 <b>gold</b>: {{ p.gold }}</td></tr>{% endfor %}</table></details></td></tr>{% endfor %}
 </table>
+
+{% if prompt_words %}<h2 id="prompt-words">Prompt words</h2>
+<p class="note">The words each language's prompts were built with (en: the English file; native: the language's own), the file's review status and each word's: checked against a reference written by native speakers (lighteval's translation literals, CLDR), disagrees with one, or draft.</p>
+<table><tr><th>language</th><th>prompt language</th><th>file</th><th>status</th><th>words</th><th>tasks</th></tr>
+{% for r in prompt_words %}<tr><td>{{ r.language }}</td><td>{{ r.prompt_language }}</td><td>{{ r.file or "no file" }}</td><td>{{ r.status }}</td><td>{% for key, w in r.words.items() %}<b>{{ key }}</b>: {{ w.word }} <span class="{{ 'ok' if w.status == 'checked' else 'bad' if w.status == 'disagrees' else '' }}">({{ w.status }}{% if w.source %}: {{ w.source }}{% endif %})</span><br>{% endfor %}</td><td>{{ r.tasks|join(", ") }}</td></tr>{% endfor %}
+</table>
+{% endif %}
 
 <h2 id="languages">Languages</h2>
 <table><tr><th>code</th><th>name</th><th>script</th><th>family (Glottolog)</th><th>glottocode</th><th>Joshi class</th><th>URIEL+ resource</th></tr>
