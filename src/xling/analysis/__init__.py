@@ -8,6 +8,7 @@ from .aggregate import grouped_scores, mean_over_languages
 from .consistency import consistency, flipped_items, not_applicable
 from .gap import transfer_gap
 from .significance import language_pairs
+from .slices import SLICE_COLUMNS, by_creation, sliced_gaps, sliced_scores
 
 __all__ = [
     "transfer_gap",
@@ -16,6 +17,9 @@ __all__ = [
     "consistency",
     "flipped_items",
     "language_pairs",
+    "sliced_scores",
+    "sliced_gaps",
+    "by_creation",
     "run_analyses",
 ]
 
@@ -27,12 +31,16 @@ def run_analyses(
     seed: int,
     metrics: dict | None = None,
     kinds: dict[str, str] | None = None,
+    slices: pd.DataFrame | None = None,
+    creations: dict[str, str] | None = None,
 ) -> dict:
     """What results.json records under ``analyses`` (``metrics``, ``kinds``: each task's metric
-    and kind name)."""
+    and kind name; ``slices``: each sliced item's slice values, columns ``SLICE_COLUMNS``;
+    ``creations``: each task's ``creation``)."""
     from ..languages.meta import GROUPINGS, info
     from ..languages.meta import sources as meta_sources
 
+    slices = pd.DataFrame(columns=SLICE_COLUMNS) if slices is None else slices
     langs = sorted(set(frame["language"])) if not frame.empty else []
     return {
         "transfer_gap": transfer_gap(frame, sources, seed, metrics=metrics),
@@ -40,5 +48,8 @@ def run_analyses(
         "grouped_averages": [row for by in GROUPINGS for row in grouped_scores(scores, by)],
         "consistency": consistency(frame, seed, sources=sources, kinds=kinds),
         "consistency_not_applicable": not_applicable(frame, kinds),
+        "slices": sliced_scores(frame, slices, seed, metrics=metrics),
+        "slice_gaps": sliced_gaps(frame, slices, sources, seed, metrics=metrics),
+        "by_creation": by_creation(scores, creations or {}, metrics=metrics),
         "languages": {"metadata": [info(c).as_dict() for c in langs], "sources": meta_sources()},
     }

@@ -1,4 +1,4 @@
-"""The command line: ``xling run | tasks | models | report | compare | judge | diagnose``.
+"""The command line: ``xling run | tasks | models | report | compare | judge | diagnose | prompt-words``.
 
 Each command's module is imported when the command is used (``group.COMMANDS``).
 """

@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "judge": ("judge", "Judge run A against run B on the items both answered, in both answer orders."),
     "models": ("catalog", "List model backends, their spec syntax and capabilities."),
+    "prompt-words": (
+        "prompt_words",
+        "Check the prompt words of every language file against references written by native speakers "
+        "(lighteval's translation literals, CLDR via babel) and list every disagreement.",
+    ),
     "report": ("report", "Write report.md and a self-contained report.html for a run directory."),
     "run": ("run", "Evaluate a model and write a run directory (results.json, predictions, report.md)."),
     "tasks": ("catalog", "List catalog tasks, or `xling tasks show NAME` for one task's metadata."),

@@ -35,6 +35,7 @@ class Review(BaseModel):
     status: Literal["draft", "checked", "native-reviewed"]
     by: str
     sources: list[str] = []
+    differs: dict[str, str] = {}  # key -> why the file's word differs from a reference's (prompts/review.py)
 
 
 class Words(BaseModel):

@@ -314,6 +314,7 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
     pred = results.predictions()
     seed = run["seed"]
     analyses = results.data["analyses"]
+    creation = analyses.get("by_creation", [])
     figs, sections = [], {}
 
     def add(fig, section):
@@ -440,6 +441,9 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
             for p in pairs
         ],
         "n_significant": sum(p["significant"] for p in pairs),
+        "slices": _slice_rows(analyses),
+        "prompt_words": run.get("prompt_words", []),
+        "by_creation": creation if len({r["creation"] for r in creation}) > 1 else [],
         "grouped": grouped,
         "flips": flip_rows,
         "generation": [generation_view(s) for s in generation],
@@ -451,6 +455,28 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
         "tasks": run.get("tasks", []),
         "notes": notes or [],
     }
+
+
+def _slice_rows(analyses: dict) -> list[dict]:
+    """Each slice score with the gap to the source language on the same slice, formatted."""
+    gaps = {(g["task"], g["setting"], g["slice"], g["value"], g["language"]): g for g in analyses.get("slice_gaps", [])}
+    out = []
+    for r in analyses.get("slices", []):
+        g = gaps.get((r["task"], r["setting"], r["slice"], r["value"], r["language"]))
+        out.append(
+            {
+                "task": r["task"],
+                "setting": r["setting"],
+                "slice": f"{r['slice']} = {r['value']}",
+                "language": _label(r["language"]),
+                "score": _fmt(r["score"]),
+                "ci": f"[{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]",
+                "n": r["n"],
+                "gap": "–" if g is None else _fmt(g["gap"]),
+                "gap_ci": "" if g is None else f"[{_fmt(g['ci_low'])}, {_fmt(g['ci_high'])}] (n={g['n']})",
+            }
+        )
+    return out
 
 
 TEMPLATE = """<!DOCTYPE html>
@@ -475,7 +501,7 @@ nav a{margin-right:1em}
 {% for t in tasks %}<li>task <b>{{ t.name }}</b>: {{ t.kind }}, metric {{ t.metric }}, licence {{ t.licence }}, items {{ t.creation }}{% if t.split_note %}; {{ t.split_note }}{% endif %}</li>{% endfor %}
 </ul>
 {% for n in notes %}<p class="note">{{ n }}</p>{% endfor %}
-<nav><a href="#heatmap">heatmap</a><a href="#bars">per language</a>{% if generation %}<a href="#generation">generation</a>{% endif %}<a href="#gap">transfer gap</a><a href="#consistency">consistency</a><a href="#groups">groups</a><a href="#pairs">paired tests</a><a href="#flips">flipped items</a><a href="#languages">languages</a></nav>
+<nav><a href="#heatmap">heatmap</a><a href="#bars">per language</a>{% if generation %}<a href="#generation">generation</a>{% endif %}<a href="#gap">transfer gap</a><a href="#consistency">consistency</a>{% if slices %}<a href="#slices">slices</a>{% endif %}<a href="#groups">groups</a><a href="#pairs">paired tests</a><a href="#flips">flipped items</a>{% if prompt_words %}<a href="#prompt-words">prompt words</a>{% endif %}<a href="#languages">languages</a></nav>
 
 <h2 id="heatmap">Language × task</h2>
 {% for i in sections.get('heatmap', []) %}<div class="fig" id="fig-{{ i }}"></div>{% endfor %}
@@ -518,6 +544,18 @@ nav a{margin-right:1em}
 <p class="note">Per pair of languages on shared parallel items: how often the predictions agree (cell), agree and are both correct, and Cohen's kappa (hover). {% if correctness_rules %}Generation tasks are compared on correctness, since free text in two languages is never the same string: {% for task, rule in correctness_rules %}{{ task }}: an item is correct when {{ rule }}{{ "; " if not loop.last else "." }}{% endfor %}{% endif %}</p>
 {% for i in sections.get('consistency', []) %}<div class="fig" id="fig-{{ i }}"></div>{% endfor %}
 
+{% if slices %}<h2 id="slices">Slices by item metadata</h2>
+<p class="note">Scores on the items of each value of a task's <code>slices</code> fields, and the gap to the source language on the same slice, paired over parallel items (95% bootstrap CIs).</p>
+<table><tr><th>task</th><th>setting</th><th>slice</th><th>language</th><th>score</th><th>95% CI</th><th>n</th><th>gap to source</th><th>95% CI</th></tr>
+{% for r in slices %}<tr><td>{{ r.task }}</td><td>{{ r.setting }}</td><td>{{ r.slice }}</td><td>{{ r.language }}</td><td class="num">{{ r.score }}</td><td>{{ r.ci }}</td><td class="num">{{ r.n }}</td><td class="num">{{ r.gap }}</td><td>{{ r.gap_ci }}</td></tr>{% endfor %}
+</table>
+{% endif %}
+{% if by_creation %}<h3>By how the items were made</h3>
+<table><tr><th>setting</th><th>language</th><th>creation</th><th>mean over tasks</th><th>tasks</th></tr>
+{% for r in by_creation %}<tr><td>{{ r.setting }}</td><td>{{ r.language }}</td><td>{{ r.creation }}</td><td class="num">{{ "%.1f"|format(r.value) }}</td><td>{{ r.tasks|join(", ") }}</td></tr>{% endfor %}
+</table>
+{% endif %}
+
 <h2 id="groups">Grouped views</h2>
 <p class="note">Sources: {% for k, v in meta_sources.items() %}{{ k }}: {{ v }}{% if not loop.last %}; {% endif %}{% endfor %}.</p>
 {% for by, rows in grouped.items() %}
@@ -544,6 +582,13 @@ nav a{margin-right:1em}
 {% endfor %}<b>prediction</b>: {{ p.prediction }}
 <b>gold</b>: {{ p.gold }}</td></tr>{% endfor %}</table></details></td></tr>{% endfor %}
 </table>
+
+{% if prompt_words %}<h2 id="prompt-words">Prompt words</h2>
+<p class="note">The words each language's prompts were built with (en: the English file; native: the language's own), the file's review status and each word's: checked against a reference written by native speakers (lighteval's translation literals, CLDR), disagrees with one, or draft.</p>
+<table><tr><th>language</th><th>prompt language</th><th>file</th><th>status</th><th>words</th><th>tasks</th></tr>
+{% for r in prompt_words %}<tr><td>{{ r.language }}</td><td>{{ r.prompt_language }}</td><td>{{ r.file or "no file" }}</td><td>{{ r.status }}</td><td>{% for key, w in r.words.items() %}<b>{{ key }}</b>: {{ w.word }} <span class="{{ 'ok' if w.status == 'checked' else 'bad' if w.status == 'disagrees' else '' }}">({{ w.status }}{% if w.source %}: {{ w.source }}{% endif %})</span><br>{% endfor %}</td><td>{{ r.tasks|join(", ") }}</td></tr>{% endfor %}
+</table>
+{% endif %}
 
 <h2 id="languages">Languages</h2>
 <table><tr><th>code</th><th>name</th><th>script</th><th>family (Glottolog)</th><th>glottocode</th><th>Joshi class</th><th>URIEL+ resource</th></tr>

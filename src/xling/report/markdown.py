@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -94,6 +95,7 @@ def markdown(results: Results) -> str:
             )
         lines.append("")
     lines += _markdown_analyses(results)
+    lines += _markdown_prompt_words(results.data["run"].get("prompt_words", []))
     return "\n".join(lines)
 
 
@@ -118,6 +120,7 @@ def _markdown_analyses(results: Results) -> list[str]:
                     f"{', '.join(r.languages)} |"
                 )
             lines.append("")
+    lines += _markdown_slices(a)
     cons = pd.DataFrame(a.get("consistency", []))
     if not cons.empty:
         lines += [
@@ -176,6 +179,80 @@ def _markdown_analyses(results: Results) -> list[str]:
             )
         lines += ["", "Sources: " + "; ".join(f"{k}: {v}" for k, v in meta.get("sources", {}).items()), ""]
     return lines
+
+
+def _markdown_slices(a: dict) -> list[str]:
+    """Scores per slice value of item metadata with the gap to the source language, and the mean
+    over tasks by how their items were made (when the run has tasks made in more than one way)."""
+    lines = []
+    gaps = {(g["task"], g["setting"], g["slice"], g["value"], g["language"]): g for g in a.get("slice_gaps", [])}
+    if a.get("slices"):
+        lines += [
+            "## Slices",
+            "",
+            "Scores on the items of each value of a task's `slices` fields (95% bootstrap CIs) and the gap to the "
+            "source language on the same slice, paired over parallel items.",
+            "",
+            "| task | setting | slice | language | score | n | gap to source |",
+            "|---|---|---|---|---|---:|---|",
+        ]
+        for r in a["slices"]:
+            g = gaps.get((r["task"], r["setting"], r["slice"], r["value"], r["language"]))
+            gap = "–" if g is None else f"{fmt(g['gap'])} {fmt_ci(g['ci_low'], g['ci_high'])} (n={g['n']})"
+            lines.append(
+                f"| {_md_escape(r['task'])} | {_md_escape(r['setting'])} | "
+                f"{_md_escape(r['slice'])} = {_md_escape(r['value'])} | {r['language']} | "
+                f"{fmt(r['score'])} {fmt_ci(r['ci_low'], r['ci_high'])} | {r['n']} | {gap} |"
+            )
+        lines.append("")
+    creation = a.get("by_creation", [])
+    if len({r["creation"] for r in creation}) > 1:
+        lines += [
+            "## By how the items were made",
+            "",
+            "Uniform mean of each language's task scores over the tasks whose items were made that way.",
+            "",
+            "| setting | language | creation | mean | tasks |",
+            "|---|---|---|---:|---|",
+            *(
+                f"| {_md_escape(r['setting'])} | {r['language']} | {r['creation']} | {fmt(r['value'])} | "
+                f"{', '.join(r['tasks'])} |"
+                for r in creation
+            ),
+            "",
+        ]
+    return lines
+
+
+def _word(words: dict, key: str) -> str:
+    return f"{_md_escape(words[key]['word'])} ({words[key]['status']})" if key in words else "–"
+
+
+def _markdown_prompt_words(rows: list[dict]) -> list[str]:
+    """The prompt words each language's LLM scores were computed with, and their review status."""
+    if not rows:
+        return []
+    lines = [
+        "## Prompt words",
+        "",
+        "The words each language's prompts were built with (`--prompt-language`: en or native), from "
+        "`xling/prompts/data/<file>`, with the file's status and each word's: checked against a reference written "
+        "by native speakers (lighteval's translation literals, CLDR), disagrees with one, or draft.",
+        "",
+        "| language | prompt language | file (status) | question | answer | yes / no | option letters | "
+        "words checked / disagree / draft | tasks |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        words = r.get("words", {})
+        w = partial(_word, words)
+        counts = [sum(v["status"] == s for v in words.values()) for s in ("checked", "disagrees", "draft")]
+        lines.append(
+            f"| {r['language']} | {r['prompt_language']} | {r['file'] or 'no file'} ({r['status']}) | "
+            f"{w('words.question')} | {w('words.answer')} | {w('labels.yes')} / {w('labels.no')} | "
+            f"{' '.join(r['option_letters'])} | {' / '.join(map(str, counts))} | {', '.join(r['tasks'])} |"
+        )
+    return [*lines, ""]
 
 
 def write_markdown(results: Results, path: Path | None = None) -> Path:

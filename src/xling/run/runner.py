@@ -35,6 +35,7 @@ from ..tasks.provenance import Hasher
 from ..tasks.readers import MAX_CELL_CHARS
 from ..types import Unit
 from .executors import WorkerSpec, make_executor, resolve_cache_path
+from .prompt_words import prompt_words_used
 from .rundir import check_cache, open_run_dir, releases_run_dirs
 from .store import PredictionStore
 
@@ -282,6 +283,10 @@ def evaluate(
     )
     for entry, task in zip(data["run"]["tasks"], task_list, strict=True):
         entry.update(redact_obj(kinds[task].recorded(task, languages_of[task.name])))
+    data["run"]["prompt_words"] = prompt_words_used(
+        sorted(set(zip(frame["task"], frame["setting"], frame["language"], strict=True))),
+        {t.name: kinds[t] for t in task_list},
+    )
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
     data["run"]["allow_partial_training"] = allow_partial_training
     record_no_items(data["run"]["tasks"], task_list)
@@ -372,6 +377,22 @@ def training_sets(records: dict[Unit, dict | None]) -> list[dict]:
     return sorted(sets.values(), key=lambda e: e["data"])
 
 
+def _slice_table(task_list, frame: pd.DataFrame) -> pd.DataFrame:
+    """The slice values of the evaluated items of every task that declares ``slices``."""
+    import pandas as pd
+
+    from ..analysis import SLICE_COLUMNS
+    from ..tasks.slices import slice_rows
+
+    rows = [
+        row
+        for t in task_list
+        if t.spec.slices and not frame.empty
+        for row in slice_rows(t, sorted(set(frame.loc[frame["task"] == t.name, "language"])))
+    ]
+    return pd.DataFrame(rows, columns=SLICE_COLUMNS)
+
+
 def _results(
     run_id,
     config,
@@ -458,5 +479,7 @@ def _results(
             seed,
             metrics={t: METRICS[specs[t].metric] for t in specs},
             kinds={t: specs[t].kind for t in specs},
+            slices=_slice_table(task_list, frame),
+            creations={t: specs[t].creation for t in specs},
         ),
     }

@@ -214,7 +214,8 @@ def _letter_pattern(letters: tuple[str, ...]) -> regex.Pattern:
 # A lead-in that names the answer ("Answer:", "Respuesta:", "الجواب:"), at most 40 characters.
 _LEAD_IN = regex.compile(r"^[^:：\n]{1,40}[:：]")
 _EDGES = regex.compile(r"^[\s\p{P}\p{S}]+|[\s\p{P}\p{S}]+$")  # markup, quotes, brackets, spaces
-_CLAUSE = regex.compile(r"[^\p{P}\n]*")  # up to the first punctuation mark or line break
+# up to the first punctuation mark or line break; an apostrophe inside a word (Hausa A'a "no") is part of it
+_CLAUSE = regex.compile(r"(?:[^\p{P}\n]|(?<=\p{L})['\u2019](?=\p{L}))*")
 
 
 def extract_label(text: str | None, vocab: dict[str, list[str]]) -> Extracted:

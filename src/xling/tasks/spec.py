@@ -201,6 +201,7 @@ class TaskSpec(BaseModel):
     labels: list[str] | None = None
     label_map: dict[str, str] | None = None
     optional_fields: list[str] = Field(default_factory=list)  # fields a record may lack or leave empty
+    slices: list[str] = Field(default_factory=list)  # item fields the analyses group scores by
     variant: Variant | None = None
     creation: Creation
     licence: str
@@ -291,6 +292,22 @@ class TaskSpec(BaseModel):
     @classmethod
     def _paths(cls, value):
         return check_path(value, "path")
+
+    @model_validator(mode="after")
+    def _slices(self):
+        """Every slice is an item field of each source's mapping."""
+        for hub in [False] * (self.local is not None or self.hub is None) + [True] * (self.hub is not None):
+            fields = self.mapping(hub=hub)["fields"] or {}
+            for name in self.slices:
+                if name not in fields:
+                    where = "hub.mapping.fields" if hub else "fields"
+                    raise ValueError(
+                        f"slice {name!r} is not an item field: declare it in {where} (known: "
+                        f"{', '.join(fields) or 'none'}); the task's creation is grouped by without a slice"
+                    )
+        if len(set(self.slices)) != len(self.slices):
+            raise ValueError("slices names a field twice")
+        return self
 
     @model_validator(mode="after")
     def _sources(self):
