@@ -213,7 +213,26 @@ def test_bitext_aligned_and_length_mismatch(tmp_path):
 
 
 def test_every_declared_format_has_a_reader():
-    assert set(READERS) == {"tsv", "csv", "jsonl", "json", "squad", "conllu", "token-tags", "bitext"}
+    assert set(READERS) == {"tsv", "csv", "jsonl", "json", "squad", "conllu", "token-tags", "bitext", "parquet"}
+
+
+def test_parquet_rows_keep_nested_columns_and_number_the_rows(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from xling.tasks.readers import read_parquet
+
+    path = tmp_path / "test-00000-of-00001.parquet"
+    rows = [
+        {"q": "Swali?", "choices": [{"text": "a", "label": "A"}], "info": {"grade": 7}},
+        {"q": "Pili?", "choices": [], "info": None},
+    ]
+    pq.write_table(pa.Table.from_pylist(rows), path)
+    got = list(read_parquet(path))
+    assert [(r.line, r.record) for r in got] == [(1, rows[0]), (2, rows[1])]
+    (tmp_path / "bad.parquet").write_text("not parquet")
+    with pytest.raises(DataError, match="not a readable Parquet file"):
+        list(read_parquet(tmp_path / "bad.parquet"))
 
 
 def test_skip_log_counts_each_bad_row_once_per_file():

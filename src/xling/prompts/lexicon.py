@@ -21,7 +21,7 @@ from ..errors import DataError, UserError
 from ..languages.codes import try_canonical
 
 LABEL_KEYS = ("yes", "no", "entailment", "neutral", "contradiction")
-INSTRUCTION_KEYS = ("choice", "qa", "nli", "paraphrase", "copa_cause", "copa_effect", "math")
+INSTRUCTION_KEYS = ("choice", "choice_cot", "qa", "nli", "paraphrase", "copa_cause", "copa_effect", "math")
 
 
 def _nonempty(value: str) -> str:
@@ -65,6 +65,7 @@ class MathWords(BaseModel):
 class Instructions(BaseModel):
     model_config = ConfigDict(extra="forbid")
     choice: str
+    choice_cot: str | None = None  # multiple choice answered after a chain of thought (MMLU-ProX)
     qa: str | None = None
     nli: str | None = None
     paraphrase: str | None = None

@@ -19,7 +19,9 @@ from .lexicon import Lexicon, lexicon
 PROMPT_LANGUAGES = ("en", "native")
 SHOT_LANGUAGES = ("source", "target")
 CHAT_MODES = ("auto", "off")
-FAMILIES = ("nli", "paraphrase", "copa", "choice", "qa", "math", "open_qa", "summary")
+FAMILIES = ("nli", "paraphrase", "copa", "choice", "choice_cot", "qa", "math", "open_qa", "summary")
+# Families whose answer comes after a chain of thought: read from the whole output, not its first line.
+REASONING_FAMILIES = ("math", "choice_cot")
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 
 
@@ -169,7 +171,7 @@ def body(family: str, item_fields: dict, lex: Lexicon) -> str:
     if family == "copa":
         q = lex.instruction("copa_cause" if str(f["question"]).lower() == "cause" else "copa_effect")
         return f"{f['premise']}\n{q}\n{_options(lex, list(f['choices']))}"
-    if family == "choice":
+    if family in ("choice", "choice_cot"):
         parts = []
         passage = f.get("context") or f.get("passage")
         if passage:
@@ -199,7 +201,7 @@ def instruction(family: str, lex: Lexicon, **fill: str) -> str | None:
 def answer_prefix(family: str, lex: Lexicon) -> str:
     if family == "summary":
         return f"{lex.word('summary')}:"
-    return f"{lex.step_by_step}:" if family == "math" else f"{lex.word('answer')}:"
+    return f"{lex.step_by_step}:" if family in REASONING_FAMILIES else f"{lex.word('answer')}:"
 
 
 def gold_answer(family: str, item: Item, lex: Lexicon, keys: dict[str, str]) -> str:
@@ -208,6 +210,9 @@ def gold_answer(family: str, item: Item, lex: Lexicon, keys: dict[str, str]) -> 
         return lex.label(keys[str(item.gold)])
     if family in ("copa", "choice"):
         return lex.option_letters[int(item.gold)]
+    if family == "choice_cot":  # a worked answer where the release has one (MMLU-Pro's cot_content)
+        solution = item.fields.get("solution")
+        return f"{solution}" if solution else f"{lex.answer_phrase} ({lex.option_letters[int(item.gold)]})."
     if family in ("qa", "open_qa", "summary"):
         golds = item.gold if isinstance(item.gold, list) else [item.gold]
         return str(golds[0])
@@ -277,6 +282,7 @@ XLT_TASKS = {
     "paraphrase": "paraphrase identification",
     "copa": "commonsense reasoning",
     "choice": "multiple-choice question answering",
+    "choice_cot": "multiple-choice question answering",
     "qa": "reading comprehension",
     "math": "arithmetic reasoning",
 }

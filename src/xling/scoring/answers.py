@@ -203,6 +203,25 @@ def extract_choice(text: str | None, letters: list[str], choices: list[str]) -> 
     return Extracted(None, "unparseable")
 
 
+def extract_final_choice(text: str | None, letters: list[str], choices: list[str], phrases: list[str]) -> Extracted:
+    """The answer at the end of a chain of thought ("... The answer is (C)."): the option read
+    right after the last answer phrase (``phrases``: the language's and English "the answer is"),
+    else the last standalone option letter of the text (MMLU-Pro's fallback)."""
+    if text is None or not text.strip():
+        return Extracted(None, "empty")
+    hits = list(_phrase_pattern(phrases).finditer(text)) if any(p.strip() for p in phrases) else []
+    for hit in reversed(hits):
+        tail = text[hit.end() :].strip()
+        first = tail.splitlines()[0] if tail else ""
+        ex = extract_choice(first[:40], letters, choices)
+        if ex.answer is not None:
+            return Extracted(ex.answer, "ok", "answer-phrase")
+    last = list(_letter_pattern(tuple(letters[: len(choices)])).finditer(text))
+    if last:
+        return Extracted(letters.index(last[-1].group(1)), "ok", "last-letter")
+    return Extracted(None, "unparseable")
+
+
 @cache
 def _letter_pattern(letters: tuple[str, ...]) -> regex.Pattern:
     # A letter standing alone: not part of a word ("A." / "(B)" / "Answer: C" / "أ"), case-sensitive

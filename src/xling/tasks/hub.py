@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from .mapping import MappingError, Path_
 from .readers import Row
 
 HUB_MIRROR_ENV = "XLING_HUB_MIRROR"
@@ -77,10 +78,10 @@ def iter_hub_rows(
     labels = _class_label_names(getattr(ds, "features", None))
     flt = None
     if hub.filter:
-        flt = (hub.filter["path"], hub.filter["startswith"].format(lang=hub_code, language=language))
+        flt = (Path_(hub.filter["path"]), hub.filter["startswith"].format(lang=hub_code, language=language))
     n = 0
     for i, rec in enumerate(ds):
-        if flt and not str(rec.get(flt[0], "")).startswith(flt[1]):
+        if flt and not _value(flt[0], rec).startswith(flt[1]):
             continue
         if limit is not None and n >= limit:
             return
@@ -90,3 +91,11 @@ def iter_hub_rows(
                 rec[col] = [feat.int2str(x) for x in v] if how == "seq" else (feat.int2str(v) if v >= 0 else v)
         n += 1
         yield Row(i + 1, rec)  # line = Hub row number (1-based)
+
+
+def _value(path: Path_, rec: dict) -> str:
+    """The text at ``path`` (nested keys allowed: ``info.language``), empty where the record has none."""
+    try:
+        return str(path.get(rec))
+    except MappingError:
+        return ""

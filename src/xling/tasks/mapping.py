@@ -5,7 +5,9 @@ a record, by *paths*:
 
 - ``text`` — a key; ``metadata.extra.url`` — nested keys; ``answers[*].text`` — a key of every
   element of a list (gives a list); ``answers[0]`` — one element.
-- a list of paths gives a list (``choices: [choice1, choice2]``);
+- a list of paths gives a list (``choices: [choice1, choice2]``); a path in it ending in ``?``
+  (``option_e?``) is an optional element, left out where the record lacks it or leaves it empty,
+  for releases with 3 to 5 options in fixed columns (ARC's ``option_a..option_e``);
 - a template with braces joins several (``"{link}#{question_number}"``), for ids.
 
 ``explode: items`` first turns one record holding a list into one record per element: the
@@ -77,7 +79,7 @@ class Path_:
     @staticmethod
     def _compile(spec):
         if isinstance(spec, list):
-            return ("list", [Path_._compile(s) for s in spec])
+            return ("list", [Path_._element(s) for s in spec])
         if not isinstance(spec, str) or not spec:
             raise ValueError(f"a path must be a non-empty string or a list of them, not {spec!r}")
         if "{" in spec:
@@ -85,19 +87,47 @@ class Path_:
             return ("template", [(p if i % 2 == 0 else (p, _steps(p))) for i, p in enumerate(parts)])
         return ("path", (spec, _steps(spec)))
 
+    @staticmethod
+    def _element(spec) -> tuple[bool, tuple, Any]:
+        """(optional, compiled, as written) for one element of a list of paths."""
+        optional = isinstance(spec, str) and spec.endswith("?")
+        return optional, Path_._compile(spec[:-1] if optional else spec), spec
+
     def get(self, record: dict) -> Any:
         return self._get(self._compiled, record)
 
     def _get(self, comp, record):
         kind, body = comp
         if kind == "list":
-            return [self._get(c, record) for c in body]
+            return self._list(body, record)
         if kind == "path":
             return _walk(record, body[1], body[0])
         out = []
         for i, part in enumerate(body):
             out.append(part if i % 2 == 0 else str(_walk(record, part[1], part[0])))
         return "".join(out)
+
+    def _list(self, elements: list, record: dict) -> list:
+        """The values of a list of paths; optional elements that are absent or empty are left
+        out, and only at the end: a present value after an absent one would shift the positions
+        that gold indices and option letters count."""
+        out: list = []
+        gap = None
+        for optional, comp, spec in elements:
+            if optional:
+                try:
+                    value = self._get(comp, record)
+                except MappingError:
+                    value = None
+                if _is_empty(value):
+                    gap = gap or spec
+                    continue
+            else:
+                value = self._get(comp, record)
+            if gap is not None:
+                raise MappingError(f"{spec!r} has a value but the optional {gap!r} before it is empty")
+            out.append(value)
+        return out
 
 
 def check_path(value: Any, what: str) -> Any:
@@ -111,26 +141,35 @@ def check_path(value: Any, what: str) -> Any:
     return value
 
 
-GoldType = Literal["str", "int", "float", "number", "list", "none"]
+GoldType = Literal["str", "int", "letter", "float", "number", "list", "none"]
 GOLD_TYPES = get_args(GoldType)
 
 
 class Gold(BaseModel):
-    """How the gold answer is read: ``path``; ``type`` (str label, int index, float score,
-    number as text, list of strings, none); ``base`` for 1-based indices; ``index_of`` to take
-    the position of the element equal to that value (``answers[*].correct`` + ``index_of: true``;
-    only when given: ``index_of: null`` looks for a null)."""
+    """How the gold answer is read: ``path``; ``type`` (str label, int index, ``letter``: an
+    option letter A, B, C... read as the index 0, 1, 2..., float score, number as text, list of
+    strings, none); ``base`` for 1-based indices; ``index_of`` to take the position of the
+    element equal to that value (``answers[*].correct`` + ``index_of: true``; only when given:
+    ``index_of: null`` looks for a null); ``among``: the path of a list of option labels, the
+    gold being the position of the path's value in it (ARC's ``answerKey`` among
+    ``question.choices[*].label``)."""
 
     model_config = ConfigDict(extra="forbid")
     path: str | list[str]
     type: GoldType = "str"
     base: int = 0
     index_of: Any = None
+    among: str | None = None
 
     @field_validator("path")
     @classmethod
     def _path(cls, value: str | list[str]) -> str | list[str]:
         return check_path(value, "gold path")
+
+    @field_validator("among")
+    @classmethod
+    def _among(cls, value: str | None) -> str | None:
+        return check_path(value, "gold among")
 
 
 def _is_empty(v: Any) -> bool:
@@ -155,6 +194,7 @@ class Mapper:
         self.fields = {k: Path_(v) for k, v in fields.items()}
         self.gold = gold
         self.gold_path = Path_(gold.path) if gold is not None else None
+        self.among = Path_(gold.among) if gold is not None and gold.among else None
         self.id_path = Path_(id_path) if id_path else None
         self.parallel = Path_(parallel) if parallel else None
         self.labels = set(labels) if labels else None
@@ -246,6 +286,13 @@ class Mapper:
             return value
         if _is_empty(value):
             raise MappingError(f"empty gold {g.path!r}")
+        if self.among is not None:
+            return self._position(str(value).strip(), rec)
+        if g.type == "letter":
+            letter = str(value).strip().upper()
+            if len(letter) != 1 or not "A" <= letter <= "Z":
+                raise MappingError(f"gold {g.path!r}: {value!r} is not an option letter (A, B, C...)")
+            return ord(letter) - ord("A")
         if g.type == "int":
             try:
                 idx = int(str(value).strip()) - g.base
@@ -271,3 +318,16 @@ class Mapper:
         if self.labels is not None and label not in self.labels:
             raise MappingError(f"unknown label {label!r}; expected one of {sorted(self.labels)}")
         return label
+
+    def _position(self, value: str, rec: dict) -> int:
+        """Where ``value`` is in the list at the gold's ``among`` path."""
+        labels = self.among.get(rec)
+        if not isinstance(labels, list):
+            raise MappingError(f"gold among {self.gold.among!r} must be a list, found {type(labels).__name__}")
+        hits = [i for i, v in enumerate(labels) if str(v).strip() == value]
+        if len(hits) != 1:
+            raise MappingError(
+                f"gold {self.gold.path!r}: {value!r} is {'not' if not hits else 'more than once'} among the "
+                f"option labels {labels!r}"
+            )
+        return hits[0]

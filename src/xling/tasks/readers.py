@@ -5,7 +5,8 @@ malformed row that a caller may skip with ``--skip-bad-rows``; by default it sto
 file:line). Errors that make the rest of a file unreadable raise :class:`~xling.errors.DataError`
 at once. Formats: ``tsv``/``csv`` (header or not, quoting mode, CRLF, BOM), ``jsonl``, ``json``,
 ``squad`` (SQuAD v1.1 JSON, one record per question), ``conllu``, ``token-tags`` (one token a
-line, blank line between sentences), ``bitext`` (two line-aligned files).
+line, blank line between sentences), ``bitext`` (two line-aligned files), ``parquet`` (a Hub
+dataset repo's own files, as ``huggingface-cli download`` leaves them; the row number is the line).
 
 All text is decoded line by line from bytes, so a bad byte is reported at its line.
 """
@@ -294,6 +295,23 @@ def read_json(path: Path, *, records: str | None = None, **_: Any) -> Iterator[R
         yield Row(None, rec, at)
 
 
+def read_parquet(path: Path, **_: Any) -> Iterator[Row | BadRow]:
+    """Rows of a Parquet file as dicts (nested columns as lists and dicts), in batches; the
+    1-based row number stands for the line."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(path)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError(path, None, f"not a readable Parquet file: {exc}") from exc
+    n = 0
+    for batch in table.iter_batches(batch_size=1024):
+        for rec in batch.to_pylist():
+            n += 1
+            yield Row(n, rec)
+
+
 def read_squad(path: Path, **_: Any) -> Iterator[Row | BadRow]:
     """SQuAD v1.1 JSON flattened to one record per question:
     ``{id, title, context, question, answers: [text...], answer_starts: [int...]}``."""
@@ -543,6 +561,7 @@ READERS: dict[str, Reader] = {
     "conllu": read_conllu,
     "token-tags": read_token_tags,
     "bitext": read_bitext,
+    "parquet": read_parquet,
 }
 
 

@@ -7,6 +7,7 @@ in one YAML file"). Validation errors name the file, the line and the offending 
 from __future__ import annotations
 
 import warnings
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .. import yamlio
 from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical
-from .mapping import GOLD_TYPES, Gold, check_path
+from .mapping import GOLD_TYPES, Gold, MappingError, Path_, check_path
 from .options import TaskOptions, options_model
 from .readers import QUOTING, READERS
 
@@ -96,10 +97,16 @@ class HubSource(BaseModel):
         return value
 
 
+@cache
+def _compiled(path: str) -> Path_:
+    return Path_(path)
+
+
 class RowFilter(BaseModel):
-    """Keep the rows whose top-level ``path`` equals ``equals`` or starts with ``startswith``; both
-    may hold ``{lang}`` (the dataset's code of the language) and ``{language}`` (canonical). For a
-    release that keeps every language in one file (XOR-TyDi's ``lang`` column)."""
+    """Keep the rows whose ``path`` (a key, or nested keys: ``info.language``) equals ``equals``
+    or starts with ``startswith``; both may hold ``{lang}`` (the dataset's code of the language)
+    and ``{language}`` (canonical). For a release that keeps every language in one file
+    (XOR-TyDi's ``lang`` column, EXAMS' ``info.language``)."""
 
     model_config = ConfigDict(extra="forbid")
     path: str
@@ -112,8 +119,16 @@ class RowFilter(BaseModel):
             raise ValueError("a filter needs exactly one of 'equals' and 'startswith'")
         return self
 
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return check_path(value, "filter path")
+
     def keeps(self, record: dict, code: str, language: str) -> bool:
-        value = str(record.get(self.path, ""))
+        try:
+            value = str(_compiled(self.path).get(record))
+        except MappingError:
+            value = ""
         if self.equals is not None:
             return value == self.equals.format(lang=code, language=language)
         return value.startswith(self.startswith.format(lang=code, language=language))

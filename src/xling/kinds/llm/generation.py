@@ -36,6 +36,7 @@ class GenerationKind(Kind):
 
     needs = Capability.GENERATE
     max_tokens: ClassVar[int] = 24
+    reasoning_max_tokens: ClassVar[int] = 1024  # a chain of thought before the answer (choice_cot)
     supports_translation: ClassVar[bool] = True
     supports_xlt: ClassVar[bool] = True
 
@@ -114,9 +115,9 @@ class GenerationKind(Kind):
             prompts.append(text)
             metas.append((fam, p))
         xlt = setting.protocol == "xlt"
-        stop = ["\n\n\n"] if xlt else self.stop(lex, setting.chat)
+        stop, max_tokens = (["\n\n\n"], 384) if xlt else self.budget(family, lex, setting.chat)
         sent = [p for p in prompts if p is not None]
-        got = iter(ctx.lm().generations(sent, stop=stop, max_tokens=384 if xlt else self.max_tokens))
+        got = iter(ctx.lm().generations(sent, stop=stop, max_tokens=max_tokens))
         outs = [None if p is None else next(got) for p in prompts]
         preds = []
         for it, f, err, out, (fam, p) in zip(items, fields, errors, outs, metas, strict=True):
@@ -136,7 +137,7 @@ class GenerationKind(Kind):
                 text, thinking = strip_thinking(out.text, self.output.markers)
                 if xlt:
                     text = _after_last(text, [p.meta["final_marker"], "Answer:", "Final answer:"])
-                if fam != "math":
+                if fam not in T.REASONING_FAMILIES:
                     text = _first_line(text)  # the answer line; what a model adds after it is not read
             score_lex = lexicon(unit.language) if xlt else lex  # XLT answers in the item's language
             ex, score, extra = self.score(fam, it, text, f, score_lex, keys, unit.language, prompt_language)
@@ -168,6 +169,14 @@ class GenerationKind(Kind):
         """Plain prompts stop at the end of the answer line; a chat model ends its own turn (and
         may open it with a line break, which a "\n" stop would turn into an empty answer)."""
         return [] if chat else ["\n"]
+
+    def budget(self, family: str, lex: Lexicon, chat: bool) -> tuple[list[str], int]:
+        """Stop strings and token limit of one prompt family: the kind's own, except a chain of
+        thought before an option letter (``choice_cot``), which runs over lines until the next
+        question a plain model would start."""
+        if family == "choice_cot":
+            return ([] if chat else [f"\n{lex.word('question')}:", "\n\n\n"]), self.reasoning_max_tokens
+        return self.stop(lex, chat), self.max_tokens
 
     def _demos(self, task: Task, ctx: RunContext, language: str, item: Item, k: int) -> list[Item]:
         """Demonstrations from the train split, or (where the language has none: XNLI, or
@@ -261,6 +270,18 @@ def _after_last(text: str, markers: list[str]) -> str:
     return text[best + best_len :] if best >= 0 else text
 
 
+def answer_phrases(lex: Lexicon, language: str, prompt_language: str) -> list[str]:
+    """The "The answer is" phrases a worked answer may end with: the prompt's, the item
+    language's, the prompt language's and English's (where their files have one)."""
+    phrases = []
+    for lx in [lex, *_lexicons(language, prompt_language, "eng_Latn")]:
+        try:
+            phrases.append(lx.answer_phrase)
+        except UserError:
+            continue
+    return phrases
+
+
 def _lexicons(*languages: str) -> list[Lexicon]:
     out = []
     for lang in dict.fromkeys(languages):
@@ -279,6 +300,11 @@ class GenerativeMultipleChoice(GenerationKind):
     description = "multiple choice by generation: option letter, number or text read from the answer"
 
     def score(self, family, item, text, fields, lex, keys, language, prompt_language):
+        if family == "choice_cot":
+            ex = answers.extract_final_choice(
+                text, lex.option_letters, list(fields["choices"]), answer_phrases(lex, language, prompt_language)
+            )
+            return ex, float(ex.answer is not None and int(ex.answer) == int(item.gold)), {}
         ex = answers.extract_choice(text, lex.option_letters, list(fields["choices"]))
         if ex.answer is None and lex.option_letters[0] != "A":
             ex = answers.extract_choice(text, lexicon("eng_Latn").option_letters, list(fields["choices"]))
@@ -357,11 +383,5 @@ class GenerativeMath(GenerationKind):
         return T.pick_demos(demos, k, item, ctx.seed, (task.name, language, "exemplars"))
 
     def score(self, family, item, text, fields, lex, keys, language, prompt_language):
-        phrases = []
-        for lx in [lex, *_lexicons(language, prompt_language, "eng_Latn")]:
-            try:
-                phrases.append(lx.answer_phrase)
-            except UserError:
-                continue
-        ex = answers.extract_number(text, language, phrases)
+        ex = answers.extract_number(text, language, answer_phrases(lex, language, prompt_language))
         return ex, float(answers.numbers_equal(ex.answer, item.gold)), {}
