@@ -97,8 +97,9 @@ class HubSource(BaseModel):
 
 class RowFilter(BaseModel):
     """Keep the rows whose top-level ``path`` equals ``equals`` or starts with ``startswith``; both
-    may hold ``{lang}`` (the dataset's code of the language) and ``{language}`` (canonical). For a
-    release that keeps every language in one file (XOR-TyDi's ``lang`` column)."""
+    may hold ``{lang}`` (the dataset's code of the language), ``{language}`` (canonical) and
+    ``{split}``. For a release that keeps every language in one file (XOR-TyDi's ``lang`` column)
+    or every split (MASSIVE's ``partition`` column)."""
 
     model_config = ConfigDict(extra="forbid")
     path: str
@@ -111,11 +112,11 @@ class RowFilter(BaseModel):
             raise ValueError("a filter needs exactly one of 'equals' and 'startswith'")
         return self
 
-    def keeps(self, record: dict, code: str, language: str) -> bool:
+    def keeps(self, record: dict, code: str, language: str, split: str = "") -> bool:
         value = str(record.get(self.path, ""))
         if self.equals is not None:
-            return value == self.equals.format(lang=code, language=language)
-        return value.startswith(self.startswith.format(lang=code, language=language))
+            return value == self.equals.format(lang=code, language=language, split=split)
+        return value.startswith(self.startswith.format(lang=code, language=language, split=split))
 
 
 class LocalSource(BaseModel):
