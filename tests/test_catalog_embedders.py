@@ -197,7 +197,10 @@ def test_miracl_from_the_hub_layout_ranks_each_query_s_relevant_passage(hub, tmp
         "dev",
         {
             "query": ["Mji mkuu wa Kenya ni upi?", "Mlima mrefu zaidi Afrika ni upi?"],
-            "positive": [["Nairobi ni mji mkuu wa Kenya.", "Nairobi iko Kenya."], ["Kilimanjaro ni mlima mrefu zaidi Afrika."]],
+            "positive": [
+                ["Nairobi ni mji mkuu wa Kenya.", "Nairobi iko Kenya."],
+                ["Kilimanjaro ni mlima mrefu zaidi Afrika."],
+            ],
             "negative": [["Dodoma ni mji."], ["Mto Nile ni mrefu."]],
             "candidates": [["Nairobi ni mji mkuu wa Kenya.", "Dodoma ni mji."], ["Mto Nile ni mrefu."]],
         },
