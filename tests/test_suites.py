@@ -97,6 +97,9 @@ def test_the_aggregate_weights_task_means_and_counts_only_requested_languages_an
     assert rows["c"]["score"] is None and rows["c"]["missing"] == ["swh_Latn"]
     assert out["aggregate"] == pytest.approx((3 * 60.0 + 20.0) / 4)
     assert (out["tasks_covered"], out["tasks_total"], out["complete"]) == (2, 3, False)
+    one = Suite.model_validate({"name": "s", "description": "d", "tasks": [{"task": "a"}]})
+    full = suite_summary(one, scores, {"a": ["swh_Latn", "yor_Latn"]}, {"a": "accuracy"}, "m")
+    assert full["complete"] and full["aggregate"] == pytest.approx(60.0)
     empty = suite_summary(suite, [], requested, {}, "m")
     assert empty["aggregate"] is None and empty["tasks_covered"] == 0
 
@@ -182,3 +185,17 @@ def test_suites_cli_lists_and_shows(demo_suite):
     assert "demo-topics" in res.stdout and "zho_Hans, swh_Latn, yor_Latn" in res.stdout
     res = xling_in_process("run", "--suite", "no-such-suite")
     assert res.returncode != 0 and "unknown suite" in res.stderr
+
+
+def test_run_suite_from_the_command_line_prints_the_aggregate(demo_suite, tmp_path, monkeypatch):
+    flaky_embedder.register(monkeypatch)
+    env = {"XLING_CACHE_DIR": str(tmp_path / "cache")}
+    res = xling_in_process(
+        "run", "--suite", str(demo_suite), "-m", "flaky", "-l", "swh_Latn", "--limit", "4", "-q",
+        "--output", str(tmp_path / "run"), env=env,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    data = json.loads((tmp_path / "run" / "results.json").read_text())
+    aggregate = data["suite"]["aggregate"]
+    assert f"suite demo-suite: {aggregate:.1f}" in res.stdout
+    assert "weighted mean over tasks" in res.stdout and "later: a task added later" in res.stdout
