@@ -97,6 +97,7 @@ def test_the_aggregate_weights_task_means_and_counts_only_requested_languages_an
     assert rows["c"]["score"] is None and rows["c"]["missing"] == ["swh_Latn"]
     assert out["aggregate"] == pytest.approx((3 * 60.0 + 20.0) / 4)
     assert (out["tasks_covered"], out["tasks_total"], out["complete"]) == (2, 3, False)
+    assert out["coverage"] == "2 of 3 tasks covered, 2 requested language(s) without a score"
     one = Suite.model_validate({"name": "s", "description": "d", "tasks": [{"task": "a"}]})
     full = suite_summary(one, scores, {"a": ["swh_Latn", "yor_Latn"]}, {"a": "accuracy"}, "m")
     assert full["complete"] and full["aggregate"] == pytest.approx(60.0)
@@ -151,7 +152,13 @@ def test_run_suite_end_to_end_states_its_aggregate_and_coverage(demo_suite, tmp_
     assert res.data["run"]["config"]["suite"] == "demo-suite"
     report = (tmp_path / "run" / "report.md").read_text()
     assert "## Suite demo-suite" in report and "weighted mean over tasks" in report
+    assert "(partial: 2 of 2 tasks covered, 1 task(s) not in the catalog)" in report
     assert "| demo-topics | accuracy | 2 |" in report and "later" in report
+    from xling.report.html import html
+
+    page = html(res)
+    assert "Suite demo-suite" in page and "a task added later" in page
+    assert "(partial: 2 of 2 tasks covered, 1 task(s) not in the catalog)" in page
     written = json.loads((tmp_path / "run" / "results.json").read_text())
     assert written["suite"]["aggregate"] == pytest.approx(suite["aggregate"])
 

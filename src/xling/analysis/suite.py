@@ -43,6 +43,10 @@ def suite_summary(
             }
         )
     covered = [r for r in rows if r["score"] is not None]
+    gaps = sum(len(r["missing"]) for r in rows)
+    coverage = f"{len(covered)} of {len(rows)} tasks covered"
+    coverage += f", {gaps} requested language(s) without a score" if gaps else ""
+    coverage += f", {len(suite.not_in_catalog)} task(s) not in the catalog" if suite.not_in_catalog else ""
     return {
         "name": suite.name,
         "model": model,
@@ -51,7 +55,8 @@ def suite_summary(
         "aggregate": total / weights if weights else None,
         "tasks_covered": len(covered),
         "tasks_total": len(rows),
-        "complete": len(covered) == len(rows) and all(not r["missing"] for r in rows) and not suite.not_in_catalog,
+        "complete": len(covered) == len(rows) and not gaps and not suite.not_in_catalog,
+        "coverage": coverage,
         "tasks": rows,
         "not_in_catalog": [{"name": a.name, "note": " ".join(a.note.split())} for a in suite.not_in_catalog],
     }

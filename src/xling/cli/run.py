@@ -204,7 +204,8 @@ def print_suite(results) -> None:
             escape(", ".join(row["missing"][:8]) + (" ..." if len(row["missing"]) > 8 else "")) or "–",
         )
     out.print(t)
-    out.print(f"aggregate: {escape(suite['weighting'])}")
+    partial = "" if suite["complete"] else f"; partial: {suite['coverage']}"
+    out.print(f"aggregate: {escape(suite['weighting'])}{escape(partial)}")
     for a in suite["not_in_catalog"]:
         out.print(f"not in the catalog (not in the aggregate): {escape(a['name'])}: {escape(a['note'])}")
 

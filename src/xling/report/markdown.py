@@ -102,10 +102,9 @@ def suite_section(suite: dict | None) -> list[str]:
     """The suite's aggregate, how it was weighted, and per task the languages requested and covered."""
     if not suite:
         return []
-    covered = f"{suite['tasks_covered']} of {suite['tasks_total']} tasks"
     lines = [
         f"## Suite {_md_escape(suite['name'])}: {fmt(suite['aggregate'])}"
-        + ("" if suite.get("complete") else f" (partial: {covered})"),
+        + ("" if suite.get("complete") else f" (partial: {suite['coverage']})"),
         "",
         f"Model `{suite['model']}`. Aggregate: {suite['weighting']}.",
         "",
