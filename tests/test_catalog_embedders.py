@@ -159,7 +159,7 @@ AMERICAS = (
 )
 
 
-def test_americasnli_one_file_for_all_languages_is_filtered(tmp_path, hub):
+def test_americasnli_one_file_for_all_languages_is_filtered(tmp_path, hub, monkeypatch):
     write(tmp_path / "AmericasNLI/test.tsv", AMERICAS)
     items = get_task("americasnli", tmp_path).items("quy_Latn", "test")
     assert [(it.fields["text1"], it.gold) for it in items] == [
@@ -168,6 +168,22 @@ def test_americasnli_one_file_for_all_languages_is_filtered(tmp_path, hub):
     ]
     [aym] = get_task("americasnli", tmp_path).items("aym_Latn", "test")
     assert aym.fields["text2"] == "Utaxa jisk'awa."
+    dev = "".join(
+        f"{lang}\t{p}\t{h}\t{label}\n"
+        for lang in ("quy", "aym")
+        for p, h, label in [
+            ("Wasiyqa hatunmi.", "Wasiqa huch'uymi.", "contradiction"),
+            ("Allqu puñun.", "Allqu kachkan.", "entailment"),
+        ]
+    )
+    write(tmp_path / "AmericasNLI/dev.tsv", "language\tpremise\thypothesis\tlabel\n" + dev)
+    flaky_embedder.register(monkeypatch)
+    monkeypatch.setenv("XLING_CACHE_DIR", str(tmp_path / "cache"))
+    res = evaluate("flaky", ["americasnli"], ["aym_Latn"], data_dir=tmp_path, output=tmp_path / "run")
+    units = {(s["setting"], s["language"], s["n"]) for s in res.data["scores"]}
+    # zero-shot: a head on Quechua's dev split; in-language: each language's own dev split
+    assert units == {("zero-shot", "quy_Latn", 2), ("zero-shot", "aym_Latn", 1), ("in-language", "quy_Latn", 2),
+                     ("in-language", "aym_Latn", 1)}  # fmt: skip
     from datasets import ClassLabel, Features, Value
 
     hub(
