@@ -90,7 +90,7 @@ def test_massive_local_release_layout_splits_by_partition_and_runs(tmp_path, mon
 
 @pytest.fixture
 def hub(mirror):
-    from test_catalog_hub import hub_repo
+    from helpers.hub import hub_repo
 
     def make(repo, config, split, rows, features=None):
         from datasets import Features, Value
