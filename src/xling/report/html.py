@@ -454,6 +454,7 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
         "meta_sources": langmeta.sources(),
         "tasks": run.get("tasks", []),
         "notes": notes or [],
+        "suite": results.data.get("suite"),
     }
 
 
@@ -501,6 +502,14 @@ nav a{margin-right:1em}
 {% for t in tasks %}<li>task <b>{{ t.name }}</b>: {{ t.kind }}, metric {{ t.metric }}, licence {{ t.licence }}, items {{ t.creation }}{% if t.split_note %}; {{ t.split_note }}{% endif %}</li>{% endfor %}
 </ul>
 {% for n in notes %}<p class="note">{{ n }}</p>{% endfor %}
+{% if suite %}
+<h2 id="suite">Suite {{ suite.name }}: {{ "%.1f"|format(suite.aggregate) if suite.aggregate is not none else "–" }}{% if not suite.complete %} (partial: {{ suite.coverage }}){% endif %}</h2>
+<p class="note">Aggregate: {{ suite.weighting }}.{% if suite.protocol %} Protocol: {{ suite.protocol }}{% endif %}</p>
+<table><tr><th>task</th><th>metric</th><th>weight</th><th>score</th><th>languages present / requested</th><th>missing</th></tr>
+{% for t in suite.tasks %}<tr><td>{{ t.task }}</td><td>{{ t.metric }}</td><td class="num">{{ t.weight }}</td><td class="num">{{ "%.1f"|format(t.score) if t.score is not none else "–" }}</td><td>{{ t.present|length }} / {{ t.requested|length }}</td><td>{{ t.missing|join(", ") or "–" }}</td></tr>{% endfor %}
+</table>
+{% for a in suite.not_in_catalog %}<p class="note">Not in the catalog, so not in the aggregate: {{ a.name }}: {{ a.note }}</p>{% endfor %}
+{% endif %}
 <nav><a href="#heatmap">heatmap</a><a href="#bars">per language</a>{% if generation %}<a href="#generation">generation</a>{% endif %}<a href="#gap">transfer gap</a><a href="#consistency">consistency</a>{% if slices %}<a href="#slices">slices</a>{% endif %}<a href="#groups">groups</a><a href="#pairs">paired tests</a><a href="#flips">flipped items</a>{% if prompt_words %}<a href="#prompt-words">prompt words</a>{% endif %}<a href="#languages">languages</a></nav>
 
 <h2 id="heatmap">Language × task</h2>

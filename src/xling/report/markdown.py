@@ -71,6 +71,7 @@ def markdown(results: Results) -> str:
         f"- items with errors: {run['errors']}",
         "",
     ]
+    lines += suite_section(results.data.get("suite"))
     tasks = {t["name"]: t for t in run["tasks"]}
     table = score_table(results)
     for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
@@ -97,6 +98,35 @@ def markdown(results: Results) -> str:
     lines += _markdown_analyses(results)
     lines += _markdown_prompt_words(results.data["run"].get("prompt_words", []))
     return "\n".join(lines)
+
+
+def suite_section(suite: dict | None) -> list[str]:
+    """The suite's aggregate, how it was weighted, and per task the languages requested and covered."""
+    if not suite:
+        return []
+    lines = [
+        f"## Suite {_md_escape(suite['name'])}: {fmt(suite['aggregate'])}"
+        + ("" if suite.get("complete") else f" (partial: {suite['coverage']})"),
+        "",
+        f"Model `{suite['model']}`. Aggregate: {suite['weighting']}.",
+        "",
+    ]
+    if suite.get("protocol"):
+        lines += [f"Protocol: {_md_escape(suite['protocol'])}", ""]
+    lines += [
+        "| task | metric | weight | score | languages present / requested | missing |",
+        "|---|---|---:|---:|---|---|",
+    ]
+    for t in suite["tasks"]:
+        missing = ", ".join(t["missing"]) if t["missing"] else "–"
+        lines.append(
+            f"| {_md_escape(t['task'])} | {t['metric'] or '?'} | {t['weight']:g} | {fmt(t['score'])} | "
+            f"{len(t['present'])} / {len(t['requested'])} | {missing} |"
+        )
+    lines.append("")
+    for a in suite["not_in_catalog"]:
+        lines += [f"Not in the catalog, so not in the aggregate: {_md_escape(a['name'])}: {_md_escape(a['note'])}", ""]
+    return lines
 
 
 def _markdown_analyses(results: Results) -> list[str]:

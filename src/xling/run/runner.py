@@ -33,11 +33,13 @@ from ..scoring.qa import scorer_of
 from ..tasks import DEFAULT_POLICY, ReadPolicy, Task, get_task, load_task_file, training_task
 from ..tasks.provenance import Hasher
 from ..tasks.readers import MAX_CELL_CHARS
+from ..tasks.suite import get_suite
 from ..types import Unit
 from .executors import WorkerSpec, make_executor, resolve_cache_path
 from .prompt_words import prompt_words_used
 from .rundir import check_cache, open_run_dir, releases_run_dirs
 from .store import PredictionStore
+from .suites import plan_suite
 
 if TYPE_CHECKING:  # pandas, pyarrow and scipy load after the model is done (see evaluate)
     import pandas as pd
@@ -140,6 +142,7 @@ def evaluate(
     max_cell_chars: int = MAX_CELL_CHARS,
     allow_partial_training: bool = False,
     judge: dict[str, Any] | None = None,
+    suite: str | None = None,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
@@ -153,7 +156,9 @@ def evaluate(
     ``allow_partial_training`` fits heads on the training items that have model outputs when
     some failed (counted in results.json ``run.training``) instead of failing the unit.
     ``judge`` holds the LLM judge of judged tasks (:class:`xling.prompts.judging.JudgeOptions`:
-    spec, options, language, mode).
+    spec, options, language, mode). ``suite`` names a suite (:mod:`xling.tasks.suite`) to run
+    instead of ``tasks``: its tasks and languages (intersected with ``languages``); results.json
+    gets a ``suite`` section with its aggregate.
     """
     run_config = RunConfig(
         ProtocolOptions.from_dict(protocol),
@@ -171,10 +176,16 @@ def evaluate(
             f"data directory {str(data_dir)!r} does not exist",
             hint="pass --data-dir pointing at the folder holding the benchmark releases",
         )
-    task_list = resolve_tasks(
-        tasks, task_files, data_dir, ReadPolicy(skip_bad_rows, allow_outside_data_dir, max_cell_chars)
-    )
-    languages_of = task_languages(task_list, languages)
+    policy = ReadPolicy(skip_bad_rows, allow_outside_data_dir, max_cell_chars)
+    suite_spec, requested = None, {}
+    if suite:
+        if tasks or task_files:
+            raise UserError("--suite runs the suite's own tasks", hint="drop --tasks/--task-file, or drop --suite")
+        suite_spec = get_suite(suite)
+        task_list, languages_of, requested = plan_suite(suite_spec, languages, data_dir, policy)
+    else:
+        task_list = resolve_tasks(tasks, task_files, data_dir, policy)
+        languages_of = task_languages(task_list, languages)
     check_cache(resolve_cache_path(cache_path))
     if output:
         open_run_dir(output)
@@ -199,6 +210,8 @@ def evaluate(
         "limit": limit,
         "seed": seed,
     }
+    if suite_spec is not None:
+        config["suite"] = suite_spec.name
     if skip_bad_rows:
         config["skip_bad_rows"] = True
     if max_cell_chars != MAX_CELL_CHARS:
@@ -290,6 +303,11 @@ def evaluate(
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
     data["run"]["allow_partial_training"] = allow_partial_training
     record_no_items(data["run"]["tasks"], task_list)
+    if suite_spec is not None:
+        from ..analysis.suite import suite_summary
+
+        primary = {name: get_task(name).spec.metric for name in suite_spec.task_names()}
+        data["suite"] = suite_summary(suite_spec, data["scores"], requested, primary, label)
     write_results(run_dir, data)
     from ..report.markdown import write_markdown
 

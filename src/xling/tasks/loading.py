@@ -89,7 +89,7 @@ def _raw_rows(
     rows = READERS[local.format](path, **kwargs)
     if local.filter is not None:
         flt, code = local.filter, task.code(language)
-        rows = (r for r in rows if isinstance(r, BadRow) or flt.keeps(r.record, code, language))
+        rows = (r for r in rows if isinstance(r, BadRow) or flt.keeps(r.record, code, language, split))
     return str(path), rows
 
 

@@ -32,6 +32,11 @@ def _load(path: Path) -> TaskSpec:
     return _spec(path, path.stat().st_mtime)
 
 
+def catalog_names() -> set[str]:
+    """The names of the catalog's tasks (without reading their files)."""
+    return set(_catalog())
+
+
 def list_tasks(data_dir: Path | None = None, policy: ReadPolicy = DEFAULT_POLICY) -> list[Task]:
     """Every catalog task."""
     return [Task(_load(p), p, data_dir, policy) for p in _catalog().values()]
@@ -72,4 +77,4 @@ def training_task(task: Task) -> Task:
     return other
 
 
-__all__ = ["get_task", "list_tasks", "load_task_file", "training_task"]
+__all__ = ["catalog_names", "get_task", "list_tasks", "load_task_file", "training_task"]

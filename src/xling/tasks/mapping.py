@@ -150,9 +150,10 @@ class Gold(BaseModel):
     option letter A, B, C... read as the index 0, 1, 2..., float score, number as text, list of
     strings, none); ``base`` for 1-based indices; ``index_of`` to take the position of the
     element equal to that value (``answers[*].correct`` + ``index_of: true``; only when given:
-    ``index_of: null`` looks for a null); ``among``: the path of a list of option labels, the
-    gold being the position of the path's value in it (ARC's ``answerKey`` among
-    ``question.choices[*].label``)."""
+    ``index_of: null`` looks for a null); ``index_of_path`` the same with the value read from the
+    record (MultiBLiMP: the grammatical sentence's place among the choices); ``among``: the path
+    of a list of option labels, the gold being the position of the path's value in it (ARC's
+    ``answerKey`` among ``question.choices[*].label``)."""
 
     model_config = ConfigDict(extra="forbid")
     path: str | list[str]
@@ -160,6 +161,7 @@ class Gold(BaseModel):
     base: int = 0
     index_of: Any = None
     among: str | None = None
+    index_of_path: str | None = None
 
     @field_validator("path")
     @classmethod
@@ -170,6 +172,11 @@ class Gold(BaseModel):
     @classmethod
     def _among(cls, value: str | None) -> str | None:
         return check_path(value, "gold among")
+
+    @field_validator("index_of_path")
+    @classmethod
+    def _index_of_path(cls, value: str | None) -> str | None:
+        return check_path(value, "gold index_of_path")
 
 
 def _is_empty(v: Any) -> bool:
@@ -262,13 +269,14 @@ class Mapper:
         if self.gold_path is None or g.type == "none":
             return None
         value = self.gold_path.get(rec)
-        if "index_of" in g.model_fields_set:
+        if "index_of" in g.model_fields_set or g.index_of_path is not None:
+            wanted = Path_(g.index_of_path).get(rec) if g.index_of_path is not None else g.index_of
             if not isinstance(value, list):
                 raise MappingError(f"gold {g.path!r} with 'index_of' must be a list")
-            hits = [i for i, v in enumerate(value) if v == g.index_of]
+            hits = [i for i, v in enumerate(value) if v == wanted]
             if len(hits) != 1:
                 raise MappingError(
-                    f"gold: expected exactly one element of {g.path!r} equal to {g.index_of!r}, found {len(hits)}"
+                    f"gold: expected exactly one element of {g.path!r} equal to {wanted!r}, found {len(hits)}"
                 )
             return hits[0]
         if g.type == "list":

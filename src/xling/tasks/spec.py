@@ -104,9 +104,9 @@ def _compiled(path: str) -> Path_:
 
 class RowFilter(BaseModel):
     """Keep the rows whose ``path`` (a key, or nested keys: ``info.language``) equals ``equals``
-    or starts with ``startswith``; both may hold ``{lang}`` (the dataset's code of the language)
-    and ``{language}`` (canonical). For a release that keeps every language in one file
-    (XOR-TyDi's ``lang`` column, EXAMS' ``info.language``)."""
+    or starts with ``startswith``; both may hold ``{lang}`` (the dataset's code of the language),
+    ``{language}`` (canonical) and ``{split}``. For a release that keeps every language in one file
+    (XOR-TyDi's ``lang`` column, EXAMS' ``info.language``) or every split (MASSIVE's ``partition``)."""
 
     model_config = ConfigDict(extra="forbid")
     path: str
@@ -124,14 +124,14 @@ class RowFilter(BaseModel):
     def _path(cls, value: str) -> str:
         return check_path(value, "filter path")
 
-    def keeps(self, record: dict, code: str, language: str) -> bool:
+    def keeps(self, record: dict, code: str, language: str, split: str = "") -> bool:
         try:
             value = str(_compiled(self.path).get(record))
         except MappingError:
             value = ""
         if self.equals is not None:
-            return value == self.equals.format(lang=code, language=language)
-        return value.startswith(self.startswith.format(lang=code, language=language))
+            return value == self.equals.format(lang=code, language=language, split=split)
+        return value.startswith(self.startswith.format(lang=code, language=language, split=split))
 
 
 class LocalSource(BaseModel):
