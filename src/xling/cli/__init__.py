@@ -1,6 +1,6 @@
-"""The command line: ``xling run | tasks | models | report | compare | diagnose``."""
+"""The command line: ``xling run | tasks | models | report | compare | leaderboard | export | diagnose``."""
 
-from . import catalog, judge, report, run  # noqa: F401  (each module adds its commands to the group)
+from . import catalog, judge, leaderboard, report, run  # noqa: F401  (each module adds its commands to the group)
 from .console import err, out
 from .diagnose import diagnose
 from .group import main

@@ -54,10 +54,12 @@ def build(
     seed: int = 0,
     alpha: float = ranking.ALPHA,
     n_resamples: int = ranking.N_RESAMPLES,
+    tasks: list[str] | None = None,
 ) -> dict:
-    """The leaderboard as the JSON document ``leaderboard.json`` holds (schema ``SCHEMA_VERSION``)."""
+    """The leaderboard as the JSON document ``leaderboard.json`` holds (schema ``SCHEMA_VERSION``);
+    ``tasks``: rank on these tasks only."""
     meta = metadata if isinstance(metadata, dict) else load_metadata(metadata)
-    entries = load_entries(runs)
+    entries = load_entries(runs, tasks)
     shared = shared_cells(entries)
     seen = {e.label: set(meta[e.label].training_datasets) if e.label in meta else set() for e in entries}
     cells = cell_scores(shared, seed)
@@ -174,7 +176,11 @@ def write_data(board: dict, output: Path) -> list[Path]:
     j.write_text(json.dumps(board, indent=2, ensure_ascii=False), encoding="utf-8")
     table = pa.Table.from_pandas(standings_frame(board), preserve_index=False)
     table = table.replace_schema_metadata(
-        {**(table.schema.metadata or {}), b"xling.schema": SCHEMA.encode(), b"xling.schema_version": SCHEMA_VERSION.encode()}
+        {
+            **(table.schema.metadata or {}),
+            b"xling.schema": SCHEMA.encode(),
+            b"xling.schema_version": SCHEMA_VERSION.encode(),
+        }
     )
     p = output / LEADERBOARD_PARQUET
     pq.write_table(table, p)

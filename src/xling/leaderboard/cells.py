@@ -18,7 +18,6 @@ from ..analysis.compare import run_label
 from ..errors import UserError
 from ..results import Results
 from ..scoring.metrics import METRICS, Metric
-from ..scoring.stats import seed_for
 
 KEY = ["task", "setting", "language"]
 ITEM = [*KEY, "item_id"]
@@ -66,7 +65,8 @@ class Shared:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_entries(runs: list[Results | str | Path]) -> list[Entry]:
+def load_entries(runs: list[Results | str | Path], tasks: list[str] | None = None) -> list[Entry]:
+    """The runs with their prediction rows (only those of ``tasks`` when given)."""
     if len(runs) < 1:
         raise UserError("a leaderboard needs at least one run directory", hint="xling leaderboard RUN_A RUN_B ...")
     taken: set[str] = set()
@@ -75,6 +75,13 @@ def load_entries(runs: list[Results | str | Path]) -> list[Entry]:
         res = r if isinstance(r, Results) else Results.load(r)
         frame = res.predictions()
         frame = frame.assign(score=frame["score"].fillna(0.0)).drop_duplicates(ITEM)
+        if tasks is not None:
+            missing = sorted(set(tasks) - set(frame["task"]))
+            if missing:
+                raise UserError(
+                    f"{res.run_dir} has no scores of {', '.join(missing)}", hint="rank on tasks every run has"
+                )
+            frame = frame[frame["task"].isin(tasks)]
         metrics = {t["name"]: t.get("metric") for t in res.data["run"].get("tasks", [])}
         entries.append(Entry(run_label(res, taken), res, frame.sort_values(ITEM).reset_index(drop=True), metrics))
     _check_metrics(entries)
@@ -140,8 +147,9 @@ def _coverage(shared: Shared, keys: pd.DataFrame) -> None:
             langs = sorted({lang for _, _, lang in outside})
             shared.warnings.append(
                 f"{e.label}: {len(extra)} of its {len(e.frame)} scored items are not shared by every model "
-                f"(run with --limit {config.get('limit') or 'none'}; in {len(outside)} cells, languages {', '.join(langs[:12])}"
-                f"{' ...' if len(langs) > 12 else ''}); the leaderboard compares only the {total} shared items"
+                f"(run with --limit {config.get('limit') or 'none'}; in {len(outside)} cells, languages "
+                f"{', '.join(langs[:12])}{' ...' if len(langs) > 12 else ''}); "
+                f"the leaderboard compares only the {total} shared items"
             )
 
 
