@@ -99,7 +99,9 @@ def leaderboard(run_dirs, output, tasks, suite, metadata, alpha, seed):
 @click.option(
     "--tracking-dir",
     type=click.Path(file_okay=False),
-    help="Where the trackers store the run (default: ./mlruns for MLflow, ./wandb's parent . for W&B).",
+    default=".",
+    show_default=True,
+    help="Where the trackers store the run: MLflow in DIR/mlruns, W&B in DIR/wandb.",
 )
 def export(run_dir, to, log_to, tracking_dir):
     """Write a run's scores, predictions and metadata as Parquet (a Hub dataset layout).
@@ -117,5 +119,5 @@ def export(run_dir, to, log_to, tracking_dir):
         out.print(f"wrote {path}")
     results = Results.load(run_dir)
     for tracker in log_to:
-        where = Path(tracking_dir) if tracking_dir else Path("mlruns" if tracker == "mlflow" else ".")
+        where = Path(tracking_dir) / "mlruns" if tracker == "mlflow" else Path(tracking_dir)
         out.print(escape(log_run(results, tracker, Path(to), where)))

@@ -8,7 +8,10 @@ are optional (``pip install 'xling[trackers]'``) and are imported only here.
 from __future__ import annotations
 
 import importlib
+import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import UserError
@@ -16,6 +19,7 @@ from ..results import Results
 
 TRACKERS = ("mlflow", "wandb")
 PROJECT = "xling"
+MLFLOW_FILE_STORE = "MLFLOW_ALLOW_FILE_STORE"
 
 
 def metric_key(score: dict) -> str:
@@ -48,8 +52,27 @@ def _import(name: str):
         raise UserError(f"--log-to {name} needs the {name} package", hint="pip install 'xling[trackers]'") from exc
 
 
+@contextmanager
+def _file_store_allowed() -> Iterator[None]:
+    """MLflow 3.x keeps the local file store in maintenance mode behind an opt-in variable."""
+    before = os.environ.get(MLFLOW_FILE_STORE)
+    os.environ[MLFLOW_FILE_STORE] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(MLFLOW_FILE_STORE, None)
+        else:
+            os.environ[MLFLOW_FILE_STORE] = before
+
+
 def _mlflow(results: Results, exported: Path, where: Path) -> str:
     mlflow = _import("mlflow")
+    with _file_store_allowed():
+        return _mlflow_run(mlflow, results, exported, where)
+
+
+def _mlflow_run(mlflow, results: Results, exported: Path, where: Path) -> str:
     mlflow.set_tracking_uri(where.resolve().as_uri())
     mlflow.set_experiment(PROJECT)
     with mlflow.start_run(run_name=f"{results.data['run']['model']['spec']} {results.data['run']['run_id']}") as run:
