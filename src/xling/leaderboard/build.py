@@ -72,8 +72,9 @@ def build(
             found.setdefault(group_of(c), []).append(j)
         groups += [(dim, g, found[g]) for g in sorted(found)]
     views = []
-    for dim, group, members in groups:
-        rows, pairs = ranking.standings(rep, ranking.view_weights(shared, members), alpha)
+    with ranking.frozen_heap():
+        ranked = [ranking.standings(rep, ranking.view_weights(shared, m), alpha) for _, _, m in groups]
+    for (dim, group, members), (rows, pairs) in zip(groups, ranked):
         tasks = sorted({shared.cells[j].task for j in members})
         for r in rows:
             r["seen"] = sorted(seen[r["model"]] & set(tasks))
