@@ -52,7 +52,7 @@ def test_datasets_loads_each_table_from_its_folder_and_through_the_card(exported
     preds = datasets.load_dataset("parquet", data_dir=str(exported / "predictions"), cache_dir=str(tmp_path / "c"))
     assert preds["train"].num_rows == 60
     scores = datasets.load_dataset(str(exported), "scores", cache_dir=str(tmp_path / "c2"))
-    assert scores["train"].num_rows == 2 and "ci_low" in scores["train"].column_names
+    assert scores["train"].num_rows == 4 and "ci_low" in scores["train"].column_names  # EM and F1, two languages
     card = (exported / "README.md").read_text("utf-8")
     assert card.startswith("---\nconfigs:") and "planted:70-0" in card
 
@@ -89,6 +89,7 @@ def test_log_to_wandb_writes_an_offline_run(run_dir, tmp_path, monkeypatch):
     results = json.loads((run_dir / "results.json").read_text("utf-8"))
     for s in results["scores"]:
         # the summary holds each score under its key, its value as JSON
+        assert metric_key(s).encode() in data, data[-3000:]
         at = data.index(metric_key(s).encode())
         assert json.dumps(s["value"]).encode() in data[at : at + 200]
     assert results["run"]["run_id"].encode() in data

@@ -6,6 +6,7 @@ import re
 import shutil
 
 import pytest
+import yaml
 
 from helpers import planted_lm
 from helpers.chromium import PAYLOAD, browse
@@ -36,7 +37,7 @@ def site(tmp_path_factory):
     )
     meta = base / "models.yaml"
     meta.write_text(
-        f"models:\n  planted:80-0:\n    licence: '{PAYLOAD}'\n    training_datasets: [planted-qa]\n", "utf-8"
+        yaml.safe_dump({"models": {"planted:80-0": {"licence": PAYLOAD, "training_datasets": ["planted-qa"]}}}), "utf-8"
     )
     board = build(runs, metadata=meta)
     write_all(board, base / "board")

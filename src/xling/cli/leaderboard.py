@@ -12,6 +12,12 @@ from ..errors import UserError
 from .console import err, out
 from .group import main
 
+metadata_option = click.option(
+    "--metadata",
+    type=click.Path(dir_okay=False, exists=True),
+    help="YAML of model metadata for the leaderboard (parameters, licence, link, training_datasets).",
+)
+
 
 def suite_tasks(name: str) -> list[str]:
     """The tasks of the named suite ``name`` (this version has no named suites: always an error)."""
@@ -63,11 +69,7 @@ def make_leaderboard(run_dirs, output: Path, **kw) -> dict:
 @click.option("--output", required=True, type=click.Path(file_okay=False), help="Folder for the site and data files.")
 @click.option("--tasks", "-t", help="Comma-separated tasks to rank on (default: every task the runs share).")
 @click.option("--suite", help="Rank on the tasks of a named suite.")
-@click.option(
-    "--metadata",
-    type=click.Path(dir_okay=False, exists=True),
-    help="YAML of model metadata (parameters, licence, link, training_datasets).",
-)
+@metadata_option
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="Family-wise error rate (Holm, per view).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the paired bootstrap.")
 def leaderboard(run_dirs, output, tasks, suite, metadata, alpha, seed):

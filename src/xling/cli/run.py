@@ -17,6 +17,7 @@ from ..tasks.readers import MAX_CELL_CHARS
 from .console import err, out
 from .group import main
 from .judge_options import judge_from_cli, judge_options
+from .leaderboard import make_leaderboard, metadata_option
 from .protocol import protocol_from_cli, protocol_options
 
 EPILOG_RUN = """\b
@@ -34,6 +35,11 @@ Examples:
 The same command resumes an interrupted run (its directory is named after the
 configuration) and reuses every cached model response.
 """
+
+
+LEADERBOARD_HELP = (
+    "With several models: where the leaderboard goes (default: OUTPUT/leaderboard, or runs/leaderboard-<run ids>)."
+)
 
 
 def _split_list(value: str | None) -> list[str] | None:
@@ -72,18 +78,8 @@ def _split_list(value: str | None) -> list[str] | None:
     help="Run directory (default: runs/<model>-<config hash>); with several models, the folder of their "
     "run directories (OUTPUT/<model>) and of the leaderboard (OUTPUT/leaderboard).",
 )
-@click.option(
-    "--leaderboard",
-    "leaderboard_dir",
-    type=click.Path(file_okay=False),
-    help="With several models: where the leaderboard goes "
-    "(default: OUTPUT/leaderboard, or runs/leaderboard-<run ids>).",
-)
-@click.option(
-    "--metadata",
-    type=click.Path(dir_okay=False, exists=True),
-    help="With several models: YAML of model metadata for the leaderboard (see `xling leaderboard --help`).",
-)
+@click.option("--leaderboard", "leaderboard_dir", type=click.Path(file_okay=False), help=LEADERBOARD_HELP)
+@metadata_option
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
@@ -208,8 +204,6 @@ def run(
         print_skipped(results)
         all_results.append(results)
     if several:
-        from .leaderboard import make_leaderboard
-
         ids = "-".join(r.data["run"]["run_id"][:6] for r in all_results)
         folder = leaderboard_dir or (Path(output) / "leaderboard" if output else Path("runs") / f"leaderboard-{ids}")
         out.rule("leaderboard")

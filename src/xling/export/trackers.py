@@ -103,6 +103,7 @@ def _wandb(results: Results, exported: Path, where: Path) -> str:
         folder = run.dir
     finally:
         run.finish()
+        wandb.teardown()  # waits for the W&B service to write the offline run out
     return f"W&B offline run in {Path(folder).parent} (wandb sync to upload it)"
 
 

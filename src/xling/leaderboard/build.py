@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from importlib import metadata as package_metadata
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import __version__
 from ..languages import codes as L
 from ..languages import meta as langmeta
 from ..results import Results, _clean
@@ -102,7 +102,7 @@ def build(
             "schema": SCHEMA,
             "schema_version": SCHEMA_VERSION,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
-            "xling": __version__,
+            "xling": package_metadata.version("xling"),
             "method": {
                 "cells": "only the (task, setting, language, item) rows every model has are compared",
                 "aggregate": "A view's score is the mean over its tasks of the mean over each task's cells",
