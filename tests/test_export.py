@@ -57,6 +57,7 @@ def test_datasets_loads_each_table_from_its_folder_and_through_the_card(exported
     assert card.startswith("---\nconfigs:") and "planted:70-0" in card
 
 
+@pytest.mark.slow  # MLflow imports and writes its store: about 10 s
 def test_log_to_mlflow_writes_a_local_file_store(run_dir, tmp_path):
     mlflow = pytest.importorskip("mlflow")
     res = xling_in_process(
@@ -77,6 +78,7 @@ def test_log_to_mlflow_writes_a_local_file_store(run_dir, tmp_path):
     assert "xling-export/scores" in artifacts
 
 
+@pytest.mark.slow  # the W&B service starts and stops: about 10 s
 def test_log_to_wandb_writes_an_offline_run(run_dir, tmp_path, monkeypatch):
     pytest.importorskip("wandb")
     monkeypatch.setenv("WANDB_API_KEY", "")
