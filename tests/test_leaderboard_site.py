@@ -12,7 +12,7 @@ from helpers import planted_lm
 from helpers.chromium import PAYLOAD, browse, external_references
 from helpers.cli import ROOT
 from xling import evaluate
-from xling.leaderboard import build, write_all
+from xling.leaderboards import build, write_all
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,7 @@ def print_standings(board: dict) -> None:
 
 def make_leaderboard(run_dirs, output: Path, **kw) -> dict:
     """Build, print and write the leaderboard of ``run_dirs`` into ``output`` (options of ``build``)."""
-    from ..leaderboard import build, write_all
+    from ..leaderboards import build, write_all
 
     board = build(list(run_dirs), **kw)
     print_standings(board)

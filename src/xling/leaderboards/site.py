@@ -25,7 +25,7 @@ def _json_for_script(obj) -> str:
 
 
 def render(board: dict, title: str = "xling leaderboard") -> str:
-    source = resources.files("xling.leaderboard").joinpath("site.html").read_text("utf-8")
+    source = resources.files("xling.leaderboards").joinpath("site.html").read_text("utf-8")
     env = jinja2.Environment(autoescape=True)
     return env.from_string(source).render(title=title, data=Markup(_json_for_script(board)))
 
