@@ -158,12 +158,12 @@ def cell_scores(shared: Shared, seed: int) -> pd.DataFrame:
     exactly the shared items, else recomputed on the shared items (``recomputed``)."""
     out = []
     for e in shared.entries:
+        sizes = e.frame.groupby(KEY).size()  # the model's items per cell
         for c in shared.cells:
             key = (c.task, c.setting, c.language)
             rows = shared.rows[(e.label, key)]
-            full = int((e.frame[KEY] == pd.Series(key, index=KEY)).all(axis=1).sum())
             stored = e.score(*key)
-            if stored is not None and full == len(rows):
+            if stored is not None and sizes[key] == len(rows):
                 value, low, high, recomputed = stored["value"], stored["ci_low"], stored["ci_high"], False
             else:
                 est = metric_of(c.metric).estimate(rows, seed, ("leaderboard", *key))
