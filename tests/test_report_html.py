@@ -3,12 +3,11 @@
 import json
 import re
 import shutil
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from helpers.chromium import PAYLOAD, browse
+from helpers.chromium import PAYLOAD, browse, external_references
 from helpers.cli import ROOT, xling_in_process
 
 LANGS = "eng_Latn,deu_Latn,swh_Latn,yor_Latn,amh_Ethi,zho_Hans"
@@ -80,26 +79,6 @@ def report_run(tmp_path_factory) -> Path:
     res = xling_in_process("report", str(run_dir), "--task-file", str(spec))
     assert res.returncode == 0 and "report.html" in res.stdout, res.stderr
     return run_dir
-
-
-class _Refs(HTMLParser):
-    """Start tags that would load something (script/link/img/iframe with src or href); script
-    bodies are CDATA to the parser, so URLs inside plotly.js do not count."""
-
-    def __init__(self):
-        super().__init__()
-        self.found = []
-
-    def handle_starttag(self, tag, attrs):
-        for name, value in attrs:
-            if name in ("src", "href") and value and not value.startswith("#"):
-                self.found.append((tag, name, value))
-
-
-def external_references(html: str) -> list:
-    parser = _Refs()
-    parser.feed(html)
-    return parser.found
 
 
 def test_report_opens_offline_with_no_console_messages_and_escapes_dataset_text(chromium, report_run, tmp_path):

@@ -1,11 +1,12 @@
 """xling: measure how a model's abilities carry across languages.
 
-``xling.evaluate(model=..., tasks=[...], languages=[...])`` returns a :class:`Results`.
+``xling.evaluate(model=..., tasks=[...], languages=[...])`` returns a :class:`Results`;
+``xling.leaderboard([run_dir, ...])`` ranks finished runs (a DataFrame of standings).
 """
 
 from __future__ import annotations
 
-__all__ = ["Results", "evaluate"]
+__all__ = ["Results", "evaluate", "leaderboard"]
 __version__ = "0.1.0"
 
 
@@ -15,6 +16,10 @@ def __getattr__(name: str):
         from .run.runner import evaluate
 
         return evaluate
+    if name == "leaderboard":
+        from .leaderboards import leaderboard
+
+        return leaderboard
     if name == "Results":
         from .results import Results
 

@@ -4,6 +4,7 @@ dataset text runs as markup."""
 from __future__ import annotations
 
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 PAYLOAD = '<script>console.error("xss-script-ran")</script><img src=x onerror="console.error(\'xss-img-ran\')">'
@@ -30,3 +31,23 @@ def browse(chromium: str, page: Path, tmp: Path, *extra: str) -> subprocess.Comp
         text=True,
         timeout=180,
     )
+
+
+class _Refs(HTMLParser):
+    """Start tags that would load something (script/link/img/iframe with src or href); script
+    bodies are CDATA to the parser, so URLs inside plotly.js do not count."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.found.append((tag, name, value))
+
+
+def external_references(html: str) -> list:
+    parser = _Refs()
+    parser.feed(html)
+    return parser.found

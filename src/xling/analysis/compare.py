@@ -28,7 +28,8 @@ COMPARE_JSON = "compare.json"
 COMPARE_MD = "compare.md"
 
 
-def _label(results: Results, taken: set[str]) -> str:
+def run_label(results: Results, taken: set[str]) -> str:
+    """A run's model spec with its options, numbered when two runs would share it."""
     model = results.data["run"]["model"]
     opts = model.get("options") or {}
     base = model["spec"] + "".join(f" -o {k}={v}" for k, v in sorted(opts.items()))
@@ -55,7 +56,7 @@ def compare(runs: list[Results], seed: int = 0, alpha: float = ALPHA, scale: flo
     if len(runs) < 2:
         raise UserError("compare needs at least two run directories", hint="xling compare RUN_A RUN_B [RUN_C ...]")
     taken: set[str] = set()
-    labels = [_label(r, taken) for r in runs]
+    labels = [run_label(r, taken) for r in runs]
     frames = []
     for r in runs:
         f = r.predictions()

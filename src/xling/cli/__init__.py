@@ -1,5 +1,5 @@
 """The command line: ``xling run | tasks | suites | models | report | compare | judge | diagnose |
-prompt-words``.
+prompt-words | leaderboard | export``.
 
 Each command's module is imported when the command is used (``group.COMMANDS``).
 """

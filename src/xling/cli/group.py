@@ -33,7 +33,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Diagnostics: output-language fidelity, tokenizer fertility, translation artefacts, "
         "MEXA alignment, contamination.",
     ),
+    "export": ("leaderboard", "Write a run's scores, predictions and metadata as Parquet (a Hub dataset layout)."),
     "judge": ("judge", "Judge run A against run B on the items both answered, in both answer orders."),
+    "leaderboard": (
+        "leaderboard",
+        "Rank finished runs on the items they share: a static site, leaderboard.json and .parquet.",
+    ),
     "models": ("catalog", "List model backends, their spec syntax and capabilities."),
     "prompt-words": (
         "prompt_words",

