@@ -60,6 +60,7 @@ class Mapping(BaseModel):
     parallel_key: str | None = None
     explode: str | list[str] | None = None
     label_map: dict[str, str] | None = None
+    language_keyed: list[str] | None = None
 
 
 class HubSource(BaseModel):
@@ -200,6 +201,9 @@ class TaskSpec(BaseModel):
     labels: list[str] | None = None
     label_map: dict[str, str] | None = None
     optional_fields: list[str] = Field(default_factory=list)  # fields a record may lack or leave empty
+    # top-level columns holding one value per language, keyed by the dataset's language code
+    # (MKQA's `queries`, `answers`): a record keeps the language's value in their place
+    language_keyed: list[str] = Field(default_factory=list)
     variant: Variant | None = None
     creation: Creation
     licence: str
@@ -303,7 +307,8 @@ class TaskSpec(BaseModel):
 
     # --- the mapping, with the legacy `fields: {id:, label:}` spelling folded in -------------
     def mapping(self, hub: bool = False) -> dict:
-        """Field paths, gold, id, parallel key, explode and label map for the local or hub source."""
+        """Field paths, gold, id, parallel key, explode, label map and language-keyed columns for the
+        local or hub source."""
         fields = dict(self.fields)
         legacy_id, legacy_label = fields.pop("id", None), fields.pop("label", None)
         id_path = self.id or legacy_id
@@ -315,6 +320,7 @@ class TaskSpec(BaseModel):
             "parallel_key": self.parallel_key,
             "explode": self.local.explode if self.local else None,
             "label_map": self.label_map,
+            "language_keyed": self.language_keyed,
         }
         if hub and self.hub and self.hub.mapping:
             over = self.hub.mapping.model_dump(exclude_unset=True)
