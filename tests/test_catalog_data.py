@@ -118,8 +118,8 @@ def test_mlqa_gxlt_covers_all_49_pairs(shared_data):
     assert len(items) == 512 and all(it.fields["question_language"] == "eng_Latn" for it in items)
 
 
-# Catalog tasks with a local layout whose release is not in ../shared/data (no summarization data is).
-NOT_IN_SHARED_DATA = {"xlsum"}
+# Catalog tasks with a local layout whose release is not in ../shared/data (no summarization data is, nor MKQA).
+NOT_IN_SHARED_DATA = {"xlsum", "mkqa"}
 
 
 def local_tasks(shared_data):
