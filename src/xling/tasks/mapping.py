@@ -125,7 +125,7 @@ class Gold(BaseModel):
     number as text, list of strings, none); ``base`` for 1-based indices; ``index_of`` to take
     the position of the element equal to that value (``answers[*].correct`` + ``index_of: true``;
     only when given: ``index_of: null`` looks for a null). A ``list`` gold flattens nested lists
-    (``[answers[*].text, answers[*].aliases?]``: every text and alias); with ``no_answer: true``
+    (``[answers[*].text, answers[*].aliases?]``: every text and alias) and drops nulls; with ``no_answer: true``
     a null or blank answer in it is the "No Answer" gold ``""`` (MKQA's unanswerable questions),
     which an empty prediction matches, instead of a bad row."""
 
@@ -269,7 +269,7 @@ class Mapper:
                 if not golds:
                     raise MappingError(f"empty gold {g.path!r} (no answer given, not even No Answer)")
                 return list(dict.fromkeys(golds))
-            value = [self.label_map.get(str(v), str(v)) for v in _flat(value)]
+            value = [self.label_map.get(str(v), str(v)) for v in _flat(value) if v is not None]
             if self.labels is not None:
                 bad = sorted({v for v in value if v not in self.labels})
                 if bad:

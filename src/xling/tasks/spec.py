@@ -384,7 +384,8 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()  # a value that fits no branch of a union: the branch that says why
+        err = next((e for e in errors if e["type"] == "value_error"), errors[0])
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "list[str]"))))
         key = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(text, loc) if loc else None
