@@ -159,7 +159,7 @@ def test_a_cache_entry_written_before_the_flag_reads_back_unflagged(server, tmp_
     cache = ResponseCache(tmp_path / "c.sqlite")
     client = LMClient(make(server), cache)
     key = request_key(["generate", "old prompt", [], 3])
-    cache.put_many(client.fingerprint, {key: "an old answer".encode()})  # the plain UTF-8 of older versions
+    cache.put_many(client.fingerprint, {key: b"an old answer"})  # the plain UTF-8 of older versions
     (got,) = client.generations(["old prompt"], max_tokens=3)
     assert got.text == "an old answer" and not got.max_tokens_hit and server.seen == []
 
