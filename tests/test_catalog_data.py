@@ -118,9 +118,10 @@ def test_mlqa_gxlt_covers_all_49_pairs(shared_data):
     assert len(items) == 512 and all(it.fields["question_language"] == "eng_Latn" for it in items)
 
 
-# Catalog tasks with a local layout whose release is not in ../shared/data (no summarization data is).
+# Catalog tasks with a local layout whose release is not in ../shared/data (no summarization data is, nor MKQA).
 NOT_IN_SHARED_DATA = {
     "xlsum",
+    "mkqa",
     # knowledge and exam benchmarks other than m_arc: tested on fixtures (test_catalog_knowledge.py)
     "global_mmlu",
     "global_mmlu_lite",

@@ -67,6 +67,7 @@ def test_language_counts_match_the_releases():
 UNPINNED = {
     "ud_pud",
     "crosssum",
+    "wikilingua",
     "global_mmlu",
     "include",
     "mmmlu",

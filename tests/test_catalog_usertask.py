@@ -144,6 +144,59 @@ def test_nested_jsonl_lists_templates_and_explode(tmp_path):
     assert items[0].fields["passage"] == "A short passage."
 
 
+def test_language_keyed_columns_optional_keys_and_a_flattened_no_answer_gold(tmp_path):
+    """One file for every language: each record keeps its language's value of the keyed columns;
+    ``key?`` may be missing or null; a list gold flattens nested lists, and ``no_answer`` keeps a
+    null answer as the No Answer gold ``""``."""
+    recs = [
+        {"n": 1, "q": {"en": "Who?", "sw": "Nani?"}, "a": {"en": [{"t": "Ann", "al": ["Anne"]}], "sw": [{"t": "Ana"}]}},
+        {"n": 2, "q": {"en": "When?", "sw": "Lini?"}, "a": {"en": [{"t": None, "al": None}], "sw": [{"t": " "}]}},
+    ]
+    (tmp_path / "all.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs), "utf-8")
+    body = BASE.replace("classification", "generative_qa").replace("metric: accuracy", "metric: f1")
+    body = body.replace("languages: [eng_Latn, swh_Latn]", "languages: {eng_Latn: en, swh_Latn: sw}")
+    gold = "gold: {path: ['a[*].t', 'a[*].al?'], type: list, no_answer: true}\n"
+    p = spec_file(
+        tmp_path,
+        body + "fields: {question: q}\n" + gold + "id: n\nlanguage_keyed: [q, a]\n"
+        "local: {root: task-file, format: jsonl, path: all.jsonl}\n",
+    )
+    task = load_task_file(p)
+    assert [(it.fields["question"], it.gold) for it in task.items("eng_Latn", "test")] == [
+        ("Who?", ["Ann", "Anne"]),
+        ("When?", [""]),
+    ]
+    assert [it.gold for it in task.items("swh_Latn", "test")] == [["Ana"], [""]]
+    without = spec_file(
+        tmp_path,
+        (
+            body + "fields: {question: q}\n" + gold + "id: n\nlanguage_keyed: [q, a]\n"
+            "local: {root: task-file, format: jsonl, path: all.jsonl}\n"
+        ).replace(", no_answer: true", ""),
+        "t2.yaml",
+    )
+    with pytest.raises(DataError, match="all.jsonl:2: empty gold"):
+        load_task_file(without).items("eng_Latn", "test")
+    plain = spec_file(
+        tmp_path,
+        (
+            body + "fields: {question: q}\n" + gold.replace("a[*].al?", "a[*].al") + "id: n\n"
+            "language_keyed: [q, a]\nlocal: {root: task-file, format: jsonl, path: all.jsonl}\n"
+        ),
+        "t3.yaml",
+    )
+    with pytest.raises(DataError, match="no field 'a\\[\\*\\].al'"):
+        load_task_file(plain).items("swh_Latn", "test")
+    not_a_list = spec_file(
+        tmp_path,
+        body + "fields: {question: q}\ngold: {path: q, no_answer: true}\n"
+        "local: {root: task-file, format: jsonl, path: all.jsonl}\n",
+        "t4.yaml",
+    )
+    with pytest.raises(UserError, match="'no_answer: true' needs 'type: list'"):
+        load_task_file(not_a_list)
+
+
 def test_explode_a_list_of_columns_and_optional_fields_left_empty(tmp_path):
     (tmp_path / "eng_Latn.tsv").write_text("id\tnote\tgood\tbad\nq1\t\tyes\tno\nq2\tseen\tfine\t\n")
     p = spec_file(

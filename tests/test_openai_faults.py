@@ -127,6 +127,43 @@ def test_empty_generation_is_counted(server, tmp_path):
     assert client.stats.empty == 1
 
 
+def test_finish_reason_length_flags_max_tokens_hit_and_the_cache_keeps_it(server, tmp_path):
+    """``finish_reason: "length"`` flags the generation (completions and chat), through the cache;
+    a stop string cut client-side, or any other finish reason, flags nothing."""
+    chat = {"choices": [{"message": {"content": "Bonjour le monde"}, "finish_reason": "length"}]}
+    for kind, reply in (
+        ("oai-completions", {"choices": [{"text": " a b c", "finish_reason": "length"}]}),
+        ("oai-chat", chat),
+    ):
+        server.responses = [(200, reply)]
+        cache = ResponseCache(tmp_path / f"{kind}.sqlite")
+        client = LMClient(make(server, kind), cache)
+        (got,) = client.generations(["p"], max_tokens=3)
+        assert got.max_tokens_hit and got.text == reply["choices"][0].get("text", "Bonjour le monde")
+        assert client.stats.max_tokens_hit == 1
+        sent = len(server.seen)
+        again = LMClient(make(server, kind), cache)  # a fresh client: the answer comes from the cache
+        assert again.generations(["p"], max_tokens=3) == [got] and len(server.seen) == sent
+        assert again.stats.cache_hits == 1 and again.stats.max_tokens_hit == 1
+    server.responses = [(200, {"choices": [{"text": "x. y z", "finish_reason": "length"}]})]
+    client = LMClient(make(server), ResponseCache(tmp_path / "cut.sqlite"))
+    (cut,) = client.generations(["q"], stop=["a", "b", "c", "d", "."], max_tokens=3)  # "." is cut here
+    assert cut.text == "x" and not cut.max_tokens_hit
+    server.responses = [(200, {"choices": [{"text": "done", "finish_reason": "stop"}]})]
+    assert not client.generations(["r"], max_tokens=3)[0].max_tokens_hit
+
+
+def test_a_cache_entry_written_before_the_flag_reads_back_unflagged(server, tmp_path):
+    from xling.calls.cache import request_key
+
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    client = LMClient(make(server), cache)
+    key = request_key(["generate", "old prompt", [], 3])
+    cache.put_many(client.fingerprint, {key: b"an old answer"})  # the plain UTF-8 of older versions
+    (got,) = client.generations(["old prompt"], max_tokens=3)
+    assert got.text == "an old answer" and not got.max_tokens_hit and server.seen == []
+
+
 def test_api_key_sent_from_env_but_never_recorded(server, monkeypatch):
     monkeypatch.setenv("MY_TEST_KEY", "sk-secret-123")
     server.responses = [(200, {"choices": [{"message": {"role": "assistant", "content": "hi"}}]})]

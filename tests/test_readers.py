@@ -246,3 +246,33 @@ def test_skip_log_counts_each_bad_row_once_per_file():
     assert log.files["/d/a.tsv"]["count"] == 3 and log.total == 4
     assert log.files["/d/a.tsv"]["examples"] == ["/d/a.tsv:3: expected 3 columns", "/d/a.tsv:7: expected 3 columns"]
     assert log.files["/d/b.tsv"]["examples"] == ["/d/b.tsv: bad record"]
+
+
+# --- compressed files ---------------------------------------------------------------------------
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+def test_a_compressed_file_is_read_in_any_format(tmp_path, suffix):
+    import bz2
+    import gzip
+    import lzma
+
+    compress = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress}[suffix]
+    tsv = tmp_path / f"dev.tsv{suffix}"
+    tsv.write_bytes(compress(b"id\ttext\n1\thallo\n2\tbad\tcolumn\n"))
+    got = list(read_delimited(tsv))
+    assert [r.record for r in rows(got)] == [{"id": "1", "text": "hallo"}]
+    assert [b.line for b in bad(got)] == [3]  # line numbers of the decompressed text
+    js = tmp_path / f"items.json{suffix}"
+    js.write_bytes(compress(json.dumps([{"a": "ä"}]).encode()))
+    assert [r.record for r in read_json(js)] == [{"a": "ä"}]
+
+
+def test_a_damaged_or_fake_compressed_file_is_a_data_error(tmp_path):
+    fake = tmp_path / "dev.jsonl.gz"
+    fake.write_text('{"a": 1}\n', "utf-8")  # not gzip at all
+    with pytest.raises(DataError, match=r"dev.jsonl.gz:1: the compressed file is damaged"):
+        list(read_jsonl(fake))
+    with pytest.raises(DataError, match="the compressed file is damaged"):
+        list(read_json(tmp_path / "dev.jsonl.gz"))
+    plain = tmp_path / "dev.jsonl"  # an uncompressed name is read as it is
+    plain.write_text('{"a": 1}\n', "utf-8")
+    assert [r.record for r in read_jsonl(plain)] == [{"a": 1}]

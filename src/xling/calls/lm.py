@@ -16,9 +16,9 @@ import json
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from ..models.base import Backend, ItemError
+from ..models.base import Backend, ItemError, StoppedAtLimit
 from .cache import ResponseCache
-from .cached import DEFAULT_BATCH_SIZE, TEXT, CachedCalls, Codec, Send, batches_of
+from .cached import DEFAULT_BATCH_SIZE, CachedCalls, Codec, Send, batches_of
 from .counters import CallStats
 
 
@@ -48,6 +48,26 @@ LOGLIK: Codec[LoglikResult] = Codec(
 )
 
 
+# A generation that stopped at its token limit is stored behind a 0xFF byte, which never starts
+# UTF-8 text: entries written before the flag existed read back as plain, unflagged text.
+_AT_LIMIT = b"\xff"
+
+
+def _encode_text(text: str) -> bytes:
+    body = text.encode("utf-8")
+    return _AT_LIMIT + body if isinstance(text, StoppedAtLimit) else body
+
+
+def _decode_text(blob: bytes) -> str:
+    blob = bytes(blob)
+    if blob.startswith(_AT_LIMIT):
+        return StoppedAtLimit(blob[1:].decode("utf-8"))
+    return blob.decode("utf-8")
+
+
+GENERATED: Codec[str] = Codec(_encode_text, _decode_text)
+
+
 class LMClient:
     """``loglik(requests)`` and ``generate(prompts, stop=..., max_tokens=...)`` for kinds."""
 
@@ -68,7 +88,7 @@ class LMClient:
         self.fingerprint = backend.fingerprint()
         calls = {"spec": backend.spec, "on_progress": on_progress}
         self._logliks = CachedCalls(cache, self.fingerprint, self.stats, LOGLIK, **calls)
-        self._texts = CachedCalls(cache, self.fingerprint, self.stats, TEXT, **calls)
+        self._texts = CachedCalls(cache, self.fingerprint, self.stats, GENERATED, **calls)
 
     # --- log-likelihood ------------------------------------------------------------------------
     def loglik(self, requests: Sequence[tuple[str, str]]) -> list[LoglikResult | ItemError]:
@@ -129,13 +149,16 @@ class LMClient:
         self, prompts: Sequence[str], *, stop: Sequence[str] = (), max_tokens: int = 256
     ) -> list[Generation | ItemError]:
         """:meth:`generate`, each text flagged when it reached ``max_tokens`` (counted in
-        ``stats.max_tokens_hit``). The flag is the backend's token count of the text
-        (:meth:`~xling.models.base.Backend.generated_tokens`), computed from the cached text, so
-        cache entries stay as they are; a backend that cannot count flags nothing."""
+        ``stats.max_tokens_hit``): the server said so (a :class:`~xling.models.base.StoppedAtLimit`
+        text, kept in the cache), or the backend's token count of the text reaches the limit
+        (:meth:`~xling.models.base.Backend.generated_tokens`, computed from the cached text)."""
         out: list[Generation | ItemError] = []
         for text in self.generate(prompts, stop=stop, max_tokens=max_tokens):
             if isinstance(text, ItemError):
                 out.append(text)
+                continue
+            if isinstance(text, StoppedAtLimit):
+                out.append(Generation(str(text), True))
                 continue
             n = self.backend.generated_tokens(text) if text else 0
             out.append(Generation(text, n is not None and n >= int(max_tokens)))

@@ -33,6 +33,12 @@ class ItemError(Exception):
         return hash(self.args)
 
 
+class StoppedAtLimit(str):
+    """A generated text that the server says stopped at the ``max_tokens`` limit (an OpenAI
+    ``finish_reason: "length"``): a backend that cannot count the tokens it generated returns
+    it in place of a plain ``str``, and the response cache keeps the flag."""
+
+
 class Backend(ABC):
     """A loaded model. Subclasses set ``capabilities`` and implement the matching methods.
 

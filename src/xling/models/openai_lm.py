@@ -36,7 +36,7 @@ from pydantic import Field
 
 from ..errors import UserError
 from ..redact import add_url_secrets, redact
-from .base import Backend, Capability, ItemError
+from .base import Backend, Capability, ItemError, StoppedAtLimit
 from .lm_common import cut_at_stop, fit_window, split_continuation
 from .openai_http import Malformed, OpenAIHttp, RequestFailed
 from .options import HttpOptions
@@ -190,7 +190,9 @@ class OpenAICompletions(_OpenAIBase):
             if stop:
                 body["stop"] = stop[:4]  # OpenAI accepts at most 4; the rest are cut below
             return self._post(
-                self.base_url + "/completions", body, lambda d: cut_at_stop(_text(d["choices"][0]["text"]), stop)
+                self.base_url + "/completions",
+                body,
+                lambda d: _generated(d["choices"][0], d["choices"][0]["text"], stop),
             )
 
         return self._map(one, list(prompts))
@@ -324,10 +326,18 @@ class OpenAIChat(_OpenAIBase):
             return self._post(
                 self.base_url + "/chat/completions",
                 body,
-                lambda d: cut_at_stop(_text(d["choices"][0]["message"]["content"]), stop),
+                lambda d: _generated(d["choices"][0], d["choices"][0]["message"]["content"], stop),
             )
 
         return self._map(one, list(prompts))
+
+
+def _generated(choice: dict, value: Any, stop: list[str]) -> str:
+    """A choice's text cut at the stop strings the server was not sent; a :class:`StoppedAtLimit`
+    when the server stopped it at ``max_tokens`` (``finish_reason: "length"``) and no stop cut it."""
+    text = _text(value)
+    cut = cut_at_stop(text, stop)
+    return StoppedAtLimit(cut) if choice.get("finish_reason") == "length" and cut == text else cut
 
 
 def _text(value: Any) -> str:

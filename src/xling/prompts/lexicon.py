@@ -73,6 +73,7 @@ class Instructions(BaseModel):
     copa_effect: str | None = None
     math: str | None = None
     open_qa: str | None = None  # closed-book QA: no context passage
+    open_qa_no_answer: str | None = None  # the same, "{no_answer}": what to write when there is none
     summary: str | None = None  # "{language}": the summary's language, by name
 
 

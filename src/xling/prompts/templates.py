@@ -192,9 +192,12 @@ def body(family: str, item_fields: dict, lex: Lexicon) -> str:
 
 
 def instruction(family: str, lex: Lexicon, **fill: str) -> str | None:
-    """The family's instruction; ``fill``: values for its placeholders (a summary's ``language``)."""
+    """The family's instruction; ``fill``: values for its placeholders (a summary's ``language``;
+    closed-book QA's ``no_answer``, said where the lexicon has the words for it)."""
     if family == "copa":
         return None  # the question line of each item carries it
+    if family == "open_qa" and fill.get("no_answer") and lex.data.instructions.open_qa_no_answer:
+        return lex.instruction("open_qa_no_answer", **fill)
     return lex.instruction(family, **fill)
 
 
@@ -226,8 +229,11 @@ def build(
     family: str, item: Item, fields: dict, lex: Lexicon, demos: Sequence[tuple[Item, dict]], keys: dict[str, str]
 ) -> Prompt:
     """A prompt for ``item`` (with ``fields``, possibly translated) and its demonstrations; a
-    summary is asked for in ``fields["summary_language"]`` (cross-lingual) or the item's language."""
+    summary is asked for in ``fields["summary_language"]`` (cross-lingual) or the item's language;
+    a closed-book question says what to write without an answer (``fields["no_answer"]``)."""
     fill = {"language": language_name(fields.get("summary_language") or item.language)} if family == "summary" else {}
+    if family == "open_qa" and fields.get("no_answer"):
+        fill["no_answer"] = fields["no_answer"]
     return Prompt(
         instruction=instruction(family, lex, **fill),
         demos=[(body(family, f, lex), gold_answer(family, d, lex, keys)) for d, f in demos],

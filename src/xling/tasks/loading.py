@@ -13,7 +13,7 @@ from ..errors import DataError, UserError
 from ..types import Item
 from . import provenance
 from .hub import iter_hub_rows
-from .mapping import Mapper, MappingError
+from .mapping import Mapper, MappingError, one_language
 from .policy import ReadPolicy
 from .readers import READERS, BadRow, Row, SkipLog, limit_cells
 from .spec import TaskSpec, split_parts
@@ -55,9 +55,14 @@ def mapper_of(task: ReadableTask) -> Mapper:
 def _rows(
     task: ReadableTask, language: str, split: str, variant: str | None, limit: int | None
 ) -> tuple[str, Iterator[Row | BadRow]]:
-    """``(source name, rows)`` of one language/split/variant, local or Hub; rows with an
-    over-long cell come as bad rows."""
+    """``(source name, rows)`` of one language/split/variant, local or Hub, each language-keyed
+    column replaced by the language's value; rows with an over-long cell come as bad rows."""
     source, rows = _raw_rows(task, language, split, variant, limit)
+    columns = task.spec.mapping(hub=task.uses_hub())["language_keyed"]
+    if columns:
+        hub = task.spec.hub if task.uses_hub() else None
+        code = hub.languages.get(language, task.code(language)) if hub else task.code(language)
+        rows = one_language(rows, columns, code)
     return source, limit_cells(rows, task.policy.max_cell_chars)
 
 

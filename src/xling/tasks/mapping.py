@@ -5,6 +5,7 @@ a record, by *paths*:
 
 - ``text`` — a key; ``metadata.extra.url`` — nested keys; ``answers[*].text`` — a key of every
   element of a list (gives a list); ``answers[0]`` — one element.
+- ``answers[*].aliases?`` — a key ending in ``?`` may be missing or null: it gives an empty list;
 - a list of paths gives a list (``choices: [choice1, choice2]``); a path in it ending in ``?``
   (``option_e?``) is an optional element, left out where the record lacks it or leaves it empty,
   for releases with 3 to 5 options in fixed columns (ARC's ``option_a..option_e``);
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from .readers import BadRow, Row
 
@@ -59,6 +60,10 @@ def _walk(value: Any, steps: list, path: str) -> Any:
             if not isinstance(value, list) or not -len(value) <= step < len(value):
                 raise MappingError(f"{path!r}: no element [{step}]")
             value = value[step]
+        elif step.endswith("?"):  # an optional key: missing or null gives nothing
+            if not isinstance(value, dict) or value.get(step[:-1]) is None:
+                return []
+            value = value[step[:-1]]
         else:
             if not isinstance(value, dict) or step not in value:
                 have = ", ".join(map(str, value)) if isinstance(value, dict) else type(value).__name__
@@ -153,7 +158,10 @@ class Gold(BaseModel):
     ``index_of: null`` looks for a null); ``index_of_path`` the same with the value read from the
     record (MultiBLiMP: the grammatical sentence's place among the choices); ``among``: the path
     of a list of option labels, the gold being the position of the path's value in it (ARC's
-    ``answerKey`` among ``question.choices[*].label``)."""
+    ``answerKey`` among ``question.choices[*].label``). A ``list`` gold flattens nested lists
+    (``[answers[*].text, answers[*].aliases?]``: every text and alias) and drops nulls; with
+    ``no_answer: true`` a null or blank answer in it is the "No Answer" gold ``""`` (MKQA's
+    unanswerable questions), which an empty prediction matches, instead of a bad row."""
 
     model_config = ConfigDict(extra="forbid")
     path: str | list[str]
@@ -162,6 +170,7 @@ class Gold(BaseModel):
     index_of: Any = None
     among: str | None = None
     index_of_path: str | None = None
+    no_answer: bool = False
 
     @field_validator("path")
     @classmethod
@@ -177,6 +186,27 @@ class Gold(BaseModel):
     @classmethod
     def _index_of_path(cls, value: str | None) -> str | None:
         return check_path(value, "gold index_of_path")
+
+    @model_validator(mode="after")
+    def _no_answer_needs_a_list(self):
+        if self.no_answer and self.type != "list":
+            raise ValueError("'no_answer: true' needs 'type: list' (the gold answers, one of which may be empty)")
+        return self
+
+
+def _flat(value: list) -> list:
+    """``value`` with nested lists spliced in, in order."""
+    out: list = []
+    stack = [iter(value)]
+    while stack:
+        for v in stack[-1]:
+            if isinstance(v, list):
+                stack.append(iter(v))
+                break
+            out.append(v)
+        else:
+            stack.pop()
+    return out
 
 
 def _is_empty(v: Any) -> bool:
@@ -282,7 +312,12 @@ class Mapper:
         if g.type == "list":
             if not isinstance(value, list):
                 raise MappingError(f"gold {g.path!r} must be a list, found {type(value).__name__}")
-            value = [self.label_map.get(str(v), str(v)) for v in value]
+            if g.no_answer:
+                golds = ["" if v is None or not str(v).strip() else str(v) for v in _flat(value)]
+                if not golds:
+                    raise MappingError(f"empty gold {g.path!r} (no answer given, not even No Answer)")
+                return list(dict.fromkeys(golds))
+            value = [self.label_map.get(str(v), str(v)) for v in _flat(value) if v is not None]
             if self.labels is not None:
                 bad = sorted({v for v in value if v not in self.labels})
                 if bad:
@@ -339,3 +374,26 @@ class Mapper:
                 f"option labels {labels!r}"
             )
         return hits[0]
+
+
+def one_language(rows: Iterator[Row | BadRow], columns: list[str], code: str) -> Iterator[Row | BadRow]:
+    """``rows`` with each of ``columns`` (a mapping from language codes to values) replaced by its
+    value for ``code``; a record without it is a bad row naming the codes it has."""
+    for row in rows:
+        if isinstance(row, BadRow):
+            yield row
+            continue
+        record = dict(row.record)
+        for col in columns:
+            by_code = record.get(col)
+            if not isinstance(by_code, dict):
+                found = "nothing" if by_code is None else type(by_code).__name__
+                yield BadRow(row.line, f"column {col!r} must map language codes to values, found {found}", row.where)
+                break
+            if by_code.get(code) is None:
+                have = ", ".join(sorted(k for k, v in by_code.items() if v is not None))
+                yield BadRow(row.line, f"column {col!r} has nothing for language {code!r} (it has: {have})", row.where)
+                break
+            record[col] = by_code[code]
+        else:
+            yield Row(row.line, record, row.where)

@@ -115,7 +115,11 @@ class ExtractiveQAOptions(FineTuneOptions, PromptOptions, QAScoringOptions):
 
 
 class GenerativeQAOptions(PromptOptions, QAScoringOptions):
-    """Closed-book QA by generation."""
+    """Closed-book QA by generation. ``no_answer``: what a model writes when a question has no
+    answer (the prompt says so); such an answer, like an empty one, is the No Answer prediction
+    that an unanswerable question's gold (``gold: {no_answer: true}``) matches."""
+
+    no_answer: str | None = Field(None, min_length=1)
 
 
 class SummarizationOptions(PromptOptions):

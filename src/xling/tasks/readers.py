@@ -8,14 +8,20 @@ at once. Formats: ``tsv``/``csv`` (header or not, quoting mode, CRLF, BOM), ``js
 line, blank line between sentences), ``bitext`` (two line-aligned files), ``parquet`` (a Hub
 dataset repo's own files, as ``huggingface-cli download`` leaves them; the row number is the line).
 
-All text is decoded line by line from bytes, so a bad byte is reported at its line.
+All text is decoded line by line from bytes, so a bad byte is reported at its line. A file whose
+name ends in ``.gz``, ``.bz2`` or ``.xz`` is decompressed as it is read, in any format (MKQA's
+``mkqa.jsonl.gz`` is read in place).
 """
 
 from __future__ import annotations
 
+import bz2
 import csv
+import gzip
 import json
+import lzma
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -53,13 +59,48 @@ class BadRow:
 Reader = Callable[..., Iterator["Row | BadRow"]]
 
 
-def _raw_lines(path: Path) -> Iterator[bytes]:
+# Compressed files by their name's ending: each opener reads the decompressed bytes.
+OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_CORRUPT = (OSError, EOFError, zlib.error, lzma.LZMAError)
+
+
+def _open(path: Path):
+    opener = OPENERS.get(Path(path).suffix.lower(), open)
     try:
-        fh = open(path, "rb")
+        fh = opener(path, "rb")
     except OSError as exc:
         raise DataError(path, None, f"cannot open: {exc.strerror}") from exc
+    return fh, opener is not open
+
+
+def _raw_lines(path: Path) -> Iterator[bytes]:
+    fh, compressed = _open(path)
+    n = 0
     with fh:
-        yield from fh
+        try:
+            for line in fh:
+                n += 1
+                yield line
+        except _CORRUPT as exc:
+            if not compressed:
+                raise
+            raise DataError(
+                path, n + 1, f"the compressed file is damaged: {exc}", hint="download the release file again"
+            ) from exc
+
+
+def read_bytes(path: Path) -> bytes:
+    """A whole file's bytes, decompressed when its name says it is compressed."""
+    fh, compressed = _open(path)
+    with fh:
+        try:
+            return fh.read()
+        except _CORRUPT as exc:
+            if not compressed:
+                raise DataError(path, None, f"cannot read: {exc}") from exc
+            raise DataError(
+                path, None, f"the compressed file is damaged: {exc}", hint="download the release file again"
+            ) from exc
 
 
 def text_lines(path: Path, *, keep_ends: bool = False) -> Iterator[tuple[int, str | BadRow]]:
@@ -231,10 +272,7 @@ def read_jsonl(path: Path, **_: Any) -> Iterator[Row | BadRow]:
 
 
 def _load_json(path: Path) -> tuple[Any, str]:
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise DataError(path, None, f"cannot open: {exc.strerror}") from exc
+    raw = read_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

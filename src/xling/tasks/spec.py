@@ -62,6 +62,7 @@ class Mapping(BaseModel):
     parallel_key: str | None = None
     explode: str | list[str] | None = None
     label_map: dict[str, str] | None = None
+    language_keyed: list[str] | None = None
 
 
 class HubSource(BaseModel):
@@ -217,6 +218,9 @@ class TaskSpec(BaseModel):
     label_map: dict[str, str] | None = None
     optional_fields: list[str] = Field(default_factory=list)  # fields a record may lack or leave empty
     slices: list[str] = Field(default_factory=list)  # item fields the analyses group scores by
+    # top-level columns holding one value per language, keyed by the dataset's language code
+    # (MKQA's `queries`, `answers`): a record keeps the language's value in their place
+    language_keyed: list[str] = Field(default_factory=list)
     variant: Variant | None = None
     creation: Creation
     licence: str
@@ -336,7 +340,8 @@ class TaskSpec(BaseModel):
 
     # --- the mapping, with the legacy `fields: {id:, label:}` spelling folded in -------------
     def mapping(self, hub: bool = False) -> dict:
-        """Field paths, gold, id, parallel key, explode and label map for the local or hub source."""
+        """Field paths, gold, id, parallel key, explode, label map and language-keyed columns for the
+        local or hub source."""
         fields = dict(self.fields)
         legacy_id, legacy_label = fields.pop("id", None), fields.pop("label", None)
         id_path = self.id or legacy_id
@@ -348,6 +353,7 @@ class TaskSpec(BaseModel):
             "parallel_key": self.parallel_key,
             "explode": self.local.explode if self.local else None,
             "label_map": self.label_map,
+            "language_keyed": self.language_keyed,
         }
         if hub and self.hub and self.hub.mapping:
             over = self.hub.mapping.model_dump(exclude_unset=True)
@@ -415,7 +421,8 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        errors = exc.errors()  # a value that fits no branch of a union: the branch that says why
+        err = next((e for e in errors if e["type"] == "value_error"), errors[0])
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "list[str]"))))
         key = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(text, loc) if loc else None

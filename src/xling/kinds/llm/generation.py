@@ -346,12 +346,13 @@ class GenerativeQA(GenerationKind):
         self.scorer = squad_metrics.scorer_of(task.spec)
         return super().run(unit, task, ctx)
 
-    def score(self, family, item, text, fields, lex, keys, language, prompt_language):
+    def score(self, family, item, text, fields, lex, keys, language, prompt_language, golds=None):
         answer = (text or "").strip()
         if not answer:
             return answers.Extracted(None, "empty"), 0.0, {"em": 0.0, "f1": 0.0}
-        golds = item.gold if isinstance(item.gold, list) else [item.gold]
-        em, f1 = squad_metrics.best_over_golds(answer, [str(g) for g in golds], language, self.scorer)
+        if golds is None:
+            golds = [str(g) for g in (item.gold if isinstance(item.gold, list) else [item.gold])]
+        em, f1 = squad_metrics.best_over_golds(answer, golds, language, self.scorer)
         return (
             answers.Extracted(answer, "ok", "first-line"),
             (em if self.task_metric == "em" else f1),
