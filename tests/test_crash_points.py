@@ -23,8 +23,22 @@ from helpers.cli import xling_cmd
 
 LANGS = "swh_Latn,amh_Ethi,zho_Hans,hin_Deva,arb_Arab"
 BATCH = 2
-# 16 units (demo-bitext both directions x 5, demo-topics x 6), 180 distinct texts in 90 batches
-ARGS = ("run", "-q", "--languages", LANGS, "--limit", "20", "--batch-size", str(BATCH))
+# 16 units (demo-bitext both directions x 5, demo-topics x 6), 180 distinct texts in 90 batches (the first
+# 20 items of each file: both tasks read the same sentences)
+ARGS = (
+    "run",
+    "-q",
+    "--tasks",
+    "demo-bitext,demo-topics",
+    "--languages",
+    LANGS,
+    "--limit",
+    "20",
+    "--limit-mode",
+    "first",
+    "--batch-size",
+    str(BATCH),
+)
 UNITS = 16
 KILLS = 24
 MID_RUN = ["client.mid_batch", "store.in_transaction", "cache.in_transaction", "store.committed", "cache.committed"]

@@ -94,6 +94,7 @@ def test_a_model_with_fewer_items_is_compared_only_on_shared_ones_and_warned_abo
         task_files=[spec],
         languages=["eng_Latn"],
         limit=50,
+        limit_mode="first",
         output=tmp_path / "short",
         cache_path=base / "cache.sqlite",
     )

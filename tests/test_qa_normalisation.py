@@ -180,7 +180,13 @@ def test_generative_xquad_run_uses_and_records_the_squad_scorer(tmp_path, shared
     golds = {it.fields["question"]: it.gold for lang in ("eng_Latn", "zho_Hans") for it in task.items(lang, "test", 4)}
     lm.script = staticmethod(lambda p: next(g[0] for q, g in golds.items() if q in p) + "的")
     res = evaluate(
-        "scripted", tasks=["xquad"], languages=["zho_Hans"], limit=4, data_dir=shared_data, output=tmp_path / "run"
+        "scripted",
+        tasks=["xquad"],
+        languages=["zho_Hans"],
+        limit=4,
+        limit_mode="first",  # the items scripted above
+        data_dir=shared_data,
+        output=tmp_path / "run",
     )
     assert [t["qa_normalisation"] for t in res.data["run"]["tasks"]] == ["squad"]
     df = res.predictions()

@@ -17,6 +17,7 @@ import xling  # noqa: E402
 from helpers.cli import xling_cmd  # noqa: E402
 
 LANGS = ["swh_Latn", "amh_Ethi", "zho_Hans", "hin_Deva", "arb_Arab"]
+SMOKE = ["demo-bitext", "demo-topics"]  # the smoke suite: small and fast
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +41,21 @@ def scores(res):
 @pytest.fixture(scope="module")
 def local_scores(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("local")
-    return scores(xling.evaluate(languages=LANGS, limit=20, output=tmp / "run", cache_path=tmp / "c.sqlite"))
+    return scores(
+        xling.evaluate(tasks=SMOKE, languages=LANGS, limit=20, output=tmp / "run", cache_path=tmp / "c.sqlite")
+    )
 
 
 @pytest.mark.slow
 def test_ray_gives_the_local_scores(cluster, local_scores, tmp_path):
     res = xling.evaluate(
-        languages=LANGS, limit=20, output=tmp_path / "run", cache_path=tmp_path / "c.sqlite", executor="ray", workers=2
+        tasks=SMOKE,
+        languages=LANGS,
+        limit=20,
+        output=tmp_path / "run",
+        cache_path=tmp_path / "c.sqlite",
+        executor="ray",
+        workers=2,
     )
     assert scores(res) == local_scores
     assert res.data["run"]["calls"]["model_calls"] > 0
@@ -83,7 +92,13 @@ def test_a_killed_worker_loses_nothing(cluster, local_scores, tmp_path):
     t = threading.Thread(target=killer, daemon=True)
     t.start()
     res = xling.evaluate(
-        languages=LANGS, limit=20, output=run_dir, cache_path=tmp_path / "c.sqlite", executor="ray", workers=2
+        tasks=SMOKE,
+        languages=LANGS,
+        limit=20,
+        output=run_dir,
+        cache_path=tmp_path / "c.sqlite",
+        executor="ray",
+        workers=2,
     )
     t.join(timeout=5)
     assert killed, "no worker was killed: the run ended first"

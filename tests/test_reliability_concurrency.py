@@ -15,6 +15,7 @@ from helpers.cli import xling_cmd
 pytestmark = pytest.mark.slow  # real models end to end
 
 LANGS = "swh_Latn,amh_Ethi,zho_Hans,hin_Deva"
+SMOKE = "demo-bitext,demo-topics"  # the smoke suite: small and fast
 
 
 def scores_of(run_dir):
@@ -77,7 +78,18 @@ def test_scores_do_not_depend_on_thread_count(tmp_path):
     for threads in ("1", "2"):
         env = {**os.environ, "XLING_CACHE_DIR": str(tmp_path / f"cache{threads}"), "OMP_NUM_THREADS": threads}
         res = subprocess.run(
-            xling_cmd("run", "-q", "--languages", LANGS, "--limit", "15", "--output", str(tmp_path / threads)),
+            xling_cmd(
+                "run",
+                "-q",
+                "--tasks",
+                SMOKE,
+                "--languages",
+                LANGS,
+                "--limit",
+                "15",
+                "--output",
+                str(tmp_path / threads),
+            ),
             env=env,
             capture_output=True,
             text=True,
@@ -90,7 +102,9 @@ def test_scores_do_not_depend_on_thread_count(tmp_path):
 
 def test_ctrl_c_then_the_same_command_resumes(tmp_path):
     env = {**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache")}
-    args = xling_cmd("run", "-q", "--languages", LANGS, "--output", str(tmp_path / "run"), "--batch-size", "4")
+    args = xling_cmd(
+        "run", "-q", "--tasks", SMOKE, "--languages", LANGS, "--output", str(tmp_path / "run"), "--batch-size", "4"
+    )
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     db = tmp_path / "run" / "predictions.sqlite"
     deadline = time.time() + 300
@@ -116,7 +130,7 @@ def test_ctrl_c_then_the_same_command_resumes(tmp_path):
     res = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     ref = subprocess.run(
-        xling_cmd("run", "-q", "--languages", LANGS, "--output", str(tmp_path / "ref")),
+        xling_cmd("run", "-q", "--tasks", SMOKE, "--languages", LANGS, "--output", str(tmp_path / "ref")),
         env={**os.environ, "XLING_CACHE_DIR": str(tmp_path / "cache2")},
         capture_output=True,
         text=True,

@@ -6,7 +6,8 @@ from helpers.cli import SHARED_DATA
 from xling import evaluate
 
 
-def run(tmp_path, tasks, languages, limit, protocol=None, model="scripted", name="run", **kw):
+def run(tmp_path, tasks, languages, limit, protocol=None, model="scripted", name="run", limit_mode="first", **kw):
+    """``evaluate`` of the first ``limit`` items of each file (the tests script answers per item in file order)."""
     return evaluate(
         model,
         tasks=tasks,
@@ -15,6 +16,7 @@ def run(tmp_path, tasks, languages, limit, protocol=None, model="scripted", name
         data_dir=SHARED_DATA,
         output=tmp_path / name,
         protocol=protocol,
+        limit_mode=limit_mode,
         **kw,
     )
 

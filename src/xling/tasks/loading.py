@@ -98,6 +98,11 @@ def _raw_rows(
     return str(path), rows
 
 
+def _line_aligned(task: ReadableTask) -> bool:
+    """Whether the task reads two line-aligned local files, whose lengths the reader checks at the end."""
+    return not task.uses_hub() and task.spec.local is not None and task.spec.local.format == "bitext"
+
+
 def _bad(task: ReadableTask, source: str, row: BadRow) -> None:
     where = f" ({row.where})" if row.where else ""
     if not task.policy.skip_bad_rows:
@@ -162,8 +167,12 @@ def _iter_part(
     source, rows = _rows(task, language, split, variant, limit)
     label = next((lab for lab, lang, code in task.variants() if variant in (lab, lang, code)), None)
     n = 0
-    for row in mapper.rows(rows):
+    rows = mapper.rows(rows)
+    for row in rows:
         if limit is not None and n >= limit:
+            if _line_aligned(task):  # the files' lengths are checked whatever the limit
+                for _ in rows:
+                    pass
             return
         if isinstance(row, BadRow):
             _bad(task, source, row)

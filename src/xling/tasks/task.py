@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import DataError, UserError, unknown
 from ..languages.codes import canonical, try_canonical
 from ..types import Item
-from . import loading, provenance
+from . import loading, provenance, sampling
 from .policy import DEFAULT_POLICY, ReadPolicy
 from .readers import SkipLog, SymlinkLoop, resolved
 from .spec import TaskSpec, split_parts
@@ -311,6 +311,14 @@ class Task:
         """Items streamed from the file; reading stops once ``limit`` items are out (see
         :func:`xling.tasks.loading.iter_items` for unions and variants)."""
         return loading.iter_items(self, language, split, limit, variant)
+
+    def limited_items(self, language: str, split: str, limit: int | None, mode: str, seed: int) -> list[Item]:
+        """At most ``limit`` items (all without one): the first ones (``mode`` ``first``), or a
+        seeded sample, the same parallel items in every language and stratified by label where
+        the task declares labels (``sample``; see :mod:`xling.tasks.sampling`)."""
+        if limit is None or mode == "first":
+            return self.items(language, split, limit)
+        return sampling.seeded_sample(self.iter_items(language, split), limit, seed, stratify=bool(self.spec.labels))
 
 
 __all__ = ["Task", "OutsideDataDir", "DATA_DIR_ENV"]

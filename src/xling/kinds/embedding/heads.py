@@ -83,7 +83,7 @@ def head_items(task: Task, ctx: RunContext, data: HeadData) -> tuple[list[Item],
     """The head's training items and the parallel ids to leave out of evaluation."""
     if data.held_out:  # part of the eval split: the same (--limit'ed) items the evaluation reads
         items = ctx.items(task, data.language, data.split)
-    else:  # a train split: --limit does not apply (see RunContext.train_items); options.train_limit does
+    else:  # a train split: --train-limit applies (see RunContext.train_items), then options.train_limit
         items = ctx.train_items(task, data.language, data.split)
     if data.held_out:
         frac = task.spec.options.head_fraction
@@ -147,7 +147,8 @@ def fit_head(
             None,
             f"the head's training data ({where}) has {len(labels)} usable items "
             f"and {len(set(labels))} label(s); it needs at least two labels",
-            hint="raise --limit or options.train_limit, or check the train split",
+            hint="raise --limit, --train-limit or options.train_limit (a --limit-mode sample keeps every label), "
+            "or check the train split",
         )
     head = LogisticHead(C=task.spec.options.C, max_iter=2000)
     head.fit(x, labels)

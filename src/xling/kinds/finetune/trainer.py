@@ -68,7 +68,7 @@ class TaskTrainer:
                 f"task {task.name!r} has no 'train_split': fine-tuning needs source-language training data",
                 hint="add train_split: <split> to the task file, or options.train_task: <a task that has one>",
             )
-        self.train = _subset(trainer.items(self.src, trainer.spec.train_split), self.hp["train_limit"])
+        self.train = _subset(ctx.train_items(trainer, self.src, trainer.spec.train_split), self.hp["train_limit"])
         if not self.train:
             raise DataError(
                 trainer.spec_path, None, f"no training items for {self.src} split {trainer.spec.train_split!r}"

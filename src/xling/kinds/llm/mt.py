@@ -111,7 +111,7 @@ class TranslationKind(Kind):
         items = ctx.items(task, unit.language, split)
         # the other language's sentences are looked up whole: --limit counts the unit's items
         partner_language = target if source == unit.language else source
-        other = {it.parallel_id: it for it in ctx.train_items(task, partner_language, split)}
+        other = {it.parallel_id: it for it in ctx.all_items(task, partner_language, split)}
         pairs = []
         for it in items:
             partner = other.get(it.parallel_id)
@@ -189,8 +189,8 @@ class GenerativeTranslation(TranslationKind):
                 f"task {task.name!r}: demonstrations must come from another split than the evaluated one ({split})",
                 hint="set options.demo_split to another split (FLORES: dev)",
             )
-        targets = {it.parallel_id: it for it in ctx.train_items(task, target, split)}
-        return [(s, targets[s.parallel_id]) for s in ctx.train_items(task, source, split) if s.parallel_id in targets]
+        targets = {it.parallel_id: it for it in ctx.all_items(task, target, split)}
+        return [(s, targets[s.parallel_id]) for s in ctx.all_items(task, source, split) if s.parallel_id in targets]
 
 
 class TranslatorTranslation(TranslationKind):
