@@ -285,9 +285,12 @@ def test_the_python_api_says_where_it_writes_the_run(tmp_path, monkeypatch, capl
 
 def test_a_mistyped_model_alias_suggests_the_alias():
     from xling.models import load_model
+    from xling.models.model_files import resolve_gguf
 
     with pytest.raises(UserError, match="Did you mean 'gemma3-270m'"):
         load_model("hf:gemma3-27b")
+    with pytest.raises(UserError, match="Did you mean 'gemma3-270m'"):
+        resolve_gguf("gemma3-27b")  # llamacpp:gemma3-27b
 
 
 def _no_download(monkeypatch):

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .. import hashing
-from ..errors import UserError
+from ..errors import UserError, did_you_mean
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def resolve_gguf(target: str) -> Path:
     path = Path(target).expanduser()
     if not path.is_file():
         raise UserError(
-            f"GGUF file {target!r} does not exist",
+            f"GGUF file {target!r} does not exist.{did_you_mean(target, ALIASES)}",
             hint=f"give the path of a .gguf file, or the alias {GEMMA3_270M!r} (offline, from PyPI)",
         )
     if path.suffix.lower() != ".gguf":

@@ -134,7 +134,7 @@ def has_units(run_dir: Path) -> bool:
     if not path.is_file():
         return False
     try:
-        con = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
         try:
             return con.execute("SELECT 1 FROM units LIMIT 1").fetchone() is not None
         finally:
