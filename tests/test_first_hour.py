@@ -72,6 +72,7 @@ def test_a_terminal_gets_the_bar_anything_else_log_lines():
     bar.close()
 
 
+@pytest.mark.slow  # a fresh interpreter and a real model
 def test_xling_run_in_a_pipe_logs_progress_to_stderr(tmp_path):
     """A subprocess with stdout and stderr piped (CI, nohup): progress lines, not silence."""
     res = subprocess.run(
@@ -345,6 +346,8 @@ def test_a_cached_hub_model_loads_from_the_cache_only_when_the_hub_is_out_of_rea
     with pytest.raises(UserError):
         check_hub_model("someorg/other-model")
     assert check_hub_model(str(snap)) is False  # a local directory needs no Hub
+    with pytest.raises(UserError, match="model directory '/no/such/model' does not exist"):
+        check_hub_model("/no/such/model")  # a path, never taken for a Hub id
 
 
 def test_the_one_time_gguf_conversion_says_so_step_by_step(caplog, tmp_path):

@@ -59,6 +59,10 @@ def check_hub_model(target: str, *, aliases: tuple[str, ...] = (), revision: str
     """
     if Path(target).expanduser().exists():
         return False
+    if target.startswith(("/", "~", ".")):
+        raise UserError(
+            f"model directory {target!r} does not exist", hint="give an existing directory, or a Hub id ORG/NAME"
+        )
     if "/" not in target:
         hint = did_you_mean(target, aliases)
         if hint:
