@@ -94,10 +94,10 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
 @click.option(
     "--progress-seconds",
-    type=click.FloatRange(min=0),
     default=DEFAULT_LOG_SECONDS,
-    show_default=True,
+    type=click.FloatRange(min=0),
     help="Not on a terminal: a progress line (units, model calls per second, ETA) on stderr every N seconds.",
+    show_default=True,
 )
 @click.option("--no-html", is_flag=True, help="Do not write report.html (`xling report RUN_DIR` writes it later).")
 @click.option(
