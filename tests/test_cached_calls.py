@@ -96,6 +96,7 @@ def test_call_stats_as_dict_keeps_its_keys_and_their_order():
         "requests",
         "unique",
         "cache_hits",
+        "cache_hits_this_run",
         "model_calls",
         "batches",
         "over_long",

@@ -14,6 +14,7 @@ class CallStats:
     requests: int = 0  # texts asked for, with repeats
     unique: int = 0  # distinct requests
     cache_hits: int = 0  # served from the response cache
+    cache_hits_this_run: int = 0  # of those, answers computed earlier in this invocation (another unit asked too)
     model_calls: int = 0  # sent to the model
     batches: int = 0
     over_long: int = 0  # distinct texts longer than the window (counted whether cached or not)

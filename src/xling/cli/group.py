@@ -46,7 +46,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "(lighteval's translation literals, CLDR via babel) and list every disagreement.",
     ),
     "report": ("report", "Write report.md and a self-contained report.html for a run directory."),
-    "run": ("run", "Evaluate a model and write a run directory (results.json, predictions, report.md)."),
+    "run": ("run", "Evaluate a model and write a run directory (report.html, report.md, results.json, predictions)."),
     "suites": ("suites", "List the named suites, or `xling suites show NAME` for one suite's tasks and languages."),
     "tasks": ("catalog", "List catalog tasks, or `xling tasks show NAME` for one task's metadata."),
 }

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..errors import UserError
 from ..kinds.config import DEFAULT_BATCH_SIZE
+from ..run.progress import DEFAULT_LOG_SECONDS
 from ..tasks.readers import MAX_CELL_CHARS
 from .console import err, out
 from .group import main
@@ -134,7 +135,15 @@ def _split_list(value: str | None) -> list[str] | None:
     "ray://HOST:10001 a remote one; default starts a local one.",
 )
 @click.option("--workers", type=int, help="With --executor ray: number of model workers (default: one per CPU).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or progress lines.")
+@click.option(
+    "--progress-seconds",
+    default=DEFAULT_LOG_SECONDS,
+    type=click.FloatRange(min=0),
+    help="Not on a terminal: a progress line (units, model calls per second, ETA) on stderr every N seconds.",
+    show_default=True,
+)
+@click.option("--no-html", is_flag=True, help="Do not write report.html (`xling report RUN_DIR` writes it later).")
 @click.option(
     "--allow-outside-data-dir", is_flag=True, help="Let task files read files outside the data directory they name."
 )
@@ -179,18 +188,20 @@ def run(
     ray_address,
     workers,
     quiet,
+    progress_seconds,
+    no_html,
     skip_bad_rows,
     allow_outside_data_dir,
     max_cell_chars,
     allow_partial_training,
     **kw,
 ):
-    """Evaluate a model and write a run directory (results.json, predictions, report.md).
+    """Evaluate a model and write a run directory (report.html, report.md, results.json, predictions).
 
     With several --model options, each model runs over the same items into its own run directory
     (one response cache) and a leaderboard ranks them at the end."""
     from ..models.registry import parse_options
-    from ..run.progress import RichReporter
+    from ..run.progress import reporter_for
     from ..run.runner import evaluate
 
     if len(set(models)) < len(models):
@@ -215,7 +226,7 @@ def run(
             batch_size=batch_size,
             cache_path=cache_path,
             command=shlex.join(["xling", *sys.argv[1:]]),
-            progress=None if quiet else (lambda n: RichReporter(n, err)),
+            progress=None if quiet else reporter_for(err, progress_seconds),
             protocol=protocol_from_cli(kw),
             judge=judge_from_cli(kw),
             suite=suite,
@@ -228,9 +239,15 @@ def run(
             allow_partial_training=allow_partial_training,
             on_languages=print_language_changes,
         )
+        html = None
+        if not no_html:
+            from ..report.html import write_html
+
+            html = write_html(results, data_dir=data_dir, task_files=tuple(task_file))
         print_results(results)
         print_suite(results)
         print_skipped(results)
+        print_made(results, html)
         all_results.append(results)
     if several:
         ids = "-".join(r.data["run"]["run_id"][:6] for r in all_results)
@@ -321,10 +338,12 @@ def print_skipped(results) -> None:
 
 
 def print_results(results) -> None:
-    from ..report.markdown import fmt, fmt_ci, score_table
+    from ..report.markdown import fmt, fmt_ci, gap_cell, gap_note, score_table
 
     table = score_table(results)
+    sources = {t["name"]: t.get("source_language") for t in results.data["run"].get("tasks", [])}
     for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
+        source = sources.get(task)
         t = Table(title=f"{task} · {setting} · {metric}", title_justify="left")
         for col, just in [
             ("language", "left"),
@@ -336,12 +355,22 @@ def print_results(results) -> None:
         ]:
             t.add_column(col, justify=just)
         for r in g.sort_values("value", ascending=False).itertuples():
-            t.add_row(r.language, r.name, fmt(r.value), fmt_ci(r.ci_low, r.ci_high), fmt(r.gap), str(r.n))
+            t.add_row(
+                r.language,
+                r.name,
+                fmt(r.value),
+                fmt_ci(r.ci_low, r.ci_high),
+                gap_cell(r.language, r.gap, source),
+                str(r.n),
+            )
         out.print(t)
+        note = gap_note(g, source)
+        if note:
+            out.print(escape(note.replace("`", "")))
     total = results.data["run"]["calls"]
     calls = total.get("last_invocation", total)
     out.print(
-        f"model calls: {calls['model_calls']}, cache hits: {calls['cache_hits']}, "
+        f"model calls: {calls['model_calls']}, cache hits: {calls['cache_hits']}{hits_explained(calls)}, "
         f"units resumed: {total['units_resumed']}/{total['units_total']}, truncated texts: {calls['truncated']}"
         + (f", over-long texts: {calls['over_long']} ({total['long_text_policy']})" if calls.get("over_long") else "")
         + (f", failed embeddings: {calls['failed']}" if calls.get("failed") else "")
@@ -351,4 +380,30 @@ def print_results(results) -> None:
             else ""
         )
     )
-    out.print(f"run directory: {results.run_dir}  (results.json, predictions.sqlite, predictions.parquet, report.md)")
+
+
+def hits_explained(calls: dict) -> str:
+    """Where the cache hits came from: earlier runs, or this run itself (a request another unit had
+    already sent); and requests merged because a unit asked for the same text twice."""
+    hits = calls.get("cache_hits", 0)
+    merged = calls.get("requests", 0) - calls.get("unique", 0)
+    parts = []
+    if hits and "cache_hits_this_run" in calls:
+        within = calls["cache_hits_this_run"]
+        parts.append(f"{hits - within} saved by earlier runs, {within} computed earlier in this run by another unit")
+    if merged > 0:
+        parts.append(f"{merged} repeated requests merged")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def print_made(results, html) -> None:
+    """The closing lines: the run directory and what in it to open."""
+    run_dir = results.run_dir.resolve()
+    out.print(f"run directory: {run_dir}")
+    if html is not None:
+        out.print(f"  report.html          open in a browser: {html.resolve().as_uri()}")
+    else:
+        out.print(f"  report.html          not written (--no-html); `xling report {run_dir}` writes it")
+    out.print("  report.md            the summary in Markdown")
+    out.print("  results.json         every score, CI and analysis (xling.Results.load reads it)")
+    out.print("  predictions.parquet  one row per item (predictions.sqlite: the store a resumed run continues)")

@@ -30,9 +30,10 @@ from pydantic import Field
 from ..errors import UserError
 from .base import Backend, Capability, ItemError
 from .hf_tokenizer import load_tokenizer
+from .hub_access import check_hub_model
 from .lm_common import cut_at_stop, fit_window, split_continuation
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
-from .model_files import GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
+from .model_files import ALIASES, GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
 from .options import TrustOptions
 
 _OUTPUT_OPTIONS = ("dtype", "max_length", "revision")  # options that change outputs (fingerprint)
@@ -64,6 +65,8 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
             hint="e.g. hf:gemma3-270m or hf:/models/qwen2.5-0.5b",
         )
         self.source, self.path = self._resolve(target)  # before importing torch: bad paths fail fast
+        self._local_only = False
+        self._check_source()
         opt = self.opt
         torch = _torch()
         if opt.threads:
@@ -80,6 +83,8 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
         load_kw: dict[str, Any] = {"trust_remote_code": trusted}
         if opt.revision:
             load_kw["revision"] = opt.revision
+        if self._local_only:
+            load_kw["local_files_only"] = True
         refuse_unsafe(Path(self.path), "hf", trusted)
         try:
             self.tokenizer = load_tokenizer(self.path, **load_kw)
@@ -130,6 +135,13 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
         if target.lower().endswith(".gguf"):
             return target, str(hf_dir_from_gguf(resolve_gguf(target)))
         return target, target
+
+    def _check_source(self) -> None:
+        """A Hub id fails now when it cannot load (offline, not cached) or looks like a mistyped alias;
+        with the Hub out of reach and the model cached, loading reads the cache only."""
+        if self.source == self.path:
+            if check_hub_model(self.path, aliases=tuple(ALIASES), revision=self.opt.revision):
+                self._local_only = True
 
     def fingerprint(self) -> str:
         if self._fingerprint is None:

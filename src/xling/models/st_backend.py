@@ -7,7 +7,6 @@ A local path loads offline. ``trust_remote_code`` is off unless the option is gi
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ import numpy as np
 from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
+from .hub_access import check_hub_model
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .options import TrustOptions, as_given
 
@@ -68,13 +68,14 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
         trusted = self.opt.trust_remote_code
         if self._local is not None:
             refuse_unsafe(self._local, "st", trusted)
+        local_only = check_hub_model(target, revision=self.opt.revision) if self._local is None else True
         try:
             self._model = SentenceTransformer(
                 str(self._local or target),
                 device=self.opt.device,
                 trust_remote_code=trusted,
                 revision=self.opt.revision,
-                local_files_only=self._local is not None or os.environ.get("HF_HUB_OFFLINE") == "1",
+                local_files_only=local_only,
                 model_kwargs=None if trusted else {"use_safetensors": True},  # never unpickle weights
             )
         except (OSError, ValueError) as exc:

