@@ -64,7 +64,7 @@ def test_language_counts_match_the_releases():
 
 # Hub sources that are deliberately not pinned, each with a note saying why. Pinning one later
 # means removing it here: a conscious change, not a silent one.
-UNPINNED = {"ud_pud", "crosssum"}
+UNPINNED = {"ud_pud", "crosssum", "xstorycloze", "xwinograd", "global_piqa", "indicxnli"}
 
 
 def test_every_hub_source_is_pinned_to_a_commit_or_says_why_not():

@@ -49,6 +49,7 @@ def mapper_of(task: ReadableTask) -> Mapper:
         label_map=m["label_map"],
         explode=m["explode"],
         optional=task.spec.optional_fields,
+        text_lists=m["text_lists"],
     )
 
 

@@ -16,6 +16,7 @@ record: each becomes a record's ``value``.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Iterator
@@ -111,15 +112,15 @@ def check_path(value: Any, what: str) -> Any:
     return value
 
 
-GoldType = Literal["str", "int", "float", "number", "list", "none"]
+GoldType = Literal["str", "int", "letter", "float", "number", "list", "none"]
 GOLD_TYPES = get_args(GoldType)
 
 
 class Gold(BaseModel):
-    """How the gold answer is read: ``path``; ``type`` (str label, int index, float score,
-    number as text, list of strings, none); ``base`` for 1-based indices; ``index_of`` to take
-    the position of the element equal to that value (``answers[*].correct`` + ``index_of: true``;
-    only when given: ``index_of: null`` looks for a null)."""
+    """How the gold answer is read: ``path``; ``type`` (str label, int index, letter index
+    ``A``=0, ``B``=1..., float score, number as text, list of strings, none); ``base`` for 1-based
+    indices; ``index_of`` to take the position of the element equal to that value
+    (``answers[*].correct`` + ``index_of: true``; only when given: ``index_of: null`` looks for a null)."""
 
     model_config = ConfigDict(extra="forbid")
     path: str | list[str]
@@ -137,6 +138,19 @@ def _is_empty(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, list) and not v)
 
 
+def _text_list(value: Any, path: Any) -> list:
+    """A list written as text (``"['a', 'b']"``, a Python or JSON literal) as that list; a list stays."""
+    if isinstance(value, list):
+        return value
+    try:
+        parsed = ast.literal_eval(str(value).strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        parsed = None
+    if not isinstance(parsed, list | tuple) or not all(isinstance(v, str | int | float) for v in parsed):
+        raise MappingError(f"{path!r}: expected a list written as text, e.g. \"['a', 'b']\", got {str(value)[:80]!r}")
+    return [str(v) for v in parsed]
+
+
 class Mapper:
     """Turns rows into (item_id, parallel_id, fields, gold) or BadRows."""
 
@@ -151,6 +165,7 @@ class Mapper:
         label_map: dict[str, str] | None,
         explode: str | list[str] | None,
         optional: list[str] | None = None,
+        text_lists: list[str] | None = None,
     ):
         self.fields = {k: Path_(v) for k, v in fields.items()}
         self.gold = gold
@@ -161,6 +176,7 @@ class Mapper:
         self.label_map = {str(k): str(v) for k, v in (label_map or {}).items()}
         self.explode = Path_(explode) if explode else None
         self.optional = set(optional or ())
+        self.text_lists = set(text_lists or ())
 
     def rows(self, rows: Iterator[Row | BadRow]) -> Iterator[Row | BadRow]:
         """Explode nested lists into one row per element (when the task says so)."""
@@ -199,6 +215,8 @@ class Mapper:
                 if name in self.optional:
                     continue
                 raise
+            if name in self.text_lists:
+                value = _text_list(value, path.spec)
             if _is_empty(value) and name in self.optional:
                 continue
             if _is_empty(value) or (
@@ -252,6 +270,11 @@ class Mapper:
             except ValueError as exc:
                 raise MappingError(f"gold {g.path!r}: {value!r} is not an integer") from exc
             return idx
+        if g.type == "letter":
+            letter = str(value).strip().upper()
+            if len(letter) != 1 or not "A" <= letter <= "Z":
+                raise MappingError(f"gold {g.path!r}: {value!r} is not an option letter (A, B, C...)")
+            return ord(letter) - ord("A")
         if g.type == "float":
             try:
                 f = float(str(value).strip())

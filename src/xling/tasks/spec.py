@@ -60,6 +60,7 @@ class Mapping(BaseModel):
     parallel_key: str | None = None
     explode: str | list[str] | None = None
     label_map: dict[str, str] | None = None
+    text_lists: list[str] | None = None
 
 
 class HubSource(BaseModel):
@@ -200,6 +201,7 @@ class TaskSpec(BaseModel):
     labels: list[str] | None = None
     label_map: dict[str, str] | None = None
     optional_fields: list[str] = Field(default_factory=list)  # fields a record may lack or leave empty
+    text_lists: list[str] = Field(default_factory=list)  # fields holding a list written as text: "['a', 'b']"
     variant: Variant | None = None
     creation: Creation
     licence: str
@@ -291,6 +293,14 @@ class TaskSpec(BaseModel):
     def _paths(cls, value):
         return check_path(value, "path")
 
+    @field_validator("text_lists")
+    @classmethod
+    def _text_lists_are_fields(cls, value: list[str], info) -> list[str]:
+        unknown = [f for f in value if f not in info.data.get("fields", {})]
+        if unknown:
+            raise ValueError(f"text_lists names {', '.join(map(repr, unknown))}, not a key of 'fields'")
+        return value
+
     @model_validator(mode="after")
     def _sources(self):
         if self.local is None and self.hub is None:
@@ -315,6 +325,7 @@ class TaskSpec(BaseModel):
             "parallel_key": self.parallel_key,
             "explode": self.local.explode if self.local else None,
             "label_map": self.label_map,
+            "text_lists": self.text_lists,
         }
         if hub and self.hub and self.hub.mapping:
             over = self.hub.mapping.model_dump(exclude_unset=True)

@@ -91,6 +91,36 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
     return context, [" " + str(c).strip() for c in choices]
 
 
+def partial_requests(item: Item, task: Task) -> list[tuple[str, str]]:
+    """Winograd-style partial scoring (task option ``format: partial``, lm-eval's XWinograd and
+    WinoGrande): the passage holds one blank ``_``; choice *i*'s context is the passage up to the
+    blank with the choice filled in, and every choice scores the same continuation, the words after
+    the blank (``" " + rest.strip()``). The choices differ only in the context, so the scores compare
+    how well each choice predicts the rest of the sentence."""
+    f = item.fields
+    text = str(f.get("passage") or f.get("sentence") or "")
+    if text.count("_") != 1:
+        raise DataError(
+            task.spec_path,
+            None,
+            f"item {item.item_id} ({item.language}): format 'partial' needs exactly one blank '_' in the passage, "
+            f"found {text.count('_')}",
+        )
+    choices = f.get("choices")
+    if not isinstance(choices, list) or len(choices) < 2:
+        raise DataError(task.spec_path, None, f"item {item.item_id}: field 'choices' must list at least 2 fillers")
+    before, after = text.split("_")
+    return [(before + str(c), " " + after.strip()) for c in choices]
+
+
+def request_pairs(item: Item, task: Task) -> list[tuple[str, str]]:
+    """One (context, continuation) pair per choice, in the task's ``format``."""
+    if task.spec.kind == "multiple_choice" and task.spec.options.format == "partial":
+        return partial_requests(item, task)
+    context, conts = build_requests(item, task)
+    return [(context, x) for x in conts]
+
+
 def label_words(task: Task) -> dict[str, str]:
     """The task's label -> verbaliser word mapping: task option ``label_words``, else the English
     prompt lexicon's words for NLI labels (entailment/neutral/contradiction) or yes/no labels."""
@@ -210,10 +240,10 @@ class LoglikChoice(Kind):
         )
         # an item whose input could not be translated is not scored (an error row)
         built = [
-            None if err else build_requests(dataclasses.replace(it, fields=f), task)
+            None if err else request_pairs(dataclasses.replace(it, fields=f), task)
             for it, f, err in zip(items, fields, errors, strict=True)
         ]
-        flat = [(b[0], x) for b in built if b for x in b[1]]
+        flat = [pair for b in built if b for pair in b]
         results = ctx.lm().loglik(flat)
         labels = list(label_words(task)) if task.spec.kind == "pair_classification" else None
         out, pos = [], 0
@@ -222,7 +252,7 @@ class LoglikChoice(Kind):
                 gold_out: Any = it.gold if labels else self._gold_index(it, task, len(it.fields.get("choices") or []))
                 out.append(Prediction(it.split, it.item_id, it.parallel_id, None, gold_out, None, err))
                 continue
-            context, conts = b
+            conts = [x for _, x in b]
             res = results[pos : pos + len(conts)]
             pos += len(conts)
             gold = self._gold_index(it, task, len(conts))
