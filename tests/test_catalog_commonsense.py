@@ -313,3 +313,168 @@ def test_end_to_end_by_log_likelihood(name, mirror, tmp_path, monkeypatch):
         seen = lm.loglik_seen
         assert ("Le trophée ne rentre pas dans la valise car la valise", " est trop petite.") in seen
         assert not any("_" in c for c, _ in seen)
+
+
+def tydi_record(example_id, language, text, question, spans):
+    """One record of the official TyDi QA release (tydiqa-v1.0-*.jsonl.gz); ``spans``: one
+    (start, end) byte span per annotator, (-1, -1) for no minimal answer."""
+    data = text.encode("utf-8")
+    return {
+        "annotations": [
+            {
+                "annotation_id": 900 + i,
+                "minimal_answer": {"plaintext_start_byte": s, "plaintext_end_byte": e},
+                "passage_answer": {"candidate_index": 0 if s >= 0 else -1},
+                "yes_no_answer": "NONE",
+            }
+            for i, (s, e) in enumerate(spans)
+        ],
+        "document_plaintext": text,
+        "document_title": "t",
+        "document_url": "https://example.org/wiki",
+        "example_id": example_id,
+        "language": language,
+        "passage_answer_candidates": [{"plaintext_start_byte": 0, "plaintext_end_byte": len(data)}],
+        "question_text": question,
+    }
+
+
+def span(text, answer):
+    """The UTF-8 byte span of ``answer`` in ``text``."""
+    start = text.encode("utf-8").index(answer.encode("utf-8"))
+    return start, start + len(answer.encode("utf-8"))
+
+
+RU = "Москва — столица России. Она стоит на реке Москве."
+JA = "東京は日本の首都です。"
+
+
+def write_tydi_release(root):
+    import gzip
+
+    folder = root / "tydiqa"
+    folder.mkdir()
+    records = [
+        tydi_record(11, "russian", RU, "На какой реке стоит Москва?", [span(RU, "реке Москве"), span(RU, "Москве")]),
+        tydi_record(12, "japanese", JA, "日本の首都は?", [span(JA, "東京")]),
+        tydi_record(13, "russian", RU, "Сколько лет Москве?", [(-1, -1), (-1, -1)]),  # null: left out
+        tydi_record(14, "russian", RU, "Где Кремль?", [(-1, -1), span(RU, "столица России")]),
+    ]
+    with gzip.open(folder / "tydiqa-v1.0-dev.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+
+
+def test_tydiqa_minimal_answers_from_byte_spans_of_the_compressed_release(tmp_path):
+    write_tydi_release(tmp_path)
+    t = get_task("tydiqa", tmp_path)
+    items = t.items("rus_Cyrl", "dev")
+    assert [(it.item_id, it.gold) for it in items] == [("11", ["реке Москве", "Москве"]), ("14", ["столица России"])]
+    assert items[0].fields == {"context": RU, "question": "На какой реке стоит Москва?"}
+    # the question nobody answered is counted as skipped, not an error
+    assert t.skipped.total == 1 and "no answer given" in next(iter(t.skipped.files.values()))["examples"][0]
+    [ja] = t.items("jpn_Jpan", "dev")
+    assert ja.gold == ["東京"]
+
+
+def test_tydiqa_primary_task_from_the_hub(mirror):
+    from datasets import Sequence
+
+    rows = [
+        ("russian", RU, "На какой реке стоит Москва?", [span(RU, "Москве")]),
+        ("english", "Paris is in France.", "Where is Paris?", [span("Paris is in France.", "France")]),
+        ("russian", RU, "Сколько лет Москве?", [(-1, -1)]),
+    ]
+    hub_repo(
+        mirror,
+        "google-research-datasets/tydiqa",
+        "primary_task",
+        "validation",
+        {
+            "passage_answer_candidates": [{"plaintext_start_byte": [0], "plaintext_end_byte": [9]} for _ in rows],
+            "question_text": [q for _, _, q, _ in rows],
+            "document_title": ["t"] * len(rows),
+            "language": [lang for lang, _, _, _ in rows],
+            "annotations": [
+                {
+                    "passage_answer_candidate_index": [0] * len(s),
+                    "minimal_answers_start_byte": [a for a, _ in s],
+                    "minimal_answers_end_byte": [b for _, b in s],
+                    "yes_no_answer": ["NONE"] * len(s),
+                }
+                for _, _, _, s in rows
+            ],
+            "document_plaintext": [text for _, text, _, _ in rows],
+            "document_url": ["u"] * len(rows),
+        },
+        Features(
+            {
+                "passage_answer_candidates": {
+                    "plaintext_start_byte": Sequence(Value("int32")),
+                    "plaintext_end_byte": Sequence(Value("int32")),
+                },
+                "question_text": STRING,
+                "document_title": STRING,
+                "language": STRING,
+                "annotations": {
+                    "passage_answer_candidate_index": Sequence(Value("int32")),
+                    "minimal_answers_start_byte": Sequence(Value("int32")),
+                    "minimal_answers_end_byte": Sequence(Value("int32")),
+                    "yes_no_answer": Sequence(ClassLabel(names=["NO", "YES", "NONE"])),
+                },
+                "document_plaintext": STRING,
+                "document_url": STRING,
+            }
+        ),
+    )
+    [it] = get_task("tydiqa").items("rus_Cyrl", "dev")
+    assert it.gold == ["Москве"] and it.item_id == "1"
+
+
+@pytest.mark.parametrize(
+    ("spans", "error"),
+    [
+        ([(5, 500)], r"byte span \[5, 500\) is outside the text"),
+        ([(3, 4), (1,)], r"no field 'annotations\[\*\]\.minimal_answer\.plaintext_end_byte'"),
+    ],
+)
+def test_tydiqa_bad_spans_name_the_record(tmp_path, spans, error):
+    import gzip
+
+    rec = tydi_record(7, "russian", RU, "q?", [(0, 2)])
+    rec["annotations"][0]["minimal_answer"] = {"plaintext_start_byte": spans[0][0], "plaintext_end_byte": spans[0][1]}
+    if len(spans) > 1:
+        rec["annotations"].append({"minimal_answer": {"plaintext_start_byte": 1}})
+    (tmp_path / "tydiqa").mkdir()
+    with gzip.open(tmp_path / "tydiqa" / "tydiqa-v1.0-dev.jsonl.gz", "wt", encoding="utf-8") as fh:
+        fh.write(json.dumps(rec) + "\n")
+    with pytest.raises(DataError, match=r"tydiqa-v1\.0-dev\.jsonl\.gz:1: .*" + error):
+        get_task("tydiqa", tmp_path).items("rus_Cyrl", "dev")
+
+
+def test_a_broken_gzip_file_is_a_data_error(tmp_path):
+    (tmp_path / "tydiqa").mkdir()
+    (tmp_path / "tydiqa" / "tydiqa-v1.0-dev.jsonl.gz").write_bytes(b"\x1f\x8b\x08\x00broken")
+    with pytest.raises(DataError, match="not a readable gzip file"):
+        get_task("tydiqa", tmp_path).items("rus_Cyrl", "dev")
+
+
+def test_tydiqa_end_to_end_by_generation(tmp_path, monkeypatch):
+    """An oracle that answers each question with its first gold span scores 100 on Russian and
+    on English (the source language, run alongside); the null question is not asked."""
+    write_tydi_release(tmp_path)
+    golds = {"На какой реке стоит Москва?": "реке Москве", "Где Кремль?": "столица России", "Where is Paris?": "France"}
+
+    def answer(prompt):
+        assert "Сколько лет Москве?" not in prompt
+        [q] = [q for q in golds if q in prompt]
+        return " " + golds[q]
+
+    import gzip
+
+    en = tydi_record(20, "english", "Paris is in France.", "Where is Paris?", [span("Paris is in France.", "France")])
+    with gzip.open(tmp_path / "tydiqa" / "tydiqa-v1.0-dev.jsonl.gz", "at", encoding="utf-8") as fh:
+        fh.write(json.dumps(en) + "\n")
+    scripted_lm.register(monkeypatch).script = staticmethod(answer)
+    res = evaluate("scripted", tasks=["tydiqa"], languages=["rus_Cyrl"], data_dir=tmp_path, output=tmp_path / "run")
+    scores = {(s["language"], s["metric"]): (s["value"], s["n"]) for s in res.data["scores"]}
+    assert scores[("rus_Cyrl", "f1")] == (100.0, 2) and scores[("eng_Latn", "f1")] == (100.0, 1)

@@ -61,6 +61,7 @@ OTHER_TESTS = {
     "afrimmlu",
     "afrimgsm",
     "indicxnli",
+    "tydiqa",
 }
 
 

@@ -13,7 +13,7 @@ from ..errors import DataError, UserError
 from ..types import Item
 from . import provenance
 from .hub import iter_hub_rows
-from .mapping import Mapper, MappingError
+from .mapping import Mapper, MappingError, NoGold
 from .policy import ReadPolicy
 from .readers import READERS, BadRow, Row, SkipLog, limit_cells
 from .spec import TaskSpec, split_parts
@@ -167,6 +167,9 @@ def _iter_part(
         row.record.setdefault("_line", row.line)  # path `_line`: the record's line (or Hub row)
         try:
             item_id, parallel_id, fields, gold = mapper.item_parts(row)
+        except NoGold as exc:
+            task.skipped.add(source, row.line, str(exc))
+            continue
         except MappingError as exc:
             _bad(task, source, BadRow(row.line, str(exc), row.where))
             continue

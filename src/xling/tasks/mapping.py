@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from .readers import BadRow, Row
 
@@ -120,18 +120,59 @@ class Gold(BaseModel):
     """How the gold answer is read: ``path``; ``type`` (str label, int index, letter index
     ``A``=0, ``B``=1..., float score, number as text, list of strings, none); ``base`` for 1-based
     indices; ``index_of`` to take the position of the element equal to that value
-    (``answers[*].correct`` + ``index_of: true``; only when given: ``index_of: null`` looks for a null)."""
+    (``answers[*].correct`` + ``index_of: true``; only when given: ``index_of: null`` looks for a null).
+
+    ``spans_in``: the answers are byte spans of that field's text (TyDi QA): ``path`` is
+    ``[starts, ends]``, two paths to UTF-8 byte offsets (lists, or one number each); a span with
+    a negative start is no answer. ``if_empty: skip`` leaves out (and counts) a record without any
+    answer instead of stopping at it."""
 
     model_config = ConfigDict(extra="forbid")
     path: str | list[str]
     type: GoldType = "str"
     base: int = 0
     index_of: Any = None
+    spans_in: str | None = None
+    if_empty: Literal["error", "skip"] = "error"
 
     @field_validator("path")
     @classmethod
     def _path(cls, value: str | list[str]) -> str | list[str]:
         return check_path(value, "gold path")
+
+    @model_validator(mode="after")
+    def _spans(self):
+        if self.spans_in is not None:
+            check_path(self.spans_in, "gold spans_in")
+            if not (isinstance(self.path, list) and len(self.path) == 2) or self.type != "list":
+                raise ValueError("gold with 'spans_in' needs 'path: [starts, ends]' and 'type: list'")
+        return self
+
+
+class NoGold(MappingError):
+    """A record without a gold answer, which the task leaves out (``gold.if_empty: skip``)."""
+
+
+def _byte_spans(text: Any, starts: Any, ends: Any, path: Any) -> list[str]:
+    """The distinct texts of the byte spans ``[start, end)`` of ``text`` (UTF-8), in order;
+    spans with a negative start (no answer) are dropped."""
+    if not isinstance(text, str):
+        raise MappingError(f"gold spans_in: the text must be a string, found {type(text).__name__}")
+    starts, ends = (v if isinstance(v, list) else [v] for v in (starts, ends))
+    if len(starts) != len(ends):
+        raise MappingError(f"gold {path!r}: {len(starts)} start offsets but {len(ends)} end offsets")
+    data, out = text.encode("utf-8"), []
+    for start, end in zip(starts, ends, strict=True):
+        if not isinstance(start, int) or not isinstance(end, int):
+            raise MappingError(f"gold {path!r}: byte offsets must be integers, found {start!r}, {end!r}")
+        if start < 0:
+            continue
+        if not start < end <= len(data):
+            raise MappingError(f"gold {path!r}: byte span [{start}, {end}) is outside the text ({len(data)} bytes)")
+        span = data[start:end].decode("utf-8", errors="replace").strip()
+        if span and span not in out:
+            out.append(span)
+    return out
 
 
 def _is_empty(v: Any) -> bool:
@@ -170,6 +211,7 @@ class Mapper:
         self.fields = {k: Path_(v) for k, v in fields.items()}
         self.gold = gold
         self.gold_path = Path_(gold.path) if gold is not None else None
+        self.spans_in = Path_(gold.spans_in) if gold is not None and gold.spans_in else None
         self.id_path = Path_(id_path) if id_path else None
         self.parallel = Path_(parallel) if parallel else None
         self.labels = set(labels) if labels else None
@@ -240,6 +282,8 @@ class Mapper:
         if self.gold_path is None or g.type == "none":
             return None
         value = self.gold_path.get(rec)
+        if self.spans_in is not None:
+            value = _byte_spans(self.spans_in.get(rec), *value, g.path)
         if "index_of" in g.model_fields_set:
             if not isinstance(value, list):
                 raise MappingError(f"gold {g.path!r} with 'index_of' must be a list")
@@ -260,10 +304,10 @@ class Mapper:
                         f"unknown label(s) {', '.join(map(repr, bad))}; expected one of {sorted(self.labels)}"
                     )
             if not value or (self.labels is None and all(not v.strip() for v in value)):
-                raise MappingError(f"empty gold {g.path!r} (no answer given)")
+                raise (NoGold if g.if_empty == "skip" else MappingError)(f"empty gold {g.path!r} (no answer given)")
             return value
         if _is_empty(value):
-            raise MappingError(f"empty gold {g.path!r}")
+            raise (NoGold if g.if_empty == "skip" else MappingError)(f"empty gold {g.path!r}")
         if g.type == "int":
             try:
                 idx = int(str(value).strip()) - g.base

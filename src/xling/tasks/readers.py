@@ -13,6 +13,7 @@ All text is decoded line by line from bytes, so a bad byte is reported at its li
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -53,12 +54,16 @@ Reader = Callable[..., Iterator["Row | BadRow"]]
 
 
 def _raw_lines(path: Path) -> Iterator[bytes]:
+    """The file's lines as bytes; a ``.gz`` file is decompressed as it is read."""
     try:
-        fh = open(path, "rb")
+        fh = gzip.open(path, "rb") if str(path).endswith(".gz") else open(path, "rb")
     except OSError as exc:
         raise DataError(path, None, f"cannot open: {exc.strerror}") from exc
     with fh:
-        yield from fh
+        try:
+            yield from fh
+        except (gzip.BadGzipFile, EOFError) as exc:
+            raise DataError(path, None, f"not a readable gzip file: {exc}", hint="download the file again") from exc
 
 
 def text_lines(path: Path, *, keep_ends: bool = False) -> Iterator[tuple[int, str | BadRow]]:
