@@ -309,6 +309,8 @@ def test_end_to_end_by_log_likelihood(name, mirror, tmp_path, monkeypatch):
     scores = {s["language"]: s for s in res.data["scores"]}
     assert set(scores) == {language, "eng_Latn"}
     assert all(s["value"] == 100.0 and s["n"] == 2 and s["errors"] == 0 for s in scores.values()), scores
+    if name == "afrimmlu":  # a question without a passage opens the prompt
+        assert ("Question: q1?\nAnswer:", " c") in lm.loglik_seen
     if name == "xwinograd":  # the same continuation for both choices, the blank filled in the context
         seen = lm.loglik_seen
         assert ("Le trophée ne rentre pas dans la valise car la valise", " est trop petite.") in seen
@@ -478,3 +480,34 @@ def test_tydiqa_end_to_end_by_generation(tmp_path, monkeypatch):
     res = evaluate("scripted", tasks=["tydiqa"], languages=["rus_Cyrl"], data_dir=tmp_path, output=tmp_path / "run")
     scores = {(s["language"], s["metric"]): (s["value"], s["n"]) for s in res.data["scores"]}
     assert scores[("rus_Cyrl", "f1")] == (100.0, 2) and scores[("eng_Latn", "f1")] == (100.0, 1)
+
+
+def test_xwinograd_translate_test_without_the_blank_is_an_error_row(mirror, tmp_path, monkeypatch):
+    """A translation that loses the blank cannot be scored Winograd-style: that item is an error
+    row, the others are scored, and the run goes on."""
+    import re
+
+    for config in ("en", "fr"):
+        hub_repo(
+            mirror, "Muennighoff/xwinograd", config, "test", {k: [r[k] for r in WINO] for k in WINO[0]},
+            Features({k: STRING for k in WINO[0]}),
+        )  # fmt: skip
+    scripted_lm.register_both(monkeypatch)
+    pattern = re.compile(r"^Translate the following (\w+) text into English\..*\n\1: (?P<text>.*)\nEnglish:$", re.S)
+
+    def translate(prompt):
+        text = pattern.match(prompt)["text"]
+        return " " + (text.replace("_", "it") if "valise car" in text else text)
+
+    scripted_lm.ScriptedLM.script = staticmethod(translate)
+    res = evaluate(
+        "scripted-both",
+        tasks=["xwinograd"],
+        languages=["fra_Latn"],
+        output=tmp_path / "run",
+        protocol={"protocols": "translate-test", "translator": "scripted"},
+    )
+    [fr] = [s for s in res.data["scores"] if s["language"] == "fra_Latn"]
+    assert (fr["errors"], fr["n"]) == (1, 2), fr
+    errors = [p for p in res.predictions()["error"] if isinstance(p, str)]
+    assert len(errors) == 1 and "translated input unusable" in errors[0] and "found 0" in errors[0]

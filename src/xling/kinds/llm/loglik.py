@@ -65,6 +65,7 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
     * premise + question cause/effect (COPA/XCOPA, lm-eval's format):
       ``"<premise without final punctuation> because|therefore"`` + ``" <choice, first letter lower-cased>"``;
     * passage/context + question (Belebele...): ``"<passage>\\nQuestion: <question>\\nAnswer:"`` + ``" <choice>"``;
+      a question alone (AfriMMLU): ``"Question: <question>\\nAnswer:"``;
     * pair classification: ``"<text1>\\nQuestion: <text2> <label words joined by ', '>?\\nAnswer:"``
       + ``" <label word>"``, label words from the task option ``label_words``.
     """
@@ -87,7 +88,12 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
         return context, [" " + _lower_first(str(c).strip()) for c in choices]
     passage = f.get("passage") or f.get("context") or f.get("premise") or ""
     question = f.get("question", "")
-    context = f"{passage.strip()}\nQuestion: {question.strip()}\nAnswer:" if question else passage.strip()
+    if not question:
+        context = passage.strip()
+    elif passage.strip():
+        context = f"{passage.strip()}\nQuestion: {question.strip()}\nAnswer:"
+    else:  # a question alone (AfriMMLU): no empty first line
+        context = f"Question: {question.strip()}\nAnswer:"
     return context, [" " + str(c).strip() for c in choices]
 
 
@@ -239,10 +245,19 @@ class LoglikChoice(Kind):
             else ([it.fields for it in items], [None] * len(items))
         )
         # an item whose input could not be translated is not scored (an error row)
-        built = [
-            None if err else request_pairs(dataclasses.replace(it, fields=f), task)
-            for it, f, err in zip(items, fields, errors, strict=True)
-        ]
+        errors = list(errors)
+        built: list[list[tuple[str, str]] | None] = []
+        for i, (it, f, err) in enumerate(zip(items, fields, errors, strict=True)):
+            if err:
+                built.append(None)
+                continue
+            try:
+                built.append(request_pairs(dataclasses.replace(it, fields=f), task))
+            except DataError as exc:
+                if not translated:
+                    raise
+                built.append(None)  # the translation lost what the format needs (a Winograd blank)
+                errors[i] = f"translated input unusable: {exc.message}"
         flat = [pair for b in built if b for pair in b]
         results = ctx.lm().loglik(flat)
         labels = list(label_words(task)) if task.spec.kind == "pair_classification" else None
