@@ -15,7 +15,7 @@ datasets = pytest.importorskip("datasets")
 from datasets import ClassLabel, Features, Value  # noqa: E402
 
 from helpers import scripted_lm  # noqa: E402
-from test_catalog_hub import hub_repo  # noqa: E402
+from helpers.hub import hub_repo  # noqa: E402
 from xling.errors import DataError  # noqa: E402
 from xling.kinds.llm.loglik import partial_requests, request_pairs  # noqa: E402
 from xling.run.runner import evaluate  # noqa: E402

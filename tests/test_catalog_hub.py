@@ -9,19 +9,8 @@ import pytest
 datasets = pytest.importorskip("datasets")
 from datasets import ClassLabel, Dataset, Features, Sequence, Value  # noqa: E402
 
+from helpers.hub import hub_repo  # noqa: E402
 from xling.tasks import get_task  # noqa: E402
-
-
-def hub_repo(root, repo, config, split, rows, features):
-    d = root / repo / config
-    d.mkdir(parents=True, exist_ok=True)
-    Dataset.from_dict(rows, features=features).to_parquet(str(d / f"{split}-00000-of-00001.parquet"))
-    readme = root / repo / "README.md"
-    old = readme.read_text() if readme.exists() else "---\nconfigs:\n"
-    readme.write_text(
-        old.removesuffix("---\n") + f"- config_name: {config}\n  data_files:\n"
-        f"  - split: {split}\n    path: {config}/{split}-*.parquet\n---\n"
-    )
 
 
 def test_xnli_from_hub_layout_class_labels_and_limit(mirror):
