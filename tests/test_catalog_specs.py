@@ -77,6 +77,10 @@ UNPINNED = {
     "m_mmlu",
     "americasnli",
     "multiblimp",
+    "xstorycloze",
+    "xwinograd",
+    "global_piqa",
+    "indicxnli",
 }
 
 

@@ -13,7 +13,7 @@ from ..errors import DataError, UserError
 from ..types import Item
 from . import provenance
 from .hub import iter_hub_rows
-from .mapping import Mapper, MappingError, one_language
+from .mapping import Mapper, MappingError, NoGold, one_language
 from .policy import ReadPolicy
 from .readers import READERS, BadRow, Row, SkipLog, limit_cells
 from .spec import TaskSpec, split_parts
@@ -49,6 +49,7 @@ def mapper_of(task: ReadableTask) -> Mapper:
         label_map=m["label_map"],
         explode=m["explode"],
         optional=task.spec.optional_fields,
+        text_lists=m["text_lists"],
     )
 
 
@@ -180,6 +181,9 @@ def _iter_part(
         row.record.setdefault("_line", row.line)  # path `_line`: the record's line (or Hub row)
         try:
             item_id, parallel_id, fields, gold = mapper.item_parts(row)
+        except NoGold as exc:
+            task.skipped.add(source, row.line, str(exc))
+            continue
         except MappingError as exc:
             _bad(task, source, BadRow(row.line, str(exc), row.where))
             continue

@@ -19,6 +19,7 @@ record: each becomes a record's ``value``.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections.abc import Iterator
@@ -161,7 +162,12 @@ class Gold(BaseModel):
     ``answerKey`` among ``question.choices[*].label``). A ``list`` gold flattens nested lists
     (``[answers[*].text, answers[*].aliases?]``: every text and alias) and drops nulls; with
     ``no_answer: true`` a null or blank answer in it is the "No Answer" gold ``""`` (MKQA's
-    unanswerable questions), which an empty prediction matches, instead of a bad row."""
+    unanswerable questions), which an empty prediction matches, instead of a bad row.
+
+    ``spans_in``: the answers are byte spans of that field's text (TyDi QA): ``path`` is
+    ``[starts, ends]``, two paths to UTF-8 byte offsets (lists, or one number each); a span with
+    a negative start is no answer. ``if_empty: skip`` leaves out (and counts) a record without any
+    answer instead of stopping at it."""
 
     model_config = ConfigDict(extra="forbid")
     path: str | list[str]
@@ -171,6 +177,8 @@ class Gold(BaseModel):
     among: str | None = None
     index_of_path: str | None = None
     no_answer: bool = False
+    spans_in: str | None = None
+    if_empty: Literal["error", "skip"] = "error"
 
     @field_validator("path")
     @classmethod
@@ -193,6 +201,14 @@ class Gold(BaseModel):
             raise ValueError("'no_answer: true' needs 'type: list' (the gold answers, one of which may be empty)")
         return self
 
+    @model_validator(mode="after")
+    def _spans(self):
+        if self.spans_in is not None:
+            check_path(self.spans_in, "gold spans_in")
+            if not (isinstance(self.path, list) and len(self.path) == 2) or self.type != "list":
+                raise ValueError("gold with 'spans_in' needs 'path: [starts, ends]' and 'type: list'")
+        return self
+
 
 def _flat(value: list) -> list:
     """``value`` with nested lists spliced in, in order."""
@@ -209,8 +225,47 @@ def _flat(value: list) -> list:
     return out
 
 
+class NoGold(MappingError):
+    """A record without a gold answer, which the task leaves out (``gold.if_empty: skip``)."""
+
+
+def _byte_spans(text: Any, starts: Any, ends: Any, path: Any) -> list[str]:
+    """The distinct texts of the byte spans ``[start, end)`` of ``text`` (UTF-8), in order;
+    spans with a negative start (no answer) are dropped."""
+    if not isinstance(text, str):
+        raise MappingError(f"gold spans_in: the text must be a string, found {type(text).__name__}")
+    starts, ends = (v if isinstance(v, list) else [v] for v in (starts, ends))
+    if len(starts) != len(ends):
+        raise MappingError(f"gold {path!r}: {len(starts)} start offsets but {len(ends)} end offsets")
+    data, out = text.encode("utf-8"), []
+    for start, end in zip(starts, ends, strict=True):
+        if not isinstance(start, int) or not isinstance(end, int):
+            raise MappingError(f"gold {path!r}: byte offsets must be integers, found {start!r}, {end!r}")
+        if start < 0:
+            continue
+        if not start < end <= len(data):
+            raise MappingError(f"gold {path!r}: byte span [{start}, {end}) is outside the text ({len(data)} bytes)")
+        span = data[start:end].decode("utf-8", errors="replace").strip()
+        if span and span not in out:
+            out.append(span)
+    return out
+
+
 def _is_empty(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, list) and not v)
+
+
+def _text_list(value: Any, path: Any) -> list:
+    """A list written as text (``"['a', 'b']"``, a Python or JSON literal) as that list; a list stays."""
+    if isinstance(value, list):
+        return value
+    try:
+        parsed = ast.literal_eval(str(value).strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        parsed = None
+    if not isinstance(parsed, list | tuple) or not all(isinstance(v, str | int | float) for v in parsed):
+        raise MappingError(f"{path!r}: expected a list written as text, e.g. \"['a', 'b']\", got {str(value)[:80]!r}")
+    return [str(v) for v in parsed]
 
 
 class Mapper:
@@ -227,17 +282,20 @@ class Mapper:
         label_map: dict[str, str] | None,
         explode: str | list[str] | None,
         optional: list[str] | None = None,
+        text_lists: list[str] | None = None,
     ):
         self.fields = {k: Path_(v) for k, v in fields.items()}
         self.gold = gold
         self.gold_path = Path_(gold.path) if gold is not None else None
         self.among = Path_(gold.among) if gold is not None and gold.among else None
+        self.spans_in = Path_(gold.spans_in) if gold is not None and gold.spans_in else None
         self.id_path = Path_(id_path) if id_path else None
         self.parallel = Path_(parallel) if parallel else None
         self.labels = set(labels) if labels else None
         self.label_map = {str(k): str(v) for k, v in (label_map or {}).items()}
         self.explode = Path_(explode) if explode else None
         self.optional = set(optional or ())
+        self.text_lists = set(text_lists or ())
 
     def rows(self, rows: Iterator[Row | BadRow]) -> Iterator[Row | BadRow]:
         """Explode nested lists into one row per element (when the task says so)."""
@@ -276,6 +334,8 @@ class Mapper:
                 if name in self.optional:
                     continue
                 raise
+            if name in self.text_lists:
+                value = _text_list(value, path.spec)
             if _is_empty(value) and name in self.optional:
                 continue
             if _is_empty(value) or (
@@ -299,6 +359,8 @@ class Mapper:
         if self.gold_path is None or g.type == "none":
             return None
         value = self.gold_path.get(rec)
+        if self.spans_in is not None:
+            value = _byte_spans(self.spans_in.get(rec), *value, g.path)
         if "index_of" in g.model_fields_set or g.index_of_path is not None:
             wanted = Path_(g.index_of_path).get(rec) if g.index_of_path is not None else g.index_of
             if not isinstance(value, list):
@@ -325,10 +387,10 @@ class Mapper:
                         f"unknown label(s) {', '.join(map(repr, bad))}; expected one of {sorted(self.labels)}"
                     )
             if not value or (self.labels is None and all(not v.strip() for v in value)):
-                raise MappingError(f"empty gold {g.path!r} (no answer given)")
+                raise (NoGold if g.if_empty == "skip" else MappingError)(f"empty gold {g.path!r} (no answer given)")
             return value
         if _is_empty(value):
-            raise MappingError(f"empty gold {g.path!r}")
+            raise (NoGold if g.if_empty == "skip" else MappingError)(f"empty gold {g.path!r}")
         if self.among is not None:
             return self._position(str(value).strip(), rec)
         if g.type == "letter":

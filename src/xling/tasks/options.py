@@ -91,7 +91,10 @@ class PairClassificationOptions(HeadOptions, FineTuneOptions, LoglikOptions):
 
 
 class MultipleChoiceOptions(LoglikOptions):
-    pass
+    """``format``: ``continuation`` scores each choice after the item's context; ``partial``
+    (Winograd schemas) fills the passage's blank ``_`` with each choice and scores the words after it."""
+
+    format: Literal["continuation", "partial"] = "continuation"
 
 
 class QAScoringOptions(TaskOptions):

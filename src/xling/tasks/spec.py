@@ -63,6 +63,7 @@ class Mapping(BaseModel):
     explode: str | list[str] | None = None
     label_map: dict[str, str] | None = None
     language_keyed: list[str] | None = None
+    text_lists: list[str] | None = None
 
 
 class HubSource(BaseModel):
@@ -221,6 +222,7 @@ class TaskSpec(BaseModel):
     # top-level columns holding one value per language, keyed by the dataset's language code
     # (MKQA's `queries`, `answers`): a record keeps the language's value in their place
     language_keyed: list[str] = Field(default_factory=list)
+    text_lists: list[str] = Field(default_factory=list)  # fields holding a list written as text: "['a', 'b']"
     variant: Variant | None = None
     creation: Creation
     licence: str
@@ -312,6 +314,14 @@ class TaskSpec(BaseModel):
     def _paths(cls, value):
         return check_path(value, "path")
 
+    @field_validator("text_lists")
+    @classmethod
+    def _text_lists_are_fields(cls, value: list[str], info) -> list[str]:
+        unknown = [f for f in value if f not in info.data.get("fields", {})]
+        if unknown:
+            raise ValueError(f"text_lists names {', '.join(map(repr, unknown))}, not a key of 'fields'")
+        return value
+
     @model_validator(mode="after")
     def _slices(self):
         """Every slice is an item field of each source's mapping."""
@@ -354,6 +364,7 @@ class TaskSpec(BaseModel):
             "explode": self.local.explode if self.local else None,
             "label_map": self.label_map,
             "language_keyed": self.language_keyed,
+            "text_lists": self.text_lists,
         }
         if hub and self.hub and self.hub.mapping:
             over = self.hub.mapping.model_dump(exclude_unset=True)

@@ -65,6 +65,7 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
     * premise + question cause/effect (COPA/XCOPA, lm-eval's format):
       ``"<premise without final punctuation> because|therefore"`` + ``" <choice, first letter lower-cased>"``;
     * passage/context + question (Belebele...): ``"<passage>\\nQuestion: <question>\\nAnswer:"`` + ``" <choice>"``;
+      a question alone (AfriMMLU): ``"Question: <question>\\nAnswer:"``;
     * pair classification: ``"<text1>\\nQuestion: <text2> <label words joined by ', '>?\\nAnswer:"``
       + ``" <label word>"``, label words from the task option ``label_words``.
     """
@@ -87,8 +88,43 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
         return context, [" " + _lower_first(str(c).strip()) for c in choices]
     passage = f.get("passage") or f.get("context") or f.get("premise") or ""
     question = f.get("question", "")
-    context = f"{passage.strip()}\nQuestion: {question.strip()}\nAnswer:" if question else passage.strip()
+    if not question:
+        context = passage.strip()
+    elif passage.strip():
+        context = f"{passage.strip()}\nQuestion: {question.strip()}\nAnswer:"
+    else:  # a question alone (AfriMMLU): no empty first line
+        context = f"Question: {question.strip()}\nAnswer:"
     return context, [" " + str(c).strip() for c in choices]
+
+
+def partial_requests(item: Item, task: Task) -> list[tuple[str, str]]:
+    """Winograd-style partial scoring (task option ``format: partial``, lm-eval's XWinograd and
+    WinoGrande): the passage holds one blank ``_``; choice *i*'s context is the passage up to the
+    blank with the choice filled in, and every choice scores the same continuation, the words after
+    the blank (``" " + rest.strip()``). The choices differ only in the context, so the scores compare
+    how well each choice predicts the rest of the sentence."""
+    f = item.fields
+    text = str(f.get("passage") or f.get("sentence") or "")
+    if text.count("_") != 1:
+        raise DataError(
+            task.spec_path,
+            None,
+            f"item {item.item_id} ({item.language}): format 'partial' needs exactly one blank '_' in the passage, "
+            f"found {text.count('_')}",
+        )
+    choices = f.get("choices")
+    if not isinstance(choices, list) or len(choices) < 2:
+        raise DataError(task.spec_path, None, f"item {item.item_id}: field 'choices' must list at least 2 fillers")
+    before, after = text.split("_")
+    return [(before + str(c), " " + after.strip()) for c in choices]
+
+
+def request_pairs(item: Item, task: Task) -> list[tuple[str, str]]:
+    """One (context, continuation) pair per choice, in the task's ``format``."""
+    if task.spec.kind == "multiple_choice" and task.spec.options.format == "partial":
+        return partial_requests(item, task)
+    context, conts = build_requests(item, task)
+    return [(context, x) for x in conts]
 
 
 def label_words(task: Task) -> dict[str, str]:
@@ -209,11 +245,20 @@ class LoglikChoice(Kind):
             else ([it.fields for it in items], [None] * len(items))
         )
         # an item whose input could not be translated is not scored (an error row)
-        built = [
-            None if err else build_requests(dataclasses.replace(it, fields=f), task)
-            for it, f, err in zip(items, fields, errors, strict=True)
-        ]
-        flat = [(b[0], x) for b in built if b for x in b[1]]
+        errors = list(errors)
+        built: list[list[tuple[str, str]] | None] = []
+        for i, (it, f, err) in enumerate(zip(items, fields, errors, strict=True)):
+            if err:
+                built.append(None)
+                continue
+            try:
+                built.append(request_pairs(dataclasses.replace(it, fields=f), task))
+            except DataError as exc:
+                if not translated:
+                    raise
+                built.append(None)  # the translation lost what the format needs (a Winograd blank)
+                errors[i] = f"translated input unusable: {exc.message}"
+        flat = [pair for b in built if b for pair in b]
         results = ctx.lm().loglik(flat)
         labels = list(label_words(task)) if task.spec.kind == "pair_classification" else None
         out, pos = [], 0
@@ -222,7 +267,7 @@ class LoglikChoice(Kind):
                 gold_out: Any = it.gold if labels else self._gold_index(it, task, len(it.fields.get("choices") or []))
                 out.append(Prediction(it.split, it.item_id, it.parallel_id, None, gold_out, None, err))
                 continue
-            context, conts = b
+            conts = [x for _, x in b]
             res = results[pos : pos + len(conts)]
             pos += len(conts)
             gold = self._gold_index(it, task, len(conts))
