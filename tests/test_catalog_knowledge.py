@@ -447,7 +447,7 @@ def test_m_arc_end_to_end_on_the_okapi_release(shared_data, tmp_path, monkeypatc
     t = get_task("m_arc", shared_data)
     langs = ["deu_Latn", "zho_Hans", "srp_Latn"]
     assert sorted(t.available_languages()) == sorted(t.languages) and len(t.languages) == 31
-    items = [it for lang in langs for it in t.items(lang, "test", 6)]
+    items = [it for lang in langs for it in t.limited_items(lang, "test", 6, "sample", 0)]  # a run's default sample
     assert {it.parallel_id for it in items if it.language == "deu_Latn"} == {
         it.parallel_id for it in items if it.language == "zho_Hans"
     }  # the same ARC questions in the same order
