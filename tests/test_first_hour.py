@@ -84,10 +84,11 @@ def test_xling_run_in_a_pipe_logs_progress_to_stderr(tmp_path):
         env={"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
     assert res.returncode == 0, res.stderr
-    lines = res.stderr.splitlines()
+    lines = [x for x in res.stderr.splitlines() if x.startswith(("progress:", "done:"))]
     assert lines[0] == "progress: 4 units to run"
     assert any(re.match(r"progress: \d/4 units .* model calls \(\d+\.\d/s\), elapsed \d+:\d\d, ETA ", x) for x in lines)
     assert re.match(r"done: 4/4 units \(100%\), \d+ model calls", lines[-1])
+    assert "demo-bitext: adds eng_Latn" in res.stderr.split("progress: 4 units to run")[0]  # said before the run
     assert "progress" not in res.stdout
 
 
