@@ -388,3 +388,32 @@ def test_transfer_gap_over_partly_shared_items_is_the_difference_of_the_reported
     (gap,) = transfer_gap(pred, {"t": "eng_Latn"}, seed=0, metrics={"t": METRICS["accuracy"]})
     assert gap["gap"] == pytest.approx(100 * 4 / 6 - 100) and gap["paired"] and gap["n"] == 4
     assert gap["ci_low"] <= gap["gap"] <= gap["ci_high"] and gap["ci_low"] < gap["ci_high"]
+
+
+def test_consistency_of_many_items_draws_its_replicates_in_batches(monkeypatch):
+    """A pair with more items than one batch of replicates holds gets its replicates batch by batch,
+    the very ones a single draw gives: the same statistics to the bit, on every pass."""
+    import importlib
+
+    from xling.scoring import stats
+
+    cons = importlib.import_module("xling.analysis.consistency")  # the package's `consistency` is the function
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 3, 3000)
+    y = np.where(rng.random(3000) < 0.8, x, rng.integers(0, 3, 3000))
+    right_x, right_y = (x == 0).astype(float), (y == 0).astype(float)
+
+    def run():
+        return pair_consistency(list(x), list(y), right_x, right_y, np.random.default_rng(1), n_resamples=400)
+
+    whole = run()
+    monkeypatch.setattr(stats, "MAX_DRAWS", 3000 * 64)
+    replicates = cons._weights(3000, 400, lambda: np.random.default_rng(1))
+    assert isinstance(replicates, cons.Replicates)
+    shapes = [w.shape for w in replicates]
+    assert shapes == [(3000, 64)] * 6 + [(3000, 16)]
+    assert [w.sum() for w in replicates] == [w.sum() for w in replicates] == [3000 * s[1] for s in shapes]
+    batched = run()
+    assert batched == whole
+    assert batched == run()

@@ -59,3 +59,25 @@ def test_paired_difference_is_tighter_than_unpaired_on_correlated_scores():
     u = unpaired_difference(base, other, seed_for(0, "u"))
     assert p.value == pytest.approx(u.value)
     assert (p.ci_high - p.ci_low) < (u.ci_high - u.ci_low)
+
+
+def test_many_items_are_resampled_in_batches_with_the_same_estimate(monkeypatch):
+    """Past MAX_DRAWS indices the resamples come in batches (flat memory), and they are the very
+    resamples one draw gives: the same estimate to the bit."""
+    from xling.scoring import stats
+
+    x = np.random.default_rng(3).random(4000) < 0.6
+    whole = bootstrap_mean(x, seed_for(0, "t"), scale=100)
+    seen = []
+    real = stats._scipy_stats().bootstrap
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("batch"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(stats, "MAX_DRAWS", 4000 * 150)
+    monkeypatch.setattr(stats._scipy_stats(), "bootstrap", spy)
+    batched = bootstrap_mean(x, seed_for(0, "t"), scale=100)
+    assert seen == [150]
+    assert batched == whole
+    assert stats.resample_batch(10, 2000) is None and stats.resample_batch(4000, 2000) == 150

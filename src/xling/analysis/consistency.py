@@ -28,14 +28,15 @@ right is the kind's (:data:`CORRECTNESS_RULES`). The paired tests between langua
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..scoring.stats import CONFIDENCE, N_RESAMPLES, percentile_ci, seed_for
+from ..scoring.stats import CONFIDENCE, N_RESAMPLES, percentile_ci, resample_batch, seed_for
 
 CORRECT_AT = 0.5
 
@@ -177,6 +178,32 @@ def _resample_weights(idx: np.ndarray) -> np.ndarray:
     return np.bincount(flat, minlength=n * reps).reshape(n, reps).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Replicates:
+    """Bootstrap replicates of ``n`` items as draw-count weight matrices (:func:`_resample_weights`),
+    drawn from ``make_rng()`` in batches of :func:`resample_batch` replicates: one matrix for a
+    usual task, flat memory for a language with 100,000 items; the same replicates either way, and
+    on every pass."""
+
+    n: int
+    n_resamples: int
+    make_rng: Callable[[], np.random.Generator]
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        rng = self.make_rng()
+        batch = resample_batch(self.n, self.n_resamples) or self.n_resamples
+        for start in range(0, self.n_resamples, batch):
+            size = min(batch, self.n_resamples - start)
+            yield _resample_weights(rng.integers(0, self.n, size=(size, self.n)))
+
+
+def _weights(n: int, n_resamples: int, make_rng: Callable[[], np.random.Generator]) -> Iterable[np.ndarray]:
+    """The replicates' weight matrices: drawn once and kept when they fit one batch, else a
+    :class:`Replicates` that draws them batch by batch at each use."""
+    replicates = Replicates(n, n_resamples, make_rng)
+    return list(replicates) if resample_batch(n, n_resamples) is None else replicates
+
+
 def _kappa_weighted(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Cohen's kappa of integer-coded predictions for each column of item weights ``w`` (items x
     replicates draw counts; a column of ones is the sample itself). Per-code counts are a sparse
@@ -227,15 +254,15 @@ def pair_consistency(
     b = np.array([codes[k] for k in keys[n:]], dtype=np.int64)
     ca = np.asarray(score_a, dtype=float) >= CORRECT_AT
     cb = np.asarray(score_b, dtype=float) >= CORRECT_AT
-    w = _resample_weights(rng.integers(0, n, size=(n_resamples, n))) if n >= 2 else None
+    w = _weights(n, n_resamples, lambda: rng) if n >= 2 else None
     return _pair_stats(a, b, ca, cb, w, confidence)
 
 
 def _pair_stats(
-    a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, w: np.ndarray | None, confidence: float
+    a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray, w: Iterable[np.ndarray] | None, confidence: float
 ) -> dict:
     """The statistics of :func:`pair_consistency` from integer-coded predictions, per-item
-    correctness and bootstrap weights ``w`` (items x replicates draw counts; None: no CIs)."""
+    correctness and bootstrap weights ``w`` (batches of items x replicates draw counts; None: no CIs)."""
     n = len(a)
     agree, both = (a == b), (a == b) & ca & cb
     kappa = _kappa(a, b)
@@ -249,12 +276,13 @@ def _pair_stats(
         "correct_only_second": int((~ca & cb).sum()),
     }
     if w is not None:
-        for name, reps in (
-            ("agreement", (agree.astype(np.float32) @ w).astype(np.float64) / n * 100),
-            ("agree_correct", (both.astype(np.float32) @ w).astype(np.float64) / n * 100),
-            ("kappa", _kappa_weighted(a, b, w)),
-        ):
-            out[f"{name}_ci_low"], out[f"{name}_ci_high"] = percentile_ci(reps, confidence)
+        reps: dict[str, list[np.ndarray]] = {"agreement": [], "agree_correct": [], "kappa": []}
+        for batch in w:
+            reps["agreement"].append((agree.astype(np.float32) @ batch).astype(np.float64) / n * 100)
+            reps["agree_correct"].append((both.astype(np.float32) @ batch).astype(np.float64) / n * 100)
+            reps["kappa"].append(_kappa_weighted(a, b, batch))
+        for name, parts in reps.items():
+            out[f"{name}_ci_low"], out[f"{name}_ci_high"] = percentile_ci(np.concatenate(parts), confidence)
     else:
         for name in ("agreement", "agree_correct", "kappa"):
             out[f"{name}_ci_low"] = out[f"{name}_ci_high"] = out[name]
@@ -288,12 +316,11 @@ def consistency(
         # one set of bootstrap replicates per (task, setting, n), shared by the setting's language
         # pairs: pairs without errors resample the same parallel items jointly, and the draws
         # (n x N_RESAMPLES) are made once, not once per pair
-        weights: dict[int, np.ndarray] = {}
+        weights: dict[int, Iterable[np.ndarray]] = {}
 
-        def resample(n: int, weights=weights, task=task, setting=setting) -> np.ndarray:
+        def resample(n: int, weights=weights, task=task, setting=setting) -> Iterable[np.ndarray]:
             if n not in weights:
-                rng = seed_for(seed, "consistency", task, setting, str(n))
-                weights[n] = _resample_weights(rng.integers(0, n, size=(n_resamples, n)))
+                weights[n] = _weights(n, n_resamples, lambda: seed_for(seed, "consistency", task, setting, str(n)))
             return weights[n]
 
         p, s = _wide(group)
