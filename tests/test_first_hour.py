@@ -243,6 +243,26 @@ def test_a_run_that_fails_before_any_unit_leaves_no_run_folder(tmp_path, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.sqlite"]
 
 
+def test_a_failed_run_removes_only_what_it_made(tmp_path, monkeypatch):
+    """Another run's folder that appeared beside it, inside the folders this run created, stays."""
+    import xling
+
+    out = tmp_path / "new" / "runs" / "mine"
+
+    class Failing(_fail_on("start")):
+        def __init__(self, *args):
+            super().__init__(*args)
+            (tmp_path / "new" / "runs" / "theirs").mkdir()  # another run, started meanwhile
+            (tmp_path / "new" / "runs" / "theirs" / "results.json").write_text("{}")
+
+    with pytest.raises(Boom):
+        xling.evaluate(
+            tasks=["demo-topics"], languages=["swh_Latn"], limit=2, output=out,
+            cache_path=tmp_path / "c.sqlite", progress=Failing,
+        )  # fmt: skip
+    assert not out.exists() and (tmp_path / "new" / "runs" / "theirs" / "results.json").is_file()
+
+
 def test_a_run_that_stored_a_unit_keeps_its_folder_for_resume(tmp_path):
     import xling
 

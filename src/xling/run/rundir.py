@@ -82,7 +82,7 @@ def releases_run_dirs(fn):
         except BaseException:
             for lock in _held.get().values():
                 if lock.created is not None and not has_units(lock.run_dir):
-                    shutil.rmtree(lock.created, ignore_errors=True)
+                    remove_created(lock.run_dir, lock.created)
             raise
         finally:
             for lock in _held.get().values():
@@ -126,6 +126,20 @@ def first_missing(path: Path) -> Path | None:
     while not path.exists():
         missing, path = path, path.parent
     return missing
+
+
+def remove_created(run_dir: Path, created: Path) -> None:
+    """Remove ``run_dir`` and then its parents up to ``created`` (the outermost folder this run
+    made) while they are empty: what another run wrote there meanwhile stays."""
+    run_dir, created = Path(run_dir).absolute(), Path(created).absolute()
+    shutil.rmtree(run_dir, ignore_errors=True)
+    folder = run_dir.parent
+    while folder != created.parent and created in (folder, *folder.parents):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or gone): keep what is there
+            return
+        folder = folder.parent
 
 
 def has_units(run_dir: Path) -> bool:
