@@ -232,3 +232,15 @@ def test_xling_leaderboard_is_the_python_api(planted):
     frame = xling.leaderboard([r.run_dir for r in runs[:2]])
     top = frame[frame["dimension"] == "overall"]
     assert sorted(top["model"]) == ["planted:80-0", "planted:80-5"] and set(top["tie_group"]) == {1}
+
+
+def test_cells_with_many_items_resample_in_batches_with_the_same_standings(planted, monkeypatch):
+    """Past the stats module's MAX_DRAWS the rank resamples come in batches: the same ones."""
+    from xling.scoring import stats
+
+    runs, *_ = planted
+    whole = build(runs[:3])
+    monkeypatch.setattr(stats, "MAX_DRAWS", 200 * 64)  # 200 items per cell: batches of 64 resamples
+    assert stats.resample_batch(200, 1000) == 64
+    batched = build(runs[:3])
+    assert batched["views"] == whole["views"] and batched["cells"] == whole["cells"]

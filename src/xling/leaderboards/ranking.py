@@ -21,7 +21,7 @@ from itertools import combinations
 
 import numpy as np
 
-from ..scoring.stats import CONFIDENCE, holm, percentile_ci, seed_for
+from ..scoring.stats import CONFIDENCE, holm, percentile_ci, resample_batch, seed_for
 from .cells import Shared, metric_of
 
 N_RESAMPLES = 1000
@@ -54,18 +54,25 @@ def replicates(shared: Shared, seed: int, n_resamples: int = N_RESAMPLES) -> Rep
     for j, c in enumerate(shared.cells):
         key = (c.task, c.setting, c.language)
         n = len(c.item_ids)
-        idx = seed_for(seed, "leaderboard-ranks", *key).integers(0, n, size=(n_resamples, n))
         metric = metric_of(c.metric)
+        resampled = []  # per model: resample indices -> the score of each resample
         for i, label in enumerate(labels):
             rows = shared.rows[(label, key)]
             if metric.mean_of_items:
                 scores = metric.item_scores(rows) * metric.scale
                 values[i, j] = scores.mean()
-                samples[i, j] = scores[idx].mean(axis=1)
+                resampled.append(lambda idx, scores=scores: scores[idx].mean(axis=1))
             else:
                 on = metric.on_items(rows)
                 values[i, j] = on(np.arange(n))
-                samples[i, j] = [on(r) for r in idx]
+                resampled.append(lambda idx, on=on: [on(r) for r in idx])
+        # the same resamples for every model, drawn in batches when a cell has many items
+        rng = seed_for(seed, "leaderboard-ranks", *key)
+        batch = resample_batch(n, n_resamples) or n_resamples
+        for start in range(0, n_resamples, batch):
+            idx = rng.integers(0, n, size=(min(batch, n_resamples - start), n))
+            for i, score_of in enumerate(resampled):
+                samples[i, j, start : start + len(idx)] = score_of(idx)
     return Replicates(labels, np.nan_to_num(values), np.nan_to_num(samples))
 
 
