@@ -120,3 +120,35 @@ def test_cache_file_passes_integrity_check(tmp_path):
     assert cache.count("m") == 100
     con = sqlite3.connect(tmp_path / "c.sqlite")
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_locked_answer_to_the_wal_pragma_is_retried(tmp_path, monkeypatch):
+    """SQLite can answer `PRAGMA journal_mode=WAL` with "database is locked" at once (no busy wait)
+    while another process holds the file: the connection retries instead of failing its worker."""
+    import sqlite3
+
+    from xling.calls import cache
+
+    real = sqlite3.connect
+    refusals = {"left": 3}
+
+    class Busy:
+        def __init__(self, con):
+            self.con = con
+
+        def execute(self, sql, *args):
+            if sql.startswith("PRAGMA journal_mode") and refusals["left"]:
+                refusals["left"] -= 1
+                raise sqlite3.OperationalError("database is locked")
+            return self.con.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self.con, name)
+
+    monkeypatch.setattr(cache.sqlite3, "connect", lambda *a, **k: Busy(real(*a, **k)))
+    con = cache.connect(tmp_path / "c.sqlite")
+    assert refusals["left"] == 0 and con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    refusals["left"] = 10**6
+    monkeypatch.setattr(cache, "LOCK_WAIT", 0.05)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        cache.connect(tmp_path / "d.sqlite")

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import sqlite3
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -50,14 +51,38 @@ def request_key(request: object) -> bytes:
     return hashlib.blake2b(blob, digest_size=16).digest()
 
 
+LOCK_WAIT = 120.0  # seconds a connection waits for another process's lock
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection with the settings every xling SQLite file uses."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = sqlite3.connect(path, timeout=120, isolation_level=None)
-    con.execute("PRAGMA journal_mode=WAL")
-    con.execute("PRAGMA synchronous=NORMAL")
-    con.execute("PRAGMA busy_timeout=120000")
+    con = sqlite3.connect(path, timeout=LOCK_WAIT, isolation_level=None)
+    try:
+        con.execute(f"PRAGMA busy_timeout={int(LOCK_WAIT * 1000)}")
+        _write_ahead_log(con)
+        con.execute("PRAGMA synchronous=NORMAL")
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def _write_ahead_log(con: sqlite3.Connection) -> None:
+    """Put the file in WAL mode. SQLite can answer that pragma with "database is locked" at once,
+    without waiting on the busy timeout (while another process holds the file or recovers the log
+    of one that was killed), so it is retried with backoff for up to ``LOCK_WAIT`` seconds."""
+    deadline, delay = time.monotonic() + LOCK_WAIT, 0.01
+    while True:
+        try:
+            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                con.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(2 * delay, 1.0)
 
 
 def checksum(model: str, key: bytes, dtype: str, shape: str, value: bytes) -> bytes:
