@@ -3,8 +3,9 @@
 Each size runs in a fresh interpreter (``xling.evaluate`` on a synthetic multiple-choice task of
 parallel items in 10 languages, two choices each, through the response cache, the prediction
 store, scoring with bootstrap CIs and the analyses). Printed per size: wall time, harness time per
-item, peak memory (RSS) of the whole run and of the scoring phase (after the model phase), and
-the time of each phase. No model runs, so every second is the harness's.
+item, peak memory (RSS) of the whole run and of the scoring phase (after the model phase), the
+time of each phase (wall and CPU: user + sys) and the load average at the start. No model runs, so
+every second is the harness's. ``--profile PREFIX`` writes a cProfile of each size.
 
     python benchmarks/harness_scale.py                 # 10k, 100k, 1M
     python benchmarks/harness_scale.py --sizes 10000,100000
@@ -79,18 +80,33 @@ CHILD = textwrap.dedent(
     threading.Thread(target=watch, daemon=True).start()
     frame = runner.PredictionStore.frame
 
+    def cpu():
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
     def frame_and_mark(self, run_id):
         marks["model_done"] = time.perf_counter()
+        marks["model_cpu"] = cpu()
         phase["name"] = "scoring"
         return frame(self, run_id)
 
     runner.PredictionStore.frame = frame_and_mark
-    t0 = time.perf_counter()
-    res = runner.evaluate("zero", task_files=[sys.argv[1]], output=sys.argv[2], cache_path=sys.argv[3], batch_size=256)
-    end = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu()
+    evaluate = lambda: runner.evaluate(
+        "zero", task_files=[sys.argv[1]], output=sys.argv[2], cache_path=sys.argv[3], batch_size=256
+    )
+    if sys.argv[5]:
+        import cProfile
+        with cProfile.Profile() as prof:
+            res = evaluate()
+        prof.dump_stats(sys.argv[5])
+    else:
+        res = evaluate()
+    end, cpu1 = time.perf_counter(), cpu()
     n = sum(s["n"] for s in res.data["scores"])
     print("RESULT " + json.dumps({"items": n, "wall": end - t0, "model_phase": marks["model_done"] - t0,
-          "scoring_phase": end - marks["model_done"], "peak_rss": peak["now"], "scoring_peak_rss": peak["scoring"],
+          "scoring_phase": end - marks["model_done"], "cpu": cpu1 - cpu0, "model_cpu": marks["model_cpu"] - cpu0,
+          "scoring_cpu": cpu1 - marks["model_cpu"], "peak_rss": peak["now"], "scoring_peak_rss": peak["scoring"],
           "ru_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
     """
 )
@@ -115,7 +131,7 @@ def write_task(root: Path, per_language: int) -> Path:
     return task
 
 
-def run_size(total: int) -> dict:
+def run_size(total: int, profile: str = "") -> dict:
     per_language = total // len(LANGUAGES)
     with tempfile.TemporaryDirectory(prefix="xling-scale-") as tmp:
         root = Path(tmp)
@@ -129,6 +145,7 @@ def run_size(total: int) -> dict:
                 str(root / "run"),
                 str(root / "cache.sqlite"),
                 str(Path(__file__).parent),
+                profile and f"{profile}.{total}",
             ],
             capture_output=True,
             text=True,
@@ -143,19 +160,22 @@ def run_size(total: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000,1000000", help="items x languages per run, comma-separated")
+    parser.add_argument("--profile", default="", help="write a cProfile of each size to PROFILE.<items>")
     args = parser.parse_args()
-    print(f"load average before: {os.getloadavg()[0]:.2f}")
     print(
-        f"{'items':>9} {'wall s':>8} {'ms/item':>8} {'model s':>8} {'scoring s':>9} {'peak MB':>8} {'scoring MB':>10}"
+        f"{'items':>9} {'wall s':>8} {'cpu s':>8} {'ms/item':>8} {'cpu ms/item':>11} {'model s':>8} {'model cpu':>9}"
+        f" {'scoring s':>9} {'scoring cpu':>11} {'peak MB':>8} {'scoring MB':>10} {'load':>5}"
     )
     for total in (int(s) for s in args.sizes.split(",")):
-        r = run_size(total)
+        load = os.getloadavg()[0]
+        r = run_size(total, args.profile)
         print(
-            f"{r['items']:>9} {r['wall']:>8.1f} {1000 * r['wall'] / r['items']:>8.3f} {r['model_phase']:>8.1f}"
-            f" {r['scoring_phase']:>9.1f} {r['peak_rss'] / 2**20:>8.0f} {r['scoring_peak_rss'] / 2**20:>10.0f}",
+            f"{r['items']:>9} {r['wall']:>8.1f} {r['cpu']:>8.1f} {1000 * r['wall'] / r['items']:>8.3f}"
+            f" {1000 * r['cpu'] / r['items']:>11.3f} {r['model_phase']:>8.1f} {r['model_cpu']:>9.1f}"
+            f" {r['scoring_phase']:>9.1f} {r['scoring_cpu']:>11.1f} {r['peak_rss'] / 2**20:>8.0f}"
+            f" {r['scoring_peak_rss'] / 2**20:>10.0f} {load:>5.1f}",
             flush=True,
         )
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,132 @@
+"""The harness's scale work changes no result: consistency statistics and CIs, scores, analyses and
+stored predictions of a small run are pinned by digests taken from the code before it (per-pair
+bootstrap passes, one cache transaction per batch, decoded predictions held in memory), and must
+stay bit-identical."""
+
+import hashlib
+import importlib
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.scripted_lm import ScriptedBothLM, register_both
+from xling.analysis import consistency
+from xling.scoring import stats
+
+LANGS = ["eng_Latn", "deu_Latn", "swh_Latn", "yor_Latn", "hin_Deva"]
+
+# sha256 of the outputs below, as computed before the change
+CONSISTENCY_DIGEST = "b086b015a91722ed61b3f766b4622d9451095b8be79de5dbd9d05016a2d1503c"
+RUN_DIGEST = "410acd275cb967b7d73d0c756b46cd060d4d6d124913bd4fe5b2bd0220e52758"
+STORE_DIGEST = "ce375d0fa33d730e8a479e50e746f0933f53aba9d0db31329b73a8bfb6ef9057"
+
+
+def digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+def frame() -> pd.DataFrame:
+    """Two tasks (a choice kind and a generation kind) x two settings x 5 languages x 700 items,
+    with error rows and missing items, so the pairs of a setting have several item counts."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for task in ("mc", "mt"):
+        for setting in ("direct", "translate-test"):
+            for k, lang in enumerate(LANGS):
+                for i in range(700):
+                    if k == 3 and i < 40 or k == 4 and i % 50 == 0:
+                        continue
+                    gold = i % 4
+                    answer = gold if rng.random() < 0.6 + 0.05 * k else int(rng.integers(0, 4))
+                    score = float(answer == gold) if task == "mc" else float(rng.random())
+                    error = "failed" if k == 2 and i % 97 == 0 else None
+                    rows.append(
+                        {
+                            "task": task,
+                            "setting": setting,
+                            "language": lang,
+                            "item_id": f"{lang}-{i}",
+                            "parallel_id": str(i),
+                            "prediction": {"answer": answer, "raw": [float(rng.random())]},
+                            "gold": gold,
+                            "score": None if error else score,
+                            "error": error,
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def consistency_rows() -> list[dict]:
+    kinds = {"mc": "multiple_choice", "mt": "translation"}
+    return consistency(frame(), seed=3, n_resamples=500, sources={"mc": "eng_Latn", "mt": "eng_Latn"}, kinds=kinds)
+
+
+def test_consistency_is_bit_identical_to_before_batched_or_not(monkeypatch):
+    whole = consistency_rows()
+    assert len(whole) == 2 * 2 * 10
+    monkeypatch.setattr(stats, "MAX_DRAWS", 650 * 60)  # every pair's replicates in batches of 60
+    cons = importlib.import_module("xling.analysis.consistency")
+    assert cons.resample_batch(650, 500) == 60
+    batched = consistency_rows()
+    assert batched == whole
+    assert digest(whole) == CONSISTENCY_DIGEST
+
+
+TASK = """\
+name: identity
+description: synthetic parallel choice items
+kind: multiple_choice
+metric: accuracy
+languages: [{languages}]
+source_language: eng_Latn
+eval_split: test
+fields: {{premise: premise, choices: [a, b, c]}}
+gold: {{path: label, type: int}}
+id: id
+parallel_key: id
+creation: machine-translated
+licence: CC0-1.0
+local: {{format: jsonl, path: "{{lang}}/test.jsonl"}}
+"""
+
+
+def small_run(tmp_path, monkeypatch, name: str):
+    from xling.run.runner import evaluate
+
+    data = tmp_path / "data"
+    if not data.exists():
+        for k, lang in enumerate(LANGS):
+            (data / lang).mkdir(parents=True)
+            with open(data / lang / "test.jsonl", "w", encoding="utf-8") as f:
+                for i in range(300):
+                    row = {"id": i, "premise": f"{lang} premise {i}", "a": f"x{i % 7}", "b": f"yy{i % 5}"}
+                    f.write(json.dumps(row | {"c": f"zzz{(i + k) % 3}", "label": i % 3}) + "\n")
+        (tmp_path / "task.yaml").write_text(TASK.format(languages=", ".join(LANGS)), encoding="utf-8")
+    register_both(monkeypatch)
+    ScriptedBothLM.loglik_script = staticmethod(lambda c, x: -float(hashlib.md5((c + x).encode()).digest()[0]))
+    monkeypatch.setenv("XLING_DATA_DIR", str(data))
+    res = evaluate(
+        "scripted-loglik",
+        task_files=[tmp_path / "task.yaml"],
+        output=tmp_path / name,
+        cache_path=tmp_path / "cache.sqlite",
+        batch_size=16,
+    )
+    stored = pd.read_parquet(tmp_path / name / "predictions.parquet")
+    stored = stored.drop(columns=["run_id"]).sort_values(["language", "item_id"]).reset_index(drop=True)
+    return {"scores": res.data["scores"], "analyses": res.data["analyses"]}, stored
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_a_small_run_is_bit_identical_to_before_and_from_the_cache(tmp_path, monkeypatch):
+    first, stored = small_run(tmp_path, monkeypatch, "a")
+    assert len(stored) == 5 * 300 and stored["error"].isna().all()
+    assert digest(first) == RUN_DIGEST
+    assert digest(stored.to_dict("records")) == STORE_DIGEST
+    assert len(ScriptedBothLM.loglik_seen) == 5 * 300 * 3
+    again, stored_again = small_run(tmp_path, monkeypatch, "b")  # every answer from the response cache
+    assert ScriptedBothLM.loglik_seen == []
+    assert again == first
+    pd.testing.assert_frame_equal(stored_again, stored)
