@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import combinations
 
 import numpy as np
@@ -204,17 +205,15 @@ def _weights(n: int, n_resamples: int, make_rng: Callable[[], np.random.Generato
     return list(replicates) if resample_batch(n, n_resamples) is None else replicates
 
 
-def _kappa_weighted(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Cohen's kappa of integer-coded predictions for each column of item weights ``w`` (items x
-    replicates draw counts; a column of ones is the sample itself). Per-code counts are a sparse
-    one-hot matrix times ``w``: a few passes over ``w`` however many distinct predictions there
-    are. Counts are whole numbers, exact in float32 up to 2**24."""
-    a, b, k = _local_codes(np.asarray(a), np.asarray(b))
-    n = len(a)
-    rows, ones = np.arange(n), np.ones(n, dtype=np.float32)
-    count_a = sparse.csr_matrix((ones, (a, rows)), shape=(k, n)) @ w
-    count_b = sparse.csr_matrix((ones, (b, rows)), shape=(k, n)) @ w
-    po = ((a == b).astype(np.float32) @ w).astype(np.float64) / n
+def _one_hot(codes: np.ndarray, k: int) -> sparse.csr_matrix:
+    """A (codes x items) 0/1 matrix: row ``c`` marks the items coded ``c``."""
+    n = len(codes)
+    return sparse.csr_matrix((np.ones(n, dtype=np.float32), (codes, np.arange(n))), shape=(k, n))
+
+
+def _kappa_of_counts(po: np.ndarray, count_a: np.ndarray, count_b: np.ndarray, n: int) -> np.ndarray:
+    """Cohen's kappa per replicate from the observed agreement ``po`` and each side's per-code
+    weighted counts (codes x replicates, whole numbers)."""
     if n * n >= 2**24:  # the sum of count products could pass float32's exact integers
         count_a, count_b = count_a.astype(np.float64), count_b.astype(np.float64)
     pe = np.einsum("ij,ij->j", count_a, count_b).astype(np.float64) / float(n * n)
@@ -222,11 +221,58 @@ def _kappa_weighted(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
         return np.where(pe < 1, (po - pe) / (1 - pe), np.nan)
 
 
+def _kappa_weighted(a: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Cohen's kappa of integer-coded predictions for each column of item weights ``w`` (items x
+    replicates draw counts; a column of ones is the sample itself). Per-code counts are a sparse
+    one-hot matrix times ``w``: a few passes over ``w`` however many distinct predictions there
+    are. Counts are whole numbers, exact in float32 up to 2**24."""
+    a, b, k = _local_codes(np.asarray(a), np.asarray(b))
+    n = len(a)
+    po = ((a == b).astype(np.float32) @ w).astype(np.float64) / n
+    return _kappa_of_counts(po, _one_hot(a, k) @ w, _one_hot(b, k) @ w, n)
+
+
 def _kappa(a: np.ndarray, b: np.ndarray) -> float:
     """Cohen's kappa of two integer-coded prediction vectors (NaN when only one value occurs)."""
     if not len(a) or ((a == a[0]).all() and (b == a[0]).all()):
         return float("nan")
     return float(_kappa_weighted(a, b, np.ones((len(a), 1), dtype=np.float32))[0])
+
+
+Pair = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # codes a, codes b, correct a, correct b
+REPLICATED = ("agreement", "agree_correct", "kappa")
+PAIR_BYTES = 256 * 2**20  # prepared matrices of the pairs that share one pass over the replicates
+
+
+def _replicates(pairs: list[Pair], w: Iterable[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """Per pair of the same items, the bootstrap replicates of agreement, agree-and-correct and
+    kappa under the weight batches ``w`` (items x replicates draw counts), in one pass over ``w``
+    for all of them: each batch is drawn once for a setting's pairs, not once per pair. The
+    agreement counts of all pairs are one matrix product and their per-code counts one sparse
+    product per batch; every count is a whole number, so the values are those of one pair at a
+    time, to the bit."""
+    n = len(pairs[0][0])
+    agree = np.stack([a == b for a, b, _, _ in pairs])
+    both = agree & np.stack([ca & cb for _, _, ca, cb in pairs])
+    rows = np.concatenate([agree, both]).astype(np.float32)
+    codes = [_local_codes(a, b) for a, b, _, _ in pairs]
+    one_hot = sparse.vstack([_one_hot(c, k) for la, lb, k in codes for c in (la, lb)], format="csr")
+    ends = np.cumsum([k for _, _, k in codes for _side in (0, 1)])
+    reps: list[dict[str, list[np.ndarray]]] = [{name: [] for name in REPLICATED} for _ in pairs]
+    for batch in w:
+        counts = (rows @ batch).astype(np.float64)
+        per_code = one_hot @ batch
+        for i, out in enumerate(reps):
+            out["agreement"].append(counts[i] / n * 100)
+            out["agree_correct"].append(counts[len(pairs) + i] / n * 100)
+            start, mid, end = (ends[2 * i - 1] if i else 0), ends[2 * i], ends[2 * i + 1]
+            out["kappa"].append(_kappa_of_counts(counts[i] / n, per_code[start:mid], per_code[mid:end], n))
+    return [{name: np.concatenate(parts) for name, parts in out.items()} for out in reps]
+
+
+def _pair_bytes(n: int) -> int:
+    """Memory of one pair's prepared matrices in :func:`_replicates` (float32 rows, sparse one-hots)."""
+    return 2 * 4 * n + 2 * 12 * n
 
 
 def _wide(group: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -263,30 +309,31 @@ def _pair_stats(
 ) -> dict:
     """The statistics of :func:`pair_consistency` from integer-coded predictions, per-item
     correctness and bootstrap weights ``w`` (batches of items x replicates draw counts; None: no CIs)."""
-    n = len(a)
+    out = _point_stats(a, b, ca, cb)
+    return out | _cis(_replicates([(a, b, ca, cb)], w)[0] if w is not None else None, out, confidence)
+
+
+def _point_stats(a: np.ndarray, b: np.ndarray, ca: np.ndarray, cb: np.ndarray) -> dict:
     agree, both = (a == b), (a == b) & ca & cb
-    kappa = _kappa(a, b)
     out = {
-        "n": n,
+        "n": len(a),
         "agreement": agree.mean() * 100,
         "agree_correct": both.mean() * 100,
-        "kappa": kappa,
+        "kappa": _kappa(a, b),
         "flips": int((ca != cb).sum()),
         "correct_only_first": int((ca & ~cb).sum()),
         "correct_only_second": int((~ca & cb).sum()),
     }
-    if w is not None:
-        reps: dict[str, list[np.ndarray]] = {"agreement": [], "agree_correct": [], "kappa": []}
-        for batch in w:
-            reps["agreement"].append((agree.astype(np.float32) @ batch).astype(np.float64) / n * 100)
-            reps["agree_correct"].append((both.astype(np.float32) @ batch).astype(np.float64) / n * 100)
-            reps["kappa"].append(_kappa_weighted(a, b, batch))
-        for name, parts in reps.items():
-            out[f"{name}_ci_low"], out[f"{name}_ci_high"] = percentile_ci(np.concatenate(parts), confidence)
-    else:
-        for name in ("agreement", "agree_correct", "kappa"):
-            out[f"{name}_ci_low"] = out[f"{name}_ci_high"] = out[name]
     return {k: (float(v) if isinstance(v, (np.floating, float)) else v) for k, v in out.items()}
+
+
+def _cis(reps: dict[str, np.ndarray] | None, point: dict, confidence: float) -> dict:
+    """Percentile CIs of the replicated statistics (no replicates: the point estimates)."""
+    out = {}
+    for name in REPLICATED:
+        low, high = percentile_ci(reps[name], confidence) if reps is not None else (point[name], point[name])
+        out[f"{name}_ci_low"], out[f"{name}_ci_high"] = float(low), float(high)
+    return out
 
 
 MAX_CI_LANGUAGES = 25  # above this, bootstrap CIs only for pairs with the task's source language
@@ -313,16 +360,6 @@ def consistency(
         kind = (kinds or {}).get(task)
         if kind in NOT_APPLICABLE:
             continue
-        # one set of bootstrap replicates per (task, setting, n), shared by the setting's language
-        # pairs: pairs without errors resample the same parallel items jointly, and the draws
-        # (n x N_RESAMPLES) are made once, not once per pair
-        weights: dict[int, Iterable[np.ndarray]] = {}
-
-        def resample(n: int, weights=weights, task=task, setting=setting) -> Iterable[np.ndarray]:
-            if n not in weights:
-                weights[n] = _weights(n, n_resamples, lambda: seed_for(seed, "consistency", task, setting, str(n)))
-            return weights[n]
-
         p, s = _wide(group)
         langs = list(p.columns)
         src = (sources or {}).get(task)
@@ -341,19 +378,16 @@ def consistency(
         only_first = (correct[:, :, None] & ~correct[:, None, :] & both).sum(axis=0)
         only_second = (~correct[:, :, None] & correct[:, None, :] & both).sum(axis=0)
         all_ci = len(langs) <= max_ci_languages
+        rows_out, pairs = [], []
         for i, j in combinations(range(len(langs)), 2):
             n = int(n_pair[i, j])
             if n == 0:
                 continue
             la, lb = langs[i], langs[j]
             rows = np.flatnonzero(both[:, i, j])
+            # the setting's codes already identify equal predictions; kappa does not depend on
+            # how they are numbered, so no re-encoding per pair
             a, b = codes[rows, i], codes[rows, j]
-            cis = None
-            if all_ci or src in (la, lb):
-                # the setting's codes already identify equal predictions; kappa does not depend on
-                # how they are numbered, so no re-encoding per pair
-                cis = _pair_stats(a, b, correct[rows, i], correct[rows, j], resample(n) if n >= 2 else None, CONFIDENCE)
-            kappa = cis["kappa"] if cis else _kappa(a, b)
             row = {
                 "task": task,
                 "setting": setting,
@@ -362,22 +396,45 @@ def consistency(
                 "n": n,
                 "agreement": agree[i, j] / n * 100,
                 "agree_correct": agree_correct[i, j] / n * 100,
-                "kappa": kappa,
+                "kappa": _kappa(a, b),
                 "flips": int(only_first[i, j] + only_second[i, j]),
                 "correct_only_first": int(only_first[i, j]),
                 "correct_only_second": int(only_second[i, j]),
             }
             if kind in CORRECTNESS_RULES:
                 row["compared"] = "correctness"
-            if cis:
-                row |= {key: v for key, v in cis.items() if key.endswith(("_ci_low", "_ci_high"))}
-            else:
-                row |= {
-                    f"{m}_{e}": float("nan")
-                    for m in ("agreement", "agree_correct", "kappa")
-                    for e in ("ci_low", "ci_high")
-                }
+            rows_out.append(row)
+            pairs.append((a, b, correct[rows, i], correct[rows, j]) if all_ci or src in (la, lb) else None)
+        make_rng = partial(seed_for, seed, "consistency", task, setting)
+        for row, cis in zip(rows_out, _setting_cis(pairs, n_resamples, make_rng), strict=True):
+            row |= cis or {f"{m}_{e}": float("nan") for m in REPLICATED for e in ("ci_low", "ci_high")}
             out.append({key: (float(v) if isinstance(v, np.floating) else v) for key, v in row.items()})
+    return out
+
+
+def _setting_cis(
+    pairs: list[Pair | None], n_resamples: int, make_rng: Callable[[str], np.random.Generator]
+) -> list[dict | None]:
+    """The CIs of a setting's language pairs (None: a pair without CIs). One set of bootstrap
+    replicates per item count ``n`` (``make_rng(str(n))``), shared by the pairs with ``n`` items:
+    pairs without errors resample the same parallel items jointly, and each batch of replicates
+    is drawn once for as many pairs as :data:`PAIR_BYTES` holds, not once per pair."""
+    out: list[dict | None] = [None] * len(pairs)
+    by_n: dict[int, list[int]] = {}
+    for i, pair in enumerate(pairs):
+        if pair is not None:
+            by_n.setdefault(len(pair[0]), []).append(i)
+    for n, members in by_n.items():
+        if n < 2:
+            for i in members:
+                out[i] = _cis(None, _point_stats(*pairs[i]), CONFIDENCE)
+            continue
+        weights = _weights(n, n_resamples, lambda n=n: make_rng(str(n)))
+        step = max(1, PAIR_BYTES // _pair_bytes(n))
+        for start in range(0, len(members), step):
+            chunk = members[start : start + step]
+            for i, reps in zip(chunk, _replicates([pairs[i] for i in chunk], weights), strict=True):
+                out[i] = _cis(reps, {}, CONFIDENCE)
     return out
 
 
