@@ -130,3 +130,35 @@ def test_a_small_run_is_bit_identical_to_before_and_from_the_cache(tmp_path, mon
     assert ScriptedBothLM.loglik_seen == []
     assert again == first
     pd.testing.assert_frame_equal(stored_again, stored)
+
+
+def test_each_batch_of_replicates_is_drawn_once_for_all_pairs_of_a_setting(monkeypatch):
+    cons = importlib.import_module("xling.analysis.consistency")
+    monkeypatch.setattr(stats, "MAX_DRAWS", 650 * 60)
+    drawn = []
+    draw = cons._resample_weights
+    monkeypatch.setattr(cons, "_resample_weights", lambda idx: drawn.append(idx.shape) or draw(idx))
+    mc = frame()[lambda f: f["task"] == "mc"]
+    rows = consistency(mc, seed=3, n_resamples=500, kinds={"mc": "multiple_choice"})
+
+    def batches(n):
+        return -(-500 // cons.resample_batch(n, 500))
+
+    counts = {(r["setting"], r["n"]) for r in rows}
+    assert len(counts) == 2 * 7  # pairs of a setting share 7 item counts (missing items, errors)
+    assert len(drawn) == sum(batches(n) for _, n in counts)  # one pass per item count, not per pair
+    monkeypatch.setattr(cons, "PAIR_BYTES", 1)  # one pair per pass: as many passes as pairs
+    drawn.clear()
+    assert consistency(mc, seed=3, n_resamples=500, kinds={"mc": "multiple_choice"}) == rows
+    assert len(drawn) == sum(batches(r["n"]) for r in rows) > sum(batches(n) for _, n in counts)
+
+
+def test_sqlite_files_keep_their_pages_in_memory_and_checkpoint_seldom(tmp_path):
+    from xling.calls.cache import CACHE_KIB, WAL_PAGES, connect
+
+    con = connect(tmp_path / "x.sqlite")
+    try:
+        assert con.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+        assert con.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_PAGES > 1000
+    finally:
+        con.close()

@@ -75,11 +75,8 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """The prediction table as Parquet. ``prediction`` and ``gold`` hold values of any type
     (label, rank, similarity, answer list) and differ between tasks, so they are stored as JSON
     text, as in the SQLite store; :meth:`Results.predictions` decodes them."""
-    enc = {
-        c: [None if v is None else json.dumps(v, ensure_ascii=False) for v in frame[c]]
-        for c in JSON_COLUMNS
-        if c in frame
-    }
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False), one encoder
+    enc = {c: [None if v is None else encode(v) for v in frame[c]] for c in JSON_COLUMNS if c in frame}
     with _replacing(Path(path)) as tmp:
         frame.assign(**enc).to_parquet(tmp, index=False)
 

@@ -51,8 +51,11 @@ COLUMNS = [
 ]
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False), without a new encoder per value
+
+
 def _json(value: object) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else _JSON.encode(value)
 
 
 class PredictionStore:
