@@ -162,3 +162,20 @@ def test_sqlite_files_keep_their_pages_in_memory_and_checkpoint_seldom(tmp_path)
         assert con.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_PAGES > 1000
     finally:
         con.close()
+
+
+def test_replicate_weights_are_counted_without_temporaries_larger_than_the_result():
+    import tracemalloc
+
+    cons = importlib.import_module("xling.analysis.consistency")
+    idx = np.random.default_rng(0).integers(0, 20_000, size=(50, 20_000))
+    tracemalloc.start()
+    try:
+        weights = cons._resample_weights(idx)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert weights.shape == (20_000, 50) and weights.dtype == np.float32
+    assert [weights[:, r].sum() for r in (0, 49)] == [20_000, 20_000]
+    assert weights[idx[3, 0], 3] == (idx[3] == idx[3, 0]).sum()
+    assert peak < 1.5 * weights.nbytes  # the draw-count matrix itself, not items x replicates int64 copies

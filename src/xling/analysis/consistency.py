@@ -173,10 +173,13 @@ def _local_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
 
 def _resample_weights(idx: np.ndarray) -> np.ndarray:
     """How often each item is drawn in each bootstrap replicate (rows of ``idx``): an
-    items x replicates matrix of counts (item-major, so an item's weights are one contiguous row)."""
+    items x replicates matrix of counts (item-major, so an item's weights are one contiguous row),
+    counted one replicate at a time so that nothing larger than the result is made."""
     reps, n = idx.shape
-    flat = (idx * reps + np.arange(reps)[:, None]).ravel()
-    return np.bincount(flat, minlength=n * reps).reshape(n, reps).astype(np.float32)
+    weights = np.empty((n, reps), dtype=np.float32)
+    for r in range(reps):
+        weights[:, r] = np.bincount(idx[r], minlength=n)
+    return weights
 
 
 @dataclass(frozen=True)
