@@ -69,16 +69,29 @@ def _umask() -> int:
 
 
 JSON_COLUMNS = ("prediction", "gold")
+#: The prediction table's column of still-encoded predictions (JSON text, as stored): a run's
+#: scoring reads the table with it in place of ``prediction`` and decodes one group of rows at a
+#: time (:func:`xling.scoring.base.with_predictions`), so the decoded records of a million items
+#: are never all in memory at once.
+PREDICTION_JSON = "prediction_json"
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """The prediction table as Parquet. ``prediction`` and ``gold`` hold values of any type
     (label, rank, similarity, answer list) and differ between tasks, so they are stored as JSON
-    text, as in the SQLite store; :meth:`Results.predictions` decodes them."""
+    text, as in the SQLite store; :meth:`Results.predictions` decodes them. A table that still
+    holds its predictions as the stored text (:data:`PREDICTION_JSON`) writes that text."""
     encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False), one encoder
     enc = {c: [None if v is None else encode(v) for v in frame[c]] for c in JSON_COLUMNS if c in frame}
+    if PREDICTION_JSON in frame:
+        text = frame[PREDICTION_JSON]
+        enc["prediction"] = text.astype(object).where(text.notna(), None)
     with _replacing(Path(path)) as tmp:
-        frame.assign(**enc).to_parquet(tmp, index=False)
+        frame.assign(**enc)[[_stored_name(c) for c in frame.columns]].to_parquet(tmp, index=False)
+
+
+def _stored_name(column: str) -> str:
+    return "prediction" if column == PREDICTION_JSON else column
 
 
 class Results:

@@ -37,6 +37,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ..results import PREDICTION_JSON
+from ..scoring.base import decoded
 from ..scoring.stats import CONFIDENCE, N_RESAMPLES, percentile_ci, resample_batch, seed_for
 
 CORRECT_AT = 0.5
@@ -111,20 +113,6 @@ def is_correct(prediction, score: float, kind: str | None = None) -> bool:
     return CORRECT.get(kind, _score_at_least_half)(prediction, score)
 
 
-def _correct_table(p: pd.DataFrame, s: pd.DataFrame, kind: str | None) -> np.ndarray:
-    """The (items x languages) correctness of a setting's wide prediction and score tables; a
-    missing cell is not correct."""
-    scores = np.nan_to_num(s.to_numpy(dtype=float), nan=-1.0)
-    rule = CORRECT.get(kind)
-    if rule is None:
-        return scores >= CORRECT_AT
-    preds = p.to_numpy()
-    return np.array(
-        [[score >= 0 and rule(pred, score) for pred, score in zip(pr, sr)] for pr, sr in zip(preds, scores)],
-        dtype=bool,
-    ).reshape(scores.shape)
-
-
 def not_applicable(pred: pd.DataFrame, kinds: dict[str, str] | None) -> list[dict]:
     """One row per task of ``pred`` whose kind has no cross-lingual consistency, with the reason."""
     tasks = sorted(set(pred["task"])) if not pred.empty else []
@@ -133,16 +121,6 @@ def not_applicable(pred: pd.DataFrame, kinds: dict[str, str] | None) -> list[dic
         for t in tasks
         if (kinds or {}).get(t) in NOT_APPLICABLE
     ]
-
-
-def _answer_keys(p: pd.DataFrame, valid: np.ndarray, answer: Callable[[object], object]) -> list[str]:
-    """One key per cell of the (items x languages) prediction table: equal keys are equal
-    answers; an invalid cell is ``""`` and a missing answer a key of its own."""
-    keys = []
-    for i, (value, ok) in enumerate(zip(p.to_numpy().ravel(), valid.ravel())):
-        a = answer(value) if ok else None
-        keys.append("" if not ok else f"\x00no answer {i}" if a is None else _key(a))
-    return keys
 
 
 def _key(value) -> str:
@@ -278,12 +256,45 @@ def _pair_bytes(n: int) -> int:
     return 2 * 4 * n + 2 * 12 * n
 
 
-def _wide(group: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    ok = group[group["error"].isna()]
-    ok = ok.drop_duplicates(["language", "parallel_id"])
-    pred = ok.pivot(index="parallel_id", columns="language", values="prediction")
-    score = ok.pivot(index="parallel_id", columns="language", values="score")
-    return pred, score
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _wide(group: pd.DataFrame, kind: str | None) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """A setting's (items x languages) tables: its languages, which cells hold a scored answer
+    (``valid``), which are correct (a missing cell is not), and one code per cell (equal codes are
+    equal answers; for free text, being correct). Each row's answer is read once, from its
+    prediction or its stored JSON text, and only its key is kept."""
+    ok = group[group["error"].isna()].drop_duplicates(["language", "parallel_id"])
+    scores = ok["score"].to_numpy(dtype=float)
+    column = PREDICTION_JSON if PREDICTION_JSON in ok else "prediction"
+    values = (decoded(v) if column == PREDICTION_JSON else v for v in ok[column])
+    answer, rule = ANSWERS.get(kind, _choice), CORRECT.get(kind)
+    valid, correct, keys = [], [], []
+    for i, (value, score) in enumerate(zip(values, scores, strict=True)):
+        present = not _missing(value) and not np.isnan(score)
+        score = -1.0 if np.isnan(score) else score  # a missing score is never correct
+        right = score >= CORRECT_AT if rule is None else bool(score >= 0 and rule(value, score))
+        valid.append(present)
+        correct.append(right)
+        if kind not in CORRECTNESS_RULES:
+            a = answer(value) if present else None
+            keys.append("" if not present else f"\x00no answer {i}" if a is None else _key(a))
+    long = pd.DataFrame(
+        {"parallel_id": ok["parallel_id"].to_numpy(), "language": ok["language"].to_numpy()}
+        | {"valid": valid, "correct": correct}
+        | ({"key": keys} if kind not in CORRECTNESS_RULES else {})
+    )
+    tables = {c: long.pivot(index="parallel_id", columns="language", values=c) for c in long.columns[2:]}
+    langs = list(tables["valid"].columns)
+    valid_t = tables["valid"].fillna(False).to_numpy(dtype=bool)
+    correct_t = tables["correct"].fillna(False).to_numpy(dtype=bool)
+    if kind in CORRECTNESS_RULES:  # free text: languages are compared on being right
+        codes = correct_t.astype(np.int64)
+    else:
+        codes, _ = pd.factorize(pd.Series(tables["key"].fillna("").to_numpy(dtype=object).ravel()))
+        codes = codes.reshape(valid_t.shape).astype(np.int64)
+    return langs, valid_t, correct_t, codes
 
 
 def pair_consistency(
@@ -363,16 +374,8 @@ def consistency(
         kind = (kinds or {}).get(task)
         if kind in NOT_APPLICABLE:
             continue
-        p, s = _wide(group)
-        langs = list(p.columns)
+        langs, valid, correct, codes = _wide(group, kind)
         src = (sources or {}).get(task)
-        valid = p.notna().to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
-        correct = _correct_table(p, s, kind)
-        if kind in CORRECTNESS_RULES:  # free text: languages are compared on being right
-            codes = correct.astype(np.int64)
-        else:
-            codes, _ = pd.factorize(pd.Series(_answer_keys(p, valid, ANSWERS.get(kind, _choice))))
-            codes = codes.reshape(p.shape).astype(np.int64)
         both = valid[:, :, None] & valid[:, None, :]
         same = (codes[:, :, None] == codes[:, None, :]) & both
         n_pair = both.sum(axis=0)

@@ -28,7 +28,7 @@ from ..models import load_model
 from ..prompts.judging import JudgeOptions
 from ..prompts.protocols import ProtocolOptions
 from ..redact import redact, redact_obj
-from ..scoring.base import output_extras
+from ..scoring.base import output_extras, with_predictions
 from ..scoring.metrics import METRICS
 from ..scoring.qa import scorer_of
 from ..tasks import DEFAULT_POLICY, ReadPolicy, Task, get_task, load_task_file, training_task
@@ -304,7 +304,7 @@ def evaluate(
     crash_point("run.units_done")
     from ..results import PARQUET_FILE, Results, write_parquet, write_results
 
-    frame = store.frame(run_id)
+    frame = store.frame(run_id, decode=False)  # predictions decoded one group at a time
     planned = {u for _, u in units}
     records = {u: p for u, p in store.unit_provenance(run_id, label).items() if u in planned}
     calls = whole_run_calls(store.invocations(run_id), stats.as_dict())
@@ -487,6 +487,7 @@ def _results(
     scores = []
     specs = {t.name: t.spec for t in task_list}
     for (task, setting, lang), rows in frame.groupby(["task", "setting", "language"], sort=True):
+        rows = with_predictions(rows)
         for i, name in enumerate((metric_names or {}).get(task) or [specs[task].metric]):
             metric = METRICS[name]
             # the first metric keeps the historical seed key; others get their own

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS invocations (
     run_id TEXT NOT NULL, invocation TEXT NOT NULL, started TEXT NOT NULL, calls TEXT NOT NULL,
     PRIMARY KEY (run_id, invocation));
 """
+CHUNK_ROWS = 50_000  # rows per read of an undecoded table: Python's row tuples stay small
 UNIT_COLUMNS = ("run_id", "model", "task", "setting", "language", "n_items", "n_errors", "finished", "provenance")
 
 COLUMNS = [
@@ -52,6 +53,10 @@ COLUMNS = [
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False)  # json.dumps(value, ensure_ascii=False), without a new encoder per value
+
+
+def _decoded(value: object) -> object:
+    return json.loads(value) if isinstance(value, (str, bytes)) else None
 
 
 def _json(value: object) -> str | None:
@@ -157,18 +162,33 @@ class PredictionStore:
             )
         crash_point("store.committed")
 
-    def frame(self, run_id: str | None = None) -> pd.DataFrame:
-        """The prediction table (prediction and gold JSON-decoded)."""
+    def frame(self, run_id: str | None = None, *, decode: bool = True) -> pd.DataFrame:
+        """The prediction table (prediction and gold JSON-decoded). ``decode=False`` keeps each
+        prediction as its stored JSON text in column :data:`~xling.results.PREDICTION_JSON` (None
+        for a row without one) and reads the table in chunks: what a run's scoring holds of a
+        million items."""
         import pandas as pd  # here, not at import: a run loads pandas only once its model is done
+
+        from ..results import PREDICTION_JSON
 
         sql, args = "SELECT * FROM predictions", ()
         if run_id is not None:
             sql, args = sql + " WHERE run_id = ?", (run_id,)
-        df = pd.read_sql_query(sql + " ORDER BY task, setting, language, item_id", self._con, params=args)
-        for col in ("prediction", "gold"):
-            # NULL comes back as None, or as NaN when pandas sees a column with no text at all
-            df[col] = [json.loads(v) if isinstance(v, (str, bytes)) else None for v in df[col]]
-        return df
+        sql += " ORDER BY task, setting, language, item_id"
+        if decode:
+            df = pd.read_sql_query(sql, self._con, params=args)
+            for col in ("prediction", "gold"):
+                # NULL comes back as None, or as NaN when pandas sees a column with no text at all
+                df[col] = [_decoded(v) for v in df[col]]
+            return df
+        chunks = list(pd.read_sql_query(sql, self._con, params=args, chunksize=CHUNK_ROWS))
+        df = pd.concat(chunks, ignore_index=True) if chunks else pd.read_sql_query(sql, self._con, params=args)
+        del chunks
+        df["prediction"] = df["prediction"].astype("str")  # compact text (missing: NaN), not a Python object each
+        df["gold"] = [_decoded(v) for v in df["gold"]]
+        for col in ("score", "error"):  # the dtype one read of the whole column gives (a chunk may be all NULL)
+            df[col] = df[col].tolist()
+        return df.rename(columns={"prediction": PREDICTION_JSON})
 
     def close(self) -> None:
         self._con.close()

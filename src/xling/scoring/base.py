@@ -8,6 +8,7 @@ per-item counts (entity F1, token accuracy, corpus BLEU) and recombines them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -28,6 +29,26 @@ def _missing(value) -> bool:
 def _is_error(err) -> bool:
     """A row's ``error`` holds a message."""
     return not _missing(err)
+
+
+def decoded(text: str | bytes | None) -> object:
+    """A stored prediction's value (None for a row without one)."""
+    return json.loads(text) if isinstance(text, (str, bytes)) else None
+
+
+def with_predictions(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with a decoded ``prediction`` column, from their :data:`~xling.results.PREDICTION_JSON`
+    text when they hold it (rows that have ``prediction`` are returned as they are)."""
+    import pandas as pd
+
+    from ..results import PREDICTION_JSON  # with pandas: after the model phase
+
+    if PREDICTION_JSON not in rows:
+        return rows
+
+    values = pd.Series([decoded(v) for v in rows[PREDICTION_JSON]], index=rows.index, dtype=object)
+    out = rows.assign(**{PREDICTION_JSON: values})
+    return out.rename(columns={PREDICTION_JSON: "prediction"})
 
 
 def generated_text(prediction) -> str | None:
@@ -66,6 +87,7 @@ class Metric:
         if self.item_score is None:
             values = stored
         else:
+            rows = with_predictions(rows)
             values = np.array(
                 [
                     np.nan if _is_error(err) else _or_stored(self.item_score(p, g), s)
@@ -89,7 +111,7 @@ class Metric:
     def extras(self, rows: pd.DataFrame) -> dict:
         """Extra fields for the score object: ``per_seed`` values when the kind ran several seeds
         (its predictions are ``{"seeds": [...], "scores": [...]}``, see kinds/finetune/protocol.py)."""
-        per_item = [p.get("scores") if isinstance(p, dict) else None for p in rows["prediction"]]
+        per_item = [p.get("scores") if isinstance(p, dict) else None for p in with_predictions(rows)["prediction"]]
         if not per_item or any(s is None for s in per_item) or len({len(s) for s in per_item}) != 1:
             return {}
         return {"per_seed": [float(v) * self.scale for v in np.asarray(per_item, dtype=float).mean(axis=0)]}
@@ -107,7 +129,7 @@ class CorpusMetric(Metric):
 
     def _arrays(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         ok = rows["error"].isna().to_numpy()
-        preds = np.array(list(rows["prediction"][ok]), dtype=object)
+        preds = np.array(list(with_predictions(rows)["prediction"][ok]), dtype=object)
         golds = np.array(list(rows["gold"][ok]), dtype=object)
         return preds, golds
 
@@ -132,7 +154,7 @@ class CorpusMetric(Metric):
 
     def on_items(self, rows: pd.DataFrame) -> Callable[[np.ndarray], float]:
         ok = rows["error"].isna().to_numpy()
-        preds = np.array(list(rows["prediction"]), dtype=object)
+        preds = np.array(list(with_predictions(rows)["prediction"]), dtype=object)
         golds = np.array(list(rows["gold"]), dtype=object)
 
         def value(idx: np.ndarray) -> float:
@@ -159,7 +181,7 @@ class CountMetric(Metric):
 
     def _count_matrix(self, rows: pd.DataFrame) -> np.ndarray:
         """(items, seeds, counts); an error row counts its gold with nothing predicted."""
-        preds = list(rows["prediction"])
+        preds = list(with_predictions(rows)["prediction"])
         golds = list(rows["gold"])
         n_seeds = max((len(p["seeds"]) for p in preds if isinstance(p, dict)), default=1)
         out = []
@@ -201,7 +223,7 @@ def output_extras(rows: pd.DataFrame) -> dict:
     ``raw`` text): ``max_tokens_hit``, how many reached their token limit, and, where outputs had
     their language identified, ``wrong_language_rate``, the share of the judged ones (long enough
     to identify) in another language than expected (None when none could be judged)."""
-    rows_of = zip(rows["prediction"], rows["error"])
+    rows_of = zip(with_predictions(rows)["prediction"], rows["error"])
     preds = [p for p, err in rows_of if isinstance(p, dict) and "raw" in p and not _is_error(err)]
     if not preds:
         return {}

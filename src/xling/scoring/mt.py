@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..languages.codes import script
-from .base import CountMetric, generated_text
+from .base import CountMetric, generated_text, with_predictions
 from .scripts import HAN, JAPANESE, WITHOUT_SPACES
 
 if TYPE_CHECKING:
@@ -137,7 +137,7 @@ class SacreBleuMetric(CountMetric):
         return metric.get_signature().format()
 
     def _rows(self, rows: pd.DataFrame):
-        for pred, gold, lang in zip(rows["prediction"], rows["gold"], rows["language"]):
+        for pred, gold, lang in zip(with_predictions(rows)["prediction"], rows["gold"], rows["language"]):
             yield pred, gold, target_language(gold, lang)
 
     def _count_matrix(self, rows: pd.DataFrame) -> np.ndarray:
