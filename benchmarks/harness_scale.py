@@ -84,11 +84,11 @@ CHILD = textwrap.dedent(
         r = resource.getrusage(resource.RUSAGE_SELF)
         return r.ru_utime + r.ru_stime
 
-    def frame_and_mark(self, run_id):
+    def frame_and_mark(self, run_id, **kwargs):
         marks["model_done"] = time.perf_counter()
         marks["model_cpu"] = cpu()
         phase["name"] = "scoring"
-        return frame(self, run_id)
+        return frame(self, run_id, **kwargs)
 
     runner.PredictionStore.frame = frame_and_mark
     t0, cpu0 = time.perf_counter(), cpu()
