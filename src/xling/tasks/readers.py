@@ -542,6 +542,8 @@ def read_bitext(path: Path, *, pivot_path: Path | None = None, **_: Any) -> Iter
 def _long_cell(record: Record, max_chars: int) -> tuple[str, int] | None:
     """``(field name, length)`` of a string in ``record`` (nested lists and dicts too) longer
     than ``max_chars``, or None. Iterative: a deeply nested JSON record is data, not a crash."""
+    if not _has_long_cell(record, max_chars):  # the usual case, without naming every field
+        return None
     stack: list[tuple[str, Any]] = [("", record)]
     while stack:
         name, value = stack.pop()
@@ -553,6 +555,20 @@ def _long_cell(record: Record, max_chars: int) -> tuple[str, int] | None:
         elif isinstance(value, (list, tuple)):
             stack += [(f"{name}[{i}]", v) for i, v in enumerate(value)]
     return None
+
+
+def _has_long_cell(record: Record, max_chars: int) -> bool:
+    stack: list[Any] = [record]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if len(value) > max_chars:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+    return False
 
 
 def limit_cells(rows: Iterator[Row | BadRow], max_chars: int) -> Iterator[Row | BadRow]:

@@ -252,7 +252,7 @@ class LoglikChoice(Kind):
                 built.append(None)
                 continue
             try:
-                built.append(request_pairs(dataclasses.replace(it, fields=f), task))
+                built.append(request_pairs(it if f is it.fields else dataclasses.replace(it, fields=f), task))
             except DataError as exc:
                 if not translated:
                     raise
