@@ -74,24 +74,29 @@ JSON_COLUMNS = ("prediction", "gold")
 #: time (:func:`xling.scoring.base.with_predictions`), so the decoded records of a million items
 #: are never all in memory at once.
 PREDICTION_JSON = "prediction_json"
+GOLD_JSON = "gold_json"  # the gold's stored text beside its decoded value, for the Parquet file
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """The prediction table as Parquet. ``prediction`` and ``gold`` hold values of any type
     (label, rank, similarity, answer list) and differ between tasks, so they are stored as JSON
-    text, as in the SQLite store; :meth:`Results.predictions` decodes them. A table that still
-    holds its predictions as the stored text (:data:`PREDICTION_JSON`) writes that text."""
+    text, as in the SQLite store; :meth:`Results.predictions` decodes them. Where the table holds
+    their stored text (:data:`PREDICTION_JSON`, :data:`GOLD_JSON`), that text is written as it is."""
     encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(v, ensure_ascii=False), one encoder
-    enc = {c: [None if v is None else encode(v) for v in frame[c]] for c in JSON_COLUMNS if c in frame}
-    if PREDICTION_JSON in frame:
-        text = frame[PREDICTION_JSON]
-        enc["prediction"] = text.astype(object).where(text.notna(), None)
+    enc = {}
+    for column in JSON_COLUMNS:
+        if STORED_TEXT[column] in frame:
+            text = frame[STORED_TEXT[column]]
+            enc[column] = text.astype(object).where(text.notna(), None)
+        elif column in frame:
+            enc[column] = [None if v is None else encode(v) for v in frame[column]]
+    columns = [c for c in frame.columns if c != GOLD_JSON]
     with _replacing(Path(path)) as tmp:
-        frame.assign(**enc)[[_stored_name(c) for c in frame.columns]].to_parquet(tmp, index=False)
+        table = frame.drop(columns=GOLD_JSON, errors="ignore").rename(columns={PREDICTION_JSON: "prediction"})
+        table.assign(**enc)[["prediction" if c == PREDICTION_JSON else c for c in columns]].to_parquet(tmp, index=False)
 
 
-def _stored_name(column: str) -> str:
-    return "prediction" if column == PREDICTION_JSON else column
+STORED_TEXT = {"prediction": PREDICTION_JSON, "gold": GOLD_JSON}  # a column's stored JSON text, when a table holds it
 
 
 class Results:

@@ -164,12 +164,12 @@ class PredictionStore:
 
     def frame(self, run_id: str | None = None, *, decode: bool = True) -> pd.DataFrame:
         """The prediction table (prediction and gold JSON-decoded). ``decode=False`` keeps each
-        prediction as its stored JSON text in column :data:`~xling.results.PREDICTION_JSON` (None
-        for a row without one) and reads the table in chunks: what a run's scoring holds of a
-        million items."""
+        prediction as its stored JSON text in column :data:`~xling.results.PREDICTION_JSON`
+        (missing for a row without one), adds the gold's text as :data:`~xling.results.GOLD_JSON`
+        and reads the table in chunks: what a run's scoring holds of a million items."""
         import pandas as pd  # here, not at import: a run loads pandas only once its model is done
 
-        from ..results import PREDICTION_JSON
+        from ..results import GOLD_JSON, PREDICTION_JSON
 
         sql, args = "SELECT * FROM predictions", ()
         if run_id is not None:
@@ -185,6 +185,7 @@ class PredictionStore:
         df = pd.concat(chunks, ignore_index=True) if chunks else pd.read_sql_query(sql, self._con, params=args)
         del chunks
         df["prediction"] = df["prediction"].astype("str")  # compact text (missing: NaN), not a Python object each
+        df[GOLD_JSON] = df["gold"].astype("str")  # the Parquet file takes the stored text
         df["gold"] = [_decoded(v) for v in df["gold"]]
         for col in ("score", "error"):  # the dtype one read of the whole column gives (a chunk may be all NULL)
             df[col] = df[col].tolist()
