@@ -90,10 +90,9 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
             enc[column] = text.astype(object).where(text.notna(), None)
         elif column in frame:
             enc[column] = [None if v is None else encode(v) for v in frame[column]]
-    columns = [c for c in frame.columns if c != GOLD_JSON]
+    table = frame.drop(columns=GOLD_JSON, errors="ignore").rename(columns={PREDICTION_JSON: "prediction"})
     with _replacing(Path(path)) as tmp:
-        table = frame.drop(columns=GOLD_JSON, errors="ignore").rename(columns={PREDICTION_JSON: "prediction"})
-        table.assign(**enc)[["prediction" if c == PREDICTION_JSON else c for c in columns]].to_parquet(tmp, index=False)
+        table.assign(**enc).to_parquet(tmp, index=False)  # the columns in the table's order
 
 
 STORED_TEXT = {"prediction": PREDICTION_JSON, "gold": GOLD_JSON}  # a column's stored JSON text, when a table holds it
