@@ -31,7 +31,7 @@ def tasks(language, kind, data_dir, action, name):
       xling tasks show sib200 --data-dir ../data  # metadata, licence, items per language
       xling tasks show my-benchmark.yaml
     """
-    from ..languages.codes import canonical
+    from ..languages.codes import canonical, covers
     from ..tasks import get_task, list_tasks
 
     data_dir = Path(data_dir) if data_dir else None
@@ -51,7 +51,7 @@ def tasks(language, kind, data_dir, action, name):
         t.add_column(col, no_wrap=col in ("task", "kind"), overflow="fold")
     for task in list_tasks(data_dir):
         s = task.spec
-        if lang and lang not in s.languages:
+        if lang and not any(covers(lang, have) for have in s.languages):
             continue
         if kind and not (s.kind.startswith(kind) or kind in s.kind):
             continue

@@ -9,18 +9,24 @@ Sources (all maintained packages or cited tables, never hand-typed per-language 
 - resource tier: Joshi et al. (2020) classes 0-5 from ``data/joshi2020_classes.yaml`` (see its
   header for what it covers), and URIEL+'s coarser high/medium/low-resource lists
   (``resource_languages.json``, by glottocode), which fill in where Joshi et al. are silent.
+
+A language pair (``eng_Latn-arb_Arab``) takes each value its two sides share, and ``first → second``
+where they differ: ``ara_Arab-ara_Arab`` groups with Arabic's family, ``eng_Latn-arb_Arab`` in
+``Indo-European → Afro-Asiatic``, so that monolingual pairs pool with their language's group and a
+cross-lingual pair forms the group of its direction.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from functools import cache, lru_cache
 from importlib import metadata, resources
 
 import yaml
 
+from ..types import sides
 from . import codes as L
 
 UNKNOWN = "unknown"
@@ -120,10 +126,18 @@ def resource_group(joshi_class: str, uriel_level: str) -> tuple[str, str | None]
     return UNKNOWN, None
 
 
+def _joined(a: str | None, b: str | None) -> str | None:
+    return a if a == b else f"{a} → {b}"
+
+
 @cache
 def info(code: str) -> LangInfo:
-    """Everything known about one canonical language code."""
+    """Everything known about one canonical language code or pair (a pair: see the module's text)."""
     code = L.canonical(code)
+    if L.is_pair(code):
+        first, second = (info(side) for side in sides(code))
+        values = {f.name: _joined(getattr(first, f.name), getattr(second, f.name)) for f in fields(LangInfo)}
+        return LangInfo(**(values | {"code": code, "name": L.name(code)}))
     script = L.script(code)
     g = glottocode(code)
     joshi = tier(code)

@@ -15,7 +15,7 @@ from . import provenance
 from .hub import iter_hub_rows
 from .mapping import Mapper, MappingError, NoGold, one_language
 from .policy import ReadPolicy
-from .readers import READERS, BadRow, Row, SkipLog, limit_cells
+from .readers import READERS, BadRow, Row, SkipLog, limit_cells, with_aligned
 from .spec import TaskSpec, split_parts
 
 
@@ -33,8 +33,10 @@ class ReadableTask(Protocol):
     def code(self, language: str) -> str: ...
     def variants(self) -> list[tuple[str, str, str]]: ...
     def variant_code(self, variant: str | None) -> str | None: ...
+    def variants_of(self, language: str, split: str) -> list[str]: ...
     def path_for(self, language: str, split: str, variant: str | None = None) -> Path: ...
     def pivot_path(self, language: str, split: str, variant: str | None) -> Path | None: ...
+    def aligned_path(self, language: str, split: str, variant: str | None) -> Path | None: ...
 
 
 def mapper_of(task: ReadableTask) -> Mapper:
@@ -89,10 +91,13 @@ def _raw_rows(
     kwargs["delimiter"] = local.delimiter or ("," if local.format == "csv" else "\t")
     if local.format == "bitext":
         kwargs["pivot_path"] = task.pivot_path(language, split, variant)
-    for p in (path, kwargs.get("pivot_path")):
+    aligned = task.aligned_path(language, split, variant)
+    for p in (path, kwargs.get("pivot_path"), aligned):
         if p is not None:
             provenance.note_file(task, p)
     rows = READERS[local.format](path, **kwargs)
+    if aligned is not None:
+        rows = with_aligned(rows, path, aligned, local.aligned.columns, local.aligned.delimiter)
     if local.filter is not None:
         flt, code = local.filter, task.code(language)
         rows = (r for r in rows if isinstance(r, BadRow) or flt.keeps(r.record, code, language, split))
@@ -101,7 +106,8 @@ def _raw_rows(
 
 def _line_aligned(task: ReadableTask) -> bool:
     """Whether the task reads two line-aligned local files, whose lengths the reader checks at the end."""
-    return not task.uses_hub() and task.spec.local is not None and task.spec.local.format == "bitext"
+    local = task.spec.local
+    return not task.uses_hub() and local is not None and (local.format == "bitext" or local.aligned is not None)
 
 
 def _bad(task: ReadableTask, source: str, row: BadRow) -> None:
@@ -123,7 +129,7 @@ def count(task: ReadableTask, language: str, split: str, variant: str | None = N
     if len(parts := split_parts(split)) > 1:
         return sum(count(task, language, part, variant) for part in parts)
     if task.spec.variant is not None and variant is None:
-        return sum(count(task, language, split, lab) for lab, _, _ in task.variants())
+        return sum(count(task, language, split, lab) for lab in task.variants_of(language, split))
     _, rows = _rows(task, language, split, variant, None)
     return sum(1 for r in mapper_of(task).rows(rows) if isinstance(r, Row))
 
@@ -138,14 +144,15 @@ def iter_items(
     is a duplicate (a bad row); ids the task does not declare (line numbers, JSON paths) are
     prefixed with the part, ``test/12``. For a task with a variant axis (MLQA question language) and no
     ``variant``, the items of every variant follow one another; each carries
-    ``fields[<axis>_language]`` and an id suffixed ``|<axis>=<language>`` so that ids stay unique."""
+    ``fields[<axis>_language]`` and an id suffixed ``|<axis>=<language>`` so that ids stay unique;
+    locally, only the variants whose file exists are read (a sparse grid)."""
     language = task.check_language(language)
     every = task.spec.variant is not None and variant is None
     parts = split_parts(split)
     seen: dict[str, str] = {}
     n = 0
     for part in parts:
-        for v in [lab for lab, _, _ in task.variants()] if every else [variant]:
+        for v in task.variants_of(language, part) if every else [variant]:
             for it in _iter_part(task, language, part, None if limit is None else limit - n, v, seen, len(parts) > 1):
                 n += 1
                 yield it

@@ -539,6 +539,50 @@ def read_bitext(path: Path, *, pivot_path: Path | None = None, **_: Any) -> Iter
             yield Row(n, {"text": ta, "pivot_text": tb})
 
 
+def with_aligned(
+    rows: Iterator[Row | BadRow], path: Path, aligned: Path, columns: list[str], delimiter: str = "\t"
+) -> Iterator[Row | BadRow]:
+    """``rows`` of ``path`` with the columns of a line-aligned file added: the n-th record (or bad
+    row) takes the n-th line of ``aligned`` (STS-17's ``STS.gs.*``: one gold score a line beside
+    ``STS.input.*``). A line with another number of columns is a bad row; files of different
+    lengths are an error naming both, raised when the shorter one ends."""
+    lines = text_lines(aligned)
+    n = 0
+    for row in rows:
+        n += 1
+        got = next(lines, None)
+        if got is None:
+            raise DataError(
+                aligned,
+                None,
+                f"line-aligned files differ in length: {aligned} ends after {n - 1} lines, "
+                f"while {path} has more records (line {row.line})",
+                hint=f"line n of {aligned.name} must belong to record n of {path.name}; use the two files of one release",
+            )
+        line, text = got
+        if isinstance(row, BadRow):
+            yield row
+        elif isinstance(text, BadRow):
+            yield BadRow(row.line, f"{aligned}:{line}: {text.message}", row.where, text.hint)
+        elif len(values := text.split(delimiter) if len(columns) > 1 else [text.strip()]) != len(columns):
+            yield BadRow(
+                row.line,
+                f"{aligned}:{line}: expected {len(columns)} columns ({', '.join(columns)}), found {len(values)}",
+                row.where,
+            )
+        else:
+            yield Row(row.line, {**row.record, **dict(zip(columns, values, strict=True))}, row.where)
+    rest = sum(1 for _, text in lines if isinstance(text, BadRow) or text.strip())  # blank lines at the end are no lines
+    if rest:
+        raise DataError(
+            aligned,
+            n + 1,
+            f"line-aligned files differ in length: {path} ends after {n} records, while {aligned} has {rest} "
+            f"more line(s)",
+            hint=f"line n of {aligned.name} must belong to record n of {path.name}; use the two files of one release",
+        )
+
+
 def _long_cell(record: Record, max_chars: int) -> tuple[str, int] | None:
     """``(field name, length)`` of a string in ``record`` (nested lists and dicts too) longer
     than ``max_chars``, or None. Iterative: a deeply nested JSON record is data, not a crash."""

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .. import yamlio
 from ..errors import DataError, UserError, did_you_mean
-from ..languages.codes import canonical
+from ..languages.codes import canonical, language_key
 from .mapping import GOLD_TYPES, Gold, MappingError, Path_, check_path
 from .options import TaskOptions, options_model
 from .readers import QUOTING, READERS
@@ -136,6 +136,33 @@ class RowFilter(BaseModel):
         return value.startswith(self.startswith.format(lang=code, language=language, split=split))
 
 
+ALIGNABLE_FORMATS = ("tsv", "csv", "jsonl")
+
+
+class AlignedFile(BaseModel):
+    """Columns a release keeps in a file of their own, line by line beside the main file (STS-17's
+    gold scores ``STS.gs.*`` beside its sentence pairs ``STS.input.*``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(
+        description="Path pattern of the file, with the placeholders of local.path: its line n belongs to the "
+        "main file's n-th record, and the two must have as many lines as records."
+    )
+    columns: list[str] = Field(
+        min_length=1,
+        description="Names of the columns each line holds (split at 'delimiter' when there are several), "
+        "added to the record; map them with fields/gold like the main file's columns.",
+    )
+    delimiter: str = Field("\t", description="What separates the columns of a line (default: a tab).")
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError(f"delimiter must be one character, not {value!r}")
+        return value
+
+
 class LocalSource(BaseModel):
     """The release's file layout, relative to a data root.
 
@@ -161,6 +188,11 @@ class LocalSource(BaseModel):
     explode: str | list[str] | None = None
     files: dict[str, dict[str, str]] = Field(default_factory=dict)
     filter: RowFilter | None = None
+    aligned: AlignedFile | None = Field(
+        None,
+        description="Columns kept in a second file line-aligned with each main file (tsv, csv and jsonl), "
+        "e.g. gold scores one per line: {path: 'gs/STS.gs.{lang}.txt', columns: [score]}.",
+    )
     options: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("format")
@@ -186,6 +218,10 @@ class LocalSource(BaseModel):
             raise ValueError("format 'bitext' needs 'pivot_path' (the pattern of the aligned file)")
         if self.format in ("tsv", "csv") and not self.header and not self.columns:
             raise ValueError("a file without header needs 'columns' (the column names, in order)")
+        if self.aligned is not None and self.format not in ALIGNABLE_FORMATS:
+            raise ValueError(
+                f"'aligned' needs a file of one record a line ({', '.join(ALIGNABLE_FORMATS)}), not {self.format!r}"
+            )
         return self
 
 
@@ -206,7 +242,18 @@ class TaskSpec(BaseModel):
     description: str
     kind: str
     metric: str
-    languages: dict[str, str]  # canonical code -> the dataset's own code
+    pair_separator: str | None = Field(
+        None,
+        description="Lets 'languages' (and source_language) name language pairs in the dataset's short form: "
+        "with '-', 'en-ar' is the pair English–Arabic (first text English, second Arabic). Without it, write "
+        "a pair with both canonical codes, eng_Latn-arb_Arab.",
+    )
+    languages: dict[str, str] = Field(
+        description="The languages (or language pairs) the task is evaluated in: a list of codes, or a mapping "
+        "canonical code: the dataset's own code (used in path patterns as {lang}). A pair key, eng_Latn-arb_Arab, "
+        "is an axis of its own: the first text's language, then the second's (STS-17's en-ar, cross-lingual "
+        "retrieval's query-document languages)."
+    )
     source_language: str = "eng_Latn"
     eval_split: str = "test"
     train_split: str | None = None
@@ -241,9 +288,16 @@ class TaskSpec(BaseModel):
             raise ValueError(f"{v!r}: use letters, digits, '-', '_' and '.' (it names files and results)")
         return v
 
+    @field_validator("pair_separator")
+    @classmethod
+    def _separator(cls, value: str | None) -> str | None:
+        if value is not None and (not value or value.isalnum() or value == "_"):
+            raise ValueError(f"pair_separator {value!r} must be a punctuation mark such as '-' (codes use '_')")
+        return value
+
     @field_validator("languages", mode="before")
     @classmethod
-    def _canonical_languages(cls, value: Any) -> dict[str, str]:
+    def _canonical_languages(cls, value: Any, info) -> dict[str, str]:
         if isinstance(value, list) and not any(isinstance(v, list | dict) for v in value):
             value = {v: v for v in value}
         if not isinstance(value, dict) or not value:
@@ -251,9 +305,9 @@ class TaskSpec(BaseModel):
         out = {}
         for k, v in value.items():
             try:
-                code = canonical(str(k))
+                code = language_key(str(k), info.data.get("pair_separator"))
             except UserError as exc:
-                raise ValueError(exc.message) from exc
+                raise ValueError(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from exc
             if code in out:
                 raise ValueError(
                     f"{k!r} and another code both mean {code}; write the canonical code (xxx_Scrp) as the key"
@@ -296,11 +350,11 @@ class TaskSpec(BaseModel):
 
     @field_validator("source_language")
     @classmethod
-    def _canonical_source(cls, value: str) -> str:
+    def _canonical_source(cls, value: str, info) -> str:
         try:
-            return canonical(value)
+            return language_key(value, info.data.get("pair_separator"))
         except UserError as exc:
-            raise ValueError(exc.message) from exc
+            raise ValueError(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from exc
 
     @field_validator("fields")
     @classmethod
@@ -523,6 +577,7 @@ __all__ = [
     "Gold",
     "Mapping",
     "Variant",
+    "AlignedFile",
     "load_spec",
     "QUOTING",
     "GOLD_TYPES",

@@ -176,16 +176,36 @@ class Task:
         return out
 
     def files_for(self, language: str, split: str, variant: str | None = None) -> list[Path]:
-        """Every local file read for one language and split (two for line-aligned bitext; one per
-        variant for a task with a variant axis and no ``variant`` given; those of every part of a
-        union, in order)."""
+        """Every local file read for one language and split (two for line-aligned bitext or a
+        ``local.aligned`` file; one per variant that has a file for a task with a variant axis and
+        no ``variant`` given; those of every part of a union, in order)."""
         if len(parts := split_parts(split)) > 1:
             return [p for part in parts for p in self.files_for(language, part, variant)]
         if self.spec.variant is not None and variant is None:
-            return [p for label, _, _ in self.variants() for p in self.files_for(language, split, label)]
+            labels = self.variants_of(language, split) or [lab for lab, _, _ in self.variants()][:1]
+            return [p for label in labels for p in self.files_for(language, split, label)]
         path = self.path_for(language, split, variant)
         pivot = self.pivot_path(language, split, variant)
-        return [path] + ([pivot] if pivot else [])
+        aligned = self.aligned_path(language, split, variant)
+        return [path] + ([pivot] if pivot else []) + ([aligned] if aligned else [])
+
+    def variants_of(self, language: str, split: str) -> list[str]:
+        """The variant labels that have data for one language and (single) split: every variant
+        on the Hub; locally those whose file exists, so that a sparse language x variant grid
+        (STS-17's pairs, MLQA's partial matrix) runs the cells it has."""
+        labels = [lab for lab, _, _ in self.variants()]
+        if self.uses_hub():
+            return labels
+        out = []
+        for label in labels:
+            try:
+                self.path_for(language, split, label)
+                out.append(label)
+            except (OutsideDataDir, SymlinkLoop):
+                raise
+            except UserError:
+                pass
+        return out
 
     def _format(self, pattern: str, language: str, split: str, variant: str | None) -> str:
         try:
@@ -226,6 +246,19 @@ class Task:
         path = self._confined(self.root() / self._format(pat[1], language, split, variant))
         if not path.is_file():
             raise UserError(f"task {self.name!r}: the aligned file {path} is missing")
+        return path
+
+    def aligned_path(self, language: str, split: str, variant: str | None) -> Path | None:
+        """The ``local.aligned`` file beside one language's file (None when the task has none)."""
+        aligned = self.spec.local.aligned if self.spec.local else None
+        if aligned is None:
+            return None
+        path = self._confined(self.root() / self._format(aligned.path, language, split, variant))
+        if not path.is_file():
+            raise UserError(
+                f"task {self.name!r}: the line-aligned file {path} (local.aligned) is missing",
+                hint=f"it holds {', '.join(aligned.columns)} for {self.path_for(language, split, variant)}",
+            )
         return path
 
     def available_languages(self, split: str | None = None) -> list[str]:
