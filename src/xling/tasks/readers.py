@@ -547,6 +547,7 @@ def with_aligned(
     ``STS.input.*``). A line with another number of columns is a bad row; files of different
     lengths are an error naming both, raised when the shorter one ends."""
     lines = text_lines(aligned)
+    hint = f"line n of {aligned.name} must belong to record n of {path.name}; use the two files of one release"
     n = 0
     for row in rows:
         n += 1
@@ -557,7 +558,7 @@ def with_aligned(
                 None,
                 f"line-aligned files differ in length: {aligned} ends after {n - 1} lines, "
                 f"while {path} has more records (line {row.line})",
-                hint=f"line n of {aligned.name} must belong to record n of {path.name}; use the two files of one release",
+                hint=hint,
             )
         line, text = got
         if isinstance(row, BadRow):
@@ -572,14 +573,14 @@ def with_aligned(
             )
         else:
             yield Row(row.line, {**row.record, **dict(zip(columns, values, strict=True))}, row.where)
-    rest = sum(1 for _, text in lines if isinstance(text, BadRow) or text.strip())  # blank lines at the end are no lines
+    rest = sum(1 for _, text in lines if isinstance(text, BadRow) or text.strip())  # trailing blank lines: none
     if rest:
         raise DataError(
             aligned,
             n + 1,
             f"line-aligned files differ in length: {path} ends after {n} records, while {aligned} has {rest} "
             f"more line(s)",
-            hint=f"line n of {aligned.name} must belong to record n of {path.name}; use the two files of one release",
+            hint=hint,
         )
 
 
