@@ -252,3 +252,42 @@ def test_sts17_runs_end_to_end_with_every_pair_labelled_as_a_pair(tmp_path):
     assert "English–Turkish" in r.stdout  # the score table the CLI prints
     read = {Path(d["path"]).name for d in results["run"]["data"]}
     assert {"STS.input.track6.tr-en.txt", "STS.gs.track6.tr-en.txt"} <= read and "STS.gs.track4b.es-en.txt" not in read
+
+
+RETRIEVAL = """\
+name: xretrieval
+description: cross-lingual query -> passage retrieval (query language, then passage language)
+kind: retrieval
+metric: ndcg@10
+languages: {deu_Latn-eng_Latn: de-en, eng_Latn-eng_Latn: en-en}
+source_language: eng_Latn-eng_Latn
+eval_split: test
+fields: {query: q, passage: p}
+creation: written-for-xling
+licence: CC0-1.0
+local:
+  root: task-file
+  format: jsonl
+  path: "{lang}.jsonl"
+"""
+
+
+def test_cross_lingual_retrieval_declares_query_and_passage_languages_as_a_pair(tmp_path):
+    topics = {
+        "cat": ("Katze", "The cat sleeps."),
+        "sun": ("Sonne", "The sun shines."),
+        "car": ("Auto", "A car drives."),
+    }
+    for code, side in (("de-en", 0), ("en-en", None)):
+        rows = [{"q": q if side == 0 else en, "p": p} for en, (q, p) in topics.items()]
+        (tmp_path / f"{code}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    (tmp_path / "task.yaml").write_text(RETRIEVAL, "utf-8")
+    task = load_task_file(tmp_path / "task.yaml")
+    assert {it.sides for it in task.items("deu_Latn-eng_Latn", "test")} == {("deu_Latn", "eng_Latn")}
+    out = tmp_path / "run"
+    r = xling_in_process("run", "--task-file", str(tmp_path / "task.yaml"), "--output", str(out), "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    results = json.loads((out / "results.json").read_text())
+    jsonschema.validate(results, schema())
+    assert {(s["language"], s["metric"]) for s in results["scores"]} >= {("deu_Latn-eng_Latn", "ndcg@10")}
+    assert "German–English" in (out / "report.md").read_text()
