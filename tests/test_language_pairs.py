@@ -291,3 +291,44 @@ def test_cross_lingual_retrieval_declares_query_and_passage_languages_as_a_pair(
     jsonschema.validate(results, schema())
     assert {(s["language"], s["metric"]) for s in results["scores"]} >= {("deu_Latn-eng_Latn", "ndcg@10")}
     assert "German–English" in (out / "report.md").read_text()
+
+
+MLQA_PAIRS = """\
+name: mlqa-pairs
+description: MLQA's question x context languages as pairs (question language, then context language)
+kind: extractive_qa
+metric: f1
+pair_separator: "-"
+languages: [en-en, de-en, en-de]
+source_language: en-en
+eval_split: dev
+fields: {{question: question, context: context}}
+gold: {{path: answers, type: list}}
+id: id
+creation: human-translated
+licence: CC-BY-SA-3.0
+local:
+  root: task-file
+  format: squad
+  path: "MLQA_V1/{{split}}/{{split}}-context-{{lang_2}}-question-{{lang_1}}.json"
+"""
+
+
+def test_question_and_context_languages_fill_the_path_of_each_side(tmp_path):
+    folder = tmp_path / "MLQA_V1" / "dev"
+    folder.mkdir(parents=True)
+    for c, q in (("en", "en"), ("en", "de"), ("de", "en")):
+        qa = {"id": f"{c}{q}", "question": f"question in {q}", "answers": [{"text": c, "answer_start": 0}]}
+        data = {"data": [{"title": "t", "paragraphs": [{"context": f"{c} context", "qas": [qa]}]}]}
+        (folder / f"dev-context-{c}-question-{q}.json").write_text(json.dumps(data), "utf-8")
+    (tmp_path / "task.yaml").write_text(MLQA_PAIRS.format(), "utf-8")
+    task = load_task_file(tmp_path / "task.yaml")
+    assert task.spec.source_language == "eng_Latn-eng_Latn"
+    [item] = task.items("deu_Latn-eng_Latn", "dev")
+    assert item.sides == ("deu_Latn", "eng_Latn") and item.item_id == "ende"
+    assert item.fields == {"question": "question in de", "context": "en context"}
+    assert task.path_for("eng_Latn-deu_Latn", "dev").name == "dev-context-de-question-en.json"
+    task.spec.local.path = "{split}-{lang_3}.json"
+    with pytest.raises(DataError, match=r"unknown placeholder 'lang_3'") as e:
+        task.items("deu_Latn-eng_Latn", "dev")
+    assert "{lang_1}/{lang_2}" in e.value.hint

@@ -91,7 +91,9 @@ def show_task(task) -> None:
             (
                 "local layout",
                 f"{s.local.format}: <data-dir>/{(s.local.subdir + '/') if s.local.subdir else ''}"
-                f"{s.local.path}" + (f" + {s.local.pivot_path}" if s.local.pivot_path else ""),
+                f"{s.local.path}"
+                + (f" + {s.local.pivot_path}" if s.local.pivot_path else "")
+                + (f" + {s.local.aligned.path} (line-aligned)" if s.local.aligned else ""),
             )
         )
     rows.append(("reading from", "the Hugging Face Hub (no --data-dir)" if task.uses_hub() else "local files"))

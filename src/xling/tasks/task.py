@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import DataError, UserError, unknown
 from ..languages.codes import canonical, try_canonical
-from ..types import Item
+from ..types import Item, sides
 from . import loading, provenance, sampling
 from .policy import DEFAULT_POLICY, ReadPolicy
 from .readers import SkipLog, SymlinkLoop, resolved
@@ -207,17 +207,36 @@ class Task:
                 pass
         return out
 
+    def side_codes(self, language: str) -> tuple[str, str]:
+        """The dataset's codes of a pair's two sides, ``{lang_1}`` and ``{lang_2}`` in path
+        patterns: its code split at ``pair_separator`` (``de-en``), else each side's own code."""
+        code, sep = self.code(language), self.spec.pair_separator
+        if sep and len(parts := code.split(sep)) == 2:
+            return parts[0], parts[1]
+        first, second = sides(language)
+        return self.code(first), self.code(second)
+
     def _format(self, pattern: str, language: str, split: str, variant: str | None) -> str:
+        first, second = sides(language)
+        lang_1, lang_2 = self.side_codes(language)
         try:
             return pattern.format(
-                lang=self.code(language), language=language, split=split, variant=self.variant_code(variant) or ""
+                lang=self.code(language),
+                language=language,
+                lang_1=lang_1,
+                lang_2=lang_2,
+                language_1=first,
+                language_2=second,
+                split=split,
+                variant=self.variant_code(variant) or "",
             )
         except (KeyError, IndexError) as exc:
             raise DataError(
                 self.spec_path,
                 None,
                 f"path pattern {pattern!r} uses an unknown placeholder {exc}",
-                hint="placeholders: {lang} (dataset code), {language} (canonical), {split}, {variant}",
+                hint="placeholders: {lang} (dataset code), {language} (canonical), {split}, {variant}; for a "
+                "language pair {lang_1}/{lang_2} and {language_1}/{language_2} (its first and second side)",
             ) from exc
 
     def path_for(self, language: str, split: str, variant: str | None = None) -> Path:
