@@ -167,7 +167,8 @@ class LocalSource(BaseModel):
     """The release's file layout, relative to a data root.
 
     ``path`` is a pattern with ``{lang}`` (the dataset's own code), ``{language}`` (canonical),
-    ``{split}`` and, for tasks with a variant axis, ``{variant}``. ``root`` is ``data-dir`` (the
+    ``{split}``, for tasks with a variant axis ``{variant}``, and for language pairs the sides'
+    codes ``{lang_1}``/``{lang_2}`` and ``{language_1}``/``{language_2}``. ``root`` is ``data-dir`` (the
     user's ``--data-dir``), ``task-file`` (next to the YAML) or ``package:<pkg>/<dir>``.
     ``files`` overrides the path for single languages and splits (``{eng_Latn: {train: ...}}``);
     a language listed there has exactly those splits. ``filter`` keeps one language's rows of a
