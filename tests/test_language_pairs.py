@@ -134,6 +134,18 @@ def test_pair_keys_in_the_short_form_need_a_declared_separator(tmp_path):
         load_task_file(p)
     p = task_file(tmp_path, "languages: {eng_Latn-arb_Arab: track2.ar-en, en: x}")
     assert list(load_task_file(p).spec.languages) == ["eng_Latn-arb_Arab", "eng_Latn"]
+    p.write_text(p.read_text().replace("format: tsv", "format: squad"))
+    with pytest.raises(DataError, match="key 'local': 'aligned' needs a file of one record a line"):
+        load_task_file(p)
+
+
+def test_tasks_show_lists_pairs_by_name_and_the_line_aligned_file(tmp_path):
+    sts17_release(tmp_path, n=3)
+    r = xling_in_process("tasks", "show", str(EXAMPLE), "--data-dir", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "STS2017.eval.v1.1/STS.input.{lang}.txt + STS2017.gs/STS.gs.{lang}.txt (line-aligned)" in out
+    assert "eng_Latn-tur_Latn │ English–Turkish │ track6.tr-en │ 3" in out
 
 
 def test_items_of_a_pair_read_the_gold_column_from_the_line_aligned_file(tmp_path):
@@ -169,6 +181,11 @@ def test_a_gold_line_with_too_many_columns_is_a_bad_row_and_a_missing_gold_file_
     task.spec.local.aligned.delimiter = " "
     with pytest.raises(DataError, match=r"STS.gs.track1.ar-ar.txt:1: expected 2 columns \(score, other\), found 1"):
         task.items("arb_Arab-arb_Arab", "test")
+    gs.write_bytes(b"1.0\n\xff\n4.0\n")
+    task = load_task_file(EXAMPLE, tmp_path)
+    with pytest.raises(DataError, match=r"STS.gs.track1.ar-ar.txt:2: not valid UTF-8") as e:
+        task.items("arb_Arab-arb_Arab", "test")
+    assert e.value.line == 2 and str(e.value.path).endswith("STS.input.track1.ar-ar.txt")
     gs.unlink()
     task = load_task_file(EXAMPLE, tmp_path)
     assert "arb_Arab-arb_Arab" not in task.available_languages()
