@@ -217,18 +217,12 @@ class Task:
         return self.code(first), self.code(second)
 
     def _format(self, pattern: str, language: str, split: str, variant: str | None) -> str:
-        first, second = sides(language)
-        lang_1, lang_2 = self.side_codes(language)
+        codes = dict(zip(("lang_1", "lang_2"), self.side_codes(language), strict=True))
+        languages = dict(zip(("language_1", "language_2"), sides(language), strict=True))
         try:
+            variant_code = self.variant_code(variant) or ""
             return pattern.format(
-                lang=self.code(language),
-                language=language,
-                lang_1=lang_1,
-                lang_2=lang_2,
-                language_1=first,
-                language_2=second,
-                split=split,
-                variant=self.variant_code(variant) or "",
+                lang=self.code(language), language=language, split=split, variant=variant_code, **codes, **languages
             )
         except (KeyError, IndexError) as exc:
             raise DataError(
