@@ -192,7 +192,7 @@ class Task:
     def variants_of(self, language: str, split: str) -> list[str]:
         """The variant labels that have data for one language and (single) split: every variant
         on the Hub; locally those whose file exists, so that a sparse language x variant grid
-        (STS-17's pairs, MLQA's partial matrix) runs the cells it has."""
+        (a context x question matrix with missing cells) runs the cells it has."""
         labels = [lab for lab, _, _ in self.variants()]
         if self.uses_hub():
             return labels
