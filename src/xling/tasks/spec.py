@@ -19,6 +19,7 @@ from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical
 from .mapping import GOLD_TYPES, Gold, MappingError, Path_, check_path
 from .options import TaskOptions, options_model
+from .placeholder import FILL_ME, placeholders
 from .readers import QUOTING, READERS
 
 Creation = Literal["native", "human-translated", "machine-translated", "written-for-xling"]
@@ -540,6 +541,15 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         raise DataError(path, None, "not readable YAML: nested too deeply") from None
     if not isinstance(raw, dict):
         raise DataError(path, 1, "a task file must be a YAML mapping (key: value lines)")
+    if left := placeholders(raw):
+        keys = [".".join(map(str, loc)) for loc in left]
+        raise DataError(
+            path,
+            _line_of(text, left[0]),
+            f"key '{keys[0]}' still holds {FILL_ME}, a placeholder written by `xling init`"
+            + (f" ({len(keys)} left: {', '.join(keys)})" if len(keys) > 1 else ""),
+            hint=f"replace each {FILL_ME} with the real value; the '# check:' comment beside it says what to look up",
+        )
     if check_kind and isinstance(raw.get("kind"), str):  # first: the options a task takes depend on its kind
         _check_known(path, text, "kind", raw["kind"], set(KINDS_VOCABULARY))
     try:
