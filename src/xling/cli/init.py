@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from ..errors import UserError
+from ..errors import UserError, unknown
 from .console import out
 from .group import main
 
@@ -37,8 +37,6 @@ def init(data_files, output, kind, name, force):
     from ..tasks.spec import KINDS_VOCABULARY
 
     if kind is not None and kind not in KINDS_VOCABULARY:
-        from ..errors import unknown
-
         raise unknown("kind", kind, KINDS_VOCABULARY)
     target = Path(output)
     if target.exists() and not force:

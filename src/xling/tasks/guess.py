@@ -57,7 +57,7 @@ class Guess:
 
     kind: str | None
     metric: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
+    fields: dict[str, Any] | str = field(default_factory=dict)
     gold: Any = None
     why: str = ""
     checks: list[str] = field(default_factory=list)
@@ -142,7 +142,7 @@ def guess(sniffed: list[Sniffed], kind: str | None = None) -> Guess:
         return Guess(
             kind,
             METRICS.get(kind or "", None),
-            fields={FILL_ME: FILL_ME},
+            fields=FILL_ME,
             gold=FILL_ME,
             why="",
             checks=[

@@ -542,7 +542,7 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
     if not isinstance(raw, dict):
         raise DataError(path, 1, "a task file must be a YAML mapping (key: value lines)")
     if left := placeholders(raw):
-        keys = [".".join(map(str, loc)) for loc in left]
+        keys = list(dict.fromkeys(".".join(map(str, loc)) for loc in left))
         raise DataError(
             path,
             _line_of(text, left[0]),
