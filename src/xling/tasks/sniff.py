@@ -102,7 +102,7 @@ def sniff_format(path: Path) -> tuple[str, dict[str, Any]]:
     suffix = plain_suffix(path)
     fmt = EXTENSIONS.get(suffix)
     if fmt in ("json", "parquet", "conllu", "jsonl"):
-        return (_json_layout(path) if fmt == "json" else (fmt, {}))
+        return _json_layout(path) if fmt == "json" else (fmt, {})
     lines = _first_lines(path)
     if not any(line.strip() for line in lines):
         raise DataError(path, None, "the file is empty: cannot tell its format or columns")
