@@ -172,7 +172,7 @@ def test_space_separated_token_tag_lines_give_a_tagging_task_with_its_delimiter(
     assert [it.gold for it in task.items("yor_Latn", "test")] == [["B-PER", "O", "O", "B-LOC"], ["O", "O"]]
 
 
-def test_squad_json_and_a_compressed_sts_csv(tmp_path):
+def test_squad_json_a_compressed_sts_csv_and_parquet(tmp_path):
     squad = {
         "data": [
             {
@@ -206,6 +206,17 @@ def test_squad_json_and_a_compressed_sts_csv(tmp_path):
     assert spec["gold"] == {"path": "score", "type": "float"} and spec["local"]["path"] == "sts.{lang}.csv.gz"
     task = load_task_file(filled(write(tmp_path / "sts.yaml", d.text)))
     assert [it.gold for it in task.items("eng_Latn", "test")][:2] == [0.25, 0.75]
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "yo").mkdir()
+    table = pa.table({"meta": [{"uid": "a"}, {"uid": "b"}], "topic": ["x", "y"], "text": ["one", "two"]})
+    pq.write_table(table, tmp_path / "yo" / "test-00000-of-00001.parquet")
+    d = draft([tmp_path / "yo" / "test-00000-of-00001.parquet"], tmp_path / "pq.yaml")
+    spec = yaml.safe_load(d.text)
+    assert (spec["kind"], spec["local"]["format"], spec["labels"]) == ("classification", "parquet", ["x", "y"])
+    assert spec["local"]["path"] == "{lang}/{split}-00000-of-00001.parquet" and "meta.uid" in d.text
 
 
 def test_kind_given_and_columns_that_name_no_role(tmp_path):

@@ -17,6 +17,7 @@ from .guess import LABELLED, MAX_LABELS, guess, id_column, label_sets
 from .layout import SPLIT_WORDS, fill, find_layout, language_of
 from .placeholder import FILL_ME
 from .sniff import sniff
+from .spec import KINDS_VOCABULARY
 
 
 @dataclass
@@ -106,7 +107,8 @@ def draft(paths: list[Path], output: Path, *, kind: str | None = None, name: str
     y.comment(f"then run `xling tasks show {output.name}`. Every key: README, 'Every task-file key'.")
     y.add("name", _name(name, output, layout.pattern), "check: the name results use")
     y.add("description", FILL_ME, "what the benchmark measures, how its items were made")
-    y.add("kind", g.kind or FILL_ME, f"guessed from {g.why}" if g.why and not kind else "" if kind else _KINDS)
+    kind_note = "" if kind else f"guessed from {g.why}" if g.why else f"check: {', '.join(KINDS_VOCABULARY)}"
+    y.add("kind", g.kind or FILL_ME, kind_note)
     y.add("metric", g.metric or FILL_ME, "" if g.metric else "check: the headline metric of this kind")
 
     languages, unknown = _languages(layout.codes)
@@ -160,14 +162,9 @@ def draft(paths: list[Path], output: Path, *, kind: str | None = None, name: str
     return Draft("\n".join(y.lines) + "\n", y.fill_me, data_dir)
 
 
-_KINDS = "check: classification, pair_classification, sts, extractive_qa, sequence_labelling, ... (README)"
-
-
 def _train_on_disk(anchor: Path, pattern: str, code: str | None, eval_split: str) -> str | None:
-    for split in ("train",):
-        if split != eval_split and (anchor / fill(pattern, code, split)).is_file():
-            return split
-    return None
+    """``train`` when the source language's train file is beside the eval files given."""
+    return "train" if eval_split != "train" and (anchor / fill(pattern, code, "train")).is_file() else None
 
 
 def _mapping(y: _Lines, g, sniffed: list, codes: list[str | None], columns: list[str]) -> None:

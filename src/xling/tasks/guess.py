@@ -67,7 +67,7 @@ def find(columns: list[str], names: tuple[str, ...]) -> str | None:
     """The first column whose name (or last dotted part) is one of ``names``, in their order."""
     for name in names:
         for column in columns:
-            if column.lower() == name or column.lower().rsplit(".", 1)[-1] == name and "." not in name:
+            if column.lower() == name or ("." not in name and column.lower().rsplit(".", 1)[-1] == name):
                 return column
     return None
 
