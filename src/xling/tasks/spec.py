@@ -96,9 +96,7 @@ class HubSource(BaseModel):
         description="A folder of the repo to read instead of a config (same placeholders and `{variant}`), "
         "e.g. the Parquet export of a dataset whose main branch holds a loading script.",
     )
-    revision: str | None = Field(
-        None, description="The commit SHA to read; without it the task reads an unpinned, moving branch."
-    )
+    revision: str | None = Field(None, description="The commit SHA to read (without it: a moving branch).")
     split_map: dict[str, str] = Field(
         default_factory=dict, description="The task's split name -> the Hub's (`{dev: validation}`)."
     )
@@ -224,9 +222,7 @@ class LocalSource(BaseModel):
         description="Per-language exceptions to `path`: `{eng_Latn: {train: copa_en/train-en.jsonl}}`; "
         "a language listed here has exactly those splits.",
     )
-    filter: RowFilter | None = Field(
-        None, description="Keep one language's (or split's) rows of a file that holds several."
-    )
+    filter: RowFilter | None = Field(None, description="Keep one language's (or split's) rows of a shared file.")
     options: dict[str, Any] = Field(
         default_factory=dict, description="Extra keyword arguments handed to the format's reader."
     )
