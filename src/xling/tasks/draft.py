@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 
 from ..errors import UserError
-from .guess import LABELLED, MAX_LABELS, guess, id_column, label_sets
-from .layout import SPLIT_WORDS, fill, find_layout, language_of
+from .guess import LABELLED, MAX_LABELS, Guess, guess, id_column, label_sets
+from .layout import SPLIT_WORDS, Layout, fill, find_layout, language_of
 from .placeholder import FILL_ME
-from .sniff import sniff
+from .sniff import Sniffed, sniff
 from .spec import KINDS_VOCABULARY
 
 
@@ -123,22 +123,7 @@ def draft(paths: list[Path], output: Path, *, kind: str | None = None, name: str
     if source:
         y.add("source_language", source, "check: the language heads train on, the transfer gap's reference")
 
-    splits = layout.splits
-    evals = [s for s in SPLIT_WORDS if s != "train" and s in {x.lower() for x in splits}]
-    eval_split = next((s for s in splits if s.lower() == evals[0]), None) if evals else None
-    if eval_split:
-        y.add("eval_split", eval_split, "" if eval_split.lower() == "test" else "check: no test file given")
-    elif splits:
-        y.add("eval_split", splits[0], "check: only a train file was given")
-    else:
-        y.add("eval_split", "test", "the file names hold no split: any split name reads the same files")
-    train = next((s for s in splits if s.lower() == "train" and s != (eval_split or splits[0])), None)
-    if train is None and eval_split and "{split}" in layout.pattern and source:
-        train = _train_on_disk(anchor, layout.pattern, languages.get(source), eval_split)
-        if train:
-            y.add("train_split", train, f"found on disk: {fill(layout.pattern, languages.get(source), train)}")
-    elif train:
-        y.add("train_split", train)
+    _splits(y, layout, anchor, languages.get(source) if source else None)
 
     codes = [code for code, _ in sniffed]
     _mapping(y, g, list(sniffed.values()), codes, first.columns)
@@ -162,12 +147,32 @@ def draft(paths: list[Path], output: Path, *, kind: str | None = None, name: str
     return Draft("\n".join(y.lines) + "\n", y.fill_me, data_dir)
 
 
+def _splits(y: _Lines, layout: Layout, anchor: Path, source_code: str | None) -> None:
+    """eval_split (test, else a dev-like split), and train_split where a train file was given or is on disk."""
+    splits = layout.splits
+    evals = [s for s in SPLIT_WORDS if s != "train" and s in {x.lower() for x in splits}]
+    eval_split = next((s for s in splits if s.lower() == evals[0]), None) if evals else None
+    if eval_split:
+        y.add("eval_split", eval_split, "" if eval_split.lower() == "test" else "check: no test file given")
+    elif splits:
+        y.add("eval_split", splits[0], "check: only a train file was given")
+    else:
+        y.add("eval_split", "test", "the file names hold no split: any split name reads the same files")
+    train = next((s for s in splits if s.lower() == "train" and s != (eval_split or splits[0])), None)
+    if train:
+        y.add("train_split", train)
+    elif eval_split and "{split}" in layout.pattern and source_code:
+        train = _train_on_disk(anchor, layout.pattern, source_code, eval_split)
+        if train:
+            y.add("train_split", train, f"found on disk: {fill(layout.pattern, source_code, train)}")
+
+
 def _train_on_disk(anchor: Path, pattern: str, code: str | None, eval_split: str) -> str | None:
     """``train`` when the source language's train file is beside the eval files given."""
     return "train" if eval_split != "train" and (anchor / fill(pattern, code, "train")).is_file() else None
 
 
-def _mapping(y: _Lines, g, sniffed: list, codes: list[str | None], columns: list[str]) -> None:
+def _mapping(y: _Lines, g: Guess, sniffed: list[Sniffed], codes: list[str | None], columns: list[str]) -> None:
     """fields, gold, labels, id and parallel_key."""
     y.add("fields", g.fields, f"item field: column; the columns are {', '.join(columns)}")
     y.add("gold", g.gold, "; ".join(g.checks))
