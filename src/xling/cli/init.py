@@ -14,7 +14,9 @@ from .group import main
 
 @main.command()
 @click.argument("data_files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--output", "-o", default="task.yaml", show_default=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--output", "-o", default="task.yaml", show_default=True, type=click.Path(dir_okay=False), help="The task file."
+)
 @click.option("--kind", "-k", help="The task's kind, when the columns do not tell it (e.g. sts, classification).")
 @click.option("--name", help="The task's name (default: from the output file or the paths).")
 @click.option("--force", is_flag=True, help="Overwrite the output file when it exists.")

@@ -146,7 +146,7 @@ def guess(sniffed: list[Sniffed], kind: str | None = None) -> Guess:
             gold=FILL_ME,
             why="",
             checks=[
-                f"fields and gold: the columns ({listed}) name no role xling knows"
+                f"check: the columns ({listed}) name no role xling knows"
                 + (f" for kind {kind}" if kind else "")
                 + "; map item fields to columns, e.g. {text: <column>}, and gold: <column>"
             ],
