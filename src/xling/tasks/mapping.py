@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .readers import BadRow, Row
 
@@ -170,15 +170,41 @@ class Gold(BaseModel):
     answer instead of stopping at it."""
 
     model_config = ConfigDict(extra="forbid")
-    path: str | list[str]
-    type: GoldType = "str"
-    base: int = 0
-    index_of: Any = None
-    among: str | None = None
-    index_of_path: str | None = None
-    no_answer: bool = False
-    spans_in: str | None = None
-    if_empty: Literal["error", "skip"] = "error"
+    path: str | list[str] = Field(
+        description="Path of the gold value in the record; a list of paths for `type: list` or `spans_in`."
+    )
+    type: GoldType = Field(
+        "str",
+        description="`str` (a label), `int` (an index), `letter` (A, B, C... as 0, 1, 2...), `float` (a score), "
+        "`number` (written as text), `list` (of strings), `none` (no gold).",
+    )
+    base: int = Field(0, description="`type: int`: the first index (1 for 1-based indices).")
+    index_of: Any = Field(
+        None,
+        description="The gold is the position of the one element of the list at `path` equal to this value "
+        "(`answers[*].correct` with `index_of: true`); only when given.",
+    )
+    among: str | None = Field(
+        None,
+        description="Path of the record's list of option labels; the gold is the position of the value at "
+        "`path` in it (ARC's `question.choices[*].label`).",
+    )
+    index_of_path: str | None = Field(
+        None, description="As `index_of`, with the value to find read from the record at this path."
+    )
+    no_answer: bool = Field(
+        False,
+        description='`type: list`: a null or blank answer is the No Answer gold `""`, which an empty prediction '
+        "matches, instead of a bad row.",
+    )
+    spans_in: str | None = Field(
+        None,
+        description="The answers are UTF-8 byte spans of this field's text; `path` is `[starts, ends]` and "
+        "`type: list` (TyDi QA).",
+    )
+    if_empty: Literal["error", "skip"] = Field(
+        "error", description="A record without a gold answer: `error` (a bad row) or `skip` (left out and counted)."
+    )
 
     @field_validator("path")
     @classmethod

@@ -39,26 +39,46 @@ class TaskOptions(BaseModel):
 class SimilarityOptions(TaskOptions):
     """How embedding similarities rank candidates."""
 
-    scoring: Literal["margin", "cosine"] = "margin"
-    k: int = Field(4, ge=1)  # neighbourhood size of the ratio margin
+    scoring: Literal["margin", "cosine"] = Field(
+        "margin", description="How candidates are ranked: `margin` (the ratio margin of LASER) or plain `cosine`."
+    )
+    k: int = Field(4, ge=1, description="The neighbourhood size of the ratio margin.")
 
 
 class HeadOptions(TaskOptions):
     """A logistic-regression head on embeddings (``classification``, ``pair_classification``)."""
 
-    train_split: str | None = None  # default: the spec's train_split
-    train_language: str | None = None  # default: the spec's source_language
-    train_limit: int | None = None
-    head_fraction: float = 0.5  # of the eval split, when there is no train split
-    C: float = 1.0
-    in_language: bool = False
+    train_split: str | None = Field(
+        None, description="The split the head trains on (default: the task's `train_split`)."
+    )
+    train_language: str | None = Field(
+        None, description="The language the head trains on (default: the task's `source_language`)."
+    )
+    train_limit: int | None = Field(None, description="Train the head on at most this many items.")
+    head_fraction: float = Field(
+        0.5,
+        description="Without a train split: the head trains on this first part of the source language's eval "
+        "split, held out of every language's evaluation.",
+    )
+    C: float = Field(1.0, description="The inverse regularisation strength of the logistic head.")
+    in_language: bool = Field(
+        False, description="Also fit a head on each language's own train split (setting `in-language`)."
+    )
 
 
 class FineTuneOptions(TaskOptions):
     """Fine-tuning an encoder."""
 
-    train_task: str | None = None  # a catalog task, or a task YAML path relative to this file
-    dev_split: str = "dev"
+    train_task: str | None = Field(
+        None,
+        description="Fine-tuning: train on this task's train split (a catalog task, or a task YAML path "
+        "relative to this file) instead of this task's own.",
+    )
+    dev_split: str = Field(
+        "dev",
+        description="Fine-tuning: the split each seed's epoch is chosen on, used automatically where its file "
+        "exists and is distinct from the eval and train splits (else the last epoch).",
+    )
 
     @field_validator("train_task")
     @classmethod
@@ -71,14 +91,21 @@ class FineTuneOptions(TaskOptions):
 class PromptOptions(TaskOptions):
     """The prompt template of an LLM kind."""
 
-    prompt_family: str | None = None  # default: by kind and labels
-    prompt_labels: TextMap | None = None  # task label -> lexicon label key
+    prompt_family: str | None = Field(
+        None, description="LLM kinds: the prompt template family (default: chosen by kind and labels)."
+    )
+    prompt_labels: TextMap | None = Field(
+        None, description="LLM kinds: task label -> the label key in the prompt word lists (`xling prompt-words`)."
+    )
 
 
 class LoglikOptions(PromptOptions):
     """Choices scored by log-likelihood."""
 
-    normalisation: Normalisation = "byte"
+    normalisation: Normalisation = Field(
+        "byte",
+        description="Log-likelihood kinds: choice scores `raw`, or divided by the choice's `token` or `byte` count.",
+    )
 
 
 class ClassificationOptions(HeadOptions, FineTuneOptions):
@@ -86,21 +113,33 @@ class ClassificationOptions(HeadOptions, FineTuneOptions):
 
 
 class PairClassificationOptions(HeadOptions, FineTuneOptions, LoglikOptions):
-    label_words: TextMap | None = None  # label -> verbaliser word
-    question: str | None = None  # the log-likelihood prompt's question, a format string over fields
+    label_words: TextMap | None = Field(
+        None, description="Log-likelihood: label -> the word that verbalises it (required there)."
+    )
+    question: str | None = Field(
+        None, description="Log-likelihood: the prompt's question, a format string over the item fields."
+    )
 
 
 class MultipleChoiceOptions(LoglikOptions):
     """``format``: ``continuation`` scores each choice after the item's context; ``partial``
     (Winograd schemas) fills the passage's blank ``_`` with each choice and scores the words after it."""
 
-    format: Literal["continuation", "partial"] = "continuation"
+    format: Literal["continuation", "partial"] = Field(
+        "continuation",
+        description="`continuation`: each choice scored after the context; `partial`: each choice fills the "
+        "blank `_` and the words after it are scored (Winograd).",
+    )
 
 
 class QAScoringOptions(TaskOptions):
     """How QA answers are compared with the gold ones (EM/F1)."""
 
-    qa_normalisation: str = DEFAULT_SCORER
+    qa_normalisation: str = Field(
+        DEFAULT_SCORER,
+        description="How answers are normalised before EM/F1: `squad` (the SQuAD v1.1 script) or `mlqa` "
+        "(the MLQA script's per-language rules).",
+    )
 
     @field_validator("qa_normalisation")
     @classmethod
@@ -122,18 +161,25 @@ class GenerativeQAOptions(PromptOptions, QAScoringOptions):
     answer (the prompt says so); such an answer, like an empty one, is the No Answer prediction
     that an unanswerable question's gold (``gold: {no_answer: true}``) matches."""
 
-    no_answer: str | None = Field(None, min_length=1)
+    no_answer: str | None = Field(
+        None,
+        min_length=1,
+        description="What a model writes for an unanswerable question (the prompt says so); it matches a No "
+        "Answer gold.",
+    )
 
 
 class SummarizationOptions(PromptOptions):
     """Summaries by generation. ``max_article_chars``: the article is cut to its first N
     characters before prompting (None: never cut); each prediction records the cut."""
 
-    max_article_chars: int | None = Field(4000, ge=1)
+    max_article_chars: int | None = Field(
+        4000, ge=1, description="Cut the article to its first N characters before prompting (`null`: never)."
+    )
 
 
 class MathOptions(PromptOptions):
-    exemplars: str | None = None  # a file of worked exemplars under the task's root
+    exemplars: str | None = Field(None, description="A file of worked exemplars under the task's root (MGSM's).")
 
 
 class SequenceLabellingOptions(FineTuneOptions):
@@ -141,7 +187,9 @@ class SequenceLabellingOptions(FineTuneOptions):
 
 
 class BitextRetrievalOptions(SimilarityOptions):
-    threshold: float = 1.06  # LASER's usual ratio-margin threshold for mined pairs
+    threshold: float = Field(
+        1.06, description="The ratio-margin score from which a pair counts as mined (LASER's usual value)."
+    )
 
 
 class STSOptions(TaskOptions):
@@ -156,8 +204,12 @@ class TranslationOptions(TaskOptions):
     """Machine translation: the directions (``SOURCE->TARGET``, ``xx`` the unit's language) and
     the split demonstrations come from."""
 
-    directions: list[str] | None = None  # default: eng_Latn->xx and xx->eng_Latn
-    demo_split: str = "dev"
+    directions: list[str] | None = Field(
+        None,
+        description="`SOURCE->TARGET` directions, `xx` the unit's language "
+        "(default: `eng_Latn->xx` and `xx->eng_Latn`).",
+    )
+    demo_split: str = Field("dev", description="The split few-shot demonstrations are drawn from.")
 
     @field_validator("directions")
     @classmethod
@@ -177,17 +229,21 @@ class TranslationOptions(TaskOptions):
 class OpenEndedOptions(TaskOptions):
     """Multi-turn answers graded by an LLM judge; ``{lang}`` in a path is the item language's dataset code."""
 
-    judge_prompts: str = "judge_prompts.jsonl"  # the release's judge prompts (MT-Bench's JSON lines)
-    references: str | None = None  # reference answers (MT-Bench's reference_answer/gpt-4.jsonl)
-    rubric: str | None = None  # the rubric of --judge-mode rubric (default: a general helpfulness rubric)
-    max_tokens: int = Field(512, ge=1)  # per answer
-    judge_max_tokens: int = Field(512, ge=1)  # per verdict
+    judge_prompts: str = Field(
+        "judge_prompts.jsonl", description="The release's judge prompts (MT-Bench's JSON lines)."
+    )
+    references: str | None = Field(None, description="Reference answers (MT-Bench's `reference_answer/gpt-4.jsonl`).")
+    rubric: str | None = Field(
+        None, description="The rubric of `--judge-mode rubric` (default: a general helpfulness rubric)."
+    )
+    max_tokens: int = Field(512, ge=1, description="The most tokens generated per answer.")
+    judge_max_tokens: int = Field(512, ge=1, description="The most tokens the judge generates per verdict.")
 
 
 class JudgeValidityOptions(TaskOptions):
     """The evaluated model as a judge, rating responses against a rubric and a reference answer."""
 
-    max_tokens: int = Field(512, ge=1)  # per verdict
+    max_tokens: int = Field(512, ge=1, description="The most tokens generated per verdict.")
 
 
 OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {

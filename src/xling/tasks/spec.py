@@ -19,6 +19,7 @@ from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical, language_key
 from .mapping import GOLD_TYPES, Gold, MappingError, Path_, check_path
 from .options import TaskOptions, options_model
+from .placeholder import FILL_ME, placeholders
 from .readers import QUOTING, READERS
 
 Creation = Literal["native", "human-translated", "machine-translated", "written-for-xling"]
@@ -56,14 +57,22 @@ class Mapping(BaseModel):
     """Record -> item mapping; the hub source may override any of it for its own schema."""
 
     model_config = ConfigDict(extra="forbid")
-    fields: dict[str, str | list[str]] | None = None
-    gold: str | Gold | None = None
-    id: str | None = None
-    parallel_key: str | None = None
-    explode: str | list[str] | None = None
-    label_map: dict[str, str] | None = None
-    language_keyed: list[str] | None = None
-    text_lists: list[str] | None = None
+    fields: dict[str, str | list[str]] | None = Field(
+        None, description="The Hub rows' item fields, as the top-level `fields`; replaces them for the Hub source."
+    )
+    gold: str | Gold | None = Field(None, description="The Hub rows' gold answer, as the top-level `gold`.")
+    id: str | None = Field(None, description="The Hub rows' item id path, as the top-level `id` (`null`: none).")
+    parallel_key: str | None = Field(
+        None, description="The Hub rows' parallel key, as the top-level `parallel_key` (`null`: not parallel)."
+    )
+    explode: str | list[str] | None = Field(
+        None, description="As `local.explode`, for the Hub rows (the local value is not inherited)."
+    )
+    label_map: dict[str, str] | None = Field(
+        None, description='As the top-level `label_map`, for the Hub rows (e.g. `{"0": negative}`).'
+    )
+    language_keyed: list[str] | None = Field(None, description="As the top-level `language_keyed`, for the Hub rows.")
+    text_lists: list[str] | None = Field(None, description="As the top-level `text_lists`, for the Hub rows.")
 
 
 class HubSource(BaseModel):
@@ -78,15 +87,34 @@ class HubSource(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    id: str
-    config: str | None = None
-    data_dir: str | None = None
-    revision: str | None = None
-    split_map: dict[str, str] = Field(default_factory=dict)
-    languages: dict[str, str] = Field(default_factory=dict)
-    mapping: Mapping | None = None
-    filter: dict[str, str] | None = None
-    note: str | None = None
+    id: str = Field(description="The Hub dataset id (`owner/name`).")
+    config: str | None = Field(
+        None, description="The dataset config; may hold `{lang}` (the Hub code of the language) and `{language}`."
+    )
+    data_dir: str | None = Field(
+        None,
+        description="A folder of the repo to read instead of a config (same placeholders and `{variant}`), "
+        "e.g. the Parquet export of a dataset whose main branch holds a loading script.",
+    )
+    revision: str | None = Field(None, description="The commit SHA to read (without it: a moving branch).")
+    split_map: dict[str, str] = Field(
+        default_factory=dict, description="The task's split name -> the Hub's (`{dev: validation}`)."
+    )
+    languages: dict[str, str] = Field(
+        default_factory=dict,
+        description="Canonical code -> the Hub's code of the language, where it differs from the local files' code.",
+    )
+    mapping: Mapping | None = Field(
+        None, description="The record mapping of the Hub rows, where their columns differ from the local files'."
+    )
+    filter: dict[str, str] | None = Field(
+        None,
+        description="`{path: ..., startswith: ...}`: keep the rows whose value at `path` starts with that "
+        "text (same placeholders), for a config holding every language.",
+    )
+    note: str | None = Field(
+        None, description="Free text on the Hub copy: what differs from the release, where the revision is cited."
+    )
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -111,9 +139,11 @@ class RowFilter(BaseModel):
     (XOR-TyDi's ``lang`` column, EXAMS' ``info.language``) or every split (MASSIVE's ``partition``)."""
 
     model_config = ConfigDict(extra="forbid")
-    path: str
-    equals: str | None = None
-    startswith: str | None = None
+    path: str = Field(description="The record's key (or nested keys, `info.language`) to test.")
+    equals: str | None = Field(
+        None, description="Keep rows whose value is exactly this (`{lang}`, `{language}`, `{split}` allowed)."
+    )
+    startswith: str | None = Field(None, description="Keep rows whose value starts with this (same placeholders).")
 
     @model_validator(mode="after")
     def _one_test(self):
@@ -176,25 +206,59 @@ class LocalSource(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid")
-    format: str
-    path: str
-    pivot_path: str | None = None
-    root: str = "data-dir"
-    subdir: str | None = None
-    header: bool = True
-    columns: list[str] | None = None
-    delimiter: str | None = None
-    quoting: Literal["none", "minimal", "all"] = "none"
-    records: str | None = None
-    explode: str | list[str] | None = None
-    files: dict[str, dict[str, str]] = Field(default_factory=dict)
-    filter: RowFilter | None = None
+    format: str = Field(
+        description="The files' format: tsv, csv, jsonl, json, squad, conllu, token-tags, bitext or parquet; "
+        "a name ending in .gz, .bz2 or .xz is decompressed as it is read."
+    )
+    path: str = Field(
+        description="The files' path pattern under the root: `{lang}` (the files' code), `{language}` "
+        "(canonical), `{split}`, and `{variant}` for a task with a variant axis."
+    )
+    pivot_path: str | None = Field(
+        None, description="`bitext` only (required there): the pattern of the file line-aligned with `path`."
+    )
+    root: str = Field(
+        "data-dir",
+        description="Where `path` starts: `data-dir` (the user's `--data-dir`), `task-file` (the YAML's folder) "
+        "or `package:<pkg>/<dir>`.",
+    )
+    subdir: str | None = Field(None, description="A folder under a `data-dir` root that holds the release.")
+    header: bool = Field(True, description="`tsv`/`csv`: the first line names the columns.")
+    columns: list[str] | None = Field(
+        None,
+        description="`tsv`/`csv`: the column names, in order (required with `header: false`; renames a "
+        "header's); `token-tags`: the names of a line's columns (default `[tokens, tags]`).",
+    )
+    delimiter: str | None = Field(
+        None,
+        description="The one-character column separator of `tsv`, `csv` and `token-tags` "
+        "(default: TAB, or `,` for `csv`; e.g. a space for CoNLL-2003-style `token tag` lines).",
+    )
+    quoting: Literal["none", "minimal", "all"] = Field(
+        "none",
+        description="`tsv`/`csv`: `none` (quotes are text; a line is a row) or `minimal`/`all` "
+        "(fields may be quoted and span lines).",
+    )
+    records: str | None = Field(None, description="`json`: the dotted key path of the list of records (`data.items`).")
+    explode: str | list[str] | None = Field(
+        None,
+        description="A path to a list in each record: one record per element (its keys, the parent's, `_index`); "
+        "or a list of columns, each becoming a record's `value`.",
+    )
+    files: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per-language exceptions to `path`: `{eng_Latn: {train: copa_en/train-en.jsonl}}`; "
+        "a language listed here has exactly those splits.",
+    )
+    filter: RowFilter | None = Field(None, description="Keep one language's (or split's) rows of a shared file.")
     aligned: AlignedFile | None = Field(
         None,
         description="Columns kept in a second file line-aligned with each main file (tsv, csv and jsonl), "
         "e.g. gold scores one per line: {path: 'gs/STS.gs.{lang}.txt', columns: [score]}.",
     )
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Extra keyword arguments handed to the format's reader."
+    )
 
     @field_validator("format")
     @classmethod
@@ -231,18 +295,24 @@ class Variant(BaseModel):
     ``<name>=<language>``; the path pattern gets ``{variant}`` (its dataset code)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str
-    languages: dict[str, str] | Literal["same"] = "same"
+    name: str = Field(description="The axis' name; settings are named `<name>=<language>` (e.g. `question`).")
+    languages: dict[str, str] | Literal["same"] = Field(
+        "same",
+        description="Canonical code -> the files' code of each value of the axis; `same`: the task's `languages`.",
+    )
 
 
 class TaskSpec(BaseModel):
     """Everything xling knows about one benchmark."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str
-    description: str
-    kind: str
-    metric: str
+    name: str = Field(description="The task's name in results and on the command line (letters, digits, `-_.`).")
+    description: str = Field(description="What the benchmark measures and how its items were made.")
+    kind: str = Field(
+        description="How items become model requests: classification, pair_classification, multiple_choice, "
+        "extractive_qa, sequence_labelling, sts, bitext_retrieval, ... (`xling tasks` lists them)."
+    )
+    metric: str = Field(description="The headline metric: accuracy, f1, em, spearman, entity_f1, p@1, ndcg@10, ...")
     pair_separator: str | None = Field(
         None,
         description="Lets 'languages' (and source_language) name language pairs in the dataset's short form: "
@@ -255,30 +325,67 @@ class TaskSpec(BaseModel):
         "is an axis of its own: the first text's language, then the second's (STS-17's en-ar, cross-lingual "
         "retrieval's query-document languages)."
     )
-    source_language: str = "eng_Latn"
-    eval_split: str = "test"
-    train_split: str | None = None
-    split_note: str | None = None
-    fields: dict[str, str | list[str]] = Field(default_factory=dict)
-    gold: str | Gold | None = None
-    id: str | None = None
-    parallel_key: str | None = None
-    labels: list[str] | None = None
-    label_map: dict[str, str] | None = None
-    optional_fields: list[str] = Field(default_factory=list)  # fields a record may lack or leave empty
-    slices: list[str] = Field(default_factory=list)  # item fields the analyses group scores by
-    # top-level columns holding one value per language, keyed by the dataset's language code
-    # (MKQA's `queries`, `answers`): a record keeps the language's value in their place
-    language_keyed: list[str] = Field(default_factory=list)
-    text_lists: list[str] = Field(default_factory=list)  # fields holding a list written as text: "['a', 'b']"
-    variant: Variant | None = None
-    creation: Creation
-    licence: str
-    citation: str = ""
-    homepage: str = ""
-    hub: HubSource | None = None
-    local: LocalSource | None = None
-    options: TaskOptions = Field(default_factory=TaskOptions)
+    source_language: str = Field(
+        "eng_Latn",
+        description="The language a head or fine-tuned model is trained on, and the reference of the transfer gap.",
+    )
+    eval_split: str = Field(
+        "test", description="The split scored; `train+dev+test` reads those splits one after another."
+    )
+    train_split: str | None = Field(
+        None,
+        description="The split heads and fine-tuning train on (source language); may not share a part with "
+        "`eval_split`. Fine-tuning also picks its epoch on `options.dev_split` (`dev`) where that file exists.",
+    )
+    split_note: str | None = Field(None, description="Free text on the splits, e.g. that dev stands in for test.")
+    fields: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="Item field -> path into each record (`text: utterance.text`); the names a kind reads: "
+        "`text`, `text1`/`text2`, `context`/`question`, `choices`, `tokens`, ...",
+    )
+    gold: str | Gold | None = Field(None, description="The gold answer: a path, or a `gold:` mapping (below).")
+    id: str | None = Field(
+        None,
+        description="Path (or template) of the item id, unique per file; default: the JSON path or line number.",
+    )
+    parallel_key: str | None = Field(
+        None,
+        description="Path whose value is the same for the translations of one item in every language "
+        "(`_line` for line-aligned files); without it items are not linked across languages.",
+    )
+    labels: list[str] | None = Field(None, description="The label set; any other gold value is a bad row.")
+    label_map: dict[str, str] | None = Field(
+        None, description='Raw gold value -> label, applied before `labels` is checked (`{"0": negative}`).'
+    )
+    optional_fields: list[str] = Field(
+        default_factory=list, description="Keys of `fields` a record may lack or leave empty."
+    )
+    slices: list[str] = Field(
+        default_factory=list,
+        description="Item fields whose values group the analyses (a score and gap per value), e.g. `region`.",
+    )
+    language_keyed: list[str] = Field(
+        default_factory=list,
+        description="Columns holding one value per language keyed by the dataset's code (all languages in one "
+        "file, MKQA): a record keeps its language's value.",
+    )
+    text_lists: list[str] = Field(
+        default_factory=list, description="Keys of `fields` holding a list written as text: `\"['a', 'b']\"`."
+    )
+    variant: Variant | None = Field(
+        None, description="A second language axis (MLQA's question language); paths get `{variant}`."
+    )
+    creation: Creation = Field(
+        description="How the items were made: native, human-translated, machine-translated or written-for-xling."
+    )
+    licence: str = Field(description="The data's licence (SPDX id where there is one); shown in reports.")
+    citation: str = Field("", description="The paper to cite.")
+    homepage: str = Field("", description="The release's home page.")
+    hub: HubSource | None = Field(None, description="The Hugging Face Hub copy, read when no data directory is given.")
+    local: LocalSource | None = Field(None, description="The release's files and their layout.")
+    options: TaskOptions = Field(
+        default_factory=TaskOptions, description="The kind's own options (typed per kind, listed below)."
+    )
 
     @field_validator("name")
     @classmethod
@@ -482,6 +589,15 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         raise DataError(path, None, "not readable YAML: nested too deeply") from None
     if not isinstance(raw, dict):
         raise DataError(path, 1, "a task file must be a YAML mapping (key: value lines)")
+    if left := placeholders(raw):
+        keys = list(dict.fromkeys(".".join(map(str, loc)) for loc in left))
+        raise DataError(
+            path,
+            _line_of(text, left[0]),
+            f"key '{keys[0]}' still holds {FILL_ME}, a placeholder written by `xling init`"
+            + (f" ({len(keys)} left: {', '.join(keys)})" if len(keys) > 1 else ""),
+            hint=f"replace each {FILL_ME} with the real value; the '# check:' comment beside it says what to look up",
+        )
     if check_kind and isinstance(raw.get("kind"), str):  # first: the options a task takes depend on its kind
         _check_known(path, text, "kind", raw["kind"], set(KINDS_VOCABULARY))
     try:
