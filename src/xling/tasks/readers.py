@@ -10,7 +10,8 @@ dataset repo's own files, as ``huggingface-cli download`` leaves them; the row n
 
 All text is decoded line by line from bytes, so a bad byte is reported at its line. A file whose
 name ends in ``.gz``, ``.bz2`` or ``.xz`` is decompressed as it is read, in any format (MKQA's
-``mkqa.jsonl.gz`` is read in place).
+``mkqa.jsonl.gz`` is read in place); a file inside a ``.zip`` or tar archive (an
+:class:`~xling.tasks.archives.Member`) is streamed from it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from .archives import DAMAGED, Member, open_member
 
 Record = dict[str, Any]
 
@@ -61,10 +63,12 @@ Reader = Callable[..., Iterator["Row | BadRow"]]
 
 # Compressed files by their name's ending: each opener reads the decompressed bytes.
 OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-_CORRUPT = (OSError, EOFError, zlib.error, lzma.LZMAError)
+_CORRUPT = (*DAMAGED, zlib.error)
 
 
-def _open(path: Path):
+def _open(path: Path | Member):
+    if isinstance(path, Member):
+        return open_member(path), True
     opener = OPENERS.get(Path(path).suffix.lower(), open)
     try:
         fh = opener(path, "rb")
@@ -340,7 +344,7 @@ def read_parquet(path: Path, **_: Any) -> Iterator[Row | BadRow]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.ParquetFile(path)
+        table = pq.ParquetFile(pa.BufferReader(read_bytes(path)) if isinstance(path, Member) else path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise DataError(path, None, f"not a readable Parquet file: {exc}") from exc
     n = 0
@@ -470,11 +474,17 @@ def read_conllu(path: Path, **_: Any) -> Iterator[Row | BadRow]:
 
 
 def read_token_tags(
-    path: Path, *, delimiter: str = "\t", columns: list[str] | None = None, **_: Any
+    path: Path,
+    *,
+    delimiter: str = "\t",
+    columns: list[str] | None = None,
+    comments: str | None = None,
+    **_: Any,
 ) -> Iterator[Row | BadRow]:
     """One token a line (``token<TAB>tag``...), a blank line between sentences (XTREME PAN-X
     and UD-POS layout). Each sentence is a record of lists named by ``columns``
-    (default ``[tokens, tags]``)."""
+    (default ``[tokens, tags]``). Lines starting with ``comments`` (Universal NER's ``# text =``)
+    are skipped; a line holding only whitespace ends a sentence."""
     names = columns or ["tokens", "tags"]
     width = len(names)
     sep = "TAB" if delimiter == "\t" else repr(delimiter)
@@ -498,6 +508,8 @@ def read_token_tags(
             if out is not None:
                 yield out
             rows, bad, start = [], None, None
+            continue
+        if comments and text.startswith(comments):
             continue
         if start is None:
             start = n
@@ -537,6 +549,33 @@ def read_bitext(path: Path, *, pivot_path: Path | None = None, **_: Any) -> Iter
             yield BadRow(n, f"{pivot_path}:{n}: {tb.message}")
         else:
             yield Row(n, {"text": ta, "pivot_text": tb})
+
+
+def json_cells(rows: Iterator[Row | BadRow], columns: list[str]) -> Iterator[Row | BadRow]:
+    """``rows`` with each of ``columns`` (a cell holding JSON text, XWinograd's option lists)
+    decoded, so that paths reach into it (``options[*][0]``); a cell that is not JSON makes its
+    row a :class:`BadRow` naming the column."""
+    for row in rows:
+        if isinstance(row, BadRow):
+            yield row
+            continue
+        record = dict(row.record)
+        for col in columns:
+            if col not in record:
+                have = ", ".join(map(str, record))
+                yield BadRow(row.line, f"json_cells names column {col!r}, which the row lacks (it has: {have})")
+                break
+            if not isinstance(record[col], str):
+                continue  # already structured (a JSON or Parquet record)
+            try:
+                record[col] = json.loads(record[col])
+            except (ValueError, RecursionError) as exc:
+                yield BadRow(
+                    row.line, f"column {col!r}: {_json_problem(exc)}", row.where, hint="check the cell's quoting"
+                )
+                break
+        else:
+            yield Row(row.line, record, row.where)
 
 
 def _long_cell(record: Record, max_chars: int) -> tuple[str, int] | None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .. import yamlio
 from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical
+from .archives import check_member_name, split_archive
 from .mapping import GOLD_TYPES, Gold, MappingError, Path_, check_path
 from .options import TaskOptions, options_model
 from .readers import QUOTING, READERS
@@ -136,20 +137,52 @@ class RowFilter(BaseModel):
         return value.startswith(self.startswith.format(lang=code, language=language, split=split))
 
 
+def _check_layout_path(value: str | None) -> str | None:
+    """A path pattern, checked where it points into an archive (``archive.zip!member``)."""
+    inside = split_archive(value) if value else None
+    if inside is not None:
+        check_member_name(inside[1])
+    return value
+
+
+class FileLayout(BaseModel):
+    """One language's file (under ``local.files``) whose layout differs from the task's: its
+    path and whichever of the layout keys differ; the keys left out are the task's."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(description="The file, relative to the task's root (may point into an archive with '!').")
+    format: str | None = Field(None, description="This file's format, when it differs from 'local.format'.")
+    header: bool | None = Field(None, description="Whether this file starts with a header row (tsv/csv).")
+    columns: list[str] | None = Field(None, description="This file's column names, in order (tsv/csv/token-tags).")
+    delimiter: str | None = Field(None, description="This file's column separator (tsv/csv/token-tags).")
+    quoting: Literal["none", "minimal", "all"] | None = Field(None, description="This file's quoting mode (tsv/csv).")
+    records: str | None = Field(None, description="Key path of the list of records in this JSON file.")
+    json_cells: list[str] | None = Field(None, description="Columns of this file whose cells hold JSON text.")
+    comments: str | None = Field(None, description="Lines of this file starting with this text are skipped.")
+
+    @field_validator("path")
+    @classmethod
+    def _archive_member(cls, value: str) -> str:
+        return _check_layout_path(value)
+
+
 class LocalSource(BaseModel):
     """The release's file layout, relative to a data root.
 
     ``path`` is a pattern with ``{lang}`` (the dataset's own code), ``{language}`` (canonical),
     ``{split}`` and, for tasks with a variant axis, ``{variant}``. ``root`` is ``data-dir`` (the
     user's ``--data-dir``), ``task-file`` (next to the YAML) or ``package:<pkg>/<dir>``.
-    ``files`` overrides the path for single languages and splits (``{eng_Latn: {train: ...}}``);
-    a language listed there has exactly those splits. ``filter`` keeps one language's rows of a
-    file shared by all (:class:`RowFilter`).
+    ``files`` overrides the path for single languages and splits (``{eng_Latn: {train: ...}}``),
+    or the path and layout (:class:`FileLayout`); a language listed there has exactly those splits.
+    ``filter`` keeps one language's rows of a file shared by all (:class:`RowFilter`).
     """
 
     model_config = ConfigDict(extra="forbid")
     format: str
-    path: str
+    path: str = Field(
+        description="The file pattern below the root: {lang}, {language}, {split}, {variant}; "
+        "'archive.zip!member' (or .tar.gz, .tgz, .tar...) reads a file inside an archive without extracting it."
+    )
     pivot_path: str | None = None
     root: str = "data-dir"
     subdir: str | None = None
@@ -159,7 +192,21 @@ class LocalSource(BaseModel):
     quoting: Literal["none", "minimal", "all"] = "none"
     records: str | None = None
     explode: str | list[str] | None = None
-    files: dict[str, dict[str, str]] = Field(default_factory=dict)
+    json_cells: list[str] = Field(
+        default_factory=list,
+        description="Columns whose cells hold JSON text (XWinograd's option lists), decoded before the "
+        "mapping so that paths reach into them: 'options[*][0]'.",
+    )
+    comments: str | None = Field(
+        None,
+        description="token-tags: lines starting with this text are skipped (Universal NER's '# text = ...').",
+    )
+    files: dict[str, dict[str, str | FileLayout]] = Field(
+        default_factory=dict,
+        description="Per language and split, the file's path, or {path: ..., and the layout keys that differ: "
+        "format, header, columns, delimiter, quoting, records, json_cells, comments}. A language listed here "
+        "has exactly these splits.",
+    )
     filter: RowFilter | None = None
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -169,6 +216,11 @@ class LocalSource(BaseModel):
         if v not in READERS:
             raise ValueError(f"unknown format {v!r}; known: {', '.join(sorted(READERS))}")
         return v
+
+    @field_validator("path", "pivot_path")
+    @classmethod
+    def _archive_member(cls, value: str | None) -> str | None:
+        return _check_layout_path(value)
 
     @field_validator("files", mode="before")
     @classmethod
@@ -187,6 +239,36 @@ class LocalSource(BaseModel):
         if self.format in ("tsv", "csv") and not self.header and not self.columns:
             raise ValueError("a file without header needs 'columns' (the column names, in order)")
         return self
+
+    @model_validator(mode="after")
+    def _file_layouts(self):
+        """Each file's own layout, the task's with its overrides, is a valid layout."""
+        for language, splits in self.files.items():
+            for split, over in splits.items():
+                if isinstance(over, FileLayout):
+                    try:
+                        self._merged(over)
+                    except ValidationError as exc:
+                        msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                        raise ValueError(f"files.{language}.{split}: {msg}") from None
+        return self
+
+    def _merged(self, over: FileLayout) -> LocalSource:
+        base = self.model_dump(exclude={"files", "pivot_path"}, exclude_unset=False)
+        return LocalSource.model_validate({**base, **over.model_dump(exclude_none=True)})
+
+    def layout_for(self, language: str, split: str) -> LocalSource | None:
+        """The layout of one language's file for ``split`` (the task's, or its ``files`` entry's);
+        None when ``files`` lists the language without that split."""
+        over = self.files.get(language)
+        if over is None:
+            return self
+        if split not in over:
+            return None
+        entry = over[split]
+        if isinstance(entry, str):
+            return self.model_copy(update={"path": entry, "pivot_path": None, "files": {}})
+        return self._merged(entry)
 
 
 class Variant(BaseModel):
@@ -433,8 +515,10 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()  # a value that fits no branch of a union: the branch that says why
-        err = next((e for e in errors if e["type"] == "value_error"), errors[0])
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "list[str]"))))
+        err = next((e for e in errors if e["type"] == "value_error"), None) or next(
+            (e for e in errors if not (e["loc"] and e["loc"][-1] in _UNION_TAGS)), errors[0]
+        )
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
         key = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(text, loc) if loc else None
         msg = err["msg"].removeprefix("Value error, ")
@@ -458,6 +542,10 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
             stacklevel=2,
         )
     return spec
+
+
+# The names pydantic puts in an error's location for the branch of a union it tried.
+_UNION_TAGS = ("str", "list[str]", "FileLayout")
 
 
 def _check_known(path: Path, text: str, key: str, value: str, known: set[str]) -> None:
@@ -519,6 +607,7 @@ def _model_at(loc: tuple, kind: object) -> type[BaseModel] | None:
 __all__ = [
     "TaskSpec",
     "LocalSource",
+    "FileLayout",
     "HubSource",
     "Gold",
     "Mapping",
