@@ -219,7 +219,7 @@ def test_a_per_language_layout_is_validated_with_its_line(tmp_path):
     with pytest.raises(DataError) as exc:
         load_task_file(task_file(tmp_path, bad))
     assert "files.swh_Latn.test" in str(exc.value) and "needs 'columns'" in str(exc.value)
-    assert exc.value.line == 10
+    assert exc.value.line == 14  # the line of local.files
     typo = PER_LANGUAGE.replace("quoting:", "quotng:")
     with pytest.raises(DataError) as exc:
         load_task_file(task_file(tmp_path, typo, "t.yaml"))

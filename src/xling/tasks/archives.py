@@ -41,14 +41,20 @@ def split_archive(path: str) -> tuple[str, str] | None:
     return head, member
 
 
-def check_member_name(member: str) -> str:
-    """``member`` when it is a relative path inside an archive, else a ValueError saying why."""
-    parts = PurePosixPath(member).parts
-    if not member or member.startswith(("/", "\\")) or ".." in parts or "\\" in member:
-        raise ValueError(
+def member_problem(member: str) -> str | None:
+    """Why ``member`` cannot name a file inside an archive (absolute, ``..``, backslashes), or None."""
+    if not member or member.startswith("/") or "\\" in member or ".." in PurePosixPath(member).parts:
+        return (
             f"archive member {member!r} must be a relative path inside the archive, "
             "written with '/' and without '..' (e.g. 'data/{lang}/test.txt')"
         )
+    return None
+
+
+def check_member_name(member: str) -> str:
+    """``member`` when it is a relative path inside an archive, else a ValueError saying why."""
+    if problem := member_problem(member):
+        raise ValueError(problem)
     return member
 
 
@@ -163,4 +169,4 @@ def open_member(member: Member) -> _Opened:
     return _Opened(decompress(raw) if decompress else raw, raw, owner)
 
 
-__all__ = ["Member", "split_archive", "check_member_name", "members", "missing_member", "open_member"]
+__all__ = ["Member", "split_archive", "check_member_name", "member_problem", "members", "missing_member", "open_member"]

@@ -551,31 +551,50 @@ def read_bitext(path: Path, *, pivot_path: Path | None = None, **_: Any) -> Iter
             yield Row(n, {"text": ta, "pivot_text": tb})
 
 
-def json_cells(rows: Iterator[Row | BadRow], columns: list[str]) -> Iterator[Row | BadRow]:
-    """``rows`` with each of ``columns`` (a cell holding JSON text, XWinograd's option lists)
-    decoded, so that paths reach into it (``options[*][0]``); a cell that is not JSON makes its
-    row a :class:`BadRow` naming the column."""
+class CellError(ValueError):
+    """A cell a column conversion cannot use: its row becomes a :class:`BadRow` with this message."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+def convert_cells(
+    rows: Iterator[Row | BadRow], columns: list[str], convert: Callable[[Record, str], Any]
+) -> Iterator[Row | BadRow]:
+    """``rows`` with each of ``columns`` replaced by ``convert(record, column)``; a
+    :class:`CellError` makes the row a bad row."""
     for row in rows:
         if isinstance(row, BadRow):
             yield row
             continue
         record = dict(row.record)
-        for col in columns:
-            if col not in record:
-                have = ", ".join(map(str, record))
-                yield BadRow(row.line, f"json_cells names column {col!r}, which the row lacks (it has: {have})")
-                break
-            if not isinstance(record[col], str):
-                continue  # already structured (a JSON or Parquet record)
-            try:
-                record[col] = json.loads(record[col])
-            except (ValueError, RecursionError) as exc:
-                yield BadRow(
-                    row.line, f"column {col!r}: {_json_problem(exc)}", row.where, hint="check the cell's quoting"
-                )
-                break
-        else:
-            yield Row(row.line, record, row.where)
+        try:
+            for col in columns:
+                record[col] = convert(record, col)
+        except CellError as exc:
+            yield BadRow(row.line, str(exc), row.where, hint=exc.hint)
+            continue
+        yield Row(row.line, record, row.where)
+
+
+def _json_cell(record: Record, col: str) -> Any:
+    if col not in record:
+        raise CellError(f"json_cells names column {col!r}, which the row lacks (it has: {', '.join(map(str, record))})")
+    value = record[col]
+    if not isinstance(value, str):
+        return value  # already structured (a JSON or Parquet record)
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError) as exc:
+        raise CellError(f"column {col!r}: {_json_problem(exc)}", hint="check the cell's quoting") from None
+
+
+def json_cells(rows: Iterator[Row | BadRow], columns: list[str]) -> Iterator[Row | BadRow]:
+    """``rows`` with each of ``columns`` (a cell holding JSON text, XWinograd's option lists)
+    decoded, so that paths reach into it (``options[*][0]``); a cell that is not JSON makes its
+    row a :class:`BadRow` naming the column."""
+    return convert_cells(rows, columns, _json_cell)
 
 
 def _long_cell(record: Record, max_chars: int) -> tuple[str, int] | None:

@@ -240,18 +240,22 @@ class LocalSource(BaseModel):
             raise ValueError("a file without header needs 'columns' (the column names, in order)")
         return self
 
-    @model_validator(mode="after")
-    def _file_layouts(self):
+    @field_validator("files")
+    @classmethod
+    def _file_layouts(cls, value: dict, info) -> dict:
         """Each file's own layout, the task's with its overrides, is a valid layout."""
-        for language, splits in self.files.items():
+        if "format" not in info.data:  # the task's own layout is wrong: that error says so
+            return value
+        base = {k: v for k, v in info.data.items() if k != "pivot_path"}
+        for language, splits in value.items():
             for split, over in splits.items():
                 if isinstance(over, FileLayout):
                     try:
-                        self._merged(over)
+                        cls.model_validate({**base, **over.model_dump(exclude_none=True)})
                     except ValidationError as exc:
                         msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
                         raise ValueError(f"files.{language}.{split}: {msg}") from None
-        return self
+        return value
 
     def _merged(self, over: FileLayout) -> LocalSource:
         base = self.model_dump(exclude={"files", "pivot_path"}, exclude_unset=False)

@@ -18,7 +18,7 @@ from ..errors import DataError, UserError, unknown
 from ..languages.codes import canonical, try_canonical
 from ..types import Item
 from . import loading, provenance, sampling
-from .archives import Member, check_member_name, members, missing_member, split_archive
+from .archives import Member, member_problem, members, missing_member, split_archive
 from .policy import DEFAULT_POLICY, ReadPolicy
 from .readers import SkipLog, SymlinkLoop, resolved
 from .spec import LocalSource, TaskSpec, split_parts
@@ -233,10 +233,8 @@ class Task:
         members there are."""
         if name is None:
             return archive
-        try:
-            check_member_name(name)
-        except ValueError as exc:
-            raise UserError(f"task {self.name!r} ({self.spec_path}): {exc}") from None
+        if problem := member_problem(name):
+            raise UserError(f"task {self.name!r} ({self.spec_path}): {problem}")
         member = Member(archive, name)
         if name not in members(archive):
             raise missing_member(member)
