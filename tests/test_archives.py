@@ -223,7 +223,7 @@ def test_a_per_language_layout_is_validated_with_its_line(tmp_path):
     typo = PER_LANGUAGE.replace("quoting:", "quotng:")
     with pytest.raises(DataError) as exc:
         load_task_file(task_file(tmp_path, typo, "t.yaml"))
-    assert "local.files.swh_Latn.test.quotng" in str(exc.value) and "unknown key" in str(exc.value)
+    assert "local.files.swh_Latn.test.quotng" in str(exc.value) and "Did you mean 'quoting'" in str(exc.value)
     assert exc.value.line == 16
     fmt = PER_LANGUAGE.replace("format: csv", "format: xlsx")
     with pytest.raises(DataError, match="unknown format 'xlsx'"):

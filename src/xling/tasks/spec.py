@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -593,19 +593,25 @@ def _model_at(loc: tuple, kind: object) -> type[BaseModel] | None:
     """The model of the node at ``loc``; ``kind``: the task's, which decides the options model."""
     if loc == ("options",):
         return options_model(kind)
-    model: Any = TaskSpec
+    node: Any = TaskSpec
     for key in loc:
         if not isinstance(key, str):
             continue
-        f = getattr(model, "model_fields", {}).get(key)
-        if f is None:
+        if get_origin(node) is dict:  # the key is one of the mapping's own (a language, a split)
+            node = _structured(get_args(node)[1])
+            continue
+        f = getattr(node, "model_fields", {}).get(key)
+        node = _structured(f.annotation) if f is not None else None
+        if node is None:
             return None
-        ann = f.annotation
-        args = getattr(ann, "__args__", None) or (ann,)
-        model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        if model is None:
-            return None
-    return model
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _structured(ann: Any) -> Any:
+    """The part of an annotation that holds keys: its pydantic model or mapping type (the branch
+    of a union that is one), else None."""
+    args = (ann,) if get_origin(ann) is dict else (getattr(ann, "__args__", None) or (ann,))
+    return next((a for a in args if (isinstance(a, type) and issubclass(a, BaseModel)) or get_origin(a) is dict), None)
 
 
 __all__ = [
