@@ -237,3 +237,16 @@ def test_a_per_language_file_reports_bad_rows_at_its_own_line(tmp_path):
     with pytest.raises(DataError) as exc:
         task.items("swh_Latn", "test")
     assert exc.value.path.endswith("sw.csv") and exc.value.line == 2 and "expected 2 columns" in str(exc.value)
+
+
+def test_open_member_errors_name_the_member(tmp_path):
+    tar = write_tar(tmp_path / "r.tar.gz", {"data/en.tsv": ROWS["en"]})
+    with pytest.raises(UserError, match="has no member 'data/eng.tsv'") as exc:
+        open_member(Member(tar, "data/eng.tsv"))
+    assert "closest: data/en.tsv" in str(exc.value)
+    write_zip(tmp_path / "s.zip", {"en.tsv": ROWS["en"]})
+    raw = bytearray((tmp_path / "s.zip").read_bytes())
+    raw[raw.index(b"PK\x01\x02") + 8] |= 0x1  # the central directory marks the member encrypted
+    (tmp_path / "s.zip").write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"s\.zip!en\.tsv: cannot read this member: .*encrypted"):
+        open_member(Member(tmp_path / "s.zip", "en.tsv"))

@@ -151,20 +151,26 @@ class _Opened:
 def open_member(member: Member) -> _Opened:
     """The bytes of one member, streamed (decompressed when its name ends in .gz/.bz2/.xz)."""
     archive = member.archive
+    owner = None
     try:
         if _is_zip(archive):
-            zf = zipfile.ZipFile(archive)
-            owner, raw = zf, zf.open(member.member)
+            owner = zipfile.ZipFile(archive)
+            raw = owner.open(member.member)
         else:
             owner = tarfile.open(archive, "r|*")
             raw = next((owner.extractfile(m) for m in owner if m.isfile() and m.name == member.member), None)
+        if raw is None:
+            raise KeyError(member.member)
     except KeyError:
-        raise missing_member(member) from None
-    except DAMAGED as exc:
-        raise _damaged(archive, exc) from exc
-    if raw is None:
         owner.close()
-        raise missing_member(member)
+        raise missing_member(member) from None
+    except (RuntimeError, NotImplementedError) as exc:  # an encrypted member, an unknown compression
+        owner.close()
+        raise DataError(member, None, f"cannot read this member: {exc}") from None
+    except DAMAGED as exc:
+        if owner is not None:
+            owner.close()
+        raise _damaged(archive, exc) from exc
     decompress = DECOMPRESSORS.get(member.suffix.lower())
     return _Opened(decompress(raw) if decompress else raw, raw, owner)
 
