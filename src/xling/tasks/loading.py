@@ -12,11 +12,12 @@ from typing import Protocol
 from ..errors import DataError, UserError
 from ..types import Item
 from . import provenance
+from .archives import Member
 from .hub import iter_hub_rows
 from .mapping import Mapper, MappingError, NoGold, one_language
 from .policy import ReadPolicy
-from .readers import READERS, BadRow, Row, SkipLog, limit_cells, with_aligned
-from .spec import TaskSpec, split_parts
+from .readers import READERS, BadRow, Row, SkipLog, json_cells, limit_cells, with_aligned
+from .spec import LocalSource, TaskSpec, split_parts
 
 
 class ReadableTask(Protocol):
@@ -34,9 +35,10 @@ class ReadableTask(Protocol):
     def variants(self) -> list[tuple[str, str, str]]: ...
     def variant_code(self, variant: str | None) -> str | None: ...
     def variants_of(self, language: str, split: str) -> list[str]: ...
-    def path_for(self, language: str, split: str, variant: str | None = None) -> Path: ...
-    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | None: ...
-    def aligned_path(self, language: str, split: str, variant: str | None) -> Path | None: ...
+    def layout_for(self, language: str, split: str) -> LocalSource | None: ...
+    def path_for(self, language: str, split: str, variant: str | None = None) -> Path | Member: ...
+    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | Member | None: ...
+    def aligned_path(self, language: str, split: str, variant: str | None) -> Path | Member | None: ...
 
 
 def mapper_of(task: ReadableTask) -> Mapper:
@@ -79,13 +81,14 @@ def _raw_rows(
         return task.spec.hub.id, iter_hub_rows(
             task.spec.hub, language, task.code(language), split, limit=limit, variant=task.variant_code(variant)
         )
-    local = task.spec.local
     path = task.path_for(language, split, variant)
+    local = task.layout_for(language, split)
     kwargs = {
         "header": local.header,
         "columns": local.columns,
         "quoting": local.quoting,
         "records": local.records,
+        "comments": local.comments,
         **local.options,
     }
     kwargs["delimiter"] = local.delimiter or ("," if local.format == "csv" else "\t")
@@ -98,6 +101,8 @@ def _raw_rows(
     rows = READERS[local.format](path, **kwargs)
     if aligned is not None:
         rows = with_aligned(rows, path, aligned, local.aligned.columns, local.aligned.delimiter)
+    if local.json_cells:
+        rows = json_cells(rows, local.json_cells)
     if local.filter is not None:
         flt, code = local.filter, task.code(language)
         rows = (r for r in rows if isinstance(r, BadRow) or flt.keeps(r.record, code, language, split))

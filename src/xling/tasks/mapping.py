@@ -28,7 +28,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .readers import BadRow, Row
+from .readers import BadRow, CellError, Row, convert_cells
 
 _STEP = re.compile(r"([^.\[\]]+)|\[(\*|-?\d+)\]")
 
@@ -467,21 +467,15 @@ class Mapper:
 def one_language(rows: Iterator[Row | BadRow], columns: list[str], code: str) -> Iterator[Row | BadRow]:
     """``rows`` with each of ``columns`` (a mapping from language codes to values) replaced by its
     value for ``code``; a record without it is a bad row naming the codes it has."""
-    for row in rows:
-        if isinstance(row, BadRow):
-            yield row
-            continue
-        record = dict(row.record)
-        for col in columns:
-            by_code = record.get(col)
-            if not isinstance(by_code, dict):
-                found = "nothing" if by_code is None else type(by_code).__name__
-                yield BadRow(row.line, f"column {col!r} must map language codes to values, found {found}", row.where)
-                break
-            if by_code.get(code) is None:
-                have = ", ".join(sorted(k for k, v in by_code.items() if v is not None))
-                yield BadRow(row.line, f"column {col!r} has nothing for language {code!r} (it has: {have})", row.where)
-                break
-            record[col] = by_code[code]
-        else:
-            yield Row(row.line, record, row.where)
+
+    def pick(record: dict, col: str) -> Any:
+        by_code = record.get(col)
+        if not isinstance(by_code, dict):
+            found = "nothing" if by_code is None else type(by_code).__name__
+            raise CellError(f"column {col!r} must map language codes to values, found {found}")
+        if by_code.get(code) is None:
+            have = ", ".join(sorted(k for k, v in by_code.items() if v is not None))
+            raise CellError(f"column {col!r} has nothing for language {code!r} (it has: {have})")
+        return by_code[code]
+
+    return convert_cells(rows, columns, pick)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .. import yamlio
 from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical, language_key
+from .archives import check_member_name, split_archive
 from .mapping import GOLD_TYPES, Gold, MappingError, Path_, check_path
 from .options import TaskOptions, options_model
 from .placeholder import FILL_ME, placeholders
@@ -193,6 +194,35 @@ class AlignedFile(BaseModel):
         return value
 
 
+def _check_layout_path(value: str | None) -> str | None:
+    """A path pattern, checked where it points into an archive (``archive.zip!member``)."""
+    inside = split_archive(value) if value else None
+    if inside is not None:
+        check_member_name(inside[1])
+    return value
+
+
+class FileLayout(BaseModel):
+    """One language's file (under ``local.files``) whose layout differs from the task's: its
+    path and whichever of the layout keys differ; the keys left out are the task's."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(description="The file, relative to the task's root (may point into an archive with '!').")
+    format: str | None = Field(None, description="This file's format, when it differs from 'local.format'.")
+    header: bool | None = Field(None, description="Whether this file starts with a header row (tsv/csv).")
+    columns: list[str] | None = Field(None, description="This file's column names, in order (tsv/csv/token-tags).")
+    delimiter: str | None = Field(None, description="This file's column separator (tsv/csv/token-tags).")
+    quoting: Literal["none", "minimal", "all"] | None = Field(None, description="This file's quoting mode (tsv/csv).")
+    records: str | None = Field(None, description="Key path of the list of records in this JSON file.")
+    json_cells: list[str] | None = Field(None, description="Columns of this file whose cells hold JSON text.")
+    comments: str | None = Field(None, description="Lines of this file starting with this text are skipped.")
+
+    @field_validator("path")
+    @classmethod
+    def _archive_member(cls, value: str) -> str:
+        return _check_layout_path(value)
+
+
 class LocalSource(BaseModel):
     """The release's file layout, relative to a data root.
 
@@ -200,9 +230,9 @@ class LocalSource(BaseModel):
     ``{split}``, for tasks with a variant axis ``{variant}``, and for language pairs the sides'
     codes ``{lang_1}``/``{lang_2}`` and ``{language_1}``/``{language_2}``. ``root`` is ``data-dir`` (the
     user's ``--data-dir``), ``task-file`` (next to the YAML) or ``package:<pkg>/<dir>``.
-    ``files`` overrides the path for single languages and splits (``{eng_Latn: {train: ...}}``);
-    a language listed there has exactly those splits. ``filter`` keeps one language's rows of a
-    file shared by all (:class:`RowFilter`).
+    ``files`` overrides the path for single languages and splits (``{eng_Latn: {train: ...}}``),
+    or the path and layout (:class:`FileLayout`); a language listed there has exactly those splits.
+    ``filter`` keeps one language's rows of a file shared by all (:class:`RowFilter`).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -211,8 +241,8 @@ class LocalSource(BaseModel):
         "a name ending in .gz, .bz2 or .xz is decompressed as it is read."
     )
     path: str = Field(
-        description="The files' path pattern under the root: `{lang}` (the files' code), `{language}` "
-        "(canonical), `{split}`, and `{variant}` for a task with a variant axis."
+        description="The file pattern below the root: {lang}, {language}, {split}, {variant}; "
+        "'archive.zip!member' (or .tar.gz, .tgz, .tar...) reads a file inside an archive without extracting it."
     )
     pivot_path: str | None = Field(
         None, description="`bitext` only (required there): the pattern of the file line-aligned with `path`."
@@ -245,10 +275,20 @@ class LocalSource(BaseModel):
         description="A path to a list in each record: one record per element (its keys, the parent's, `_index`); "
         "or a list of columns, each becoming a record's `value`.",
     )
-    files: dict[str, dict[str, str]] = Field(
+    json_cells: list[str] = Field(
+        default_factory=list,
+        description="Columns whose cells hold JSON text (XWinograd's option lists), decoded before the "
+        "mapping so that paths reach into them: 'options[*][0]'.",
+    )
+    comments: str | None = Field(
+        None,
+        description="token-tags: lines starting with this text are skipped (Universal NER's '# text = ...').",
+    )
+    files: dict[str, dict[str, str | FileLayout]] = Field(
         default_factory=dict,
-        description="Per-language exceptions to `path`: `{eng_Latn: {train: copa_en/train-en.jsonl}}`; "
-        "a language listed here has exactly those splits.",
+        description="Per language and split, the file's path, or {path: ..., and the layout keys that differ: "
+        "format, header, columns, delimiter, quoting, records, json_cells, comments}. A language listed here "
+        "has exactly these splits.",
     )
     filter: RowFilter | None = Field(None, description="Keep one language's (or split's) rows of a shared file.")
     aligned: AlignedFile | None = Field(
@@ -266,6 +306,11 @@ class LocalSource(BaseModel):
         if v not in READERS:
             raise ValueError(f"unknown format {v!r}; known: {', '.join(sorted(READERS))}")
         return v
+
+    @field_validator("path", "pivot_path")
+    @classmethod
+    def _archive_member(cls, value: str | None) -> str | None:
+        return _check_layout_path(value)
 
     @field_validator("files", mode="before")
     @classmethod
@@ -288,6 +333,40 @@ class LocalSource(BaseModel):
                 f"'aligned' needs a file of one record a line ({', '.join(ALIGNABLE_FORMATS)}), not {self.format!r}"
             )
         return self
+
+    @field_validator("files")
+    @classmethod
+    def _file_layouts(cls, value: dict, info) -> dict:
+        """Each file's own layout, the task's with its overrides, is a valid layout."""
+        if "format" not in info.data:  # the task's own layout is wrong: that error says so
+            return value
+        base = {k: v for k, v in info.data.items() if k != "pivot_path"}
+        for language, splits in value.items():
+            for split, over in splits.items():
+                if isinstance(over, FileLayout):
+                    try:
+                        cls.model_validate({**base, **over.model_dump(exclude_none=True)})
+                    except ValidationError as exc:
+                        msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                        raise ValueError(f"files.{language}.{split}: {msg}") from None
+        return value
+
+    def _merged(self, over: FileLayout) -> LocalSource:
+        base = self.model_dump(exclude={"files", "pivot_path"}, exclude_unset=False)
+        return LocalSource.model_validate({**base, **over.model_dump(exclude_none=True)})
+
+    def layout_for(self, language: str, split: str) -> LocalSource | None:
+        """The layout of one language's file for ``split`` (the task's, or its ``files`` entry's);
+        None when ``files`` lists the language without that split."""
+        over = self.files.get(language)
+        if over is None:
+            return self
+        if split not in over:
+            return None
+        entry = over[split]
+        if isinstance(entry, str):
+            return self.model_copy(update={"path": entry, "pivot_path": None, "files": {}})
+        return self._merged(entry)
 
 
 class Variant(BaseModel):
@@ -604,8 +683,10 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()  # a value that fits no branch of a union: the branch that says why
-        err = next((e for e in errors if e["type"] == "value_error"), errors[0])
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "list[str]"))))
+        err = next((e for e in errors if e["type"] == "value_error"), None) or next(
+            (e for e in errors if not (e["loc"] and e["loc"][-1] in _UNION_TAGS)), errors[0]
+        )
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
         key = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(text, loc) if loc else None
         msg = err["msg"].removeprefix("Value error, ")
@@ -629,6 +710,10 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
             stacklevel=2,
         )
     return spec
+
+
+# The names pydantic puts in an error's location for the branch of a union it tried.
+_UNION_TAGS = ("str", "list[str]", "FileLayout")
 
 
 def _check_known(path: Path, text: str, key: str, value: str, known: set[str]) -> None:
@@ -672,24 +757,31 @@ def _model_at(loc: tuple, kind: object) -> type[BaseModel] | None:
     """The model of the node at ``loc``; ``kind``: the task's, which decides the options model."""
     if loc == ("options",):
         return options_model(kind)
-    model: Any = TaskSpec
+    node: Any = TaskSpec
     for key in loc:
         if not isinstance(key, str):
             continue
-        f = getattr(model, "model_fields", {}).get(key)
-        if f is None:
+        if get_origin(node) is dict:  # the key is one of the mapping's own (a language, a split)
+            node = _structured(get_args(node)[1])
+            continue
+        f = getattr(node, "model_fields", {}).get(key)
+        node = _structured(f.annotation) if f is not None else None
+        if node is None:
             return None
-        ann = f.annotation
-        args = getattr(ann, "__args__", None) or (ann,)
-        model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        if model is None:
-            return None
-    return model
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _structured(ann: Any) -> Any:
+    """The part of an annotation that holds keys: its pydantic model or mapping type (the branch
+    of a union that is one), else None."""
+    args = (ann,) if get_origin(ann) is dict else (getattr(ann, "__args__", None) or (ann,))
+    return next((a for a in args if (isinstance(a, type) and issubclass(a, BaseModel)) or get_origin(a) is dict), None)
 
 
 __all__ = [
     "TaskSpec",
     "LocalSource",
+    "FileLayout",
     "HubSource",
     "Gold",
     "Mapping",

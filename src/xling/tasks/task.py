@@ -18,9 +18,10 @@ from ..errors import DataError, UserError, unknown
 from ..languages.codes import canonical, try_canonical
 from ..types import Item, sides
 from . import loading, provenance, sampling
+from .archives import Member, member_problem, members, missing_member, split_archive
 from .policy import DEFAULT_POLICY, ReadPolicy
 from .readers import SkipLog, SymlinkLoop, resolved
-from .spec import TaskSpec, split_parts
+from .spec import LocalSource, TaskSpec, split_parts
 
 DATA_DIR_ENV = "XLING_DATA_DIR"
 
@@ -146,16 +147,17 @@ class Task:
             [lab for lab, _, _ in self.variants()],
         )
 
-    def _pattern(self, language: str, split: str) -> tuple[str, str | None] | None:
+    def layout_for(self, language: str, split: str) -> LocalSource | None:
+        """The local layout of one language's file for a (single) split: the task's, or the one its
+        ``local.files`` entry gives; None when that entry lacks the split."""
         local = self.spec.local
         if local is None:
             raise UserError(f"task {self.name!r} has no local layout; it loads from the Hub ({self.spec.hub.id})")
-        over = local.files.get(language)
-        if over is not None:
-            if split not in over:
-                return None
-            return over[split], None
-        return local.path, local.pivot_path
+        return local.layout_for(language, split)
+
+    def _pattern(self, language: str, split: str) -> tuple[str, str | None] | None:
+        layout = self.layout_for(language, split)
+        return None if layout is None else (layout.path, layout.pivot_path)
 
     def splits_of(self, language: str) -> list[str]:
         """The splits a language has in the local layout (only those the spec names)."""
@@ -233,7 +235,7 @@ class Task:
                 "language pair {lang_1}/{lang_2} and {language_1}/{language_2} (its first and second side)",
             ) from exc
 
-    def path_for(self, language: str, split: str, variant: str | None = None) -> Path:
+    def path_for(self, language: str, split: str, variant: str | None = None) -> Path | Member:
         """The file holding one language and (single) split; a clear error listing what exists when
         absent. A union has several files: see :meth:`files_for`."""
         language = self.check_language(language)
@@ -243,36 +245,55 @@ class Task:
         if pat is None:
             have = ", ".join(sorted(self.spec.local.files[language]))
             raise UserError(f"task {self.name!r} has no split {split!r} for {language}; it has: {have}")
-        path = self._confined(self.root() / self._format(pat[0], language, split, variant))
+        path, member = self._locate(pat[0], language, split, variant)
         if not path.is_file():
             existing = sorted(p.name for p in path.parent.glob("*"))[:20] if path.parent.is_dir() else []
             raise UserError(
                 f"task {self.name!r} has no file for language {language} split {split!r}: {path} is missing",
                 hint=("files there: " + ", ".join(existing)) if existing else f"folder {path.parent} does not exist",
             )
-        return path
+        return self._member(path, member)
 
-    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | None:
+    def _locate(self, pattern: str, language: str, split: str, variant: str | None) -> tuple[Path, str | None]:
+        """``(file, member)`` a path pattern names: the file (an archive when the pattern points
+        into one, ``archive.zip!member``) inside the data directory, and the member or None."""
+        where = self._format(pattern, language, split, variant)
+        inside = split_archive(where)
+        return self._confined(self.root() / (inside[0] if inside else where)), inside[1] if inside else None
+
+    def _member(self, archive: Path, name: str | None) -> Path | Member:
+        """``archive`` itself when ``name`` is None, else its member ``name``, or an error naming the
+        members there are."""
+        if name is None:
+            return archive
+        if problem := member_problem(name):
+            raise UserError(f"task {self.name!r} ({self.spec_path}): {problem}")
+        member = Member(archive, name)
+        if name not in members(archive):
+            raise missing_member(member)
+        return member
+
+    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | Member | None:
         pat = self._pattern(language, split)
         if not pat or not pat[1]:
             return None
-        path = self._confined(self.root() / self._format(pat[1], language, split, variant))
+        path, member = self._locate(pat[1], language, split, variant)
         if not path.is_file():
             raise UserError(f"task {self.name!r}: the aligned file {path} is missing")
-        return path
+        return self._member(path, member)
 
-    def aligned_path(self, language: str, split: str, variant: str | None) -> Path | None:
+    def aligned_path(self, language: str, split: str, variant: str | None) -> Path | Member | None:
         """The ``local.aligned`` file beside one language's file (None when the task has none)."""
         aligned = self.spec.local.aligned if self.spec.local else None
         if aligned is None:
             return None
-        path = self._confined(self.root() / self._format(aligned.path, language, split, variant))
+        path, member = self._locate(aligned.path, language, split, variant)
         if not path.is_file():
             raise UserError(
                 f"task {self.name!r}: the line-aligned file {path} (local.aligned) is missing",
                 hint=f"it holds {', '.join(aligned.columns)} for {self.path_for(language, split, variant)}",
             )
-        return path
+        return self._member(path, member)
 
     def available_languages(self, split: str | None = None) -> list[str]:
         """The task's languages that have data for ``split`` (default: the eval split) where the
