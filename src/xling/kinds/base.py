@@ -117,8 +117,8 @@ class Kind(ABC):
 
     def metrics(self, task: Task) -> list[str]:
         """The metrics reported for this task: its spec's metric first (the one the per-item
-        ``score`` column and the transfer gap use), then any others the kind computes."""
-        return [task.spec.metric]
+        ``score`` column and the transfer gap use), then the task's ``extra_metrics``."""
+        return task.spec.metrics()
 
     def source_setting(self, setting: str) -> str | None:
         """The setting whose source-language score is the reference for transfer gaps."""

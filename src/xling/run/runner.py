@@ -228,7 +228,9 @@ def evaluate(
     for t in task_list:
         for m in metric_names[t.name]:
             if m not in METRICS:
-                raise unknown(f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' in {t.spec_path}")
+                raise unknown(
+                    f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' or 'extra_metrics' in {t.spec_path}"
+                )
     fingerprint = backend.fingerprint()
     label = redact(model)  # the model as recorded: no credentials in results, store or directory name
     command = redact(command) if command else command
@@ -524,6 +526,7 @@ def _results(
                     "name": t.name,
                     "kind": t.spec.kind,
                     "metric": t.spec.metric,
+                    "metrics": (metric_names or {}).get(t.name) or t.spec.metrics(),
                     "licence": t.spec.licence,
                     "creation": t.spec.creation,
                     "source_language": t.spec.source_language,
