@@ -13,7 +13,7 @@ from helpers import bucc
 from helpers.embed import TrigramBackend, make_ctx
 from xling import evaluate
 from xling.errors import DataError, UserError
-from xling.kinds.embedding.mining import mine
+from xling.kinds.embedding.mining import gold_pairs, mine
 from xling.kinds.embedding.vectors import ratio_margin_scores
 from xling.kinds.registry import get_kind
 from xling.models.base import Capability
@@ -226,3 +226,27 @@ def test_mining_bootstrap_resamples_source_sentences():
     est = METRICS["mining_f1"].estimate(rows, 0, ("m",))
     # best cut: all four (P 3/4, R 1, F1 6/7) beats the first two (P 1, R 2/3, F1 0.8)
     assert est.value == pytest.approx(100 * 6 / 7) and est.n == 4 and est.ci_low <= est.value <= est.ci_high
+
+
+def test_consistency_compares_the_mined_candidates():
+    from xling.analysis.consistency import ANSWERS, NOT_APPLICABLE
+
+    record = {"candidate": "eng-7", "margin": 1.2, "threshold": 1.1, "threshold_from": "given"}
+    assert ANSWERS["bitext_retrieval"](record) == "eng-7" and "bitext_mining" in NOT_APPLICABLE
+
+
+def test_the_worked_example_loads_and_the_cli_shows_its_metrics(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from helpers.cli import ROOT
+    from xling import cli
+
+    monkeypatch.setattr(cli.out, "width", 200)
+    path = ROOT / "examples" / "bucc-mining" / "task.yaml"
+    spec = load_spec(path, check_kind=True)
+    assert spec.kind == "bitext_mining" and spec.options.threshold_split == "sample"
+    task = Task(spec, path)
+    assert [len(gold_pairs(task, "deu_Latn", s)) for s in ("sample", "training")] == [4, 5]
+    result = CliRunner().invoke(cli.main, ["tasks", "show", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "metric mining_f1 (also mining_precision, mining_recall)" in result.output
