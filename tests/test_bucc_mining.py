@@ -250,3 +250,74 @@ def test_the_worked_example_loads_and_the_cli_shows_its_metrics(monkeypatch, tmp
     result = CliRunner().invoke(cli.main, ["tasks", "show", str(path)])
     assert result.exit_code == 0, result.output
     assert "metric mining_f1 (also mining_precision, mining_recall)" in result.output
+
+
+ALIGNED_YAML = """\
+name: aligned-mining
+description: line-aligned pairs scored by P@1 and mining F1
+kind: bitext_retrieval
+metric: p@1
+extra_metrics: [mining_f1]
+languages: [deu_Latn]
+eval_split: {split}
+fields: {{text: text, pivot_text: pivot_text}}
+id: id
+creation: written-for-xling
+licence: test-only
+options: {{scoring: margin, k: 2, {threshold}}}
+local: {{root: task-file, format: tsv, path: "{{split}}.tsv"}}
+"""
+ALIGNED = {
+    "dev": [
+        ("der Hund schläft", "the dog sleeps"),
+        ("die Katze spielt", "the cat plays"),
+        ("ein rotes Auto", "a red car"),
+        ("Hamburg Hafen", "the Hamburg harbour"),
+        ("Kaffee und Kuchen", "coffee and cake"),
+    ],
+    "test": [
+        ("Berlin Berlin", "Berlin is big"),
+        ("das Wetter ist gut", "the weather is fine"),
+        ("Musik hören", "listening to music"),
+        ("Tomaten Tomaten", "tomatoes in the garden"),
+        ("ein Buch lesen", "reading a book"),
+        ("Radio Radio", "the radio plays"),
+    ],
+}
+
+
+def _aligned_task(tmp_path, split, threshold) -> Task:
+    for name, pairs in ALIGNED.items():
+        rows = ["id\ttext\tpivot_text"] + [f"{name}{i}\t{a}\t{b}" for i, (a, b) in enumerate(pairs)]
+        (tmp_path / f"{name}.tsv").write_text("\n".join(rows) + "\n")
+    path = tmp_path / f"{split}-{threshold.split(':')[0]}.yaml"
+    path.write_text(ALIGNED_YAML.format(split=split, threshold=threshold))
+    return Task(load_spec(path, check_kind=True), path)
+
+
+def _mining_rows(task, tmp_path):
+    kind = get_kind("bitext_retrieval", frozenset({Capability.EMBED}))
+    preds = kind.run(Unit(task.name, "xx->eng", "deu_Latn"), task, make_ctx(TrigramBackend(), tmp_path / task.name))
+    return pd.DataFrame(
+        {
+            "prediction": [p.prediction for p in preds],
+            "gold": [p.gold for p in preds],
+            "error": [p.error for p in preds],
+            "score": [p.score for p in preds],
+        }
+    )
+
+
+def test_aligned_bitext_threshold_comes_from_the_dev_split(tmp_path):
+    f1 = METRICS["mining_f1"]
+    on_dev = f1.extras(_mining_rows(_aligned_task(tmp_path, "dev", "threshold: best"), tmp_path))
+    test_best = f1.extras(_mining_rows(_aligned_task(tmp_path, "test", "threshold: best"), tmp_path))
+    rows = _mining_rows(_aligned_task(tmp_path, "test", "threshold_split: dev"), tmp_path)
+    applied = f1.extras(rows)
+    assert applied["threshold_from"] == "chosen on dev" and on_dev["threshold_from"] == "best on dev"
+    assert applied["threshold"] == on_dev["threshold"] != pytest.approx(test_best["threshold"])
+    mined = [p["margin"] >= applied["threshold"] for p in rows["prediction"]]
+    correct = [m and p["candidate"] == g for m, p, g in zip(mined, rows["prediction"], rows["gold"])]
+    precision, recall = sum(correct) / max(sum(mined), 1), sum(correct) / len(rows)
+    want = 0 if not sum(correct) else 2 * precision * recall / (precision + recall)
+    assert f1.estimate(rows, 0, ("x",)).value == pytest.approx(100 * want)

@@ -67,7 +67,7 @@ class BitextRetrieval(Kind):
             items, pred, best, errors, _ = self._nearest(unit, task, ctx, split)
             ok = np.array([e is None for e in errors], dtype=bool)
             correct = pred == np.arange(len(items))
-            return best_threshold(best[ok], correct[ok], len(items)).threshold
+            return best_threshold(best[ok].astype(float), correct[ok], len(items)).threshold
 
         return ctx.remember(("bitext_threshold", task.name, unit.setting, unit.language, split, ctx.limit), choose), (
             f"chosen on {split}"
