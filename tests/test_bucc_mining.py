@@ -189,7 +189,7 @@ def test_extra_metrics_report_p_at_1_and_mining_f1_from_one_task(tmp_path):
     (tmp_path / "demo.yaml").write_text(raw)
     task = Task(load_spec(tmp_path / "demo.yaml", check_kind=True), demo.spec_path)
     kind = get_kind("bitext_retrieval", frozenset({Capability.EMBED}))
-    assert kind.metrics(task) == ["p@1", "mining_f1"]
+    assert task.spec.metrics() == ["p@1", "mining_f1"]
     preds = kind.run(Unit(task.name, "xx->eng", "deu_Latn"), task, make_ctx(TrigramBackend(), tmp_path))
     rows = pd.DataFrame(
         {

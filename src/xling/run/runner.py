@@ -224,7 +224,8 @@ def evaluate(
     backend = load_model(model, model_options)
     kinds = WorkerKinds(backend, run_config, model=model)
     units = [(t, u) for t in task_list for u in kinds[t].units(t, languages_of[t.name])]
-    metric_names = {t.name: kinds[t].metrics(t) for t in task_list}
+    # the kind's metrics (its spec's first), then the task's extra_metrics
+    metric_names = {t.name: list(dict.fromkeys([*kinds[t].metrics(t), *t.spec.extra_metrics])) for t in task_list}
     for t in task_list:
         for m in metric_names[t.name]:
             if m not in METRICS:

@@ -11,7 +11,7 @@ from ...tasks import Task
 from ...types import Prediction, Unit
 from ..base import Kind, RunContext
 from .mining import declared_threshold
-from .vectors import embed, error_row, scores_for, scoring_options
+from .vectors import embed, error_row, pivot_units, scores_for, scoring_options
 
 
 class BitextRetrieval(Kind):
@@ -31,9 +31,7 @@ class BitextRetrieval(Kind):
     description = "xx<->pivot sentence retrieval, margin or cosine scoring, P@1 both directions"
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        src = task.spec.source_language
-        short = src.split("_")[0]
-        return [Unit(task.name, s, lang) for lang in languages if lang != src for s in (f"xx->{short}", f"{short}->xx")]
+        return pivot_units(task, languages, "xx->{src}", "{src}->xx")
 
     def _pairs(self, unit: Unit, task: Task, ctx: RunContext, split: str):
         items = ctx.items(task, unit.language, split)
@@ -74,7 +72,7 @@ class BitextRetrieval(Kind):
         )
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        mining = any(m.startswith("mining_") for m in self.metrics(task))
+        mining = any(m.startswith("mining_") for m in task.spec.metrics())
         if mining and task.spec.options.scoring != "margin":
             raise DataError(task.spec_path, None, "the mining metrics need options.scoring: margin")
         items, pred, best, errors, missing = self._nearest(unit, task, ctx, task.spec.eval_split)

@@ -17,7 +17,7 @@ from ...tasks import Task
 from ...tasks.readers import BadRow, read_delimited
 from ...types import Prediction, Unit
 from ..base import Kind, RunContext
-from .vectors import embed, error_row
+from .vectors import embed, error_row, pivot_units
 
 # Similarity entries computed at once while searching neighbours (memory: 4 bytes each).
 BLOCK = 1 << 24
@@ -98,9 +98,7 @@ class BitextMining(Kind):
     description = "BUCC-style mining of two non-aligned corpora, ratio margin, threshold tuned on a dev split"
 
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
-        src = task.spec.source_language
-        short = src.split("_")[0]
-        return [Unit(task.name, f"xx<->{short}", lang) for lang in languages if lang != src]
+        return pivot_units(task, languages, "xx<->{src}")
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         opts = task.spec.options

@@ -84,7 +84,7 @@ class EmbeddingRetrieval(Kind):
     setting = "query->passage"
 
     def metrics(self, task: Task) -> list[str]:
-        return list(dict.fromkeys([task.spec.metric, *RANK_METRICS, *task.spec.extra_metrics]))
+        return list(dict.fromkeys([task.spec.metric, *RANK_METRICS]))
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         from ...scoring.metrics import METRICS
