@@ -321,3 +321,20 @@ def test_aligned_bitext_threshold_comes_from_the_dev_split(tmp_path):
     precision, recall = sum(correct) / max(sum(mined), 1), sum(correct) / len(rows)
     want = 0 if not sum(correct) else 2 * precision * recall / (precision + recall)
     assert f1.estimate(rows, 0, ("x",)).value == pytest.approx(100 * want)
+
+
+def test_sentences_the_model_fails_on_are_error_rows_and_never_candidates(release, tmp_path):
+    from helpers.bucc import VectorBackend
+
+    folder = release / "bucc2018" / "de-en"
+    with open(folder / "de-en.training.de", "a") as f:
+        f.write("de-000000005\tunlesbar [0]\n")  # an all-zero vector: the model failed on it
+    with open(folder / "de-en.training.en", "a") as f:
+        f.write("en-000000006\tunreadable [0]\n")
+    task = Task(load_spec(bucc.write_task(release, "threshold: best")), release / "bucc.yaml")
+    kind = get_kind("bitext_mining", frozenset({Capability.EMBED}))
+    preds = kind.run(
+        Unit(task.name, "xx<->eng", "deu_Latn"), task, make_ctx(VectorBackend("vectors", None, {}), tmp_path)
+    )
+    assert [p.error is not None for p in preds] == [False] * 4 + [True]
+    assert [p.prediction["candidate"] for p in preds[:4]] == [f"en-00000000{i}" for i in (1, 2, 3, 4)]

@@ -130,11 +130,16 @@ class BitextMining(Kind):
         sources, pivots, gold = self._corpora(task, ctx, language, split)
         x, x_err = embed(ctx, [it.fields["text"] for it in sources], "symmetric")
         y, y_err = embed(ctx, [it.fields["text"] for it in pivots], "symmetric")
-        usable = np.array([e is None for e in y_err], dtype=bool)
-        pivot_ids = [it.item_id for it, ok in zip(pivots, usable) if ok]
-        found = mine(x, y[usable] if len(y) else y, task.spec.options.k)
-        candidates = [pivot_ids[j] if j >= 0 and x_err[i] is None else None for i, j in enumerate(found.candidate)]
-        return sources, candidates, found.margin, gold, x_err
+        x_ok = np.array([e is None for e in x_err], dtype=bool)
+        y_ok = np.array([e is None for e in y_err], dtype=bool)
+        pivot_ids = [it.item_id for it, ok in zip(pivots, y_ok) if ok]
+        found = mine(x[x_ok] if len(x) else x, y[y_ok] if len(y) else y, task.spec.options.k)
+        candidates: list[str | None] = [None] * len(sources)
+        margins = np.full(len(sources), -np.inf)
+        for i, j, m in zip(np.flatnonzero(x_ok), found.candidate, found.margin):
+            if j >= 0:
+                candidates[i], margins[i] = pivot_ids[j], m
+        return sources, candidates, margins, gold, x_err
 
     def _tuned(self, task: Task, ctx: RunContext, language: str, split: str) -> float:
         """The F1-maximising threshold of the language's pairs mined on ``split``, computed once per run."""
@@ -174,13 +179,21 @@ def pivot_corpus(task: Task) -> Task:
     """The task reading the pivot corpus: the same format and columns at ``options.pivot_path``."""
     local = task.spec.local.model_copy(update={"path": task.spec.options.pivot_path, "files": {}})
     spec = task.spec.model_copy(update={"name": f"{task.name}.pivot", "local": local})
-    return Task(spec, task.spec_path, data_dir=task.data_dir, policy=task.policy)
+    return Task(spec, task.spec_path, data_dir=task.data_dir, policy=task.policy, skipped=task.skipped)
 
 
 def gold_pairs(task: Task, language: str, split: str) -> dict[str, list[str]]:
     """Source id -> the pivot ids it pairs with, from the gold file (``source_id<TAB>pivot_id``)."""
     pattern = task.spec.options.gold_path
-    relpath = pattern.format(lang=task.code(language), language=language, split=split)
+    try:
+        relpath = pattern.format(lang=task.code(language), language=language, split=split)
+    except (KeyError, IndexError) as exc:
+        raise DataError(
+            task.spec_path,
+            None,
+            f"options.gold_path {pattern!r} uses an unknown placeholder {exc}",
+            hint="placeholders: {lang} (dataset code), {language} (canonical), {split}",
+        ) from exc
     try:
         path = task.data_file(relpath)
     except UserError as exc:
