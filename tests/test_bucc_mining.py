@@ -155,9 +155,15 @@ def test_options_name_one_threshold_source(release):
     with pytest.raises(DataError, match="either 'threshold' or 'threshold_split', not both"):
         load_spec(path)
     path = bucc.write_task(release, "threshold: 1.06")
-    text = path.read_text().replace("gold_path:", "gold_file:")
-    path.write_text(text)
+    text = path.read_text()
+    path.write_text(text.replace("gold_path:", "gold_file:"))
     with pytest.raises(DataError, match="unknown key"):
+        load_spec(path)
+    path.write_text(text.replace('          gold_path: "bucc2018/{lang}-en/{lang}-en.{split}.gold"', ""))
+    with pytest.raises(DataError, match="kind bitext_mining needs options.gold_path"):
+        load_spec(path)
+    path.write_text(text.split("local:")[0] + "hub: {id: someone/bucc}\n")
+    with pytest.raises(DataError, match="reads a local copy of the release"):
         load_spec(path)
 
 

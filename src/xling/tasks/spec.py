@@ -344,6 +344,8 @@ class TaskSpec(BaseModel):
             missing = [k for k in ("pivot_path", "gold_path") if getattr(options, k, None) is None]
             if missing:
                 raise ValueError(f"kind bitext_mining needs options.{' and options.'.join(missing)} (path patterns)")
+            if self.local is None:
+                raise ValueError("kind bitext_mining reads a local copy of the release: give 'local' (format, path)")
         return self
 
     def metrics(self) -> list[str]:
