@@ -200,6 +200,10 @@ class Task:
                 hint="placeholders: {lang} (dataset code), {language} (canonical), {split}, {variant}",
             ) from exc
 
+    def formatted(self, pattern: str, language: str, split: str) -> str:
+        """A further path pattern of the task (e.g. a gold file's) filled in for one language and split."""
+        return self._format(pattern, language, split, None)
+
     def path_for(self, language: str, split: str, variant: str | None = None) -> Path:
         """The file holding one language and (single) split; a clear error listing what exists when
         absent. A union has several files: see :meth:`files_for`."""

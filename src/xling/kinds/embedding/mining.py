@@ -184,16 +184,7 @@ def pivot_corpus(task: Task) -> Task:
 
 def gold_pairs(task: Task, language: str, split: str) -> dict[str, list[str]]:
     """Source id -> the pivot ids it pairs with, from the gold file (``source_id<TAB>pivot_id``)."""
-    pattern = task.spec.options.gold_path
-    try:
-        relpath = pattern.format(lang=task.code(language), language=language, split=split)
-    except (KeyError, IndexError) as exc:
-        raise DataError(
-            task.spec_path,
-            None,
-            f"options.gold_path {pattern!r} uses an unknown placeholder {exc}",
-            hint="placeholders: {lang} (dataset code), {language} (canonical), {split}",
-        ) from exc
+    relpath = task.formatted(task.spec.options.gold_path, language, split)
     try:
         path = task.data_file(relpath)
     except UserError as exc:
