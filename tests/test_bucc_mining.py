@@ -116,6 +116,12 @@ def test_threshold_is_chosen_on_dev_and_applied_to_the_evaluated_split(release, 
     assert task["metric"] == "mining_f1" and task["metrics"] == ["mining_f1", "mining_precision", "mining_recall"]
     report = (tmp_path / "run" / "report.md").read_text()
     assert "| threshold | threshold from |" in report and "chosen on sample" in report and "1.2667" in report
+    from xling.report.html import context
+
+    html_scores = context(res)["scores"]
+    assert {s["metric"] for s in html_scores} == {
+        f"mining_{m} (threshold 1.2667, chosen on sample)" for m in ("f1", "precision", "recall")
+    }
     # the stored rows: one per German sentence, its candidate, margin and gold partner (None: none)
     preds = res.predictions().sort_values("item_id")
     assert [p["candidate"] for p in preds["prediction"]] == [f"en-00000000{i}" for i in (1, 2, 3, 4)]

@@ -113,6 +113,16 @@ def extra_columns(rows: pd.DataFrame) -> list[tuple]:
     return [c for c in GENERATION_COLUMNS + MINING_COLUMNS if c[0] in rows and rows[c[0]].notna().any()]
 
 
+def metric_label(row) -> str:
+    """A score row's metric, with the threshold of a mining metric and where it was chosen."""
+    where = getattr(row, "threshold_from", None)
+    if not isinstance(where, str):
+        return row.metric
+    threshold = getattr(row, "threshold", None)
+    value = "none" if threshold is None or pd.isna(threshold) else f"{threshold:.4f}"
+    return f"{row.metric} (threshold {value}, {where})"
+
+
 def extra_cell(row, column: str, show) -> str:
     value = getattr(row, column)
     return "–" if value is None or (isinstance(value, float) and pd.isna(value)) else show(value)
