@@ -64,7 +64,8 @@ def show_task(task) -> None:
     from ..tasks.counts import count_items
 
     s = task.spec
-    out.print(f"[bold]{escape(s.name)}[/] — {s.kind}, metric {s.metric}")
+    extra = f" (also {', '.join(s.extra_metrics)})" if s.extra_metrics else ""
+    out.print(f"[bold]{escape(s.name)}[/] — {s.kind}, metric {s.metric}{escape(extra)}")
     out.print(escape(" ".join(s.description.split())))
     rows = [
         ("licence", s.licence),

@@ -117,7 +117,8 @@ class Kind(ABC):
 
     def metrics(self, task: Task) -> list[str]:
         """The metrics reported for this task: its spec's metric first (the one the per-item
-        ``score`` column and the transfer gap use), then any others the kind computes."""
+        ``score`` column and the transfer gap use), then any others the kind computes; the runner
+        adds the task's ``extra_metrics``."""
         return [task.spec.metric]
 
     def source_setting(self, setting: str) -> str | None:

@@ -101,8 +101,31 @@ GENERATION_COLUMNS = (
 )
 
 
-def _generation_columns(rows: pd.DataFrame) -> list[tuple]:
-    return [c for c in GENERATION_COLUMNS if c[0] in rows and rows[c[0]].notna().any()]
+# ... and those of mining metrics: the threshold of the mined pairs and where it was chosen
+MINING_COLUMNS = (
+    ("threshold", "threshold", lambda v: f"{v:.4f}"),
+    ("threshold_from", "threshold from", str),
+)
+
+
+def extra_columns(rows: pd.DataFrame) -> list[tuple]:
+    """The generation and mining columns some score row of ``rows`` fills."""
+    return [c for c in GENERATION_COLUMNS + MINING_COLUMNS if c[0] in rows and rows[c[0]].notna().any()]
+
+
+def metric_label(row) -> str:
+    """A score row's metric, with the threshold of a mining metric and where it was chosen."""
+    where = getattr(row, "threshold_from", None)
+    if not isinstance(where, str):
+        return row.metric
+    threshold = getattr(row, "threshold", None)
+    value = "none" if threshold is None or pd.isna(threshold) else f"{threshold:.4f}"
+    return f"{row.metric} (threshold {value}, {where})"
+
+
+def extra_cell(row, column: str, show) -> str:
+    value = getattr(row, column)
+    return "–" if value is None or (isinstance(value, float) and pd.isna(value)) else show(value)
 
 
 def markdown(results: Results) -> str:
@@ -124,7 +147,7 @@ def markdown(results: Results) -> str:
     table = score_table(results)
     for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
         t = tasks.get(task, {})
-        extra = _generation_columns(g)
+        extra = extra_columns(g)
         lines += [
             f"## {_md_escape(task)} — {_md_escape(setting)}"
             + (f" — {metric}" if metric != t.get("metric", metric) else ""),
@@ -141,7 +164,7 @@ def markdown(results: Results) -> str:
             lines.append(
                 f"| {r.language} | {_md_escape(r.name)} | {fmt(r.value)} | {fmt_ci(r.ci_low, r.ci_high)} | "
                 f"{gap_cell(r.language, r.gap, source)} | {fmt_ci(r.gap_ci_low, r.gap_ci_high)} | {r.n} | {r.errors} |"
-                + "".join(f" {'–' if pd.isna(getattr(r, col)) else show(getattr(r, col))} |" for col, _, show in extra)
+                + "".join(f" {_md_escape(extra_cell(r, col, show))} |" for col, _, show in extra)
             )
         note = gap_note(g, source)
         lines += ["", note] if note else []

@@ -235,11 +235,14 @@ def evaluate(
     backend = load_model(model, model_options)
     kinds = WorkerKinds(backend, run_config, model=model)
     units = [(t, u) for t in task_list for u in kinds[t].units(t, languages_of[t.name])]
-    metric_names = {t.name: kinds[t].metrics(t) for t in task_list}
+    # the kind's metrics (its spec's first), then the task's extra_metrics
+    metric_names = {t.name: list(dict.fromkeys([*kinds[t].metrics(t), *t.spec.extra_metrics])) for t in task_list}
     for t in task_list:
         for m in metric_names[t.name]:
             if m not in METRICS:
-                raise unknown(f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' in {t.spec_path}")
+                raise unknown(
+                    f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' or 'extra_metrics' in {t.spec_path}"
+                )
     fingerprint = backend.fingerprint()
     label = redact(model)  # the model as recorded: no credentials in results, store or directory name
     command = redact(command) if command else command
@@ -535,6 +538,7 @@ def _results(
                     "name": t.name,
                     "kind": t.spec.kind,
                     "metric": t.spec.metric,
+                    "metrics": (metric_names or {}).get(t.name) or t.spec.metrics(),
                     "licence": t.spec.licence,
                     "creation": t.spec.creation,
                     "source_language": t.spec.source_language,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import UserError, did_you_mean
 from ..scoring.qa import DEFAULT_SCORER, SCORERS
@@ -186,9 +186,64 @@ class SequenceLabellingOptions(FineTuneOptions):
     pass
 
 
-class BitextRetrievalOptions(SimilarityOptions):
-    threshold: float = Field(
-        1.06, description="The ratio-margin score from which a pair counts as mined (LASER's usual value)."
+class MiningThresholdOptions(SimilarityOptions):
+    """Where the ratio-margin threshold of mined pairs comes from (the ``mining_*`` metrics): a given
+    number, chosen on another split, or the best one on the evaluated split. Never a silent default:
+    a task scored by a mining metric declares one of the three."""
+
+    threshold: float | Literal["best"] | None = Field(
+        None,
+        description=(
+            "Ratio-margin threshold for a mined pair (`mining_*` metrics): a number (e.g. LASER's 1.06) applied as"
+            " given, or `best`: the F1-maximising threshold on the evaluated split itself (optimistic; stated in the"
+            " results). Leave it out when `threshold_split` is set."
+        ),
+    )
+    threshold_split: str | None = Field(
+        None,
+        description=(
+            "The split (e.g. BUCC's `training` or `sample`) on which the F1-maximising threshold is chosen and"
+            " then applied to `eval_split`, as the BUCC protocol does."
+        ),
+    )
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if self.threshold is not None and self.threshold_split is not None:
+            raise ValueError("give either 'threshold' or 'threshold_split', not both")
+        return self
+
+    def declared(self) -> bool:
+        """Whether the task says where its mining threshold comes from."""
+        return self.threshold is not None or self.threshold_split is not None
+
+
+class BitextRetrievalOptions(MiningThresholdOptions):
+    pass
+
+
+class BitextMiningOptions(MiningThresholdOptions):
+    """BUCC-style mining between two non-aligned corpora: path patterns (like ``local.path``, under the
+    task's root) of the pivot-language corpus and of the gold pairs."""
+
+    pivot_path: str | None = Field(
+        None,
+        description=(
+            "`bitext_mining`: path pattern of the pivot-language corpus (read with the task's format and columns,"
+            ' e.g. `"bucc2018/{lang}-en/{lang}-en.{split}.en"`).'
+        ),
+    )
+    gold_path: str | None = Field(
+        None,
+        description=(
+            "`bitext_mining`: path pattern of the gold pairs, one `source_id<TAB>pivot_id` a line"
+            ' (e.g. `"bucc2018/{lang}-en/{lang}-en.{split}.gold"`).'
+        ),
     )
 
 
@@ -256,6 +311,7 @@ OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
     "math": MathOptions,
     "sequence_labelling": SequenceLabellingOptions,
     "bitext_retrieval": BitextRetrievalOptions,
+    "bitext_mining": BitextMiningOptions,
     "sts": STSOptions,
     "many_to_many_retrieval": RetrievalOptions,
     "retrieval": RetrievalOptions,
@@ -286,7 +342,9 @@ __all__ = [
     "SummarizationOptions",
     "MathOptions",
     "SequenceLabellingOptions",
+    "MiningThresholdOptions",
     "BitextRetrievalOptions",
+    "BitextMiningOptions",
     "STSOptions",
     "RetrievalOptions",
     "TranslationOptions",

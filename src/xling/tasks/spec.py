@@ -392,6 +392,13 @@ class TaskSpec(BaseModel):
         "extractive_qa, sequence_labelling, sts, bitext_retrieval, ... (`xling tasks` lists them)."
     )
     metric: str = Field(description="The headline metric: accuracy, f1, em, spearman, entity_f1, p@1, ndcg@10, ...")
+    extra_metrics: list[str] = Field(
+        default_factory=list,
+        description=(
+            "More metrics reported per language with CIs beside `metric` (e.g. `[mining_f1]` for a task scored by"
+            " `p@1`). `metric` stays the primary one: transfer gaps, consistency and leaderboards use it."
+        ),
+    )
     pair_separator: str | None = Field(
         None,
         description="Lets 'languages' (and source_language) name language pairs in the dataset's short form: "
@@ -564,6 +571,29 @@ class TaskSpec(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _mining(self):
+        """A mining metric needs a declared threshold; BUCC-style mining needs its pivot corpus and gold pairs."""
+        options = self.options
+        mining = [m for m in self.metrics() if m.startswith("mining_")]
+        if mining and hasattr(options, "declared") and not options.declared():
+            raise ValueError(
+                f"metric {mining[0]} needs a mined-pair threshold: set options.threshold_split (the split to choose it"
+                " on, e.g. training), options.threshold: best (the best one on the evaluated split, reported as such)"
+                " or options.threshold: <number> (applied as given, e.g. LASER's 1.06)"
+            )
+        if self.kind == "bitext_mining":
+            missing = [k for k in ("pivot_path", "gold_path") if getattr(options, k, None) is None]
+            if missing:
+                raise ValueError(f"kind bitext_mining needs options.{' and options.'.join(missing)} (path patterns)")
+            if self.local is None:
+                raise ValueError("kind bitext_mining reads a local copy of the release: give 'local' (format, path)")
+        return self
+
+    def metrics(self) -> list[str]:
+        """The task's metrics, the primary one first."""
+        return list(dict.fromkeys([self.metric, *self.extra_metrics]))
+
+    @model_validator(mode="after")
     def _slices(self):
         """Every slice is an item field of each source's mapping."""
         for hub in [False] * (self.local is not None or self.hub is None) + [True] * (self.hub is not None):
@@ -701,6 +731,8 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         raise DataError(path, line, f"key '{key}': {msg}") from exc
     if check_kind:
         _check_known(path, text, "metric", spec.metric, known_metrics())
+        for metric in spec.extra_metrics:
+            _check_known(path, text, "extra_metrics", metric, known_metrics())
     if legacy := spec.legacy_fields():
         new = {"id": "id: <path>", "label": "gold: <path>"}
         warnings.warn(
@@ -737,6 +769,7 @@ KINDS_VOCABULARY = (
     "math",
     "sequence_labelling",
     "bitext_retrieval",
+    "bitext_mining",
     "sts",
     "many_to_many_retrieval",
     "retrieval",

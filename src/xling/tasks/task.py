@@ -235,6 +235,10 @@ class Task:
                 "language pair {lang_1}/{lang_2} and {language_1}/{language_2} (its first and second side)",
             ) from exc
 
+    def formatted(self, pattern: str, language: str, split: str) -> str:
+        """A further path pattern of the task (e.g. a gold file's) filled in for one language and split."""
+        return self._format(pattern, language, split, None)
+
     def path_for(self, language: str, split: str, variant: str | None = None) -> Path | Member:
         """The file holding one language and (single) split; a clear error listing what exists when
         absent. A union has several files: see :meth:`files_for`."""
