@@ -12,6 +12,7 @@ from .base import CorpusMetric, CountMetric, Metric, _missing
 from .judge import JUDGE_METRICS, correlation_undefined
 from .mt import MT_METRICS
 from .rouge import ROUGE_METRICS
+from .tydi import TYDI_F1
 
 __all__ = ["METRICS", "Metric", "CorpusMetric", "CountMetric"]
 
@@ -133,6 +134,7 @@ METRICS: dict[str, Metric] = {
             counts=_token_counts,
             combine=lambda c: 0.0 if c[1] == 0 else c[0] / c[1],
         ),
+        TYDI_F1,
         *MT_METRICS,
         *ROUGE_METRICS,
         *JUDGE_METRICS,
