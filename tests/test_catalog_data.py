@@ -122,6 +122,7 @@ def test_mlqa_gxlt_covers_all_49_pairs(shared_data):
 NOT_IN_SHARED_DATA = {
     "xlsum",
     "mkqa",
+    "mkqa_zh_hk",
     # knowledge and exam benchmarks other than m_arc: tested on fixtures (test_catalog_knowledge.py)
     "global_mmlu",
     "global_mmlu_lite",

@@ -87,6 +87,7 @@ OTHER_TESTS = {
     "tydiqa",
     # test_mkqa.py, on fixtures in the release (gzip JSON lines) and Parquet-export layouts
     "mkqa",
+    "mkqa_zh_hk",
 }
 
 
