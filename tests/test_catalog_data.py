@@ -131,6 +131,7 @@ NOT_IN_SHARED_DATA = {
     "mmlu_prox_lite",
     "mmmlu",
     "exams",
+    "exams_crosslingual",
     "m_hellaswag",
     "m_mmlu",
     # embedder benchmarks: tested on fixtures (test_catalog_embedders.py)

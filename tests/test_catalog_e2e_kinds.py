@@ -66,6 +66,7 @@ OTHER_TESTS = {
     "mmlu_prox_lite",
     "mmmlu",
     "exams",
+    "exams_crosslingual",
     "m_arc",
     "m_hellaswag",
     "m_mmlu",

@@ -72,6 +72,7 @@ UNPINNED = {
     "include",
     "mmmlu",
     "exams",
+    "exams_crosslingual",
     "m_arc",
     "m_hellaswag",
     "m_mmlu",

@@ -81,7 +81,8 @@ def iter_hub_rows(
             hint="pip install 'xling[hub]', or give --data-dir with a local copy of the release",
         ) from exc
     hub_code = hub.languages.get(language, code)
-    config = hub.config.format(lang=hub_code, language=language, variant=variant or "") if hub.config else None
+    pattern = hub.split_configs.get(split, hub.config)
+    config = pattern.format(lang=hub_code, language=language, variant=variant or "") if pattern else None
     folder = {}
     if hub.data_dir:
         folder["data_dir"] = hub.data_dir.format(lang=hub_code, language=language, variant=variant or "")
@@ -100,7 +101,8 @@ def iter_hub_rows(
     labels = {name: feat for name, feat in features.items() if _holds_label(feat)}
     flt = None
     if hub.filter:
-        flt = (Path_(hub.filter["path"]), hub.filter["startswith"].format(lang=hub_code, language=language))
+        start = hub.filter["startswith"].format(lang=hub_code, language=language, code=code)
+        flt = (Path_(hub.filter["path"]), start)
     n = 0
     for i, rec in enumerate(ds):
         if flt and not _value(flt[0], rec).startswith(flt[1]):

@@ -10,7 +10,8 @@ dataset repo's own files, as ``huggingface-cli download`` leaves them; the row n
 
 All text is decoded line by line from bytes, so a bad byte is reported at its line. A file whose
 name ends in ``.gz``, ``.bz2`` or ``.xz`` is decompressed as it is read, in any format (MKQA's
-``mkqa.jsonl.gz`` is read in place).
+``mkqa.jsonl.gz`` is read in place); one ending in ``.tar.gz`` (or ``.tgz``) is a tar archive of
+a single file, which is read (EXAMS' ``test.jsonl.tar.gz``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import gzip
 import json
 import lzma
 import re
+import tarfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -61,10 +63,51 @@ Reader = Callable[..., Iterator["Row | BadRow"]]
 
 # Compressed files by their name's ending: each opener reads the decompressed bytes.
 OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-_CORRUPT = (OSError, EOFError, zlib.error, lzma.LZMAError)
+_CORRUPT = (OSError, EOFError, zlib.error, lzma.LZMAError, tarfile.TarError)
+
+
+def _is_tar(path: Path) -> bool:
+    name = Path(path).name.lower()
+    return name.endswith((".tar.gz", ".tgz"))
+
+
+class _TarMember:
+    """The one file of a tar archive, read as a binary file; closing it closes the archive."""
+
+    def __init__(self, path: Path):
+        try:
+            self.archive = tarfile.open(path, "r:*")
+            files = [m for m in self.archive.getmembers() if m.isfile()]
+        except (OSError, EOFError, tarfile.TarError) as exc:
+            raise DataError(
+                path, None, f"not a readable tar archive: {exc}", hint="download the release file again"
+            ) from exc
+        if len(files) != 1:
+            names = ", ".join(m.name for m in files[:5]) or "none"
+            self.archive.close()
+            raise DataError(
+                path, None, f"a tar archive read as one file must hold exactly one file, found {len(files)} ({names})"
+            )
+        self.fh = self.archive.extractfile(files[0])
+
+    def __iter__(self):
+        return iter(self.fh)
+
+    def read(self) -> bytes:
+        return self.fh.read()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.archive.close()
 
 
 def _open(path: Path):
+    if _is_tar(path):
+        if not Path(path).is_file():
+            raise DataError(path, None, "cannot open: No such file or directory")
+        return _TarMember(path), True
     opener = OPENERS.get(Path(path).suffix.lower(), open)
     try:
         fh = opener(path, "rb")

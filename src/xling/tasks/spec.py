@@ -70,8 +70,9 @@ class HubSource(BaseModel):
     """Where the benchmark lives on the Hugging Face Hub, for users online (``datasets``).
 
     ``config`` may contain ``{lang}`` (the language's hub code: ``languages`` below, else the
-    local code) and ``{language}`` (canonical). ``filter`` keeps rows whose ``path`` starts with
-    ``startswith`` (same placeholders) — for hubs that put all languages in one config.
+    local code) and ``{language}`` (canonical); ``split_configs`` names another config for a
+    split. ``filter`` keeps rows whose ``path`` starts with ``startswith`` (same placeholders, and
+    ``{code}``: the task's own code of the language) — for hubs that put all languages in one config.
     ``data_dir`` (same placeholders, and ``{variant}``) reads one folder of the repo instead of a
     config: the Hub's Parquet export (``refs/convert/parquet``: ``<config>/<split>/0000.parquet``)
     of a dataset whose main branch holds a loading script, which ``datasets`` no longer runs.
@@ -80,6 +81,11 @@ class HubSource(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str
     config: str | None = None
+    split_configs: dict[str, str] = Field(
+        default_factory=dict,
+        description="Hub: the config a split reads instead of `config` (same placeholders), e.g. "
+        "{test: crosslingual_test} where the release keeps its test set apart.",
+    )
     data_dir: str | None = None
     revision: str | None = None
     split_map: dict[str, str] = Field(default_factory=dict)
