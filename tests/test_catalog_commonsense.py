@@ -16,7 +16,7 @@ from datasets import ClassLabel, Features, Value  # noqa: E402
 
 from helpers import scripted_lm  # noqa: E402
 from helpers.hub import hub_repo  # noqa: E402
-from xling.errors import DataError  # noqa: E402
+from xling.errors import DataError, UserError  # noqa: E402
 from xling.kinds.llm.loglik import partial_requests, request_pairs  # noqa: E402
 from xling.run.runner import evaluate  # noqa: E402
 from xling.tasks import get_task, load_task_file  # noqa: E402
@@ -534,3 +534,48 @@ def test_xwinograd_translate_test_without_the_blank_is_an_error_row(mirror, tmp_
     assert (fr["errors"], fr["n"]) == (1, 2), fr
     errors = [p for p in res.predictions()["error"] if isinstance(p, str)]
     assert len(errors) == 1 and "translated input unusable" in errors[0] and "found 0" in errors[0]
+
+
+def test_irokobench_translate_test_reads_the_released_english_translations(mirror, tmp_path, monkeypatch):
+    """Under translate-test, AfriXNLI's items are read in the release's own English translations
+    (masakhane/afrixnli-translate-test, matched by row), never machine-translated by the run;
+    an item the translations lack is an error row."""
+    write_afrixnli(mirror, Value("int64"))
+    hub_repo(
+        mirror, "masakhane/afrixnli", "eng", "test",
+        {"premise": ["It rains."], "hypothesis": ["There is rain."], "label": [0]},
+        Features({"premise": STRING, "hypothesis": STRING, "label": Value("int64")}),
+    )  # fmt: skip
+    hub_repo(
+        mirror, "masakhane/afrixnli-translate-test", "yor", "test",
+        {"premise": ["It is raining."], "hypothesis": ["There is rain."], "label": [0]},
+        Features({"premise": STRING, "hypothesis": STRING, "label": Value("int64")}),
+    )  # fmt: skip
+    lm = scripted_lm.register_both(monkeypatch)
+    res = evaluate(
+        "scripted-loglik",
+        tasks=["afrixnli"],
+        languages=["yor_Latn"],
+        output=tmp_path / "run",
+        protocol={"protocols": "translate-test", "translator": "given"},
+    )
+    contexts = "\n".join(c for c, _ in lm.loglik_seen)
+    assert "It is raining." in contexts and "Òjò" not in contexts and "Ológbò" not in contexts
+    pred = res.predictions().set_index(["language", "item_id"])
+    assert pred.loc[("yor_Latn", "1"), "prediction"] is not None
+    assert (
+        "not in the released translations (masakhane/afrixnli-translate-test)" in pred.loc[("yor_Latn", "2"), "error"]
+    )
+    assert {s["setting"].split("/")[0] for s in res.data["scores"]} == {"translate-test(given)"}
+
+
+def test_translator_given_needs_released_translations(tmp_path, monkeypatch):
+    scripted_lm.register_both(monkeypatch)
+    with pytest.raises(UserError, match="'xwinograd' has no released translations"):
+        evaluate(
+            "scripted-loglik",
+            tasks=["xwinograd"],
+            languages=["fra_Latn"],
+            output=tmp_path / "run",
+            protocol={"protocols": "translate-test", "translator": "given"},
+        )

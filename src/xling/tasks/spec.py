@@ -204,6 +204,19 @@ class Variant(BaseModel):
     languages: dict[str, str] | Literal["same"] = "same"
 
 
+class GivenTranslations(BaseModel):
+    """The release's own translations of the evaluation items into the source language
+    (IrokoBench's translate-test sets), read under ``--protocol translate-test`` instead of
+    machine-translating: rows are read with the task's mapping and matched to its items by id."""
+
+    model_config = ConfigDict(extra="forbid")
+    hub: HubSource = Field(
+        description="translate_test: the Hub dataset of the translated items (id, config, revision, split_map), "
+        "one config per item language as in the task's own source."
+    )
+    note: str | None = Field(None, description="translate_test: how the translations were made and where they are.")
+
+
 class TaskSpec(BaseModel):
     """Everything xling knows about one benchmark."""
 
@@ -236,6 +249,11 @@ class TaskSpec(BaseModel):
     homepage: str = ""
     hub: HubSource | None = None
     local: LocalSource | None = None
+    translate_test: GivenTranslations | None = Field(
+        None,
+        description="The release's translations of the evaluation items into the source language: "
+        "--protocol translate-test reads them instead of machine-translating (--translator given: only them).",
+    )
     options: TaskOptions = Field(default_factory=TaskOptions)
 
     @field_validator("name")

@@ -85,7 +85,7 @@ class GenerationKind(Kind):
         src = task.spec.source_language
         translated = setting.protocol in TRANSLATING and unit.language != src
         fields, errors = (
-            self.translation.fields(items, setting.protocol, unit.language, src, ctx)
+            self.translation.fields(items, setting.protocol, unit.language, src, ctx, task)
             if translated
             else ([it.fields for it in items], [None] * len(items))
         )
