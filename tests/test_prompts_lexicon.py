@@ -113,8 +113,8 @@ def test_missing_section_names_file_and_key():
     with pytest.raises(DataError) as exc:
         lexicon("kor_Hang").label("entailment")
     assert "kor_Hang.yaml" in str(exc.value) and "labels.entailment" in str(exc.value)
-    with pytest.raises(UserError, match="no prompt words for language 'wol_Latn'"):
-        lexicon("wol_Latn")
+    with pytest.raises(UserError, match="no prompt words for language 'bam_Latn'"):
+        lexicon("bam_Latn")
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
