@@ -20,7 +20,13 @@ MGSM = "ben_Beng deu_Latn eng_Latn spa_Latn fra_Latn jpn_Jpan rus_Cyrl swh_Latn 
 ALL = sorted(set(XNLI + XCOPA + PAWSX + MGSM))
 
 # ISO 15924 code of the language -> Unicode scripts its words may use.
-SCRIPTS = {"Jpan": ("Han", "Hiragana", "Katakana"), "Hans": ("Han",), "Hang": ("Hangul",), "Kore": ("Hangul", "Han")}
+SCRIPTS = {
+    "Jpan": ("Han", "Hiragana", "Katakana"),
+    "Hans": ("Han",),
+    "Hant": ("Han",),
+    "Hang": ("Hangul",),
+    "Kore": ("Hangul", "Han"),
+}
 # Words a careless translation produced in other harnesses; each means something else.
 KNOWN_BAD = {
     "arb_Arab": {"رقم"},  # lm-eval XNLI "contradiction"/"No": means "number"

@@ -41,6 +41,26 @@ CHECKED_NEEDS = ("words.question", "words.answer", "labels.yes", "labels.no")
 PROMPT_KINDS = frozenset(
     {"multiple_choice", "pair_classification", "extractive_qa", "math", "generative_qa", "summarization"}
 )
+# prompt family -> the words its prompts and answer reading take from a language file
+FAMILY_NEEDS = {
+    "choice": ("words.question", "words.answer", "instructions.choice"),
+    "choice_cot": ("words.question", "math.answer_phrase", "math.step_by_step", "instructions.choice_cot"),
+    "copa": ("words.answer", "instructions.copa_cause", "instructions.copa_effect"),
+    "nli": (
+        "words.premise",
+        "words.hypothesis",
+        "words.answer",
+        "labels.entailment",
+        "labels.neutral",
+        "labels.contradiction",
+        "instructions.nli",
+    ),
+    "paraphrase": ("words.sentence", "words.answer", "labels.yes", "labels.no", "instructions.paraphrase"),
+    "qa": ("words.context", "words.question", "words.answer", "instructions.qa"),
+    "open_qa": ("words.question", "words.answer", "instructions.open_qa"),
+    "summary": ("words.article", "words.summary", "instructions.summary"),
+    "math": ("words.question", "math.answer_phrase", "math.step_by_step", "instructions.math"),
+}
 # instruction -> the two labels it offers last, joined by the language's "or"
 OR_PHRASES = {"instructions.nli": ("neutral", "contradiction"), "instructions.paraphrase": ("yes", "no")}
 
@@ -97,6 +117,13 @@ def accepted(lex: Lexicon, key: str) -> list[str]:
     else:
         value = getattr(lex.data.instructions, name, None)
     return [value] if value else []
+
+
+def missing_words(lex: Lexicon, family: str, letters: int = 0) -> list[str]:
+    """The keys a prompt family needs that ``lex`` lacks (``option_letters`` when it has fewer
+    than ``letters``)."""
+    gaps = [key for key in FAMILY_NEEDS[family] if not accepted(lex, key)]
+    return gaps + (["option_letters"] if len(lex.option_letters) < letters else [])
 
 
 def _bare(text: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import DataError, UserError
 from ..languages.codes import name as language_name
+from ..languages.codes import name_in
 from ..types import Item
 from .lexicon import Lexicon, lexicon
 
@@ -234,7 +235,8 @@ def build(
     """A prompt for ``item`` (with ``fields``, possibly translated) and its demonstrations; a
     summary is asked for in ``fields["summary_language"]`` (cross-lingual) or the item's language;
     a question says what to write without an answer (``fields["no_answer"]``)."""
-    fill = {"language": language_name(fields.get("summary_language") or item.language)} if family == "summary" else {}
+    summary_language = fields.get("summary_language") or item.language
+    fill = {"language": name_in(summary_language, lex.language)} if family == "summary" else {}
     if family in NO_ANSWER_FAMILIES and fields.get("no_answer"):
         fill["no_answer"] = fields["no_answer"]
     return Prompt(
