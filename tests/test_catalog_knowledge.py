@@ -271,6 +271,24 @@ EXAMS_ROWS = [
 ]
 
 
+def exams_features():
+    """The Hub's EXAMS features: choices a sequence of (text, label) records."""
+    from datasets import Features, Sequence, Value
+
+    return Features(
+        {
+            "id": Value("string"),
+            "question": {
+                "stem": Value("string"),
+                "choices": Sequence({"text": Value("string"), "label": Value("string")}),
+                "para": Value("string"),
+            },
+            "answerKey": Value("string"),
+            "info": {"grade": Value("int32"), "subject": Value("string"), "language": Value("string")},
+        }
+    )
+
+
 def exams_record(row: tuple, hub: bool) -> dict:
     qid, lang, subject, grade, stem, texts, labels, key = row
     choices = {"text": texts, "label": labels} if hub else [{"text": t, "label": lab} for t, lab in zip(texts, labels)]
@@ -283,20 +301,7 @@ def exams_record(row: tuple, hub: bool) -> dict:
 
 
 def test_exams_hub_and_local_filter_one_language_of_the_shared_files(mirror, tmp_path):
-    from datasets import Features, Sequence, Value
-
-    features = Features(
-        {
-            "id": Value("string"),
-            "question": {
-                "stem": Value("string"),
-                "choices": Sequence({"text": Value("string"), "label": Value("string")}),
-                "para": Value("string"),
-            },
-            "answerKey": Value("string"),
-            "info": {"grade": Value("int32"), "subject": Value("string"), "language": Value("string")},
-        }
-    )
+    features = exams_features()
     HubRepo(mirror, "mhardalov/exams").parquet(
         "multilingual", "test", [exams_record(r, hub=True) for r in EXAMS_ROWS], features
     )
@@ -350,20 +355,7 @@ def test_exams_cross_lingual_testbed_reads_the_source_language_files(tmp_path):
 
 
 def test_exams_cross_lingual_from_the_hub_reads_a_config_per_split(mirror):
-    from datasets import Features, Sequence, Value
-
-    features = Features(
-        {
-            "id": Value("string"),
-            "question": {
-                "stem": Value("string"),
-                "choices": Sequence({"text": Value("string"), "label": Value("string")}),
-                "para": Value("string"),
-            },
-            "answerKey": Value("string"),
-            "info": {"grade": Value("int32"), "subject": Value("string"), "language": Value("string")},
-        }
-    )
+    features = exams_features()
     repo = HubRepo(mirror, "mhardalov/exams")
     repo.parquet("crosslingual_bg", "train", [exams_record(r, hub=True) for r in XL_TRAIN], features)
     repo.parquet("crosslingual_test", "test", [exams_record(r, hub=True) for r in EXAMS_ROWS], features)
