@@ -73,8 +73,6 @@ UNPINNED = {
     "mmmlu",
     "exams",
     "exams_crosslingual",
-    "m_arc",
-    "m_hellaswag",
     "m_mmlu",
     "americasnli",
     "multiblimp",
