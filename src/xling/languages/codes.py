@@ -127,6 +127,24 @@ def name(code: str) -> str:
         return lang
 
 
+@cache
+def name_in(code: str, language: str) -> str:
+    """The display name of ``code`` in ``language``'s own words (CLDR through langcodes: German
+    ``'deu_Latn'`` is ``'Deutsch'``), for prompts written in that language; the English name
+    where CLDR has none."""
+    if split(language)[0] == "eng":
+        return name(code)
+    lc = _langcodes()
+    try:
+        # CLDR names macrolanguages (sw, not swh): look both up by their standard tags
+        target = lc.Language.get(lc.standardize_tag(split(language)[0], macro=True))
+        shown = lc.Language.get(lc.standardize_tag(split(code)[0], macro=True)).display_name(target)
+    except (LookupError, ValueError):
+        return name(code)
+    shown = shown.replace(" (individual language)", "")
+    return name(code) if not shown or shown == split(code)[0] else shown  # no CLDR name: English
+
+
 def script(code: str) -> str:
     """ISO 15924 script code of a canonical language."""
     return split(code)[1]

@@ -14,6 +14,7 @@ from .judge import JUDGE_METRICS, correlation_undefined
 from .mining import MINING_METRICS
 from .mt import MT_METRICS
 from .rouge import ROUGE_METRICS
+from .tydi import TYDI_F1
 
 __all__ = ["METRICS", "Metric", "CorpusMetric", "CountMetric"]
 
@@ -115,6 +116,7 @@ METRICS: dict[str, Metric] = {
             counts=_token_counts,
             combine=lambda c: 0.0 if c[1] == 0 else c[0] / c[1],
         ),
+        TYDI_F1,
         *MT_METRICS,
         *ROUGE_METRICS,
         *JUDGE_METRICS,

@@ -133,12 +133,20 @@ class MultipleChoiceOptions(LoglikOptions):
 
 
 class QAScoringOptions(TaskOptions):
-    """How QA answers are compared with the gold ones (EM/F1)."""
+    """How QA answers are compared with the gold ones (EM/F1). ``no_answer``: what a model writes
+    when a question has no answer (the prompt says so); such an answer, like an empty one, is the
+    No Answer prediction that an unanswerable question's gold (``gold: {no_answer: true}``) matches."""
 
     qa_normalisation: str = Field(
         DEFAULT_SCORER,
         description="How answers are normalised before EM/F1: `squad` (the SQuAD v1.1 script) or `mlqa` "
         "(the MLQA script's per-language rules).",
+    )
+    no_answer: str | None = Field(
+        None,
+        min_length=1,
+        description="QA: what the model is told to write when the question has no answer (e.g. 'No answer'); "
+        "that answer, or an empty one, matches a No Answer gold.",
     )
 
     @field_validator("qa_normalisation")
@@ -157,16 +165,7 @@ class ExtractiveQAOptions(FineTuneOptions, PromptOptions, QAScoringOptions):
 
 
 class GenerativeQAOptions(PromptOptions, QAScoringOptions):
-    """Closed-book QA by generation. ``no_answer``: what a model writes when a question has no
-    answer (the prompt says so); such an answer, like an empty one, is the No Answer prediction
-    that an unanswerable question's gold (``gold: {no_answer: true}``) matches."""
-
-    no_answer: str | None = Field(
-        None,
-        min_length=1,
-        description="What a model writes for an unanswerable question (the prompt says so); it matches a No "
-        "Answer gold.",
-    )
+    """Closed-book QA by generation."""
 
 
 class SummarizationOptions(PromptOptions):

@@ -11,7 +11,8 @@ dataset repo's own files, as ``huggingface-cli download`` leaves them; the row n
 All text is decoded line by line from bytes, so a bad byte is reported at its line. A file whose
 name ends in ``.gz``, ``.bz2`` or ``.xz`` is decompressed as it is read, in any format (MKQA's
 ``mkqa.jsonl.gz`` is read in place); a file inside a ``.zip`` or tar archive (an
-:class:`~xling.tasks.archives.Member`) is streamed from it.
+:class:`~xling.tasks.archives.Member`) is streamed from it, and a tar archive holding a single
+file is read as that file (EXAMS' ``test.jsonl.tar.gz``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from .archives import DAMAGED, Member, open_member
+from .archives import DAMAGED, TAR_SUFFIXES, Member, members, open_member
 
 Record = dict[str, Any]
 
@@ -66,9 +67,31 @@ OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _CORRUPT = (*DAMAGED, zlib.error)
 
 
+def _is_tar(path: Path) -> bool:
+    return Path(path).name.lower().endswith(TAR_SUFFIXES)
+
+
+def _only_member(archive: Path) -> Member:
+    """The one file of a tar archive read as a file (EXAMS' ``test.jsonl.tar.gz``)."""
+    if not Path(archive).is_file():
+        raise DataError(archive, None, "cannot open: No such file or directory")
+    names = members(archive)
+    if len(names) != 1:
+        raise DataError(
+            archive,
+            None,
+            f"a tar archive read as one file must hold exactly one file, found {len(names)} "
+            f"({', '.join(names[:5]) or 'none'})",
+            hint=f"name the file to read inside it: '{Path(archive).name}!MEMBER'",
+        )
+    return Member(archive, names[0])
+
+
 def _open(path: Path | Member):
     if isinstance(path, Member):
         return open_member(path), True
+    if _is_tar(path):
+        return open_member(_only_member(path)), True
     opener = OPENERS.get(Path(path).suffix.lower(), open)
     try:
         fh = opener(path, "rb")

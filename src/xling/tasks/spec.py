@@ -80,8 +80,9 @@ class HubSource(BaseModel):
     """Where the benchmark lives on the Hugging Face Hub, for users online (``datasets``).
 
     ``config`` may contain ``{lang}`` (the language's hub code: ``languages`` below, else the
-    local code) and ``{language}`` (canonical). ``filter`` keeps rows whose ``path`` starts with
-    ``startswith`` (same placeholders) — for hubs that put all languages in one config.
+    local code) and ``{language}`` (canonical); ``split_configs`` names another config for a
+    split. ``filter`` keeps rows whose ``path`` starts with ``startswith`` (same placeholders, and
+    ``{code}``: the task's own code of the language) — for hubs that put all languages in one config.
     ``data_dir`` (same placeholders, and ``{variant}``) reads one folder of the repo instead of a
     config: the Hub's Parquet export (``refs/convert/parquet``: ``<config>/<split>/0000.parquet``)
     of a dataset whose main branch holds a loading script, which ``datasets`` no longer runs.
@@ -91,6 +92,11 @@ class HubSource(BaseModel):
     id: str = Field(description="The Hub dataset id (`owner/name`).")
     config: str | None = Field(
         None, description="The dataset config; may hold `{lang}` (the Hub code of the language) and `{language}`."
+    )
+    split_configs: dict[str, str] = Field(
+        default_factory=dict,
+        description="Hub: the config a split reads instead of `config` (same placeholders), e.g. "
+        "{test: crosslingual_test} where the release keeps its test set apart.",
     )
     data_dir: str | None = Field(
         None,
@@ -381,6 +387,19 @@ class Variant(BaseModel):
     )
 
 
+class GivenTranslations(BaseModel):
+    """The release's own translations of the evaluation items into the source language
+    (IrokoBench's translate-test sets), read under ``--protocol translate-test`` instead of
+    machine-translating: rows are read with the task's mapping and matched to its items by id."""
+
+    model_config = ConfigDict(extra="forbid")
+    hub: HubSource = Field(
+        description="translate_test: the Hub dataset of the translated items (id, config, revision, split_map), "
+        "one config per item language as in the task's own source."
+    )
+    note: str | None = Field(None, description="translate_test: how the translations were made and where they are.")
+
+
 class TaskSpec(BaseModel):
     """Everything xling knows about one benchmark."""
 
@@ -469,6 +488,11 @@ class TaskSpec(BaseModel):
     homepage: str = Field("", description="The release's home page.")
     hub: HubSource | None = Field(None, description="The Hugging Face Hub copy, read when no data directory is given.")
     local: LocalSource | None = Field(None, description="The release's files and their layout.")
+    translate_test: GivenTranslations | None = Field(
+        None,
+        description="The release's translations of the evaluation items into the source language: "
+        "--protocol translate-test reads them instead of machine-translating (--translator given: only them).",
+    )
     options: TaskOptions = Field(
         default_factory=TaskOptions, description="The kind's own options (typed per kind, listed below)."
     )

@@ -367,6 +367,16 @@ class Task:
             return {"hub": h.id, "config": h.config, "revision": h.revision}
         return {"local": str(self.root()), "format": self.spec.local.format}
 
+    def given_translations(self) -> Task | None:
+        """The release's translations of this task's items into its source language
+        (``translate_test``), as a task read from their Hub source with this task's mapping; None
+        without them."""
+        given = self.spec.translate_test
+        if given is None:
+            return None
+        spec = self.spec.model_copy(update={"hub": given.hub, "local": None, "translate_test": None})
+        return Task(spec, self.spec_path, None, self.policy, self.skipped)
+
     # --- reading (see :mod:`xling.tasks.loading`) ----------------------------------------------
     def count(self, language: str, split: str, variant: str | None = None) -> int:
         """Records of one language and split (after ``explode``), without building items: fast."""
