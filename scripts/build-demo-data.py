@@ -151,7 +151,10 @@ def rows(chars: list[str], topics: dict[str, str], texts: dict[str, str]) -> lis
 def build(cldr: Path, out: Path) -> list[Path]:
     version = cldr_version(cldr)
     if version != CLDR_VERSION:
-        raise SystemExit(f"{cldr} is CLDR {version}; the demo data is built from CLDR {CLDR_VERSION} (Debian unicode-cldr-core 41-0.1)")
+        raise SystemExit(
+            f"{cldr} is CLDR {version}; the demo data is built from CLDR {CLDR_VERSION} "
+            "(Debian unicode-cldr-core 41-0.1: scripts/install-system-deps.sh cldr)"
+        )
     topics = emoji_groups(cldr)
     texts = {locale: annotations(cldr, locale) for locale in LOCALES}
     test, train = select(topics, texts)
