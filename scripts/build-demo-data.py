@@ -9,7 +9,8 @@ An item is one single-code-point emoji of a group other than Flags: its text is 
 short name, a colon and its other keywords (``cricket game: ball, bat, game``). The test split
 holds emoji annotated in every demo language, the same number per group; the English training
 split holds other emoji, at most a fixed number per group. Both are chosen by the SHA-256 of the
-emoji's code point, so a rebuild from the same CLDR writes byte-identical files.
+emoji's code point, so a rebuild from the same CLDR writes byte-identical files, and the rows
+cycle through the groups, so that the first rows of a file (``--limit-mode first``) are balanced.
 
     python scripts/build-demo-data.py [--cldr /usr/share/unicode/cldr] [--out src/xling/demo/data]
 """
@@ -123,20 +124,25 @@ def order(char: str) -> str:
     return hashlib.sha256(f"U+{ord(char):04X}".encode()).hexdigest()
 
 
+def interleave(groups: list[list[str]]) -> list[str]:
+    """The first of every group, then the second of every group, ...: any first rows are balanced."""
+    return [group[i] for i in range(max(map(len, groups))) for group in groups if i < len(group)]
+
+
 def select(topics: dict[str, str], texts: dict[str, dict[str, str]]) -> tuple[list[str], list[str]]:
-    """(test emoji, training emoji), grouped by topic in GROUPS order, each group by hash."""
+    """(test emoji, training emoji): each group's emoji in hash order, the groups interleaved."""
     everywhere = set.intersection(*(set(t) for t in texts.values())) & set(topics)
-    test: list[str] = []
-    train: list[str] = []
+    test: list[list[str]] = []
+    train: list[list[str]] = []
     for topic in GROUPS.values():
         candidates = sorted((c for c in everywhere if topics[c] == topic), key=order)
         if len(candidates) < TEST_PER_GROUP:
             raise SystemExit(f"only {len(candidates)} '{topic}' emoji are annotated in every language")
-        test += candidates[:TEST_PER_GROUP]
-        chosen = set(candidates[:TEST_PER_GROUP])
+        test.append(candidates[:TEST_PER_GROUP])
+        chosen = set(test[-1])
         english = sorted((c for c in texts["en"] if topics.get(c) == topic and c not in chosen), key=order)
-        train += english[:TRAIN_PER_GROUP]
-    return test, train
+        train.append(english[:TRAIN_PER_GROUP])
+    return interleave(test), interleave(train)
 
 
 def tsv(rows: list[tuple[str, str, str, str]]) -> str:

@@ -52,6 +52,8 @@ def test_ids_name_their_emoji_and_labels_are_balanced():
     for rows, per_topic in ((test, TEST_PER_TOPIC), (train, TRAIN_PER_TOPIC)):
         assert all(re.fullmatch(r"U\+[0-9A-F]{4,5}", i) and i == f"U+{ord(e):04X}" for i, _, e, _ in rows)
         assert collections.Counter(r[1] for r in rows) == dict.fromkeys(labels, per_topic)
+        # the rows cycle through the topics: the first rows of a file are a balanced sample too
+        assert all(len({r[1] for r in rows[k : k + 7]}) == 7 for k in range(0, len(rows) - 6, 7))
     assert not {r[0] for r in test} & {r[0] for r in train}  # the head never sees a test emoji
 
 
