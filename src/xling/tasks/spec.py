@@ -216,6 +216,12 @@ class TaskSpec(BaseModel):
     id: str | None = None
     parallel_key: str | None = None
     labels: list[str] | None = None
+    labels_by_language: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The labels one language's files hold where that differs from `labels` (MasakhaNEWS: English "
+        "has six topics, Hausa seven), keyed by language: its gold labels are checked against its own list, and a "
+        "run warns when a language's test items hold labels the head's training data lacks.",
+    )
     label_map: dict[str, str] | None = None
     optional_fields: list[str] = Field(default_factory=list)  # fields a record may lack or leave empty
     slices: list[str] = Field(default_factory=list)  # item fields the analyses group scores by
@@ -259,6 +265,23 @@ class TaskSpec(BaseModel):
                     f"{k!r} and another code both mean {code}; write the canonical code (xxx_Scrp) as the key"
                 )
             out[code] = str(v)
+        return out
+
+    @field_validator("labels_by_language", mode="before")
+    @classmethod
+    def _canonical_label_languages(cls, value: Any, info) -> Any:
+        if not isinstance(value, dict):
+            return value
+        try:
+            out = {canonical(str(k)): v for k, v in value.items()}
+        except UserError as exc:
+            raise ValueError(exc.message) from exc
+        every = set(info.data.get("labels") or ())
+        for lang, labels in out.items():
+            extra = sorted(set(labels) - every) if every and isinstance(labels, list) else []
+            if extra:
+                listed = ", ".join(map(repr, extra))
+                raise ValueError(f"{lang}: {listed} not in 'labels' (the labels of every language)")
         return out
 
     @field_validator("options", mode="before")
@@ -343,6 +366,10 @@ class TaskSpec(BaseModel):
         if self.local is None and self.hub is None:
             raise ValueError("a task needs 'local' (files) or 'hub' (a Hugging Face dataset), or both")
         return self
+
+    def labels_of(self, language: str | None) -> list[str] | None:
+        """The gold labels a language's items may hold: its own list, else ``labels`` (None: any)."""
+        return self.labels_by_language.get(language or "", self.labels)
 
     def legacy_fields(self) -> list[str]:
         """The keys of ``fields`` in the old spelling: ``fields: {id:, label:}`` for ``id:`` and ``gold:``."""
