@@ -112,11 +112,11 @@ def _family_of(g: str | None) -> str:
 
 def note(code: str, unknown: list[str]) -> str | None:
     """What a code that names several languages stands for, which of its metadata are
-    ``unknown``, and how to name one language instead; None for an individual language, or a
+    ``unknown``, and how to name one language instead; None for an individual language, a
     macrolanguage whose metadata come from the individual language benchmarks mean by it
-    (``data/language_aliases.yaml``)."""
+    (``data/language_aliases.yaml``), or one whose metadata are all known."""
     s = scope(code)
-    if s is None or L.split(code)[0] in _individual():
+    if s is None or L.split(code)[0] in _individual() or (s.kind == "macrolanguage" and not unknown):
         return None
     return s.note(L.script(code), unknown)
 
