@@ -125,7 +125,7 @@ def duplicate_id(item_id: str, row: Row, split: str, first: tuple[str, int | Non
     if first_split != split:
         return BadRow(
             row.line,
-            f"duplicate item id {item_id!r} (first in split {first_split!r} of this union, {at})",
+            f"duplicate item id {item_id!r} (first in split {first_split!r} of this union), there on {at}",
             row.where,
             "the parts of a union split need ids unique across them; a position such as _line repeats "
             "in every file: use a column that is unique across splits, or a single split",
