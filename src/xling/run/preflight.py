@@ -38,21 +38,19 @@ def read_labels(task: Task, read: Read, config: RunConfig) -> list[str | None]:
 def preflight(task_list: list[Task], kinds: WorkerKinds, units: list[tuple[Task, Unit]], config: RunConfig) -> dict:
     """Read every item the units will read; per task name, the units whose test items hold labels
     their head never saw in training (each also logged as a warning)."""
-    labels: dict[tuple[str, Read], list] = {}
     out: dict[str, list[dict]] = {}
     for task in task_list:
         kind = kinds[task]
         mine = [u for t, u in units if t is task]
-        for read in dict.fromkeys(kind.reads(task, mine)):
-            labels[(task.name, read)] = read_labels(task, read, config)
+        trained = {u: kind.trained_on(task, u) for u in mine}
+        labels = {read: read_labels(task, read, config) for read in dict.fromkeys(kind.reads(task, mine))}
         for unit in mine:
-            trained = kind.trained_on(task, unit)
-            if trained is None:
+            if trained[unit] is None:
                 continue
-            tested = labels[(task.name, Read(unit.language, task.spec.eval_split))]
-            unseen = unseen_labels(labels[(task.name, trained)], tested)
+            tested = labels[Read(unit.language, task.spec.eval_split)]
+            unseen = unseen_labels(labels[trained[unit]], tested)
             if unseen:
-                split, where = task.spec.eval_split, (trained.language, trained.split)
+                split, where = task.spec.eval_split, (trained[unit].language, trained[unit].split)
                 record = unwinnable_record(unit.setting, unit.language, split, where, len(tested), unseen)
                 log.warning("xling: %s", describe(task.name, record))
                 out.setdefault(task.name, []).append(record)

@@ -177,6 +177,7 @@ class HeadKind(Kind):
         return units
 
     def head_data(self, task: Task, unit: Unit) -> HeadData:
+        """Where the head of the unit's setting gets its training items."""
         if unit.setting == "in-language":
             return HeadData(unit.language, train_split_of(task), False, "in-language")
         return zero_shot_head(task)
