@@ -135,7 +135,7 @@ def duplicate_id(item_id: str, row: Row, split: str, first: tuple[str, int | Non
         row.line,
         f"duplicate item id {item_id!r} (first on {at})",
         row.where,
-        f"{declared}: take the id from a column that is unique (`id: url`), build it from several "
+        f"{declared}: take the id from a column whose values are unique (`id: <column>`), build it from several "
         '(`id: "{url}#{_line}"`, `_line` being the row\'s line), or drop `id:` to number the rows by line',
     )
 
