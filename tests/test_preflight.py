@@ -242,21 +242,3 @@ def test_limit_samples_every_label_of_a_label_sorted_file_without_a_labels_key(t
     assert sorted(it.gold for it in picked) == sorted(TOPICS)
     first = task.limited_items("hau_Latn", "test", 7, "first", 0)
     assert {it.gold for it in first} == {"business", "entertainment"}
-
-
-@pytest.mark.parametrize("mode", ["first", "sample"])
-def test_a_limited_run_on_unaligned_bitext_stops_before_the_first_model_call(tmp_path, trigram, mode):
-    """Issue 21, point 7: two corpora of different lengths are never scored as if aligned, whatever the limit."""
-    (tmp_path / "pairs.deu_Latn").write_text("".join(f"Satz {i}\n" for i in range(10)), encoding="utf-8")
-    (tmp_path / "pairs.eng").write_text("".join(f"sentence {i}\n" for i in range(12)), encoding="utf-8")
-    (tmp_path / "task.yaml").write_text(
-        "name: unaligned\ndescription: two files of different lengths\nkind: bitext_retrieval\nmetric: p@1\n"
-        "languages: [deu_Latn]\nsource_language: eng_Latn\neval_split: test\n"
-        "fields: {text: text, pivot_text: pivot_text}\ncreation: written-for-xling\nlicence: CC0-1.0\n"
-        "local: {root: task-file, format: bitext, path: 'pairs.{language}', pivot_path: 'pairs.eng'}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(DataError, match="differ in length"):
-        evaluate("trigram", task_files=[tmp_path / "task.yaml"], limit=3, limit_mode=mode, output=tmp_path / "r")
-    assert trigram.calls == []
-    assert not (tmp_path / "r" / "results.json").exists()
