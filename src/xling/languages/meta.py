@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from dataclasses import asdict, dataclass, fields
 from functools import cache, lru_cache
 from importlib import metadata, resources
@@ -28,6 +29,9 @@ import yaml
 
 from ..types import sides
 from . import codes as L
+from .scope import scope
+
+log = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
 GROUPINGS = ("family", "script", "tier")
@@ -47,6 +51,7 @@ class LangInfo:
     uriel_resource: str  # URIEL+ "high-resource" / "medium-resource" / "low-resource" / "unknown"
     resource_group: str  # the tier grouping's group: "class 3", "URIEL+ low-resource" or "unknown"
     resource_source: str | None  # where resource_group comes from: JOSHI, URIEL or None
+    note: str | None = None  # what a code naming several languages stands for (see note())
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -93,13 +98,50 @@ def glottocode(code: str) -> str | None:
 
 
 def family(code: str) -> str:
-    """Top-level Glottolog family (``'Atlantic-Congo'``), ``'isolate: <name>'``, or ``'unknown'``."""
+    """Top-level Glottolog family (``'Atlantic-Congo'``), ``'isolate: <name>'``, or ``'unknown'``; a
+    macrolanguage Glottolog does not list gets the family all its member languages share."""
     g = glottocode(code)
+    if g is None or g not in _lineages():
+        members = scope(code).members if scope(code) else ()
+        found = {_family_of(_glottocodes().get(m)) for m in members} - {UNKNOWN}
+        return found.pop() if len(found) == 1 else UNKNOWN
+    return _family_of(g)
+
+
+def _family_of(g: str | None) -> str:
     if g is None or g not in _lineages():
         return UNKNOWN
     name, lineage = _lineages()[g]
     top = lineage.split(",")[0].strip()
     return top or f"isolate: {name}"
+
+
+def note(code: str, unknown: list[str]) -> str | None:
+    """What a code that names several languages stands for, which of its metadata are
+    ``unknown``, and how to name one language instead; None for an individual language, a
+    macrolanguage whose metadata come from the individual language benchmarks mean by it
+    (``data/language_aliases.yaml``), or one whose metadata are all known."""
+    s = scope(code)
+    if s is None or L.split(code)[0] in _individual() or (s.kind == "macrolanguage" and not unknown):
+        return None
+    return s.note(L.script(code), unknown)
+
+
+_told: set[str] = set()
+
+
+def tell_once(languages: list[str]) -> dict[str, str]:
+    """:func:`note` of each of ``languages`` that has one, logged as a warning once per process."""
+    out = {}
+    for code in languages:
+        text = info(code).note
+        if text is None:
+            continue
+        out[code] = text
+        if code not in _told:
+            _told.add(code)
+            log.warning("xling: language %s: %s", code, text)
+    return out
 
 
 def tier(code: str) -> str:
@@ -143,17 +185,20 @@ def info(code: str) -> LangInfo:
     joshi = tier(code)
     uriel = _uriel_resource().get(g, UNKNOWN) if g else UNKNOWN
     group, source = resource_group(joshi, uriel)
+    fam = family(code)
+    unknown = [k for k, v in (("family", fam), ("glottocode", g or UNKNOWN), ("resource class", group)) if v == UNKNOWN]
     return LangInfo(
         code=code,
         name=L.name(code),
         script=script,
         script_name=script_name(script),
-        family=family(code),
+        family=fam,
         glottocode=g,
         tier=joshi,
         uriel_resource=uriel,
         resource_group=group,
         resource_source=source,
+        note=note(code, unknown),
     )
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from ..analysis.consistency import CORRECTNESS_RULES
 from ..languages import codes as L
 from ..results import Results
+from ..tasks.unseen import describe
 
 REPORT_MD = "report.md"
 
@@ -169,9 +170,23 @@ def markdown(results: Results) -> str:
         note = gap_note(g, source)
         lines += ["", note] if note else []
         lines.append("")
+    lines += unseen_labels_section(run["tasks"])
     summary, appendix = _markdown_analyses(results)
     prompt_words = _markdown_prompt_words(results.data["run"].get("prompt_words", []))
     return "\n".join(lines + summary + prompt_words + appendix)
+
+
+def unseen_labels_section(tasks: list[dict]) -> list[str]:
+    """The test items whose gold label the head's training items never hold, per task and unit."""
+    rows = [(t["name"], r) for t in tasks for r in t.get("unseen_labels", [])]
+    if not rows:
+        return []
+    return [
+        "## Labels the classifier never saw in training",
+        "",
+        *(f"- {_md_escape(describe(name, r))}" for name, r in rows),
+        "",
+    ]
 
 
 def suite_section(suite: dict | None) -> list[str]:
@@ -302,6 +317,8 @@ def _markdown_analyses(results: Results) -> tuple[list[str], list[str]]:
                 f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {tier} |"
             )
         lines += ["", "Sources: " + "; ".join(f"{k}: {v}" for k, v in meta.get("sources", {}).items()), ""]
+        lines += [f"- {m['code']}: {_md_escape(m['note'])}" for m in meta["metadata"] if m.get("note")]
+        lines += [""] if any(m.get("note") for m in meta["metadata"]) else []
     return lines, appendix
 
 

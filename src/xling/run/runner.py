@@ -24,6 +24,7 @@ from ..errors import UserError, unknown
 from ..hashing import file_sha256
 from ..kinds import DEFAULT_BATCH_SIZE, RunConfig, WorkerKinds
 from ..languages.codes import covers, resolve
+from ..languages.meta import tell_once
 from ..models import load_model
 from ..prompts.judging import JudgeOptions
 from ..prompts.protocols import ProtocolOptions
@@ -37,6 +38,7 @@ from ..tasks.readers import MAX_CELL_CHARS
 from ..tasks.suite import get_suite
 from ..types import Unit
 from .executors import WorkerSpec, make_executor, resolve_cache_path
+from .preflight import preflight
 from .prompt_words import prompt_words_used
 from .rundir import check_cache, open_run_dir, releases_run_dirs
 from .store import PredictionStore
@@ -226,6 +228,7 @@ def evaluate(
     else:
         task_list = resolve_tasks(tasks, task_files, data_dir, policy)
         languages_of = task_languages(task_list, languages)
+    tell_once(sorted({lang for langs in languages_of.values() for lang in langs}))
     changes = language_changes(task_list, languages, languages_of)
     if on_languages and changes:
         on_languages(changes)
@@ -243,6 +246,7 @@ def evaluate(
                 raise unknown(
                     f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' or 'extra_metrics' in {t.spec_path}"
                 )
+    unwinnable = preflight(task_list, kinds, units, run_config)
     fingerprint = backend.fingerprint()
     label = redact(model)  # the model as recorded: no credentials in results, store or directory name
     command = redact(command) if command else command
@@ -356,6 +360,7 @@ def evaluate(
     for entry in data["run"]["tasks"]:
         entry["languages_absent"] = changes.get(entry["name"], {}).get("absent", [])
         entry["languages_added"] = changes.get(entry["name"], {}).get("added", [])
+        entry["unseen_labels"] = unwinnable.get(entry["name"], [])
     record_no_items(data["run"]["tasks"], task_list)
     if suite_spec is not None:
         from ..analysis.suite import suite_summary

@@ -41,15 +41,16 @@ class ReadableTask(Protocol):
     def aligned_path(self, language: str, split: str, variant: str | None) -> Path | Member | None: ...
 
 
-def mapper_of(task: ReadableTask) -> Mapper:
-    """The record -> item mapping of the source the task reads (local, or the Hub's override)."""
+def mapper_of(task: ReadableTask, language: str | None = None) -> Mapper:
+    """The record -> item mapping of the source the task reads (local, or the Hub's override); the
+    gold labels it accepts are the language's own set where the task declares one."""
     m = task.spec.mapping(hub=task.uses_hub())
     return Mapper(
         fields=m["fields"],
         gold=m["gold"],
         id_path=m["id"],
         parallel=m["parallel_key"],
-        labels=task.spec.labels,
+        labels=task.spec.labels_of(language),
         label_map=m["label_map"],
         explode=m["explode"],
         optional=task.spec.optional_fields,
@@ -128,6 +129,28 @@ def _bad(task: ReadableTask, source: str, row: BadRow) -> None:
     task.skipped.add(source, row.line, row.message + where)
 
 
+def duplicate_id(item_id: str, row: Row, split: str, first: tuple[str, int | None], id_path) -> BadRow:
+    """The bad row of an id seen before (``first``: its split and line), with how to make ids unique."""
+    first_split, first_line = first
+    at = f"line {first_line}" if first_line is not None else "an earlier record"
+    if first_split != split:
+        return BadRow(
+            row.line,
+            f"duplicate item id {item_id!r} (first in split {first_split!r} of this union), there on {at}",
+            row.where,
+            "the parts of a union split need ids unique across them; a position such as _line repeats "
+            "in every file: use a column that is unique across splits, or a single split",
+        )
+    declared = f"`id: {id_path.spec}` gives the same id twice" if id_path is not None else "ids must be unique"
+    return BadRow(
+        row.line,
+        f"duplicate item id {item_id!r} (first on {at})",
+        row.where,
+        f"{declared}: take the id from a column whose values are unique (`id: <column>`), build it from several "
+        '(`id: "{url}#{_line}"`, `_line` being the row\'s line), or drop `id:` to number the rows by line',
+    )
+
+
 def count(task: ReadableTask, language: str, split: str, variant: str | None = None) -> int:
     """Records of one language and split (after ``explode``), without building items: fast."""
     language = task.check_language(language)
@@ -136,7 +159,7 @@ def count(task: ReadableTask, language: str, split: str, variant: str | None = N
     if task.spec.variant is not None and variant is None:
         return sum(count(task, language, split, lab) for lab in task.variants_of(language, split))
     _, rows = _rows(task, language, split, variant, None)
-    return sum(1 for r in mapper_of(task).rows(rows) if isinstance(r, Row))
+    return sum(1 for r in mapper_of(task, language).rows(rows) if isinstance(r, Row))
 
 
 def iter_items(
@@ -154,7 +177,7 @@ def iter_items(
     language = task.check_language(language)
     every = task.spec.variant is not None and variant is None
     parts = split_parts(split)
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, int | None]] = {}
     n = 0
     for part in parts:
         for v in task.variants_of(language, part) if every else [variant]:
@@ -171,12 +194,12 @@ def _iter_part(
     split: str,
     limit: int | None,
     variant: str | None,
-    seen: dict[str, str],
+    seen: dict[str, tuple[str, int | None]],
     union: bool = False,
 ) -> Iterator[Item]:
-    """Items of one (single) split and variant; ``seen``: the ids already out -> their split;
-    ``union``: the split is one part of a union."""
-    mapper = mapper_of(task)
+    """Items of one (single) split and variant; ``seen``: the ids already out -> their split and
+    line; ``union``: the split is one part of a union."""
+    mapper = mapper_of(task, language)
     source, rows = _rows(task, language, split, variant, limit)
     label = next((lab for lab, lang, code in task.variants() if variant in (lab, lang, code)), None)
     n = 0
@@ -209,18 +232,9 @@ def _iter_part(
             item_id = f"{item_id}|{label}"
             parallel_id = f"{parallel_id}|{label}" if parallel_id is not None else None
         if item_id in seen:
-            where = f" (first in split {seen[item_id]!r} of this union)" if seen[item_id] != split else ""
-            hint = (
-                (
-                    "the parts of a union split need ids unique across them; a position such as _line repeats "
-                    "in every file: use a column that is unique across splits, or a single split"
-                )
-                if where
-                else None
-            )
-            _bad(task, source, BadRow(row.line, f"duplicate item id {item_id!r}{where}", row.where, hint))
+            _bad(task, source, duplicate_id(item_id, row, split, seen[item_id], mapper.id_path))
             continue
-        seen[item_id] = split
+        seen[item_id] = (split, row.line)
         if parallel_id is None:
             parallel_id = f"{language}:{item_id}"  # not parallel: unique per language
         n += 1

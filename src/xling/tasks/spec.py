@@ -459,6 +459,12 @@ class TaskSpec(BaseModel):
         "(`_line` for line-aligned files); without it items are not linked across languages.",
     )
     labels: list[str] | None = Field(None, description="The label set; any other gold value is a bad row.")
+    labels_by_language: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The labels one language's files hold where that differs from `labels` (MasakhaNEWS: English "
+        "has six topics, Hausa seven), keyed by language: its gold labels are checked against its own list, and a "
+        "run warns when a language's test items hold labels the head's training data lacks.",
+    )
     label_map: dict[str, str] | None = Field(
         None, description='Raw gold value -> label, applied before `labels` is checked (`{"0": negative}`).'
     )
@@ -531,6 +537,23 @@ class TaskSpec(BaseModel):
                     f"{k!r} and another code both mean {code}; write the canonical code (xxx_Scrp) as the key"
                 )
             out[code] = str(v)
+        return out
+
+    @field_validator("labels_by_language", mode="before")
+    @classmethod
+    def _canonical_label_languages(cls, value: Any, info) -> Any:
+        if not isinstance(value, dict):
+            return value
+        try:
+            out = {canonical(str(k)): v for k, v in value.items()}
+        except UserError as exc:
+            raise ValueError(exc.message) from exc
+        every = set(info.data.get("labels") or ())
+        for lang, labels in out.items():
+            extra = sorted(set(labels) - every) if every and isinstance(labels, list) else []
+            if extra:
+                listed = ", ".join(map(repr, extra))
+                raise ValueError(f"{lang}: {listed} not in 'labels' (the labels of every language)")
         return out
 
     @field_validator("options", mode="before")
@@ -638,6 +661,10 @@ class TaskSpec(BaseModel):
         if self.local is None and self.hub is None:
             raise ValueError("a task needs 'local' (files) or 'hub' (a Hugging Face dataset), or both")
         return self
+
+    def labels_of(self, language: str | None) -> list[str] | None:
+        """The gold labels a language's items may hold: its own list, else ``labels`` (None: any)."""
+        return self.labels_by_language.get(language or "", self.labels)
 
     def legacy_fields(self) -> list[str]:
         """The keys of ``fields`` in the old spelling: ``fields: {id:, label:}`` for ``id:`` and ``gold:``."""

@@ -24,6 +24,7 @@ from .readers import SkipLog, SymlinkLoop, resolved
 from .spec import LocalSource, TaskSpec, split_parts
 
 DATA_DIR_ENV = "XLING_DATA_DIR"
+LABEL_KINDS = ("classification", "pair_classification")
 
 
 class OutsideDataDir(UserError):
@@ -399,7 +400,11 @@ class Task:
         the task declares labels (``sample``; see :mod:`xling.tasks.sampling`)."""
         if limit is None or mode == "first":
             return self.items(language, split, limit)
-        return sampling.seeded_sample(self.iter_items(language, split), limit, seed, stratify=bool(self.spec.labels))
+        return sampling.seeded_sample(self.iter_items(language, split), limit, seed, stratify=self.labelled())
+
+    def labelled(self) -> bool:
+        """Whether the gold answers are labels (declared, or a classification kind's): a sample stratifies by them."""
+        return bool(self.spec.labels or self.spec.labels_by_language) or self.spec.kind in LABEL_KINDS
 
 
 __all__ = ["Task", "OutsideDataDir", "DATA_DIR_ENV"]
