@@ -2,7 +2,8 @@
 # Install the system packages some tests need, from Debian/Ubuntu packages:
 #   chromium  headless browser of the HTML-report tests (chromium, fonts-noto-core)
 #   apertium  the `apertium:spa-eng` translator (apertium, apertium-eng-spa)
-# Usage: scripts/install-system-deps.sh [--require] [chromium] [apertium]   (default: both)
+#   cldr      Unicode CLDR 41, the source scripts/build-demo-data.py rebuilds the demo data from (unicode-cldr-core)
+# Usage: scripts/install-system-deps.sh [--require] [chromium] [apertium] [cldr]   (default: all three)
 # Idempotent and silent when everything is installed. Without apt-get, root (or sudo -n) or
 # network it says what it skipped and exits 0 (the tests that need a package then skip), unless
 # --require is given: then it exits 1.
@@ -12,16 +13,17 @@ GROUPS_WANTED=""
 for arg in "$@"; do
     case "$arg" in
         --require) REQUIRE=1 ;;
-        chromium|apertium) GROUPS_WANTED="$GROUPS_WANTED $arg" ;;
-        *) echo "install-system-deps: unknown argument '$arg' (known: --require chromium apertium)" >&2; exit 2 ;;
+        chromium|apertium|cldr) GROUPS_WANTED="$GROUPS_WANTED $arg" ;;
+        *) echo "install-system-deps: unknown argument '$arg' (known: --require chromium apertium cldr)" >&2; exit 2 ;;
     esac
 done
-[ -n "$GROUPS_WANTED" ] || GROUPS_WANTED="chromium apertium"
+[ -n "$GROUPS_WANTED" ] || GROUPS_WANTED="chromium apertium cldr"
 
 present() {
     case "$1" in
         chromium) command -v chromium >/dev/null 2>&1 ;;
         apertium) command -v apertium >/dev/null 2>&1 && apertium -l 2>/dev/null | grep -q '^ *spa-eng' ;;
+        cldr) [ -f /usr/share/unicode/cldr/common/properties/labels.txt ] ;;
     esac
 }
 
@@ -29,6 +31,7 @@ packages() {
     case "$1" in
         chromium) echo "chromium fonts-noto-core" ;;
         apertium) echo "apertium apertium-eng-spa" ;;
+        cldr) echo "unicode-cldr-core" ;;
     esac
 }
 

@@ -27,7 +27,16 @@ def test_filter_by_language_and_kind():
     code, out = run("tasks", "--language", "sw")  # any code form
     assert code == 0 and "sib200" in names(out)
     code, out = run("tasks", "--kind", "qa")
-    assert code == 0 and names(out) == {"xquad", "mlqa", "mlqa-gxlt", "tydiqa_goldp", "tydiqa", "xor_tydi", "mkqa"}
+    assert code == 0 and names(out) == {
+        "xquad",
+        "mlqa",
+        "mlqa-gxlt",
+        "tydiqa_goldp",
+        "tydiqa",
+        "xor_tydi",
+        "mkqa",
+        "mkqa_zh_hk",
+    }
 
 
 def test_show_prints_metadata_and_counts(shared_data, monkeypatch):

@@ -16,7 +16,7 @@ from datasets import ClassLabel, Features, Value  # noqa: E402
 
 from helpers import scripted_lm  # noqa: E402
 from helpers.hub import hub_repo  # noqa: E402
-from xling.errors import DataError  # noqa: E402
+from xling.errors import DataError, UserError  # noqa: E402
 from xling.kinds.llm.loglik import partial_requests, request_pairs  # noqa: E402
 from xling.run.runner import evaluate  # noqa: E402
 from xling.tasks import get_task, load_task_file  # noqa: E402
@@ -319,17 +319,19 @@ def test_end_to_end_by_log_likelihood(name, mirror, tmp_path, monkeypatch):
 
 def tydi_record(example_id, language, text, question, spans):
     """One record of the official TyDi QA release (tydiqa-v1.0-*.jsonl.gz); ``spans``: one
-    (start, end) byte span per annotator, (-1, -1) for no minimal answer."""
+    (start, end) byte span per annotator, (-1, -1) for no minimal answer, "YES"/"NO" for a yes/no
+    answer."""
     data = text.encode("utf-8")
+    spans = [(-1, -1, a) if isinstance(a, str) else (*a, "NONE") for a in spans]
     return {
         "annotations": [
             {
                 "annotation_id": 900 + i,
                 "minimal_answer": {"plaintext_start_byte": s, "plaintext_end_byte": e},
-                "passage_answer": {"candidate_index": 0 if s >= 0 else -1},
-                "yes_no_answer": "NONE",
+                "passage_answer": {"candidate_index": 0 if s >= 0 or yes_no != "NONE" else -1},
+                "yes_no_answer": yes_no,
             }
-            for i, (s, e) in enumerate(spans)
+            for i, (s, e, yes_no) in enumerate(spans)
         ],
         "document_plaintext": text,
         "document_title": "t",
@@ -359,8 +361,10 @@ def write_tydi_release(root):
     records = [
         tydi_record(11, "russian", RU, "На какой реке стоит Москва?", [span(RU, "реке Москве"), span(RU, "Москве")]),
         tydi_record(12, "japanese", JA, "日本の首都は?", [span(JA, "東京")]),
-        tydi_record(13, "russian", RU, "Сколько лет Москве?", [(-1, -1), (-1, -1)]),  # null: left out
+        tydi_record(13, "russian", RU, "Сколько лет Москве?", [(-1, -1), (-1, -1)]),  # null
+        # one of two annotators answered: under TyDi's threshold of 2, a null gold
         tydi_record(14, "russian", RU, "Где Кремль?", [(-1, -1), span(RU, "столица России")]),
+        tydi_record(15, "russian", RU, "Москва — столица?", ["YES", "YES", (-1, -1)]),
     ]
     with gzip.open(folder / "tydiqa-v1.0-dev.jsonl.gz", "wt", encoding="utf-8") as fh:
         fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
@@ -370,11 +374,16 @@ def test_tydiqa_minimal_answers_from_byte_spans_of_the_compressed_release(tmp_pa
     write_tydi_release(tmp_path)
     t = get_task("tydiqa", tmp_path)
     items = t.items("rus_Cyrl", "dev")
-    assert [(it.item_id, it.gold) for it in items] == [("11", ["реке Москве", "Москве"]), ("14", ["столица России"])]
+    # null answers (no annotator, or fewer than 2) are No Answer golds; yes/no answers are words
+    assert [(it.item_id, it.gold) for it in items] == [
+        ("11", ["реке Москве", "Москве"]),
+        ("13", [""]),
+        ("14", [""]),
+        ("15", ["yes"]),
+    ]
     assert items[0].fields == {"context": RU, "question": "На какой реке стоит Москва?"}
-    # the question nobody answered is counted as skipped, not an error
-    assert t.skipped.total == 1 and "no answer given" in next(iter(t.skipped.files.values()))["examples"][0]
-    [ja] = t.items("jpn_Jpan", "dev")
+    assert t.skipped.total == 0
+    [ja] = t.items("jpn_Jpan", "dev")  # a single annotator's answer is the gold
     assert ja.gold == ["東京"]
 
 
@@ -385,7 +394,9 @@ def test_tydiqa_primary_task_from_the_hub(mirror):
         ("russian", RU, "На какой реке стоит Москва?", [span(RU, "Москве")]),
         ("english", "Paris is in France.", "Where is Paris?", [span("Paris is in France.", "France")]),
         ("russian", RU, "Сколько лет Москве?", [(-1, -1)]),
+        ("russian", RU, "Москва — столица?", [(-1, -1), (-1, -1)]),
     ]
+    yes_no = [["NONE"], ["NONE"], ["NONE"], ["NO", "NO"]]
     hub_repo(
         mirror,
         "google-research-datasets/tydiqa",
@@ -401,9 +412,9 @@ def test_tydiqa_primary_task_from_the_hub(mirror):
                     "passage_answer_candidate_index": [0] * len(s),
                     "minimal_answers_start_byte": [a for a, _ in s],
                     "minimal_answers_end_byte": [b for _, b in s],
-                    "yes_no_answer": ["NONE"] * len(s),
+                    "yes_no_answer": yn,
                 }
-                for _, _, _, s in rows
+                for (_, _, _, s), yn in zip(rows, yes_no)
             ],
             "document_plaintext": [text for _, text, _, _ in rows],
             "document_url": ["u"] * len(rows),
@@ -428,8 +439,9 @@ def test_tydiqa_primary_task_from_the_hub(mirror):
             }
         ),
     )
-    [it] = get_task("tydiqa").items("rus_Cyrl", "dev")
-    assert it.gold == ["Москве"] and it.item_id == "1"
+    items = get_task("tydiqa").items("rus_Cyrl", "dev")
+    # the yes/no column is a nested ClassLabel, read as its names
+    assert [(it.item_id, it.gold) for it in items] == [("1", ["Москве"]), ("3", [""]), ("4", ["no"])]
 
 
 @pytest.mark.parametrize(
@@ -461,13 +473,20 @@ def test_a_broken_gzip_file_is_a_data_error(tmp_path):
 
 
 def test_tydiqa_end_to_end_by_generation(tmp_path, monkeypatch):
-    """An oracle that answers each question with its first gold span scores 100 on Russian and
-    on English (the source language, run alongside); the null question is not asked."""
+    """Null answers are asked and scored: per item as No Answer (1 when both sides say it), and
+    by TyDi's minimal-answer F1 (precision over answered questions, recall over gold answers)."""
     write_tydi_release(tmp_path)
-    golds = {"На какой реке стоит Москва?": "реке Москве", "Где Кремль?": "столица России", "Where is Paris?": "France"}
+    golds = {
+        "На какой реке стоит Москва?": "реке Москве",  # right
+        "Сколько лет Москве?": "No answer",  # right: a null gold
+        "Где Кремль?": "столица России",  # answered, but the gold is null: wrong
+        "Москва — столица?": "yes",  # right
+        "Where is Paris?": "France",
+    }
+    seen = []
 
     def answer(prompt):
-        assert "Сколько лет Москве?" not in prompt
+        seen.append(prompt)
         [q] = [q for q in golds if q in prompt]
         return " " + golds[q]
 
@@ -479,7 +498,11 @@ def test_tydiqa_end_to_end_by_generation(tmp_path, monkeypatch):
     scripted_lm.register(monkeypatch).script = staticmethod(answer)
     res = evaluate("scripted", tasks=["tydiqa"], languages=["rus_Cyrl"], data_dir=tmp_path, output=tmp_path / "run")
     scores = {(s["language"], s["metric"]): (s["value"], s["n"]) for s in res.data["scores"]}
-    assert scores[("rus_Cyrl", "f1")] == (100.0, 2) and scores[("eng_Latn", "f1")] == (100.0, 1)
+    assert scores[("rus_Cyrl", "f1")] == (75.0, 4) and scores[("eng_Latn", "f1")] == (100.0, 1)
+    # P = 2 / 3 answered, R = 2 / 2 with a gold answer: F1 = 0.8
+    assert scores[("rus_Cyrl", "tydi_f1")][0] == pytest.approx(80.0)
+    assert scores[("eng_Latn", "tydi_f1")][0] == pytest.approx(100.0)
+    assert all('If the context does not answer it, write "No answer".' in p for p in seen)
 
 
 def test_xwinograd_translate_test_without_the_blank_is_an_error_row(mirror, tmp_path, monkeypatch):
@@ -511,3 +534,48 @@ def test_xwinograd_translate_test_without_the_blank_is_an_error_row(mirror, tmp_
     assert (fr["errors"], fr["n"]) == (1, 2), fr
     errors = [p for p in res.predictions()["error"] if isinstance(p, str)]
     assert len(errors) == 1 and "translated input unusable" in errors[0] and "found 0" in errors[0]
+
+
+def test_irokobench_translate_test_reads_the_released_english_translations(mirror, tmp_path, monkeypatch):
+    """Under translate-test, AfriXNLI's items are read in the release's own English translations
+    (masakhane/afrixnli-translate-test, matched by row), never machine-translated by the run;
+    an item the translations lack is an error row."""
+    write_afrixnli(mirror, Value("int64"))
+    hub_repo(
+        mirror, "masakhane/afrixnli", "eng", "test",
+        {"premise": ["It rains."], "hypothesis": ["There is rain."], "label": [0]},
+        Features({"premise": STRING, "hypothesis": STRING, "label": Value("int64")}),
+    )  # fmt: skip
+    hub_repo(
+        mirror, "masakhane/afrixnli-translate-test", "yor", "test",
+        {"premise": ["It is raining."], "hypothesis": ["There is rain."], "label": [0]},
+        Features({"premise": STRING, "hypothesis": STRING, "label": Value("int64")}),
+    )  # fmt: skip
+    lm = scripted_lm.register_both(monkeypatch)
+    res = evaluate(
+        "scripted-loglik",
+        tasks=["afrixnli"],
+        languages=["yor_Latn"],
+        output=tmp_path / "run",
+        protocol={"protocols": "translate-test", "translator": "given"},
+    )
+    contexts = "\n".join(c for c, _ in lm.loglik_seen)
+    assert "It is raining." in contexts and "Òjò" not in contexts and "Ológbò" not in contexts
+    pred = res.predictions().set_index(["language", "item_id"])
+    assert pred.loc[("yor_Latn", "1"), "prediction"] is not None
+    assert (
+        "not in the released translations (masakhane/afrixnli-translate-test)" in pred.loc[("yor_Latn", "2"), "error"]
+    )
+    assert {s["setting"].split("/")[0] for s in res.data["scores"]} == {"translate-test(given)"}
+
+
+def test_translator_given_needs_released_translations(tmp_path, monkeypatch):
+    scripted_lm.register_both(monkeypatch)
+    with pytest.raises(UserError, match="'xwinograd' has no released translations"):
+        evaluate(
+            "scripted-loglik",
+            tasks=["xwinograd"],
+            languages=["fra_Latn"],
+            output=tmp_path / "run",
+            protocol={"protocols": "translate-test", "translator": "given"},
+        )

@@ -122,6 +122,7 @@ def test_mlqa_gxlt_covers_all_49_pairs(shared_data):
 NOT_IN_SHARED_DATA = {
     "xlsum",
     "mkqa",
+    "mkqa_zh_hk",
     # knowledge and exam benchmarks other than m_arc: tested on fixtures (test_catalog_knowledge.py)
     "global_mmlu",
     "global_mmlu_lite",
@@ -130,6 +131,7 @@ NOT_IN_SHARED_DATA = {
     "mmlu_prox_lite",
     "mmmlu",
     "exams",
+    "exams_crosslingual",
     "m_hellaswag",
     "m_mmlu",
     # embedder benchmarks: tested on fixtures (test_catalog_embedders.py)

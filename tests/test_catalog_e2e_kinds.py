@@ -66,6 +66,7 @@ OTHER_TESTS = {
     "mmlu_prox_lite",
     "mmmlu",
     "exams",
+    "exams_crosslingual",
     "m_arc",
     "m_hellaswag",
     "m_mmlu",
@@ -87,6 +88,7 @@ OTHER_TESTS = {
     "tydiqa",
     # test_mkqa.py, on fixtures in the release (gzip JSON lines) and Parquet-export layouts
     "mkqa",
+    "mkqa_zh_hk",
 }
 
 

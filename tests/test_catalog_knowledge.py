@@ -26,6 +26,7 @@ KNOWLEDGE = {
     "mmlu_prox_lite": 29,
     "mmmlu": 14,
     "exams": 16,
+    "exams_crosslingual": 16,
     "m_arc": 31,
     "m_hellaswag": 31,
     "m_mmlu": 31,
@@ -270,6 +271,24 @@ EXAMS_ROWS = [
 ]
 
 
+def exams_features():
+    """The Hub's EXAMS features: choices a sequence of (text, label) records."""
+    from datasets import Features, Sequence, Value
+
+    return Features(
+        {
+            "id": Value("string"),
+            "question": {
+                "stem": Value("string"),
+                "choices": Sequence({"text": Value("string"), "label": Value("string")}),
+                "para": Value("string"),
+            },
+            "answerKey": Value("string"),
+            "info": {"grade": Value("int32"), "subject": Value("string"), "language": Value("string")},
+        }
+    )
+
+
 def exams_record(row: tuple, hub: bool) -> dict:
     qid, lang, subject, grade, stem, texts, labels, key = row
     choices = {"text": texts, "label": labels} if hub else [{"text": t, "label": lab} for t, lab in zip(texts, labels)]
@@ -282,20 +301,7 @@ def exams_record(row: tuple, hub: bool) -> dict:
 
 
 def test_exams_hub_and_local_filter_one_language_of_the_shared_files(mirror, tmp_path):
-    from datasets import Features, Sequence, Value
-
-    features = Features(
-        {
-            "id": Value("string"),
-            "question": {
-                "stem": Value("string"),
-                "choices": Sequence({"text": Value("string"), "label": Value("string")}),
-                "para": Value("string"),
-            },
-            "answerKey": Value("string"),
-            "info": {"grade": Value("int32"), "subject": Value("string"), "language": Value("string")},
-        }
-    )
+    features = exams_features()
     HubRepo(mirror, "mhardalov/exams").parquet(
         "multilingual", "test", [exams_record(r, hub=True) for r in EXAMS_ROWS], features
     )
@@ -307,12 +313,73 @@ def test_exams_hub_and_local_filter_one_language_of_the_shared_files(mirror, tmp
         ]
 
     assert seen(get_task("exams").items("bul_Cyrl", "test")) == expected
-    # the release's own layout: data/exams/multilingual/{train,dev,test}.jsonl, ARC records
+    # the repository's own layout: data/exams/multilingual/{train,dev,test}.jsonl.tar.gz, ARC records
     data = tmp_path / "data"
-    local_json(data / "exams/data/exams/multilingual/test.jsonl", [exams_record(r, False) for r in EXAMS_ROWS], True)
+    exams_archive(data / "exams/data/exams/multilingual/test.jsonl.tar.gz", EXAMS_ROWS)
     t = get_task("exams", data)
     assert seen(t.items("bul_Cyrl", "test")) == expected
     assert [it.fields["choices"] for it in t.items("hrv_Latn", "test")] == [["1990", "1991", "1992", "1993"]]
+
+
+def exams_archive(path, rows, member: str | None = None) -> None:
+    """One of the exams-qa repository's files: a tar.gz archive holding one JSON-lines file."""
+    import io
+    import tarfile
+
+    data = "".join(json.dumps(exams_record(r, False), ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo(member or path.name.removesuffix(".tar.gz"))
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+
+XL_TRAIN = [("bg-t1", "Bulgarian", "History", 10, "Коя година?", ["1878", "1885"], ["A", "B"], "A")]
+XL_DEV = [("bg-d1", "Bulgarian", "Physics", 9, "Колко?", ["3", "4", "5"], ["A", "B", "C"], "C")]
+
+
+def test_exams_cross_lingual_testbed_reads_the_source_language_files(tmp_path):
+    """Train and dev come from the source language's own cross-lingual files, the test from the
+    testbed's shared test file (filtered by language); a test-only language has no train split."""
+    folder = tmp_path / "data/exams/data/exams/cross-lingual"
+    exams_archive(folder / "train_bg.jsonl.tar.gz", XL_TRAIN)
+    exams_archive(folder / "dev_bg.jsonl.tar.gz", XL_DEV)
+    exams_archive(folder / "test.jsonl.tar.gz", EXAMS_ROWS)
+    t = get_task("exams_crosslingual", tmp_path / "data")
+    assert t.spec.source_language == "bul_Cyrl"
+    assert [(it.item_id, it.gold) for it in t.items("bul_Cyrl", "train")] == [("bg-t1", 0)]
+    assert [(it.item_id, it.gold) for it in t.items("bul_Cyrl", "dev")] == [("bg-d1", 2)]
+    assert [it.item_id for it in t.items("bul_Cyrl", "test")] == ["bg-1", "bg-2"]
+    assert [it.item_id for it in t.items("hrv_Latn", "test")] == ["hr-1"]
+    assert t.splits_of("arb_Arab") == ["test"] and "train" in t.splits_of("hrv_Latn")
+
+
+def test_exams_cross_lingual_from_the_hub_reads_a_config_per_split(mirror):
+    features = exams_features()
+    repo = HubRepo(mirror, "mhardalov/exams")
+    repo.parquet("crosslingual_bg", "train", [exams_record(r, hub=True) for r in XL_TRAIN], features)
+    repo.parquet("crosslingual_test", "test", [exams_record(r, hub=True) for r in EXAMS_ROWS], features)
+    t = get_task("exams_crosslingual")
+    assert [it.item_id for it in t.items("bul_Cyrl", "train")] == ["bg-t1"]
+    assert [it.item_id for it in t.items("bul_Cyrl", "test")] == ["bg-1", "bg-2"]
+    assert [it.item_id for it in t.items("hrv_Latn", "test")] == ["hr-1"]
+
+
+def test_a_tar_archive_must_hold_one_file(tmp_path):
+    import io
+    import tarfile
+
+    path = tmp_path / "data/exams/data/exams/multilingual/test.jsonl.tar.gz"
+    path.parent.mkdir(parents=True)
+    with tarfile.open(path, "w:gz") as tar:
+        for name in ("a.jsonl", "b.jsonl"):
+            info = tarfile.TarInfo(name)
+            tar.addfile(info, io.BytesIO(b""))
+    with pytest.raises(DataError, match=r"must hold exactly one file, found 2 \(a\.jsonl, b\.jsonl\)"):
+        get_task("exams", tmp_path / "data").items("bul_Cyrl", "test")
+    path.write_bytes(b"not a tar archive")
+    with pytest.raises(DataError, match="not a readable archive"):
+        get_task("exams", tmp_path / "data").items("bul_Cyrl", "test")
 
 
 def okapi_mc(i: int, answer: str, options: int = 4) -> dict:

@@ -24,7 +24,7 @@ from helpers.cli import xling_cmd
 LANGS = "swh_Latn,amh_Ethi,zho_Hans,hin_Deva,arb_Arab"
 BATCH = 2
 # 16 units (demo-bitext both directions x 5, demo-topics x 6), 180 distinct texts in 90 batches (the first
-# 20 items of each file: both tasks read the same sentences)
+# 20 items of each test file: both tasks read the same texts; 60 English training texts)
 ARGS = (
     "run",
     "-q",
@@ -36,6 +36,8 @@ ARGS = (
     "20",
     "--limit-mode",
     "first",
+    "--train-limit",
+    "60",
     "--batch-size",
     str(BATCH),
 )

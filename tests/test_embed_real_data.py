@@ -70,7 +70,7 @@ def test_shared_sentences_are_embedded_once(shared_data, tmp_path):
     for f in files:
         task = xling.tasks.load_task_file(f, shared_data)
         for lang in langs:
-            texts |= {it.fields["text"] for it in task.items(lang, "test", 6)}
+            texts |= {it.fields["text"] for it in task.limited_items(lang, "test", 6, "sample", 0)}
             if "topics" in f:  # heads: the first options.train_limit training sentences
                 texts |= {it.fields["text"] for it in task.items(lang, "train", 12)}
     calls = res.data["run"]["calls"]

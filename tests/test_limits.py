@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+import xling.run.runner
 from helpers.cli import xling_in_process
 from helpers.embed import TrigramBackend
 from xling.calls.cache import ResponseCache
@@ -138,7 +139,7 @@ def test_an_unlimited_run_records_no_limit_mode_and_keeps_its_id(tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["first", "sample"])
-def test_limit_on_line_aligned_bitext_still_checks_the_files_lengths(tmp_path, mode):
+def test_limit_on_line_aligned_bitext_still_checks_the_files_lengths(tmp_path, mode, monkeypatch):
     (tmp_path / "pairs.deu_Latn").write_text("".join(f"Satz {i}\n" for i in range(10)), encoding="utf-8")
     (tmp_path / "pairs.eng").write_text("".join(f"sentence {i}\n" for i in range(12)), encoding="utf-8")
     (tmp_path / "task.yaml").write_text(
@@ -154,6 +155,11 @@ def test_limit_on_line_aligned_bitext_still_checks_the_files_lengths(tmp_path, m
             task.items("deu_Latn", "test", 3)
         else:
             task.limited_items("deu_Latn", "test", 3, mode, 0)
+    backend = TrigramBackend()  # a limited run stops before its first model call (issue 21, point 7)
+    monkeypatch.setattr(xling.run.runner, "load_model", lambda spec, options=None: backend)
+    with pytest.raises(DataError, match="differ in length"):
+        evaluate("trigram", task_files=[tmp_path / "task.yaml"], limit=3, limit_mode=mode, output=tmp_path / "r")
+    assert backend.calls == [] and not (tmp_path / "r" / "results.json").exists()
 
 
 def two_tasks(tmp_path):

@@ -13,10 +13,11 @@ import pytest
 from helpers import scripted_lm
 from xling import evaluate
 from xling.errors import DataError
+from xling.languages.codes import canonical
 from xling.tasks import get_task
 from xling.tasks.policy import ReadPolicy
 
-LANGS = ["en", "de", "ja", "zh_cn", "zh_tw"]
+LANGS = ["en", "de", "ja", "zh_cn", "zh_hk", "zh_tw"]
 # the release's record shape: queries and answers keyed by locale; an answer without "aliases"
 # and one whose text is null (unanswerable, long_answer) occur in the release
 ROWS = [
@@ -28,6 +29,7 @@ ROWS = [
             "de": "Wer singt I hear you knocking but you can't come in?",
             "ja": "「I hear you knocking」は誰が歌っていますか",
             "zh_cn": "《i hear you knocking》是谁演唱的",
+            "zh_hk": "《i hear you knocking》的演唱者是誰",
             "zh_tw": "《i hear you knocking》是誰演唱的",
         },
         "answers": {
@@ -37,6 +39,7 @@ ROWS = [
                 {"type": "entity", "entity": "Q545186", "text": "デイヴ・エドモンズ", "aliases": ["デーブ・エドモンズ"]}
             ],
             "zh_cn": [{"type": "entity", "text": "戴维·埃德蒙兹 ", "entity": "Q545186"}],
+            "zh_hk": [{"type": "entity", "text": "戴夫·艾德蒙斯", "entity": "Q545186", "aliases": ["艾德蒙斯"]}],
             "zh_tw": [{"type": "entity", "text": "戴維·埃德蒙茲", "entity": "Q545186"}],
         },
     },
@@ -48,6 +51,7 @@ ROWS = [
             "de": "Wer gewinnt die nächste Weltmeisterschaft?",
             "ja": "次のワールドカップで優勝するのは誰ですか",
             "zh_cn": "谁将赢得下一届世界杯",
+            "zh_hk": "下屆世界盃誰會勝出",
             "zh_tw": "誰將贏得下一屆世界盃",
         },
         "answers": {c: [{"type": "unanswerable", "text": None, "aliases": []}] for c in LANGS},
@@ -60,6 +64,7 @@ ROWS = [
             "de": "Wie wird ein Gesetzentwurf zum Gesetz?",
             "ja": "法案はどのように法律になりますか",
             "zh_cn": "法案如何成为法律",
+            "zh_hk": "法案怎樣成為法律",
             "zh_tw": "法案如何成為法律",
         },
         "answers": {c: [{"type": "long_answer", "text": None}] for c in LANGS},
@@ -72,6 +77,7 @@ ROWS = [
             "de": "Ist der Mond größer als die Erde?",
             "ja": "月は地球より大きいですか",
             "zh_cn": "月球比地球大吗",
+            "zh_hk": "月亮比地球大嗎",
             "zh_tw": "月球比地球大嗎",
         },
         "answers": {c: [{"type": "binary", "text": "no", "aliases": []}] for c in LANGS},
@@ -155,6 +161,25 @@ def test_the_gzipped_release_is_read_in_place_one_language_at_a_time(release):
     ja = task.items("jpn_Jpan", "test")
     assert [it.parallel_id for it in ja] == [it.parallel_id for it in de]
     assert task.count("eng_Latn", "test") == 4
+
+
+def test_hong_kong_is_its_own_task_in_traditional_chinese_parallel_to_mkqa(release, mirror):
+    """zh_hk and zh_tw are both zho_Hant (Chinese in traditional characters, by its locale code):
+    mkqa evaluates zh_tw, mkqa_zh_hk the Hong Kong column, item by item parallel to it."""
+    assert canonical("zh-HK") == "zho_Hant"
+    hk = get_task("mkqa_zh_hk", release)
+    assert hk.languages == ["eng_Latn", "zho_Hant"] and hk.spec.creation == "human-translated"
+    items = hk.items("zho_Hant", "test")
+    assert items[0].fields == {"question": "《i hear you knocking》的演唱者是誰"}
+    assert items[0].gold == ["戴夫·艾德蒙斯", "艾德蒙斯"] and [it.gold for it in items[1:]] == [[""], [""], ["no"]]
+    tw = get_task("mkqa", release).items("zho_Hant", "test")
+    assert [it.parallel_id for it in items] == [it.parallel_id for it in tw]
+    assert tw[0].fields["question"] != items[0].fields["question"]
+    write_parquet_export(mirror)
+    hub = get_task("mkqa_zh_hk")
+    assert [(it.item_id, it.fields, it.gold) for it in hub.items("zho_Hant", "test")] == [
+        (it.item_id, it.fields, it.gold) for it in items
+    ]
 
 
 def test_the_parquet_export_gives_the_same_items(release, mirror):

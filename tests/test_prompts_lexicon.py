@@ -20,7 +20,13 @@ MGSM = "ben_Beng deu_Latn eng_Latn spa_Latn fra_Latn jpn_Jpan rus_Cyrl swh_Latn 
 ALL = sorted(set(XNLI + XCOPA + PAWSX + MGSM))
 
 # ISO 15924 code of the language -> Unicode scripts its words may use.
-SCRIPTS = {"Jpan": ("Han", "Hiragana", "Katakana"), "Hans": ("Han",), "Hang": ("Hangul",), "Kore": ("Hangul", "Han")}
+SCRIPTS = {
+    "Jpan": ("Han", "Hiragana", "Katakana"),
+    "Hans": ("Han",),
+    "Hant": ("Han",),
+    "Hang": ("Hangul",),
+    "Kore": ("Hangul", "Han"),
+}
 # Words a careless translation produced in other harnesses; each means something else.
 KNOWN_BAD = {
     "arb_Arab": {"رقم"},  # lm-eval XNLI "contradiction"/"No": means "number"
@@ -113,8 +119,8 @@ def test_missing_section_names_file_and_key():
     with pytest.raises(DataError) as exc:
         lexicon("kor_Hang").label("entailment")
     assert "kor_Hang.yaml" in str(exc.value) and "labels.entailment" in str(exc.value)
-    with pytest.raises(UserError, match="no prompt words for language 'wol_Latn'"):
-        lexicon("wol_Latn")
+    with pytest.raises(UserError, match="no prompt words for language 'bam_Latn'"):
+        lexicon("bam_Latn")
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

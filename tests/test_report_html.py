@@ -71,6 +71,8 @@ def report_run(tmp_path_factory) -> Path:
         str(spec),
         "--languages",
         LANGS,
+        "--limit",  # the demo's flipped items stay below the browser's MAX_FLIPS, so the injected one is listed
+        "20",
         "--output",
         str(run_dir),
         "-q",

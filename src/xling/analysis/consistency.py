@@ -47,12 +47,13 @@ CORRECT_AT = 0.5
 def _choice(prediction):
     """The answer in a stored prediction: a log-likelihood or generation record's ``answer``, the
     per-seed answers of a fine-tuned model (``{"seeds": [...]}``; agreement needs every seed to
-    agree), else the prediction itself (a head's label, a retrieved sentence's id)."""
+    agree), a mining record's ``candidate`` (the nearest translation's id), else the prediction
+    itself (a head's label, a retrieved sentence's id)."""
     if isinstance(prediction, dict):
         if "seeds" in prediction:
             seeds = [_choice(p) for p in prediction["seeds"]]
             return seeds[0] if len(seeds) == 1 else seeds
-        return prediction.get("answer")
+        return prediction["candidate"] if "candidate" in prediction else prediction.get("answer")
     return prediction
 
 
@@ -81,6 +82,7 @@ NOT_APPLICABLE: dict[str, str] = {
     "extractive_qa": "an answer is a span of the language's own context: answers in two languages are "
     "different strings even when they mean the same",
     "sts": "a prediction is a similarity score, not a categorical answer two languages can agree on",
+    "bitext_mining": "each language pair has its own two corpora: no item is parallel across languages",
     "retrieval": "a prediction is the rank of the relevant passage among the language's own passages, "
     "not an answer shared across languages",
 }

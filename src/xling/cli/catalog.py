@@ -31,7 +31,7 @@ def tasks(language, kind, data_dir, action, name):
       xling tasks show sib200 --data-dir ../data  # metadata, licence, items per language
       xling tasks show my-benchmark.yaml
     """
-    from ..languages.codes import canonical
+    from ..languages.codes import canonical, covers
     from ..tasks import get_task, list_tasks
 
     data_dir = Path(data_dir) if data_dir else None
@@ -51,7 +51,7 @@ def tasks(language, kind, data_dir, action, name):
         t.add_column(col, no_wrap=col in ("task", "kind"), overflow="fold")
     for task in list_tasks(data_dir):
         s = task.spec
-        if lang and lang not in s.languages:
+        if lang and not any(covers(lang, have) for have in s.languages):
             continue
         if kind and not (s.kind.startswith(kind) or kind in s.kind):
             continue
@@ -64,7 +64,8 @@ def show_task(task) -> None:
     from ..tasks.counts import count_items
 
     s = task.spec
-    out.print(f"[bold]{escape(s.name)}[/] — {s.kind}, metric {s.metric}")
+    extra = f" (also {', '.join(s.extra_metrics)})" if s.extra_metrics else ""
+    out.print(f"[bold]{escape(s.name)}[/] — {s.kind}, metric {s.metric}{escape(extra)}")
     out.print(escape(" ".join(s.description.split())))
     rows = [
         ("licence", s.licence),
@@ -91,7 +92,9 @@ def show_task(task) -> None:
             (
                 "local layout",
                 f"{s.local.format}: <data-dir>/{(s.local.subdir + '/') if s.local.subdir else ''}"
-                f"{s.local.path}" + (f" + {s.local.pivot_path}" if s.local.pivot_path else ""),
+                f"{s.local.path}"
+                + (f" + {s.local.pivot_path}" if s.local.pivot_path else "")
+                + (f" + {s.local.aligned.path} (line-aligned)" if s.local.aligned else ""),
             )
         )
     rows.append(("reading from", "the Hugging Face Hub (no --data-dir)" if task.uses_hub() else "local files"))

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "MEXA alignment, contamination.",
     ),
     "export": ("leaderboard", "Write a run's scores, predictions and metadata as Parquet (a Hub dataset layout)."),
+    "init": ("init", "Write a first task YAML from a release's data files, to check with `xling tasks show`."),
     "judge": ("judge", "Judge run A against run B on the items both answered, in both answer orders."),
     "leaderboard": (
         "leaderboard",

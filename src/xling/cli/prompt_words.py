@@ -11,20 +11,53 @@ from .console import out
 from .group import main
 
 
-def uncovered_languages() -> dict[str, list[str]]:
-    """Languages of the catalog's prompt-word tasks without a prompt file -> those tasks."""
-    from ..prompts import available_languages
-    from ..prompts.review import PROMPT_KINDS
+def task_families(task) -> list[tuple[str, int]]:
+    """The prompt families a task's items use, each with the option letters it needs."""
+    from ..prompts.templates import family_of
+
+    spec = task.spec
+    family = family_of(spec.kind, spec.options, spec.labels)
+    choices = spec.fields.get("choices")
+    letters = len(choices) if isinstance(choices, list) else 4
+    if family == "choice" and "premise" in spec.fields and not getattr(spec.options, "prompt_family", None):
+        return [("copa", 2)]  # XCOPA-style items: the question line asks for the cause or the effect
+    return [(family, letters if family in ("choice", "choice_cot") else 0)]
+
+
+def prompt_word_gaps() -> dict[str, dict[str, list[str]]]:
+    """Languages of the catalog's prompt-word tasks -> task -> the words its prompts need that the
+    language's file lacks (``["no prompt file"]`` without a file); complete languages are left out."""
+    from ..errors import UserError
+    from ..prompts import available_languages, lexicon
+    from ..prompts.review import PROMPT_KINDS, missing_words
     from ..tasks import list_tasks
 
     have = set(available_languages())
-    out_: dict[str, list[str]] = {}
+    gaps: dict[str, dict[str, list[str]]] = {}
     for task in list_tasks():
-        if task.spec.kind in PROMPT_KINDS:
-            for lang in task.spec.languages:
-                if lang not in have:
-                    out_.setdefault(lang, []).append(task.name)
-    return dict(sorted(out_.items()))
+        if task.spec.kind not in PROMPT_KINDS:
+            continue
+        try:
+            families = task_families(task)
+        except UserError:
+            continue  # a kind without a prompt template here
+        for lang in task.spec.languages:
+            lacks = ["no prompt file"] if lang not in have else []
+            if not lacks:
+                lex = lexicon(lang)
+                lacks = [k for fam, n in families for k in missing_words(lex, fam, n)]
+            if lacks:
+                gaps.setdefault(lang, {})[task.name] = list(dict.fromkeys(lacks))
+    return dict(sorted(gaps.items()))
+
+
+def uncovered_languages() -> dict[str, list[str]]:
+    """Languages of the catalog's prompt-word tasks without a prompt file -> those tasks."""
+    return {
+        lang: [t for t, lacks in tasks.items() if lacks == ["no prompt file"]]
+        for lang, tasks in prompt_word_gaps().items()
+        if any(lacks == ["no prompt file"] for lacks in tasks.values())
+    }
 
 
 @main.command("prompt-words")
@@ -76,8 +109,13 @@ def prompt_words(ctx, languages):
         )
         problems += not f.explained
     if not languages:
+        gaps = prompt_word_gaps()
         missing = uncovered_languages()
         out.print(f"\nLanguages of LLM tasks without a prompt file: {len(missing)}")
         for lang, tasks in missing.items():
             out.print(f"  {lang}: {', '.join(tasks)}")
+        partial = {lang: t for lang, t in gaps.items() if lang not in missing}
+        out.print(f"\nLanguages whose file lacks words a task's prompts need: {len(partial)}")
+        for lang, tasks in partial.items():
+            out.print("  " + lang + ": " + "; ".join(f"{t} ({', '.join(k)})" for t, k in tasks.items()))
     ctx.exit(1 if problems else 0)

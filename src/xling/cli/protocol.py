@@ -53,7 +53,8 @@ def protocol_options(f):
         click.option(
             "--translator",
             metavar="SPEC",
-            help="Translator for translate-test: apertium:spa-eng, or any generative model spec.",
+            help="Translator for translate-test: apertium:spa-eng, any generative model spec, or 'given' (only "
+            "the releases' own translations, e.g. IrokoBench's; a task with them reads them whatever the translator).",
         ),
         click.option(
             "--translator-option", multiple=True, metavar="KEY=VALUE", help="Translator backend option (repeatable)."

@@ -338,7 +338,16 @@ def print_skipped(results) -> None:
 
 
 def print_results(results) -> None:
-    from ..report.markdown import fmt, fmt_ci, gap_cell, gap_note, score_table
+    from ..report.markdown import (
+        MINING_COLUMNS,
+        extra_cell,
+        extra_columns,
+        fmt,
+        fmt_ci,
+        gap_cell,
+        gap_note,
+        score_table,
+    )
 
     table = score_table(results)
     sources = {t["name"]: t.get("source_language") for t in results.data["run"].get("tasks", [])}
@@ -354,6 +363,9 @@ def print_results(results) -> None:
             ("n", "right"),
         ]:
             t.add_column(col, justify=just)
+        extra = [c for c in extra_columns(g) if c in MINING_COLUMNS]
+        for _, header, _ in extra:
+            t.add_column(header, justify="left")
         for r in g.sort_values("value", ascending=False).itertuples():
             t.add_row(
                 r.language,
@@ -362,6 +374,7 @@ def print_results(results) -> None:
                 fmt_ci(r.ci_low, r.ci_high),
                 gap_cell(r.language, r.gap, source),
                 str(r.n),
+                *(escape(extra_cell(r, col, show)) for col, _, show in extra),
             )
         out.print(t)
         note = gap_note(g, source)

@@ -89,6 +89,19 @@ class RunContext:
         return value
 
 
+@dataclass(frozen=True)
+class Read:
+    """Items a unit reads: a language's split, limited by ``--train-limit`` when ``training`` (else
+    ``--limit``); ``head``: only that leading fraction of them (a head held out of an eval split),
+    ``first``: only the first N of those."""
+
+    language: str
+    split: str
+    training: bool = False
+    head: float | None = None
+    first: int | None = None
+
+
 class Kind(ABC):
     """A task kind. Subclasses register themselves in ``KINDS`` by ``name``."""
 
@@ -117,8 +130,18 @@ class Kind(ABC):
 
     def metrics(self, task: Task) -> list[str]:
         """The metrics reported for this task: its spec's metric first (the one the per-item
-        ``score`` column and the transfer gap use), then any others the kind computes."""
+        ``score`` column and the transfer gap use), then any others the kind computes; the runner
+        adds the task's ``extra_metrics``."""
         return [task.spec.metric]
+
+    def reads(self, task: Task, units: list[Unit]) -> list[Read]:
+        """The items the units read, checked before the first model call: each unit's eval split
+        (kinds that read more add theirs)."""
+        return [Read(u.language, task.spec.eval_split) for u in units]
+
+    def trained_on(self, task: Task, unit: Unit) -> Read | None:
+        """The training items whose labels are the only ones the unit can predict (a fitted head), or None."""
+        return None
 
     def source_setting(self, setting: str) -> str | None:
         """The setting whose source-language score is the reference for transfer gaps."""

@@ -27,7 +27,7 @@ DEFAULT_ORDER = (
 
 
 def _load_kind_modules() -> None:
-    from .embedding import bitext, heads, pairs, retrieval  # noqa: F401  (each module registers its kinds on import)
+    from .embedding import bitext, heads, mining, pairs, retrieval  # noqa: F401  (each module registers its kinds on import)
     from .finetune import qa, sentence, tagging  # noqa: F401
     from .llm import generation, judge_validity, loglik, mt, open_ended, open_qa, summarization  # noqa: F401
 

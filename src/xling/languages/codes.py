@@ -1,4 +1,5 @@
-"""Canonical language codes: ISO 639-3 + ISO 15924 script (``deu_Latn``, ``zho_Hans``).
+"""Canonical language codes: ISO 639-3 + ISO 15924 script (``deu_Latn``, ``zho_Hans``), and
+language pairs (``eng_Latn-arb_Arab``: the first text's language, then the second's).
 
 Names and default scripts come from ``langcodes``/``language_data`` (maintained CLDR/IANA data);
 the few choices those packages cannot make for us (which individual language a macrolanguage
@@ -14,8 +15,12 @@ from importlib import resources
 import yaml
 
 from ..errors import UserError
+from ..types import PAIR_JOIN, sides
 
 _CANONICAL = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}$")
+_PAIR = re.compile(r"^[a-z]{3}_[A-Z][a-z]{3}-[a-z]{3}_[A-Z][a-z]{3}$")
+# two lowercase subtags: a language with a region ("pt-br") or a pair of languages ("en-ar")
+_TWO_SUBTAGS = re.compile(r"^([a-z]{2,3})[-_]([a-z]{2,3})$")
 
 
 def _langcodes():
@@ -37,7 +42,7 @@ def canonical(code: str) -> str:
     if not isinstance(code, str) or not code.strip():
         raise UserError(f"empty language code {code!r}")
     raw = code.strip()
-    if _CANONICAL.match(raw):
+    if _CANONICAL.match(raw) or _PAIR.match(raw):
         return raw
     al = _aliases()
     key = raw.lower().replace("_", "-")
@@ -67,6 +72,42 @@ def try_canonical(code: str) -> str | None:
         return None
 
 
+def is_pair(code: str) -> bool:
+    """Whether ``code`` is a canonical language pair (``eng_Latn-arb_Arab``)."""
+    return bool(_PAIR.match(code))
+
+
+def pair(first: str, second: str) -> str:
+    """The canonical pair of two languages, in order: ``('en', 'ar')`` -> ``'eng_Latn-arb_Arab'``."""
+    return f"{canonical(first)}{PAIR_JOIN}{canonical(second)}"
+
+
+def language_key(code: str, separator: str | None = None) -> str:
+    """A task's language key as a canonical language or pair. With ``separator`` (a task's
+    ``pair_separator``), a code holding it is a pair of two codes (``en-ar``); without one, a code
+    that reads both as a language with a region and as a pair (``en-ar``, ``pt-br``) is refused."""
+    raw = str(code).strip()
+    if separator and separator in raw and not (_CANONICAL.match(raw) or _PAIR.match(raw)):
+        parts = raw.split(separator)
+        if len(parts) != 2:
+            raise UserError(
+                f"language pair {code!r} splits on {separator!r} into {len(parts)} parts, not 2",
+                hint=f"write the pair as FIRST{separator}SECOND, or canonically: eng_Latn-arb_Arab",
+            )
+        return pair(*parts)
+    two = _TWO_SUBTAGS.match(raw)
+    if two and try_canonical(two[2]) is not None:
+        first, second = two[1], two[2]
+        raise UserError(
+            f"language code {code!r} is ambiguous: a language with region {second.upper()!r} "
+            f"({canonical(raw)}), or the pair {first}->{second}",
+            hint=f"write the language canonically ({canonical(raw)}), or the pair as "
+            f"{canonical(first)}-{canonical(second)}, or declare 'pair_separator' so that "
+            f"{code!r} reads as a pair",
+        )
+    return canonical(raw)
+
+
 def split(code: str) -> tuple[str, str]:
     """``'deu_Latn'`` -> ``('deu', 'Latn')``."""
     lang, _, script = canonical(code).partition("_")
@@ -75,7 +116,10 @@ def split(code: str) -> tuple[str, str]:
 
 @cache
 def name(code: str) -> str:
-    """English display name, e.g. ``'swh_Latn'`` -> ``'Swahili'``."""
+    """English display name, e.g. ``'swh_Latn'`` -> ``'Swahili'``; a pair joins its sides' names
+    with an en dash: ``'eng_Latn-arb_Arab'`` -> ``'English–Arabic'``."""
+    if is_pair(code):
+        return "–".join(name(side) for side in sides(code))
     lang, script = split(code)
     try:
         return _langcodes().Language.get(lang).display_name().replace(" (individual language)", "")
@@ -83,6 +127,42 @@ def name(code: str) -> str:
         return lang
 
 
+@cache
+def name_in(code: str, language: str) -> str:
+    """The display name of ``code`` in ``language``'s own words (CLDR through langcodes: German
+    ``'deu_Latn'`` is ``'Deutsch'``), for prompts written in that language; the English name
+    where CLDR has none."""
+    if split(language)[0] == "eng":
+        return name(code)
+    lc = _langcodes()
+    try:
+        # CLDR names macrolanguages (sw, not swh): look both up by their standard tags
+        target = lc.Language.get(lc.standardize_tag(split(language)[0], macro=True))
+        shown = lc.Language.get(lc.standardize_tag(split(code)[0], macro=True)).display_name(target)
+    except (LookupError, ValueError):
+        return name(code)
+    shown = shown.replace(" (individual language)", "")
+    return name(code) if not shown or shown == split(code)[0] else shown  # no CLDR name: English
+
+
 def script(code: str) -> str:
     """ISO 15924 script code of a canonical language."""
     return split(code)[1]
+
+
+def resolve(code: str, known: list[str] | set[str]) -> str | None:
+    """The canonical language or pair a user's ``code`` (``--languages``) means among ``known``:
+    a pair written with two codes (``en-ar``) is that pair where ``known`` has it, before the
+    same text read as a language with a region; None when it is no language at all."""
+    raw = str(code).strip()
+    if raw.count(PAIR_JOIN) == 1 and not _PAIR.match(raw):
+        first, second = (try_canonical(part) for part in raw.split(PAIR_JOIN))
+        if first and second and f"{first}{PAIR_JOIN}{second}" in known:
+            return f"{first}{PAIR_JOIN}{second}"
+    return try_canonical(raw)
+
+
+def covers(wanted: str, code: str) -> bool:
+    """Whether the requested language ``wanted`` selects ``code``: itself, or a pair with it on
+    either side (``ara`` keeps ``arb_Arab-arb_Arab`` and ``eng_Latn-arb_Arab``)."""
+    return wanted == code or (not is_pair(wanted) and wanted in sides(code))

@@ -9,19 +9,29 @@ Sources (all maintained packages or cited tables, never hand-typed per-language 
 - resource tier: Joshi et al. (2020) classes 0-5 from ``data/joshi2020_classes.yaml`` (see its
   header for what it covers), and URIEL+'s coarser high/medium/low-resource lists
   (``resource_languages.json``, by glottocode), which fill in where Joshi et al. are silent.
+
+A language pair (``eng_Latn-arb_Arab``) takes each value its two sides share, and ``first → second``
+where they differ: ``ara_Arab-ara_Arab`` groups with Arabic's family, ``eng_Latn-arb_Arab`` in
+``Indo-European → Afro-Asiatic``, so that monolingual pairs pool with their language's group and a
+cross-lingual pair forms the group of its direction.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import asdict, dataclass
+import logging
+from dataclasses import asdict, dataclass, fields
 from functools import cache, lru_cache
 from importlib import metadata, resources
 
 import yaml
 
+from ..types import sides
 from . import codes as L
+from .scope import scope
+
+log = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
 GROUPINGS = ("family", "script", "tier")
@@ -41,6 +51,7 @@ class LangInfo:
     uriel_resource: str  # URIEL+ "high-resource" / "medium-resource" / "low-resource" / "unknown"
     resource_group: str  # the tier grouping's group: "class 3", "URIEL+ low-resource" or "unknown"
     resource_source: str | None  # where resource_group comes from: JOSHI, URIEL or None
+    note: str | None = None  # what a code naming several languages stands for (see note())
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -87,13 +98,50 @@ def glottocode(code: str) -> str | None:
 
 
 def family(code: str) -> str:
-    """Top-level Glottolog family (``'Atlantic-Congo'``), ``'isolate: <name>'``, or ``'unknown'``."""
+    """Top-level Glottolog family (``'Atlantic-Congo'``), ``'isolate: <name>'``, or ``'unknown'``; a
+    macrolanguage Glottolog does not list gets the family all its member languages share."""
     g = glottocode(code)
+    if g is None or g not in _lineages():
+        members = scope(code).members if scope(code) else ()
+        found = {_family_of(_glottocodes().get(m)) for m in members} - {UNKNOWN}
+        return found.pop() if len(found) == 1 else UNKNOWN
+    return _family_of(g)
+
+
+def _family_of(g: str | None) -> str:
     if g is None or g not in _lineages():
         return UNKNOWN
     name, lineage = _lineages()[g]
     top = lineage.split(",")[0].strip()
     return top or f"isolate: {name}"
+
+
+def note(code: str, unknown: list[str]) -> str | None:
+    """What a code that names several languages stands for, which of its metadata are
+    ``unknown``, and how to name one language instead; None for an individual language, a
+    macrolanguage whose metadata come from the individual language benchmarks mean by it
+    (``data/language_aliases.yaml``), or one whose metadata are all known."""
+    s = scope(code)
+    if s is None or L.split(code)[0] in _individual() or (s.kind == "macrolanguage" and not unknown):
+        return None
+    return s.note(L.script(code), unknown)
+
+
+_told: set[str] = set()
+
+
+def tell_once(languages: list[str]) -> dict[str, str]:
+    """:func:`note` of each of ``languages`` that has one, logged as a warning once per process."""
+    out = {}
+    for code in languages:
+        text = info(code).note
+        if text is None:
+            continue
+        out[code] = text
+        if code not in _told:
+            _told.add(code)
+            log.warning("xling: language %s: %s", code, text)
+    return out
 
 
 def tier(code: str) -> str:
@@ -120,26 +168,37 @@ def resource_group(joshi_class: str, uriel_level: str) -> tuple[str, str | None]
     return UNKNOWN, None
 
 
+def _joined(a: str | None, b: str | None) -> str | None:
+    return a if a == b else f"{a} → {b}"
+
+
 @cache
 def info(code: str) -> LangInfo:
-    """Everything known about one canonical language code."""
+    """Everything known about one canonical language code or pair (a pair: see the module's text)."""
     code = L.canonical(code)
+    if L.is_pair(code):
+        first, second = (info(side) for side in sides(code))
+        values = {f.name: _joined(getattr(first, f.name), getattr(second, f.name)) for f in fields(LangInfo)}
+        return LangInfo(**(values | {"code": code, "name": L.name(code)}))
     script = L.script(code)
     g = glottocode(code)
     joshi = tier(code)
     uriel = _uriel_resource().get(g, UNKNOWN) if g else UNKNOWN
     group, source = resource_group(joshi, uriel)
+    fam = family(code)
+    unknown = [k for k, v in (("family", fam), ("glottocode", g or UNKNOWN), ("resource class", group)) if v == UNKNOWN]
     return LangInfo(
         code=code,
         name=L.name(code),
         script=script,
         script_name=script_name(script),
-        family=family(code),
+        family=fam,
         glottocode=g,
         tier=joshi,
         uriel_resource=uriel,
         resource_group=group,
         resource_source=source,
+        note=note(code, unknown),
     )
 
 

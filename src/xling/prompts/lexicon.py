@@ -67,6 +67,7 @@ class Instructions(BaseModel):
     choice: str
     choice_cot: str | None = None  # multiple choice answered after a chain of thought (MMLU-ProX)
     qa: str | None = None
+    qa_no_answer: str | None = None  # the same, "{no_answer}": what to write when the context holds no answer
     nli: str | None = None
     paraphrase: str | None = None
     copa_cause: str | None = None

@@ -1,8 +1,9 @@
 """Prompt words against references written by native speakers.
 
-Two references: lighteval's native-contributed translation literals (recorded as facts, with
-their source and licence, in ``references/lighteval.yaml``) and CLDR through babel (the
-language's "A or B" list pattern, which the NLI and paraphrase instructions must use). Each word
+Three references: lighteval's native-contributed translation literals and MMLU-ProX's released
+per-language prompts (each recorded as facts, with its source and licence, in
+``references/<name>.yaml``), and CLDR through babel (the language's "A or B" list pattern, which
+the NLI and paraphrase instructions must use). Each word
 of a language file is ``checked`` (a reference agrees), ``disagrees`` (a reference has another
 word; the file may say why under ``review.differs``) or ``draft`` (no reference covers it).
 """
@@ -22,14 +23,44 @@ from ..languages.codes import split
 from .lexicon import INSTRUCTION_KEYS, Lexicon
 
 LIGHTEVAL = "lighteval translation literals"
+MMLU_PROX = "MMLU-ProX per-language prompts"
+RECORDED = {LIGHTEVAL: "lighteval.yaml", MMLU_PROX: "mmlu_prox.yaml"}  # source -> its reference file
 CLDR = "CLDR list patterns (babel)"
-WORD_KEYS = ("words.question", "words.answer", "labels.yes", "labels.no", "connectors.cause", "connectors.effect")
+WORD_KEYS = (
+    "words.question",
+    "words.answer",
+    "labels.yes",
+    "labels.no",
+    "connectors.cause",
+    "connectors.effect",
+    "math.answer_phrase",
+)
 # a file is `checked` only when a reference agrees with each of these
 CHECKED_NEEDS = ("words.question", "words.answer", "labels.yes", "labels.no")
 # kinds whose LLM implementations build prompts and read answers with these words
 PROMPT_KINDS = frozenset(
     {"multiple_choice", "pair_classification", "extractive_qa", "math", "generative_qa", "summarization"}
 )
+# prompt family -> the words its prompts and answer reading take from a language file
+FAMILY_NEEDS = {
+    "choice": ("words.question", "words.answer", "instructions.choice"),
+    "choice_cot": ("words.question", "math.answer_phrase", "math.step_by_step", "instructions.choice_cot"),
+    "copa": ("words.answer", "instructions.copa_cause", "instructions.copa_effect"),
+    "nli": (
+        "words.premise",
+        "words.hypothesis",
+        "words.answer",
+        "labels.entailment",
+        "labels.neutral",
+        "labels.contradiction",
+        "instructions.nli",
+    ),
+    "paraphrase": ("words.sentence", "words.answer", "labels.yes", "labels.no", "instructions.paraphrase"),
+    "qa": ("words.context", "words.question", "words.answer", "instructions.qa"),
+    "open_qa": ("words.question", "words.answer", "instructions.open_qa"),
+    "summary": ("words.article", "words.summary", "instructions.summary"),
+    "math": ("words.question", "math.answer_phrase", "math.step_by_step", "instructions.math"),
+}
 # instruction -> the two labels it offers last, joined by the language's "or"
 OR_PHRASES = {"instructions.nli": ("neutral", "contradiction"), "instructions.paraphrase": ("yes", "no")}
 
@@ -62,9 +93,14 @@ def _references_dir() -> Path:
 
 
 @cache
+def recorded(source: str = LIGHTEVAL) -> dict:
+    """A recorded reference: ``source``, ``url``, ``licence`` and ``words`` (language -> key -> word)."""
+    return yaml.safe_load((_references_dir() / RECORDED[source]).read_text("utf-8"))
+
+
 def lighteval_words() -> dict:
-    """The recorded reference: ``source``, ``url``, ``licence`` and ``words`` (language -> key -> word)."""
-    return yaml.safe_load((_references_dir() / "lighteval.yaml").read_text("utf-8"))
+    """lighteval's recorded translation literals."""
+    return recorded(LIGHTEVAL)
 
 
 def accepted(lex: Lexicon, key: str) -> list[str]:
@@ -76,9 +112,18 @@ def accepted(lex: Lexicon, key: str) -> list[str]:
         value = getattr(lex.data.words, name, None)
     elif section == "connectors":
         value = getattr(lex.data.connectors, name, None) if lex.data.connectors else None
+    elif section == "math":
+        value = getattr(lex.data.math, name, None) if lex.data.math else None
     else:
         value = getattr(lex.data.instructions, name, None)
     return [value] if value else []
+
+
+def missing_words(lex: Lexicon, family: str, letters: int = 0) -> list[str]:
+    """The keys a prompt family needs that ``lex`` lacks (``option_letters`` when it has fewer
+    than ``letters``)."""
+    gaps = [key for key in FAMILY_NEEDS[family] if not accepted(lex, key)]
+    return gaps + (["option_letters"] if len(lex.option_letters) < letters else [])
 
 
 def _bare(text: str) -> str:
@@ -106,16 +151,20 @@ def cldr_or(language: str) -> str | None:
 
 def findings(lex: Lexicon, references: dict | None = None) -> list[Finding]:
     """Every comparison of ``lex``'s words with the references (``references``: a lighteval-shaped
-    table to use instead of the recorded one)."""
-    ref = references if references is not None else lighteval_words()
+    table to use instead of the recorded ones)."""
+    if references is not None:
+        tables = [(LIGHTEVAL, references)]
+    else:
+        tables = [(LIGHTEVAL, lighteval_words()), (MMLU_PROX, recorded(MMLU_PROX))]
     differs = lex.data.review.differs
     out = []
-    for key, word in (ref["words"].get(lex.language) or {}).items():
-        mine = accepted(lex, key)
-        if not mine:
-            continue  # the file has no such word: nothing to compare
-        agrees = any(_same(m, word) for m in mine)
-        out.append(Finding(lex.language, key, mine[0], word, LIGHTEVAL, agrees, None if agrees else differs.get(key)))
+    for source, ref in tables:
+        for key, word in (ref["words"].get(lex.language) or {}).items():
+            mine = accepted(lex, key)
+            if not mine:
+                continue  # the file has no such word: nothing to compare
+            agrees = any(_same(_bare(m), _bare(word)) for m in mine)  # "Ответ —" is "Ответ -"
+            out.append(Finding(lex.language, key, mine[0], word, source, agrees, None if agrees else differs.get(key)))
     or_word = cldr_or(lex.language)
     for key, (a, b) in OR_PHRASES.items():
         text = accepted(lex, key)

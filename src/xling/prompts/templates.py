@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import DataError, UserError
 from ..languages.codes import name as language_name
+from ..languages.codes import name_in
 from ..types import Item
 from .lexicon import Lexicon, lexicon
 
@@ -22,6 +23,7 @@ CHAT_MODES = ("auto", "off")
 FAMILIES = ("nli", "paraphrase", "copa", "choice", "choice_cot", "qa", "math", "open_qa", "summary")
 # Families whose answer comes after a chain of thought: read from the whole output, not its first line.
 REASONING_FAMILIES = ("math", "choice_cot")
+NO_ANSWER_FAMILIES = ("qa", "open_qa")  # QA whose prompt may say what to write when there is no answer
 NLI_LABELS = ("entailment", "neutral", "contradiction")
 
 
@@ -193,11 +195,13 @@ def body(family: str, item_fields: dict, lex: Lexicon) -> str:
 
 def instruction(family: str, lex: Lexicon, **fill: str) -> str | None:
     """The family's instruction; ``fill``: values for its placeholders (a summary's ``language``;
-    closed-book QA's ``no_answer``, said where the lexicon has the words for it)."""
+    QA's ``no_answer``, said where the lexicon has the words for it)."""
     if family == "copa":
         return None  # the question line of each item carries it
-    if family == "open_qa" and fill.get("no_answer") and lex.data.instructions.open_qa_no_answer:
-        return lex.instruction("open_qa_no_answer", **fill)
+    if family in NO_ANSWER_FAMILIES and fill.get("no_answer"):
+        if getattr(lex.data.instructions, f"{family}_no_answer"):
+            return lex.instruction(f"{family}_no_answer", **fill)
+        fill = {k: v for k, v in fill.items() if k != "no_answer"}
     return lex.instruction(family, **fill)
 
 
@@ -207,8 +211,8 @@ def answer_prefix(family: str, lex: Lexicon) -> str:
     return f"{lex.step_by_step}:" if family in REASONING_FAMILIES else f"{lex.word('answer')}:"
 
 
-def gold_answer(family: str, item: Item, lex: Lexicon, keys: dict[str, str]) -> str:
-    """How a demonstration's answer is written."""
+def gold_answer(family: str, item: Item, lex: Lexicon, keys: dict[str, str], no_answer: str | None = None) -> str:
+    """How a demonstration's answer is written (a question without an answer: ``no_answer``)."""
     if family in ("nli", "paraphrase"):
         return lex.label(keys[str(item.gold)])
     if family in ("copa", "choice"):
@@ -218,7 +222,7 @@ def gold_answer(family: str, item: Item, lex: Lexicon, keys: dict[str, str]) -> 
         return f"{solution}" if solution else f"{lex.answer_phrase} ({lex.option_letters[int(item.gold)]})."
     if family in ("qa", "open_qa", "summary"):
         golds = item.gold if isinstance(item.gold, list) else [item.gold]
-        return str(golds[0])
+        return next((str(g) for g in golds if str(g).strip()), no_answer or "")
     if family == "math":
         solution = item.fields.get("solution")
         return f"{solution}" if solution else f"{lex.answer_phrase} {item.gold}."
@@ -230,13 +234,14 @@ def build(
 ) -> Prompt:
     """A prompt for ``item`` (with ``fields``, possibly translated) and its demonstrations; a
     summary is asked for in ``fields["summary_language"]`` (cross-lingual) or the item's language;
-    a closed-book question says what to write without an answer (``fields["no_answer"]``)."""
-    fill = {"language": language_name(fields.get("summary_language") or item.language)} if family == "summary" else {}
-    if family == "open_qa" and fields.get("no_answer"):
+    a question says what to write without an answer (``fields["no_answer"]``)."""
+    summary_language = fields.get("summary_language") or item.language
+    fill = {"language": name_in(summary_language, lex.language)} if family == "summary" else {}
+    if family in NO_ANSWER_FAMILIES and fields.get("no_answer"):
         fill["no_answer"] = fields["no_answer"]
     return Prompt(
         instruction=instruction(family, lex, **fill),
-        demos=[(body(family, f, lex), gold_answer(family, d, lex, keys)) for d, f in demos],
+        demos=[(body(family, f, lex), gold_answer(family, d, lex, keys, fill.get("no_answer"))) for d, f in demos],
         body=body(family, fields, lex),
         answer_prefix=answer_prefix(family, lex),
     )

@@ -29,6 +29,7 @@ from ..languages import meta as langmeta
 from ..results import Results
 from ..scoring.metrics import METRICS
 from . import generation as gen
+from .markdown import metric_label
 
 REPORT_HTML = "report.html"
 MAX_FLIPS = 400  # flipped items listed in the browser (the count of all is shown)
@@ -425,7 +426,7 @@ def context(results: Results, texts: dict | None = None, notes: list[str] | None
                 "task": r.task,
                 "setting": r.setting,
                 "language": _label(r.language),
-                "metric": r.metric,
+                "metric": metric_label(r),
                 "value": _fmt(r.value),
                 "ci": f"[{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]",
                 "n": r.n,

@@ -11,6 +11,7 @@ import pandas as pd
 from ..analysis.consistency import CORRECTNESS_RULES
 from ..languages import codes as L
 from ..results import Results
+from ..tasks.unseen import describe
 
 REPORT_MD = "report.md"
 
@@ -101,8 +102,31 @@ GENERATION_COLUMNS = (
 )
 
 
-def _generation_columns(rows: pd.DataFrame) -> list[tuple]:
-    return [c for c in GENERATION_COLUMNS if c[0] in rows and rows[c[0]].notna().any()]
+# ... and those of mining metrics: the threshold of the mined pairs and where it was chosen
+MINING_COLUMNS = (
+    ("threshold", "threshold", lambda v: f"{v:.4f}"),
+    ("threshold_from", "threshold from", str),
+)
+
+
+def extra_columns(rows: pd.DataFrame) -> list[tuple]:
+    """The generation and mining columns some score row of ``rows`` fills."""
+    return [c for c in GENERATION_COLUMNS + MINING_COLUMNS if c[0] in rows and rows[c[0]].notna().any()]
+
+
+def metric_label(row) -> str:
+    """A score row's metric, with the threshold of a mining metric and where it was chosen."""
+    where = getattr(row, "threshold_from", None)
+    if not isinstance(where, str):
+        return row.metric
+    threshold = getattr(row, "threshold", None)
+    value = "none" if threshold is None or pd.isna(threshold) else f"{threshold:.4f}"
+    return f"{row.metric} (threshold {value}, {where})"
+
+
+def extra_cell(row, column: str, show) -> str:
+    value = getattr(row, column)
+    return "–" if value is None or (isinstance(value, float) and pd.isna(value)) else show(value)
 
 
 def markdown(results: Results) -> str:
@@ -124,7 +148,7 @@ def markdown(results: Results) -> str:
     table = score_table(results)
     for (task, setting, metric), g in table.groupby(["task", "setting", "metric"], sort=True):
         t = tasks.get(task, {})
-        extra = _generation_columns(g)
+        extra = extra_columns(g)
         lines += [
             f"## {_md_escape(task)} — {_md_escape(setting)}"
             + (f" — {metric}" if metric != t.get("metric", metric) else ""),
@@ -141,14 +165,28 @@ def markdown(results: Results) -> str:
             lines.append(
                 f"| {r.language} | {_md_escape(r.name)} | {fmt(r.value)} | {fmt_ci(r.ci_low, r.ci_high)} | "
                 f"{gap_cell(r.language, r.gap, source)} | {fmt_ci(r.gap_ci_low, r.gap_ci_high)} | {r.n} | {r.errors} |"
-                + "".join(f" {'–' if pd.isna(getattr(r, col)) else show(getattr(r, col))} |" for col, _, show in extra)
+                + "".join(f" {_md_escape(extra_cell(r, col, show))} |" for col, _, show in extra)
             )
         note = gap_note(g, source)
         lines += ["", note] if note else []
         lines.append("")
+    lines += unseen_labels_section(run["tasks"])
     summary, appendix = _markdown_analyses(results)
     prompt_words = _markdown_prompt_words(results.data["run"].get("prompt_words", []))
     return "\n".join(lines + summary + prompt_words + appendix)
+
+
+def unseen_labels_section(tasks: list[dict]) -> list[str]:
+    """The test items whose gold label the head's training items never hold, per task and unit."""
+    rows = [(t["name"], r) for t in tasks for r in t.get("unseen_labels", [])]
+    if not rows:
+        return []
+    return [
+        "## Labels the classifier never saw in training",
+        "",
+        *(f"- {_md_escape(describe(name, r))}" for name, r in rows),
+        "",
+    ]
 
 
 def suite_section(suite: dict | None) -> list[str]:
@@ -279,6 +317,8 @@ def _markdown_analyses(results: Results) -> tuple[list[str], list[str]]:
                 f"| {m['code']} | {_md_escape(m['name'])} | {m['script']} | {_md_escape(m['family'])} | {tier} |"
             )
         lines += ["", "Sources: " + "; ".join(f"{k}: {v}" for k, v in meta.get("sources", {}).items()), ""]
+        lines += [f"- {m['code']}: {_md_escape(m['note'])}" for m in meta["metadata"] if m.get("note")]
+        lines += [""] if any(m.get("note") for m in meta["metadata"]) else []
     return lines, appendix
 
 

@@ -23,7 +23,8 @@ from ..crashpoints import crash_point
 from ..errors import UserError, unknown
 from ..hashing import file_sha256
 from ..kinds import DEFAULT_BATCH_SIZE, RunConfig, WorkerKinds
-from ..languages.codes import try_canonical
+from ..languages.codes import covers, resolve
+from ..languages.meta import tell_once
 from ..models import load_model
 from ..prompts.judging import JudgeOptions
 from ..prompts.protocols import ProtocolOptions
@@ -37,6 +38,7 @@ from ..tasks.readers import MAX_CELL_CHARS
 from ..tasks.suite import get_suite
 from ..types import Unit
 from .executors import WorkerSpec, make_executor, resolve_cache_path
+from .preflight import preflight
 from .prompt_words import prompt_words_used
 from .rundir import check_cache, open_run_dir, releases_run_dirs
 from .store import PredictionStore
@@ -71,30 +73,40 @@ def resolve_tasks(
     return out
 
 
+def wanted_languages(tasks: list[Task], languages: Sequence[str]) -> list[str]:
+    """The canonical languages and pairs ``languages`` (``--languages``) ask for: ``en-ar`` is the
+    pair where a task has it; an unknown code, or one no task covers, is an error."""
+    every = sorted({lang for t in tasks for lang in t.languages})
+    wanted = []
+    for code in languages:
+        lang = resolve(code, every)
+        if lang is None or not any(covers(lang, have) for have in every):
+            raise unknown(
+                "language",
+                code,
+                every,
+                hint="none of the chosen tasks has it; `xling tasks --language CODE` finds tasks that do",
+            )
+        wanted.append(lang)
+    return wanted
+
+
+def _selected(task: Task, wanted: list[str]) -> list[str]:
+    """The task's languages the requested ones select (a language selects the pairs it is a side of)."""
+    return [lang for lang in task.languages if any(covers(w, lang) for w in wanted)]
+
+
 def task_languages(tasks: list[Task], languages: Sequence[str] | None) -> dict[str, list[str]]:
     """Each task's languages to run: the requested ones it has (each task's own with data by
-    default), checked before any model loads: an unknown language, a missing file or a language
-    without items stops the run here."""
-    wanted = None
-    if languages:
-        wanted = []
-        every = sorted({lang for t in tasks for lang in t.languages})
-        for code in languages:
-            lang = try_canonical(code)
-            if lang is None or lang not in every:
-                raise unknown(
-                    "language",
-                    code,
-                    every,
-                    hint="none of the chosen tasks has it; `xling tasks --language CODE` finds tasks that do",
-                )
-            wanted.append(lang)
+    default; a requested language also selects the pairs it is a side of), checked before any
+    model loads: an unknown language, a missing file or a language without items stops the run here."""
+    wanted = wanted_languages(tasks, languages) if languages else None
     per_task = {}
     for task in tasks:
         if wanted is None:  # every language that has data here (the local Belebele copy has 2 of 122)
             langs = task.available_languages()
         else:
-            langs = [lang for lang in task.languages if lang in wanted]
+            langs = _selected(task, wanted)
         src = task.spec.source_language
         if wanted is not None and src in task.languages and src not in langs:
             langs = [src, *langs]  # the source language is the reference for the transfer gap
@@ -112,11 +124,12 @@ def language_changes(tasks: list[Task], languages: Sequence[str] | None, languag
     ``languages``, or for a task that runs exactly the requested ones."""
     if not languages:
         return {}
-    wanted = [try_canonical(code) for code in languages]
+    every = {lang for t in tasks for lang in t.languages}
+    wanted = [resolve(code, every) for code in languages]
     out = {}
     for task in tasks:
-        absent = [lang for lang in dict.fromkeys(wanted) if lang not in task.languages]
-        added = [lang for lang in languages_of[task.name] if lang not in wanted]
+        absent = [w for w in dict.fromkeys(wanted) if not any(covers(w, lang) for lang in task.languages)]
+        added = [lang for lang in languages_of[task.name] if lang not in _selected(task, wanted)]
         if absent or added:
             out[task.name] = {"absent": absent, "added": added}
     return out
@@ -215,6 +228,7 @@ def evaluate(
     else:
         task_list = resolve_tasks(tasks, task_files, data_dir, policy)
         languages_of = task_languages(task_list, languages)
+    tell_once(sorted({lang for langs in languages_of.values() for lang in langs}))
     changes = language_changes(task_list, languages, languages_of)
     if on_languages and changes:
         on_languages(changes)
@@ -224,11 +238,15 @@ def evaluate(
     backend = load_model(model, model_options)
     kinds = WorkerKinds(backend, run_config, model=model)
     units = [(t, u) for t in task_list for u in kinds[t].units(t, languages_of[t.name])]
-    metric_names = {t.name: kinds[t].metrics(t) for t in task_list}
+    # the kind's metrics (its spec's first), then the task's extra_metrics
+    metric_names = {t.name: list(dict.fromkeys([*kinds[t].metrics(t), *t.spec.extra_metrics])) for t in task_list}
     for t in task_list:
         for m in metric_names[t.name]:
             if m not in METRICS:
-                raise unknown(f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' in {t.spec_path}")
+                raise unknown(
+                    f"metric of task {t.name!r}", m, METRICS, hint=f"fix 'metric' or 'extra_metrics' in {t.spec_path}"
+                )
+    unwinnable = preflight(task_list, kinds, units, run_config)
     fingerprint = backend.fingerprint()
     label = redact(model)  # the model as recorded: no credentials in results, store or directory name
     command = redact(command) if command else command
@@ -342,6 +360,7 @@ def evaluate(
     for entry in data["run"]["tasks"]:
         entry["languages_absent"] = changes.get(entry["name"], {}).get("absent", [])
         entry["languages_added"] = changes.get(entry["name"], {}).get("added", [])
+        entry["unseen_labels"] = unwinnable.get(entry["name"], [])
     record_no_items(data["run"]["tasks"], task_list)
     if suite_spec is not None:
         from ..analysis.suite import suite_summary
@@ -525,6 +544,7 @@ def _results(
                     "name": t.name,
                     "kind": t.spec.kind,
                     "metric": t.spec.metric,
+                    "metrics": (metric_names or {}).get(t.name) or t.spec.metrics(),
                     "licence": t.spec.licence,
                     "creation": t.spec.creation,
                     "source_language": t.spec.source_language,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import UserError, unknown
-from ..languages.codes import try_canonical
+from ..languages.codes import covers, resolve
 from ..tasks import DEFAULT_POLICY, ReadPolicy, Task, get_task
 from ..tasks.suite import Suite
 
@@ -36,11 +36,13 @@ def plan_suite(
         pool = sorted({lang for langs in requested.values() for lang in langs})
         wanted = []
         for code in languages:
-            lang = try_canonical(code)
-            if lang is None or lang not in pool:
+            lang = resolve(code, pool)
+            if lang is None or not any(covers(lang, have) for have in pool):
                 raise unknown(f"language of suite {suite.name!r}", code, pool)
             wanted.append(lang)
-        requested = {name: [lang for lang in langs if lang in wanted] for name, langs in requested.items()}
+        requested = {
+            name: [lang for lang in langs if any(covers(w, lang) for w in wanted)] for name, langs in requested.items()
+        }
     run_tasks, run_languages = [], {}
     for task in tasks:
         have = set(task.available_languages())

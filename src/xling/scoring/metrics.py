@@ -1,17 +1,20 @@
 """The metric registry (``METRICS``): every metric a task may name, by name. Values are on a 0-100
 scale; the families (:class:`Metric`, :class:`CorpusMetric`, :class:`CountMetric`) are in
 :mod:`xling.scoring.base`, generation metrics in :mod:`~xling.scoring.mt` (chrF++, chrF, BLEU),
-:mod:`~xling.scoring.rouge` and :mod:`~xling.scoring.judge`.
+:mod:`~xling.scoring.rouge`, :mod:`~xling.scoring.judge` and :mod:`~xling.scoring.mining` (BUCC
+precision, recall and F1).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import CorpusMetric, CountMetric, Metric, _missing
+from .base import CorpusMetric, CountMetric, Metric
 from .judge import JUDGE_METRICS, correlation_undefined
+from .mining import MINING_METRICS
 from .mt import MT_METRICS
 from .rouge import ROUGE_METRICS
+from .tydi import TYDI_F1
 
 __all__ = ["METRICS", "Metric", "CorpusMetric", "CountMetric"]
 
@@ -30,11 +33,6 @@ def _spearman(preds: np.ndarray, golds: np.ndarray) -> float:
     return float(rx @ ry / np.sqrt((rx @ rx) * (ry @ ry)))
 
 
-def _present(value) -> bool:
-    """Not missing and not empty."""
-    return not (_missing(value) or value == "")
-
-
 def _qa_part(key: str):
     """A QA row's ``em`` or ``f1`` from its prediction record (generation kinds store both);
     None for rows that store only the task metric's value as their score."""
@@ -43,19 +41,6 @@ def _qa_part(key: str):
         return prediction.get(key) if isinstance(prediction, dict) else None
 
     return item_score
-
-
-def _mining_f1(preds: np.ndarray, golds: np.ndarray) -> float:
-    """BUCC-style F1 of mined pairs: a prediction is the mined target id (None: no pair kept),
-    gold the true target id (None: the sentence has no translation)."""
-    mined = np.array([_present(p) for p in preds])
-    has_gold = np.array([_present(g) for g in golds])
-    correct = np.array([m and p == g for m, p, g in zip(mined, preds, golds)])
-    tp, n_mined, n_gold = correct.sum(), mined.sum(), has_gold.sum()
-    if tp == 0:
-        return 0.0
-    precision, recall = tp / n_mined, tp / n_gold
-    return float(2 * precision * recall / (precision + recall))
 
 
 def _ndcg_at_10(rank, gold) -> float:
@@ -104,9 +89,7 @@ METRICS: dict[str, Metric] = {
         CorpusMetric(
             "spearman", "Spearman rank correlation between model similarity and gold score, x100", statistic=_spearman
         ),
-        CorpusMetric(
-            "mining_f1", "BUCC-style F1 of the pairs mined above a margin threshold, x100", statistic=_mining_f1
-        ),
+        *MINING_METRICS,
         Metric(
             "ndcg@10", "nDCG@10 with the item's own passage as the one relevant passage, x100", item_score=_ndcg_at_10
         ),
@@ -133,6 +116,7 @@ METRICS: dict[str, Metric] = {
             counts=_token_counts,
             combine=lambda c: 0.0 if c[1] == 0 else c[0] / c[1],
         ),
+        TYDI_F1,
         *MT_METRICS,
         *ROUGE_METRICS,
         *JUDGE_METRICS,

@@ -31,20 +31,41 @@ def hub_location(hub) -> tuple[str, str | None]:
     return hub.id, hub.revision
 
 
-def _class_label_names(features) -> dict[str, Any]:
-    """Columns whose values are ClassLabel ints (or lists of them) -> their names."""
+def _holds_label(feat) -> bool:
+    """Whether a feature is, or holds at any depth, a ClassLabel."""
     from datasets import ClassLabel
 
-    out = {}
-    for name, feat in (features or {}).items():
-        inner = getattr(feat, "feature", None)  # Sequence/List features hold their element type
-        if isinstance(feat, ClassLabel):
-            out[name] = ("one", feat)
-        elif isinstance(inner, ClassLabel):
-            out[name] = ("seq", inner)
-        elif isinstance(feat, list) and feat and isinstance(feat[0], ClassLabel):
-            out[name] = ("seq", feat[0])
-    return out
+    if isinstance(feat, ClassLabel):
+        return True
+    if isinstance(feat, dict):
+        return any(_holds_label(f) for f in feat.values())
+    inner = feat[0] if isinstance(feat, list) and feat else getattr(feat, "feature", None)
+    return inner is not None and _holds_label(inner)
+
+
+def _decode_labels(value: Any, feat) -> Any:
+    """``value`` with the ClassLabel ints of ``feat`` (at any depth: TyDi QA's
+    ``annotations.yes_no_answer``) turned into their names; negative ints (no label) stay."""
+    from datasets import ClassLabel
+
+    if value is None:
+        return None
+    if isinstance(feat, ClassLabel):
+        if isinstance(value, list):
+            return [_decode_labels(v, feat) for v in value]
+        return feat.int2str(value) if isinstance(value, int) and value >= 0 else value
+    if isinstance(feat, dict):
+        if isinstance(value, list):
+            return [_decode_labels(v, feat) for v in value]
+        if isinstance(value, dict):
+            return {k: _decode_labels(v, feat[k]) if k in feat else v for k, v in value.items()}
+        return value
+    inner = feat[0] if isinstance(feat, list) and feat else getattr(feat, "feature", None)
+    if inner is None:
+        return value
+    if isinstance(value, list):
+        return [_decode_labels(v, inner) for v in value]
+    return _decode_labels(value, inner)  # a sequence of records, stored as a record of lists
 
 
 def iter_hub_rows(
@@ -60,7 +81,8 @@ def iter_hub_rows(
             hint="pip install 'xling[hub]', or give --data-dir with a local copy of the release",
         ) from exc
     hub_code = hub.languages.get(language, code)
-    config = hub.config.format(lang=hub_code, language=language, variant=variant or "") if hub.config else None
+    pattern = hub.split_configs.get(split, hub.config)
+    config = pattern.format(lang=hub_code, language=language, variant=variant or "") if pattern else None
     folder = {}
     if hub.data_dir:
         folder["data_dir"] = hub.data_dir.format(lang=hub_code, language=language, variant=variant or "")
@@ -75,20 +97,21 @@ def iter_hub_rows(
             f"cannot load {hub.id} ({where}, split {hub_split!r}) from the Hugging Face Hub: {exc}",
             hint="offline? pass --data-dir with a local copy of the release (`xling tasks show NAME` shows its layout)",
         ) from exc
-    labels = _class_label_names(getattr(ds, "features", None))
+    features = getattr(ds, "features", None) or {}
+    labels = {name: feat for name, feat in features.items() if _holds_label(feat)}
     flt = None
     if hub.filter:
-        flt = (Path_(hub.filter["path"]), hub.filter["startswith"].format(lang=hub_code, language=language))
+        start = hub.filter["startswith"].format(lang=hub_code, language=language, code=code)
+        flt = (Path_(hub.filter["path"]), start)
     n = 0
     for i, rec in enumerate(ds):
         if flt and not _value(flt[0], rec).startswith(flt[1]):
             continue
         if limit is not None and n >= limit:
             return
-        for col, (how, feat) in labels.items():
-            if col in rec and rec[col] is not None:
-                v = rec[col]
-                rec[col] = [feat.int2str(x) for x in v] if how == "seq" else (feat.int2str(v) if v >= 0 else v)
+        for col, feat in labels.items():
+            if col in rec:
+                rec[col] = _decode_labels(rec[col], feat)
         n += 1
         yield Row(i + 1, rec)  # line = Hub row number (1-based)
 

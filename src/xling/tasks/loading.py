@@ -12,11 +12,12 @@ from typing import Protocol
 from ..errors import DataError, UserError
 from ..types import Item
 from . import provenance
+from .archives import Member
 from .hub import iter_hub_rows
 from .mapping import Mapper, MappingError, NoGold, one_language
 from .policy import ReadPolicy
-from .readers import READERS, BadRow, Row, SkipLog, limit_cells
-from .spec import TaskSpec, split_parts
+from .readers import READERS, BadRow, Row, SkipLog, json_cells, limit_cells, with_aligned
+from .spec import LocalSource, TaskSpec, split_parts
 
 
 class ReadableTask(Protocol):
@@ -33,19 +34,23 @@ class ReadableTask(Protocol):
     def code(self, language: str) -> str: ...
     def variants(self) -> list[tuple[str, str, str]]: ...
     def variant_code(self, variant: str | None) -> str | None: ...
-    def path_for(self, language: str, split: str, variant: str | None = None) -> Path: ...
-    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | None: ...
+    def variants_of(self, language: str, split: str) -> list[str]: ...
+    def layout_for(self, language: str, split: str) -> LocalSource | None: ...
+    def path_for(self, language: str, split: str, variant: str | None = None) -> Path | Member: ...
+    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | Member | None: ...
+    def aligned_path(self, language: str, split: str, variant: str | None) -> Path | Member | None: ...
 
 
-def mapper_of(task: ReadableTask) -> Mapper:
-    """The record -> item mapping of the source the task reads (local, or the Hub's override)."""
+def mapper_of(task: ReadableTask, language: str | None = None) -> Mapper:
+    """The record -> item mapping of the source the task reads (local, or the Hub's override); the
+    gold labels it accepts are the language's own set where the task declares one."""
     m = task.spec.mapping(hub=task.uses_hub())
     return Mapper(
         fields=m["fields"],
         gold=m["gold"],
         id_path=m["id"],
         parallel=m["parallel_key"],
-        labels=task.spec.labels,
+        labels=task.spec.labels_of(language),
         label_map=m["label_map"],
         explode=m["explode"],
         optional=task.spec.optional_fields,
@@ -77,22 +82,28 @@ def _raw_rows(
         return task.spec.hub.id, iter_hub_rows(
             task.spec.hub, language, task.code(language), split, limit=limit, variant=task.variant_code(variant)
         )
-    local = task.spec.local
     path = task.path_for(language, split, variant)
+    local = task.layout_for(language, split)
     kwargs = {
         "header": local.header,
         "columns": local.columns,
         "quoting": local.quoting,
         "records": local.records,
+        "comments": local.comments,
         **local.options,
     }
     kwargs["delimiter"] = local.delimiter or ("," if local.format == "csv" else "\t")
     if local.format == "bitext":
         kwargs["pivot_path"] = task.pivot_path(language, split, variant)
-    for p in (path, kwargs.get("pivot_path")):
+    aligned = task.aligned_path(language, split, variant)
+    for p in (path, kwargs.get("pivot_path"), aligned):
         if p is not None:
             provenance.note_file(task, p)
     rows = READERS[local.format](path, **kwargs)
+    if aligned is not None:
+        rows = with_aligned(rows, path, aligned, local.aligned.columns, local.aligned.delimiter)
+    if local.json_cells:
+        rows = json_cells(rows, local.json_cells)
     if local.filter is not None:
         flt, code = local.filter, task.code(language)
         rows = (r for r in rows if isinstance(r, BadRow) or flt.keeps(r.record, code, language, split))
@@ -101,7 +112,8 @@ def _raw_rows(
 
 def _line_aligned(task: ReadableTask) -> bool:
     """Whether the task reads two line-aligned local files, whose lengths the reader checks at the end."""
-    return not task.uses_hub() and task.spec.local is not None and task.spec.local.format == "bitext"
+    local = task.spec.local
+    return not task.uses_hub() and local is not None and (local.format == "bitext" or local.aligned is not None)
 
 
 def _bad(task: ReadableTask, source: str, row: BadRow) -> None:
@@ -117,15 +129,37 @@ def _bad(task: ReadableTask, source: str, row: BadRow) -> None:
     task.skipped.add(source, row.line, row.message + where)
 
 
+def duplicate_id(item_id: str, row: Row, split: str, first: tuple[str, int | None], id_path) -> BadRow:
+    """The bad row of an id seen before (``first``: its split and line), with how to make ids unique."""
+    first_split, first_line = first
+    at = f"line {first_line}" if first_line is not None else "an earlier record"
+    if first_split != split:
+        return BadRow(
+            row.line,
+            f"duplicate item id {item_id!r} (first in split {first_split!r} of this union), there on {at}",
+            row.where,
+            "the parts of a union split need ids unique across them; a position such as _line repeats "
+            "in every file: use a column that is unique across splits, or a single split",
+        )
+    declared = f"`id: {id_path.spec}` gives the same id twice" if id_path is not None else "ids must be unique"
+    return BadRow(
+        row.line,
+        f"duplicate item id {item_id!r} (first on {at})",
+        row.where,
+        f"{declared}: take the id from a column whose values are unique (`id: <column>`), build it from several "
+        '(`id: "{url}#{_line}"`, `_line` being the row\'s line), or drop `id:` to number the rows by line',
+    )
+
+
 def count(task: ReadableTask, language: str, split: str, variant: str | None = None) -> int:
     """Records of one language and split (after ``explode``), without building items: fast."""
     language = task.check_language(language)
     if len(parts := split_parts(split)) > 1:
         return sum(count(task, language, part, variant) for part in parts)
     if task.spec.variant is not None and variant is None:
-        return sum(count(task, language, split, lab) for lab, _, _ in task.variants())
+        return sum(count(task, language, split, lab) for lab in task.variants_of(language, split))
     _, rows = _rows(task, language, split, variant, None)
-    return sum(1 for r in mapper_of(task).rows(rows) if isinstance(r, Row))
+    return sum(1 for r in mapper_of(task, language).rows(rows) if isinstance(r, Row))
 
 
 def iter_items(
@@ -138,14 +172,15 @@ def iter_items(
     is a duplicate (a bad row); ids the task does not declare (line numbers, JSON paths) are
     prefixed with the part, ``test/12``. For a task with a variant axis (MLQA question language) and no
     ``variant``, the items of every variant follow one another; each carries
-    ``fields[<axis>_language]`` and an id suffixed ``|<axis>=<language>`` so that ids stay unique."""
+    ``fields[<axis>_language]`` and an id suffixed ``|<axis>=<language>`` so that ids stay unique;
+    locally, only the variants whose file exists are read (a sparse grid)."""
     language = task.check_language(language)
     every = task.spec.variant is not None and variant is None
     parts = split_parts(split)
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, int | None]] = {}
     n = 0
     for part in parts:
-        for v in [lab for lab, _, _ in task.variants()] if every else [variant]:
+        for v in task.variants_of(language, part) if every else [variant]:
             for it in _iter_part(task, language, part, None if limit is None else limit - n, v, seen, len(parts) > 1):
                 n += 1
                 yield it
@@ -159,12 +194,12 @@ def _iter_part(
     split: str,
     limit: int | None,
     variant: str | None,
-    seen: dict[str, str],
+    seen: dict[str, tuple[str, int | None]],
     union: bool = False,
 ) -> Iterator[Item]:
-    """Items of one (single) split and variant; ``seen``: the ids already out -> their split;
-    ``union``: the split is one part of a union."""
-    mapper = mapper_of(task)
+    """Items of one (single) split and variant; ``seen``: the ids already out -> their split and
+    line; ``union``: the split is one part of a union."""
+    mapper = mapper_of(task, language)
     source, rows = _rows(task, language, split, variant, limit)
     label = next((lab for lab, lang, code in task.variants() if variant in (lab, lang, code)), None)
     n = 0
@@ -197,18 +232,9 @@ def _iter_part(
             item_id = f"{item_id}|{label}"
             parallel_id = f"{parallel_id}|{label}" if parallel_id is not None else None
         if item_id in seen:
-            where = f" (first in split {seen[item_id]!r} of this union)" if seen[item_id] != split else ""
-            hint = (
-                (
-                    "the parts of a union split need ids unique across them; a position such as _line repeats "
-                    "in every file: use a column that is unique across splits, or a single split"
-                )
-                if where
-                else None
-            )
-            _bad(task, source, BadRow(row.line, f"duplicate item id {item_id!r}{where}", row.where, hint))
+            _bad(task, source, duplicate_id(item_id, row, split, seen[item_id], mapper.id_path))
             continue
-        seen[item_id] = split
+        seen[item_id] = (split, row.line)
         if parallel_id is None:
             parallel_id = f"{language}:{item_id}"  # not parallel: unique per language
         n += 1

@@ -26,9 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .readers import BadRow, Row
+from .readers import BadRow, CellError, Row, convert_cells
 
 _STEP = re.compile(r"([^.\[\]]+)|\[(\*|-?\d+)\]")
 
@@ -166,19 +166,61 @@ class Gold(BaseModel):
 
     ``spans_in``: the answers are byte spans of that field's text (TyDi QA): ``path`` is
     ``[starts, ends]``, two paths to UTF-8 byte offsets (lists, or one number each); a span with
-    a negative start is no answer. ``if_empty: skip`` leaves out (and counts) a record without any
-    answer instead of stopping at it."""
+    a negative start is no answer. ``yes_no``: the path of each annotator's yes/no answer (``YES``,
+    ``NO``, ``NONE``), whose yes and no count as the gold answers ``yes``/``no``; ``min_answers``:
+    how many annotators must give an answer (a span or yes/no) for the record to have one (TyDi
+    QA's ``minimal_non_null_threshold``, 2 on its 3-way annotated dev set; a record with fewer
+    annotators needs all of them). With ``no_answer:
+    true`` a record below it has the No Answer gold ``""``. ``if_empty: skip`` leaves out (and
+    counts) a record without any answer instead of stopping at it."""
 
     model_config = ConfigDict(extra="forbid")
-    path: str | list[str]
-    type: GoldType = "str"
-    base: int = 0
-    index_of: Any = None
-    among: str | None = None
-    index_of_path: str | None = None
-    no_answer: bool = False
-    spans_in: str | None = None
-    if_empty: Literal["error", "skip"] = "error"
+    path: str | list[str] = Field(
+        description="Path of the gold value in the record; a list of paths for `type: list` or `spans_in`."
+    )
+    type: GoldType = Field(
+        "str",
+        description="`str` (a label), `int` (an index), `letter` (A, B, C... as 0, 1, 2...), `float` (a score), "
+        "`number` (written as text), `list` (of strings), `none` (no gold).",
+    )
+    base: int = Field(0, description="`type: int`: the first index (1 for 1-based indices).")
+    index_of: Any = Field(
+        None,
+        description="The gold is the position of the one element of the list at `path` equal to this value "
+        "(`answers[*].correct` with `index_of: true`); only when given.",
+    )
+    among: str | None = Field(
+        None,
+        description="Path of the record's list of option labels; the gold is the position of the value at "
+        "`path` in it (ARC's `question.choices[*].label`).",
+    )
+    index_of_path: str | None = Field(
+        None, description="As `index_of`, with the value to find read from the record at this path."
+    )
+    no_answer: bool = Field(
+        False,
+        description='`type: list`: a null or blank answer is the No Answer gold `""`, which an empty prediction '
+        "matches, instead of a bad row.",
+    )
+    spans_in: str | None = Field(
+        None,
+        description="The answers are UTF-8 byte spans of this field's text; `path` is `[starts, ends]` and "
+        "`type: list` (TyDi QA).",
+    )
+    yes_no: str | None = Field(
+        None,
+        description="With spans_in: the path of each annotator's yes/no answer (YES, NO, NONE); "
+        "yes and no count as the gold answers 'yes'/'no' (TyDi QA).",
+    )
+    min_answers: int = Field(
+        1,
+        ge=1,
+        description="With spans_in: how many annotators must give an answer (a span or yes/no) for the "
+        "record to have one; below it the gold is No Answer (with no_answer: true) or the record has none.",
+    )
+    if_empty: Literal["error", "skip"] = Field(
+        "error", description="A record without a gold answer: `error` (a bad row) or `skip` (left out and counted)."
+    )
 
     @field_validator("path")
     @classmethod
@@ -207,6 +249,10 @@ class Gold(BaseModel):
             check_path(self.spans_in, "gold spans_in")
             if not (isinstance(self.path, list) and len(self.path) == 2) or self.type != "list":
                 raise ValueError("gold with 'spans_in' needs 'path: [starts, ends]' and 'type: list'")
+        elif self.yes_no is not None or self.min_answers != 1:
+            raise ValueError("gold 'yes_no' and 'min_answers' apply to annotated spans: they need 'spans_in'")
+        if self.yes_no is not None:
+            check_path(self.yes_no, "gold yes_no")
         return self
 
 
@@ -251,6 +297,23 @@ def _byte_spans(text: Any, starts: Any, ends: Any, path: Any) -> list[str]:
     return out
 
 
+def _annotated_golds(text: Any, starts: Any, ends: Any, yes_no: list | None, gold: Gold) -> list[str]:
+    """The gold answers of an annotated record: its annotators' span texts and yes/no answers,
+    or ``[""]`` (No Answer) when fewer than ``gold.min_answers`` annotators (or, for a record with
+    fewer annotators, all of them: a single-annotated train record) gave one and the task scores
+    No Answer; ``[]`` when too few gave one otherwise."""
+    golds = _byte_spans(text, starts, ends, gold.path)
+    starts = starts if isinstance(starts, list) else [starts]
+    verdicts = [str(v).strip().lower() for v in (yes_no or [])]
+    if yes_no is not None and len(verdicts) != len(starts):
+        raise MappingError(f"gold yes_no {gold.yes_no!r}: {len(verdicts)} answers for {len(starts)} annotators")
+    said = [v if v in ("yes", "no") else None for v in verdicts] or [None] * len(starts)
+    answered = sum(isinstance(s, int) and s >= 0 or v is not None for s, v in zip(starts, said, strict=True))
+    if answered < max(1, min(gold.min_answers, len(starts))):
+        return [""] if gold.no_answer else []
+    return golds + [v for v in dict.fromkeys(said) if v is not None and v not in golds]
+
+
 def _is_empty(v: Any) -> bool:
     return v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, list) and not v)
 
@@ -289,6 +352,7 @@ class Mapper:
         self.gold_path = Path_(gold.path) if gold is not None else None
         self.among = Path_(gold.among) if gold is not None and gold.among else None
         self.spans_in = Path_(gold.spans_in) if gold is not None and gold.spans_in else None
+        self.yes_no = Path_(gold.yes_no) if gold is not None and gold.yes_no else None
         self.id_path = Path_(id_path) if id_path else None
         self.parallel = Path_(parallel) if parallel else None
         self.labels = set(labels) if labels else None
@@ -360,7 +424,10 @@ class Mapper:
             return None
         value = self.gold_path.get(rec)
         if self.spans_in is not None:
-            value = _byte_spans(self.spans_in.get(rec), *value, g.path)
+            yes_no = self.yes_no.get(rec) if self.yes_no is not None else None
+            if yes_no is not None and not isinstance(yes_no, list):
+                yes_no = [yes_no]
+            value = _annotated_golds(self.spans_in.get(rec), *value, yes_no, g)
         if "index_of" in g.model_fields_set or g.index_of_path is not None:
             wanted = Path_(g.index_of_path).get(rec) if g.index_of_path is not None else g.index_of
             if not isinstance(value, list):
@@ -441,21 +508,15 @@ class Mapper:
 def one_language(rows: Iterator[Row | BadRow], columns: list[str], code: str) -> Iterator[Row | BadRow]:
     """``rows`` with each of ``columns`` (a mapping from language codes to values) replaced by its
     value for ``code``; a record without it is a bad row naming the codes it has."""
-    for row in rows:
-        if isinstance(row, BadRow):
-            yield row
-            continue
-        record = dict(row.record)
-        for col in columns:
-            by_code = record.get(col)
-            if not isinstance(by_code, dict):
-                found = "nothing" if by_code is None else type(by_code).__name__
-                yield BadRow(row.line, f"column {col!r} must map language codes to values, found {found}", row.where)
-                break
-            if by_code.get(code) is None:
-                have = ", ".join(sorted(k for k, v in by_code.items() if v is not None))
-                yield BadRow(row.line, f"column {col!r} has nothing for language {code!r} (it has: {have})", row.where)
-                break
-            record[col] = by_code[code]
-        else:
-            yield Row(row.line, record, row.where)
+
+    def pick(record: dict, col: str) -> Any:
+        by_code = record.get(col)
+        if not isinstance(by_code, dict):
+            found = "nothing" if by_code is None else type(by_code).__name__
+            raise CellError(f"column {col!r} must map language codes to values, found {found}")
+        if by_code.get(code) is None:
+            have = ", ".join(sorted(k for k, v in by_code.items() if v is not None))
+            raise CellError(f"column {col!r} has nothing for language {code!r} (it has: {have})")
+        return by_code[code]
+
+    return convert_cells(rows, columns, pick)

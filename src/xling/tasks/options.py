@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import UserError, did_you_mean
 from ..scoring.qa import DEFAULT_SCORER, SCORERS
@@ -39,26 +39,46 @@ class TaskOptions(BaseModel):
 class SimilarityOptions(TaskOptions):
     """How embedding similarities rank candidates."""
 
-    scoring: Literal["margin", "cosine"] = "margin"
-    k: int = Field(4, ge=1)  # neighbourhood size of the ratio margin
+    scoring: Literal["margin", "cosine"] = Field(
+        "margin", description="How candidates are ranked: `margin` (the ratio margin of LASER) or plain `cosine`."
+    )
+    k: int = Field(4, ge=1, description="The neighbourhood size of the ratio margin.")
 
 
 class HeadOptions(TaskOptions):
     """A logistic-regression head on embeddings (``classification``, ``pair_classification``)."""
 
-    train_split: str | None = None  # default: the spec's train_split
-    train_language: str | None = None  # default: the spec's source_language
-    train_limit: int | None = None
-    head_fraction: float = 0.5  # of the eval split, when there is no train split
-    C: float = 1.0
-    in_language: bool = False
+    train_split: str | None = Field(
+        None, description="The split the head trains on (default: the task's `train_split`)."
+    )
+    train_language: str | None = Field(
+        None, description="The language the head trains on (default: the task's `source_language`)."
+    )
+    train_limit: int | None = Field(None, description="Train the head on at most this many items.")
+    head_fraction: float = Field(
+        0.5,
+        description="Without a train split: the head trains on this first part of the source language's eval "
+        "split, held out of every language's evaluation.",
+    )
+    C: float = Field(1.0, description="The inverse regularisation strength of the logistic head.")
+    in_language: bool = Field(
+        False, description="Also fit a head on each language's own train split (setting `in-language`)."
+    )
 
 
 class FineTuneOptions(TaskOptions):
     """Fine-tuning an encoder."""
 
-    train_task: str | None = None  # a catalog task, or a task YAML path relative to this file
-    dev_split: str = "dev"
+    train_task: str | None = Field(
+        None,
+        description="Fine-tuning: train on this task's train split (a catalog task, or a task YAML path "
+        "relative to this file) instead of this task's own.",
+    )
+    dev_split: str = Field(
+        "dev",
+        description="Fine-tuning: the split each seed's epoch is chosen on, used automatically where its file "
+        "exists and is distinct from the eval and train splits (else the last epoch).",
+    )
 
     @field_validator("train_task")
     @classmethod
@@ -71,14 +91,21 @@ class FineTuneOptions(TaskOptions):
 class PromptOptions(TaskOptions):
     """The prompt template of an LLM kind."""
 
-    prompt_family: str | None = None  # default: by kind and labels
-    prompt_labels: TextMap | None = None  # task label -> lexicon label key
+    prompt_family: str | None = Field(
+        None, description="LLM kinds: the prompt template family (default: chosen by kind and labels)."
+    )
+    prompt_labels: TextMap | None = Field(
+        None, description="LLM kinds: task label -> the label key in the prompt word lists (`xling prompt-words`)."
+    )
 
 
 class LoglikOptions(PromptOptions):
     """Choices scored by log-likelihood."""
 
-    normalisation: Normalisation = "byte"
+    normalisation: Normalisation = Field(
+        "byte",
+        description="Log-likelihood kinds: choice scores `raw`, or divided by the choice's `token` or `byte` count.",
+    )
 
 
 class ClassificationOptions(HeadOptions, FineTuneOptions):
@@ -86,21 +113,41 @@ class ClassificationOptions(HeadOptions, FineTuneOptions):
 
 
 class PairClassificationOptions(HeadOptions, FineTuneOptions, LoglikOptions):
-    label_words: TextMap | None = None  # label -> verbaliser word
-    question: str | None = None  # the log-likelihood prompt's question, a format string over fields
+    label_words: TextMap | None = Field(
+        None, description="Log-likelihood: label -> the word that verbalises it (required there)."
+    )
+    question: str | None = Field(
+        None, description="Log-likelihood: the prompt's question, a format string over the item fields."
+    )
 
 
 class MultipleChoiceOptions(LoglikOptions):
     """``format``: ``continuation`` scores each choice after the item's context; ``partial``
     (Winograd schemas) fills the passage's blank ``_`` with each choice and scores the words after it."""
 
-    format: Literal["continuation", "partial"] = "continuation"
+    format: Literal["continuation", "partial"] = Field(
+        "continuation",
+        description="`continuation`: each choice scored after the context; `partial`: each choice fills the "
+        "blank `_` and the words after it are scored (Winograd).",
+    )
 
 
 class QAScoringOptions(TaskOptions):
-    """How QA answers are compared with the gold ones (EM/F1)."""
+    """How QA answers are compared with the gold ones (EM/F1). ``no_answer``: what a model writes
+    when a question has no answer (the prompt says so); such an answer, like an empty one, is the
+    No Answer prediction that an unanswerable question's gold (``gold: {no_answer: true}``) matches."""
 
-    qa_normalisation: str = DEFAULT_SCORER
+    qa_normalisation: str = Field(
+        DEFAULT_SCORER,
+        description="How answers are normalised before EM/F1: `squad` (the SQuAD v1.1 script) or `mlqa` "
+        "(the MLQA script's per-language rules).",
+    )
+    no_answer: str | None = Field(
+        None,
+        min_length=1,
+        description="QA: what the model is told to write when the question has no answer (e.g. 'No answer'); "
+        "that answer, or an empty one, matches a No Answer gold.",
+    )
 
     @field_validator("qa_normalisation")
     @classmethod
@@ -118,30 +165,85 @@ class ExtractiveQAOptions(FineTuneOptions, PromptOptions, QAScoringOptions):
 
 
 class GenerativeQAOptions(PromptOptions, QAScoringOptions):
-    """Closed-book QA by generation. ``no_answer``: what a model writes when a question has no
-    answer (the prompt says so); such an answer, like an empty one, is the No Answer prediction
-    that an unanswerable question's gold (``gold: {no_answer: true}``) matches."""
-
-    no_answer: str | None = Field(None, min_length=1)
+    """Closed-book QA by generation."""
 
 
 class SummarizationOptions(PromptOptions):
     """Summaries by generation. ``max_article_chars``: the article is cut to its first N
     characters before prompting (None: never cut); each prediction records the cut."""
 
-    max_article_chars: int | None = Field(4000, ge=1)
+    max_article_chars: int | None = Field(
+        4000, ge=1, description="Cut the article to its first N characters before prompting (`null`: never)."
+    )
 
 
 class MathOptions(PromptOptions):
-    exemplars: str | None = None  # a file of worked exemplars under the task's root
+    exemplars: str | None = Field(None, description="A file of worked exemplars under the task's root (MGSM's).")
 
 
 class SequenceLabellingOptions(FineTuneOptions):
     pass
 
 
-class BitextRetrievalOptions(SimilarityOptions):
-    threshold: float = 1.06  # LASER's usual ratio-margin threshold for mined pairs
+class MiningThresholdOptions(SimilarityOptions):
+    """Where the ratio-margin threshold of mined pairs comes from (the ``mining_*`` metrics): a given
+    number, chosen on another split, or the best one on the evaluated split. Never a silent default:
+    a task scored by a mining metric declares one of the three."""
+
+    threshold: float | Literal["best"] | None = Field(
+        None,
+        description=(
+            "Ratio-margin threshold for a mined pair (`mining_*` metrics): a number (e.g. LASER's 1.06) applied as"
+            " given, or `best`: the F1-maximising threshold on the evaluated split itself (optimistic; stated in the"
+            " results). Leave it out when `threshold_split` is set."
+        ),
+    )
+    threshold_split: str | None = Field(
+        None,
+        description=(
+            "The split (e.g. BUCC's `training` or `sample`) on which the F1-maximising threshold is chosen and"
+            " then applied to `eval_split`, as the BUCC protocol does."
+        ),
+    )
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if self.threshold is not None and self.threshold_split is not None:
+            raise ValueError("give either 'threshold' or 'threshold_split', not both")
+        return self
+
+    def declared(self) -> bool:
+        """Whether the task says where its mining threshold comes from."""
+        return self.threshold is not None or self.threshold_split is not None
+
+
+class BitextRetrievalOptions(MiningThresholdOptions):
+    pass
+
+
+class BitextMiningOptions(MiningThresholdOptions):
+    """BUCC-style mining between two non-aligned corpora: path patterns (like ``local.path``, under the
+    task's root) of the pivot-language corpus and of the gold pairs."""
+
+    pivot_path: str | None = Field(
+        None,
+        description=(
+            "`bitext_mining`: path pattern of the pivot-language corpus (read with the task's format and columns,"
+            ' e.g. `"bucc2018/{lang}-en/{lang}-en.{split}.en"`).'
+        ),
+    )
+    gold_path: str | None = Field(
+        None,
+        description=(
+            "`bitext_mining`: path pattern of the gold pairs, one `source_id<TAB>pivot_id` a line"
+            ' (e.g. `"bucc2018/{lang}-en/{lang}-en.{split}.gold"`).'
+        ),
+    )
 
 
 class STSOptions(TaskOptions):
@@ -156,8 +258,12 @@ class TranslationOptions(TaskOptions):
     """Machine translation: the directions (``SOURCE->TARGET``, ``xx`` the unit's language) and
     the split demonstrations come from."""
 
-    directions: list[str] | None = None  # default: eng_Latn->xx and xx->eng_Latn
-    demo_split: str = "dev"
+    directions: list[str] | None = Field(
+        None,
+        description="`SOURCE->TARGET` directions, `xx` the unit's language "
+        "(default: `eng_Latn->xx` and `xx->eng_Latn`).",
+    )
+    demo_split: str = Field("dev", description="The split few-shot demonstrations are drawn from.")
 
     @field_validator("directions")
     @classmethod
@@ -177,17 +283,21 @@ class TranslationOptions(TaskOptions):
 class OpenEndedOptions(TaskOptions):
     """Multi-turn answers graded by an LLM judge; ``{lang}`` in a path is the item language's dataset code."""
 
-    judge_prompts: str = "judge_prompts.jsonl"  # the release's judge prompts (MT-Bench's JSON lines)
-    references: str | None = None  # reference answers (MT-Bench's reference_answer/gpt-4.jsonl)
-    rubric: str | None = None  # the rubric of --judge-mode rubric (default: a general helpfulness rubric)
-    max_tokens: int = Field(512, ge=1)  # per answer
-    judge_max_tokens: int = Field(512, ge=1)  # per verdict
+    judge_prompts: str = Field(
+        "judge_prompts.jsonl", description="The release's judge prompts (MT-Bench's JSON lines)."
+    )
+    references: str | None = Field(None, description="Reference answers (MT-Bench's `reference_answer/gpt-4.jsonl`).")
+    rubric: str | None = Field(
+        None, description="The rubric of `--judge-mode rubric` (default: a general helpfulness rubric)."
+    )
+    max_tokens: int = Field(512, ge=1, description="The most tokens generated per answer.")
+    judge_max_tokens: int = Field(512, ge=1, description="The most tokens the judge generates per verdict.")
 
 
 class JudgeValidityOptions(TaskOptions):
     """The evaluated model as a judge, rating responses against a rubric and a reference answer."""
 
-    max_tokens: int = Field(512, ge=1)  # per verdict
+    max_tokens: int = Field(512, ge=1, description="The most tokens generated per verdict.")
 
 
 OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
@@ -200,6 +310,7 @@ OPTIONS_BY_KIND: dict[str, type[TaskOptions]] = {
     "math": MathOptions,
     "sequence_labelling": SequenceLabellingOptions,
     "bitext_retrieval": BitextRetrievalOptions,
+    "bitext_mining": BitextMiningOptions,
     "sts": STSOptions,
     "many_to_many_retrieval": RetrievalOptions,
     "retrieval": RetrievalOptions,
@@ -230,7 +341,9 @@ __all__ = [
     "SummarizationOptions",
     "MathOptions",
     "SequenceLabellingOptions",
+    "MiningThresholdOptions",
     "BitextRetrievalOptions",
+    "BitextMiningOptions",
     "STSOptions",
     "RetrievalOptions",
     "TranslationOptions",

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from ..errors import UserError
 from ..hashing import file_sha256
+from .archives import Member
 
 
 class Task(Protocol):
@@ -65,11 +66,13 @@ def replay(reads: Reads) -> None:
         r.add(reads)
 
 
-def note_file(task: Task, path: Path) -> None:
-    """``task`` reads the local file ``path``."""
+def note_file(task: Task, path: Path | Member) -> None:
+    """``task`` reads the local file ``path`` (for a member of an archive: the archive)."""
     active = _active.get()
     if not active:
         return
+    if isinstance(path, Member):
+        path = path.archive
     rel = os.path.relpath(path, task.root())
     entry = {"task": task.name, "path": str(path), "relpath": rel, "sha256": file_sha256(path)}
     for r in active:

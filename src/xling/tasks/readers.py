@@ -10,7 +10,9 @@ dataset repo's own files, as ``huggingface-cli download`` leaves them; the row n
 
 All text is decoded line by line from bytes, so a bad byte is reported at its line. A file whose
 name ends in ``.gz``, ``.bz2`` or ``.xz`` is decompressed as it is read, in any format (MKQA's
-``mkqa.jsonl.gz`` is read in place).
+``mkqa.jsonl.gz`` is read in place); a file inside a ``.zip`` or tar archive (an
+:class:`~xling.tasks.archives.Member`) is streamed from it, and a tar archive holding a single
+file is read as that file (EXAMS' ``test.jsonl.tar.gz``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from .archives import DAMAGED, TAR_SUFFIXES, Member, members, open_member
 
 Record = dict[str, Any]
 
@@ -61,10 +64,34 @@ Reader = Callable[..., Iterator["Row | BadRow"]]
 
 # Compressed files by their name's ending: each opener reads the decompressed bytes.
 OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-_CORRUPT = (OSError, EOFError, zlib.error, lzma.LZMAError)
+_CORRUPT = (*DAMAGED, zlib.error)
 
 
-def _open(path: Path):
+def _is_tar(path: Path) -> bool:
+    return Path(path).name.lower().endswith(TAR_SUFFIXES)
+
+
+def _only_member(archive: Path) -> Member:
+    """The one file of a tar archive read as a file (EXAMS' ``test.jsonl.tar.gz``)."""
+    if not Path(archive).is_file():
+        raise DataError(archive, None, "cannot open: No such file or directory")
+    names = members(archive)
+    if len(names) != 1:
+        raise DataError(
+            archive,
+            None,
+            f"a tar archive read as one file must hold exactly one file, found {len(names)} "
+            f"({', '.join(names[:5]) or 'none'})",
+            hint=f"name the file to read inside it: '{Path(archive).name}!MEMBER'",
+        )
+    return Member(archive, names[0])
+
+
+def _open(path: Path | Member):
+    if isinstance(path, Member):
+        return open_member(path), True
+    if _is_tar(path):
+        return open_member(_only_member(path)), True
     opener = OPENERS.get(Path(path).suffix.lower(), open)
     try:
         fh = opener(path, "rb")
@@ -340,7 +367,7 @@ def read_parquet(path: Path, **_: Any) -> Iterator[Row | BadRow]:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.ParquetFile(path)
+        table = pq.ParquetFile(pa.BufferReader(read_bytes(path)) if isinstance(path, Member) else path)
     except (OSError, pa.ArrowInvalid) as exc:
         raise DataError(path, None, f"not a readable Parquet file: {exc}") from exc
     n = 0
@@ -470,11 +497,17 @@ def read_conllu(path: Path, **_: Any) -> Iterator[Row | BadRow]:
 
 
 def read_token_tags(
-    path: Path, *, delimiter: str = "\t", columns: list[str] | None = None, **_: Any
+    path: Path,
+    *,
+    delimiter: str = "\t",
+    columns: list[str] | None = None,
+    comments: str | None = None,
+    **_: Any,
 ) -> Iterator[Row | BadRow]:
     """One token a line (``token<TAB>tag``...), a blank line between sentences (XTREME PAN-X
     and UD-POS layout). Each sentence is a record of lists named by ``columns``
-    (default ``[tokens, tags]``)."""
+    (default ``[tokens, tags]``). Lines starting with ``comments`` (Universal NER's ``# text =``)
+    are skipped; a line holding only whitespace ends a sentence."""
     names = columns or ["tokens", "tags"]
     width = len(names)
     sep = "TAB" if delimiter == "\t" else repr(delimiter)
@@ -498,6 +531,8 @@ def read_token_tags(
             if out is not None:
                 yield out
             rows, bad, start = [], None, None
+            continue
+        if comments and text.startswith(comments):
             continue
         if start is None:
             start = n
@@ -537,6 +572,97 @@ def read_bitext(path: Path, *, pivot_path: Path | None = None, **_: Any) -> Iter
             yield BadRow(n, f"{pivot_path}:{n}: {tb.message}")
         else:
             yield Row(n, {"text": ta, "pivot_text": tb})
+
+
+def with_aligned(
+    rows: Iterator[Row | BadRow], path: Path, aligned: Path, columns: list[str], delimiter: str = "\t"
+) -> Iterator[Row | BadRow]:
+    """``rows`` of ``path`` with the columns of a line-aligned file added: the n-th record (or bad
+    row) takes the n-th line of ``aligned`` (STS-17's ``STS.gs.*``: one gold score a line beside
+    ``STS.input.*``). A line with another number of columns is a bad row; files of different
+    lengths are an error naming both, raised when the shorter one ends."""
+    lines = text_lines(aligned)
+    hint = f"line n of {aligned.name} must belong to record n of {path.name}; use the two files of one release"
+    n = 0
+    for row in rows:
+        n += 1
+        got = next(lines, None)
+        if got is None:
+            raise DataError(
+                aligned,
+                None,
+                f"line-aligned files differ in length: {aligned} ends after {n - 1} lines, "
+                f"while {path} has more records (line {row.line})",
+                hint=hint,
+            )
+        line, text = got
+        if isinstance(row, BadRow):
+            yield row
+        elif isinstance(text, BadRow):
+            yield BadRow(row.line, f"{aligned}:{line}: {text.message}", row.where, text.hint)
+        elif len(values := text.split(delimiter) if len(columns) > 1 else [text.strip()]) != len(columns):
+            yield BadRow(
+                row.line,
+                f"{aligned}:{line}: expected {len(columns)} columns ({', '.join(columns)}), found {len(values)}",
+                row.where,
+            )
+        else:
+            yield Row(row.line, {**row.record, **dict(zip(columns, values, strict=True))}, row.where)
+    rest = sum(1 for _, text in lines if isinstance(text, BadRow) or text.strip())  # trailing blank lines: none
+    if rest:
+        raise DataError(
+            aligned,
+            n + 1,
+            f"line-aligned files differ in length: {path} ends after {n} records, while {aligned} has {rest} "
+            f"more line(s)",
+            hint=hint,
+        )
+
+
+class CellError(ValueError):
+    """A cell a column conversion cannot use: its row becomes a :class:`BadRow` with this message."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+def convert_cells(
+    rows: Iterator[Row | BadRow], columns: list[str], convert: Callable[[Record, str], Any]
+) -> Iterator[Row | BadRow]:
+    """``rows`` with each of ``columns`` replaced by ``convert(record, column)``; a
+    :class:`CellError` makes the row a bad row."""
+    for row in rows:
+        if isinstance(row, BadRow):
+            yield row
+            continue
+        record = dict(row.record)
+        try:
+            for col in columns:
+                record[col] = convert(record, col)
+        except CellError as exc:
+            yield BadRow(row.line, str(exc), row.where, hint=exc.hint)
+            continue
+        yield Row(row.line, record, row.where)
+
+
+def _json_cell(record: Record, col: str) -> Any:
+    if col not in record:
+        raise CellError(f"json_cells names column {col!r}, which the row lacks (it has: {', '.join(map(str, record))})")
+    value = record[col]
+    if not isinstance(value, str):
+        return value  # already structured (a JSON or Parquet record)
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError) as exc:
+        raise CellError(f"column {col!r}: {_json_problem(exc)}", hint="check the cell's quoting") from None
+
+
+def json_cells(rows: Iterator[Row | BadRow], columns: list[str]) -> Iterator[Row | BadRow]:
+    """``rows`` with each of ``columns`` (a cell holding JSON text, XWinograd's option lists)
+    decoded, so that paths reach into it (``options[*][0]``); a cell that is not JSON makes its
+    row a :class:`BadRow` naming the column."""
+    return convert_cells(rows, columns, _json_cell)
 
 
 def _long_cell(record: Record, max_chars: int) -> tuple[str, int] | None:

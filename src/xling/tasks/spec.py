@@ -9,16 +9,18 @@ from __future__ import annotations
 import warnings
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .. import yamlio
 from ..errors import DataError, UserError, did_you_mean
-from ..languages.codes import canonical
+from ..languages.codes import canonical, language_key
+from .archives import check_member_name, split_archive
 from .mapping import GOLD_TYPES, Gold, MappingError, Path_, check_path
 from .options import TaskOptions, options_model
+from .placeholder import FILL_ME, placeholders
 from .readers import QUOTING, READERS
 
 Creation = Literal["native", "human-translated", "machine-translated", "written-for-xling"]
@@ -56,37 +58,70 @@ class Mapping(BaseModel):
     """Record -> item mapping; the hub source may override any of it for its own schema."""
 
     model_config = ConfigDict(extra="forbid")
-    fields: dict[str, str | list[str]] | None = None
-    gold: str | Gold | None = None
-    id: str | None = None
-    parallel_key: str | None = None
-    explode: str | list[str] | None = None
-    label_map: dict[str, str] | None = None
-    language_keyed: list[str] | None = None
-    text_lists: list[str] | None = None
+    fields: dict[str, str | list[str]] | None = Field(
+        None, description="The Hub rows' item fields, as the top-level `fields`; replaces them for the Hub source."
+    )
+    gold: str | Gold | None = Field(None, description="The Hub rows' gold answer, as the top-level `gold`.")
+    id: str | None = Field(None, description="The Hub rows' item id path, as the top-level `id` (`null`: none).")
+    parallel_key: str | None = Field(
+        None, description="The Hub rows' parallel key, as the top-level `parallel_key` (`null`: not parallel)."
+    )
+    explode: str | list[str] | None = Field(
+        None, description="As `local.explode`, for the Hub rows (the local value is not inherited)."
+    )
+    label_map: dict[str, str] | None = Field(
+        None, description='As the top-level `label_map`, for the Hub rows (e.g. `{"0": negative}`).'
+    )
+    language_keyed: list[str] | None = Field(None, description="As the top-level `language_keyed`, for the Hub rows.")
+    text_lists: list[str] | None = Field(None, description="As the top-level `text_lists`, for the Hub rows.")
 
 
 class HubSource(BaseModel):
     """Where the benchmark lives on the Hugging Face Hub, for users online (``datasets``).
 
     ``config`` may contain ``{lang}`` (the language's hub code: ``languages`` below, else the
-    local code) and ``{language}`` (canonical). ``filter`` keeps rows whose ``path`` starts with
-    ``startswith`` (same placeholders) — for hubs that put all languages in one config.
+    local code) and ``{language}`` (canonical); ``split_configs`` names another config for a
+    split. ``filter`` keeps rows whose ``path`` starts with ``startswith`` (same placeholders, and
+    ``{code}``: the task's own code of the language) — for hubs that put all languages in one config.
     ``data_dir`` (same placeholders, and ``{variant}``) reads one folder of the repo instead of a
     config: the Hub's Parquet export (``refs/convert/parquet``: ``<config>/<split>/0000.parquet``)
     of a dataset whose main branch holds a loading script, which ``datasets`` no longer runs.
     """
 
     model_config = ConfigDict(extra="forbid")
-    id: str
-    config: str | None = None
-    data_dir: str | None = None
-    revision: str | None = None
-    split_map: dict[str, str] = Field(default_factory=dict)
-    languages: dict[str, str] = Field(default_factory=dict)
-    mapping: Mapping | None = None
-    filter: dict[str, str] | None = None
-    note: str | None = None
+    id: str = Field(description="The Hub dataset id (`owner/name`).")
+    config: str | None = Field(
+        None, description="The dataset config; may hold `{lang}` (the Hub code of the language) and `{language}`."
+    )
+    split_configs: dict[str, str] = Field(
+        default_factory=dict,
+        description="Hub: the config a split reads instead of `config` (same placeholders), e.g. "
+        "{test: crosslingual_test} where the release keeps its test set apart.",
+    )
+    data_dir: str | None = Field(
+        None,
+        description="A folder of the repo to read instead of a config (same placeholders and `{variant}`), "
+        "e.g. the Parquet export of a dataset whose main branch holds a loading script.",
+    )
+    revision: str | None = Field(None, description="The commit SHA to read (without it: a moving branch).")
+    split_map: dict[str, str] = Field(
+        default_factory=dict, description="The task's split name -> the Hub's (`{dev: validation}`)."
+    )
+    languages: dict[str, str] = Field(
+        default_factory=dict,
+        description="Canonical code -> the Hub's code of the language, where it differs from the local files' code.",
+    )
+    mapping: Mapping | None = Field(
+        None, description="The record mapping of the Hub rows, where their columns differ from the local files'."
+    )
+    filter: dict[str, str] | None = Field(
+        None,
+        description="`{path: ..., startswith: ...}`: keep the rows whose value at `path` starts with that "
+        "text (same placeholders), for a config holding every language.",
+    )
+    note: str | None = Field(
+        None, description="Free text on the Hub copy: what differs from the release, where the revision is cited."
+    )
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -111,9 +146,11 @@ class RowFilter(BaseModel):
     (XOR-TyDi's ``lang`` column, EXAMS' ``info.language``) or every split (MASSIVE's ``partition``)."""
 
     model_config = ConfigDict(extra="forbid")
-    path: str
-    equals: str | None = None
-    startswith: str | None = None
+    path: str = Field(description="The record's key (or nested keys, `info.language`) to test.")
+    equals: str | None = Field(
+        None, description="Keep rows whose value is exactly this (`{lang}`, `{language}`, `{split}` allowed)."
+    )
+    startswith: str | None = Field(None, description="Keep rows whose value starts with this (same placeholders).")
 
     @model_validator(mode="after")
     def _one_test(self):
@@ -136,32 +173,138 @@ class RowFilter(BaseModel):
         return value.startswith(self.startswith.format(lang=code, language=language, split=split))
 
 
+ALIGNABLE_FORMATS = ("tsv", "csv", "jsonl")
+
+
+class AlignedFile(BaseModel):
+    """Columns a release keeps in a file of their own, line by line beside the main file (STS-17's
+    gold scores ``STS.gs.*`` beside its sentence pairs ``STS.input.*``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(
+        description="Path pattern of the file, with the placeholders of local.path: its line n belongs to the "
+        "main file's n-th record, and the two must have as many lines as records."
+    )
+    columns: list[str] = Field(
+        min_length=1,
+        description="Names of the columns each line holds (split at 'delimiter' when there are several), "
+        "added to the record; map them with fields/gold like the main file's columns.",
+    )
+    delimiter: str = Field("\t", description="What separates the columns of a line (default: a tab).")
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_char(cls, value: str) -> str:
+        if len(value) != 1:
+            raise ValueError(f"delimiter must be one character, not {value!r}")
+        return value
+
+
+def _check_layout_path(value: str | None) -> str | None:
+    """A path pattern, checked where it points into an archive (``archive.zip!member``)."""
+    inside = split_archive(value) if value else None
+    if inside is not None:
+        check_member_name(inside[1])
+    return value
+
+
+class FileLayout(BaseModel):
+    """One language's file (under ``local.files``) whose layout differs from the task's: its
+    path and whichever of the layout keys differ; the keys left out are the task's."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(description="The file, relative to the task's root (may point into an archive with '!').")
+    format: str | None = Field(None, description="This file's format, when it differs from 'local.format'.")
+    header: bool | None = Field(None, description="Whether this file starts with a header row (tsv/csv).")
+    columns: list[str] | None = Field(None, description="This file's column names, in order (tsv/csv/token-tags).")
+    delimiter: str | None = Field(None, description="This file's column separator (tsv/csv/token-tags).")
+    quoting: Literal["none", "minimal", "all"] | None = Field(None, description="This file's quoting mode (tsv/csv).")
+    records: str | None = Field(None, description="Key path of the list of records in this JSON file.")
+    json_cells: list[str] | None = Field(None, description="Columns of this file whose cells hold JSON text.")
+    comments: str | None = Field(None, description="Lines of this file starting with this text are skipped.")
+
+    @field_validator("path")
+    @classmethod
+    def _archive_member(cls, value: str) -> str:
+        return _check_layout_path(value)
+
+
 class LocalSource(BaseModel):
     """The release's file layout, relative to a data root.
 
     ``path`` is a pattern with ``{lang}`` (the dataset's own code), ``{language}`` (canonical),
-    ``{split}`` and, for tasks with a variant axis, ``{variant}``. ``root`` is ``data-dir`` (the
+    ``{split}``, for tasks with a variant axis ``{variant}``, and for language pairs the sides'
+    codes ``{lang_1}``/``{lang_2}`` and ``{language_1}``/``{language_2}``. ``root`` is ``data-dir`` (the
     user's ``--data-dir``), ``task-file`` (next to the YAML) or ``package:<pkg>/<dir>``.
-    ``files`` overrides the path for single languages and splits (``{eng_Latn: {train: ...}}``);
-    a language listed there has exactly those splits. ``filter`` keeps one language's rows of a
-    file shared by all (:class:`RowFilter`).
+    ``files`` overrides the path for single languages and splits (``{eng_Latn: {train: ...}}``),
+    or the path and layout (:class:`FileLayout`); a language listed there has exactly those splits.
+    ``filter`` keeps one language's rows of a file shared by all (:class:`RowFilter`).
     """
 
     model_config = ConfigDict(extra="forbid")
-    format: str
-    path: str
-    pivot_path: str | None = None
-    root: str = "data-dir"
-    subdir: str | None = None
-    header: bool = True
-    columns: list[str] | None = None
-    delimiter: str | None = None
-    quoting: Literal["none", "minimal", "all"] = "none"
-    records: str | None = None
-    explode: str | list[str] | None = None
-    files: dict[str, dict[str, str]] = Field(default_factory=dict)
-    filter: RowFilter | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    format: str = Field(
+        description="The files' format: tsv, csv, jsonl, json, squad, conllu, token-tags, bitext or parquet; "
+        "a name ending in .gz, .bz2 or .xz is decompressed as it is read."
+    )
+    path: str = Field(
+        description="The file pattern below the root: {lang}, {language}, {split}, {variant}; "
+        "'archive.zip!member' (or .tar.gz, .tgz, .tar...) reads a file inside an archive without extracting it."
+    )
+    pivot_path: str | None = Field(
+        None, description="`bitext` only (required there): the pattern of the file line-aligned with `path`."
+    )
+    root: str = Field(
+        "data-dir",
+        description="Where `path` starts: `data-dir` (the user's `--data-dir`), `task-file` (the YAML's folder) "
+        "or `package:<pkg>/<dir>`.",
+    )
+    subdir: str | None = Field(None, description="A folder under a `data-dir` root that holds the release.")
+    header: bool = Field(True, description="`tsv`/`csv`: the first line names the columns.")
+    columns: list[str] | None = Field(
+        None,
+        description="`tsv`/`csv`: the column names, in order (required with `header: false`; renames a "
+        "header's); `token-tags`: the names of a line's columns (default `[tokens, tags]`).",
+    )
+    delimiter: str | None = Field(
+        None,
+        description="The one-character column separator of `tsv`, `csv` and `token-tags` "
+        "(default: TAB, or `,` for `csv`; e.g. a space for CoNLL-2003-style `token tag` lines).",
+    )
+    quoting: Literal["none", "minimal", "all"] = Field(
+        "none",
+        description="`tsv`/`csv`: `none` (quotes are text; a line is a row) or `minimal`/`all` "
+        "(fields may be quoted and span lines).",
+    )
+    records: str | None = Field(None, description="`json`: the dotted key path of the list of records (`data.items`).")
+    explode: str | list[str] | None = Field(
+        None,
+        description="A path to a list in each record: one record per element (its keys, the parent's, `_index`); "
+        "or a list of columns, each becoming a record's `value`.",
+    )
+    json_cells: list[str] = Field(
+        default_factory=list,
+        description="Columns whose cells hold JSON text (XWinograd's option lists), decoded before the "
+        "mapping so that paths reach into them: 'options[*][0]'.",
+    )
+    comments: str | None = Field(
+        None,
+        description="token-tags: lines starting with this text are skipped (Universal NER's '# text = ...').",
+    )
+    files: dict[str, dict[str, str | FileLayout]] = Field(
+        default_factory=dict,
+        description="Per language and split, the file's path, or {path: ..., and the layout keys that differ: "
+        "format, header, columns, delimiter, quoting, records, json_cells, comments}. A language listed here "
+        "has exactly these splits.",
+    )
+    filter: RowFilter | None = Field(None, description="Keep one language's (or split's) rows of a shared file.")
+    aligned: AlignedFile | None = Field(
+        None,
+        description="Columns kept in a second file line-aligned with each main file (tsv, csv and jsonl), "
+        "e.g. gold scores one per line: {path: 'gs/STS.gs.{lang}.txt', columns: [score]}.",
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="Extra keyword arguments handed to the format's reader."
+    )
 
     @field_validator("format")
     @classmethod
@@ -169,6 +312,11 @@ class LocalSource(BaseModel):
         if v not in READERS:
             raise ValueError(f"unknown format {v!r}; known: {', '.join(sorted(READERS))}")
         return v
+
+    @field_validator("path", "pivot_path")
+    @classmethod
+    def _archive_member(cls, value: str | None) -> str | None:
+        return _check_layout_path(value)
 
     @field_validator("files", mode="before")
     @classmethod
@@ -186,7 +334,45 @@ class LocalSource(BaseModel):
             raise ValueError("format 'bitext' needs 'pivot_path' (the pattern of the aligned file)")
         if self.format in ("tsv", "csv") and not self.header and not self.columns:
             raise ValueError("a file without header needs 'columns' (the column names, in order)")
+        if self.aligned is not None and self.format not in ALIGNABLE_FORMATS:
+            raise ValueError(
+                f"'aligned' needs a file of one record a line ({', '.join(ALIGNABLE_FORMATS)}), not {self.format!r}"
+            )
         return self
+
+    @field_validator("files")
+    @classmethod
+    def _file_layouts(cls, value: dict, info) -> dict:
+        """Each file's own layout, the task's with its overrides, is a valid layout."""
+        if "format" not in info.data:  # the task's own layout is wrong: that error says so
+            return value
+        base = {k: v for k, v in info.data.items() if k != "pivot_path"}
+        for language, splits in value.items():
+            for split, over in splits.items():
+                if isinstance(over, FileLayout):
+                    try:
+                        cls.model_validate({**base, **over.model_dump(exclude_none=True)})
+                    except ValidationError as exc:
+                        msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                        raise ValueError(f"files.{language}.{split}: {msg}") from None
+        return value
+
+    def _merged(self, over: FileLayout) -> LocalSource:
+        base = self.model_dump(exclude={"files", "pivot_path"}, exclude_unset=False)
+        return LocalSource.model_validate({**base, **over.model_dump(exclude_none=True)})
+
+    def layout_for(self, language: str, split: str) -> LocalSource | None:
+        """The layout of one language's file for ``split`` (the task's, or its ``files`` entry's);
+        None when ``files`` lists the language without that split."""
+        over = self.files.get(language)
+        if over is None:
+            return self
+        if split not in over:
+            return None
+        entry = over[split]
+        if isinstance(entry, str):
+            return self.model_copy(update={"path": entry, "pivot_path": None, "files": {}})
+        return self._merged(entry)
 
 
 class Variant(BaseModel):
@@ -194,43 +380,128 @@ class Variant(BaseModel):
     ``<name>=<language>``; the path pattern gets ``{variant}`` (its dataset code)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str
-    languages: dict[str, str] | Literal["same"] = "same"
+    name: str = Field(description="The axis' name; settings are named `<name>=<language>` (e.g. `question`).")
+    languages: dict[str, str] | Literal["same"] = Field(
+        "same",
+        description="Canonical code -> the files' code of each value of the axis; `same`: the task's `languages`.",
+    )
+
+
+class GivenTranslations(BaseModel):
+    """The release's own translations of the evaluation items into the source language
+    (IrokoBench's translate-test sets), read under ``--protocol translate-test`` instead of
+    machine-translating: rows are read with the task's mapping and matched to its items by id."""
+
+    model_config = ConfigDict(extra="forbid")
+    hub: HubSource = Field(
+        description="translate_test: the Hub dataset of the translated items (id, config, revision, split_map), "
+        "one config per item language as in the task's own source."
+    )
+    note: str | None = Field(None, description="translate_test: how the translations were made and where they are.")
 
 
 class TaskSpec(BaseModel):
     """Everything xling knows about one benchmark."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str
-    description: str
-    kind: str
-    metric: str
-    languages: dict[str, str]  # canonical code -> the dataset's own code
-    source_language: str = "eng_Latn"
-    eval_split: str = "test"
-    train_split: str | None = None
-    split_note: str | None = None
-    fields: dict[str, str | list[str]] = Field(default_factory=dict)
-    gold: str | Gold | None = None
-    id: str | None = None
-    parallel_key: str | None = None
-    labels: list[str] | None = None
-    label_map: dict[str, str] | None = None
-    optional_fields: list[str] = Field(default_factory=list)  # fields a record may lack or leave empty
-    slices: list[str] = Field(default_factory=list)  # item fields the analyses group scores by
-    # top-level columns holding one value per language, keyed by the dataset's language code
-    # (MKQA's `queries`, `answers`): a record keeps the language's value in their place
-    language_keyed: list[str] = Field(default_factory=list)
-    text_lists: list[str] = Field(default_factory=list)  # fields holding a list written as text: "['a', 'b']"
-    variant: Variant | None = None
-    creation: Creation
-    licence: str
-    citation: str = ""
-    homepage: str = ""
-    hub: HubSource | None = None
-    local: LocalSource | None = None
-    options: TaskOptions = Field(default_factory=TaskOptions)
+    name: str = Field(description="The task's name in results and on the command line (letters, digits, `-_.`).")
+    description: str = Field(description="What the benchmark measures and how its items were made.")
+    kind: str = Field(
+        description="How items become model requests: classification, pair_classification, multiple_choice, "
+        "extractive_qa, sequence_labelling, sts, bitext_retrieval, ... (`xling tasks` lists them)."
+    )
+    metric: str = Field(description="The headline metric: accuracy, f1, em, spearman, entity_f1, p@1, ndcg@10, ...")
+    extra_metrics: list[str] = Field(
+        default_factory=list,
+        description=(
+            "More metrics reported per language with CIs beside `metric` (e.g. `[mining_f1]` for a task scored by"
+            " `p@1`). `metric` stays the primary one: transfer gaps, consistency and leaderboards use it."
+        ),
+    )
+    pair_separator: str | None = Field(
+        None,
+        description="Lets 'languages' (and source_language) name language pairs in the dataset's short form: "
+        "with '-', 'en-ar' is the pair English–Arabic (first text English, second Arabic). Without it, write "
+        "a pair with both canonical codes, eng_Latn-arb_Arab.",
+    )
+    languages: dict[str, str] = Field(
+        description="The languages (or language pairs) the task is evaluated in: a list of codes, or a mapping "
+        "canonical code: the dataset's own code (used in path patterns as {lang}). A pair key, eng_Latn-arb_Arab, "
+        "is an axis of its own: the first text's language, then the second's (STS-17's en-ar, cross-lingual "
+        "retrieval's query-document languages)."
+    )
+    source_language: str = Field(
+        "eng_Latn",
+        description="The language a head or fine-tuned model is trained on, and the reference of the transfer gap.",
+    )
+    eval_split: str = Field(
+        "test", description="The split scored; `train+dev+test` reads those splits one after another."
+    )
+    train_split: str | None = Field(
+        None,
+        description="The split heads and fine-tuning train on (source language); may not share a part with "
+        "`eval_split`. Fine-tuning also picks its epoch on `options.dev_split` (`dev`) where that file exists.",
+    )
+    split_note: str | None = Field(None, description="Free text on the splits, e.g. that dev stands in for test.")
+    fields: dict[str, str | list[str]] = Field(
+        default_factory=dict,
+        description="Item field -> path into each record (`text: utterance.text`); the names a kind reads: "
+        "`text`, `text1`/`text2`, `context`/`question`, `choices`, `tokens`, ...",
+    )
+    gold: str | Gold | None = Field(None, description="The gold answer: a path, or a `gold:` mapping (below).")
+    id: str | None = Field(
+        None,
+        description="Path (or template) of the item id, unique per file; default: the JSON path or line number.",
+    )
+    parallel_key: str | None = Field(
+        None,
+        description="Path whose value is the same for the translations of one item in every language "
+        "(`_line` for line-aligned files); without it items are not linked across languages.",
+    )
+    labels: list[str] | None = Field(None, description="The label set; any other gold value is a bad row.")
+    labels_by_language: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The labels one language's files hold where that differs from `labels` (MasakhaNEWS: English "
+        "has six topics, Hausa seven), keyed by language: its gold labels are checked against its own list, and a "
+        "run warns when a language's test items hold labels the head's training data lacks.",
+    )
+    label_map: dict[str, str] | None = Field(
+        None, description='Raw gold value -> label, applied before `labels` is checked (`{"0": negative}`).'
+    )
+    optional_fields: list[str] = Field(
+        default_factory=list, description="Keys of `fields` a record may lack or leave empty."
+    )
+    slices: list[str] = Field(
+        default_factory=list,
+        description="Item fields whose values group the analyses (a score and gap per value), e.g. `region`.",
+    )
+    language_keyed: list[str] = Field(
+        default_factory=list,
+        description="Columns holding one value per language keyed by the dataset's code (all languages in one "
+        "file, MKQA): a record keeps its language's value.",
+    )
+    text_lists: list[str] = Field(
+        default_factory=list, description="Keys of `fields` holding a list written as text: `\"['a', 'b']\"`."
+    )
+    variant: Variant | None = Field(
+        None, description="A second language axis (MLQA's question language); paths get `{variant}`."
+    )
+    creation: Creation = Field(
+        description="How the items were made: native, human-translated, machine-translated or written-for-xling."
+    )
+    licence: str = Field(description="The data's licence (SPDX id where there is one); shown in reports.")
+    citation: str = Field("", description="The paper to cite.")
+    homepage: str = Field("", description="The release's home page.")
+    hub: HubSource | None = Field(None, description="The Hugging Face Hub copy, read when no data directory is given.")
+    local: LocalSource | None = Field(None, description="The release's files and their layout.")
+    translate_test: GivenTranslations | None = Field(
+        None,
+        description="The release's translations of the evaluation items into the source language: "
+        "--protocol translate-test reads them instead of machine-translating (--translator given: only them).",
+    )
+    options: TaskOptions = Field(
+        default_factory=TaskOptions, description="The kind's own options (typed per kind, listed below)."
+    )
 
     @field_validator("name")
     @classmethod
@@ -241,9 +512,16 @@ class TaskSpec(BaseModel):
             raise ValueError(f"{v!r}: use letters, digits, '-', '_' and '.' (it names files and results)")
         return v
 
+    @field_validator("pair_separator")
+    @classmethod
+    def _separator(cls, value: str | None) -> str | None:
+        if value is not None and (not value or value.isalnum() or value == "_"):
+            raise ValueError(f"pair_separator {value!r} must be a punctuation mark such as '-' (codes use '_')")
+        return value
+
     @field_validator("languages", mode="before")
     @classmethod
-    def _canonical_languages(cls, value: Any) -> dict[str, str]:
+    def _canonical_languages(cls, value: Any, info) -> dict[str, str]:
         if isinstance(value, list) and not any(isinstance(v, list | dict) for v in value):
             value = {v: v for v in value}
         if not isinstance(value, dict) or not value:
@@ -251,14 +529,31 @@ class TaskSpec(BaseModel):
         out = {}
         for k, v in value.items():
             try:
-                code = canonical(str(k))
+                code = language_key(str(k), info.data.get("pair_separator"))
             except UserError as exc:
-                raise ValueError(exc.message) from exc
+                raise ValueError(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from exc
             if code in out:
                 raise ValueError(
                     f"{k!r} and another code both mean {code}; write the canonical code (xxx_Scrp) as the key"
                 )
             out[code] = str(v)
+        return out
+
+    @field_validator("labels_by_language", mode="before")
+    @classmethod
+    def _canonical_label_languages(cls, value: Any, info) -> Any:
+        if not isinstance(value, dict):
+            return value
+        try:
+            out = {canonical(str(k)): v for k, v in value.items()}
+        except UserError as exc:
+            raise ValueError(exc.message) from exc
+        every = set(info.data.get("labels") or ())
+        for lang, labels in out.items():
+            extra = sorted(set(labels) - every) if every and isinstance(labels, list) else []
+            if extra:
+                listed = ", ".join(map(repr, extra))
+                raise ValueError(f"{lang}: {listed} not in 'labels' (the labels of every language)")
         return out
 
     @field_validator("options", mode="before")
@@ -296,11 +591,11 @@ class TaskSpec(BaseModel):
 
     @field_validator("source_language")
     @classmethod
-    def _canonical_source(cls, value: str) -> str:
+    def _canonical_source(cls, value: str, info) -> str:
         try:
-            return canonical(value)
+            return language_key(value, info.data.get("pair_separator"))
         except UserError as exc:
-            raise ValueError(exc.message) from exc
+            raise ValueError(f"{exc.message} ({exc.hint})" if exc.hint else exc.message) from exc
 
     @field_validator("fields")
     @classmethod
@@ -323,6 +618,29 @@ class TaskSpec(BaseModel):
         return value
 
     @model_validator(mode="after")
+    def _mining(self):
+        """A mining metric needs a declared threshold; BUCC-style mining needs its pivot corpus and gold pairs."""
+        options = self.options
+        mining = [m for m in self.metrics() if m.startswith("mining_")]
+        if mining and hasattr(options, "declared") and not options.declared():
+            raise ValueError(
+                f"metric {mining[0]} needs a mined-pair threshold: set options.threshold_split (the split to choose it"
+                " on, e.g. training), options.threshold: best (the best one on the evaluated split, reported as such)"
+                " or options.threshold: <number> (applied as given, e.g. LASER's 1.06)"
+            )
+        if self.kind == "bitext_mining":
+            missing = [k for k in ("pivot_path", "gold_path") if getattr(options, k, None) is None]
+            if missing:
+                raise ValueError(f"kind bitext_mining needs options.{' and options.'.join(missing)} (path patterns)")
+            if self.local is None:
+                raise ValueError("kind bitext_mining reads a local copy of the release: give 'local' (format, path)")
+        return self
+
+    def metrics(self) -> list[str]:
+        """The task's metrics, the primary one first."""
+        return list(dict.fromkeys([self.metric, *self.extra_metrics]))
+
+    @model_validator(mode="after")
     def _slices(self):
         """Every slice is an item field of each source's mapping."""
         for hub in [False] * (self.local is not None or self.hub is None) + [True] * (self.hub is not None):
@@ -343,6 +661,10 @@ class TaskSpec(BaseModel):
         if self.local is None and self.hub is None:
             raise ValueError("a task needs 'local' (files) or 'hub' (a Hugging Face dataset), or both")
         return self
+
+    def labels_of(self, language: str | None) -> list[str] | None:
+        """The gold labels a language's items may hold: its own list, else ``labels`` (None: any)."""
+        return self.labels_by_language.get(language or "", self.labels)
 
     def legacy_fields(self) -> list[str]:
         """The keys of ``fields`` in the old spelling: ``fields: {id:, label:}`` for ``id:`` and ``gold:``."""
@@ -427,14 +749,25 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         raise DataError(path, None, "not readable YAML: nested too deeply") from None
     if not isinstance(raw, dict):
         raise DataError(path, 1, "a task file must be a YAML mapping (key: value lines)")
+    if left := placeholders(raw):
+        keys = list(dict.fromkeys(".".join(map(str, loc)) for loc in left))
+        raise DataError(
+            path,
+            _line_of(text, left[0]),
+            f"key '{keys[0]}' still holds {FILL_ME}, a placeholder written by `xling init`"
+            + (f" ({len(keys)} left: {', '.join(keys)})" if len(keys) > 1 else ""),
+            hint=f"replace each {FILL_ME} with the real value; the '# check:' comment beside it says what to look up",
+        )
     if check_kind and isinstance(raw.get("kind"), str):  # first: the options a task takes depend on its kind
         _check_known(path, text, "kind", raw["kind"], set(KINDS_VOCABULARY))
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()  # a value that fits no branch of a union: the branch that says why
-        err = next((e for e in errors if e["type"] == "value_error"), errors[0])
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in ("str", "list[str]"))))
+        err = next((e for e in errors if e["type"] == "value_error"), None) or next(
+            (e for e in errors if not (e["loc"] and e["loc"][-1] in _UNION_TAGS)), errors[0]
+        )
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS)))
         key = ".".join(str(p) for p in loc) or "(top level)"
         line = _line_of(text, loc) if loc else None
         msg = err["msg"].removeprefix("Value error, ")
@@ -449,6 +782,8 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         raise DataError(path, line, f"key '{key}': {msg}") from exc
     if check_kind:
         _check_known(path, text, "metric", spec.metric, known_metrics())
+        for metric in spec.extra_metrics:
+            _check_known(path, text, "extra_metrics", metric, known_metrics())
     if legacy := spec.legacy_fields():
         new = {"id": "id: <path>", "label": "gold: <path>"}
         warnings.warn(
@@ -458,6 +793,10 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
             stacklevel=2,
         )
     return spec
+
+
+# The names pydantic puts in an error's location for the branch of a union it tried.
+_UNION_TAGS = ("str", "list[str]", "FileLayout")
 
 
 def _check_known(path: Path, text: str, key: str, value: str, known: set[str]) -> None:
@@ -481,6 +820,7 @@ KINDS_VOCABULARY = (
     "math",
     "sequence_labelling",
     "bitext_retrieval",
+    "bitext_mining",
     "sts",
     "many_to_many_retrieval",
     "retrieval",
@@ -501,28 +841,36 @@ def _model_at(loc: tuple, kind: object) -> type[BaseModel] | None:
     """The model of the node at ``loc``; ``kind``: the task's, which decides the options model."""
     if loc == ("options",):
         return options_model(kind)
-    model: Any = TaskSpec
+    node: Any = TaskSpec
     for key in loc:
         if not isinstance(key, str):
             continue
-        f = getattr(model, "model_fields", {}).get(key)
-        if f is None:
+        if get_origin(node) is dict:  # the key is one of the mapping's own (a language, a split)
+            node = _structured(get_args(node)[1])
+            continue
+        f = getattr(node, "model_fields", {}).get(key)
+        node = _structured(f.annotation) if f is not None else None
+        if node is None:
             return None
-        ann = f.annotation
-        args = getattr(ann, "__args__", None) or (ann,)
-        model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
-        if model is None:
-            return None
-    return model
+    return node if isinstance(node, type) and issubclass(node, BaseModel) else None
+
+
+def _structured(ann: Any) -> Any:
+    """The part of an annotation that holds keys: its pydantic model or mapping type (the branch
+    of a union that is one), else None."""
+    args = (ann,) if get_origin(ann) is dict else (getattr(ann, "__args__", None) or (ann,))
+    return next((a for a in args if (isinstance(a, type) and issubclass(a, BaseModel)) or get_origin(a) is dict), None)
 
 
 __all__ = [
     "TaskSpec",
     "LocalSource",
+    "FileLayout",
     "HubSource",
     "Gold",
     "Mapping",
     "Variant",
+    "AlignedFile",
     "load_spec",
     "QUOTING",
     "GOLD_TYPES",

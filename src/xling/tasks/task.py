@@ -16,13 +16,15 @@ from pathlib import Path
 
 from ..errors import DataError, UserError, unknown
 from ..languages.codes import canonical, try_canonical
-from ..types import Item
+from ..types import Item, sides
 from . import loading, provenance, sampling
+from .archives import Member, member_problem, members, missing_member, split_archive
 from .policy import DEFAULT_POLICY, ReadPolicy
 from .readers import SkipLog, SymlinkLoop, resolved
-from .spec import TaskSpec, split_parts
+from .spec import LocalSource, TaskSpec, split_parts
 
 DATA_DIR_ENV = "XLING_DATA_DIR"
+LABEL_KINDS = ("classification", "pair_classification")
 
 
 class OutsideDataDir(UserError):
@@ -146,16 +148,17 @@ class Task:
             [lab for lab, _, _ in self.variants()],
         )
 
-    def _pattern(self, language: str, split: str) -> tuple[str, str | None] | None:
+    def layout_for(self, language: str, split: str) -> LocalSource | None:
+        """The local layout of one language's file for a (single) split: the task's, or the one its
+        ``local.files`` entry gives; None when that entry lacks the split."""
         local = self.spec.local
         if local is None:
             raise UserError(f"task {self.name!r} has no local layout; it loads from the Hub ({self.spec.hub.id})")
-        over = local.files.get(language)
-        if over is not None:
-            if split not in over:
-                return None
-            return over[split], None
-        return local.path, local.pivot_path
+        return local.layout_for(language, split)
+
+    def _pattern(self, language: str, split: str) -> tuple[str, str | None] | None:
+        layout = self.layout_for(language, split)
+        return None if layout is None else (layout.path, layout.pivot_path)
 
     def splits_of(self, language: str) -> list[str]:
         """The splits a language has in the local layout (only those the spec names)."""
@@ -176,31 +179,68 @@ class Task:
         return out
 
     def files_for(self, language: str, split: str, variant: str | None = None) -> list[Path]:
-        """Every local file read for one language and split (two for line-aligned bitext; one per
-        variant for a task with a variant axis and no ``variant`` given; those of every part of a
-        union, in order)."""
+        """Every local file read for one language and split (two for line-aligned bitext or a
+        ``local.aligned`` file; one per variant that has a file for a task with a variant axis and
+        no ``variant`` given; those of every part of a union, in order)."""
         if len(parts := split_parts(split)) > 1:
             return [p for part in parts for p in self.files_for(language, part, variant)]
         if self.spec.variant is not None and variant is None:
-            return [p for label, _, _ in self.variants() for p in self.files_for(language, split, label)]
+            labels = self.variants_of(language, split) or [lab for lab, _, _ in self.variants()][:1]
+            return [p for label in labels for p in self.files_for(language, split, label)]
         path = self.path_for(language, split, variant)
         pivot = self.pivot_path(language, split, variant)
-        return [path] + ([pivot] if pivot else [])
+        aligned = self.aligned_path(language, split, variant)
+        return [path] + ([pivot] if pivot else []) + ([aligned] if aligned else [])
+
+    def variants_of(self, language: str, split: str) -> list[str]:
+        """The variant labels that have data for one language and (single) split: every variant
+        on the Hub; locally those whose file exists, so that a sparse language x variant grid
+        (a context x question matrix with missing cells) runs the cells it has."""
+        labels = [lab for lab, _, _ in self.variants()]
+        if self.uses_hub():
+            return labels
+        out = []
+        for label in labels:
+            try:
+                self.path_for(language, split, label)
+                out.append(label)
+            except (OutsideDataDir, SymlinkLoop):
+                raise
+            except UserError:
+                pass
+        return out
+
+    def side_codes(self, language: str) -> tuple[str, str]:
+        """The dataset's codes of a pair's two sides, ``{lang_1}`` and ``{lang_2}`` in path
+        patterns: its code split at ``pair_separator`` (``de-en``), else each side's own code."""
+        code, sep = self.code(language), self.spec.pair_separator
+        if sep and len(parts := code.split(sep)) == 2:
+            return parts[0], parts[1]
+        first, second = sides(language)
+        return self.code(first), self.code(second)
 
     def _format(self, pattern: str, language: str, split: str, variant: str | None) -> str:
+        codes = dict(zip(("lang_1", "lang_2"), self.side_codes(language), strict=True))
+        languages = dict(zip(("language_1", "language_2"), sides(language), strict=True))
         try:
+            variant_code = self.variant_code(variant) or ""
             return pattern.format(
-                lang=self.code(language), language=language, split=split, variant=self.variant_code(variant) or ""
+                lang=self.code(language), language=language, split=split, variant=variant_code, **codes, **languages
             )
         except (KeyError, IndexError) as exc:
             raise DataError(
                 self.spec_path,
                 None,
                 f"path pattern {pattern!r} uses an unknown placeholder {exc}",
-                hint="placeholders: {lang} (dataset code), {language} (canonical), {split}, {variant}",
+                hint="placeholders: {lang} (dataset code), {language} (canonical), {split}, {variant}; for a "
+                "language pair {lang_1}/{lang_2} and {language_1}/{language_2} (its first and second side)",
             ) from exc
 
-    def path_for(self, language: str, split: str, variant: str | None = None) -> Path:
+    def formatted(self, pattern: str, language: str, split: str) -> str:
+        """A further path pattern of the task (e.g. a gold file's) filled in for one language and split."""
+        return self._format(pattern, language, split, None)
+
+    def path_for(self, language: str, split: str, variant: str | None = None) -> Path | Member:
         """The file holding one language and (single) split; a clear error listing what exists when
         absent. A union has several files: see :meth:`files_for`."""
         language = self.check_language(language)
@@ -210,23 +250,55 @@ class Task:
         if pat is None:
             have = ", ".join(sorted(self.spec.local.files[language]))
             raise UserError(f"task {self.name!r} has no split {split!r} for {language}; it has: {have}")
-        path = self._confined(self.root() / self._format(pat[0], language, split, variant))
+        path, member = self._locate(pat[0], language, split, variant)
         if not path.is_file():
             existing = sorted(p.name for p in path.parent.glob("*"))[:20] if path.parent.is_dir() else []
             raise UserError(
                 f"task {self.name!r} has no file for language {language} split {split!r}: {path} is missing",
                 hint=("files there: " + ", ".join(existing)) if existing else f"folder {path.parent} does not exist",
             )
-        return path
+        return self._member(path, member)
 
-    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | None:
+    def _locate(self, pattern: str, language: str, split: str, variant: str | None) -> tuple[Path, str | None]:
+        """``(file, member)`` a path pattern names: the file (an archive when the pattern points
+        into one, ``archive.zip!member``) inside the data directory, and the member or None."""
+        where = self._format(pattern, language, split, variant)
+        inside = split_archive(where)
+        return self._confined(self.root() / (inside[0] if inside else where)), inside[1] if inside else None
+
+    def _member(self, archive: Path, name: str | None) -> Path | Member:
+        """``archive`` itself when ``name`` is None, else its member ``name``, or an error naming the
+        members there are."""
+        if name is None:
+            return archive
+        if problem := member_problem(name):
+            raise UserError(f"task {self.name!r} ({self.spec_path}): {problem}")
+        member = Member(archive, name)
+        if name not in members(archive):
+            raise missing_member(member)
+        return member
+
+    def pivot_path(self, language: str, split: str, variant: str | None) -> Path | Member | None:
         pat = self._pattern(language, split)
         if not pat or not pat[1]:
             return None
-        path = self._confined(self.root() / self._format(pat[1], language, split, variant))
+        path, member = self._locate(pat[1], language, split, variant)
         if not path.is_file():
             raise UserError(f"task {self.name!r}: the aligned file {path} is missing")
-        return path
+        return self._member(path, member)
+
+    def aligned_path(self, language: str, split: str, variant: str | None) -> Path | Member | None:
+        """The ``local.aligned`` file beside one language's file (None when the task has none)."""
+        aligned = self.spec.local.aligned if self.spec.local else None
+        if aligned is None:
+            return None
+        path, member = self._locate(aligned.path, language, split, variant)
+        if not path.is_file():
+            raise UserError(
+                f"task {self.name!r}: the line-aligned file {path} (local.aligned) is missing",
+                hint=f"it holds {', '.join(aligned.columns)} for {self.path_for(language, split, variant)}",
+            )
+        return self._member(path, member)
 
     def available_languages(self, split: str | None = None) -> list[str]:
         """The task's languages that have data for ``split`` (default: the eval split) where the
@@ -296,6 +368,16 @@ class Task:
             return {"hub": h.id, "config": h.config, "revision": h.revision}
         return {"local": str(self.root()), "format": self.spec.local.format}
 
+    def given_translations(self) -> Task | None:
+        """The release's translations of this task's items into its source language
+        (``translate_test``), as a task read from their Hub source with this task's mapping; None
+        without them."""
+        given = self.spec.translate_test
+        if given is None:
+            return None
+        spec = self.spec.model_copy(update={"hub": given.hub, "local": None, "translate_test": None})
+        return Task(spec, self.spec_path, None, self.policy, self.skipped)
+
     # --- reading (see :mod:`xling.tasks.loading`) ----------------------------------------------
     def count(self, language: str, split: str, variant: str | None = None) -> int:
         """Records of one language and split (after ``explode``), without building items: fast."""
@@ -318,7 +400,11 @@ class Task:
         the task declares labels (``sample``; see :mod:`xling.tasks.sampling`)."""
         if limit is None or mode == "first":
             return self.items(language, split, limit)
-        return sampling.seeded_sample(self.iter_items(language, split), limit, seed, stratify=bool(self.spec.labels))
+        return sampling.seeded_sample(self.iter_items(language, split), limit, seed, stratify=self.labelled())
+
+    def labelled(self) -> bool:
+        """Whether the gold answers are labels (declared, or a classification kind's): a sample stratifies by them."""
+        return bool(self.spec.labels or self.spec.labels_by_language) or self.spec.kind in LABEL_KINDS
 
 
 __all__ = ["Task", "OutsideDataDir", "DATA_DIR_ENV"]

@@ -14,7 +14,7 @@ from ...models.base import Capability
 from ...tasks import Task, provenance
 from ...tasks.spec import check_split, shared_splits
 from ...types import Item, Prediction, Unit
-from ..base import Kind, RunContext
+from ..base import Kind, Read, RunContext
 from .logistic import LogisticHead
 from .vectors import embed, error_row
 
@@ -176,6 +176,20 @@ class HeadKind(Kind):
             units += [Unit(task.name, "in-language", lang) for lang in languages if has_split(task, lang, split)]
         return units
 
+    def head_data(self, task: Task, unit: Unit) -> HeadData:
+        """Where the head of the unit's setting gets its training items."""
+        if unit.setting == "in-language":
+            return HeadData(unit.language, train_split_of(task), False, "in-language")
+        return zero_shot_head(task)
+
+    def trained_on(self, task: Task, unit: Unit) -> Read:
+        data = self.head_data(task, unit)
+        fraction = task.spec.options.head_fraction if data.held_out else None
+        return Read(data.language, data.split, not data.held_out, fraction, task.spec.options.train_limit)
+
+    def reads(self, task: Task, units: list[Unit]) -> list[Read]:
+        return super().reads(task, units) + [self.trained_on(task, u) for u in units]
+
     def _head(self, task: Task, ctx: RunContext, data: HeadData) -> tuple[LogisticHead, set[str]]:
         return ctx.remember(("head", self.name, task.name, data), lambda: self._fit(task, ctx, data))
 
@@ -191,11 +205,7 @@ class HeadKind(Kind):
         return fit_head(task, ctx, x, labels, f"{data.language} {data.split}", errors), held
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        if unit.setting == "in-language":
-            data = HeadData(unit.language, train_split_of(task), False, "in-language")
-        else:
-            data = zero_shot_head(task)
-        head, held = self._head(task, ctx, data)
+        head, held = self._head(task, ctx, self.head_data(task, unit))
         items = [it for it in ctx.items(task, unit.language, task.spec.eval_split) if it.parallel_id not in held]
         x, errors = self.features(ctx, items)
         labels = head.predict(x) if items else []

@@ -84,8 +84,7 @@ class EmbeddingRetrieval(Kind):
     setting = "query->passage"
 
     def metrics(self, task: Task) -> list[str]:
-        first = task.spec.metric
-        return [first] + [m for m in RANK_METRICS if m != first]
+        return list(dict.fromkeys([task.spec.metric, *RANK_METRICS]))
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         from ...scoring.metrics import METRICS

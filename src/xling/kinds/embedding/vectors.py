@@ -6,7 +6,7 @@ import numpy as np
 
 from ...calls.embed import INVALID_VECTOR
 from ...tasks import Task
-from ...types import Item, Prediction
+from ...types import Item, Prediction, Unit
 from ..base import RunContext
 
 
@@ -54,3 +54,11 @@ def nearest(sim: np.ndarray, scoring: str, k: int = 4) -> np.ndarray:
 
 def scoring_options(task: Task) -> tuple[str, int]:
     return task.spec.options.scoring, task.spec.options.k
+
+
+def pivot_units(task: Task, languages: list[str], *settings: str) -> list[Unit]:
+    """A unit per setting for every language but the source (pivot) one; ``{src}`` in a setting is
+    the source language's ISO code (``xx->{src}`` reads ``xx->eng``)."""
+    src = task.spec.source_language
+    short = src.split("_")[0]
+    return [Unit(task.name, s.format(src=short), lang) for lang in languages if lang != src for s in settings]

@@ -85,7 +85,7 @@ class GenerationKind(Kind):
         src = task.spec.source_language
         translated = setting.protocol in TRANSLATING and unit.language != src
         fields, errors = (
-            self.translation.fields(items, setting.protocol, unit.language, src, ctx)
+            self.translation.fields(items, setting.protocol, unit.language, src, ctx, task)
             if translated
             else ([it.fields for it in items], [None] * len(items))
         )
@@ -333,31 +333,57 @@ class GenerativePairClassification(GenerationKind):
 
 
 class GenerativeQA(GenerationKind):
-    """Extractive QA answered by generation (XQuAD, MLQA, TyDi QA GoldP), scored by SQuAD-style
-    EM and token F1 with language-aware normalisation; the task's metric picks the item score."""
+    """Extractive QA answered by generation (XQuAD, MLQA, TyDi QA), scored by SQuAD-style EM and
+    token F1 with language-aware normalisation; the task's metric picks the item score.
+
+    Unanswerable questions (TyDi QA's null answers, MKQA's unanswerable ones): a gold list holding
+    ``""`` (``gold: {no_answer: true}``) is matched by the No Answer prediction, an answer that is
+    empty after normalisation or that says the task's ``options.no_answer`` words: EM and F1 are 1
+    when both are No Answer, 0 when only one is. With ``options.no_answer`` the kind also reports
+    ``tydi_f1``, TyDi QA's official minimal-answer F1 over the same predictions."""
 
     name = "extractive_qa"
     description = "question answering by generation, EM/F1 with language-aware normalisation"
     max_tokens = 48
     supports_translation = False
     scorer = squad_metrics.DEFAULT_SCORER
+    no_answer: str | None = None
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         self.scorer = squad_metrics.scorer_of(task.spec)
+        self.no_answer = task.spec.options.no_answer
         return super().run(unit, task, ctx)
 
+    def metrics(self, task: Task) -> list[str]:
+        extra = ("f1", "em", "tydi_f1") if task.spec.options.no_answer else ("f1", "em")
+        return list(dict.fromkeys([task.spec.metric, *extra]))
+
+    def prepare(self, fields: dict) -> dict:
+        return {**fields, "no_answer": self.no_answer} if self.no_answer else fields
+
     def score(self, family, item, text, fields, lex, keys, language, prompt_language, golds=None):
+        if golds is None:
+            golds = [str(g) for g in (item.gold if isinstance(item.gold, list) else [item.gold])]
+        if "" in golds or self.no_answer:
+            said = self._normalised(text, language)
+            if not said or said == self._normalised(self.no_answer or "", language):
+                hit = float(any(not self._normalised(g, language) for g in golds))
+                return answers.Extracted("", "ok", "no-answer"), hit, {"em": hit, "f1": hit, "no_answer": True}
+            golds = [g for g in golds if self._normalised(g, language)]
+            if not golds:  # an unanswerable question answered: 0
+                return answers.Extracted(text.strip(), "ok", "first-line"), 0.0, {"em": 0.0, "f1": 0.0}
         answer = (text or "").strip()
         if not answer:
             return answers.Extracted(None, "empty"), 0.0, {"em": 0.0, "f1": 0.0}
-        if golds is None:
-            golds = [str(g) for g in (item.gold if isinstance(item.gold, list) else [item.gold])]
         em, f1 = squad_metrics.best_over_golds(answer, golds, language, self.scorer)
         return (
             answers.Extracted(answer, "ok", "first-line"),
             (em if self.task_metric == "em" else f1),
             {"em": em, "f1": f1},
         )
+
+    def _normalised(self, text: str, language: str) -> str:
+        return squad_metrics.normalize_answer(text or "", language, self.scorer)
 
 
 class GenerativeMath(GenerationKind):

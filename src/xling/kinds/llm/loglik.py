@@ -240,7 +240,7 @@ class LoglikChoice(Kind):
         src = task.spec.source_language
         translated = protocol in TRANSLATING and unit.language != src and bool(items)
         fields, errors = (
-            self.translation.fields(items, protocol, unit.language, src, ctx)
+            self.translation.fields(items, protocol, unit.language, src, ctx, task)
             if translated
             else ([it.fields for it in items], [None] * len(items))
         )

@@ -14,6 +14,7 @@ from ...prompts.protocols import ProtocolOptions
 # ids) pass through.
 TEXT_FIELDS = ("text", "text1", "text2", "premise", "context", "passage", "question", "choices")
 TRANSLATING = ("translate-test", "self-translate")
+GIVEN = "given"  # --translator given: only the releases' own translations (a task's translate_test)
 
 
 class InputTranslation:
@@ -33,15 +34,24 @@ class InputTranslation:
     @property
     def model(self) -> Backend | None:
         """The translate-test translator (``--translator``), loaded on first use; None without one."""
-        if self._model is None and self.options.translator and "translate-test" in self.options.protocols:
+        wanted = self.options.translator not in (None, GIVEN) and "translate-test" in self.options.protocols
+        if self._model is None and wanted:
             from ...models.registry import load_model
 
             self._model = load_model(self.options.translator, self.options.translator_options)
         return self._model
 
     def check(self, task: Any, languages: list[str]) -> None:
-        """A fixed-pair translator (Apertium) must translate every non-source language into the
-        task's source language."""
+        """A task with the release's translations needs no translator; with ``--translator
+        given`` every task must have them; a fixed-pair translator (Apertium) must translate every
+        non-source language into the task's source language."""
+        if task.spec.translate_test is not None:
+            return
+        if self.options.translator == GIVEN:
+            raise UserError(
+                f"task {task.name!r} has no released translations (translate_test) for --translator given",
+                hint="leave the task out of the translate-test run, or name a translator model",
+            )
         tb = self.model
         src_of = getattr(tb, "source", None)
         if tb is None or src_of is None:
@@ -70,7 +80,8 @@ class InputTranslation:
                 ctx.memo[key] = Translator(ctx.backend, ctx.cache, ctx.stats, lm_client=ctx.lm(), chat=self.chat)
             else:
                 model = self.model
-                assert model is not None, "ProtocolOptions requires --translator for translate-test"
+                if model is None:  # --translator given, for a task without released translations
+                    raise UserError("--translator given: this task has no released translations (translate_test)")
                 lm = None
                 if Capability.GENERATE in model.capabilities:
                     lm = LMClient(model, ctx.cache, ctx.stats, batch_size=ctx.batch_size)
@@ -78,10 +89,13 @@ class InputTranslation:
         return ctx.memo[key]
 
     def fields(
-        self, items: list, protocol: str, language: str, target: str, ctx: Any
+        self, items: list, protocol: str, language: str, target: str, ctx: Any, task: Any = None
     ) -> tuple[list[dict], list[str | None]]:
         """Items' text fields translated from ``language`` into ``target``, and per-item errors
-        (a failed or empty translation of any field; such an item must not be scored)."""
+        (a failed or empty translation of any field; such an item must not be scored). Under
+        translate-test a task with the release's translations (``translate_test``) reads them."""
+        if protocol == "translate-test" and task is not None and task.spec.translate_test is not None:
+            return given_fields(items, language, task, ctx)
         flat: list[tuple[int, str, int | None, str]] = []
         for i, it in enumerate(items):
             for k in TEXT_FIELDS:
@@ -111,3 +125,27 @@ class InputTranslation:
             else:
                 fields[i][k][j] = o
         return fields, errors
+
+
+def given_fields(items: list, language: str, task: Any, ctx: Any) -> tuple[list[dict], list[str | None]]:
+    """Items' text fields as the release translated them (the task's ``translate_test``, matched
+    by item id); an item the translations lack is an error row."""
+    by_split: dict[str, dict[str, dict]] = {}
+    for split in dict.fromkeys(it.split for it in items):
+        given = task.given_translations()
+        by_split[split] = ctx.remember(
+            ("given-translations", task.name, language, split),
+            lambda g=given, s=split: {t.item_id: t.fields for t in g.items(language, s)},
+        )
+    fields: list[dict] = []
+    errors: list[str | None] = []
+    source = task.spec.translate_test.hub.id
+    for it in items:
+        translated = by_split[it.split].get(it.item_id)
+        if translated is None:
+            fields.append(dict(it.fields))
+            errors.append(f"item {it.item_id} is not in the released translations ({source})")
+            continue
+        fields.append({**it.fields, **{k: v for k, v in translated.items() if k in TEXT_FIELDS}})
+        errors.append(None)
+    return fields, errors
