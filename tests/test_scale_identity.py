@@ -19,7 +19,7 @@ LANGS = ["eng_Latn", "deu_Latn", "swh_Latn", "yor_Latn", "hin_Deva"]
 
 # sha256 of the outputs below, as computed before the change
 CONSISTENCY_DIGEST = "b086b015a91722ed61b3f766b4622d9451095b8be79de5dbd9d05016a2d1503c"
-RUN_DIGEST = "410acd275cb967b7d73d0c756b46cd060d4d6d124913bd4fe5b2bd0220e52758"
+RUN_DIGEST = "052c38c3b42af038d5e132d989e33387ef60eb35b6e7064341469bf3bad19a45"
 STORE_DIGEST = "ce375d0fa33d730e8a479e50e746f0933f53aba9d0db31329b73a8bfb6ef9057"
 
 
