@@ -8,6 +8,8 @@ known keys, like any other key of the spec.
 
 from __future__ import annotations
 
+import re
+import string
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -121,15 +123,68 @@ class PairClassificationOptions(HeadOptions, FineTuneOptions, LoglikOptions):
     )
 
 
+# The names a log-likelihood template may use beside the item's fields.
+TEMPLATE_HELPERS = ("choice", "letter", "index", "choices_lettered")
+
+
+def template_names(text: str) -> list[str]:
+    """The item fields a format string reads (``{choices[0]}`` reads ``choices``); ValueError when it is malformed."""
+    names = []
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name is not None:
+            root = re.split(r"[.\[]", name, maxsplit=1)[0]
+            if not root or root.isdigit():
+                raise ValueError(f"placeholder {{{name}}} must name a field, e.g. {{question}}")
+            names.append(root)
+    return names
+
+
+class LoglikTemplate(TaskOptions):
+    """The two format strings of ``format: template``."""
+
+    context: str = Field(
+        description="The scored prompt: a format string over the item fields and `{choice}`, `{letter}` (A, B...), "
+        "`{index}` (from 0), `{choices_lettered}` (`A. <choice>` lines).",
+    )
+    continuation: str = Field(
+        description="What is scored after the context, one per choice: a format string like `context` "
+        '(e.g. `" {letter}"` or `" {choice}"`).',
+    )
+
+    @field_validator("context", "continuation")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        template_names(value)
+        return value
+
+
 class MultipleChoiceOptions(LoglikOptions):
     """``format``: ``continuation`` scores each choice after the item's context; ``partial``
-    (Winograd schemas) fills the passage's blank ``_`` with each choice and scores the words after it."""
+    (Winograd schemas) fills the passage's blank with each choice and scores the words after it;
+    ``substitute`` scores the choice and the words after it given the text before the blank;
+    ``template`` builds both from the task's format strings."""
 
-    format: Literal["continuation", "partial"] = Field(
+    format: Literal["continuation", "partial", "substitute", "template"] = Field(
         "continuation",
         description="`continuation`: each choice scored after the context; `partial`: each choice fills the "
-        "blank `_` and the words after it are scored (Winograd).",
+        "blank and the words after it are scored (Winograd); `substitute`: the choice and the words after it are "
+        "scored after the text before the blank; `template`: context and continuation from `template`.",
     )
+    blank: str = Field(
+        "_", min_length=1, description="`partial` and `substitute`: the blank each choice fills in the passage."
+    )
+    template: LoglikTemplate | None = Field(
+        None,
+        description="`format: template`: `{context: ..., continuation: ...}`, two format strings over the item "
+        "fields (`{question}`, `{choices[0]}`) and, per choice, `{choice}`, `{letter}` (A, B...), `{index}` (from 0) "
+        "and `{choices_lettered}` (`A. <choice>` lines); the continuation is what is scored.",
+    )
+
+    @model_validator(mode="after")
+    def _template_with_its_format(self):
+        if (self.format == "template") != (self.template is not None):
+            raise ValueError("'template' (context and continuation) goes with 'format: template', and only with it")
+        return self
 
 
 class QAScoringOptions(TaskOptions):
@@ -335,6 +390,9 @@ __all__ = [
     "ClassificationOptions",
     "PairClassificationOptions",
     "MultipleChoiceOptions",
+    "LoglikTemplate",
+    "TEMPLATE_HELPERS",
+    "template_names",
     "QAScoringOptions",
     "ExtractiveQAOptions",
     "GenerativeQAOptions",

@@ -19,7 +19,7 @@ from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical, language_key
 from .archives import check_member_name, split_archive
 from .mapping import GOLD_TYPES, Gold, MappingError, Path_, check_path
-from .options import TaskOptions, options_model
+from .options import TEMPLATE_HELPERS, TaskOptions, options_model, template_names
 from .placeholder import FILL_ME, placeholders
 from .readers import QUOTING, READERS
 
@@ -784,6 +784,7 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
         _check_known(path, text, "metric", spec.metric, known_metrics())
         for metric in spec.extra_metrics:
             _check_known(path, text, "extra_metrics", metric, known_metrics())
+    _check_template(path, text, spec)
     if legacy := spec.legacy_fields():
         new = {"id": "id: <path>", "label": "gold: <path>"}
         warnings.warn(
@@ -793,6 +794,27 @@ def load_spec(path: Path, *, check_kind: bool = False) -> TaskSpec:
             stacklevel=2,
         )
     return spec
+
+
+def _check_template(path: Path, text: str, spec: TaskSpec) -> None:
+    """Every placeholder of ``options.template`` names an item field of each source, or a helper."""
+    template = getattr(spec.options, "template", None)
+    if template is None:
+        return
+    for hub in [False] * (spec.local is not None) + [True] * (spec.hub is not None):
+        fields = list(spec.mapping(hub=hub)["fields"] or {})
+        for key in ("context", "continuation"):
+            known = fields + list(TEMPLATE_HELPERS)
+            unknown = [n for n in template_names(getattr(template, key)) if n not in known]
+            if unknown:
+                where = "hub.mapping.fields" if hub else "fields"
+                raise DataError(
+                    path,
+                    _line_of(text, ("options", "template", key)),
+                    f"key 'options.template.{key}': {{{unknown[0]}}} is no item field; the fields in {where} are "
+                    f"{', '.join(fields) or 'none'}, and the helpers {', '.join(TEMPLATE_HELPERS)}."
+                    + did_you_mean(unknown[0], known),
+                )
 
 
 # The names pydantic puts in an error's location for the branch of a union it tried.

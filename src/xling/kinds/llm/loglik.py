@@ -26,6 +26,7 @@ source language too (untranslated) for its transfer gap.
 from __future__ import annotations
 
 import dataclasses
+import string
 import unicodedata
 from typing import Any
 
@@ -59,6 +60,18 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def _choices(item: Item, task: Task) -> list:
+    choices = item.fields.get("choices")
+    if not isinstance(choices, list) or len(choices) < 2:
+        raise DataError(
+            task.spec_path,
+            None,
+            f"item {item.item_id} ({item.language}): field 'choices' must be a list "
+            f"of at least 2 answers, got {choices!r}",
+        )
+    return choices
+
+
 def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
     """(context, one continuation per choice) for an item, in a built-in English format.
 
@@ -75,14 +88,7 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
         question = task.spec.options.question or "{text2} " + ", ".join(words.values()) + "?"
         context = f"{f['text1'].strip()}\nQuestion: {question.format(**f).strip()}\nAnswer:"
         return context, [" " + w for w in words.values()]
-    choices = f.get("choices")
-    if not isinstance(choices, list) or len(choices) < 2:
-        raise DataError(
-            task.spec_path,
-            None,
-            f"item {item.item_id} ({item.language}): field 'choices' must be a list "
-            f"of at least 2 answers, got {choices!r}",
-        )
+    choices = _choices(item, task)
     if "premise" in f and f.get("question") in _CONNECTORS:
         context = f"{_drop_final_punct(f['premise'])} {_CONNECTORS[f['question']]}"
         return context, [" " + _lower_first(str(c).strip()) for c in choices]
@@ -97,32 +103,81 @@ def build_requests(item: Item, task: Task) -> tuple[str, list[str]]:
     return context, [" " + str(c).strip() for c in choices]
 
 
-def partial_requests(item: Item, task: Task) -> list[tuple[str, str]]:
-    """Winograd-style partial scoring (task option ``format: partial``, lm-eval's XWinograd and
-    WinoGrande): the passage holds one blank ``_``; choice *i*'s context is the passage up to the
-    blank with the choice filled in, and every choice scores the same continuation, the words after
-    the blank (``" " + rest.strip()``). The choices differ only in the context, so the scores compare
-    how well each choice predicts the rest of the sentence."""
-    f = item.fields
-    text = str(f.get("passage") or f.get("sentence") or "")
-    if text.count("_") != 1:
+def _around_blank(item: Item, task: Task) -> tuple[str, str]:
+    """The passage (field ``passage`` or ``sentence``) before and after its one blank (task option ``blank``)."""
+    options = task.spec.options
+    text = str(item.fields.get("passage") or item.fields.get("sentence") or "")
+    if text.count(options.blank) != 1:
         raise DataError(
             task.spec_path,
             None,
-            f"item {item.item_id} ({item.language}): format 'partial' needs exactly one blank '_' in the passage, "
-            f"found {text.count('_')}",
+            f"item {item.item_id} ({item.language}): format {options.format!r} needs exactly one blank "
+            f"{options.blank!r} in the passage, found {text.count(options.blank)}",
         )
-    choices = f.get("choices")
-    if not isinstance(choices, list) or len(choices) < 2:
-        raise DataError(task.spec_path, None, f"item {item.item_id}: field 'choices' must list at least 2 fillers")
-    before, after = text.split("_")
-    return [(before + str(c), " " + after.strip()) for c in choices]
+    before, after = text.split(options.blank)
+    return before, after
+
+
+def partial_requests(item: Item, task: Task) -> list[tuple[str, str]]:
+    """Winograd-style partial scoring (task option ``format: partial``, lm-eval's XWinograd and
+    WinoGrande): the passage holds one blank; choice *i*'s context is the passage up to the
+    blank with the choice filled in, and every choice scores the same continuation, the words after
+    the blank (``" " + rest.strip()``). The choices differ only in the context, so the scores compare
+    how well each choice predicts the rest of the sentence."""
+    before, after = _around_blank(item, task)
+    return [(before + str(c), " " + after.strip()) for c in _choices(item, task)]
+
+
+def substitute_requests(item: Item, task: Task) -> list[tuple[str, str]]:
+    """Full-sentence substitution scoring (task option ``format: substitute``): Trinh & Le (2018,
+    "A Simple Method for Commonsense Reasoning") *full scoring*, the probability of the sentence with
+    the choice in the blank. Every choice shares the text before the blank, so it is the context and
+    the choice with the rest of the sentence is scored: ``normalisation: raw`` ranks the choices as
+    Trinh & Le's full score does (``token`` and ``byte`` divide by the scored part). The context's
+    trailing spaces open the continuation (lm-eval's convention), so context + continuation is the
+    filled sentence. A blank that opens the passage leaves no context: an error naming the item."""
+    before, after = _around_blank(item, task)
+    context = before.rstrip()
+    if not context:
+        raise DataError(
+            task.spec_path,
+            None,
+            f"item {item.item_id} ({item.language}): format 'substitute' needs text before the blank "
+            f"{task.spec.options.blank!r} to score the choice after",
+            hint="score such passages with format: partial",
+        )
+    return [(context, before[len(context) :] + str(c) + after.rstrip()) for c in _choices(item, task)]
+
+
+def template_requests(item: Item, task: Task) -> list[tuple[str, str]]:
+    """The task's own format (task option ``format: template``): ``template.context`` and
+    ``template.continuation`` formatted with the item's fields and, per choice, ``choice``,
+    ``letter`` (A, B...), ``index`` (from 0) and ``choices_lettered`` (``"A. <choice>"`` lines)."""
+    template = task.spec.options.template
+    choices = _choices(item, task)
+    if len(choices) > len(string.ascii_uppercase):
+        raise DataError(task.spec_path, None, f"item {item.item_id}: more than 26 choices have no letter")
+    lettered = "\n".join(f"{string.ascii_uppercase[i]}. {c}" for i, c in enumerate(choices))
+    out = []
+    for i, c in enumerate(choices):
+        values = {**item.fields, "choice": str(c), "letter": string.ascii_uppercase[i], "index": i}
+        values["choices_lettered"] = lettered
+        try:
+            out.append((template.context.format(**values), template.continuation.format(**values)))
+        except (LookupError, AttributeError, TypeError, ValueError) as exc:
+            raise DataError(
+                task.spec_path, None, f"item {item.item_id} ({item.language}): options.template: {exc!r}"
+            ) from None
+    return out
+
+
+_FORMATS = {"partial": partial_requests, "substitute": substitute_requests, "template": template_requests}
 
 
 def request_pairs(item: Item, task: Task) -> list[tuple[str, str]]:
     """One (context, continuation) pair per choice, in the task's ``format``."""
-    if task.spec.kind == "multiple_choice" and task.spec.options.format == "partial":
-        return partial_requests(item, task)
+    if task.spec.kind == "multiple_choice" and task.spec.options.format in _FORMATS:
+        return _FORMATS[task.spec.options.format](item, task)
     context, conts = build_requests(item, task)
     return [(context, x) for x in conts]
 
