@@ -53,6 +53,17 @@ def test_a_key_added_without_a_description_is_reported(monkeypatch):
     assert reference.undocumented() == ["Extra.untold"]
 
 
+def test_models_held_by_an_option_are_described_with_their_keys(monkeypatch):
+    from xling.tasks.options import LoglikTemplate
+
+    text = reference.render()
+    assert reference.option_models()[LoglikTemplate] == ["options.template"]
+    assert "**LoglikTemplate** — at `options.template`" in text
+    assert "- `context` (str; required): The scored prompt" in text
+    monkeypatch.setattr(LoglikTemplate.model_fields["continuation"], "description", None)
+    assert reference.undocumented() == ["LoglikTemplate.continuation"]
+
+
 def test_replace_block_keeps_the_text_around_and_needs_the_markers():
     text = f"before\n{reference.BEGIN}\nold\n{reference.END}\nafter\n"
     assert reference.replace_block(text, "NEW") == "before\nNEW\nafter\n"

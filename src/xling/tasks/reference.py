@@ -56,9 +56,21 @@ def option_fields() -> dict[tuple[type[BaseModel], str], list[str]]:
     return out
 
 
+def option_models() -> dict[type[BaseModel], list[str]]:
+    """The models an option holds (``options.template``), with the option keys where each appears."""
+    found: dict[type[BaseModel], list[str]] = {}
+    for owner, name in option_fields():
+        for sub in _submodels(owner.model_fields[name].annotation):
+            paths = found.setdefault(sub, [])
+            if f"options.{name}" not in paths:
+                paths.append(f"options.{name}")
+    return found
+
+
 def undocumented() -> list[str]:
     """``Model.key`` of every task-file key without a description."""
-    fields = [(m, n) for m in schema_models() for n in m.model_fields] + list(option_fields())
+    models = [*schema_models(), *option_models()]
+    fields = [(m, n) for m in models for n in m.model_fields] + list(option_fields())
     return [f"{m.__name__}.{n}" for m, n in fields if not (m.model_fields[n].description or "").strip()]
 
 
@@ -100,17 +112,24 @@ def _line(name: str, info: FieldInfo, kinds: str = "") -> str:
     return f"- `{name}` ({type_text(info.annotation)}; {default_text(info)}){kinds}: {description}"
 
 
+def _model_section(model: type[BaseModel], paths: list[str]) -> Iterator[str]:
+    where = "the top level" if paths == [""] else ", ".join(f"`{p}`" for p in paths)
+    yield f"**{model.__name__}** — at {where}\n"
+    yield from (_line(name, info) for name, info in model.model_fields.items())
+
+
 def _sections() -> Iterator[str]:
     for model, paths in schema_models().items():
-        where = "the top level" if paths == [""] else ", ".join(f"`{p}`" for p in paths)
-        yield f"**{model.__name__}** — at {where}\n"
-        yield from (_line(name, info) for name, info in model.model_fields.items())
+        yield from _model_section(model, paths)
         yield ""
     yield "**options** — at `options`; each key [the kinds that accept it]\n"
     kinds_total = len(OPTIONS_BY_KIND)
     for (owner, name), kinds in option_fields().items():
         which = "every kind" if len(kinds) == kinds_total else ", ".join(kinds)
         yield _line(name, owner.model_fields[name], f" [{which}]")
+    for model, paths in option_models().items():
+        yield ""
+        yield from _model_section(model, paths)
 
 
 def render() -> str:
@@ -132,4 +151,4 @@ def current_block(text: str) -> str | None:
     return text[start : end + len(END)] if 0 <= start < end else None
 
 
-__all__ = ["BEGIN", "END", "render", "replace_block", "current_block", "undocumented", "schema_models"]
+__all__ = ["BEGIN", "END", "render", "replace_block", "current_block", "undocumented", "schema_models", "option_models"]
