@@ -242,3 +242,21 @@ def test_limit_samples_every_label_of_a_label_sorted_file_without_a_labels_key(t
     assert sorted(it.gold for it in picked) == sorted(TOPICS)
     first = task.limited_items("hau_Latn", "test", 7, "first", 0)
     assert {it.gold for it in first} == {"business", "entertainment"}
+
+
+def test_fine_tuning_s_own_training_split_is_among_what_the_run_checks_first(tmp_path):
+    from xling.kinds.base import Read
+    from xling.kinds.finetune.sentence import FineTuneClassification
+    from xling.run.preflight import read_labels
+    from xling.types import Unit
+
+    folder = write_release(tmp_path)
+    task = load_task_file(with_id(tmp_path))
+    units = [Unit(task.name, "zero-shot", lang) for lang in ("hau_Latn", "yor_Latn")]
+    reads = FineTuneClassification().reads(task, units)
+    training = Read("eng_Latn", "train", training=True)
+    assert reads == [Read("hau_Latn", "test"), Read("yor_Latn", "test"), training]
+    path = folder / "data" / "eng" / "train.tsv"
+    path.write_text(path.read_text("utf-8").replace("health\t", "politics\t", 1), encoding="utf-8")
+    with pytest.raises(DataError, match=r"eng/train\.tsv:\d+: unknown label 'politics'"):
+        read_labels(task, training, xling.run.runner.RunConfig())

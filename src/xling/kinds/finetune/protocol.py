@@ -9,7 +9,7 @@ import numpy as np
 
 from ...models.base import Capability
 from ...types import Item, Prediction, Unit
-from ..base import Kind, RunContext
+from ..base import Kind, Read, RunContext
 from .selection import EpochSelection
 from .task_head import TaskHead
 from .trainer import TaskTrainer
@@ -27,6 +27,16 @@ class FineTuneKind(TaskHead, Kind):
     def dev_value(self, preds: list[Any], items: list[Item], language: str, task: Task) -> float:
         """The number that selects the checkpoint on a dev split (higher is better)."""
         return float(np.mean([self.item_score(p, it, language, task) for p, it in zip(preds, items, strict=True)]))
+
+    def reads(self, task: Task, units: list[Unit]) -> list[Read]:
+        """Each unit's eval split and, when the task trains on its own files, the source language's
+        training split (a training task named by ``options.train_task`` is read when training starts)."""
+        from ...tasks import training_task
+
+        out = super().reads(task, units)
+        if units and task.spec.train_split and training_task(task) is task:
+            out.append(Read(task.spec.source_language, task.spec.train_split, training=True))
+        return out
 
     # -- protocol
     def _fine_tuning(self, task: Task, ctx: RunContext) -> tuple[TaskTrainer, EpochSelection]:
