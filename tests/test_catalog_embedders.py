@@ -259,7 +259,7 @@ def test_multiblimp_pairs_are_two_choices_with_the_grammatical_first(tmp_path, m
     assert [it.gold for it in items] == [0, 0, 0]
     assert items[0].fields == {"choices": ["Hunden springer.", "Hunden springerna."]}
     write(tmp_path / "bad/multiblimp/swe/data.tsv", "sen\twrong_sen\nSamma.\tSamma.\n")
-    with pytest.raises(DataError, match="exactly one element"):
+    with pytest.raises(DataError, match="more than once among the option labels"):
         get_task("multiblimp", tmp_path / "bad").items("swe_Latn", "test")
     lm = scripted_lm.register_both(monkeypatch)
     lm.loglik_script = staticmethod(lambda context, continuation: -float(len(continuation)))  # shorter wins

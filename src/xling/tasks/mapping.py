@@ -156,11 +156,11 @@ class Gold(BaseModel):
     option letter A, B, C... read as the index 0, 1, 2..., float score, number as text, list of
     strings, none); ``base`` for 1-based indices; ``index_of`` to take the position of the
     element equal to that value (``answers[*].correct`` + ``index_of: true``; only when given:
-    ``index_of: null`` looks for a null); ``index_of_path`` the same with the value read from the
-    record (MultiBLiMP: the grammatical sentence's place among the choices); ``among``: the path
-    of a list of option labels, the gold being the position of the path's value in it (ARC's
-    ``answerKey`` among ``question.choices[*].label``). A ``list`` gold flattens nested lists
-    (``[answers[*].text, answers[*].aliases?]``: every text and alias) and drops nulls; with
+    ``index_of: null`` looks for a null); ``among``: the path of a list of option labels (or a
+    list of paths), the gold being the position of the path's value in it (ARC's ``answerKey``
+    among ``question.choices[*].label``; MultiBLiMP's ``sen`` among ``[sen, wrong_sen]``). A ``list``
+    gold flattens nested lists (``[answers[*].text, answers[*].aliases?]``: every text and alias)
+    and drops nulls; with
     ``no_answer: true`` a null or blank answer in it is the "No Answer" gold ``""`` (MKQA's
     unanswerable questions), which an empty prediction matches, instead of a bad row.
 
@@ -189,13 +189,10 @@ class Gold(BaseModel):
         description="The gold is the position of the one element of the list at `path` equal to this value "
         "(`answers[*].correct` with `index_of: true`); only when given.",
     )
-    among: str | None = Field(
+    among: str | list[str] | None = Field(
         None,
-        description="Path of the record's list of option labels; the gold is the position of the value at "
-        "`path` in it (ARC's `question.choices[*].label`).",
-    )
-    index_of_path: str | None = Field(
-        None, description="As `index_of`, with the value to find read from the record at this path."
+        description="Path of the record's list of option labels, or a list of paths; the gold is the position "
+        "of the value at `path` in it (ARC's `question.choices[*].label`; MultiBLiMP's `[sen, wrong_sen]`).",
     )
     no_answer: bool = Field(
         False,
@@ -229,13 +226,8 @@ class Gold(BaseModel):
 
     @field_validator("among")
     @classmethod
-    def _among(cls, value: str | None) -> str | None:
+    def _among(cls, value: str | list[str] | None) -> str | list[str] | None:
         return check_path(value, "gold among")
-
-    @field_validator("index_of_path")
-    @classmethod
-    def _index_of_path(cls, value: str | None) -> str | None:
-        return check_path(value, "gold index_of_path")
 
     @model_validator(mode="after")
     def _no_answer_needs_a_list(self):
@@ -428,8 +420,8 @@ class Mapper:
             if yes_no is not None and not isinstance(yes_no, list):
                 yes_no = [yes_no]
             value = _annotated_golds(self.spans_in.get(rec), *value, yes_no, g)
-        if "index_of" in g.model_fields_set or g.index_of_path is not None:
-            wanted = Path_(g.index_of_path).get(rec) if g.index_of_path is not None else g.index_of
+        if "index_of" in g.model_fields_set:
+            wanted = g.index_of
             if not isinstance(value, list):
                 raise MappingError(f"gold {g.path!r} with 'index_of' must be a list")
             hits = [i for i, v in enumerate(value) if v == wanted]
