@@ -31,10 +31,8 @@ class FineTuneKind(TaskHead, Kind):
     def reads(self, task: Task, units: list[Unit]) -> list[Read]:
         """Each unit's eval split and, when the task trains on its own files, the source language's
         training split (a training task named by ``options.train_task`` is read when training starts)."""
-        from ...tasks import training_task
-
         out = super().reads(task, units)
-        if units and task.spec.train_split and training_task(task) is task:
+        if units and task.spec.train_split and task.spec.options.train_task is None:
             out.append(Read(task.spec.source_language, task.spec.train_split, training=True))
         return out
 
