@@ -45,6 +45,16 @@ def test_cldr_gives_the_or_word():
     assert (cldr_or("deu_Latn"), cldr_or("rus_Cyrl"), cldr_or("zho_Hans")) == ("oder", "или", "或")
 
 
+def test_a_locale_without_its_own_or_pattern_has_no_cldr_word():
+    # Zulu and Wolof inherit the root locale's "{0} or {1}": English, not a reference for them
+    assert (cldr_or("zul_Latn"), cldr_or("wol_Latn"), cldr_or("eng_Latn"), cldr_or("yor_Latn")) == (
+        None,
+        None,
+        "or",
+        "tàbí",
+    )
+
+
 def test_a_planted_wrong_word_is_a_disagreement_with_the_reference(tmp_path):
     lex = planted(tmp_path, "deu_Latn", '"no": ["Nein"', '"no": ["Nö"')
     (f,) = [f for f in findings(lex) if not f.agrees and not f.explained]

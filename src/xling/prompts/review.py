@@ -131,21 +131,29 @@ def _bare(text: str) -> str:
     return regex.sub(r"^[\p{P}\p{Z}]+|[\p{P}\p{Z}]+$", "", text)
 
 
+def _or_pattern(code: str) -> str | None:
+    from babel import Locale
+
+    return (Locale.parse(code).list_patterns.get("or") or {}).get("2")
+
+
 def cldr_or(language: str) -> str | None:
     """The word CLDR's two-item "or" list pattern puts between two items (``oder``), or None
-    where CLDR has no such pattern for the language."""
+    where CLDR has no such pattern for the language (a locale without its own inherits the root
+    locale's English "or", which is no reference for the language)."""
     import langcodes
-    from babel import Locale, UnknownLocaleError
+    from babel import UnknownLocaleError
 
     lang, script = split(language)
     short = langcodes.Language.get(lang).language
     for code in (f"{short}_{script}", short):
         try:
-            patterns = Locale.parse(code).list_patterns
+            pattern = _or_pattern(code)
         except (UnknownLocaleError, ValueError, TypeError, LookupError):
             continue
-        pattern = (patterns.get("or") or {}).get("2")
-        return _bare(pattern.split("{0}")[1].split("{1}")[0]) if pattern and "{0}" in pattern else None
+        if not pattern or "{0}" not in pattern or (short != "en" and pattern == _or_pattern("root")):
+            return None
+        return _bare(pattern.split("{0}")[1].split("{1}")[0])
     return None
 
 
