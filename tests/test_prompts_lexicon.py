@@ -119,8 +119,8 @@ def test_missing_section_names_file_and_key():
     with pytest.raises(DataError) as exc:
         lexicon("kor_Hang").label("entailment")
     assert "kor_Hang.yaml" in str(exc.value) and "labels.entailment" in str(exc.value)
-    with pytest.raises(UserError, match="no prompt words for language 'bam_Latn'"):
-        lexicon("bam_Latn")
+    with pytest.raises(UserError, match="no prompt words for language 'nav_Latn'"):
+        lexicon("nav_Latn")
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
