@@ -1,7 +1,9 @@
 """Which prompt words each language of the catalog's LLM tasks needs, and which files lack them:
-the families' needs, the catalog-wide gaps, and the tasks whose every language is complete."""
+the families' needs, the catalog-wide gaps (none: every language has its words), and how a gap is named."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -11,47 +13,41 @@ from xling.prompts import lexicon
 from xling.prompts.review import MMLU_PROX, findings, missing_words, recorded
 from xling.tasks import get_task
 
-# Tasks whose every language has a file with all the words its prompt family needs; a language
-# added to one of them without its words, or a word removed from a file, fails here.
-COMPLETE = {
-    "exams",
-    "exams_crosslingual",
-    "global_mmlu",
-    "global_piqa",
-    "include",
-    "m_arc",
-    "m_hellaswag",
-    "m_mmlu",
-    "mgsm",
-    "mkqa_zh_hk",
-    "mlqa",
-    "mlqa-gxlt",
-    "mmlu_prox",
-    "mmlu_prox_lite",
-    "mmmlu",
-    "pawsx",
-    "tydiqa",
-    "tydiqa_goldp",
-    "wikilingua",
-    "xcopa",
-    "xnli",
-    "xor_tydi",
-    "xquad",
-    "xwinograd",
-}
+DATA = Path(lexicon("deu_Latn").path).parent
 
 
-def test_every_language_of_the_complete_tasks_has_the_words_its_prompts_need():
-    gaps = prompt_word_gaps()
-    lacking = {(lang, task): keys for lang, tasks in gaps.items() for task, keys in tasks.items() if task in COMPLETE}
-    assert lacking == {}
+def test_every_language_of_the_catalog_s_llm_tasks_has_a_file_with_the_words_its_prompts_need():
+    """No catalog task that builds prompts has a language without a file, or a file that lacks a
+    word its prompt family needs: a task or language added without its words fails here."""
+    assert prompt_word_gaps() == {}
 
 
-def test_the_gaps_name_each_missing_word_and_each_language_without_a_file():
+def test_the_check_covers_every_prompt_building_task_and_its_rarer_languages():
+    from xling.prompts.review import PROMPT_KINDS
+    from xling.tasks import list_tasks
+
+    checked = {t.name for t in list_tasks() if t.spec.kind in PROMPT_KINDS}
+    assert {"belebele", "multiblimp", "americasnli", "afrixnli", "afrimgsm", "indicxnli", "xlsum"} <= checked
+    assert {"wbp_Latn", "arb_Latn", "ckb_Arab"} <= set(get_task("multiblimp").spec.languages) | set(
+        get_task("belebele").spec.languages
+    )
+
+
+def test_the_gaps_name_each_missing_word_and_each_language_without_a_file(monkeypatch, tmp_path):
+    import xling.prompts as prompts
+    from xling.prompts.lexicon import load_file
+
+    text = (DATA / "yor_Latn.yaml").read_text("utf-8")
+    assert '  summary: "Àkópọ̀"\n' in text
+    (tmp_path / "yor_Latn.yaml").write_text(text.replace('  summary: "Àkópọ̀"\n', ""), "utf-8")
+    without_summary = load_file(tmp_path / "yor_Latn.yaml")
+    have = [code for code in prompts.available_languages() if code != "bam_Latn"]
+    monkeypatch.setattr(prompts, "available_languages", lambda: have)
+    monkeypatch.setattr(prompts, "lexicon", lambda code: without_summary if code == "yor_Latn" else lexicon(code))
     gaps = prompt_word_gaps()
     assert gaps["bam_Latn"]["belebele"] == ["no prompt file"]
-    assert gaps["yor_Latn"]["xlsum"] == ["words.article", "words.summary", "instructions.summary"]
-    assert "mmlu_prox" not in gaps.get("yor_Latn", {})
+    assert gaps["yor_Latn"]["xlsum"] == ["words.summary"]
+    assert "mmlu_prox" not in gaps["yor_Latn"] and set(gaps) == {"bam_Latn", "yor_Latn"}
 
 
 @pytest.mark.parametrize(
@@ -102,7 +98,7 @@ def test_a_summary_prompt_names_the_language_in_the_prompt_s_own_words():
     assert "auf Deutsch" in de.instruction and "written in German" in en.instruction
 
 
-def test_the_checker_lists_the_missing_words():
+def test_the_checker_says_no_language_lacks_a_file_or_a_word():
     res = xling_in_process("prompt-words")
-    assert "Languages whose file lacks words a task's prompts need" in res.stdout
-    assert "yor_Latn: " in res.stdout and "xlsum (words.article, words.summary, instructions.summary)" in res.stdout
+    assert "Languages of LLM tasks without a prompt file: 0" in res.stdout
+    assert "Languages whose file lacks words a task's prompts need: 0" in res.stdout
