@@ -1,7 +1,7 @@
 import pytest
 
 from xling.errors import UserError
-from xling.languages.codes import canonical, name, script
+from xling.languages.codes import canonical, name, name_in, script
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,10 @@ def test_output_language_of_one_generation():
     assert en["detected"] == "eng" and en["wrong_language"] is True
     short = output_language("42 km", "swh_Latn")  # too short to judge: never counted as wrong
     assert short["wrong_language"] is None and short["detected"] is None
+
+
+def test_a_language_s_name_in_a_prompt_language_follows_the_prompt_s_script():
+    assert name_in("srp_Latn", "srp_Latn") == "srpski" and name_in("srp_Cyrl", "srp_Cyrl") == "српски"
+    assert name_in("deu_Latn", "deu_Latn") == "Deutsch"
+    # CLDR has no Latin-script Arabic names: the English name, not Arabic script in a Latin prompt
+    assert name_in("arb_Arab", "arb_Latn") == "Standard Arabic"

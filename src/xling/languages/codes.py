@@ -132,17 +132,33 @@ def name_in(code: str, language: str) -> str:
     """The display name of ``code`` in ``language``'s own words (CLDR through langcodes: German
     ``'deu_Latn'`` is ``'Deutsch'``), for prompts written in that language; the English name
     where CLDR has none."""
-    if split(language)[0] == "eng":
+    lang, script = split(language)
+    if lang == "eng":
         return name(code)
     lc = _langcodes()
     try:
-        # CLDR names macrolanguages (sw, not swh): look both up by their standard tags
-        target = lc.Language.get(lc.standardize_tag(split(language)[0], macro=True))
+        # CLDR names macrolanguages (sw, not swh): look both up by their standard tags; the
+        # script picks the names of a language written two ways (sr-Latn: srpski, not српски)
+        target = lc.Language.get(lc.standardize_tag(f"{lang}-{script}", macro=True))
         shown = lc.Language.get(lc.standardize_tag(split(code)[0], macro=True)).display_name(target)
     except (LookupError, ValueError):
         return name(code)
     shown = shown.replace(" (individual language)", "")
-    return name(code) if not shown or shown == split(code)[0] else shown  # no CLDR name: English
+    if not shown or shown == split(code)[0] or not _written_in(shown, script):
+        return name(code)  # no CLDR name in the prompt's language and script: English
+    return shown
+
+
+def _written_in(text: str, script: str) -> bool:
+    """Whether the letters of ``text`` are of ``script`` (ISO 15924; True where Unicode has no such
+    script, e.g. Jpan or Hant)."""
+    import regex
+
+    try:
+        other = regex.compile(rf"[^\p{{Script={script}}}\p{{Script=Common}}\p{{Script=Inherited}}\P{{L}}]")
+    except regex.error:
+        return True
+    return other.search(text) is None
 
 
 def script(code: str) -> str:
