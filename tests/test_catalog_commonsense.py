@@ -15,7 +15,7 @@ datasets = pytest.importorskip("datasets")
 from datasets import ClassLabel, Features, Value  # noqa: E402
 
 from helpers import scripted_lm  # noqa: E402
-from helpers.hub import hub_repo  # noqa: E402
+from helpers.hub import hub_repo, hub_tsv  # noqa: E402
 from xling.errors import DataError, UserError  # noqa: E402
 from xling.kinds.llm.loglik import partial_requests, request_pairs  # noqa: E402
 from xling.run.runner import evaluate  # noqa: E402
@@ -36,14 +36,12 @@ def story_rows(n_right: list[int], config: str) -> dict:
 
 
 def write_story_hub(mirror, config="sw", answers=(2, 1)):
-    hub_repo(
-        mirror,
-        "juletxara/xstory_cloze",
-        config,
-        "eval",
-        story_rows(list(answers), config),
-        Features({**{c: STRING for c in STORY_COLUMNS}, "answer_right_ending": Value("int32")}),
-    )
+    """The Hub repo's layout at the pinned commit: one config a language over the TSV files at the
+    repo root, with snake_case column names."""
+    cols = story_rows(list(answers), config)
+    rows = [{c: cols[c][i] for c in cols} for i in range(len(answers))]
+    path = f"spring2016.val.{config}.tsv.split_20_80_eval.tsv"
+    hub_tsv(mirror, "juletxara/xstory_cloze", config, "eval", path, rows)
 
 
 def test_xstorycloze_from_the_hub_joins_the_four_sentences(mirror):
@@ -118,19 +116,14 @@ def test_xwinograd_local_and_hub_layouts(tmp_path, mirror):
     assert [(it.item_id, it.gold) for it in items] == [("1", 0), ("2", 1)]
 
 
-def test_global_piqa_parallel_configs_by_variety(mirror):
-    hub_repo(
-        mirror,
-        "mrlbenchmarks/global-piqa-parallel",
-        "fra_latn_fran",
-        "test",
-        {"prompt": ["Pour ouvrir un bocal,"], "solution0": ["tournez le couvercle."], "solution1": ["mangez-le."],
-         "label": [0]},
-        Features({"prompt": STRING, "solution0": STRING, "solution1": STRING, "label": Value("int64")}),
-    )  # fmt: skip
+def test_global_piqa_parallel_configs_by_variety_with_four_solutions(mirror):
+    solutions = ["mangez-le.", "secouez-le.", "tournez le couvercle.", "posez-le."]
+    row = {"prompt": "Pour ouvrir un bocal,", **{f"solution{i}": s for i, s in enumerate(solutions)}, "label": 2}
+    path = "data/parallel_fra_latn_fran.tsv"
+    hub_tsv(mirror, "mrlbenchmarks/global-piqa-parallel", "fra_latn_fran", "test", path, [row])
     [it] = get_task("global_piqa").items("fra_Latn", "test")
-    assert it.fields == {"passage": "Pour ouvrir un bocal,", "choices": ["tournez le couvercle.", "mangez-le."]}
-    assert it.gold == 0 and it.parallel_id == "1"
+    assert it.fields == {"passage": "Pour ouvrir un bocal,", "choices": solutions}
+    assert it.gold == 2 and it.parallel_id == "1"
 
 
 def write_afrixnli(mirror, label_feature):

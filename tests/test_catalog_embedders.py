@@ -269,3 +269,16 @@ def test_multiblimp_pairs_are_two_choices_with_the_grammatical_first(tmp_path, m
     assert score["n"] == 3 and score["value"] == pytest.approx(200 / 3)
     # no context: each choice is scored as a whole sentence
     assert {c for c, _ in lm.loglik_seen} == {""}
+
+
+def test_multiblimp_from_the_hub_layout_one_tsv_per_language(mirror):
+    """The pinned Hub repo: one config a language over <lang>/data.tsv, its single split train read
+    as xling's test split."""
+    from helpers.hub import hub_tsv
+
+    rows = [{"sen": "Hunden springer.", "verb": "springer", "wrong_sen": "Hunden springerna.", "phenomenon": "SV-#"}]
+    hub_tsv(mirror, "jumelet/multiblimp", "swe", "train", "swe/data.tsv", rows)
+    task = get_task("multiblimp")
+    assert task.uses_hub() and task.spec.hub.revision
+    [it] = task.items("swe_Latn", "test")
+    assert it.fields == {"choices": ["Hunden springer.", "Hunden springerna."]} and it.gold == 0

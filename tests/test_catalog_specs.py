@@ -68,17 +68,8 @@ UNPINNED = {
     "ud_pud",
     "crosssum",
     "wikilingua",
-    "global_mmlu",
-    "include",
-    "mmmlu",
-    "exams",
-    "exams_crosslingual",
     "m_mmlu",
     "americasnli",
-    "multiblimp",
-    "xstorycloze",
-    "xwinograd",
-    "global_piqa",
     "indicxnli",
 }
 
