@@ -35,6 +35,7 @@ from .lm_common import cut_at_stop, fit_window, split_continuation
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .model_files import ALIASES, GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
 from .options import TrustOptions
+from .threads import default_threads, passive_openmp_waits
 
 _OUTPUT_OPTIONS = ("dtype", "max_length", "revision")  # options that change outputs (fingerprint)
 
@@ -68,9 +69,9 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
         self._local_only = False
         self._check_source()
         opt = self.opt
+        passive_openmp_waits()
         torch = _torch()
-        if opt.threads:
-            torch.set_num_threads(opt.threads)
+        torch.set_num_threads(opt.threads or default_threads())
         self.token_budget = opt.token_budget
         self.device = opt.device
         dtype_name = opt.dtype

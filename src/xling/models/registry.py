@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UserError, unknown
+from .threads import passive_openmp_waits
 
 if TYPE_CHECKING:
     from .base import Backend
@@ -195,6 +196,7 @@ def load_model(spec: str, options: dict[str, Any] | None = None) -> Backend:
     """Instantiate the backend a spec names."""
     backend, target = parse_model_spec(spec)
     info = BACKENDS[backend]
+    passive_openmp_waits()  # before the backend's module loads its OpenMP runtime
     try:
         module = importlib.import_module(info.module)
     except ImportError as exc:
