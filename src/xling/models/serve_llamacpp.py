@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free one)")
     parser.add_argument("--n-ctx", type=int, default=4096, help="context window per slot, in tokens")
     parser.add_argument("--parallel", type=int, default=1, help="slots answering requests at once")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: the usable cores but one)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: the usable cores)")
     args = parser.parse_args(argv)
     server, url = start_server(
         str(resolve_gguf(args.gguf)), n_ctx=args.n_ctx, threads=args.threads, parallel=args.parallel, port=args.port
