@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-VENVS = HERE / ".venvs"
+VENVS = Path(os.environ.get("XLING_BENCH_VENVS") or HERE / ".venvs")  # another checkout's, read-only once built
 DATA = Path(os.environ.get("XLING_DATA_DIR", ROOT.parent / "shared" / "data"))
 if not DATA.exists():  # worktrees sit beside /work/shared
     DATA = Path("/work/shared/data")

@@ -25,7 +25,7 @@ def build(dest: Path = DEFAULT) -> Path:
 
     from xling.models.e5_weights import ensure_e5_model
 
-    bert = Transformer(str(ensure_e5_model()), max_seq_length=512, model_args={"add_pooling_layer": False})
+    bert = Transformer(str(ensure_e5_model()), max_seq_length=512, model_kwargs={"add_pooling_layer": False})
     pooling = Pooling(bert.get_embedding_dimension(), "mean")
     SentenceTransformer(modules=[bert, pooling], device="cpu", prompts=PROMPTS).save(str(dest))
     return dest

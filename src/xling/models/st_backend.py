@@ -151,13 +151,15 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
 
     def batch_lengths(self, texts: list[str], role: str) -> list[int]:
         """Tokens per text as the model sees it: prompt included, after truncation."""
-        if not texts:
-            return []
-        features = self._model.preprocess(list(texts), prompt=self._prompt(role) or None)
-        mask = features.get("attention_mask")
-        if mask is None:  # a module without a token mask: one pass per text keeps the shapes fixed
-            return list(range(len(texts)))
-        return [int(n) for n in mask.sum(dim=1).tolist()]
+        prompt = self._prompt(role) or None
+        lengths: list[int] = []
+        for start in range(0, len(texts), 1024):  # padded id tensors stay small
+            chunk = list(texts[start : start + 1024])
+            mask = self._model.preprocess(chunk, prompt=prompt).get("attention_mask")
+            if mask is None:  # a module without a token mask: one pass per text keeps the shapes fixed
+                return list(range(len(texts)))
+            lengths += [int(n) for n in mask.sum(dim=1).tolist()]
+        return lengths
 
     def embed(self, texts: list[str], role: str) -> np.ndarray:
         prompt = self._prompt(role) or None
