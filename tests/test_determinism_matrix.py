@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from helpers.cli import xling_cmd
+from helpers.tiny_st import build_tiny_st
 
 pytest.importorskip("ray")
 
@@ -83,6 +84,29 @@ def test_in_repo_tasks_are_bit_identical_across_batch_size_threads_and_executor(
         ],
     )
     assert {k[0] for k in scores} == {"demo-topics", "demo-bitext", "tiny-sts", "tiny-pairs"}
+
+
+def test_a_sentence_transformers_model_is_bit_identical_across_batch_size_threads_and_executor(tmp_path):
+    """``st:`` batches texts of equal token length in fixed-row passes: no --batch-size, thread count
+    or executor changes a vector."""
+    pytest.importorskip("sentence_transformers")
+    model = build_tiny_st(tmp_path / "bert", tmp_path / "st-model", max_seq_length=48, hidden=64)
+    scores = assert_identical(
+        tmp_path,
+        [
+            "-m",
+            f"st:{model}",
+            "--tasks",
+            "demo-topics,demo-bitext",
+            "--task-file",
+            str(TASK_FILES / "sts.yaml"),
+            "--languages",
+            "deu_Latn,swh_Latn,zho_Hans",
+            "--limit",
+            "20",
+        ],
+    )
+    assert {k[0] for k in scores} == {"demo-topics", "demo-bitext", "tiny-sts"}
 
 
 @pytest.mark.data

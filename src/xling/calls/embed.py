@@ -71,7 +71,7 @@ class EmbedClient:
         self._count_long(unique)
         wanted = {k: t for k, t in unique.items() if self._errors.get(k) != EMPTY_TEXT}
         vectors: dict[bytes, np.ndarray] = self._cached(wanted)
-        missing = sorted((k for k in wanted if k not in vectors), key=lambda k: (len(wanted[k]), wanted[k]))
+        missing = self._length_sorted([k for k in wanted if k not in vectors], wanted, role)
         batches = batches_of(missing, self.batch_size)
         if self._dim is None and self.backend.PROBE_VECTOR_SIZE:  # the probe (in _cached) failed
             answers = self._calls.refuse(batches, ItemError(self._probe_error))
@@ -96,6 +96,13 @@ class EmbedClient:
         if not texts:
             return np.zeros((0, dim), dtype=np.float32), []
         return np.stack(rows), errors
+
+    def _length_sorted(self, keys: list[bytes], texts: dict[bytes, str], role: str) -> list[bytes]:
+        """``keys`` by the backend's batching length (then characters, then text), so that a call
+        holds texts the model can batch together."""
+        lengths = self.backend.batch_lengths([texts[k] for k in keys], role) if keys else None
+        by_model = dict(zip(keys, lengths, strict=True)) if lengths is not None else dict.fromkeys(keys, 0)
+        return sorted(keys, key=lambda k: (by_model[k], len(texts[k]), texts[k]))
 
     def _embed(self, texts: list[str], role: str) -> list[np.ndarray | ItemError]:
         """The backend's rows for ``texts``, as float32 vectors."""

@@ -114,6 +114,11 @@ class Backend(ABC):
         :class:`ItemError` in place of each text that failed. A NaN row marks an invalid vector."""
         raise CapabilityError(f"model {self.spec!r} cannot embed")
 
+    def batch_lengths(self, texts: list[str], role: str) -> list[int] | None:
+        """Per text, the length the model batches by (texts of equal length best share a call), or
+        None: the caller sorts by characters."""
+        return None
+
     def expect_vector_size(self, size: int) -> None:  # noqa: B027 (an optional hook, no-op by default)
         """The vector size pinned for this model: an answer of another size is wrong."""
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field
 
 from ..errors import UserError
 from ..hashing import file_sha256
@@ -18,6 +19,7 @@ from .base import Backend, Capability
 from .hub_access import check_hub_model
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .options import TrustOptions, as_given
+from .passes import fixed_shape_passes
 
 
 class STOptions(TrustOptions):
@@ -26,7 +28,8 @@ class STOptions(TrustOptions):
     symmetric: Literal["none", "query", "passage"] = "none"
     query_prompt: str | None = None
     passage_prompt: str | None = None
-    per_text: bool = True
+    per_text: bool = False
+    pass_rows: int = Field(8, ge=1)
 
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".json", ".model", ".txt")
@@ -47,9 +50,12 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
     passages) when it defines them, else ``query_prompt``/``passage_prompt``; ``symmetric`` uses
     no prompt unless ``symmetric=query|passage``. Over-long texts are truncated to the model's
     ``max_seq_length`` (stated in ``calls.long_text_policy``, counted in ``calls.truncated``).
-    ``per_text=true`` (default) runs one text per forward pass, so a vector never depends on its
-    batch neighbours' padding and scores are identical for any ``--batch-size``; ``per_text=false``
-    batches (faster; vectors may then differ in the last float bits between batch sizes)."""
+
+    Batches never change a vector: texts of equal token length share a forward pass of exactly
+    ``pass_rows`` rows (the last pass of a length filled with copies of its last text), so there
+    is no padding and every text of a length goes through matrix products of one shape, whatever
+    the call, order, ``--batch-size`` or thread count (see :mod:`.passes`). ``per_text=true``
+    runs one text per pass instead (the older way; other bits, so another fingerprint)."""
 
     opt: STOptions
     LONG_TEXT_POLICY = "truncate"
@@ -119,10 +125,11 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
 
             given = as_given(self.opt, self.options)
             opts = ",".join(f"{k}={given[k]}" for k in ("device", "max_seq_length", "trust_remote_code") if given[k])
+            passes = "text" if self.opt.per_text else f"length{self.opt.pass_rows}"
             prompts = hashlib.sha256(repr(sorted(self._prompts.items())).encode()).hexdigest()[:8]
             self._digest = (
                 f"st/{self.target}/{self._weights_id()}/st{sentence_transformers.__version__}/"
-                f"max{self.MAX_TOKENS}/prompts:{prompts}/{opts}"
+                f"max{self.MAX_TOKENS}/prompts:{prompts}/pass:{passes}/{opts}"
             )
         return self._digest
 
@@ -142,12 +149,32 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
                 return name
         return role
 
+    def batch_lengths(self, texts: list[str], role: str) -> list[int]:
+        """Tokens per text as the model sees it: prompt included, after truncation."""
+        prompt = self._prompt(role) or None
+        lengths: list[int] = []
+        for start in range(0, len(texts), 1024):  # padded id tensors stay small
+            chunk = list(texts[start : start + 1024])
+            mask = self._model.preprocess(chunk, prompt=prompt).get("attention_mask")
+            if mask is None:  # a module without a token mask: one pass per text keeps the shapes fixed
+                return list(range(len(texts)))
+            lengths += [int(n) for n in mask.sum(dim=1).tolist()]
+        return lengths
+
     def embed(self, texts: list[str], role: str) -> np.ndarray:
         prompt = self._prompt(role) or None
         kw = dict(prompt=prompt, convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False)
         if self.opt.per_text:
             return np.stack([self._model.encode([t], batch_size=1, **kw)[0] for t in texts]).astype(np.float32)
-        return np.asarray(self._model.encode(list(texts), batch_size=max(1, len(texts)), **kw), dtype=np.float32)
+        rows = self.opt.pass_rows
+        vectors: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(texts)
+        for idx in fixed_shape_passes(self.batch_lengths(texts, role), rows):
+            group = [texts[i] for i in idx]
+            group += [group[-1]] * (rows - len(group))
+            got = np.asarray(self._model.encode(group, batch_size=rows, **kw), dtype=np.float32)
+            for i, vector in zip(idx, got, strict=False):
+                vectors[i] = vector
+        return np.stack(vectors)
 
     def token_count(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
