@@ -12,7 +12,9 @@ XCOPA (swh/ita/zho by default, first N test items each), Gemma-3-270M float32 th
 
 Prints wall and CPU time per variant (median of --rounds, variants alternated; CPU time is the
 steadier figure on a shared machine), speed-up over naive, the
-largest log-likelihood difference to naive and the agreement of the chosen answers.
+largest log-likelihood difference to naive and the agreement of the chosen answers; then the floor:
+the multiply-adds variant 4 cannot skip (every body token, every distinct head row) at this machine's
+measured float32 matrix-product rate.
 
     python benchmarks/llm_loglik.py --data-dir ../shared/data --limit 100 --threads 2
 """
@@ -89,6 +91,43 @@ def full_sequences(lm, reqs, *, sort: bool, head_only: bool, batch: int = 8, bud
     return out
 
 
+def xling_work(lm, reqs) -> tuple[int, int]:
+    """(tokens through the body, rows through the output head) of variant 4: each distinct context
+    once, every continuation token but the last, one head row per distinct (context, prefix)."""
+    enc = [lm._split(c, x) for c, x in reqs]
+    contexts = {tuple(c) for c, _ in enc}
+    body = sum(map(len, contexts)) + sum(len(x) - 1 for _, x in enc)
+    heads = {(tuple(c), tuple(x[:j])) for c, x in enc for j in range(len(x))}
+    return body, len(heads)
+
+
+def gemm_rate(lm, rows: int = 256, repeats: int = 3) -> float:
+    """FLOP/s of one float32 output-head product on this machine (the bulk of the model's work)."""
+    w = lm._head.weight
+    x = torch.randn(rows, w.shape[1], dtype=w.dtype)
+    with torch.inference_mode():
+        torch.nn.functional.linear(x, w)
+        t = time.perf_counter()
+        for _ in range(repeats):
+            torch.nn.functional.linear(x, w)
+    return 2 * rows * w.numel() * repeats / (time.perf_counter() - t)
+
+
+def floor_report(lm, reqs, load_s: float, xling_s: float) -> None:
+    """The arithmetic the fast path cannot skip, at the measured matrix-product rate."""
+    head_params = lm._head.weight.numel()
+    body_params = sum(p.numel() for p in lm._body.parameters()) - lm._body.get_input_embeddings().weight.numel()
+    body, heads = xling_work(lm, reqs)
+    flops = 2 * (body * body_params + heads * head_params)
+    rate = gemm_rate(lm)
+    print(
+        f"\nfloor: {body} body tokens x {body_params / 1e6:.0f}M parameters + {heads} head rows x "
+        f"{head_params / 1e6:.0f}M = {flops / 1e12:.2f} TFLOP; float32 products run at {rate / 1e9:.0f} GFLOP/s "
+        f"here, so the model's arithmetic alone takes {flops / rate:.1f} s (variant 4 took {xling_s:.1f} s); "
+        f"with the model load ({load_s:.1f} s) a whole run cannot take less than {flops / rate + load_s:.1f} s"
+    )
+
+
 def choices(results, items):
     return [max(range(n), key=lambda k: results[s + k][0]) for s, n, _ in items]
 
@@ -105,7 +144,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
     lm = load_model(args.model, {"threads": args.threads})
-    print(f"model load: {time.perf_counter() - t0:.1f} s ({lm.path})")
+    load_s = time.perf_counter() - t0
+    print(f"model load: {load_s:.1f} s ({lm.path})")
     reqs, items = requests_for(args.data_dir, args.languages.split(","), args.limit)
     n_tok = sum(len(c) + len(x) for c, x in (lm._split(*r) for r in reqs))
     print(f"{len(items)} items, {len(reqs)} requests, {n_tok} tokens as full sequences; threads={args.threads}")
@@ -140,6 +180,7 @@ def main() -> None:
         print(f"{name:40s} {t:8.1f} {base_t / t:8.2f}x {c:8.1f} {base_c / c:8.2f}x {diff:10.2e} {agree:11.1%}")
     acc = sum(c == int(g) for c, (_, _, g) in zip(base_choice, items)) / len(items)
     print(f"\naccuracy (raw log-likelihood, all languages): {acc:.1%}")
+    floor_report(lm, reqs, load_s, statistics.median(times[name]))
 
 
 if __name__ == "__main__":

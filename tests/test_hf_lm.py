@@ -191,3 +191,38 @@ def test_fast_tokenizer_gives_autotokenizers_ids(lm, shared_data):
     assert len(lm.tokenizer) == len(auto)
     ids = auto(TOKENIZER_PROBES[6:13])["input_ids"]
     assert lm.tokenizer.batch_decode(ids) == auto.batch_decode(ids)
+
+
+GEN_PROMPTS = [
+    "The capital of France is",
+    "Translate the following sentence from English to French.\nEnglish: I like cheese.\nFrench:",
+    "1, 2, 3, 4,",
+    "Once upon a time",
+]
+
+
+@pytest.mark.parametrize("stop", [["\n"], [".", "\n"], []])
+def test_greedy_loop_gives_transformers_generate_texts(lm, stop):
+    prompts = [lm._encode(p) for p in GEN_PROMPTS]
+    ours = lm._greedy(prompts, stop, 20)
+    assert ours == lm._hf_generate(prompts, stop, 20)
+    assert len({len(lm._encode(t, False)) for t in ours}) > 1 or not stop  # rows left the batch at different steps
+
+
+def test_a_row_ends_at_end_of_sequence_and_the_others_go_on(lm, monkeypatch):
+    prompts = [lm._encode(p) for p in GEN_PROMPTS[:3]]
+    alone = [lm._greedy([p], ["\n"], 12)[0] for p in prompts]
+    first = lm._encode(alone[1], False)[0]  # the second prompt's first generated token
+    monkeypatch.setattr(lm, "_eos_ids", lambda: {first})
+    out = lm._greedy(prompts, ["\n"], 12)
+    assert out[1] == ""
+    assert [out[0], out[2]] == [alone[0], alone[2]] and first not in lm._encode(alone[0] + alone[2], False)
+
+
+def test_generation_config_processors_use_transformers_generate(lm, monkeypatch):
+    assert lm._plain_greedy()
+    monkeypatch.setattr(lm.model.generation_config, "repetition_penalty", 1.3)
+    assert not lm._plain_greedy()
+    monkeypatch.setattr(lm.model.generation_config, "repetition_penalty", 1.0)
+    monkeypatch.setattr(lm.model.generation_config, "no_repeat_ngram_size", 2)
+    assert not lm._plain_greedy()

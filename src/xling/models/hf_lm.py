@@ -332,7 +332,6 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
 
     # --- generation ----------------------------------------------------------------------------
     def generate(self, prompts, *, stop, max_tokens):
-        torch = _torch()
         out: list[Any] = [None] * len(prompts)
         if max_tokens < 1:
             return [""] * len(prompts)
@@ -346,24 +345,115 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
             self.truncated += cut
             encoded.append((i, ids))
         encoded.sort(key=lambda e: -len(e[1]))
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        decode = self._greedy if self._plain_greedy() else self._hf_generate
         start = 0
         while start < len(encoded):
             n = max(1, self.token_budget // (len(encoded[start][1]) + max_tokens))
             chunk = encoded[start : start + n]
             start += n
-            lp = max(len(ids) for _, ids in chunk)
-            ids_t = torch.full((len(chunk), lp), pad, dtype=torch.long)
-            mask = torch.zeros((len(chunk), lp), dtype=torch.long)
-            for r, (_, ids) in enumerate(chunk):
-                ids_t[r, lp - len(ids) :] = torch.tensor(ids)
-                mask[r, lp - len(ids) :] = 1
-            kw: dict[str, Any] = {"max_new_tokens": max_tokens, "do_sample": False, "pad_token_id": pad}
-            if stop:
-                kw.update(stop_strings=list(stop), tokenizer=self.tokenizer)
-            with torch.inference_mode():
-                gen = self.model.generate(input_ids=ids_t.to(self.device), attention_mask=mask.to(self.device), **kw)
-            for r, (i, _) in enumerate(chunk):
-                text = self.tokenizer.decode(gen[r, lp:], skip_special_tokens=True)
+            for (i, _), text in zip(chunk, decode([ids for _, ids in chunk], stop, max_tokens)):
                 out[i] = cut_at_stop(text, stop)
         return out
+
+    def _plain_greedy(self) -> bool:
+        """Whether greedy decoding is the argmax of the logits alone: the model's generation config
+        sets no logits processor (repetition penalty, banned or forced tokens, minimum length...)."""
+        cfg = self.model.generation_config
+        return not any(getattr(cfg, key, None) for key in _PROCESSOR_KEYS) and (
+            getattr(cfg, "repetition_penalty", None) in (None, 1.0)
+        )
+
+    def _eos_ids(self) -> set[int]:
+        eos = self.model.generation_config.eos_token_id
+        if eos is None:
+            eos = self.tokenizer.eos_token_id
+        return set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+
+    def _left_padded(self, prompts: list[list[int]]):
+        torch = _torch()
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        lp = max(len(ids) for ids in prompts)
+        ids_t = torch.full((len(prompts), lp), pad, dtype=torch.long)
+        mask = torch.zeros((len(prompts), lp), dtype=torch.long)
+        for r, ids in enumerate(prompts):
+            ids_t[r, lp - len(ids) :] = torch.tensor(ids)
+            mask[r, lp - len(ids) :] = 1
+        return ids_t, mask, pad
+
+    def _greedy(self, prompts: list[list[int]], stop, max_tokens: int) -> list[str]:
+        """Greedy decoding of one left-padded batch with the key/value cache; a row leaves the batch
+        as soon as it ends (end-of-sequence token, a stop string, ``max_tokens``), so the rows still
+        running do not pay for the finished ones."""
+        torch = _torch()
+        dev = self.device
+        eos = self._eos_ids()
+        ids_t, mask, _ = self._left_padded(prompts)
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        generated: list[list[int]] = [[] for _ in prompts]
+        active = list(range(len(prompts)))  # the prompt each batch row holds
+        mask = mask.to(dev)
+        with torch.inference_mode():
+            out = self._body(input_ids=ids_t.to(dev), attention_mask=mask, position_ids=pos.to(dev), use_cache=True)
+            nxt = pos[:, -1:].to(dev) + 1
+            for step in range(max_tokens):
+                cache = getattr(out, "cache", None) or out.past_key_values
+                tokens = self._logits(out.last_hidden_state[:, -1]).argmax(-1)
+                keep = []
+                for r, tok in enumerate(tokens.tolist()):
+                    if tok in eos:
+                        continue
+                    row = generated[active[r]]
+                    row.append(tok)
+                    if step + 1 < max_tokens and not (stop and _has_stop(self.tokenizer.decode(row), stop)):
+                        keep.append(r)
+                if not keep:
+                    break
+                if len(keep) < len(active):
+                    idx = torch.tensor(keep, device=dev)
+                    cache.batch_select_indices(idx)
+                    mask, nxt, tokens = mask[idx], nxt[idx], tokens[idx]
+                    active = [active[r] for r in keep]
+                mask = torch.cat([mask, mask.new_ones((len(active), 1))], dim=1)
+                out = self._body(
+                    input_ids=tokens[:, None],
+                    attention_mask=mask,
+                    position_ids=nxt,
+                    **{self._cache_arg: cache},
+                    use_cache=True,
+                )
+                nxt = nxt + 1
+        return [self.tokenizer.decode(row, skip_special_tokens=True) for row in generated]
+
+    def _hf_generate(self, prompts: list[list[int]], stop, max_tokens: int) -> list[str]:
+        """transformers' own ``generate`` (greedy): for models whose generation config adds logits
+        processors to greedy decoding."""
+        torch = _torch()
+        ids_t, mask, pad = self._left_padded(prompts)
+        kw: dict[str, Any] = {"max_new_tokens": max_tokens, "do_sample": False, "pad_token_id": pad}
+        if stop:
+            kw.update(stop_strings=list(stop), tokenizer=self.tokenizer)
+        with torch.inference_mode():
+            gen = self.model.generate(input_ids=ids_t.to(self.device), attention_mask=mask.to(self.device), **kw)
+        lp = ids_t.shape[1]
+        return [self.tokenizer.decode(gen[r, lp:], skip_special_tokens=True) for r in range(len(prompts))]
+
+
+# generation-config keys that make transformers' greedy decoding more than the argmax of the logits
+_PROCESSOR_KEYS = (
+    "no_repeat_ngram_size",
+    "encoder_no_repeat_ngram_size",
+    "bad_words_ids",
+    "min_length",
+    "min_new_tokens",
+    "forced_bos_token_id",
+    "forced_eos_token_id",
+    "suppress_tokens",
+    "begin_suppress_tokens",
+    "sequence_bias",
+    "exponential_decay_length_penalty",
+    "renormalize_logits",
+)
+
+
+def _has_stop(text: str, stop) -> bool:
+    return any(s and s in text for s in stop)
