@@ -134,7 +134,7 @@ class ResponseCache:
         self._con = connect(self.path)
         self._create()
         self.damaged = 0  # entries that failed their check since this cache was opened
-        self.stored: set[tuple[str, bytes]] = set()  # (model, key) of the entries stored since it was opened
+        self.stored: dict[str, set[bytes]] = {}  # per model, the keys of the entries stored since it was opened
 
     def _create(self) -> None:
         """The tables; a ``responses`` table of the old format (no checksums) is dropped."""
@@ -224,7 +224,7 @@ class ResponseCache:
             self._con.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)", rows)
             crash_point("cache.in_transaction")
         crash_point("cache.committed")
-        self.stored.update((model, k) for k in entries)
+        self.stored.setdefault(model, set()).update(entries)
 
     def vector_size(self, model: str) -> int | None:
         """The vector size pinned for an embedding model, or None."""
