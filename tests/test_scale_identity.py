@@ -209,3 +209,10 @@ def test_cache_keys_checksums_and_loglik_values_are_the_bytes_json_wrote():
     for v in values:
         res = LoglikResult(v, rng.randint(1, 40), rng.random() < 0.5)
         assert LOGLIK.encode(res) == json.dumps([res.logprob, res.n_tokens, res.greedy]).encode()
+
+
+def test_consistency_keys_are_the_answers_json():
+    from xling.analysis.consistency import _key
+
+    for answer in [0, 3, -1, 10**20, "a", 'quo"te\\ ünï\n', "", True, None, 1.5, ["x", 2], {"b": 1, "a": np.int64(2)}]:
+        assert _key(answer) == json.dumps(answer, sort_keys=True, ensure_ascii=False, default=lambda v: v.item())
