@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.parallel_choice import TASK
 from helpers.scripted_lm import ScriptedBothLM, register_both
 from xling.analysis import consistency
 from xling.scoring import stats
@@ -72,24 +73,6 @@ def test_consistency_is_bit_identical_to_before_batched_or_not(monkeypatch):
     batched = consistency_rows()
     assert batched == whole
     assert digest(whole) == CONSISTENCY_DIGEST
-
-
-TASK = """\
-name: identity
-description: synthetic parallel choice items
-kind: multiple_choice
-metric: accuracy
-languages: [{languages}]
-source_language: eng_Latn
-eval_split: test
-fields: {{premise: premise, choices: [a, b, c]}}
-gold: {{path: label, type: int}}
-id: id
-parallel_key: id
-creation: machine-translated
-licence: CC0-1.0
-local: {{format: jsonl, path: "{{lang}}/test.jsonl"}}
-"""
 
 
 def small_run(tmp_path, monkeypatch, name: str):

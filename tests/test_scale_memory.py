@@ -7,27 +7,11 @@ import gc
 import json
 import weakref
 
+from helpers.parallel_choice import TASK
 from helpers.scripted_lm import ScriptedBothLM, register_both
 from xling.tasks.task import Task
 
 LANGS = ["eng_Latn", "deu_Latn", "swh_Latn", "yor_Latn"]
-
-TASK = """\
-name: memo
-description: synthetic parallel choice items
-kind: multiple_choice
-metric: accuracy
-languages: [{languages}]
-source_language: eng_Latn
-eval_split: test
-fields: {{premise: premise, choices: [a, b]}}
-gold: {{path: label, type: int}}
-id: id
-parallel_key: id
-creation: machine-translated
-licence: CC0-1.0
-local: {{format: jsonl, path: "{{lang}}/test.jsonl"}}
-"""
 
 
 class Items(list):
@@ -40,7 +24,8 @@ def test_a_languages_items_are_released_after_its_last_unit(tmp_path, monkeypatc
     data = tmp_path / "data"
     for lang in LANGS:
         (data / lang).mkdir(parents=True)
-        rows = [{"id": i, "premise": f"{lang} premise {i}", "a": "yes", "b": "no", "label": i % 2} for i in range(20)]
+        choices = {"a": "yes", "b": "no", "c": "maybe"}
+        rows = [{"id": i, "premise": f"{lang} premise {i}", **choices, "label": i % 3} for i in range(20)]
         (data / lang / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     (tmp_path / "task.yaml").write_text(TASK.format(languages=", ".join(LANGS)), encoding="utf-8")
 
