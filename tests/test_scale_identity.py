@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers.parallel_choice import TASK
 from helpers.scripted_lm import ScriptedBothLM, register_both
 from xling.analysis import consistency
 from xling.scoring import stats
@@ -72,24 +73,6 @@ def test_consistency_is_bit_identical_to_before_batched_or_not(monkeypatch):
     batched = consistency_rows()
     assert batched == whole
     assert digest(whole) == CONSISTENCY_DIGEST
-
-
-TASK = """\
-name: identity
-description: synthetic parallel choice items
-kind: multiple_choice
-metric: accuracy
-languages: [{languages}]
-source_language: eng_Latn
-eval_split: test
-fields: {{premise: premise, choices: [a, b, c]}}
-gold: {{path: label, type: int}}
-id: id
-parallel_key: id
-creation: machine-translated
-licence: CC0-1.0
-local: {{format: jsonl, path: "{{lang}}/test.jsonl"}}
-"""
 
 
 def small_run(tmp_path, monkeypatch, name: str):
@@ -179,3 +162,40 @@ def test_replicate_weights_are_counted_without_temporaries_larger_than_the_resul
     assert [weights[:, r].sum() for r in (0, 49)] == [20_000, 20_000]
     assert weights[idx[3, 0], 3] == (idx[3] == idx[3, 0]).sum()
     assert peak < 1.5 * weights.nbytes  # the draw-count matrix itself, not items x replicates int64 copies
+
+
+def test_cache_keys_checksums_and_loglik_values_are_the_bytes_json_wrote():
+    import random
+
+    from xling.calls.cache import checksum, request_key
+    from xling.calls.lm import LOGLIK, LoglikResult
+
+    def old_key(request) -> bytes:
+        blob = json.dumps(request, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+        return hashlib.blake2b(blob, digest_size=16).digest()
+
+    def old_checksum(*parts) -> bytes:
+        h = hashlib.blake2b(digest_size=16)
+        for part in parts:
+            part = part.encode("utf-8") if isinstance(part, str) else part
+            h.update(len(part).to_bytes(8, "little") + part)
+        return h.digest()
+
+    texts = ['a "quoted" \\ path\n\t\x01\x7f', "ünïcödé 中文 \u2028 😀", "", " leading space"]
+    requests = [["loglik", a, b] for a in texts for b in texts] + [[], ["generate", "p", ["\n"], 5], {"b": 1, "a": "x"}]
+    assert [request_key(r) for r in requests] == [old_key(r) for r in requests]
+    for model, dtype, shape, value in [("m", "bytes", "[3]", b"abc"), ("ünï", "<f4", "[2, 2]", bytes(range(16)))]:
+        key = request_key(["embed", "query", model])
+        assert checksum(model, key, dtype, shape, value) == old_checksum(model, key, dtype, shape, value)
+    rng = random.Random(0)
+    values = [rng.uniform(-1e4, 0) for _ in range(200)] + [-0.0, 0.0, -1e-300, -5e300, float("-inf"), float("nan")]
+    for v in values:
+        res = LoglikResult(v, rng.randint(1, 40), rng.random() < 0.5)
+        assert LOGLIK.encode(res) == json.dumps([res.logprob, res.n_tokens, res.greedy]).encode()
+
+
+def test_consistency_keys_are_the_answers_json():
+    from xling.analysis.consistency import _key
+
+    for answer in [0, 3, -1, 10**20, "a", 'quo"te\\ ünï\n', "", True, None, 1.5, ["x", 2], {"b": 1, "a": np.int64(2)}]:
+        assert _key(answer) == json.dumps(answer, sort_keys=True, ensure_ascii=False, default=lambda v: v.item())

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from itertools import combinations
+from json.encoder import encode_basestring
 
 import numpy as np
 import pandas as pd
@@ -126,7 +127,11 @@ def not_applicable(pred: pd.DataFrame, kinds: dict[str, str] | None) -> list[dic
 
 
 def _key(value) -> str:
-    """A hashable form of a prediction (numpy scalars, e.g. a predicted index, become numbers)."""
+    """A hashable form of a prediction (numpy scalars, e.g. a predicted index, become numbers): its JSON."""
+    if type(value) is int:  # a choice index, the usual answer: its JSON without the encoder
+        return str(value)
+    if type(value) is str:
+        return encode_basestring(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_plain)
 
 

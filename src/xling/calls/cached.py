@@ -106,7 +106,8 @@ class CachedCalls(Generic[V]):
         found = self.cache.get_many(self.fingerprint, keys, dtype=self.codec.dtype, **want)
         self.stats.cache_damaged += self.cache.damaged - damaged
         self.stats.cache_hits += len(found)
-        self.stats.cache_hits_this_run += sum((self.fingerprint, k) in self.cache.stored for k in found)
+        stored = self.cache.stored.get(self.fingerprint, ())
+        self.stats.cache_hits_this_run += sum(k in stored for k in found)
         return {k: self.codec.decode(v) for k, v in found.items()}
 
     def send(

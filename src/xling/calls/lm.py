@@ -13,6 +13,7 @@ once), groups in order of decreasing length (similar lengths share a batch: litt
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -42,10 +43,14 @@ def as_loglik(answer: Sequence) -> LoglikResult:
     return LoglikResult(float(answer[0]), int(answer[1]), bool(answer[2]))
 
 
-LOGLIK: Codec[LoglikResult] = Codec(
-    lambda res: json.dumps([res.logprob, res.n_tokens, res.greedy]).encode(),
-    lambda blob: as_loglik(json.loads(blob)),
-)
+def _loglik_json(res: LoglikResult) -> bytes:
+    """``json.dumps([logprob, n_tokens, greedy])``, written directly for a finite log-prob."""
+    if not math.isfinite(res.logprob):
+        return json.dumps([res.logprob, res.n_tokens, res.greedy]).encode()
+    return f"[{res.logprob!r}, {res.n_tokens!r}, {'true' if res.greedy else 'false'}]".encode()
+
+
+LOGLIK: Codec[LoglikResult] = Codec(_loglik_json, lambda blob: as_loglik(json.loads(blob)))
 
 
 # A generation that stopped at its token limit is stored behind a 0xFF byte, which never starts

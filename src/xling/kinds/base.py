@@ -77,6 +77,13 @@ class RunContext:
             lambda: task.limited_items(language, split, limit, self.config.limit_mode, self.seed),
         )
 
+    def release_items(self, task: str, language: str) -> None:
+        """Forget the items of ``task`` in ``language`` read so far (every split and limit): the
+        runner calls it after the language's last unit, so a run holds one language's items at a
+        time. A later read reads the file again."""
+        for key in [k for k in self._remembered if k[:3] == ("items", task, language)]:
+            del self._remembered[key]
+
     def remember(self, key: tuple, make: Callable[[], Any]) -> Any:
         """``make()``, computed once per run; every unit that uses the value is noted as having
         read the data files it was computed from (a resumed run reruns it when they change)."""

@@ -82,11 +82,14 @@ class LocalExecutor:
         cache = ResponseCache(Path(spec.cache_path))
         ctx = make_context(self.kinds.backend, cache, spec.config, reporter.advance_texts if reporter else None)
         self.stats = ctx.stats
+        last = {(task.name, unit.language): i for i, (task, unit) in enumerate(jobs)}
         try:
-            for task, unit in jobs:
+            for i, (task, unit) in enumerate(jobs):
                 if reporter:
                     reporter.start_unit(unit)
                 on_result(unit, *run_recorded(self.kinds[task], unit, task, ctx))
+                if last[task.name, unit.language] == i and unit.language != task.spec.source_language:
+                    ctx.release_items(task.name, unit.language)  # the source language's are read by the others
         finally:
             cache.close()
         return ctx.stats

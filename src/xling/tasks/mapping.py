@@ -91,7 +91,10 @@ class Path_:
         if "{" in spec:
             parts = re.split(r"\{([^{}]+)\}", spec)
             return ("template", [(p if i % 2 == 0 else (p, _steps(p))) for i, p in enumerate(parts)])
-        return ("path", (spec, _steps(spec)))
+        steps = _steps(spec)
+        if len(steps) == 1 and isinstance(steps[0], str) and not steps[0].endswith("?"):
+            return ("key", (spec, steps))  # one column: a dict lookup, walked only to name what is missing
+        return ("path", (spec, steps))
 
     @staticmethod
     def _element(spec) -> tuple[bool, tuple, Any]:
@@ -104,6 +107,11 @@ class Path_:
 
     def _get(self, comp, record):
         kind, body = comp
+        if kind == "key":
+            try:
+                return record[body[0]]
+            except (KeyError, TypeError, IndexError):
+                return _walk(record, body[1], body[0])
         if kind == "list":
             return self._list(body, record)
         if kind == "path":
@@ -390,6 +398,9 @@ class Mapper:
                 if name in self.optional:
                     continue
                 raise
+            if type(value) is str and value and not value.isspace() and name not in self.text_lists:
+                fields[name] = value  # the usual field: a text
+                continue
             if name in self.text_lists:
                 value = _text_list(value, path.spec)
             if _is_empty(value) and name in self.optional:

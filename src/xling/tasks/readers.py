@@ -684,7 +684,13 @@ def _long_cell(record: Record, max_chars: int) -> tuple[str, int] | None:
 
 
 def _has_long_cell(record: Record, max_chars: int) -> bool:
-    stack: list[Any] = [record]
+    stack: list[Any] = []
+    for value in record.values():  # the top level without the stack: most records are flat
+        if isinstance(value, str):
+            if len(value) > max_chars:
+                return True
+        elif isinstance(value, (dict, list, tuple)):
+            stack.append(value)
     while stack:
         value = stack.pop()
         if isinstance(value, str):
