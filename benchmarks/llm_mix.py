@@ -26,7 +26,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _peers  # noqa: E402
-from llm_xcopa import _answer, gemma_dir, thread_env, xling_src  # noqa: E402
+from llm_xcopa import _answer, gemma_dir, lmeval_choice, thread_env, xling_src  # noqa: E402
 
 BELEBELE = ["eng_Latn", "deu_Latn"]
 M_ARC = {"arb_Arab": "ar", "deu_Latn": "de", "hin_Deva": "hi", "rus_Cyrl": "ru", "zho_Hans": "zh"}
@@ -142,9 +142,7 @@ def run_lmeval(
         lang = "_".join(lang.split("_")[:2])  # drop the timestamp suffix
         for line in f.read_text(encoding="utf-8").splitlines():
             s = json.loads(line)
-            ll = [r[0] if isinstance(r, (list, tuple)) else r for r in s["filtered_resps"]]
-            ll = [x[0] if isinstance(x, (list, tuple)) else x for x in ll]
-            preds[(task, lang, str(s["doc"]["id"]))] = max(range(len(ll)), key=lambda i: float(ll[i]))
+            preds[(task, lang, str(s["doc"]["id"]))] = lmeval_choice(s)
     return t, preds
 
 

@@ -141,6 +141,13 @@ def lmeval_tasks(langs: list[str]) -> Path:
     return folder
 
 
+def lmeval_choice(sample: dict) -> int:
+    """The choice lm-eval's ``acc`` takes in one logged sample: the highest summed log-likelihood."""
+    ll = [r[0] if isinstance(r, (list, tuple)) else r for r in sample["filtered_resps"]]
+    ll = [x[0] if isinstance(x, (list, tuple)) else x for x in ll]
+    return max(range(len(ll)), key=lambda i: float(ll[i]))
+
+
 def run_lmeval(
     py: Path, model_dir: Path, tasks: Path, langs: list[str], limit: int, batch: int, threads: int
 ) -> tuple[_peers.Timing, dict]:
@@ -176,9 +183,7 @@ def run_lmeval(
         code = f.name.split("samples_xcopa_local_")[1].split("_")[0]
         for line in f.read_text().splitlines():
             s = json.loads(line)
-            ll = [r[0] if isinstance(r, (list, tuple)) else r for r in s["filtered_resps"]]
-            ll = [x[0] if isinstance(x, (list, tuple)) else x for x in ll]
-            preds[(code, str(s["doc"]["idx"]))] = max(range(len(ll)), key=lambda i: float(ll[i]))
+            preds[(code, str(s["doc"]["idx"]))] = lmeval_choice(s)
     return t, preds
 
 

@@ -255,12 +255,7 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
         torch = _torch()
         dev = self.device
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        lc = max(len(c) for c in batch)
-        ctx_ids = torch.full((len(batch), lc), pad, dtype=torch.long)
-        ctx_mask = torch.zeros((len(batch), lc), dtype=torch.long)
-        for g, c in enumerate(batch):
-            ctx_ids[g, lc - len(c) :] = torch.tensor(c)
-            ctx_mask[g, lc - len(c) :] = 1
+        ctx_ids, ctx_mask = _left_padded(batch, pad)
         ctx_pos = (ctx_mask.cumsum(-1) - 1).clamp(min=0)
         rows = [(g, i, x) for g, c in enumerate(batch) for i, x in groups[c]]
         with torch.inference_mode():
@@ -369,16 +364,8 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
             eos = self.tokenizer.eos_token_id
         return set(eos if isinstance(eos, list) else [] if eos is None else [eos])
 
-    def _left_padded(self, prompts: list[list[int]]):
-        torch = _torch()
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
-        lp = max(len(ids) for ids in prompts)
-        ids_t = torch.full((len(prompts), lp), pad, dtype=torch.long)
-        mask = torch.zeros((len(prompts), lp), dtype=torch.long)
-        for r, ids in enumerate(prompts):
-            ids_t[r, lp - len(ids) :] = torch.tensor(ids)
-            mask[r, lp - len(ids) :] = 1
-        return ids_t, mask, pad
+    def _pad_id(self) -> int:
+        return self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
 
     def _greedy(self, prompts: list[list[int]], stop, max_tokens: int) -> list[str]:
         """Greedy decoding of one left-padded batch with the key/value cache; a row leaves the batch
@@ -387,7 +374,7 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
         torch = _torch()
         dev = self.device
         eos = self._eos_ids()
-        ids_t, mask, _ = self._left_padded(prompts)
+        ids_t, mask = _left_padded(prompts, self._pad_id())
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         generated: list[list[int]] = [[] for _ in prompts]
         active = list(range(len(prompts)))  # the prompt each batch row holds
@@ -428,7 +415,8 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
         """transformers' own ``generate`` (greedy): for models whose generation config adds logits
         processors to greedy decoding."""
         torch = _torch()
-        ids_t, mask, pad = self._left_padded(prompts)
+        pad = self._pad_id()
+        ids_t, mask = _left_padded(prompts, pad)
         kw: dict[str, Any] = {"max_new_tokens": max_tokens, "do_sample": False, "pad_token_id": pad}
         if stop:
             kw.update(stop_strings=list(stop), tokenizer=self.tokenizer)
@@ -453,6 +441,18 @@ _PROCESSOR_KEYS = (
     "exponential_decay_length_penalty",
     "renormalize_logits",
 )
+
+
+def _left_padded(rows, pad: int):
+    """(ids, attention mask) of token sequences left-padded to the longest."""
+    torch = _torch()
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        ids[i, width - len(r) :] = torch.tensor(r, dtype=torch.long)
+        mask[i, width - len(r) :] = 1
+    return ids, mask
 
 
 def _has_stop(text: str, stop) -> bool:
