@@ -101,6 +101,8 @@ def run_xling(src: Path, spec: Path, limit: int, threads: int) -> tuple[_peers.T
             str(_peers.DATA),
             "--limit",
             str(limit),
+            "--limit-mode",
+            "first",
             "--cache",
             str(work / "cache.sqlite"),
             "--output",
