@@ -87,7 +87,8 @@ def test_in_repo_tasks_are_bit_identical_across_batch_size_threads_and_executor(
 
 
 def test_a_sentence_transformers_model_is_bit_identical_across_batch_size_threads_and_executor(tmp_path):
-    """``st:`` batches texts of equal token length in fixed-row passes: no --batch-size, thread count
+    """``st:`` batches texts of equal token length in passes with no padding, and the local executor
+    embeds each task's texts ahead of its units (Ray workers do not): no --batch-size, thread count
     or executor changes a vector."""
     pytest.importorskip("sentence_transformers")
     model = build_tiny_st(tmp_path / "bert", tmp_path / "st-model", max_seq_length=48, hidden=64)

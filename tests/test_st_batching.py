@@ -4,8 +4,10 @@ vector is bit-identical whatever the call size, the order of the texts and the t
 
 import csv
 import random
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from helpers.embed import EMBED_DATA, TrigramBackend
@@ -14,7 +16,9 @@ from xling.calls.cache import ResponseCache
 from xling.calls.embed import EmbedClient
 from xling.models import load_model
 from xling.models.passes import MIN_PASS_TOKENS, equal_length_passes, pass_size
+from xling.run import executors
 
+EMBED_TASKS = Path(__file__).parent / "data" / "embed"
 torch = pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
 
@@ -128,16 +132,17 @@ class PassBackend(LengthBackend):
 
 
 def test_calls_end_where_passes_end_so_cutting_into_calls_adds_no_partly_filled_pass(tmp_path):
-    texts = ["a", "b", "c", "d", "e", "f g", "h i", "j k l"]
+    texts = ["a", "b", "c", "d", "e", "f g", "h i", "j k l", "m n o", "p q r"]
     backend = PassBackend()
-    EmbedClient(backend, ResponseCache(tmp_path / "c.sqlite"), batch_size=3).embed(texts, "symmetric")
-    assert backend.calls == [["a", "b"], ["c", "d", "e"], ["f g", "h i", "j k l"]]
+    EmbedClient(backend, ResponseCache(tmp_path / "c.sqlite"), batch_size=2).embed(texts, "symmetric")
+    # up to 2 passes of 2 texts per call; a call never splits a pass
+    assert backend.calls == [["a", "b", "c", "d"], ["e", "f g", "h i"], ["j k l", "m n o", "p q r"]]
     lengths = [len(t.split()) for t in texts]
     passes = sum(len(equal_length_passes([len(t.split()) for t in call], 2)) for call in backend.calls)
     assert passes == len(equal_length_passes(lengths, 2))  # as few passes as one call of every text
     small = PassBackend()
     EmbedClient(small, ResponseCache(tmp_path / "d.sqlite"), batch_size=1).embed(texts, "symmetric")
-    assert small.calls == [["a", "b"], ["c", "d"], ["e"], ["f g", "h i"], ["j k l"]]  # a call holds a whole pass
+    assert small.calls == [["a", "b"], ["c", "d"], ["e"], ["f g", "h i"], ["j k l", "m n o"], ["p q r"]]
 
 
 @pytest.mark.slow
@@ -173,3 +178,34 @@ def test_real_e5_small_vectors_are_bit_identical_over_pass_sizes_and_threads(e5_
                 assert np.array_equal(got.view(np.uint32), reference.view(np.uint32)), (n_threads, size)
     finally:
         torch.set_num_threads(threads)
+
+
+def run_tiny(st_dir, tmp_path, name):
+    import xling
+
+    res = xling.evaluate(
+        f"st:{st_dir}",
+        ["demo-topics"],
+        ["deu_Latn", "swh_Latn", "zho_Hans"],
+        task_files=[EMBED_TASKS / f for f in ("sts.yaml", "pairs.yaml", "retrieval.yaml")],
+        limit=20,
+        output=tmp_path / name,
+        cache_path=tmp_path / f"{name}.sqlite",
+    )
+    preds = pd.read_parquet(tmp_path / name / "predictions.parquet")
+    cols = ["task", "setting", "language", "item_id", "prediction", "gold", "score", "error"]
+    return res, preds[cols].sort_values(cols[:4]).reset_index(drop=True)
+
+
+def test_each_task_s_texts_are_embedded_ahead_in_few_calls_with_the_same_predictions(st_dir, tmp_path, monkeypatch):
+    ahead, ahead_preds = run_tiny(st_dir, tmp_path, "ahead")
+    calls = ahead.data["run"]["calls"]
+    monkeypatch.setattr(executors, "embed_ahead", lambda *a: None)
+    per_unit, unit_preds = run_tiny(st_dir, tmp_path, "per-unit")
+    alone = per_unit.data["run"]["calls"]
+    pd.testing.assert_frame_equal(ahead_preds, unit_preds)
+    assert ahead.data["scores"] == per_unit.data["scores"]
+    assert len({t for t in ahead_preds["task"]}) == 4
+    assert calls["model_calls"] == alone["model_calls"] and calls["requests"] == alone["requests"]
+    assert calls["batches"] < alone["batches"] / 2  # 5 against 19 when written
+    assert calls["cache_hits"] == calls["cache_hits_this_run"] == calls["unique"]  # every unit read the cache

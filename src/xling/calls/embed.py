@@ -96,12 +96,25 @@ class EmbedClient:
             return np.zeros((0, dim), dtype=np.float32), []
         return np.stack(rows), errors
 
+    def warm(self, texts: list[str], role: str) -> None:
+        """Embed and cache the misses among ``texts`` ahead of the units that will ask for them,
+        in calls as large as the batch size allows. Counts the model calls, not requests or cache
+        hits: the units count those when they ask (their hits then count as computed this run)."""
+        model_role = self.backend.request_role(role)
+        wanted = {request_key(["embed", model_role, t]): t for t in texts if t.strip()}
+        size = self._size() if wanted else None
+        have = self.cache.get_many(self.fingerprint, wanted, dtype=VECTORS.dtype, shape=(size,)) if size else {}
+        batches = self._batches([k for k in wanted if k not in have], wanted, role)
+        if batches and not (self._dim is None and self.backend.PROBE_VECTOR_SIZE):
+            self._calls.send(batches, wanted, lambda batch: self._embed(batch, role), self._checked)
+
     def _batches(self, keys: list[bytes], texts: dict[bytes, str], role: str) -> list[list[bytes]]:
         """``keys`` in calls of at most ``batch_size``, sorted by the backend's batching length (then
-        characters, then text) so that a call holds texts the model can batch together. For a
-        backend with fixed-shape passes a call ends only where a pass does: the texts of one length
-        are cut into passes first and whole passes are packed into calls, so cutting into calls
-        adds no partly filled pass."""
+        characters, then text) so that a call holds texts the model can batch together. A backend
+        with passes of one length takes up to ``batch_size`` full passes per call, and a call ends
+        only where a pass does: the texts of one length are cut into passes first and whole passes
+        are packed into calls, so cutting into calls adds no partly filled pass (a pass's memory is
+        bounded by its rows, not by the call)."""
         if not keys:
             return []
         lengths = self.backend.batch_lengths([texts[k] for k in keys], role)
@@ -116,7 +129,7 @@ class EmbedClient:
                 passes[-1].append(key)
             else:
                 passes.append([key])
-        size = max(self.batch_size, rows)
+        size = self.batch_size * rows
         calls: list[list[bytes]] = [[]]
         for one in passes:
             if calls[-1] and len(calls[-1]) + len(one) > size:

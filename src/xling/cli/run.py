@@ -114,7 +114,8 @@ def _split_list(value: str | None) -> list[str] | None:
     type=int,
     default=DEFAULT_BATCH_SIZE,
     show_default=True,
-    help="Texts per model call (never changes scores).",
+    help="Texts per model call (never changes scores); a sentence-transformers model takes this many of its "
+    "passes of equal-length texts per call.",
 )
 @click.option(
     "--cache",
@@ -403,7 +404,10 @@ def hits_explained(calls: dict) -> str:
     parts = []
     if hits and "cache_hits_this_run" in calls:
         within = calls["cache_hits_this_run"]
-        parts.append(f"{hits - within} saved by earlier runs, {within} computed earlier in this run by another unit")
+        parts.append(
+            f"{hits - within} saved by earlier runs, "
+            f"{within} computed earlier in this run by another unit or ahead of the units"
+        )
     if merged > 0:
         parts.append(f"{merged} repeated requests merged")
     return f" ({'; '.join(parts)})" if parts else ""

@@ -135,6 +135,11 @@ class Kind(ABC):
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         """Score every item of one unit."""
 
+    def texts_ahead(self, task: Task, units: list[Unit], ctx: RunContext) -> list[tuple[str, list[str]]]:
+        """``(role, texts)`` that ``units`` will embed, for a backend that computes many texts
+        together faster than in the units' own calls (see ``Backend.pass_rows``); none by default."""
+        return []
+
     def metrics(self, task: Task) -> list[str]:
         """The metrics reported for this task: its spec's metric first (the one the per-item
         ``score`` column and the transfer gap use), then any others the kind computes; the runner

@@ -168,6 +168,18 @@ class HeadKind(Kind):
     def features(self, ctx: RunContext, items: list[Item]) -> tuple[np.ndarray, list[str | None]]:
         """One feature row per item, and per item None or the embedding error."""
 
+    def feature_texts(self, items: list[Item]) -> list[tuple[str, list[str]]]:
+        """``(role, texts)`` that :meth:`features` embeds for ``items``."""
+        return [("symmetric", [it.fields["text"] for it in items])]
+
+    def texts_ahead(self, task: Task, units: list[Unit], ctx: RunContext) -> list[tuple[str, list[str]]]:
+        items: list[Item] = []
+        for data in dict.fromkeys(self.head_data(task, u) for u in units):
+            items += head_items(task, ctx, data)[0]
+        for language in dict.fromkeys(u.language for u in units):
+            items += ctx.items(task, language, task.spec.eval_split)
+        return self.feature_texts(items)
+
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
         zs = zero_shot_head(task)
         units = [Unit(task.name, zs.setting, lang) for lang in languages]
@@ -224,4 +236,5 @@ class EmbeddingClassification(HeadKind):
     description = "a linear head fitted on source-language embeddings, tested on every language"
 
     def features(self, ctx: RunContext, items: list[Item]) -> tuple[np.ndarray, list[str | None]]:
-        return embed(ctx, [it.fields["text"] for it in items], "symmetric")
+        ((role, texts),) = self.feature_texts(items)
+        return embed(ctx, texts, role)

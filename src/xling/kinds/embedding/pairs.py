@@ -20,6 +20,11 @@ def _pair_vectors(ctx: RunContext, items: list[Item]) -> tuple[np.ndarray, np.nd
     return u, v, [a or b for a, b in zip(e1, e2)]
 
 
+def pair_texts(items: list[Item]) -> list[tuple[str, list[str]]]:
+    """What :func:`_pair_vectors` embeds."""
+    return [("symmetric", [it.fields["text1"] for it in items] + [it.fields["text2"] for it in items])]
+
+
 def _gold_score(task: Task, it: Item) -> float:
     try:
         value = float(it.gold)
@@ -43,6 +48,10 @@ class EmbeddingSTS(Kind):
     needs = Capability.EMBED
     description = "cosine similarity vs gold score, Spearman x 100"
     setting = "cosine"
+
+    def texts_ahead(self, task: Task, units: list[Unit], ctx: RunContext) -> list[tuple[str, list[str]]]:
+        languages = dict.fromkeys(u.language for u in units)
+        return pair_texts([it for lang in languages for it in ctx.items(task, lang, task.spec.eval_split)])
 
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         items = ctx.items(task, unit.language, task.spec.eval_split)
@@ -73,6 +82,9 @@ class EmbeddingPairClassification(HeadKind):
 
     name = "pair_classification"
     description = "a linear head on [u, v, |u-v|, u*v] fitted on source-language pairs, tested on every language"
+
+    def feature_texts(self, items: list[Item]) -> list[tuple[str, list[str]]]:
+        return pair_texts(items)
 
     def features(self, ctx: RunContext, items: list[Item]) -> tuple[np.ndarray, list[str | None]]:
         u, v, errors = _pair_vectors(ctx, items)

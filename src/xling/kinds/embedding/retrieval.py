@@ -28,6 +28,11 @@ class ManyToManyRetrieval(Kind):
     def units(self, task: Task, languages: list[str]) -> list[Unit]:
         return [Unit(task.name, f"xx->{tgt}", src) for tgt in languages for src in languages if src != tgt]
 
+    def texts_ahead(self, task: Task, units: list[Unit], ctx: RunContext) -> list[tuple[str, list[str]]]:
+        languages = dict.fromkeys(lang for u in units for lang in (u.language, u.setting.removeprefix("xx->")))
+        split = task.spec.eval_split
+        return [("symmetric", [it.fields["text"] for lang in languages for it in ctx.items(task, lang, split)])]
+
     def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
         split = task.spec.eval_split
         tgt_lang = unit.setting.removeprefix("xx->")
@@ -86,14 +91,29 @@ class EmbeddingRetrieval(Kind):
     def metrics(self, task: Task) -> list[str]:
         return list(dict.fromkeys([task.spec.metric, *RANK_METRICS]))
 
-    def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
-        from ...scoring.metrics import METRICS
-
-        items = ctx.items(task, unit.language, task.spec.eval_split)
+    @staticmethod
+    def _passages(items) -> tuple[list[str], dict[str, str]]:
+        """Per item its passage id, and the distinct passages by id (first text per id)."""
         pid_of = [str(it.fields.get("passage_id") or it.fields["passage"]) for it in items]
         passages: dict[str, str] = {}
         for it, pid in zip(items, pid_of):
             passages.setdefault(pid, it.fields["passage"])
+        return pid_of, passages
+
+    def texts_ahead(self, task: Task, units: list[Unit], ctx: RunContext) -> list[tuple[str, list[str]]]:
+        queries: list[str] = []
+        passages: list[str] = []
+        for language in dict.fromkeys(u.language for u in units):
+            items = ctx.items(task, language, task.spec.eval_split)
+            queries += [it.fields["query"] for it in items]
+            passages += self._passages(items)[1].values()
+        return [("query", queries), ("passage", passages)]
+
+    def run(self, unit: Unit, task: Task, ctx: RunContext) -> list[Prediction]:
+        from ...scoring.metrics import METRICS
+
+        items = ctx.items(task, unit.language, task.spec.eval_split)
+        pid_of, passages = self._passages(items)
         pids = list(passages)
         col = {pid: j for j, pid in enumerate(pids)}
         q, q_err = embed(ctx, [it.fields["query"] for it in items], "query")
