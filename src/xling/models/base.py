@@ -120,9 +120,9 @@ class Backend(ABC):
         return None
 
     def pass_rows(self) -> int | None:
-        """Rows of the fixed-shape passes this backend runs each exact length in (its
+        """The most texts this backend computes in one pass of a single exact token length (its
         ``batch_lengths`` are then exact), or None. A caller that cuts calls keeps a length's texts
-        together in multiples of it, so no pass is filled with copies that a bigger call would not."""
+        together in passes of it, and may embed texts ahead in larger calls: bigger passes, same vectors."""
         return None
 
     def expect_vector_size(self, size: int) -> None:  # noqa: B027 (an optional hook, no-op by default)
