@@ -398,16 +398,14 @@ def print_results(results) -> None:
 
 def hits_explained(calls: dict) -> str:
     """Where the cache hits came from: earlier runs, or this run itself (a request another unit had
-    already sent); and requests merged because a unit asked for the same text twice."""
+    already sent, or a text embedded ahead of the units); and requests merged because a unit asked
+    for the same text twice."""
     hits = calls.get("cache_hits", 0)
     merged = calls.get("requests", 0) - calls.get("unique", 0)
     parts = []
     if hits and "cache_hits_this_run" in calls:
         within = calls["cache_hits_this_run"]
-        parts.append(
-            f"{hits - within} saved by earlier runs, "
-            f"{within} computed earlier in this run by another unit or ahead of the units"
-        )
+        parts.append(f"{hits - within} saved by earlier runs, {within} computed earlier in this run")
     if merged > 0:
         parts.append(f"{merged} repeated requests merged")
     return f" ({'; '.join(parts)})" if parts else ""
