@@ -121,7 +121,7 @@ class EmbedClient:
         by_model = dict(zip(keys, lengths, strict=True)) if lengths is not None else dict.fromkeys(keys, 0)
         ordered = sorted(keys, key=lambda k: (by_model[k], len(texts[k]), texts[k]))
         rows = self.backend.pass_rows() if lengths is not None else None
-        if not rows or rows <= 1:
+        if not rows:
             return batches_of(ordered, self.batch_size)
         passes: list[list[bytes]] = []
         for key in ordered:
