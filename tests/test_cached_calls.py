@@ -120,3 +120,83 @@ def test_call_stats_add_sums_counters_and_roles_and_takes_flags():
     assert (total.requests, total.failed, total.by_role) == (5, 1, {"query": 3, "passage": 2})
     assert (total.finetune_trained, total.finetune_reused, total.frozen_bottom_cached) == (3, 0, False)
     assert "retired_counter" not in total.as_dict()
+
+
+class Echo(Backend):
+    """Log-likelihood of a request is minus its length; a continuation "!" makes the batch raise
+    (the shortest request: its batch comes last)."""
+
+    name = "echo"
+    capabilities = frozenset({Capability.LOGLIK})
+
+    def __init__(self):
+        super().__init__("echo", None, {})
+        self.batches = 0
+
+    def fingerprint(self) -> str:
+        return "echo-v1"
+
+    def loglik(self, requests):
+        self.batches += 1
+        if any(x == "!" for _, x in requests):
+            raise RuntimeError("the backend fell over")
+        return [(-float(len(c + x)), len(x), False) for c, x in requests]
+
+
+def _writes(cache, monkeypatch) -> list[int]:
+    """Record the size of every cache write."""
+    sizes: list[int] = []
+    put = cache.put_many
+    monkeypatch.setattr(cache, "put_many", lambda model, entries: (sizes.append(len(entries)), put(model, entries)))
+    return sizes
+
+
+def test_a_fast_models_batches_share_one_cache_write_at_the_end_of_the_call(tmp_path, monkeypatch):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    sizes = _writes(cache, monkeypatch)
+    client = LMClient(Echo(), cache, batch_size=2)
+    requests = [(f"ctx {i}", f" x{i}") for i in range(7)]
+    first = client.loglik(requests)
+    assert client.backend.batches == 4 and sizes == [7] and cache.count("echo-v1") == 7
+    assert LMClient(Echo(), cache, batch_size=2).loglik(requests) == first  # all read back
+
+
+def test_answers_are_written_every_few_seconds_and_by_size(tmp_path, monkeypatch):
+    from xling.calls import cached
+
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    sizes = _writes(cache, monkeypatch)
+    monkeypatch.setattr(cached, "WRITE_EVERY_S", 0.0)  # a slow model: every batch is written as it comes
+    LMClient(Echo(), cache, batch_size=2).loglik([(f"ctx {i}", " x") for i in range(5)])
+    assert sizes == [2, 2, 1]
+    sizes.clear()
+    monkeypatch.setattr(cached, "WRITE_EVERY_S", 3600.0)
+    monkeypatch.setattr(cached, "WRITE_BYTES", 30)  # about two answers of 16-20 bytes
+    LMClient(Echo(), cache, batch_size=1).loglik([(f"other {i}", " y") for i in range(5)])
+    assert sizes == [2, 2, 1] and cache.count("echo-v1") == 10
+
+
+def test_answers_before_a_failing_batch_are_kept(tmp_path, monkeypatch):
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    client = LMClient(Echo(), cache, batch_size=1)
+    with pytest.raises(RuntimeError, match="fell over"):
+        client.loglik([("a", " x"), ("b", " y"), ("c", "!")])
+    assert cache.count("echo-v1") == 2
+
+
+def test_stored_keys_count_what_this_cache_stored_and_nothing_else(tmp_path):
+    from xling.calls.cache import StoredKeys, request_key
+
+    keys = [request_key(["r", str(i)]) for i in range(1000)]
+    stored = StoredKeys()
+    assert stored.count(keys) == 0
+    stored.add(keys[500:700])
+    stored.add(keys[600:800] + keys[:3])  # overlapping and out of order
+    assert stored.count(keys) == 303 and stored.count(keys[:3] * 2) == 6 and stored.count([]) == 0
+    stored.add([b"short"])  # any key, padded
+    assert stored.count([b"short", b"shorter!!", b"other"]) == 1
+
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    cache.put_many("m", {k: b"1" for k in keys[:10]})
+    assert cache.stored_since_open("m", keys) == 10 and cache.stored_since_open("other", keys) == 0
+    assert ResponseCache(tmp_path / "c.sqlite").stored_since_open("m", keys) == 0  # another open, another run

@@ -48,17 +48,19 @@ END_OF_RUN = ["run.units_done", "results.parquet_written"]
 
 
 def next_kill(i: int, rng: random.Random, units_left: int, texts_left: int) -> tuple[str, int]:
-    """The i-th kill point: the mid-run points in turn (a random pass of the cache-side ones) while
-    units remain, the end-of-run points for the last four. Every choice is one the next process
-    is sure to reach: a store point needs one unit left, the nth cache-side pass needs n batches
-    of uncached texts left (there are at least ceil(texts left / batch size))."""
+    """The i-th kill point: the mid-run points in turn while units remain, the end-of-run points
+    for the last four. Every choice is one the next process is sure to reach: a store point needs
+    one unit left, the nth mid-batch pass n batches of uncached texts (there are at least
+    ceil(texts left / batch size)), a cache write one uncached text (a call writes its answers
+    when it ends, however many batches it sent: the kill lands with several batches in one
+    transaction)."""
     if i >= KILLS - 4 or units_left == 0:
         return END_OF_RUN[i % 2], 1
     name = MID_RUN[i % len(MID_RUN)]
     batches_left = -(-texts_left // BATCH)
     if name.startswith("store") or batches_left == 0:
         return (name if name.startswith("store") else "store.committed"), 1
-    return name, min(rng.randint(1, 3), batches_left)
+    return name, (min(rng.randint(1, 3), batches_left) if name == "client.mid_batch" else 1)
 
 
 def run(run_dir, cache_dir, crash_at=None):

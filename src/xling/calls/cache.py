@@ -1,5 +1,5 @@
 """The response cache: model outputs keyed by (model fingerprint, exact request), shared by all
-runs and tasks, so no text is embedded twice. SQLite in WAL mode: safe under kill -9 (a batch
+runs and tasks, so no text is embedded twice. SQLite in WAL mode: safe under kill -9 (a write
 is one transaction) and under several processes sharing the file.
 
 Every value is stored with its dtype, shape and a checksum over (model, key, dtype, shape,
@@ -126,6 +126,34 @@ def _decode(dtype: str, shape: str, value: bytes) -> bytes | np.ndarray:
     return np.frombuffer(value, dtype=np.dtype(dtype)).reshape(dims)
 
 
+class StoredKeys:
+    """A set of keys that only counts members: each key's first 8 bytes as a sorted uint64 array
+    (16 MB for two million answers, where a set of bytes takes ten times that through a run's
+    scoring). Two keys sharing 8 bytes of a 16-byte digest are too rare to move a counter."""
+
+    def __init__(self) -> None:
+        self._sorted = np.empty(0, dtype=np.uint64)
+        self._new: list[np.ndarray] = []
+
+    @staticmethod
+    def _prefixes(keys: Iterable[bytes]) -> np.ndarray:
+        return np.frombuffer(b"".join(k[:8].ljust(8, b"\0") for k in keys), dtype=np.uint64)
+
+    def add(self, keys: Iterable[bytes]) -> None:
+        self._new.append(np.sort(self._prefixes(keys)))
+
+    def count(self, keys: Iterable[bytes]) -> int:
+        if self._new:  # sorted runs: a stable sort merges them in linear time
+            merged = np.sort(np.concatenate([self._sorted, *self._new]), kind="stable")
+            self._sorted = merged[np.concatenate(([True], merged[1:] != merged[:-1]))]
+            self._new = []
+        wanted = self._prefixes(keys)
+        if not len(wanted) or not len(self._sorted):
+            return 0
+        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
+        return int((self._sorted[at] == wanted).sum())
+
+
 class ResponseCache:
     """Get and put model responses in bulk, verified on read."""
 
@@ -134,7 +162,7 @@ class ResponseCache:
         self._con = connect(self.path)
         self._create()
         self.damaged = 0  # entries that failed their check since this cache was opened
-        self.stored: dict[str, set[bytes]] = {}  # per model, the keys of the entries stored since it was opened
+        self._stored: dict[str, StoredKeys] = {}  # per model, the entries stored since this cache was opened
 
     def _create(self) -> None:
         """The tables; a ``responses`` table of the old format (no checksums) is dropped."""
@@ -224,7 +252,12 @@ class ResponseCache:
             self._con.executemany("INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?, ?, ?)", rows)
             crash_point("cache.in_transaction")
         crash_point("cache.committed")
-        self.stored.setdefault(model, set()).update(entries)
+        self._stored.setdefault(model, StoredKeys()).add(entries)
+
+    def stored_since_open(self, model: str, keys: Iterable[bytes]) -> int:
+        """How many of ``keys`` this cache object stored for ``model`` (answers computed earlier in this run)."""
+        stored = self._stored.get(model)
+        return stored.count(keys) if stored else 0
 
     def vector_size(self, model: str) -> int | None:
         """The vector size pinned for an embedding model, or None."""

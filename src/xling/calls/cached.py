@@ -3,9 +3,12 @@ turn failures into per-request errors, cache only the good answers, count it all
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+import numpy as np
 
 from ..crashpoints import crash_point
 from ..models.base import ItemError
@@ -13,6 +16,13 @@ from .cache import BYTES, ResponseCache, request_key
 from .counters import CallStats
 
 DEFAULT_BATCH_SIZE = 32  # texts per model call; never changes a score
+# Answers are written to the cache when a send ends and, on the way, once this many seconds have
+# passed since the last write or this many bytes wait: a slow model's every batch is written as
+# it comes, while a fast one's thousands of small batches share a transaction (each commit rewrites
+# every page it touched, and digest keys touch a page per answer). A kill loses at most the answers
+# of the last few seconds; the resumed run recomputes them.
+WRITE_EVERY_S = 5.0
+WRITE_BYTES = 16 * 2**20
 
 R = TypeVar("R")  # a request
 V = TypeVar("V")  # its answer
@@ -106,29 +116,39 @@ class CachedCalls(Generic[V]):
         found = self.cache.get_many(self.fingerprint, keys, dtype=self.codec.dtype, **want)
         self.stats.cache_damaged += self.cache.damaged - damaged
         self.stats.cache_hits += len(found)
-        stored = self.cache.stored.get(self.fingerprint, ())
-        self.stats.cache_hits_this_run += sum(k in stored for k in found)
+        self.stats.cache_hits_this_run += self.cache.stored_since_open(self.fingerprint, found)
         return {k: self.codec.decode(v) for k, v in found.items()}
 
     def send(
         self, batches: Iterable[list[bytes]], requests: Mapping[bytes, R], send: Send, check: Check | None = None
     ) -> dict[bytes, V | ItemError]:
-        """Send each batch; cache the answers that neither failed nor fail ``check``."""
+        """Send each batch; cache the answers that neither failed nor fail ``check`` (written
+        every :data:`WRITE_EVERY_S` seconds or :data:`WRITE_BYTES`, and when the last batch is done)."""
         out: dict[bytes, V | ItemError] = {}
-        for batch in batches:
-            got = answers(send, [requests[k] for k in batch])
-            if len(got) != len(batch):
-                raise RuntimeError(f"backend {self.spec!r} returned {len(got)} results for {len(batch)} requests")
-            self.stats.model_calls += len(batch)
-            self.stats.batches += 1
-            self.stats.failed += sum(isinstance(a, ItemError) for a in got)
-            crash_point("client.mid_batch")
-            if check is not None:
-                got = check(got)
-            good = {k: self.codec.encode(a) for k, a in zip(batch, got) if not isinstance(a, ItemError)}
-            self.cache.put_many(self.fingerprint, good)
-            out.update(zip(batch, got))
-            self._progress(len(batch))
+        waiting: dict[bytes, Any] = {}
+        size, written = 0, time.monotonic()
+        try:
+            for batch in batches:
+                got = answers(send, [requests[k] for k in batch])
+                if len(got) != len(batch):
+                    raise RuntimeError(f"backend {self.spec!r} returned {len(got)} results for {len(batch)} requests")
+                self.stats.model_calls += len(batch)
+                self.stats.batches += 1
+                self.stats.failed += sum(isinstance(a, ItemError) for a in got)
+                crash_point("client.mid_batch")
+                if check is not None:
+                    got = check(got)
+                good = {k: self.codec.encode(a) for k, a in zip(batch, got) if not isinstance(a, ItemError)}
+                waiting.update(good)
+                size += sum(v.nbytes if isinstance(v, np.ndarray) else len(v) for v in good.values())
+                if size >= WRITE_BYTES or time.monotonic() - written >= WRITE_EVERY_S:
+                    self.cache.put_many(self.fingerprint, waiting)
+                    waiting, size, written = {}, 0, time.monotonic()
+                out.update(zip(batch, got))
+                self._progress(len(batch))
+        finally:
+            if waiting:  # also when a later batch raised: what was answered is kept
+                self.cache.put_many(self.fingerprint, waiting)
         return out
 
     def refuse(self, batches: Iterable[list[bytes]], error: ItemError) -> dict[bytes, ItemError]:
