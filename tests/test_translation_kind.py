@@ -6,6 +6,7 @@ test double (tests/helpers/scripted_lm.py) playing a translator that knows the r
 from __future__ import annotations
 
 import hashlib
+import json
 
 import pytest
 
@@ -319,6 +320,16 @@ def test_score_row_extras_count_only_judged_outputs_of_answered_rows():
     assert output_extras(unjudged) == {"max_tokens_hit": 0, "wrong_language_rate": None}
     answers = pd.DataFrame({"prediction": [{"answer": 1, "status": "ok"}], "error": [None]})  # not a generation
     assert output_extras(answers) == {}
+    loglik = {"answer": 0, "by": "byte", "raw": [-3.0, -5.0], "token": [-1.0, -2.5], "byte": [-0.5, -0.7]}
+    assert output_extras(pd.DataFrame({"prediction": [loglik], "error": [None]})) == {}  # its raw is no text
+
+    from xling.results import PREDICTION_JSON
+
+    stored = pd.DataFrame(  # as scoring reads them: the stored JSON text, decoded only where needed
+        {PREDICTION_JSON: [json.dumps(p) if p else None for p in rows["prediction"]] + [json.dumps(loglik)]}
+    ).assign(error=list(rows["error"]) + [None])
+    assert output_extras(stored) == {"max_tokens_hit": 1, "wrong_language_rate": 0.5}
+    assert output_extras(stored.iloc[[4]]) == {}
 
 
 def test_mt_metrics_read_a_record_output_and_score_a_zeroed_one_as_empty():

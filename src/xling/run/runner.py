@@ -38,6 +38,7 @@ from ..tasks.readers import MAX_CELL_CHARS
 from ..tasks.suite import get_suite
 from ..types import Unit
 from .executors import WorkerSpec, make_executor, resolve_cache_path
+from .memory import give_back_freed_memory
 from .preflight import preflight
 from .prompt_words import prompt_words_used
 from .rundir import check_cache, open_run_dir, releases_run_dirs
@@ -322,7 +323,9 @@ def evaluate(
     crash_point("run.units_done")
     from ..results import PARQUET_FILE, Results, write_parquet, write_results
 
+    give_back_freed_memory()
     frame = store.frame(run_id, decode=False)  # predictions decoded one group at a time
+    give_back_freed_memory()  # the read's row tuples
     planned = {u for _, u in units}
     records = {u: p for u, p in store.unit_provenance(run_id, label).items() if u in planned}
     calls = whole_run_calls(store.invocations(run_id), stats.as_dict())
@@ -506,8 +509,10 @@ def _results(
     scores = []
     specs = {t.name: t.spec for t in task_list}
     for (task, setting, lang), rows in frame.groupby(["task", "setting", "language"], sort=True):
-        rows = with_predictions(rows)
-        for i, name in enumerate((metric_names or {}).get(task) or [specs[task].metric]):
+        names = (metric_names or {}).get(task) or [specs[task].metric]
+        if any(METRICS[name].reads_predictions for name in names):
+            rows = with_predictions(rows)  # once for all of them
+        for i, name in enumerate(names):
             metric = METRICS[name]
             # the first metric keeps the historical seed key; others get their own
             est = metric.estimate(rows, seed, (task, setting, lang) if i == 0 else (task, setting, lang, name))

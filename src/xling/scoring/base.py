@@ -36,6 +36,19 @@ def decoded(text: str | bytes | None) -> object:
     return json.loads(text) if isinstance(text, (str, bytes)) else None
 
 
+def may_hold(rows: pd.DataFrame, key: str) -> np.ndarray:
+    """Per row, whether its prediction can be a record with ``key``: False for a row whose
+    :data:`~xling.results.PREDICTION_JSON` text does not hold ``"key"`` (or that has no
+    prediction), so a million log-likelihood records need no decoding to learn they have no
+    ``seeds``; True for every row of decoded predictions."""
+    from ..results import PREDICTION_JSON
+
+    if PREDICTION_JSON not in rows:
+        return np.ones(len(rows), dtype=bool)
+    texts = rows[PREDICTION_JSON]
+    return texts.str.contains(json.dumps(key), regex=False).fillna(False).to_numpy(dtype=bool)
+
+
 def with_predictions(rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with a decoded ``prediction`` column, from their :data:`~xling.results.PREDICTION_JSON`
     text when they hold it (rows that have ``prediction`` are returned as they are)."""
@@ -108,9 +121,16 @@ class Metric:
         scores = self.item_scores(rows)
         return lambda idx: float(scores[idx].mean()) * self.scale if len(idx) else float("nan")
 
+    @property
+    def reads_predictions(self) -> bool:
+        """Whether :meth:`estimate` reads the rows' predictions (else only their stored scores)."""
+        return self.item_score is not None
+
     def extras(self, rows: pd.DataFrame) -> dict:
         """Extra fields for the score object: ``per_seed`` values when the kind ran several seeds
         (its predictions are ``{"seeds": [...], "scores": [...]}``, see kinds/finetune/protocol.py)."""
+        if not len(rows) or not may_hold(rows, "scores").all():
+            return {}
         per_item = [p.get("scores") if isinstance(p, dict) else None for p in with_predictions(rows)["prediction"]]
         if not per_item or any(s is None for s in per_item) or len({len(s) for s in per_item}) != 1:
             return {}
@@ -124,6 +144,7 @@ class CorpusMetric(Metric):
     statistic (they are counted in the score's ``errors``)."""
 
     mean_of_items: ClassVar[bool] = False
+    reads_predictions: ClassVar[bool] = True
 
     statistic: Callable[[np.ndarray, np.ndarray], float] | None = None
 
@@ -175,6 +196,7 @@ class CountMetric(Metric):
     """
 
     mean_of_items: ClassVar[bool] = False
+    reads_predictions: ClassVar[bool] = True
 
     counts: Callable[[object, object], np.ndarray] | None = None
     combine: Callable[[np.ndarray], float] | None = None
@@ -223,8 +245,9 @@ def output_extras(rows: pd.DataFrame) -> dict:
     ``raw`` text): ``max_tokens_hit``, how many reached their token limit, and, where outputs had
     their language identified, ``wrong_language_rate``, the share of the judged ones (long enough
     to identify) in another language than expected (None when none could be judged)."""
+    rows = rows[may_hold(rows, "output")]  # a log-likelihood record has no ``output`` (its ``raw`` is a number)
     rows_of = zip(with_predictions(rows)["prediction"], rows["error"])
-    preds = [p for p, err in rows_of if isinstance(p, dict) and "raw" in p and not _is_error(err)]
+    preds = [p for p, err in rows_of if isinstance(p, dict) and isinstance(p.get("raw"), str) and not _is_error(err)]
     if not preds:
         return {}
     out: dict = {"max_tokens_hit": sum(bool(p.get("max_tokens_hit")) for p in preds)}
