@@ -86,8 +86,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     enc = {}
     for column in JSON_COLUMNS:
         if STORED_TEXT[column] in frame:
-            text = frame[STORED_TEXT[column]]
-            enc[column] = text.astype(object).where(text.notna(), None)
+            enc[column] = frame[STORED_TEXT[column]]  # Arrow text (missing: null), written without a copy
         elif column in frame:
             enc[column] = [None if v is None else encode(v) for v in frame[column]]
     table = frame.drop(columns=GOLD_JSON, errors="ignore").rename(columns={PREDICTION_JSON: "prediction"})

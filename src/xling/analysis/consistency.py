@@ -287,21 +287,20 @@ def _wide(group: pd.DataFrame, kind: str | None) -> tuple[list[str], np.ndarray,
         if kind not in CORRECTNESS_RULES:
             a = answer(value) if present else None
             keys.append("" if not present else f"\x00no answer {i}" if a is None else _key(a))
-    long = pd.DataFrame(
-        {"parallel_id": ok["parallel_id"].to_numpy(), "language": ok["language"].to_numpy()}
-        | {"valid": valid, "correct": correct}
-        | ({"key": keys} if kind not in CORRECTNESS_RULES else {})
-    )
-    tables = {c: long.pivot(index="parallel_id", columns="language", values=c) for c in long.columns[2:]}
-    langs = list(tables["valid"].columns)
-    valid_t = tables["valid"].fillna(False).to_numpy(dtype=bool)
-    correct_t = tables["correct"].fillna(False).to_numpy(dtype=bool)
+    # the pivot of (parallel_id x language), sorted both ways, built by indexing
+    rows, ids = pd.factorize(ok["parallel_id"].to_numpy(dtype=object), sort=True)
+    cols, langs = pd.factorize(ok["language"].to_numpy(dtype=object), sort=True)
+    valid_t = np.zeros((len(ids), len(langs)), dtype=bool)
+    valid_t[rows, cols] = valid
+    correct_t = np.zeros_like(valid_t)
+    correct_t[rows, cols] = correct
     if kind in CORRECTNESS_RULES:  # free text: languages are compared on being right
         codes = correct_t.astype(np.int64)
     else:
-        codes, _ = pd.factorize(pd.Series(tables["key"].fillna("").to_numpy(dtype=object).ravel()))
-        codes = codes.reshape(valid_t.shape).astype(np.int64)
-    return langs, valid_t, correct_t, codes
+        table = np.full(valid_t.shape, "", dtype=object)  # a missing cell: no answer
+        table[rows, cols] = keys
+        codes = pd.factorize(table.ravel())[0].reshape(valid_t.shape).astype(np.int64)
+    return [str(lang) for lang in langs], valid_t, correct_t, codes
 
 
 def pair_consistency(

@@ -20,10 +20,10 @@ CONFIDENCE = 0.95
 METHOD = "percentile"
 #: Above this many resampled item indices (items x resamples) a bootstrap draws its resamples in
 #: batches, so its memory stays flat however many items a language has (2000 x 100,000 indices
-#: would take 1.6 GB at once; a batch at most 40 MB). Batches draw the very numbers one call would
-#: (numpy's bounded integers carry nothing between calls; tests check it), so no score depends on
-#: the batch.
-MAX_DRAWS = 5_000_000
+#: would take 1.6 GB at once; a batch at most 16 MB of indices and as much of values). Batches
+#: draw the very numbers one call would (numpy's bounded integers carry nothing between calls;
+#: tests check it), so no score depends on the batch.
+MAX_DRAWS = 2_000_000
 
 
 def resample_batch(n: int, n_resamples: int = N_RESAMPLES) -> int | None:
