@@ -107,6 +107,7 @@ def small_run(tmp_path, monkeypatch, name: str):
 def test_a_small_run_is_bit_identical_to_before_and_from_the_cache(tmp_path, monkeypatch):
     first, stored = small_run(tmp_path, monkeypatch, "a")
     assert len(stored) == 5 * 300 and stored["error"].isna().all()
+    assert all(stored[c].dtype == "str" for c in ("model", "task", "setting", "language", "split", "prediction"))
     assert digest(first) == RUN_DIGEST
     assert digest(stored.to_dict("records")) == STORE_DIGEST
     assert len(ScriptedBothLM.loglik_seen) == 5 * 300 * 3

@@ -90,6 +90,9 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
         elif column in frame:
             enc[column] = [None if v is None else encode(v) for v in frame[column]]
     table = frame.drop(columns=GOLD_JSON, errors="ignore").rename(columns={PREDICTION_JSON: "prediction"})
+    for column in table.columns:  # a category in memory is plain text in the file
+        if isinstance(table[column].dtype, pd.CategoricalDtype):
+            enc[column] = table[column].astype("str")
     with _replacing(Path(path)) as tmp:
         table.assign(**enc).to_parquet(tmp, index=False)  # the columns in the table's order
 

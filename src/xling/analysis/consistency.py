@@ -27,6 +27,7 @@ right is the kind's (:data:`CORRECTNESS_RULES`). The paired tests between langua
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -232,29 +233,56 @@ REPLICATED = ("agreement", "agree_correct", "kappa")
 PAIR_BYTES = 256 * 2**20  # prepared matrices of the pairs that share one pass over the replicates
 
 
+def _code_map(values: np.ndarray, a: np.ndarray, b: np.ndarray, own: int) -> sparse.csr_matrix:
+    """A (pair codes x ``values``) 0/1 matrix: which of the pair's local codes (see
+    :func:`_local_codes`) each of one side's distinct codes ``values`` becomes; ``own`` is that
+    side's code for values the other side never has."""
+    shared = np.intersect1d(a, b)
+    local = np.where(np.isin(values, shared), np.searchsorted(shared, values), own)
+    k = len(shared) + 2
+    ones = np.ones(len(values), dtype=np.float32)
+    return sparse.csr_matrix((ones, (local, np.arange(len(values)))), shape=(k, len(values)))
+
+
 def _replicates(pairs: list[Pair], w: Iterable[np.ndarray]) -> list[dict[str, np.ndarray]]:
     """Per pair of the same items, the bootstrap replicates of agreement, agree-and-correct and
     kappa under the weight batches ``w`` (items x replicates draw counts), in one pass over ``w``
     for all of them: each batch is drawn once for a setting's pairs, not once per pair. The
-    agreement counts of all pairs are one matrix product and their per-code counts one sparse
-    product per batch; every count is a whole number, so the values are those of one pair at a
-    time, to the bit."""
+    agreement counts of all pairs are one matrix product; the per-code counts are one sparse
+    product per batch over each distinct side (a language's answers are one side of nine pairs
+    of ten languages), summed into each pair's codes. Every count is a whole number, so the
+    values are those of one pair at a time, to the bit."""
     n = len(pairs[0][0])
     agree = np.stack([a == b for a, b, _, _ in pairs])
     both = agree & np.stack([ca & cb for _, _, ca, cb in pairs])
     rows = np.concatenate([agree, both]).astype(np.float32)
-    codes = [_local_codes(a, b) for a, b, _, _ in pairs]
-    one_hot = sparse.vstack([_one_hot(c, k) for la, lb, k in codes for c in (la, lb)], format="csr")
-    ends = np.cumsum([k for _, _, k in codes for _side in (0, 1)])
+    del agree, both
+    sides: dict[bytes, int] = {}  # a side's codes (by content) -> its block of one-hot rows
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []  # its distinct codes, each item's index among them
+    maps = []  # per pair: (block, code map) of side a, then of side b
+    for a, b, _, _ in pairs:
+        m = len(np.intersect1d(a, b))
+        for side, own in ((a, m), (b, m + 1)):
+            key = hashlib.blake2b(side.tobytes(), digest_size=16).digest()
+            if key not in sides:
+                sides[key] = len(blocks)
+                blocks.append(np.unique(side, return_inverse=True))
+            block = sides[key]
+            maps.append((block, _code_map(blocks[block][0], a, b, own)))
+    one_hot = sparse.vstack([_one_hot(inv, len(values)) for values, inv in blocks], format="csr")
+    ends = np.cumsum([len(values) for values, _ in blocks])
     reps: list[dict[str, list[np.ndarray]]] = [{name: [] for name in REPLICATED} for _ in pairs]
     for batch in w:
         counts = (rows @ batch).astype(np.float64)
-        per_code = one_hot @ batch
+        per_value = one_hot @ batch
         for i, out in enumerate(reps):
             out["agreement"].append(counts[i] / n * 100)
             out["agree_correct"].append(counts[len(pairs) + i] / n * 100)
-            start, mid, end = (ends[2 * i - 1] if i else 0), ends[2 * i], ends[2 * i + 1]
-            out["kappa"].append(_kappa_of_counts(counts[i] / n, per_code[start:mid], per_code[mid:end], n))
+            per_code = [
+                code_map @ per_value[(ends[block - 1] if block else 0) : ends[block]]
+                for block, code_map in maps[2 * i : 2 * i + 2]
+            ]
+            out["kappa"].append(_kappa_of_counts(counts[i] / n, *per_code, n))
     return [{name: np.concatenate(parts) for name, parts in out.items()} for out in reps]
 
 
@@ -272,12 +300,21 @@ def _wide(group: pd.DataFrame, kind: str | None) -> tuple[list[str], np.ndarray,
     (``valid``), which are correct (a missing cell is not), and one code per cell (equal codes are
     equal answers; for free text, being correct). Each row's answer is read once, from its
     prediction or its stored JSON text, and only its key is kept."""
-    ok = group[group["error"].isna()].drop_duplicates(["language", "parallel_id"])
-    scores = ok["score"].to_numpy(dtype=float)
-    column = PREDICTION_JSON if PREDICTION_JSON in ok else "prediction"
-    values = (decoded(v) if column == PREDICTION_JSON else v for v in ok[column])
+    # the first answered row of each (parallel_id, language): numbers, not copies of the strings
+    answered = np.flatnonzero(group["error"].isna().to_numpy())
+    ids = group[["parallel_id", "language"]].iloc[answered]
+    item, ids_sorted = pd.factorize(ids["parallel_id"], sort=True)
+    lang, langs = pd.factorize(ids["language"], sort=True)
+    first = np.sort(np.unique(item.astype(np.int64) * len(langs) + lang, return_index=True)[1])
+    rows, cols, positions = item[first], lang[first], answered[first]
+    kept = np.zeros(len(group), dtype=bool)
+    kept[positions] = True
+    scores = group["score"].to_numpy(dtype=float)[positions]
+    column = PREDICTION_JSON if PREDICTION_JSON in group else "prediction"
+    values = (decoded(v) if column == PREDICTION_JSON else v for v, k in zip(group[column], kept) if k)
     answer, rule = ANSWERS.get(kind, _choice), CORRECT.get(kind)
     valid, correct, keys = [], [], []
+    seen: dict[tuple[type, object], str] = {}
     for i, (value, score) in enumerate(zip(values, scores, strict=True)):
         present = not _missing(value) and not np.isnan(score)
         score = -1.0 if np.isnan(score) else score  # a missing score is never correct
@@ -286,11 +323,14 @@ def _wide(group: pd.DataFrame, kind: str | None) -> tuple[list[str], np.ndarray,
         correct.append(right)
         if kind not in CORRECTNESS_RULES:
             a = answer(value) if present else None
-            keys.append("" if not present else f"\x00no answer {i}" if a is None else _key(a))
+            if not present or a is None:
+                keys.append("" if not present else f"\x00no answer {i}")
+            elif type(a) is int or type(a) is str:  # the usual answers: one key object per distinct answer
+                keys.append(seen.get((type(a), a)) or seen.setdefault((type(a), a), _key(a)))
+            else:
+                keys.append(_key(a))
     # the pivot of (parallel_id x language), sorted both ways, built by indexing
-    rows, ids = pd.factorize(ok["parallel_id"].to_numpy(dtype=object), sort=True)
-    cols, langs = pd.factorize(ok["language"].to_numpy(dtype=object), sort=True)
-    valid_t = np.zeros((len(ids), len(langs)), dtype=bool)
+    valid_t = np.zeros((len(ids_sorted), len(langs)), dtype=bool)
     valid_t[rows, cols] = valid
     correct_t = np.zeros_like(valid_t)
     correct_t[rows, cols] = correct
@@ -359,6 +399,17 @@ def _cis(reps: dict[str, np.ndarray] | None, point: dict, confidence: float) -> 
 MAX_CI_LANGUAGES = 25  # above this, bootstrap CIs only for pairs with the task's source language
 
 
+def _cells(table: np.ndarray, rows: np.ndarray, k: int, columns: dict[tuple[int, int], np.ndarray]) -> np.ndarray:
+    """Column ``k`` of ``table`` at ``rows``; all of it is one copy in ``columns``, shared by the
+    language's pairs."""
+    if len(rows) < len(table):
+        return table[rows, k]
+    key = (id(table), k)
+    if key not in columns:
+        columns[key] = np.ascontiguousarray(table[:, k])
+    return columns[key]
+
+
 def consistency(
     pred: pd.DataFrame,
     seed: int,
@@ -391,6 +442,8 @@ def consistency(
         only_second = (~correct[:, :, None] & correct[:, None, :] & both).sum(axis=0)
         all_ci = len(langs) <= max_ci_languages
         rows_out, pairs = [], []
+        columns: dict[tuple[int, int], np.ndarray] = {}
+
         for i, j in combinations(range(len(langs)), 2):
             n = int(n_pair[i, j])
             if n == 0:
@@ -399,7 +452,7 @@ def consistency(
             rows = np.flatnonzero(both[:, i, j])
             # the setting's codes already identify equal predictions; kappa does not depend on
             # how they are numbered, so no re-encoding per pair
-            a, b = codes[rows, i], codes[rows, j]
+            a, b = _cells(codes, rows, i, columns), _cells(codes, rows, j, columns)
             row = {
                 "task": task,
                 "setting": setting,
@@ -416,7 +469,10 @@ def consistency(
             if kind in CORRECTNESS_RULES:
                 row["compared"] = "correctness"
             rows_out.append(row)
-            pairs.append((a, b, correct[rows, i], correct[rows, j]) if all_ci or src in (la, lb) else None)
+            wanted = all_ci or src in (la, lb)
+            pairs.append(
+                (a, b, _cells(correct, rows, i, columns), _cells(correct, rows, j, columns)) if wanted else None
+            )
         make_rng = partial(seed_for, seed, "consistency", task, setting)
         for row, cis in zip(rows_out, _setting_cis(pairs, n_resamples, make_rng), strict=True):
             row |= cis or {f"{m}_{e}": float("nan") for m in REPLICATED for e in ("ci_low", "ci_high")}

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS invocations (
     run_id TEXT NOT NULL, invocation TEXT NOT NULL, started TEXT NOT NULL, calls TEXT NOT NULL,
     PRIMARY KEY (run_id, invocation));
 """
+REPEATED = ("run_id", "model", "task", "setting", "language", "split")  # columns that name a unit
 CHUNK_ROWS = 50_000  # rows per read of an undecoded table: Python's row tuples stay small
 UNIT_COLUMNS = ("run_id", "model", "task", "setting", "language", "n_items", "n_errors", "finished", "provenance")
 
@@ -166,7 +167,8 @@ class PredictionStore:
         """The prediction table (prediction and gold JSON-decoded). ``decode=False`` keeps each
         prediction as its stored JSON text in column :data:`~xling.results.PREDICTION_JSON`
         (missing for a row without one), adds the gold's text as :data:`~xling.results.GOLD_JSON`
-        and reads the table in chunks: what a run's scoring holds of a million items."""
+        and reads the table in chunks, the columns that name a unit as categories: what a run's
+        scoring holds of a million items."""
         import pandas as pd  # here, not at import: a run loads pandas only once its model is done
 
         from ..results import GOLD_JSON, PREDICTION_JSON
@@ -184,6 +186,8 @@ class PredictionStore:
         chunks = list(pd.read_sql_query(sql, self._con, params=args, chunksize=CHUNK_ROWS))
         df = pd.concat(chunks, ignore_index=True) if chunks else pd.read_sql_query(sql, self._con, params=args)
         del chunks
+        for col in REPEATED:  # a few distinct values over a million rows: one byte per row
+            df[col] = df[col].astype("category")
         df["prediction"] = df["prediction"].astype("str")  # compact text (missing: NaN), not a Python object each
         df[GOLD_JSON] = df["gold"].astype("str")  # the Parquet file takes the stored text
         df["gold"] = [_decoded(v) for v in df["gold"]]
