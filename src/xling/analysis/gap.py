@@ -56,7 +56,15 @@ def transfer_gap(
     out = []
     if pred.empty:
         return out
-    scored = pred.assign(score=pred["score"].fillna(0.0))
+    # the columns every gap reads (a million items' predictions are not copied per group); a
+    # metric that reads more gets its rows whole, by position
+    scored = pred[["task", "setting", "language", "parallel_id"]].assign(
+        score=pred["score"].fillna(0.0), row=np.arange(len(pred))
+    )
+
+    def whole(rows: pd.DataFrame) -> pd.DataFrame:
+        return pred.iloc[rows["row"].to_numpy()].assign(score=rows["score"].to_numpy())
+
     for task, task_rows in scored.groupby("task", sort=True):
         src = sources.get(task)
         with_source = set(task_rows.loc[task_rows["language"] == src, "setting"])
@@ -78,7 +86,9 @@ def transfer_gap(
                 # the gap is the difference of the reported scores; for a mean over items that is
                 # the mean of paired differences only when both languages have the same items
                 if metric is not None and (not metric.mean_of_items or partly_shared):
-                    est, paired = metric_difference(metric, ref_rows, rows, seed_for(seed, "gap", task, setting, lang))
+                    est, paired = metric_difference(
+                        metric, whole(ref_rows), whole(rows), seed_for(seed, "gap", task, setting, lang)
+                    )
                     if np.isfinite(est.value):  # else no statistic on one side (all failed, constant output)
                         out.append(_gap_row(task, setting, src, lang, ref, est, paired))
                     continue

@@ -325,13 +325,13 @@ def evaluate(
 
     give_back_freed_memory()
     frame = store.frame(run_id, decode=False)  # predictions decoded one group at a time
-    give_back_freed_memory()  # the read's row tuples
     planned = {u for _, u in units}
     records = {u: p for u, p in store.unit_provenance(run_id, label).items() if u in planned}
     calls = whole_run_calls(store.invocations(run_id), stats.as_dict())
     store.close()
     write_parquet(frame, run_dir / PARQUET_FILE)
     crash_point("results.parquet_written")
+    give_back_freed_memory()  # what reading the table and writing the file took
     data = _results(
         run_id,
         config,
@@ -355,7 +355,7 @@ def evaluate(
     for entry, task in zip(data["run"]["tasks"], task_list, strict=True):
         entry.update(redact_obj(kinds[task].recorded(task, languages_of[task.name])))
     data["run"]["prompt_words"] = prompt_words_used(
-        sorted(set(zip(frame["task"], frame["setting"], frame["language"], strict=True))),
+        sorted(frame[["task", "setting", "language"]].drop_duplicates().itertuples(index=False, name=None)),
         {t.name: kinds[t] for t in task_list},
     )
     data["run"]["skipped_rows"] = record_skipped_rows(run_dir, task_list)
@@ -484,7 +484,7 @@ def _slice_table(task_list, frame: pd.DataFrame) -> pd.DataFrame:
         row
         for t in task_list
         if t.spec.slices and not frame.empty
-        for row in slice_rows(t, sorted(set(frame.loc[frame["task"] == t.name, "language"])))
+        for row in slice_rows(t, sorted(frame.loc[frame["task"] == t.name, "language"].unique()))
     ]
     return pd.DataFrame(rows, columns=SLICE_COLUMNS)
 

@@ -47,6 +47,7 @@ class Row:
     line: int | None
     record: Record
     where: str | None = None
+    size: int | None = None  # characters of the text the record was parsed from, when one line held it all
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +296,7 @@ def read_jsonl(path: Path, **_: Any) -> Iterator[Row | BadRow]:
         if _SURROGATE_ESCAPE.search(text) and _lone_surrogate(obj):
             yield BadRow(n, SURROGATE_MESSAGE, hint="re-save the file with real characters")
             continue
-        yield Row(n, obj)
+        yield Row(n, obj, size=len(text))
 
 
 def _load_json(path: Path) -> tuple[Any, str]:
@@ -708,7 +709,9 @@ def limit_cells(rows: Iterator[Row | BadRow], max_chars: int) -> Iterator[Row | 
     :class:`BadRow`: such a cell is more likely a broken file (a missing quote or line end) than
     data, and embedding it would take minutes and gigabytes."""
     for row in rows:
-        long = _long_cell(row.record, max_chars) if isinstance(row, Row) else None
+        # a cell is no longer than the JSON line it was decoded from
+        fits = isinstance(row, Row) and row.size is not None and row.size <= max_chars
+        long = _long_cell(row.record, max_chars) if isinstance(row, Row) and not fits else None
         if long is not None:
             name, length = long
             row = BadRow(
