@@ -152,9 +152,12 @@ def _local_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     (retrieval: one per target sentence)."""
     shared = np.intersect1d(a, b)
     m = len(shared)
-    la = np.where(np.isin(a, shared), np.searchsorted(shared, a), m)
-    lb = np.where(np.isin(b, shared), np.searchsorted(shared, b), m + 1)
-    return la.astype(np.int64), lb.astype(np.int64), m + 2
+    return _recoded(a, shared, m), _recoded(b, shared, m + 1), m + 2
+
+
+def _recoded(values: np.ndarray, shared: np.ndarray, own: int) -> np.ndarray:
+    """``values`` as their index in the sorted ``shared`` codes, ``own`` where not shared."""
+    return np.where(np.isin(values, shared), np.searchsorted(shared, values), own).astype(np.int64)
 
 
 def _resample_weights(idx: np.ndarray) -> np.ndarray:
@@ -233,15 +236,12 @@ REPLICATED = ("agreement", "agree_correct", "kappa")
 PAIR_BYTES = 256 * 2**20  # prepared matrices of the pairs that share one pass over the replicates
 
 
-def _code_map(values: np.ndarray, a: np.ndarray, b: np.ndarray, own: int) -> sparse.csr_matrix:
+def _code_map(values: np.ndarray, shared: np.ndarray, own: int) -> sparse.csr_matrix:
     """A (pair codes x ``values``) 0/1 matrix: which of the pair's local codes (see
-    :func:`_local_codes`) each of one side's distinct codes ``values`` becomes; ``own`` is that
-    side's code for values the other side never has."""
-    shared = np.intersect1d(a, b)
-    local = np.where(np.isin(values, shared), np.searchsorted(shared, values), own)
-    k = len(shared) + 2
+    :func:`_local_codes`) each of one side's distinct codes ``values`` becomes."""
+    local = _recoded(values, shared, own)
     ones = np.ones(len(values), dtype=np.float32)
-    return sparse.csr_matrix((ones, (local, np.arange(len(values)))), shape=(k, len(values)))
+    return sparse.csr_matrix((ones, (local, np.arange(len(values)))), shape=(len(shared) + 2, len(values)))
 
 
 def _replicates(pairs: list[Pair], w: Iterable[np.ndarray]) -> list[dict[str, np.ndarray]]:
@@ -261,14 +261,14 @@ def _replicates(pairs: list[Pair], w: Iterable[np.ndarray]) -> list[dict[str, np
     blocks: list[tuple[np.ndarray, np.ndarray]] = []  # its distinct codes, each item's index among them
     maps = []  # per pair: (block, code map) of side a, then of side b
     for a, b, _, _ in pairs:
-        m = len(np.intersect1d(a, b))
-        for side, own in ((a, m), (b, m + 1)):
+        shared = np.intersect1d(a, b)
+        for side, own in ((a, len(shared)), (b, len(shared) + 1)):
             key = hashlib.blake2b(side.tobytes(), digest_size=16).digest()
             if key not in sides:
                 sides[key] = len(blocks)
                 blocks.append(np.unique(side, return_inverse=True))
             block = sides[key]
-            maps.append((block, _code_map(blocks[block][0], a, b, own)))
+            maps.append((block, _code_map(blocks[block][0], shared, own)))
     one_hot = sparse.vstack([_one_hot(inv, len(values)) for values, inv in blocks], format="csr")
     ends = np.cumsum([len(values) for values, _ in blocks])
     reps: list[dict[str, list[np.ndarray]]] = [{name: [] for name in REPLICATED} for _ in pairs]
@@ -326,7 +326,9 @@ def _wide(group: pd.DataFrame, kind: str | None) -> tuple[list[str], np.ndarray,
             if not present or a is None:
                 keys.append("" if not present else f"\x00no answer {i}")
             elif type(a) is int or type(a) is str:  # the usual answers: one key object per distinct answer
-                keys.append(seen.get((type(a), a)) or seen.setdefault((type(a), a), _key(a)))
+                if (type(a), a) not in seen:
+                    seen[type(a), a] = _key(a)
+                keys.append(seen[type(a), a])
             else:
                 keys.append(_key(a))
     # the pivot of (parallel_id x language), sorted both ways, built by indexing

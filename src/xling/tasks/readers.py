@@ -709,9 +709,9 @@ def limit_cells(rows: Iterator[Row | BadRow], max_chars: int) -> Iterator[Row | 
     :class:`BadRow`: such a cell is more likely a broken file (a missing quote or line end) than
     data, and embedding it would take minutes and gigabytes."""
     for row in rows:
-        # a cell is no longer than the JSON line it was decoded from
-        fits = isinstance(row, Row) and row.size is not None and row.size <= max_chars
-        long = _long_cell(row.record, max_chars) if isinstance(row, Row) and not fits else None
+        long = None
+        if isinstance(row, Row) and (row.size is None or row.size > max_chars):  # no cell outgrows its line
+            long = _long_cell(row.record, max_chars)
         if long is not None:
             name, length = long
             row = BadRow(
