@@ -7,7 +7,9 @@ import pytest
 
 from xling.calls.cache import ResponseCache
 from xling.calls.lm import LMClient
+from xling.models import hf_lm
 from xling.models.base import ItemError
+from xling.models.lm_head import token_logprobs
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
@@ -57,7 +59,7 @@ def test_loglik_equals_plain_forward(lm):
     assert got[6][0] == pytest.approx(got[7][0], abs=1e-4)  # same tokens either way
 
 
-def test_output_head_runs_once_per_distinct_state(lm):
+def test_output_head_runs_once_per_distinct_state(lm, monkeypatch):
     """Choices share the state after their context (first token) and after a common prefix: the
     vocabulary projection runs once for each distinct (context, continuation prefix)."""
     pairs = [REQUESTS[i] for i in (0, 1, 2)]
@@ -65,12 +67,12 @@ def test_output_head_runs_once_per_distinct_state(lm):
     states = {(tuple(c), tuple(x[:j])) for c, x in splits for j in range(len(x))}
     assert len(states) < sum(len(x) for _, x in splits)  # the test data does share states
     rows = []
-    head = lm._head
-    lm._head = lambda h: (rows.append(h.shape[0]), head(h))[1]
-    try:
-        got = lm.loglik(pairs)
-    finally:
-        lm._head = head
+    monkeypatch.setattr(
+        hf_lm,
+        "token_logprobs",
+        lambda head, cap, hidden, *a: rows.append(len(hidden)) or token_logprobs(head, cap, hidden, *a),
+    )
+    got = lm.loglik(pairs)
     assert sum(rows) == len(states)
     for (c, x), (lp, n, greedy) in zip(pairs, got, strict=True):
         ref_lp, ref_n, ref_greedy = plain_loglik(lm, c, x)

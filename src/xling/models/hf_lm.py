@@ -32,6 +32,7 @@ from .base import Backend, Capability, ItemError
 from .hf_tokenizer import load_tokenizer
 from .hub_access import check_hub_model
 from .lm_common import cut_at_stop, fit_window, split_continuation
+from .lm_head import head_logits, token_logprobs
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .model_files import ALIASES, GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
 from .options import TrustOptions
@@ -193,10 +194,7 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
 
     def _logits(self, hidden):
         """The output head applied to selected hidden states (rows x hidden) -> float32 logits."""
-        logits = self._head(hidden).float()
-        if self._softcap:
-            logits = self._softcap * _torch().tanh(logits / self._softcap)
-        return logits
+        return head_logits(self._head, self._softcap, hidden)
 
     def _check_head(self) -> None:
         """The body + head path must reproduce the model's own logits (some architectures scale
@@ -306,18 +304,9 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
             hidden[first] = last[[rows[picks[p][0]][0] for p in first]]
             if later:
                 hidden[later] = hx[[picks[p][0] for p in later], [picks[p][1] - 1 for p in later]]
-            best = torch.empty(len(picks), dtype=torch.long)
             tgt = torch.tensor(targets)
             hrow = torch.tensor(head_row)
-            logp = torch.empty(len(targets), dtype=torch.float32)
-            for s in range(0, len(picks), 256):  # bounds the (rows x vocabulary) logits in memory
-                lg = self._logits(hidden[s : s + 256])
-                mine = ((hrow >= s) & (hrow < s + 256)).nonzero()[:, 0]
-                # log_softmax, not logits - logsumexp: torch's float32 logsumexp over 262k entries
-                # is off by ~1e-4 per token
-                lsm = torch.log_softmax(lg, dim=-1)
-                logp[mine] = lsm[(hrow[mine] - s).to(dev), tgt[mine].to(dev)].cpu()
-                best[s : s + 256] = lg.argmax(-1).cpu()
+            logp, best = token_logprobs(self._head, self._softcap, hidden, hrow, tgt)
         greedy = best[hrow] == tgt
         own = torch.tensor(owner)
         sums = torch.zeros(len(rows), dtype=torch.float64).index_add_(0, own, logp.double())

@@ -23,6 +23,7 @@ from ..models import load_model
 from ..models.base import Backend
 from ..tasks import Task, provenance
 from ..types import Prediction, Unit
+from .memory import keep_freed_blocks
 
 Job = tuple[Task, Unit]
 OnResult = Callable[[Unit, list[Prediction], dict], None]  # unit, predictions, what it read (provenance)
@@ -224,6 +225,7 @@ class UnitWorker:
     """A Ray actor: loads the model once, then runs units and returns their predictions."""
 
     def __init__(self, spec: WorkerSpec):
+        keep_freed_blocks()  # the worker's process only runs the model
         self.spec = spec
         self.backend = load_model(spec.model, spec.model_options)
         self.cache = ResponseCache(Path(spec.cache_path))

@@ -38,7 +38,7 @@ from ..tasks.readers import MAX_CELL_CHARS
 from ..tasks.suite import get_suite
 from ..types import Unit
 from .executors import WorkerSpec, make_executor, resolve_cache_path
-from .memory import give_back_freed_memory
+from .memory import freed_blocks_reused, give_back_freed_memory
 from .preflight import preflight
 from .prompt_words import prompt_words_used
 from .rundir import check_cache, open_run_dir, releases_run_dirs
@@ -312,18 +312,18 @@ def evaluate(
     template = backend.chat_template
     if template is not None:  # the prompts a chat model saw depend on it
         model_info["chat_template_sha256"] = hashlib.sha256(template.encode("utf-8")).hexdigest()
-    try:
-        stats = runner.run(todo, spec, on_result, reporter)
-    finally:
-        store.record_invocation(run_id, invocation, started, runner.stats.as_dict())
-        if reporter:
-            reporter.close()
-        backend.close()  # scoring needs only the stored predictions: free the model's memory first
+    with freed_blocks_reused():  # and handed back when the model phase ends
+        try:
+            stats = runner.run(todo, spec, on_result, reporter)
+        finally:
+            store.record_invocation(run_id, invocation, started, runner.stats.as_dict())
+            if reporter:
+                reporter.close()
+            backend.close()  # scoring needs only the stored predictions: free the model's memory first
 
     crash_point("run.units_done")
     from ..results import PARQUET_FILE, Results, write_parquet, write_results
 
-    give_back_freed_memory()
     frame = store.frame(run_id, decode=False)  # predictions decoded one group at a time
     planned = {u for _, u in units}
     records = {u: p for u, p in store.unit_provenance(run_id, label).items() if u in planned}
