@@ -199,6 +199,9 @@ def main() -> None:
     )
     ap.add_argument("--lmeval-batch", type=int, default=8, help="lm-eval --batch_size (the issue measured 8)")
     ap.add_argument("--xling-src", help="src/ folder of an xling checkout with the hf backend")
+    ap.add_argument(
+        "--before-src", help="src/ folder of another xling checkout (e.g. the code before a change), run alternated too"
+    )
     ap.add_argument("--no-peer", action="store_true")
     args = ap.parse_args()
     langs = dict(list(LANGS.items())[:2]) if args.quick else LANGS
@@ -221,6 +224,9 @@ def main() -> None:
         return pair[0]
 
     runners = {"xling": lambda i: keep("xling", run_xling(src, spec, limit, args.threads))}
+    if args.before_src:
+        before = xling_src(args.before_src)
+        runners["xling_before"] = lambda i: keep("xling_before", run_xling(before, spec, limit, args.threads))
     if py:
         runners["lm_eval"] = lambda i: keep(
             "lm_eval", run_lmeval(py, model_dir, tasks, list(langs.values()), limit, args.lmeval_batch, args.threads)
@@ -244,6 +250,9 @@ def main() -> None:
             else "-"
         )
         print(f"| {code} | {acc['xling']:.1f} | {acc.get('lm_eval', float('nan')):.1f} | {same} |")
+    if "xling_before" in preds:
+        same = sum(preds["xling_before"].get(k) == preds["xling"].get(k) for k in gold)
+        print(f"\nxling before / now: {same}/{len(gold)} same choices")
     print("\n## Cost (medians)\n")
     print(_peers.summarise(timings, n, baseline="lm_eval" if py else None))
 
