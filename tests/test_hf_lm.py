@@ -37,11 +37,12 @@ def lm(gemma_gguf):
 
 
 def plain_loglik(lm, context, continuation):
-    """The reference: one unpadded forward over context + continuation, full logits everywhere."""
+    """The reference: one unpadded forward over context + continuation, full logits everywhere,
+    normalised in float64 (a float32 log-softmax over 262k logits is itself off by ~1e-4)."""
     ctx, cont = lm._split(context, continuation)
     ids = torch.tensor([ctx + cont])
     with torch.inference_mode():
-        logp = lm.model(input_ids=ids).logits[0].float().log_softmax(-1)
+        logp = lm.model(input_ids=ids).logits[0].double().log_softmax(-1)
     pos = range(len(ctx), len(ctx) + len(cont))
     return (
         sum(logp[i - 1, ids[0, i]].item() for i in pos),
@@ -50,8 +51,17 @@ def plain_loglik(lm, context, continuation):
     )
 
 
-def test_loglik_equals_plain_forward(lm):
+@pytest.mark.parametrize("budget", [4096, 12])
+def test_loglik_equals_plain_forward(lm, budget, monkeypatch):
+    """Also with a budget so small that a context's continuations take several passes, each on
+    its own copy of the context's key/value cache."""
+    monkeypatch.setattr(lm, "token_budget", budget)
+    passes = []
+    going_on = lm._continue
+    monkeypatch.setattr(lm, "_continue", lambda cache, rows, *a: passes.append(len(rows)) or going_on(cache, rows, *a))
     got = lm.loglik(REQUESTS)
+    contexts = {tuple(lm._split(c, x)[0]) for c, x in REQUESTS}
+    assert len(passes) > len(contexts) if budget == 12 else len(passes) == 1
     for (c, x), (lp, n, greedy) in zip(REQUESTS, got, strict=True):
         ref_lp, ref_n, ref_greedy = plain_loglik(lm, c, x)
         assert n == ref_n and greedy == ref_greedy
@@ -111,7 +121,7 @@ def test_truncation_keeps_bos_and_the_end(lm):
     kept = ctx[:1] + ctx[len(ctx) - (12 - len(cont)) + 1 :]
     ids = torch.tensor([kept + cont])
     with torch.inference_mode():
-        logp = lm.model(input_ids=ids).logits[0].log_softmax(-1)
+        logp = lm.model(input_ids=ids).logits[0].double().log_softmax(-1)
     ref = sum(logp[i - 1, ids[0, i]].item() for i in range(len(kept), ids.shape[1]))
     assert n == len(cont) and lp == pytest.approx(ref, abs=1e-4)
     assert isinstance(too_long, ItemError) and "window" in str(too_long)

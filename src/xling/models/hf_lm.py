@@ -7,9 +7,11 @@ Log-likelihoods are computed the cheap way, with the same numbers as the plain w
   (multiple choice: the premise/passage is not recomputed per choice);
 * the model body runs on every token, but the output head (the vocabulary projection: 262k
   rows for Gemma) only at the positions that predict continuation tokens;
-* contexts are left-padded and continuations right-padded in length-sorted batches that hold at
-  most ``token_budget`` padded tokens, with explicit position ids and attention masks, so a
-  request's score does not depend on what it is batched with (up to float rounding, ~1e-5).
+* contexts (left-padded) and then their continuations (right-padded) go through the body in
+  length-sorted passes of at most ``token_budget`` padded tokens that end where padding would
+  pass an eighth of a pass (``padded_runs``), with explicit position ids and attention masks, so
+  a request's score does not depend on what it is batched with (up to float rounding, ~1e-5);
+* the output head's normaliser is computed a block of logits at a time (``lm_head``).
 
 Tokenisation follows lm-evaluation-harness: the context is encoded alone (with the model's BOS),
 the continuation is the rest of the encoding of context + continuation (so a word split across
@@ -21,6 +23,7 @@ alone does not fit).
 
 from __future__ import annotations
 
+import copy
 import inspect
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,7 @@ from .lm_head import head_logits, token_logprobs
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .model_files import ALIASES, GEMMA3_270M, dir_fingerprint, hf_dir_from_gguf, resolve_gguf
 from .options import TrustOptions
+from .padded_runs import padded_runs
 from .threads import default_threads, passive_openmp_waits
 
 _OUTPUT_OPTIONS = ("dtype", "max_length", "revision")  # options that change outputs (fingerprint)
@@ -229,90 +233,93 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
             ctx, cut = fitted
             self.truncated += cut
             groups.setdefault(tuple(ctx), []).append((i, cont))
-        order = sorted(groups, key=lambda c: (-(len(c) + max(len(x) for _, x in groups[c])), c))
-        batch: list[tuple[int, ...]] = []
-        for ctx in order:
-            trial = batch + [ctx]
-            if batch and self._cost(trial, groups) > self.token_budget:
-                self._score_batch(batch, groups, results)
-                batch = [ctx]
-            else:
-                batch = trial
-        if batch:
-            self._score_batch(batch, groups, results)
+        order = sorted(groups, key=lambda c: (-len(c), c))
+        for run in padded_runs([len(c) for c in order], self.token_budget):
+            self._score_batch([order[k] for k in run], groups, results)
         return results
 
-    @staticmethod
-    def _cost(batch, groups) -> int:
-        """Padded tokens a batch costs: contexts once each, continuations once per request."""
-        lc = max(len(c) for c in batch)
-        rows = [x for c in batch for _, x in groups[c]]
-        return len(batch) * lc + len(rows) * max(len(x) for x in rows)
-
     def _score_batch(self, batch, groups, results) -> None:
+        """One pass over the contexts of ``batch`` (left-padded), then passes over their
+        continuations, longest first, each on a copy of the key/value cache of its contexts."""
         torch = _torch()
         dev = self.device
-        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        pad = self._pad_id()
         ctx_ids, ctx_mask = _left_padded(batch, pad)
         ctx_pos = (ctx_mask.cumsum(-1) - 1).clamp(min=0)
         rows = [(g, i, x) for g, c in enumerate(batch) for i, x in groups[c]]
+        # The hidden state that predicts continuation token j of a request depends only on its
+        # context and its tokens before j: requests that share both (every choice's first
+        # token; choices that start alike) share one row of the output head.
+        row_of: dict[tuple[int, int], int] = {}  # (previous state, its token) -> head row
+        picks: list[tuple[int, int]] = []  # head row -> (request row, j): where its hidden state is
+        owner, head_row, targets = [], [], []
+        for r, (g, _, x) in enumerate(rows):
+            key = (-1, g)  # the state at the end of context g
+            for j, tok in enumerate(x):
+                p = row_of.get(key)
+                if p is None:
+                    p = row_of[key] = len(picks)
+                    picks.append((r, j))
+                owner.append(r)
+                head_row.append(p)
+                targets.append(tok)
+                key = (p, tok)
         with torch.inference_mode():
             out = self._body(
                 input_ids=ctx_ids.to(dev), attention_mask=ctx_mask.to(dev), position_ids=ctx_pos.to(dev), use_cache=True
             )
             last = out.last_hidden_state[:, -1]  # predicts each continuation's first token
-            lx = max(len(x) for _, _, x in rows) - 1  # continuation tokens fed to the model
-            if lx > 0:
-                idx = torch.tensor([g for g, _, _ in rows], device=dev)
-                cache = getattr(out, "cache", None) or out.past_key_values
-                cache.batch_select_indices(idx)
-                x_ids = torch.full((len(rows), lx), pad, dtype=torch.long)
-                x_mask = torch.zeros((len(rows), lx), dtype=torch.long)
-                for r, (_, _, x) in enumerate(rows):
-                    x_ids[r, : len(x) - 1] = torch.tensor(x[:-1], dtype=torch.long)
-                    x_mask[r, : len(x) - 1] = 1
-                lengths = torch.tensor([len(batch[g]) for g, _, _ in rows])
-                x_pos = lengths[:, None] + torch.arange(lx)[None, :]
-                mask = torch.cat([ctx_mask[idx.cpu()], x_mask], dim=1)
-                hx = self._body(
-                    input_ids=x_ids.to(dev),
-                    attention_mask=mask.to(dev),
-                    position_ids=x_pos.to(dev),
-                    **{self._cache_arg: cache},
-                    use_cache=True,
-                ).last_hidden_state
-            # The hidden state that predicts continuation token j of a request depends only on its
-            # context and its tokens before j: requests that share both (every choice's first
-            # token; choices that start alike) share one row of the output head.
-            row_of: dict[tuple[int, int], int] = {}  # (previous state, its token) -> head row
-            picks: list[tuple[int, int]] = []  # head row -> (request row, j): where its hidden state is
-            owner, head_row, targets = [], [], []
-            for r, (g, _, x) in enumerate(rows):
-                key = (-1, g)  # the state at the end of context g
-                for j, tok in enumerate(x):
-                    p = row_of.get(key)
-                    if p is None:
-                        p = row_of[key] = len(picks)
-                        picks.append((r, j))
-                    owner.append(r)
-                    head_row.append(p)
-                    targets.append(tok)
-                    key = (p, tok)
-            first = [p for p, (_, j) in enumerate(picks) if j == 0]
-            later = [p for p, (_, j) in enumerate(picks) if j > 0]
             hidden = last.new_empty((len(picks), last.shape[-1]))
+            first = [p for p, (_, j) in enumerate(picks) if j == 0]
             hidden[first] = last[[rows[picks[p][0]][0] for p in first]]
+            later: dict[int, list[int]] = {}  # request row -> its head rows that need its own tokens
+            for p, (r, j) in enumerate(picks):
+                if j > 0:
+                    later.setdefault(r, []).append(p)
             if later:
-                hidden[later] = hx[[picks[p][0] for p in later], [picks[p][1] - 1 for p in later]]
+                cache = getattr(out, "cache", None) or out.past_key_values
+                fed = sorted(later, key=lambda r: (-len(rows[r][2]), r))
+                passes = padded_runs([len(rows[r][2]) - 1 for r in fed], self.token_budget)
+                for n, run in enumerate(passes):
+                    sub = [fed[k] for k in run]
+                    own = cache if n == len(passes) - 1 else _cache_copy(cache)
+                    hx = self._continue(own, [rows[r] for r in sub], batch, ctx_mask, pad)
+                    for local, r in enumerate(sub):
+                        ps = later[r]
+                        hidden[ps] = hx[local, [picks[p][1] - 1 for p in ps]]
             tgt = torch.tensor(targets)
             hrow = torch.tensor(head_row)
             logp, best = token_logprobs(self._head, self._softcap, hidden, hrow, tgt)
         greedy = best[hrow] == tgt
-        own = torch.tensor(owner)
-        sums = torch.zeros(len(rows), dtype=torch.float64).index_add_(0, own, logp.double())
-        misses = torch.zeros(len(rows), dtype=torch.long).index_add_(0, own, (~greedy).long())
+        own_rows = torch.tensor(owner)
+        sums = torch.zeros(len(rows), dtype=torch.float64).index_add_(0, own_rows, logp.double())
+        misses = torch.zeros(len(rows), dtype=torch.long).index_add_(0, own_rows, (~greedy).long())
         for r, (_, i, x) in enumerate(rows):
             results[i] = (float(sums[r]), len(x), bool(misses[r] == 0))
+
+    def _continue(self, cache, rows, batch, ctx_mask, pad):
+        """The body over continuations (all tokens but the last, right-padded) after their
+        contexts' cached keys and values -> hidden states (rows x tokens x width)."""
+        torch = _torch()
+        dev = self.device
+        idx = torch.tensor([g for g, _, _ in rows])
+        cache.batch_select_indices(idx.to(dev))
+        lx = max(len(x) for _, _, x in rows) - 1
+        x_ids = torch.full((len(rows), lx), pad, dtype=torch.long)
+        x_mask = torch.zeros((len(rows), lx), dtype=torch.long)
+        for r, (_, _, x) in enumerate(rows):
+            x_ids[r, : len(x) - 1] = torch.tensor(x[:-1], dtype=torch.long)
+            x_mask[r, : len(x) - 1] = 1
+        lengths = torch.tensor([len(batch[g]) for g, _, _ in rows])
+        x_pos = lengths[:, None] + torch.arange(lx)[None, :]
+        mask = torch.cat([ctx_mask[idx], x_mask], dim=1)
+        return self._body(
+            input_ids=x_ids.to(dev),
+            attention_mask=mask.to(dev),
+            position_ids=x_pos.to(dev),
+            **{self._cache_arg: cache},
+            use_cache=True,
+        ).last_hidden_state
 
     # --- generation ----------------------------------------------------------------------------
     def generate(self, prompts, *, stop, max_tokens):
@@ -354,7 +361,10 @@ class HFCausalLM(Backend, name="hf", capabilities={Capability.LOGLIK, Capability
         return set(eos if isinstance(eos, list) else [] if eos is None else [eos])
 
     def _pad_id(self) -> int:
-        return self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id
+        for token in (self.tokenizer.pad_token_id, self.tokenizer.eos_token_id):
+            if token is not None:
+                return token
+        return 0
 
     def _greedy(self, prompts: list[list[int]], stop, max_tokens: int) -> list[str]:
         """Greedy decoding of one left-padded batch with the key/value cache; a row leaves the batch
@@ -430,6 +440,17 @@ _PROCESSOR_KEYS = (
     "exponential_decay_length_penalty",
     "renormalize_logits",
 )
+
+
+def _cache_copy(cache):
+    """A key/value cache whose rows can be selected without touching ``cache`` (selection and
+    updates replace a layer's tensors, never write into them)."""
+    layers = getattr(cache, "layers", None)
+    if layers is None:
+        return copy.deepcopy(cache)
+    twin = copy.copy(cache)
+    twin.layers = [copy.copy(layer) for layer in layers]
+    return twin
 
 
 def _left_padded(rows, pad: int):
