@@ -101,3 +101,22 @@ def test_generations_flag_texts_that_reach_the_token_limit_and_leave_the_cache_a
     unknown = LMClient(CountingLM(), cache).generations(["abcdef"], max_tokens=4)
     assert unknown[0].max_tokens_hit is False  # a backend that cannot count its tokens flags nothing
     assert LMClient(CountingLM(), cache).stats.as_dict().get("max_tokens_hit") is None
+
+
+def test_a_run_without_batch_size_calls_with_the_backends_loglik_call_size(tmp_path):
+    class LargeCalls(CountingLM):
+        LOGLIK_CALL_SIZE = 6
+
+    reqs = [(f"context {i}", f" choice {j}") for i in range(7) for j in range(2)]  # 14 requests, 7 contexts
+    lm = LargeCalls()
+    LMClient(lm, ResponseCache(tmp_path / "a.sqlite")).loglik(reqs)
+    assert [len(b) for b in lm.seen] == [6, 6, 2]  # contexts whole, up to the backend's size
+    lm.seen.clear()
+    LMClient(lm, ResponseCache(tmp_path / "b.sqlite"), batch_size=4).loglik(reqs)
+    assert [len(b) for b in lm.seen] == [4, 4, 4, 2]  # the run's --batch-size wins
+    lm.seen.clear()
+    LMClient(lm, ResponseCache(tmp_path / "c.sqlite")).generate(["p"] * 3 + [f"q{i}" for i in range(40)])
+    assert [len(b) for b in lm.seen] == [32, 9]  # generation keeps the client's default
+    plain = CountingLM()
+    LMClient(plain, ResponseCache(tmp_path / "d.sqlite")).loglik(reqs)
+    assert [len(b) for b in plain.seen] == [14]  # no size of its own: the default of 32

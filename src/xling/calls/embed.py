@@ -34,13 +34,13 @@ class EmbedClient:
         backend: Backend,
         cache: ResponseCache,
         *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_size: int | None = None,
         on_progress: Callable[[int], None] | None = None,
         stats: CallStats | None = None,
     ):
         self.backend = backend
         self.cache = cache
-        self.batch_size = max(1, int(batch_size))
+        self.batch_size = max(1, int(batch_size or DEFAULT_BATCH_SIZE))
         self.fingerprint = backend.fingerprint()
         self.stats = stats or CallStats()
         self.on_progress = on_progress

@@ -82,13 +82,15 @@ class LMClient:
         cache: ResponseCache,
         stats: CallStats | None = None,
         *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_size: int | None = None,
         on_progress: Callable[[int], None] | None = None,
     ):
         self.backend = backend
         self.cache = cache
         self.stats = stats if stats is not None else CallStats()
-        self.batch_size = max(1, int(batch_size))
+        self.batch_size = max(1, int(batch_size or DEFAULT_BATCH_SIZE))
+        # a backend that batches by tokens itself computes larger calls faster (shared passes)
+        self.loglik_batch_size = max(1, int(batch_size or backend.LOGLIK_CALL_SIZE or DEFAULT_BATCH_SIZE))
         self.on_progress = on_progress
         self.fingerprint = backend.fingerprint()
         calls = {"spec": backend.spec, "on_progress": on_progress}
@@ -108,11 +110,13 @@ class LMClient:
         )
 
     def _loglik_batches(self, missing: list[bytes], unique: dict[bytes, tuple[str, str]]) -> list[list[bytes]]:
-        """Batches of at most ``batch_size`` requests, grouped by context, longest first.
+        """Batches of at most ``loglik_batch_size`` requests (``batch_size``, or the backend's
+        ``LOGLIK_CALL_SIZE`` when the run sets none), grouped by context, longest first.
 
         A context's requests stay in one batch (unless they alone exceed ``batch_size``), so the
         backend can compute the shared context once.
         """
+        size = self.loglik_batch_size
         groups: dict[str, list[bytes]] = {}
         for k in missing:
             groups.setdefault(unique[k][0], []).append(k)
@@ -121,12 +125,12 @@ class LMClient:
         current: list[bytes] = []
         for c in order:
             members = sorted(groups[c], key=lambda k: unique[k][1])
-            if current and len(current) + len(members) > self.batch_size:
+            if current and len(current) + len(members) > size:
                 batches.append(current)
                 current = []
-            while len(members) > self.batch_size:
-                batches.append(members[: self.batch_size])
-                members = members[self.batch_size :]
+            while len(members) > size:
+                batches.append(members[:size])
+                members = members[size:]
             current += members
         if current:
             batches.append(current)

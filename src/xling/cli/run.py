@@ -112,10 +112,8 @@ def _split_list(value: str | None) -> list[str] | None:
 @click.option(
     "--batch-size",
     type=int,
-    default=DEFAULT_BATCH_SIZE,
-    show_default=True,
-    help="Texts per model call (never changes scores); a sentence-transformers model takes this many of its "
-    "passes of equal-length texts per call.",
+    help=f"Texts per model call (never changes scores) [default: {DEFAULT_BATCH_SIZE}; log-likelihood requests "
+    "through hf: 256]; a sentence-transformers model takes this many of its passes of equal-length texts per call.",
 )
 @click.option(
     "--cache",

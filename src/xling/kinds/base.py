@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from ..models.base import Backend, Capability
 from ..tasks import Task, provenance
 from ..types import Item, Prediction, Unit
-from .config import RunConfig
+from .config import DEFAULT_BATCH_SIZE, RunConfig
 
 
 @dataclass
@@ -40,7 +40,7 @@ class RunContext:
 
     @property
     def batch_size(self) -> int:
-        return self.config.batch_size
+        return self.config.batch_size or DEFAULT_BATCH_SIZE
 
     @property
     def allow_partial_training(self) -> bool:
@@ -52,7 +52,7 @@ class RunContext:
             from ..calls.lm import LMClient
 
             self.memo["lm_client"] = LMClient(
-                self.backend, self.cache, self.stats, batch_size=self.batch_size, on_progress=self.on_progress
+                self.backend, self.cache, self.stats, batch_size=self.config.batch_size, on_progress=self.on_progress
             )
         return self.memo["lm_client"]
 

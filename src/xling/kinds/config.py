@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..calls.cached import DEFAULT_BATCH_SIZE
+
+__all__ = ["DEFAULT_BATCH_SIZE", "RunConfig"]
 from ..errors import UserError
 from ..prompts.judging import JudgeOptions
 from ..prompts.protocols import ProtocolOptions
@@ -19,7 +21,7 @@ class RunConfig:
     training outputs, and the LLM judge of judged kinds. Frozen and picklable (Ray workers get a copy)."""
 
     protocol: ProtocolOptions = field(default_factory=ProtocolOptions)
-    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_size: int | None = None  # None: each client's own default (see LMClient)
     limit: int | None = None
     seed: int = 0
     limit_mode: str = "sample"
@@ -34,5 +36,5 @@ class RunConfig:
             raise UserError(f"--train-limit must be at least 1, not {self.train_limit}")
         if self.limit_mode not in LIMIT_MODES:
             raise UserError(f"--limit-mode must be one of {', '.join(LIMIT_MODES)}, not {self.limit_mode!r}")
-        if self.batch_size < 1:
+        if self.batch_size is not None and self.batch_size < 1:
             raise UserError(f"--batch-size must be at least 1, not {self.batch_size}")

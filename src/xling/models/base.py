@@ -57,6 +57,9 @@ class Backend(ABC):
     # Whether the embedding client learns the vector size from probe answers (a server's first
     # answer may be wrong) rather than from the model's first answer (a local model).
     PROBE_VECTOR_SIZE: ClassVar[bool] = False
+    # Log-likelihood requests per call when the run sets no ``--batch-size`` (None: the client's
+    # default): a backend that batches by tokens itself wants large calls.
+    LOGLIK_CALL_SIZE: ClassVar[int | None] = None
     # The ``-o KEY=VALUE`` options the backend accepts, checked into ``opt`` (None: the backend
     # checks them itself). ``options`` keeps them as given: fingerprints and results read them.
     Options: ClassVar[type[BackendOptions] | None] = None

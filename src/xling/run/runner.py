@@ -22,7 +22,7 @@ from ..calls.counters import CallStats
 from ..crashpoints import crash_point
 from ..errors import UserError, unknown
 from ..hashing import file_sha256
-from ..kinds import DEFAULT_BATCH_SIZE, RunConfig, WorkerKinds
+from ..kinds import RunConfig, WorkerKinds
 from ..languages.codes import covers, resolve
 from ..languages.meta import tell_once
 from ..models import load_model
@@ -164,7 +164,7 @@ def evaluate(
     output: str | Path | None = None,
     data_dir: str | Path | None = None,
     seed: int = 0,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int | None = None,
     cache_path: str | Path | None = None,
     command: str | None = None,
     progress: Callable[..., Any] | None = None,

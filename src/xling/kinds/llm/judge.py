@@ -51,7 +51,7 @@ class Judge:
         backend = self.backend(task)
         key = ("judge-client", self.options.spec)
         if key not in ctx.memo:
-            ctx.memo[key] = LMClient(backend, ctx.cache, ctx.stats, batch_size=ctx.batch_size)
+            ctx.memo[key] = LMClient(backend, ctx.cache, ctx.stats, batch_size=ctx.config.batch_size)
         prompts = [render(backend, r) for r in requests]
         return ctx.memo[key].generate(prompts, stop=[], max_tokens=max_tokens)
 

@@ -84,7 +84,7 @@ class InputTranslation:
                     raise UserError("--translator given: this task has no released translations (translate_test)")
                 lm = None
                 if Capability.GENERATE in model.capabilities:
-                    lm = LMClient(model, ctx.cache, ctx.stats, batch_size=ctx.batch_size)
+                    lm = LMClient(model, ctx.cache, ctx.stats, batch_size=ctx.config.batch_size)
                 ctx.memo[key] = Translator(model, ctx.cache, ctx.stats, lm_client=lm)
         return ctx.memo[key]
 
