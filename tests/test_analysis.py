@@ -62,6 +62,35 @@ def test_a_planted_flip_shows_up_in_consistency_and_the_flip_list():
     assert flips.iloc[0]["correct"] == ["eng_Latn", "yor_Latn"]
 
 
+def test_flip_list_over_many_items_equals_a_plain_loop_over_every_item():
+    rng = np.random.default_rng(5)
+    rows = []
+    for task, setting in (("t", "zero-shot"), ("u", "xx->eng_Latn")):
+        for i in range(300):
+            for lang in ("eng_Latn", "swh_Latn", "yor_Latn", "deu_Latn"):
+                if rng.random() < 0.1:
+                    continue
+                score = None if rng.random() < 0.05 else float(rng.choice([0.0, 0.3, 0.5, 1.0]))
+                rows.append((task, setting, lang, str(i % 250), f"p{i}", "g", score))  # ids 0-49 repeat
+    pred = table(rows)
+    pred.loc[rng.random(len(pred)) < 0.05, "error"] = "failed"
+    pred.loc[rng.random(len(pred)) < 0.02, "parallel_id"] = None
+    want = []
+    ok = pred[pred["error"].isna()]
+    for (task, setting, pid), g in ok.groupby(["task", "setting", "parallel_id"], sort=True):
+        right = {r.language: r.score >= 0.5 for r in g.itertuples() if pd.notna(r.score)}
+        correct = sorted(k for k, v in right.items() if v)
+        wrong = sorted(k for k, v in right.items() if not v)
+        if correct and wrong:
+            per = {r.language: (r.prediction, right.get(r.language)) for r in g.itertuples()}
+            want.append((task, setting, pid, correct, wrong, per))
+    got = flipped_items(pred)
+    assert 50 < len(want) == len(got)
+    for w, r in zip(want, got.itertuples(), strict=True):
+        per = {lang: (p["prediction"], p["correct"]) for lang, p in r.per_language.items()}
+        assert (r.task, r.setting, r.parallel_id, r.correct, r.wrong, per) == w
+
+
 def test_kappa_matches_sklearn_and_its_vectorised_replicates():
     rng = np.random.default_rng(0)
     a = rng.integers(0, 4, 200)

@@ -66,7 +66,7 @@ def test_many_items_are_resampled_in_batches_with_the_same_estimate(monkeypatch)
     resamples one draw gives: the same estimate to the bit."""
     from xling.scoring import stats
 
-    x = np.random.default_rng(3).random(4000) < 0.6
+    x = np.random.default_rng(3).random(4000)  # many distinct values: resampled by index
     whole = bootstrap_mean(x, seed_for(0, "t"), scale=100)
     seen = []
     real = stats._scipy_stats().bootstrap
@@ -81,3 +81,50 @@ def test_many_items_are_resampled_in_batches_with_the_same_estimate(monkeypatch)
     assert seen == [150]
     assert batched == whole
     assert stats.resample_batch(10, 2000) is None and stats.resample_batch(4000, 2000) == 150
+
+
+def test_few_valued_scores_are_resampled_as_counts_with_index_resamplings_distribution(monkeypatch):
+    """0/1 scores (or differences of them) are resampled as how many items of each value are
+    drawn, without scipy's n indices per resample: the resampled mean of n = 400 items, half 1s,
+    is Binomial(400, 1/2) / 400, whose 2.5% / 97.5% quantiles are 180/400 and 220/400; and over
+    many seeds the bounds agree with index resampling's (scipy) within Monte Carlo error."""
+    from scipy import stats as sps
+
+    from xling.scoring import stats
+
+    x = np.array([1.0] * 200 + [0.0] * 200)
+    calls = []
+    monkeypatch.setattr(stats._scipy_stats(), "bootstrap", lambda *a, **k: calls.append(1))
+    est = bootstrap_mean(x, seed_for(1, "k"))
+    assert calls == []
+    assert (est.value, est.n) == (0.5, 400)
+    assert est.ci_low == pytest.approx(0.45, abs=0.004) and est.ci_high == pytest.approx(0.55, abs=0.004)
+    monkeypatch.undo()
+
+    rng = np.random.default_rng(11)
+    d = rng.choice([-1.0, 0.0, 0.0, 0.0, 1.0, 1.0], size=150)  # a paired difference of 0/1 scores, skewed
+    ours = np.array([[e.ci_low, e.ci_high] for e in (bootstrap_mean(d, seed_for(i, "c")) for i in range(150))])
+    ref = np.array(
+        [
+            [r.confidence_interval.low, r.confidence_interval.high]
+            for r in (
+                sps.bootstrap((d,), np.mean, n_resamples=2000, method="percentile", random_state=seed_for(i, "s"))
+                for i in range(150)
+            )
+        ]
+    )
+    # a bound's seed-to-seed sd is ~0.004 here: the means of 150 agree to ~0.0005
+    assert np.abs(ours.mean(axis=0) - ref.mean(axis=0)).max() < 0.002
+    assert ours[:, 0].std() == pytest.approx(ref[:, 0].std(), rel=0.35)
+
+
+def test_scores_with_many_values_still_go_through_scipy(monkeypatch):
+    from xling.scoring import stats
+
+    seen = []
+    real = stats._scipy_stats().bootstrap
+    monkeypatch.setattr(stats._scipy_stats(), "bootstrap", lambda *a, **k: seen.append(1) or real(*a, **k))
+    bootstrap_mean(np.arange(stats.FEW_VALUES + 1, dtype=float), seed_for(0, "m"))
+    assert seen == [1]
+    bootstrap_mean(np.arange(stats.FEW_VALUES, dtype=float), seed_for(0, "m"))
+    assert seen == [1]

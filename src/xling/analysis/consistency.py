@@ -117,6 +117,19 @@ def is_correct(prediction, score: float, kind: str | None = None) -> bool:
     return CORRECT.get(kind, _score_at_least_half)(prediction, score)
 
 
+def _correct_rows(pred: pd.DataFrame, kinds: dict[str, str] | None) -> np.ndarray:
+    """:func:`is_correct` of every row (False where the score is missing), the default rule as one
+    comparison and a kind's own rule (:data:`CORRECT`) row by row."""
+    score = pred["score"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        right = score >= CORRECT_AT
+    kind_of = pred["task"].map(kinds or {})
+    for kind in set(kind_of.dropna()) & set(CORRECT):
+        for i in np.flatnonzero((kind_of == kind).to_numpy() & ~np.isnan(score)):
+            right[i] = is_correct(pred["prediction"].iat[i], score[i], kind)
+    return right
+
+
 def not_applicable(pred: pd.DataFrame, kinds: dict[str, str] | None) -> list[dict]:
     """One row per task of ``pred`` whose kind has no cross-lingual consistency, with the reason."""
     tasks = sorted(set(pred["task"])) if not pred.empty else []
@@ -514,25 +527,34 @@ def flipped_items(pred: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd
 
     Columns: task, setting, parallel_id, correct (languages), wrong (languages), and
     ``per_language``: {language: {prediction, gold, score, correct, item_id}} (``correct`` None
-    where the item has no score).
+    where the item has no score). Rows in (task, setting, parallel_id) order.
     """
     rows = []
     ok = pred[pred["error"].isna()]
-    for (task, setting, pid), g in ok.groupby(["task", "setting", "parallel_id"], sort=True):
+    keys = ["task", "setting", "parallel_id"]
+    right = _correct_rows(ok, kinds)
+    scored = ok["score"].notna().to_numpy()
+    # only items with a right and a wrong row can flip: the others are never looked at one by one
+    number = ok.groupby(keys, sort=False).ngroup().to_numpy(dtype=float)  # NaN: a key is missing
+    grouped = ~np.isnan(number)
+    group = np.where(grouped, number, 0).astype(np.intp)
+    n_groups = int(group.max()) + 1 if grouped.any() else 0
+    has = [
+        np.bincount(group[grouped], weights=w[grouped], minlength=n_groups) > 0
+        for w in (right & scored, ~right & scored)
+    ]
+    candidates = ok[grouped & has[0][group] & has[1][group]] if n_groups else ok.iloc[:0]
+    cols = ["language", "prediction", "gold", "score", "item_id"]
+    for (task, setting, pid), g in candidates.groupby(keys, sort=True):
         kind = (kinds or {}).get(task)
-        right = {r.language: is_correct(r.prediction, r.score, kind) for r in g.itertuples() if pd.notna(r.score)}
-        correct = sorted(lang for lang, c in right.items() if c)
-        wrong = sorted(lang for lang, c in right.items() if not c)
+        records = list(zip(*(g[c].tolist() for c in cols), strict=True))
+        right_of = {lang: is_correct(p, s, kind) for lang, p, _, s, _ in records if pd.notna(s)}
+        correct = sorted(lang for lang, c in right_of.items() if c)
+        wrong = sorted(lang for lang, c in right_of.items() if not c)
         if correct and wrong:
             per = {
-                r.language: {
-                    "prediction": r.prediction,
-                    "gold": r.gold,
-                    "score": float(r.score),
-                    "correct": right.get(r.language),
-                    "item_id": r.item_id,
-                }
-                for r in g.itertuples()
+                lang: {"prediction": p, "gold": gold, "score": float(s), "correct": right_of.get(lang), "item_id": iid}
+                for lang, p, gold, s, iid in records
             }
             rows.append(
                 {

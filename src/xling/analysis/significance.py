@@ -46,6 +46,7 @@ def language_pairs(
     for (task, setting), g in scored.groupby(["task", "setting"], sort=True):
         wide = g.pivot(index="parallel_id", columns="language", values="score")
         langs = sorted(wide.columns)
+        column = {lang: wide[lang].to_numpy(dtype=float) for lang in langs}
         src = (sources or {}).get(task)
         if pairs:
             todo = pairs
@@ -54,16 +55,18 @@ def language_pairs(
         else:
             todo = list(combinations(langs, 2))
         for la, lb in todo:
-            if la not in wide or lb not in wide:
+            if la not in column or lb not in column:
                 continue
-            both = wide[[la, lb]].dropna()
-            if len(both) < 2:
+            shared = ~np.isnan(column[la]) & ~np.isnan(column[lb])
+            n = int(shared.sum())
+            if n < 2:
                 continue
             rng = seed_for(seed, "pair", task, setting, la, lb)
             metric = (metrics or {}).get(task)
             if metric is None or metric.mean_of_items:
-                row = compare_by_items(both[la].to_numpy(), both[lb].to_numpy(), rng, scale)
+                row = compare_by_items(column[la][shared], column[lb][shared], rng, scale)
             else:
+                both = wide[[la, lb]][shared]
                 rows = g.set_index(["language", "parallel_id"])
                 # the language stays a column: a metric may depend on it (BLEU's tokenizer)
                 row = compare_by_metric(
@@ -71,7 +74,7 @@ def language_pairs(
                     *(rows.loc[lang].loc[both.index].reset_index().assign(language=lang) for lang in (la, lb)),
                     rng,
                 )
-            out.append({"task": task, "setting": setting, "language_a": la, "language_b": lb, "n": len(both), **row})
+            out.append({"task": task, "setting": setting, "language_a": la, "language_b": lb, "n": n, **row})
     return correct(out, alpha)
 
 

@@ -26,6 +26,13 @@ METHOD = "percentile"
 MAX_DRAWS = 2_000_000
 
 
+#: Scores with at most this many distinct values (0/1 accuracy, a 1-5 rating, a difference of two
+#: 0/1 scores) are resampled as how many times each value is drawn: a resample of n items drawn
+#: with replacement holds each value Multinomial(n, share of that value) times, so its mean has the
+#: very distribution index resampling gives, in k numbers per resample instead of n.
+FEW_VALUES = 32
+
+
 def resample_batch(n: int, n_resamples: int = N_RESAMPLES) -> int | None:
     """Resamples per batch for ``n`` items (None: all at once)."""
     return None if n * n_resamples <= MAX_DRAWS else max(1, MAX_DRAWS // max(n, 1))
@@ -52,7 +59,8 @@ def bootstrap_mean(
     n_resamples: int = N_RESAMPLES,
     confidence: float = CONFIDENCE,
 ) -> Estimate:
-    """Mean of per-item scores with a percentile bootstrap CI."""
+    """Mean of per-item scores with a percentile bootstrap CI (``scipy.stats.bootstrap``, or counts
+    per value for scores with few distinct values: :data:`FEW_VALUES`)."""
     x = np.asarray(values, dtype=float)
     n = len(x)
     if n == 0:
@@ -60,6 +68,10 @@ def bootstrap_mean(
     mean = float(x.mean())
     if n == 1 or np.all(x == x[0]):
         return Estimate(mean * scale, mean * scale, mean * scale, n)
+    values, counts = np.unique(x, return_counts=True)
+    if len(values) <= FEW_VALUES and np.isfinite(values).all():
+        low, high = percentile_ci(rng.multinomial(n, counts / n, size=n_resamples) @ values / n, confidence)
+        return Estimate(mean * scale, low * scale, high * scale, n)
     res = _scipy_stats().bootstrap(
         (x,),
         np.mean,
@@ -182,16 +194,19 @@ def mcnemar_test(a: np.ndarray, b: np.ndarray, *, mid_p: bool = False) -> TestRe
     n00 = int(((a == 0) & (b == 0)).sum())
     if n10 + n01 == 0:
         return TestResult("mcnemar-mid-p" if mid_p else "mcnemar-exact", 1.0, len(a), 0.0, n10, n01)
+    if mid_p:  # the exact test's statistic is the smaller discordant count
+        return TestResult("mcnemar-mid-p", _mid_p(min(n10, n01), n10 + n01), len(a), float(min(n10, n01)), n10, n01)
     res = mcnemar([[n11, n10], [n01, n00]], exact=True)
-    p = _mid_p(min(n10, n01), n10 + n01) if mid_p else float(res.pvalue)
-    return TestResult("mcnemar-mid-p" if mid_p else "mcnemar-exact", p, len(a), float(res.statistic), n10, n01)
+    return TestResult("mcnemar-exact", float(res.pvalue), len(a), float(res.statistic), n10, n01)
 
 
 def _mid_p(k: int, n: int) -> float:
     """Two-sided mid-p of ``k`` (the smaller discordant count) of ``n`` under Binomial(n, 1/2):
-    the uncapped exact p, 2 P(X <= k), minus P(X = k); 1.0 when k = n / 2."""
-    binom = _scipy_stats().binom
-    return min(1.0, 2 * float(binom.cdf(k, n, 0.5)) - float(binom.pmf(k, n, 0.5)))
+    the uncapped exact p, 2 P(X <= k), minus P(X = k), which is P(X <= k) + P(X <= k - 1)
+    (``scipy.special.bdtr``, the binomial CDF); 1.0 when k = n / 2."""
+    from scipy.special import bdtr
+
+    return min(1.0, float(bdtr(k, n, 0.5)) + (float(bdtr(k - 1, n, 0.5)) if k > 0 else 0.0))
 
 
 def permutation_test(
