@@ -4,6 +4,7 @@ vector is bit-identical whatever the call size, the order of the texts and the t
 
 import csv
 import random
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,33 @@ def test_vectors_are_bit_identical_whatever_the_call_size_order_and_thread_count
         torch.set_num_threads(threads)
 
 
+def test_passes_side_by_side_give_what_encode_gives_each_text_alone(st_dir, monkeypatch):
+    """With two threads the passes run in two worker threads of one thread each; every vector is
+    the one ``SentenceTransformer.encode`` gives the text alone (copied up to a pass's minimum),
+    and the run's thread count is back afterwards."""
+    backend = load_model(f"st:{st_dir}", {"symmetric": "query", "query_prompt": "q: "})
+    texts = sts_texts()
+    lengths = backend.batch_lengths(texts, "symmetric")
+    seen = []
+    forward = backend._forward
+    monkeypatch.setattr(backend, "_forward", lambda f: seen.append(threading.current_thread().name) or forward(f))
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        got = backend.embed(texts, "symmetric")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    assert len(seen) == len(equal_length_passes(lengths, 32)) and all(n.startswith("xling-st-pass") for n in seen)
+    alone = np.stack(
+        [
+            backend._model.encode([t] * pass_size(1, n), prompt="q: ", convert_to_numpy=True)[0]
+            for t, n in zip(texts, lengths, strict=True)
+        ]
+    )
+    assert np.array_equal(got.view(np.uint32), alone.view(np.uint32))
+
+
 def test_padded_batches_change_the_vectors_which_is_why_passes_have_one_length(st_dir):
     model = load_model(f"st:{st_dir}")._model
     texts = sts_texts()
@@ -86,14 +114,15 @@ def test_a_pass_holds_one_length_at_most_pass_rows_texts_and_enough_rows(st_dir,
     for options, most in (({}, 32), ({"pass_rows": 3}, 3), ({"per_text": True}, 1)):
         backend = load_model(f"st:{st_dir}", options)
         shapes: list[tuple[int, set[int]]] = []
-        encode = backend._model.encode
+        forward = backend._forward
         lengths = dict(zip(texts, backend.batch_lengths(texts, "symmetric"), strict=True))
 
-        def counting(t, _e=encode, _s=shapes, _n=lengths, **kw):
-            _s.append((len(t), {_n[x] for x in t}))
-            return _e(t, **kw)
+        def counting(features, _f=forward, _s=shapes):
+            mask = features["attention_mask"]
+            _s.append((len(mask), set(mask.sum(dim=1).tolist())))
+            return _f(features)
 
-        monkeypatch.setattr(backend._model, "encode", counting)
+        monkeypatch.setattr(backend, "_forward", counting)
         backend.embed(texts, "symmetric")
         for rows, seen in shapes:
             assert len(seen) == 1  # one token length per pass: no padding

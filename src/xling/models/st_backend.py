@@ -7,6 +7,8 @@ A local path loads offline. ``trust_remote_code`` is off unless the option is gi
 from __future__ import annotations
 
 import hashlib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +22,7 @@ from .hub_access import check_hub_model
 from .load_safety import needs_remote_code, refuse_unsafe, remote_code_error
 from .options import TrustOptions, as_given
 from .passes import equal_length_passes, pass_size
+from .threads import default_threads, passive_openmp_waits
 
 
 class STOptions(TrustOptions):
@@ -30,6 +33,7 @@ class STOptions(TrustOptions):
     passage_prompt: str | None = None
     per_text: bool = False
     pass_rows: int = Field(32, ge=1)
+    threads: int | None = Field(None, ge=1)
 
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".onnx", ".json", ".model", ".txt")
@@ -68,8 +72,11 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
                 "the st backend needs a model: st:<hub-name-or-local-path>",
                 hint="e.g. st:sentence-transformers/LaBSE or st:/models/my-model",
             )
+        passive_openmp_waits()
+        import torch
         from sentence_transformers import SentenceTransformer
 
+        torch.set_num_threads(self.opt.threads or default_threads())
         local = Path(target).expanduser()
         self._local = local if local.is_dir() else None
         trusted = self.opt.trust_remote_code
@@ -94,6 +101,7 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
                 "name reachable from here (-o trust_remote_code=true also allows pickled .bin weights)"
             )
             raise UserError(f"cannot load sentence-transformers model {target!r}: {msg}", hint=hint) from exc
+        self._model.eval()
         if self.opt.max_seq_length:
             self._model.max_seq_length = self.opt.max_seq_length
         self.MAX_TOKENS = int(self._model.max_seq_length) if self._model.max_seq_length else None
@@ -168,19 +176,63 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
 
     def embed(self, texts: list[str], role: str) -> np.ndarray:
         prompt = self._prompt(role) or None
-        kw = dict(prompt=prompt, convert_to_numpy=True, normalize_embeddings=False, show_progress_bar=False)
         lengths = None if self.opt.per_text else self.batch_lengths(texts, role)
         if lengths is None:  # one text per pass: the shape is the text's own
-            return np.stack([self._model.encode([t], batch_size=1, **kw)[0] for t in texts]).astype(np.float32)
+            return np.stack([self._pass([t], prompt)[0] for t in texts]).astype(np.float32)
         vectors: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(texts)
+        groups = []
         for idx in equal_length_passes(lengths, self.opt.pass_rows):
             group = [texts[i] for i in idx]
-            rows = pass_size(len(group), lengths[idx[0]])
-            group += [group[-1]] * (rows - len(group))
-            got = np.asarray(self._model.encode(group, batch_size=rows, **kw), dtype=np.float32)
+            groups.append((idx, group + [group[-1]] * (pass_size(len(group), lengths[idx[0]]) - len(group))))
+        groups.sort(key=lambda g: -len(g[1]) * lengths[g[0][0]])  # the largest first: workers end together
+        for idx, got in self._passes(groups, prompt):
             for i, vector in zip(idx, got, strict=False):
                 vectors[i] = vector
         return np.stack(vectors)
+
+    def _passes(self, groups: list[tuple[list[int], list[str]]], prompt: str | None):
+        """``(indices, vectors)`` of each pass. On a CPU with several threads the passes run side by
+        side, one thread each (a row's bits do not depend on the thread count, see :mod:`.passes`):
+        no pass waits for the others' threads, and the steps that run on one thread anyway
+        (activations, normalisation, attention of short texts) overlap. The tokenizer runs in this
+        thread only (a fast tokenizer must not be called from two threads at once)."""
+        import torch
+
+        workers = min(torch.get_num_threads(), len(groups)) if self._model.device.type == "cpu" else 1
+        if workers <= 1:
+            for idx, group in groups:
+                yield idx, self._forward(self._model.preprocess(group, prompt=prompt))
+            return
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="xling-st-pass") as pool:
+                waiting: deque[tuple[list[int], Future]] = deque()
+                for idx, group in groups:
+                    waiting.append((idx, pool.submit(self._forward, self._model.preprocess(group, prompt=prompt))))
+                    while len(waiting) > 2 * workers:
+                        done, future = waiting.popleft()
+                        yield done, future.result()
+                while waiting:
+                    done, future = waiting.popleft()
+                    yield done, future.result()
+        finally:
+            torch.set_num_threads(threads)
+
+    def _pass(self, group: list[str], prompt: str | None) -> np.ndarray:
+        return self._forward(self._model.preprocess(group, prompt=prompt))
+
+    def _forward(self, features: dict[str, Any]) -> np.ndarray:
+        """What ``SentenceTransformer.encode`` computes for one batch (no normalisation beyond the
+        model's own modules), from features already tokenized."""
+        import torch
+        from sentence_transformers.util import batch_to_device
+
+        with torch.inference_mode():
+            out = self._model(batch_to_device(features, self._model.device))["sentence_embedding"]
+            if self._model.truncate_dim is not None:
+                out = out[..., : self._model.truncate_dim]
+            return out.float().cpu().numpy()
 
     def token_count(self, text: str) -> int:
         return len(self._model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
