@@ -33,6 +33,20 @@ def test_a_finished_command_exits_with_its_code_after_the_exit_handlers(tmp_path
     assert res.stdout.strip() == "said at exit"
 
 
+def test_a_thread_still_working_finishes_before_the_process_ends(tmp_path):
+    mark = tmp_path / "thread-done"
+    code = (
+        "import sys, threading, time\n"
+        f"threading.Thread(target=lambda: (time.sleep(1), open({str(mark)!r}, 'w').write('done'))).start()\n"
+        "sys.argv = ['xling', '--version']\n"
+        "from xling.cli.entry import entry\n"
+        "entry()\n"
+    )
+    res = run(code, tmp_path)
+    assert res.returncode == 0 and "version" in res.stdout
+    assert mark.read_text() == "done"
+
+
 def test_everything_printed_reaches_a_pipe(tmp_path):
     quick = run("import sys; sys.argv = ['xling', 'tasks']; from xling.cli.entry import entry; entry()", tmp_path)
     plain = run("import sys; sys.argv = ['xling', 'tasks']; from xling.cli import main; main()", tmp_path)

@@ -1,8 +1,9 @@
 """The ``xling`` console command: :func:`~.group.main`, then a quick exit.
 
 After a model run the interpreter spends about 2 s tearing down torch's and the other libraries'
-objects one by one before the process ends. Once the command is done nothing needs that: the
-exit handlers run (temporary files, worker shutdown), output is flushed, and the process ends with
+objects one by one before the process ends. Once the command is done nothing needs that: what a
+normal exit does first still happens, in its order (threads still working are waited for, then the
+exit handlers run: temporary files, worker shutdown), output is flushed, and the process ends with
 the command's exit code.
 """
 
@@ -12,6 +13,7 @@ import atexit
 import logging
 import os
 import sys
+import threading
 
 from .group import main
 
@@ -32,6 +34,7 @@ def entry() -> None:
         code = 0
     except SystemExit as exc:
         code = exit_code(exc.code)
+    threading._shutdown()
     atexit._run_exitfuncs()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
