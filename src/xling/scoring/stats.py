@@ -68,9 +68,9 @@ def bootstrap_mean(
     mean = float(x.mean())
     if n == 1 or np.all(x == x[0]):
         return Estimate(mean * scale, mean * scale, mean * scale, n)
-    values, counts = np.unique(x, return_counts=True)
-    if len(values) <= FEW_VALUES and np.isfinite(values).all():
-        low, high = percentile_ci(rng.multinomial(n, counts / n, size=n_resamples) @ values / n, confidence)
+    distinct, counts = np.unique(x, return_counts=True)
+    if len(distinct) <= FEW_VALUES and np.isfinite(distinct).all():
+        low, high = percentile_ci(rng.multinomial(n, counts / n, size=n_resamples) @ distinct / n, confidence)
         return Estimate(mean * scale, low * scale, high * scale, n)
     res = _scipy_stats().bootstrap(
         (x,),
