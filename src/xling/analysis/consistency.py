@@ -543,18 +543,18 @@ def flipped_items(pred: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd
         np.bincount(group[grouped], weights=w[grouped], minlength=n_groups) > 0
         for w in (right & scored, ~right & scored)
     ]
-    candidates = ok[grouped & has[0][group] & has[1][group]] if n_groups else ok.iloc[:0]
-    cols = ["language", "prediction", "gold", "score", "item_id"]
+    keep = grouped & has[0][group] & has[1][group] if n_groups else np.zeros(len(ok), dtype=bool)
+    candidates = ok.assign(right=right)[keep]
+    cols = ["language", "prediction", "gold", "score", "item_id", "right"]
     for (task, setting, pid), g in candidates.groupby(keys, sort=True):
-        kind = (kinds or {}).get(task)
         records = list(zip(*(g[c].tolist() for c in cols), strict=True))
-        right_of = {lang: is_correct(p, s, kind) for lang, p, _, s, _ in records if pd.notna(s)}
+        right_of = {lang: bool(r) for lang, _, _, s, _, r in records if pd.notna(s)}
         correct = sorted(lang for lang, c in right_of.items() if c)
         wrong = sorted(lang for lang, c in right_of.items() if not c)
         if correct and wrong:
             per = {
                 lang: {"prediction": p, "gold": gold, "score": float(s), "correct": right_of.get(lang), "item_id": iid}
-                for lang, p, gold, s, iid in records
+                for lang, p, gold, s, iid, _ in records
             }
             rows.append(
                 {

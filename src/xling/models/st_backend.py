@@ -201,7 +201,7 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
         workers = min(torch.get_num_threads(), len(groups)) if self._model.device.type == "cpu" else 1
         if workers <= 1:
             for idx, group in groups:
-                yield idx, self._forward(self._model.preprocess(group, prompt=prompt))
+                yield idx, self._pass(group, prompt)
             return
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
@@ -210,7 +210,7 @@ class SentenceTransformerBackend(Backend, name="st", capabilities={Capability.EM
                 waiting: deque[tuple[list[int], Future]] = deque()
                 for idx, group in groups:
                     waiting.append((idx, pool.submit(self._forward, self._model.preprocess(group, prompt=prompt))))
-                    while len(waiting) > 2 * workers:
+                    if len(waiting) > 2 * workers:
                         done, future = waiting.popleft()
                         yield done, future.result()
                 while waiting:
