@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import struct
 import time
@@ -25,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from ..crashpoints import crash_point
+from .cache_dir import cache_dir
 
-CACHE_DIR_ENV = "XLING_CACHE_DIR"
 _CHUNK = 500  # keys per SELECT ... IN (...) (SQLite's variable limit is far above)
 BYTES = "bytes"  # dtype of a value stored as raw bytes (LM answers, translations)
 
@@ -43,8 +42,7 @@ class CacheWarning(UserWarning):
 
 def default_cache_path() -> Path:
     """``$XLING_CACHE_DIR/responses.sqlite``, else ``~/.cache/xling/responses.sqlite``."""
-    base = os.environ.get(CACHE_DIR_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "xling")
-    return Path(base) / "responses.sqlite"
+    return cache_dir() / "responses.sqlite"
 
 
 _KEY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)  # one, not one per call

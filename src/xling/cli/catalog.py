@@ -32,10 +32,11 @@ def tasks(language, kind, data_dir, action, name):
       xling tasks show my-benchmark.yaml
     """
     from ..languages.codes import canonical, covers
-    from ..tasks import get_task, list_tasks
 
     data_dir = Path(data_dir) if data_dir else None
     if action == "show":
+        from ..tasks import get_task
+
         if not name:
             raise UserError("`xling tasks show` needs a task name", hint="e.g. xling tasks show demo-topics")
         if name.endswith((".yaml", ".yml")) and Path(name).is_file():
@@ -49,13 +50,14 @@ def tasks(language, kind, data_dir, action, name):
     t = Table()
     for col in ("task", "kind", "metric", "languages", "items made", "licence"):
         t.add_column(col, no_wrap=col in ("task", "kind"), overflow="fold")
-    for task in list_tasks(data_dir):
-        s = task.spec
-        if lang and not any(covers(lang, have) for have in s.languages):
+    from ..tasks.catalog_index import catalog_rows
+
+    for row in catalog_rows():
+        if lang and not any(covers(lang, have) for have in row["languages"]):
             continue
-        if kind and not (s.kind.startswith(kind) or kind in s.kind):
+        if kind and not (row["kind"].startswith(kind) or kind in row["kind"]):
             continue
-        t.add_row(s.name, s.kind, s.metric, str(len(s.languages)), s.creation, s.licence)
+        t.add_row(row["name"], row["kind"], row["metric"], str(len(row["languages"])), row["creation"], row["licence"])
     out.print(t)
 
 

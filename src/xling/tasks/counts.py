@@ -11,13 +11,12 @@ import json
 import os
 from pathlib import Path
 
-from ..calls.cache import CACHE_DIR_ENV
+from ..calls.cache_dir import cache_dir
 from ..errors import UserError
 
 
 def _cache_file() -> Path:
-    base = os.environ.get(CACHE_DIR_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "xling")
-    return Path(base) / "counts.json"
+    return cache_dir() / "counts.json"
 
 
 def _stamp(p: Path) -> str:

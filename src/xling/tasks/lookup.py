@@ -4,23 +4,19 @@ files, and the task that trains a test-only one."""
 from __future__ import annotations
 
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 
 from ..errors import DataError, UserError, unknown
+from .catalog_files import catalog_files
 from .options import FineTuneOptions
 from .policy import DEFAULT_POLICY, ReadPolicy
 from .spec import TaskSpec, load_spec
 from .task import Task
 
 
-def _catalog_dir() -> Path:
-    return Path(str(resources.files("xling.tasks"))) / "catalog"
-
-
 @lru_cache(maxsize=1)
 def _catalog() -> dict[str, Path]:
-    return {p.stem: p for p in sorted(_catalog_dir().glob("*.yaml"))}
+    return {p.stem: p for p in catalog_files()}
 
 
 @cache

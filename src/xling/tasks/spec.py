@@ -18,6 +18,7 @@ from .. import yamlio
 from ..errors import DataError, UserError, did_you_mean
 from ..languages.codes import canonical, language_key
 from .archives import check_member_name, split_archive
+from .catalog_files import CATALOG_DIR
 from .mapping import GOLD_TYPES, Gold, MappingError, Path_, check_path
 from .options import TEMPLATE_HELPERS, TaskOptions, options_model, template_names
 from .placeholder import FILL_ME, placeholders
@@ -698,9 +699,6 @@ class TaskSpec(BaseModel):
         elif isinstance(out["gold"], dict):  # from the hub override's model_dump
             out["gold"] = Gold.model_validate(out["gold"])
         return out
-
-
-CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 
 
 def _line_of(text: str, loc: tuple) -> int | None:
