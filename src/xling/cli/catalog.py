@@ -31,8 +31,6 @@ def tasks(language, kind, data_dir, action, name):
       xling tasks show sib200 --data-dir ../data  # metadata, licence, items per language
       xling tasks show my-benchmark.yaml
     """
-    from ..languages.codes import canonical, covers
-
     data_dir = Path(data_dir) if data_dir else None
     if action == "show":
         from ..tasks import get_task
@@ -46,14 +44,17 @@ def tasks(language, kind, data_dir, action, name):
         else:
             show_task(get_task(name, data_dir))
         return
-    lang = canonical(language) if language else None
+    if language:
+        from ..languages.codes import canonical, covers
+
+        lang = canonical(language)
     t = Table()
     for col in ("task", "kind", "metric", "languages", "items made", "licence"):
         t.add_column(col, no_wrap=col in ("task", "kind"), overflow="fold")
     from ..tasks.catalog_index import catalog_rows
 
     for row in catalog_rows():
-        if lang and not any(covers(lang, have) for have in row["languages"]):
+        if language and not any(covers(lang, have) for have in row["languages"]):
             continue
         if kind and not (row["kind"].startswith(kind) or kind in row["kind"]):
             continue
