@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import jsonschema
 import pandas as pd
+
+from .replacing import replacing
 
 SCHEMA_VERSION = "1.0"
 RESULTS_FILE = "results.json"
@@ -42,30 +40,9 @@ def write_results(run_dir: Path, data: dict) -> Path:
     data = _clean(data)
     jsonschema.validate(data, schema())
     path = Path(run_dir) / RESULTS_FILE
-    with _replacing(path) as tmp:
+    with replacing(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """A temporary file of a unique name beside ``path`` that replaces it on success (a crash
-    leaves the old file or the new one, never half of one; concurrent writers never share it)."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it owner-only; the result files are for sharing
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 JSON_COLUMNS = ("prediction", "gold")
@@ -93,7 +70,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     for column in table.columns:  # a category in memory is plain text in the file
         if isinstance(table[column].dtype, pd.CategoricalDtype):
             enc[column] = table[column].astype("str")
-    with _replacing(Path(path)) as tmp:
+    with replacing(Path(path)) as tmp:
         table.assign(**enc).to_parquet(tmp, index=False)  # the columns in the table's order
 
 

@@ -6,12 +6,11 @@ the spec model, so listing an unchanged catalog reads one small file and imports
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ..calls.cache_dir import cache_dir
+from ..replacing import replacing
 from .catalog_files import catalog_files
 
 SPEC_MODEL = Path(__file__).resolve().parent / "spec.py"  # its defaults fill the rows too
@@ -68,13 +67,8 @@ def catalog_rows() -> list[dict[str, Any]]:
     rows = [_row(task.spec) for task in list_tasks()]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with replacing(path) as tmp:
+            tmp.write_text(json.dumps({"files": stamps, "rows": rows}, ensure_ascii=False), encoding="utf-8")
     except OSError:
-        return rows
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({"files": stamps, "rows": rows}, fh, ensure_ascii=False)
-        os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
+        pass  # a cache that cannot be written only costs speed
     return rows

@@ -8,11 +8,11 @@ file's size and mtime, so a second `show` of a 205-language task answers at once
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from ..calls.cache_dir import cache_dir
 from ..errors import UserError
+from ..replacing import replacing
 
 
 def _cache_file() -> Path:
@@ -49,9 +49,8 @@ def count_items(task, languages: list[str], split: str) -> dict[str, int | str]:
     if changed:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(cache), encoding="utf-8")
-            os.replace(tmp, path)
+            with replacing(path) as tmp:
+                tmp.write_text(json.dumps(cache), encoding="utf-8")
         except OSError:
             pass  # a read-only cache only costs speed
     return out
